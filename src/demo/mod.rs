@@ -1,0 +1,238 @@
+//! The demo LMS, mounted only by `guestlink demo`: one platform per flavour
+//! (Moodle, Canvas, Sakai, Brightspace) with its own key, authorization
+//! endpoint and JWKS under `/demo`. Every demo launch goes through the real
+//! `/lti/login` and `/lti/launch`; nothing is bypassed.
+
+pub mod claims;
+
+use std::path::Path;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::platform::{Lms, NewPlatform};
+use crate::lti::keys::{JwkSet, ToolKey};
+use crate::service::ServiceError;
+use crate::store::{Conn, platforms};
+use crate::web::error::PageError;
+use crate::web::render::{ASSET_VERSION, html};
+use claims::{LaunchClaims, Role};
+
+pub const FLAVOURS: [Lms; 4] = [Lms::Moodle, Lms::Canvas, Lms::Sakai, Lms::Brightspace];
+
+/// One demo platform: what it registered in the tool and the key it signs with.
+#[derive(Clone, Debug)]
+pub struct DemoPlatform {
+    pub lms: Lms,
+    pub issuer: String,
+    pub client_id: String,
+    pub deployment_id: String,
+    pub key: ToolKey,
+}
+
+#[derive(Clone, Debug)]
+pub struct DemoLms {
+    pub base: String,
+    pub platforms: Vec<DemoPlatform>,
+}
+
+/// Client and deployment ids in each LMS's own shape (PLATFORMS.md).
+fn ids(lms: Lms) -> (&'static str, &'static str) {
+    match lms {
+        Lms::Moodle => ("k3JpQ8sLm2Xv7Ta", "4"),
+        Lms::Canvas => ("10000000000042", "327:a17deed8f179120345abd3e8b6e22a3d8ff68a63"),
+        Lms::Sakai => ("0c8f5a52-4a6b-4b0e-9d2f-7b1d1a9e2c33", "1"),
+        Lms::Brightspace | Lms::Generic => ("811b8625-b463-4a94-b745-ce3f6408ec83", "9806AD80-2B03-4637-8032-E67553DD8B0F"),
+    }
+}
+
+impl DemoLms {
+    /// Registers the demo platforms in the tool (once) and loads or creates
+    /// their signing keys in the data directory.
+    pub fn prepare(conn: &mut Conn, settings: &Settings, clock: &Clock) -> Result<DemoLms, ServiceError> {
+        let base = settings.public_url.as_str().to_string();
+        let mut list = Vec::new();
+        for lms in FLAVOURS {
+            let issuer = format!("{base}/demo/{lms}");
+            let (client_id, deployment_id) = ids(lms);
+            if !platforms::find_by_issuer(conn, &issuer)?.iter().any(|p| p.client_id == client_id) {
+                let new = NewPlatform::parse(
+                    &format!("Demo {}", lms.display_name()),
+                    lms.as_str(),
+                    &issuer,
+                    client_id,
+                    &format!("{issuer}/auth"),
+                    &format!("{issuer}/jwks"),
+                    None,
+                    &[deployment_id.to_string()],
+                )
+                .map_err(|(field, problem)| ServiceError::Internal(anyhow::anyhow!("demo platform {field}: {problem}")))?;
+                platforms::insert(conn, &new, clock.unix())?;
+            }
+            let key = load_or_create_key(&settings.data_dir.join("demo-keys"), lms)?;
+            list.push(DemoPlatform {
+                lms,
+                issuer,
+                client_id: client_id.to_string(),
+                deployment_id: deployment_id.to_string(),
+                key,
+            });
+        }
+        Ok(DemoLms { base, platforms: list })
+    }
+
+    fn platform(&self, lms: &str) -> Option<&DemoPlatform> {
+        self.platforms.iter().find(|p| p.lms.as_str() == lms)
+    }
+}
+
+fn load_or_create_key(dir: &Path, lms: Lms) -> Result<ToolKey, ServiceError> {
+    let internal = |e: String| ServiceError::Internal(anyhow::anyhow!(e));
+    let path = dir.join(format!("{lms}.key"));
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let der = crate::crypto::b64url_decode(text.trim()).ok_or_else(|| internal(format!("{} is damaged", path.display())))?;
+        return ToolKey::from_pkcs8(format!("demo-{lms}"), &der).map_err(|e| internal(e.to_string()));
+    }
+    let generated = ToolKey::generate().map_err(|e| internal(e.to_string()))?;
+    let key = ToolKey { kid: format!("demo-{lms}"), ..generated };
+    std::fs::create_dir_all(dir).map_err(|e| internal(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::write(&path, &key.private_pkcs8_b64).map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok(key)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/demo", web::get().to(demo_index))
+        .route("/demo/{lms}/auth", web::get().to(authorize_get))
+        .route("/demo/{lms}/auth", web::post().to(authorize_post))
+        .route("/demo/{lms}/jwks", web::get().to(jwks));
+}
+
+struct LaunchButton {
+    lms: &'static str,
+    lms_name: &'static str,
+    role: &'static str,
+    label: &'static str,
+    method: &'static str,
+    issuer: String,
+    client_id: String,
+    deployment_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "demo/index.html")]
+struct DemoIndex<'a> {
+    version: &'a str,
+    target_link_uri: String,
+    buttons: Vec<LaunchButton>,
+}
+
+async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
+    let mut buttons = Vec::new();
+    for p in &demo.platforms {
+        for (role, label) in [("instructor", "Launch as instructor"), ("student", "Launch as student")] {
+            buttons.push(LaunchButton {
+                lms: p.lms.as_str(),
+                lms_name: p.lms.display_name(),
+                role,
+                label,
+                // Sakai starts logins with a GET redirect, the others with a form POST.
+                method: if p.lms == Lms::Sakai { "get" } else { "post" },
+                issuer: p.issuer.clone(),
+                client_id: p.client_id.clone(),
+                deployment_id: p.deployment_id.clone(),
+            });
+        }
+    }
+    html(StatusCode::OK, &DemoIndex { version: ASSET_VERSION, target_link_uri: format!("{}/lti/launch", demo.base), buttons })
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthParams {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    login_hint: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    response_type: Option<String>,
+    response_mode: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "demo/autopost.html")]
+struct AutoPost<'a> {
+    version: &'a str,
+    lms_name: &'a str,
+    action: &'a str,
+    id_token: &'a str,
+    state: &'a str,
+}
+
+async fn authorize_get(demo: web::Data<DemoLms>, lms: web::Path<String>, q: web::Query<AuthParams>) -> Result<HttpResponse, PageError> {
+    authorize(&demo, &lms, q.into_inner(), &Clock::system())
+}
+
+async fn authorize_post(demo: web::Data<DemoLms>, lms: web::Path<String>, f: web::Form<AuthParams>) -> Result<HttpResponse, PageError> {
+    authorize(&demo, &lms, f.into_inner(), &Clock::system())
+}
+
+fn demo_error(message: &str) -> PageError {
+    PageError {
+        status: StatusCode::BAD_REQUEST,
+        code: "demo_auth_refused",
+        title: "The demo LMS refused this authentication request",
+        message: message.to_string(),
+        hint: None,
+    }
+}
+
+/// The platform's OIDC authorization endpoint: checks the request as an LMS
+/// would, signs an id_token for the demo user and posts it to the tool.
+fn authorize(demo: &DemoLms, lms: &str, q: AuthParams, clock: &Clock) -> Result<HttpResponse, PageError> {
+    let platform = demo.platform(lms).ok_or_else(PageError::not_found)?;
+    let expected_redirect = format!("{}/lti/launch", demo.base);
+    if q.scope.as_deref() != Some("openid")
+        || q.response_type.as_deref() != Some("id_token")
+        || q.response_mode.as_deref() != Some("form_post")
+    {
+        return Err(demo_error("scope, response_type or response_mode is wrong."));
+    }
+    if q.client_id.as_deref() != Some(platform.client_id.as_str()) {
+        return Err(demo_error("The client_id is not this tool's."));
+    }
+    if q.redirect_uri.as_deref() != Some(expected_redirect.as_str()) {
+        return Err(demo_error("The redirect_uri is not the registered one."));
+    }
+    let (Some(state), Some(nonce)) = (q.state.as_deref(), q.nonce.as_deref()) else {
+        return Err(demo_error("state and nonce are required."));
+    };
+    let role = q.login_hint.as_deref().and_then(Role::parse).ok_or_else(|| demo_error("Unknown demo user."))?;
+    let payload = claims::resource_link(&LaunchClaims {
+        lms: platform.lms,
+        issuer: &platform.issuer,
+        client_id: &platform.client_id,
+        deployment_id: &platform.deployment_id,
+        nonce,
+        role,
+        now: clock.unix(),
+        target_link_uri: &expected_redirect,
+        context_id: &format!("demo-course-{lms}"),
+    });
+    let id_token = platform.key.sign(&payload).map_err(|_| PageError::internal())?;
+    Ok(html(
+        StatusCode::OK,
+        &AutoPost { version: ASSET_VERSION, lms_name: platform.lms.display_name(), action: &expected_redirect, id_token: &id_token, state },
+    ))
+}
+
+async fn jwks(demo: web::Data<DemoLms>, lms: web::Path<String>) -> Result<HttpResponse, PageError> {
+    let platform = demo.platform(&lms).ok_or_else(PageError::not_found)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "public, max-age=3600"))
+        .json(JwkSet { keys: vec![platform.key.jwk()] }))
+}

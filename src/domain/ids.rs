@@ -1,0 +1,20 @@
+//! Typed ids, so one table's id cannot stand in for another's.
+
+use std::fmt;
+
+macro_rules! int_id {
+    ($name:ident) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+int_id!(PlatformId);
+int_id!(UserId);
+int_id!(CourseId);

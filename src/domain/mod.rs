@@ -1,0 +1,6 @@
+//! Pure rules: no actix, diesel or reqwest here, and the time is passed in.
+
+pub mod ids;
+pub mod permissions;
+pub mod platform;
+pub mod session;

@@ -1,0 +1,138 @@
+use std::fmt;
+use std::str::FromStr;
+
+/// The LMS a platform is, which decides a few protocol details and the help
+/// shown to its administrators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lms {
+    Moodle,
+    Canvas,
+    Sakai,
+    Brightspace,
+    Generic,
+}
+
+impl Lms {
+    pub const ALL: [Lms; 5] = [Lms::Moodle, Lms::Canvas, Lms::Sakai, Lms::Brightspace, Lms::Generic];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lms::Moodle => "moodle",
+            Lms::Canvas => "canvas",
+            Lms::Sakai => "sakai",
+            Lms::Brightspace => "brightspace",
+            Lms::Generic => "generic",
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Lms::Moodle => "Moodle",
+            Lms::Canvas => "Canvas",
+            Lms::Sakai => "Sakai",
+            Lms::Brightspace => "Brightspace",
+            Lms::Generic => "LTI platform",
+        }
+    }
+}
+
+impl fmt::Display for Lms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Lms {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Lms::ALL
+            .into_iter()
+            .find(|lms| lms.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown LMS '{s}' (expected moodle, canvas, sakai, brightspace or generic)"))
+    }
+}
+
+/// One registered LTI platform: an (issuer, client id) pair, where its
+/// endpoints are, and the deployments that may launch through it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Platform {
+    pub id: super::ids::PlatformId,
+    pub name: String,
+    pub lms: Lms,
+    pub issuer: String,
+    pub client_id: String,
+    pub auth_url: String,
+    pub jwks_url: String,
+    pub token_url: Option<String>,
+    pub deployment_ids: Vec<String>,
+    pub created_at: i64,
+}
+
+/// A platform to register, every field checked.
+#[derive(Clone, Debug)]
+pub struct NewPlatform {
+    pub name: String,
+    pub lms: Lms,
+    pub issuer: String,
+    pub client_id: String,
+    pub auth_url: String,
+    pub jwks_url: String,
+    pub token_url: Option<String>,
+    pub deployment_ids: Vec<String>,
+}
+
+impl NewPlatform {
+    /// Checks a registration as an admin typed it; the error names the field.
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        name: &str,
+        lms: &str,
+        issuer: &str,
+        client_id: &str,
+        auth_url: &str,
+        jwks_url: &str,
+        token_url: Option<&str>,
+        deployment_ids: &[String],
+    ) -> Result<NewPlatform, (&'static str, String)> {
+        let text = |field: &'static str, value: &str, max: usize| -> Result<String, (&'static str, String)> {
+            let value = value.trim();
+            if value.is_empty() {
+                return Err((field, "must not be empty".into()));
+            }
+            if value.chars().count() > max || value.chars().any(char::is_control) {
+                return Err((field, format!("must be at most {max} printable characters")));
+            }
+            Ok(value.to_string())
+        };
+        let url = |field: &'static str, value: &str| -> Result<String, (&'static str, String)> {
+            let value = text(field, value, 2000)?;
+            let parsed = url::Url::parse(&value).map_err(|_| (field, format!("'{value}' is not a URL")))?;
+            let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
+                return Err((field, format!("'{value}' must be an https:// URL")));
+            }
+            Ok(value)
+        };
+        let mut deployments = Vec::new();
+        for d in deployment_ids {
+            let d = text("deployment-id", d, 255)?;
+            if !deployments.contains(&d) {
+                deployments.push(d);
+            }
+        }
+        if deployments.is_empty() {
+            return Err(("deployment-id", "at least one deployment id is needed".into()));
+        }
+        Ok(NewPlatform {
+            name: text("name", name, 200)?,
+            lms: lms.parse().map_err(|e| ("lms", e))?,
+            issuer: text("issuer", issuer, 2000)?,
+            client_id: text("client-id", client_id, 255)?,
+            auth_url: url("auth-url", auth_url)?,
+            jwks_url: url("jwks-url", jwks_url)?,
+            token_url: token_url.map(|t| url("token-url", t)).transpose()?,
+            deployment_ids: deployments,
+        })
+    }
+}

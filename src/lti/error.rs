@@ -1,0 +1,205 @@
+//! Every way a login or launch is refused, each with a stable code for the
+//! error page's `data-error-code` and a sentence telling an LMS admin what to
+//! check. Nothing here carries a token, a state or a nonce value.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LaunchError {
+    // The request itself.
+    #[error("the request is larger than a launch can be")]
+    RequestTooLarge,
+    #[error("the request is missing the parameter {0}")]
+    MissingParameter(&'static str),
+    #[error("the parameter {0} is malformed")]
+    MalformedParameter(&'static str),
+
+    // Login initiation.
+    #[error("no platform is registered with this issuer")]
+    UnknownIssuer,
+    #[error("no platform is registered with this issuer and client id")]
+    UnknownClient,
+    #[error("several client ids are registered for this issuer and the login named none")]
+    AmbiguousClient,
+    #[error("the target_link_uri points outside this tool")]
+    InvalidTargetLinkUri,
+
+    // State.
+    #[error("the launch carries no state")]
+    MissingState,
+    #[error("the state is not one this tool issued")]
+    UnknownState,
+    #[error("the state has expired")]
+    StateExpired,
+    #[error("the state was issued to another browser")]
+    StateMismatch,
+    #[error("the browser did not return the tool's state cookie")]
+    StateCookieMissing,
+
+    // The token.
+    #[error("the launch carries no id_token")]
+    MissingIdToken,
+    #[error("the id_token is not a JWT")]
+    MalformedToken,
+    #[error("the id_token uses the algorithm {0}; only RS256 is accepted")]
+    UnsupportedAlgorithm(String),
+    #[error("the id_token header has no kid")]
+    MissingKid,
+    #[error("the platform's key set has no key with the id_token's kid")]
+    UnknownKid,
+    #[error("the platform's key set could not be fetched: {0}")]
+    JwksUnavailable(String),
+    #[error("the id_token signature does not verify")]
+    InvalidSignature,
+    #[error("the id_token lacks the claim {0}")]
+    MissingClaim(&'static str),
+    #[error("the claim {0} has the wrong type")]
+    InvalidClaim(&'static str),
+    #[error("the id_token has expired")]
+    TokenExpired,
+    #[error("the id_token was issued in the future")]
+    IssuedInFuture,
+    #[error("the id_token is not valid yet (nbf)")]
+    NotYetValid,
+    #[error("the id_token's iss is not this platform's issuer")]
+    InvalidIssuer,
+    #[error("the id_token's aud does not contain this platform's client id")]
+    InvalidAudience,
+    #[error("the id_token has several audiences and no azp")]
+    MissingAzp,
+    #[error("the id_token's azp is not this platform's client id")]
+    InvalidAzp,
+    #[error("the id_token's nonce is not the one issued for this state")]
+    NonceMismatch,
+    #[error("this id_token's nonce was already used")]
+    NonceReused,
+    #[error("the launch has no deployment id")]
+    MissingDeploymentId,
+    #[error("the deployment id is not registered for this platform")]
+    UnknownDeployment,
+    #[error("the launch has no LTI version")]
+    MissingLtiVersion,
+    #[error("the LTI version is not 1.3.0")]
+    UnsupportedLtiVersion,
+    #[error("the launch has no message type")]
+    MissingMessageType,
+    #[error("the message type is not one this tool handles")]
+    UnsupportedMessageType,
+    #[error("the resource link launch has no resource link id")]
+    MissingResourceLink,
+    #[error("the deep linking request has no deep linking settings or return URL")]
+    MissingDeepLinkingSettings,
+    #[error("the launch has no roles claim")]
+    MissingRoles,
+    #[error("the launch has no subject (sub)")]
+    MissingSub,
+}
+
+impl LaunchError {
+    /// The stable code shown as `data-error-code`.
+    pub fn code(&self) -> &'static str {
+        use LaunchError::*;
+        match self {
+            RequestTooLarge => "request_too_large",
+            MissingParameter(_) => "missing_parameter",
+            MalformedParameter(_) => "malformed_parameter",
+            UnknownIssuer => "unknown_issuer",
+            UnknownClient => "unknown_client",
+            AmbiguousClient => "ambiguous_client",
+            InvalidTargetLinkUri => "invalid_target_link_uri",
+            MissingState => "missing_state",
+            UnknownState => "unknown_state",
+            StateExpired => "state_expired",
+            StateMismatch => "state_mismatch",
+            StateCookieMissing => "state_cookie_missing",
+            MissingIdToken => "missing_id_token",
+            MalformedToken => "malformed_token",
+            UnsupportedAlgorithm(_) => "unsupported_algorithm",
+            MissingKid => "missing_kid",
+            UnknownKid => "unknown_kid",
+            JwksUnavailable(_) => "jwks_unavailable",
+            InvalidSignature => "invalid_signature",
+            MissingClaim(_) => "missing_claim",
+            InvalidClaim(_) => "invalid_claim",
+            TokenExpired => "token_expired",
+            IssuedInFuture => "issued_in_future",
+            NotYetValid => "not_yet_valid",
+            InvalidIssuer => "invalid_issuer",
+            InvalidAudience => "invalid_audience",
+            MissingAzp => "missing_azp",
+            InvalidAzp => "invalid_azp",
+            NonceMismatch => "nonce_mismatch",
+            NonceReused => "nonce_reused",
+            MissingDeploymentId => "missing_deployment_id",
+            UnknownDeployment => "unknown_deployment",
+            MissingLtiVersion => "missing_lti_version",
+            UnsupportedLtiVersion => "unsupported_lti_version",
+            MissingMessageType => "missing_message_type",
+            UnsupportedMessageType => "unsupported_message_type",
+            MissingResourceLink => "missing_resource_link",
+            MissingDeepLinkingSettings => "missing_deep_linking_settings",
+            MissingRoles => "missing_roles",
+            MissingSub => "missing_sub",
+        }
+    }
+
+    /// The HTTP status: 413 for size, 403 for a browser that is not the one
+    /// that started the login, 401 for tokens that do not verify, else 400.
+    pub fn status(&self) -> u16 {
+        use LaunchError::*;
+        match self {
+            RequestTooLarge => 413,
+            StateMismatch | StateCookieMissing => 403,
+            InvalidSignature | UnknownKid | TokenExpired | IssuedInFuture | NotYetValid | NonceReused
+            | NonceMismatch => 401,
+            _ => 400,
+        }
+    }
+
+    /// What an LMS administrator should check, in one sentence.
+    pub fn admin_hint(&self) -> &'static str {
+        use LaunchError::*;
+        match self {
+            RequestTooLarge | MissingParameter(_) | MalformedParameter(_) | MissingIdToken | MalformedToken => {
+                "The request did not come from an LTI 1.3 platform in the expected form: check that the tool's login URL is {base}/lti/login and its redirect URL is {base}/lti/launch."
+            }
+            UnknownIssuer => {
+                "Register this platform in guestlink (guestlink platform add) with exactly the issuer your LMS shows, including any path."
+            }
+            UnknownClient | AmbiguousClient => {
+                "Register this client id in guestlink for this issuer; Canvas creates a new client id for every developer key."
+            }
+            InvalidTargetLinkUri => "Set the tool's target link URI in the LMS to an address under guestlink's public URL.",
+            MissingState | UnknownState | StateExpired => {
+                "Launch the tool again from the LMS; if it keeps failing, check that the redirect URL registered in the LMS is guestlink's /lti/launch and that the login is not delayed by more than a few minutes."
+            }
+            StateMismatch | StateCookieMissing => {
+                "The browser blocked the tool's cookie inside the LMS frame: set the placement to open in a new window, or use an LMS that supports LTI platform storage."
+            }
+            UnsupportedAlgorithm(_) | MissingKid | InvalidSignature => {
+                "The token was not signed by the platform's registered key: check the JWKS (public keyset) URL registered in guestlink."
+            }
+            UnknownKid | JwksUnavailable(_) => {
+                "Check that the platform's JWKS (public keyset) URL registered in guestlink is right and reachable from the guestlink server."
+            }
+            TokenExpired | IssuedInFuture | NotYetValid => {
+                "Check that the clocks of the LMS server and the guestlink server are synchronised (NTP)."
+            }
+            InvalidIssuer | InvalidAudience | MissingAzp | InvalidAzp => {
+                "Check the issuer and client id registered in guestlink against the ones the LMS shows for this tool."
+            }
+            NonceMismatch | NonceReused => {
+                "This launch was already used: launch the tool again from the LMS rather than reloading the page."
+            }
+            MissingDeploymentId | UnknownDeployment => {
+                "Add this deployment id to the platform in guestlink; Canvas and Brightspace create one per installation."
+            }
+            MissingLtiVersion | UnsupportedLtiVersion => "Configure the tool in the LMS as an LTI 1.3 tool.",
+            MissingMessageType | UnsupportedMessageType => {
+                "guestlink handles resource link and deep linking launches; check the placement's message type in the LMS."
+            }
+            MissingResourceLink | MissingDeepLinkingSettings | MissingRoles | MissingSub | MissingClaim(_)
+            | InvalidClaim(_) => {
+                "The LMS sent a launch without a claim LTI 1.3 requires; check the tool's privacy and placement settings in the LMS."
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Step 7: the LTI message. Version 1.3.0; exactly one of the message types
+//! the tool handles; the claims every launch needs (`sub`, roles, which may
+//! be empty) checked once; then the claims each type needs.
+
+use serde_json::Value;
+
+use crate::lti::claims::{self, VerifiedClaims};
+use crate::lti::{LaunchError, Registration};
+
+/// The course the launch came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub id: String,
+    pub label: Option<String>,
+    pub title: Option<String>,
+}
+
+/// Who launched, from where, with which roles.
+#[derive(Clone, Debug)]
+pub struct Launcher {
+    pub platform_id: i64,
+    pub deployment_id: String,
+    pub sub: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub roles: Vec<String>,
+    /// Absent when the tool was launched outside a course.
+    pub context: Option<Context>,
+    pub target_link_uri: Option<String>,
+    pub custom: serde_json::Map<String, Value>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeepLinkingSettings {
+    pub return_url: String,
+    pub accept_types: Vec<String>,
+    pub accept_multiple: bool,
+    pub auto_create: bool,
+    pub data: Option<String>,
+}
+
+/// A launch every check has passed, by message type.
+#[derive(Clone, Debug)]
+pub enum ValidatedLaunch {
+    ResourceLink { launcher: Launcher, resource_link_id: String, resource_link_title: Option<String> },
+    DeepLinking { launcher: Launcher, settings: DeepLinkingSettings },
+}
+
+impl ValidatedLaunch {
+    pub fn launcher(&self) -> &Launcher {
+        match self {
+            ValidatedLaunch::ResourceLink { launcher, .. } | ValidatedLaunch::DeepLinking { launcher, .. } => launcher,
+        }
+    }
+}
+
+pub(super) fn validate(
+    claims: &VerifiedClaims,
+    registration: &Registration,
+    deployment_id: String,
+) -> Result<ValidatedLaunch, LaunchError> {
+    check_version(claims)?;
+    let message_type = claims
+        .string(claims::MESSAGE_TYPE)
+        .map_err(|_| LaunchError::UnsupportedMessageType)?
+        .ok_or(LaunchError::MissingMessageType)?;
+    if message_type != claims::RESOURCE_LINK_REQUEST && message_type != claims::DEEP_LINKING_REQUEST {
+        return Err(LaunchError::UnsupportedMessageType);
+    }
+    let launcher = launcher(claims, registration, deployment_id)?;
+    if message_type == claims::RESOURCE_LINK_REQUEST {
+        let resource_link_id =
+            claims.member(claims::RESOURCE_LINK, "id").ok_or(LaunchError::MissingResourceLink)?;
+        let resource_link_title = claims.member(claims::RESOURCE_LINK, "title");
+        Ok(ValidatedLaunch::ResourceLink { launcher, resource_link_id, resource_link_title })
+    } else {
+        Ok(ValidatedLaunch::DeepLinking { launcher, settings: deep_linking_settings(claims)? })
+    }
+}
+
+fn check_version(claims: &VerifiedClaims) -> Result<(), LaunchError> {
+    match claims.get(claims::VERSION) {
+        None => Err(LaunchError::MissingLtiVersion),
+        Some(Value::String(v)) if v == claims::LTI_VERSION => Ok(()),
+        Some(_) => Err(LaunchError::UnsupportedLtiVersion),
+    }
+}
+
+fn launcher(claims: &VerifiedClaims, registration: &Registration, deployment_id: String) -> Result<Launcher, LaunchError> {
+    let sub = claims.string("sub")?.ok_or(LaunchError::MissingSub)?.to_string();
+    let roles = claims.roles()?;
+    let context = claims.member(claims::CONTEXT, "id").map(|id| Context {
+        id,
+        label: claims.member(claims::CONTEXT, "label"),
+        title: claims.member(claims::CONTEXT, "title"),
+    });
+    let name = claims.personal("name").or_else(|| {
+        let given = claims.personal("given_name");
+        let family = claims.personal("family_name");
+        match (given, family) {
+            (Some(g), Some(f)) => Some(format!("{g} {f}")),
+            (g, f) => g.or(f),
+        }
+    });
+    Ok(Launcher {
+        platform_id: registration.platform_id,
+        deployment_id,
+        sub,
+        name,
+        email: claims.personal("email"),
+        roles,
+        context,
+        target_link_uri: claims.string(claims::TARGET_LINK_URI).ok().flatten().map(str::to_string),
+        custom: claims.get(claims::CUSTOM).and_then(Value::as_object).cloned().unwrap_or_default(),
+    })
+}
+
+fn deep_linking_settings(claims: &VerifiedClaims) -> Result<DeepLinkingSettings, LaunchError> {
+    let settings = claims
+        .get(claims::DEEP_LINKING_SETTINGS)
+        .and_then(Value::as_object)
+        .ok_or(LaunchError::MissingDeepLinkingSettings)?;
+    let return_url = settings
+        .get("deep_link_return_url")
+        .and_then(Value::as_str)
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+        .ok_or(LaunchError::MissingDeepLinkingSettings)?
+        .to_string();
+    let strings = |name: &str| -> Vec<String> {
+        settings
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    Ok(DeepLinkingSettings {
+        return_url,
+        accept_types: strings("accept_types"),
+        accept_multiple: settings.get("accept_multiple").and_then(Value::as_bool).unwrap_or(false),
+        auto_create: settings.get("auto_create").and_then(Value::as_bool).unwrap_or(false),
+        data: settings.get("data").and_then(Value::as_str).map(str::to_string),
+    })
+}

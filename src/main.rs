@@ -1,0 +1,208 @@
+//! The `guestlink` command line: parse arguments, load settings, call the library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use guestlink::clock::Clock;
+use guestlink::config::{Mode, Settings, Sources};
+use guestlink::demo::DemoLms;
+use guestlink::domain::ids::PlatformId;
+use guestlink::domain::platform::NewPlatform;
+use guestlink::service::{keys, platforms};
+use guestlink::startup::Application;
+use guestlink::store::Db;
+
+#[derive(Parser)]
+#[command(name = "guestlink", version, about = "Share one course media item with guests outside the LMS (LTI 1.3 tool)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the tool.
+    Serve,
+    /// Run the tool with a built-in demo LMS for each flavour under /demo.
+    Demo,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Register, list and remove LTI platforms.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Manage the tool's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum PlatformCommand {
+    /// Register one platform (issuer + client id) and its deployments; prints its id.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "moodle|canvas|sakai|brightspace|generic")]
+        lms: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long = "client-id")]
+        client_id: String,
+        #[arg(long = "auth-url")]
+        auth_url: String,
+        #[arg(long = "jwks-url")]
+        jwks_url: String,
+        #[arg(long = "token-url")]
+        token_url: Option<String>,
+        #[arg(long = "deployment-id", required = true)]
+        deployment_id: Vec<String>,
+    },
+    /// List registered platforms.
+    List,
+    /// Remove a platform and everything that belongs to it.
+    Remove { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new current key; the old one stays published for the grace period.
+    Rotate,
+}
+
+/// A failure of a command, printed as one line.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(err: E) -> Self {
+        Failure { message: err.to_string(), code: 1 }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("guestlink: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn settings(mode: Mode) -> Result<Settings, Failure> {
+    let config_error = |e: guestlink::config::ConfigError| Failure { message: format!("configuration: {e}"), code: 2 };
+    let sources = Sources::from_process().map_err(config_error)?;
+    Settings::load(&sources, mode).map_err(config_error)
+}
+
+fn connect(settings: &Settings) -> Result<Db, Failure> {
+    Db::connect(settings).map_err(|e| Failure { message: format!("database: {e}"), code: 3 })
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve => serve(Mode::Serve),
+        Command::Demo => serve(Mode::Demo),
+        Command::Migrate => {
+            let settings = settings(Mode::Serve)?;
+            let db = connect(&settings)?;
+            println!("migrations applied ({} database)", db.backend_name());
+            Ok(())
+        }
+        Command::Platform(command) => platform_command(command),
+        Command::Keys(KeysCommand::Rotate) => {
+            let settings = settings(Mode::Serve)?;
+            let db = connect(&settings)?;
+            let mut conn = db.get_write()?;
+            let key = keys::rotate(&mut conn, Clock::system().unix(), settings.key_grace_days)?;
+            println!("new current key {} (the previous key stays published for {} days)", key.kid, settings.key_grace_days);
+            Ok(())
+        }
+    }
+}
+
+fn serve(mode: Mode) -> Result<(), Failure> {
+    let settings = settings(mode)?;
+    guestlink::telemetry::init(&settings.log_level);
+    let clock = Clock::system();
+    let db = connect(&settings)?;
+    let demo = match mode {
+        Mode::Demo => Some(DemoLms::prepare(&mut db.get_write()?, &settings, &clock)?),
+        Mode::Serve => None,
+    };
+    let public_url = settings.public_url.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        let app = Application::build_with_db(db, settings, clock, demo)?;
+        match mode {
+            Mode::Demo => eprintln!(
+                "guestlink demo is running: open {}/demo in a browser (Ctrl-C stops it)",
+                public_url.as_str()
+            ),
+            Mode::Serve => tracing::info!(public_url = public_url.as_str(), port = app.port(), "guestlink is serving"),
+        }
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
+    let settings = settings(Mode::Serve)?;
+    let db = connect(&settings)?;
+    let mut conn = db.get_write()?;
+    match command {
+        PlatformCommand::Add { name, lms, issuer, client_id, auth_url, jwks_url, token_url, deployment_id } => {
+            let new = NewPlatform::parse(
+                &name,
+                &lms,
+                &issuer,
+                &client_id,
+                &auth_url,
+                &jwks_url,
+                token_url.as_deref(),
+                &deployment_id,
+            )
+            .map_err(|(field, problem)| Failure { message: format!("--{field}: {problem}"), code: 2 })?;
+            match platforms::add(&mut conn, &new, Clock::system().unix()) {
+                Ok(id) => {
+                    println!("{id}");
+                    Ok(())
+                }
+                Err(guestlink::service::ServiceError::Internal(e)) if e.to_string().starts_with("conflict") => Err(Failure {
+                    message: format!("a platform with issuer {} and client id {} is already registered", new.issuer, new.client_id),
+                    code: 1,
+                }),
+                Err(e) => Err(e.into()),
+            }
+        }
+        PlatformCommand::List => {
+            let list = platforms::list(&mut conn)?;
+            if list.is_empty() {
+                println!("no platforms registered");
+            }
+            for p in list {
+                println!(
+                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}",
+                    p.id,
+                    p.lms,
+                    p.name,
+                    p.issuer,
+                    p.client_id,
+                    p.deployment_ids.join(",")
+                );
+            }
+            Ok(())
+        }
+        PlatformCommand::Remove { id } => {
+            if platforms::remove(&mut conn, PlatformId(id))? {
+                println!("removed platform {id}");
+                Ok(())
+            } else {
+                Err(Failure { message: format!("no platform with id {id}"), code: 1 })
+            }
+        }
+    }
+}

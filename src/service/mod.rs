@@ -1,0 +1,59 @@
+//! Use cases: each joins the domain rules, the store and the LTI protocol.
+//! Handlers call one function here and render what it returns.
+
+pub mod keys;
+pub mod launch;
+pub mod login;
+pub mod platforms;
+pub mod sessions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::lti::LaunchError;
+use crate::lti::jwks::JwksCache;
+use crate::store::{Db, StoreError};
+
+/// Everything a use case needs, shared by all workers.
+#[derive(Clone)]
+pub struct Tool {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub jwks: Arc<JwksCache>,
+}
+
+impl Tool {
+    pub fn new(db: Db, settings: Settings, clock: Clock) -> Tool {
+        let jwks = JwksCache::new(
+            Duration::from_secs(settings.jwks_timeout_seconds),
+            Duration::from_secs(settings.jwks_refetch_seconds),
+        );
+        Tool { db, settings: Arc::new(settings), clock, jwks: Arc::new(jwks) }
+    }
+}
+
+/// A use case's failure: something the request did wrong (an LTI error with
+/// its code), the database being away (503), or a bug (500, logged).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(what) => ServiceError::Unavailable(what),
+            other => ServiceError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,31 @@
+//! Registering and removing platforms (the command line and, later, the admin console).
+
+use super::ServiceResult;
+use crate::domain::ids::PlatformId;
+use crate::domain::platform::{NewPlatform, Platform};
+use crate::lti::Registration;
+use crate::store::{Conn, platforms};
+
+pub fn add(conn: &mut Conn, new: &NewPlatform, now: i64) -> ServiceResult<PlatformId> {
+    Ok(platforms::insert(conn, new, now)?)
+}
+
+pub fn list(conn: &mut Conn) -> ServiceResult<Vec<Platform>> {
+    Ok(platforms::list(conn)?)
+}
+
+pub fn remove(conn: &mut Conn, id: PlatformId) -> ServiceResult<bool> {
+    Ok(platforms::remove(conn, id)?)
+}
+
+/// The LTI view of a platform.
+pub fn registration(platform: &Platform) -> Registration {
+    Registration {
+        platform_id: platform.id.0,
+        issuer: platform.issuer.clone(),
+        client_id: platform.client_id.clone(),
+        auth_url: platform.auth_url.clone(),
+        jwks_url: platform.jwks_url.clone(),
+        deployment_ids: platform.deployment_ids.clone(),
+    }
+}

@@ -1,0 +1,30 @@
+//! Finding the launch session behind a token.
+
+use super::{ServiceResult, Tool};
+use crate::crypto::hash_secret;
+use crate::domain::session::LaunchSession;
+use crate::store::sessions;
+
+/// Sessions are touched at most this often, so that reading pages does not
+/// become a database write per request.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// The live session for `token`, extending its idle expiry when due.
+pub async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<LaunchSession>> {
+    if token.is_empty() || token.len() > 100 {
+        return Ok(None);
+    }
+    let token_hash = hash_secret(token);
+    let now = tool.clock.unix();
+    let hash = token_hash.clone();
+    let Some(mut session) = tool.db.read(move |conn| sessions::find(conn, &hash, now)).await? else {
+        return Ok(None);
+    };
+    if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
+        let expires_at = now + tool.settings.session_idle_minutes * 60;
+        tool.db.write(move |conn| sessions::touch(conn, &token_hash, now, expires_at)).await?;
+        session.last_seen_at = now;
+        session.expires_at = expires_at;
+    }
+    Ok(Some(session))
+}

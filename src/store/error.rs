@@ -1,0 +1,48 @@
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// What can go wrong in the store, in the terms the layers above act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique or check constraint refused the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached (pool timeout, connection lost): 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<DieselError> for StoreError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            | DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
+                StoreError::Conflict(info.message().to_string())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info)
+            | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                StoreError::Unavailable(info.message().to_string())
+            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable("connection broken".into()),
+            other => StoreError::Other(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(err: r2d2::Error) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}
+
+impl From<diesel::ConnectionError> for StoreError {
+    fn from(err: diesel::ConnectionError) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}

@@ -1,0 +1,87 @@
+//! What a successful launch writes: the user, the course, and a session, in
+//! one transaction.
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use super::schema::{courses, sessions, users};
+use super::{Conn, StoreError, StoreResult};
+use crate::domain::ids::PlatformId;
+use crate::write_tx;
+
+pub struct LaunchRecord<'a> {
+    pub platform_id: PlatformId,
+    pub sub: &'a str,
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub context_id: Option<&'a str>,
+    pub context_label: Option<&'a str>,
+    pub context_title: Option<&'a str>,
+    pub session_token_hash: &'a str,
+    pub deployment_id: &'a str,
+    pub can_manage: bool,
+    pub roles: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// Upserts the user and course (keyed by platform + sub, platform + context
+/// id) and opens a session for them.
+pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<()> {
+    write_tx!(conn, c => {
+        let user_id: i64 = diesel::insert_into(users::table)
+            .values((
+                users::platform_id.eq(launch.platform_id.0),
+                users::sub.eq(launch.sub),
+                users::name.eq(launch.name),
+                users::email.eq(launch.email),
+                users::updated_at.eq(launch.now),
+            ))
+            .on_conflict((users::platform_id, users::sub))
+            .do_update()
+            .set((
+                users::name.eq(excluded(users::name)),
+                users::email.eq(excluded(users::email)),
+                users::updated_at.eq(excluded(users::updated_at)),
+            ))
+            .returning(users::id)
+            .get_result(c)?;
+        let course_id: Option<i64> = match launch.context_id {
+            None => None,
+            Some(context_id) => Some(
+                diesel::insert_into(courses::table)
+                    .values((
+                        courses::platform_id.eq(launch.platform_id.0),
+                        courses::context_id.eq(context_id),
+                        courses::label.eq(launch.context_label),
+                        courses::title.eq(launch.context_title),
+                        courses::updated_at.eq(launch.now),
+                    ))
+                    .on_conflict((courses::platform_id, courses::context_id))
+                    .do_update()
+                    .set((
+                        courses::label.eq(excluded(courses::label)),
+                        courses::title.eq(excluded(courses::title)),
+                        courses::updated_at.eq(excluded(courses::updated_at)),
+                    ))
+                    .returning(courses::id)
+                    .get_result(c)?,
+            ),
+        };
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::token_hash.eq(launch.session_token_hash),
+                sessions::platform_id.eq(launch.platform_id.0),
+                sessions::user_id.eq(user_id),
+                sessions::course_id.eq(course_id),
+                sessions::deployment_id.eq(launch.deployment_id),
+                sessions::can_manage.eq(launch.can_manage),
+                sessions::roles.eq(launch.roles),
+                sessions::created_at.eq(launch.now),
+                sessions::last_seen_at.eq(launch.now),
+                sessions::expires_at.eq(launch.expires_at),
+            ))
+            .execute(c)?;
+        Ok::<_, StoreError>(())
+    })
+}

@@ -1,0 +1,72 @@
+//! The server-side half of each login: state, nonce and browser binding,
+//! all stored as hashes, each used once.
+
+use diesel::prelude::*;
+
+use super::schema::login_states;
+use super::{Conn, StoreResult};
+use crate::domain::ids::PlatformId;
+use crate::lti::launch::StateRecord;
+use crate::with_conn;
+
+pub struct NewLoginState<'a> {
+    pub state_hash: &'a str,
+    pub platform_id: PlatformId,
+    pub nonce_hash: &'a str,
+    pub binding_hash: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut Conn, new: &NewLoginState<'_>) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::insert_into(login_states::table)
+        .values((
+            login_states::state_hash.eq(new.state_hash),
+            login_states::platform_id.eq(new.platform_id.0),
+            login_states::nonce_hash.eq(new.nonce_hash),
+            login_states::binding_hash.eq(new.binding_hash),
+            login_states::created_at.eq(new.created_at),
+            login_states::expires_at.eq(new.expires_at),
+        ))
+        .execute(c)?);
+    Ok(())
+}
+
+pub fn find(conn: &mut Conn, state_hash: &str) -> StoreResult<Option<StateRecord>> {
+    let row: Option<(i64, String, String, i64)> = with_conn!(conn, c => login_states::table
+        .find(state_hash)
+        .select((
+            login_states::platform_id,
+            login_states::nonce_hash,
+            login_states::binding_hash,
+            login_states::expires_at,
+        ))
+        .first(c)
+        .optional()?);
+    Ok(row.map(|(platform_id, nonce_hash, binding_hash, expires_at)| StateRecord {
+        platform_id,
+        nonce_hash,
+        binding_hash,
+        expires_at,
+    }))
+}
+
+/// Marks the state used. One conditional UPDATE, so of two concurrent
+/// launches with the same state exactly one gets `true`.
+pub fn consume(conn: &mut Conn, state_hash: &str, now: i64) -> StoreResult<bool> {
+    let updated = with_conn!(conn, c => diesel::update(
+        login_states::table
+            .filter(login_states::state_hash.eq(state_hash))
+            .filter(login_states::used_at.is_null()),
+    )
+    .set(login_states::used_at.eq(now))
+    .execute(c)?);
+    Ok(updated == 1)
+}
+
+/// Forgets states that expired more than an hour ago (kept that long so a
+/// late replay still reads as a replay, not as an unknown state).
+pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+    Ok(with_conn!(conn, c => diesel::delete(login_states::table.filter(login_states::expires_at.lt(now - 3600)))
+        .execute(c)?))
+}

@@ -1,0 +1,212 @@
+//! Storage: diesel over PostgreSQL or SQLite from one code path.
+//!
+//! Every query is written once and compiled for both backends by
+//! [`with_conn!`] and [`write_tx!`]. SQLite gets a pool of readers and a single
+//! writer (one writer is as fast as several and keeps tail latency low);
+//! PostgreSQL one pool. Diesel blocks, so async callers go through
+//! [`Db::read`] / [`Db::write`], which run on tokio's blocking threads.
+
+pub mod error;
+pub mod keys;
+pub mod launches;
+pub mod login_states;
+pub mod platforms;
+pub mod schema;
+pub mod sessions;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub use error::{StoreError, StoreResult};
+
+use crate::config::{DatabaseUrl, Settings};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+type PgPool = r2d2::Pool<ConnectionManager<PgConnection>>;
+type SqlitePool = r2d2::Pool<ConnectionManager<SqliteConnection>>;
+
+/// A checked-out connection to whichever backend is configured.
+pub enum Conn {
+    Pg(PooledConnection<ConnectionManager<PgConnection>>),
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+/// Runs `$body` with `$c` bound to the concrete diesel connection. The body is
+/// compiled once per backend, so one query text serves both.
+#[macro_export]
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Pg(pooled) => {
+                let $c: &mut diesel::PgConnection = &mut *pooled;
+                $body
+            }
+            $crate::store::Conn::Sqlite(pooled) => {
+                let $c: &mut diesel::SqliteConnection = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+
+/// Like [`with_conn!`], inside a write transaction. SQLite takes its write
+/// lock at BEGIN (IMMEDIATE), which avoids the lock-upgrade `SQLITE_BUSY`
+/// a deferred transaction hits when two writers race.
+#[macro_export]
+macro_rules! write_tx {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Pg(pooled) => {
+                let conn: &mut diesel::PgConnection = &mut *pooled;
+                diesel::Connection::transaction(conn, |$c| $body)
+            }
+            $crate::store::Conn::Sqlite(pooled) => {
+                let conn: &mut diesel::SqliteConnection = &mut *pooled;
+                conn.immediate_transaction(|$c| $body)
+            }
+        }
+    };
+}
+
+#[derive(Clone)]
+pub enum Db {
+    Pg(PgPool),
+    Sqlite { read: SqlitePool, write: SqlitePool },
+}
+
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // foreign_keys is off by default in SQLite; busy_timeout makes a reader
+        // wait for the writer instead of failing; NORMAL is durable under WAL.
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl Db {
+    /// Opens the pools and applies pending migrations.
+    pub fn connect(settings: &Settings) -> StoreResult<Db> {
+        let timeout = Duration::from_secs(settings.db_timeout_seconds);
+        let db = match &settings.database_url {
+            DatabaseUrl::Postgres(url) => {
+                let pool = r2d2::Pool::builder()
+                    .max_size(settings.db_pool_size)
+                    .min_idle(Some(1))
+                    .connection_timeout(timeout)
+                    // A checkout costs no extra round trip; a connection that
+                    // broke is dropped by diesel's `is_broken` instead.
+                    .test_on_check_out(false)
+                    .error_handler(Box::new(r2d2::NopErrorHandler))
+                    .build(ConnectionManager::<PgConnection>::new(url))
+                    .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+                Db::Pg(pool)
+            }
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                let url = path.to_string_lossy().to_string();
+                let build = |size: u32| {
+                    r2d2::Pool::builder()
+                        .max_size(size)
+                        .min_idle(Some(1))
+                        .connection_timeout(timeout)
+                        .test_on_check_out(false)
+                        .connection_customizer(Box::new(SqliteSetup))
+                        .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
+                        .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite file {url}: {e}")))
+                };
+                let write = build(1)?;
+                write
+                    .get()?
+                    .batch_execute("PRAGMA journal_mode = WAL;")
+                    .map_err(StoreError::from)?;
+                let read = build(settings.db_pool_size.max(2))?;
+                Db::Sqlite { read, write }
+            }
+        };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Applies pending migrations; returns how many ran.
+    pub fn migrate(&self) -> StoreResult<usize> {
+        let mut conn = self.get_write()?;
+        let applied = match &mut conn {
+            Conn::Pg(c) => {
+                // Several instances may start at once: one migrates, the others wait.
+                c.batch_execute("SELECT pg_advisory_lock(727274)")?;
+                let result = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
+                c.batch_execute("SELECT pg_advisory_unlock(727274)")?;
+                result
+            }
+            Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        };
+        applied.map_err(|e| StoreError::Other(anyhow::anyhow!("migration failed: {e}")))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Pg(_) => "postgres",
+            Db::Sqlite { .. } => "sqlite",
+        }
+    }
+
+    pub fn get_read(&self) -> StoreResult<Conn> {
+        Ok(match self {
+            Db::Pg(pool) => Conn::Pg(pool.get()?),
+            Db::Sqlite { read, .. } => Conn::Sqlite(read.get()?),
+        })
+    }
+
+    pub fn get_write(&self) -> StoreResult<Conn> {
+        Ok(match self {
+            Db::Pg(pool) => Conn::Pg(pool.get()?),
+            Db::Sqlite { write, .. } => Conn::Sqlite(write.get()?),
+        })
+    }
+
+    /// Runs read-only store work off the async executor.
+    pub async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || work(&mut db.get_read()?)).await
+    }
+
+    /// Runs store work that writes, off the async executor.
+    pub async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        run_blocking(move || work(&mut db.get_write()?)).await
+    }
+}
+
+async fn run_blocking<T, F>(work: F) -> StoreResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> StoreResult<T> + Send + 'static,
+{
+    let span = tracing::Span::current();
+    match tokio::task::spawn_blocking(move || span.in_scope(work)).await {
+        Ok(result) => result,
+        // Re-raise a panic from the store rather than hiding it as an error.
+        Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Err(join) => Err(StoreError::Other(anyhow::anyhow!("blocking task cancelled: {join}"))),
+    }
+}

@@ -1,0 +1,136 @@
+//! Registered platforms and their deployments.
+
+use diesel::prelude::*;
+
+use super::schema::{deployments, platforms};
+use super::{Conn, StoreError, StoreResult};
+use crate::domain::ids::PlatformId;
+use crate::domain::platform::{NewPlatform, Platform};
+use crate::{with_conn, write_tx};
+
+/// The deployment ids of one platform, oldest first (a macro because the
+/// query is compiled once per backend inside `with_conn!`).
+macro_rules! deployment_ids_of {
+    ($c:expr, $platform:expr) => {
+        deployments::table
+            .filter(deployments::platform_id.eq($platform))
+            .select(deployments::deployment_id)
+            .order((deployments::created_at, deployments::deployment_id))
+            .load::<String>($c)
+    };
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = platforms)]
+struct PlatformRow {
+    id: i64,
+    name: String,
+    lms: String,
+    issuer: String,
+    client_id: String,
+    auth_url: String,
+    jwks_url: String,
+    token_url: Option<String>,
+    created_at: i64,
+}
+
+impl PlatformRow {
+    fn into_platform(self, deployment_ids: Vec<String>) -> StoreResult<Platform> {
+        Ok(Platform {
+            id: PlatformId(self.id),
+            name: self.name,
+            lms: self.lms.parse().map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
+            issuer: self.issuer,
+            client_id: self.client_id,
+            auth_url: self.auth_url,
+            jwks_url: self.jwks_url,
+            token_url: self.token_url,
+            deployment_ids,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// Registers a platform with its deployments; `Conflict` if the (issuer,
+/// client id) pair is registered already.
+pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<PlatformId> {
+    write_tx!(conn, c => {
+        let id: i64 = diesel::insert_into(platforms::table)
+            .values((
+                platforms::name.eq(&new.name),
+                platforms::lms.eq(new.lms.as_str()),
+                platforms::issuer.eq(&new.issuer),
+                platforms::client_id.eq(&new.client_id),
+                platforms::auth_url.eq(&new.auth_url),
+                platforms::jwks_url.eq(&new.jwks_url),
+                platforms::token_url.eq(&new.token_url),
+                platforms::created_at.eq(now),
+            ))
+            .returning(platforms::id)
+            .get_result(c)?;
+        for deployment in &new.deployment_ids {
+            diesel::insert_into(deployments::table)
+                .values((
+                    deployments::platform_id.eq(id),
+                    deployments::deployment_id.eq(deployment),
+                    deployments::created_at.eq(now),
+                ))
+                .execute(c)?;
+        }
+        Ok::<_, StoreError>(PlatformId(id))
+    })
+}
+
+pub fn list(conn: &mut Conn) -> StoreResult<Vec<Platform>> {
+    let (rows, deps) = with_conn!(conn, c => {
+        let rows: Vec<PlatformRow> = platforms::table.select(PlatformRow::as_select()).order(platforms::id).load(c)?;
+        let deps: Vec<(i64, String)> = deployments::table
+            .select((deployments::platform_id, deployments::deployment_id))
+            .order((deployments::platform_id, deployments::created_at, deployments::deployment_id))
+            .load(c)?;
+        (rows, deps)
+    });
+    rows.into_iter()
+        .map(|row| {
+            let mine = deps.iter().filter(|(p, _)| *p == row.id).map(|(_, d)| d.clone()).collect();
+            row.into_platform(mine)
+        })
+        .collect()
+}
+
+pub fn find(conn: &mut Conn, id: PlatformId) -> StoreResult<Option<Platform>> {
+    let found = with_conn!(conn, c => {
+        let row: Option<PlatformRow> =
+            platforms::table.find(id.0).select(PlatformRow::as_select()).first(c).optional()?;
+        match row {
+            None => None,
+            Some(row) => Some((row, deployment_ids_of!(c, id.0)?)),
+        }
+    });
+    found.map(|(row, deps)| row.into_platform(deps)).transpose()
+}
+
+pub fn find_by_issuer(conn: &mut Conn, issuer: &str) -> StoreResult<Vec<Platform>> {
+    let rows = with_conn!(conn, c => {
+        let rows: Vec<PlatformRow> = platforms::table
+            .filter(platforms::issuer.eq(issuer))
+            .select(PlatformRow::as_select())
+            .load(c)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let deps = deployment_ids_of!(c, row.id)?;
+            out.push((row, deps));
+        }
+        out
+    });
+    rows.into_iter().map(|(row, deps)| row.into_platform(deps)).collect()
+}
+
+
+/// Removes a platform and everything that belongs to it; false if unknown.
+pub fn remove(conn: &mut Conn, id: PlatformId) -> StoreResult<bool> {
+    let deleted = write_tx!(conn, c => {
+        Ok::<_, StoreError>(diesel::delete(platforms::table.find(id.0)).execute(c)?)
+    })?;
+    Ok(deleted > 0)
+}

@@ -1,0 +1,91 @@
+//! The one schema both backends share: only types common to PostgreSQL and
+//! SQLite (BigInt, Text, Bool). `migrations/postgres` and `migrations/sqlite`
+//! create it; a test checks that both trees give the same columns.
+
+diesel::table! {
+    platforms (id) {
+        id -> BigInt,
+        name -> Text,
+        lms -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        auth_url -> Text,
+        jwks_url -> Text,
+        token_url -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deployments (platform_id, deployment_id) {
+        platform_id -> BigInt,
+        deployment_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tool_keys (kid) {
+        kid -> Text,
+        private_key -> Text,
+        public_n -> Text,
+        public_e -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    login_states (state_hash) {
+        state_hash -> Text,
+        platform_id -> BigInt,
+        nonce_hash -> Text,
+        binding_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        platform_id -> BigInt,
+        sub -> Text,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    courses (id) {
+        id -> BigInt,
+        platform_id -> BigInt,
+        context_id -> Text,
+        label -> Nullable<Text>,
+        title -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (token_hash) {
+        token_hash -> Text,
+        platform_id -> BigInt,
+        user_id -> BigInt,
+        course_id -> Nullable<BigInt>,
+        deployment_id -> Text,
+        can_manage -> Bool,
+        roles -> Text,
+        created_at -> BigInt,
+        last_seen_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(deployments -> platforms (platform_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sessions -> courses (course_id));
+diesel::joinable!(sessions -> platforms (platform_id));
+diesel::allow_tables_to_appear_in_same_query!(platforms, deployments, tool_keys, login_states, users, courses, sessions);

@@ -1,0 +1,75 @@
+//! Launch sessions: looked up by the hash of their token, kept alive while
+//! used, forgotten after their idle expiry.
+
+use diesel::prelude::*;
+
+use super::schema::{courses, platforms, sessions, users};
+use super::{Conn, StoreError, StoreResult};
+use crate::domain::ids::{CourseId, PlatformId, UserId};
+use crate::domain::permissions::CourseRights;
+use crate::domain::session::{Course, LaunchSession};
+use crate::with_conn;
+
+type Row = (
+    (i64, i64, String, bool, String, i64, i64),
+    (String, String),
+    (Option<String>, Option<String>),
+    Option<(i64, String, Option<String>, Option<String>)>,
+);
+
+/// The live session with this token hash, if any.
+pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<LaunchSession>> {
+    let row: Option<Row> = with_conn!(conn, c => sessions::table
+        .inner_join(users::table)
+        .inner_join(platforms::table)
+        .left_join(courses::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            (
+                sessions::platform_id,
+                sessions::user_id,
+                sessions::deployment_id,
+                sessions::can_manage,
+                sessions::roles,
+                sessions::last_seen_at,
+                sessions::expires_at,
+            ),
+            (platforms::name, platforms::lms),
+            (users::name, users::email),
+            (courses::id, courses::context_id, courses::label, courses::title).nullable(),
+        ))
+        .first(c)
+        .optional()?);
+    let Some(((platform_id, user_id, deployment_id, can_manage, roles, last_seen_at, expires_at), (platform_name, lms), (user_name, user_email), course)) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(LaunchSession {
+        platform_id: PlatformId(platform_id),
+        platform_name,
+        lms: lms.parse().map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
+        user_id: UserId(user_id),
+        user_name,
+        user_email,
+        course: course.map(|(id, context_id, label, title)| Course { id: CourseId(id), context_id, label, title }),
+        rights: if can_manage { CourseRights::Manage } else { CourseRights::View },
+        deployment_id,
+        roles: roles.split('\n').filter(|r| !r.is_empty()).map(str::to_string).collect(),
+        last_seen_at,
+        expires_at,
+    }))
+}
+
+/// Extends an idle expiry. Callers touch at most once a minute per session,
+/// so reading pages does not turn into a write per request.
+pub fn touch(conn: &mut Conn, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::update(sessions::table.find(token_hash))
+        .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(expires_at)))
+        .execute(c)?);
+    Ok(())
+}
+
+pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+    Ok(with_conn!(conn, c => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?))
+}

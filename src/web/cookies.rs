@@ -1,0 +1,36 @@
+//! Cookies for a tool that lives in an LMS iframe.
+//!
+//! Inside a third-party frame a cookie only comes back if it is
+//! `SameSite=None; Secure`, and browsers that partition third-party storage
+//! want `Partitioned` too. Written by hand because the cookie crate actix-web
+//! 4 uses predates `Partitioned`. Browsers accept `Secure` cookies from
+//! http://localhost and http://127.0.0.1, so the demo works without TLS.
+
+use actix_web::HttpRequest;
+
+pub const SESSION_COOKIE: &str = "guestlink_session";
+const STATE_COOKIE_PREFIX: &str = "guestlink_state_";
+
+/// The cookie that binds a login's state to the browser that started it.
+pub fn state_cookie(state: &str, binding: &str, max_age_seconds: i64) -> String {
+    format!(
+        "{STATE_COOKIE_PREFIX}{state}={binding}; Path=/lti/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=None; Partitioned"
+    )
+}
+
+/// Removes the state cookie once the launch used it.
+pub fn expired_state_cookie(state: &str) -> String {
+    format!("{STATE_COOKIE_PREFIX}{state}=; Path=/lti/; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned")
+}
+
+pub fn session_cookie(token: &str) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=None; Partitioned")
+}
+
+/// The browser binding the state cookie holds for `state`, if it came back.
+pub fn state_binding(req: &HttpRequest, state: &str) -> Option<String> {
+    if state.is_empty() || state.len() > 100 {
+        return None;
+    }
+    req.cookie(&format!("{STATE_COOKIE_PREFIX}{state}")).map(|c| c.value().to_string())
+}

@@ -1,0 +1,188 @@
+//! The two ways an error leaves the tool: as an HTML page (launches, pages,
+//! guest routes) with `data-error-code`, or as the JSON envelope of
+//! CONTRACT.md for `/api/`. The status table lives here and in `LaunchError`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde::Serialize;
+
+use crate::lti::LaunchError;
+use crate::service::ServiceError;
+
+#[derive(Template)]
+#[template(path = "pages/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    code: &'a str,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+/// An error shown as a page.
+#[derive(Debug)]
+pub struct PageError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.code, self.status)
+    }
+}
+
+impl PageError {
+    pub fn bad_request() -> Self {
+        PageError {
+            status: StatusCode::BAD_REQUEST,
+            code: "bad_request",
+            title: "This request could not be understood",
+            message: "The address or form was malformed.".into(),
+            hint: None,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        PageError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            title: "Page not found",
+            message: "There is nothing at this address.".into(),
+            hint: None,
+        }
+    }
+
+    pub fn session_required() -> Self {
+        PageError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "session_required",
+            title: "Your session has ended",
+            message: "Open guestlink again from your course in the LMS.".into(),
+            hint: None,
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        PageError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "database_unavailable",
+            title: "guestlink is briefly unavailable",
+            message: "The tool cannot reach its database. Please try again in a minute.".into(),
+            hint: None,
+        }
+    }
+
+    pub fn internal() -> Self {
+        PageError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            title: "Something went wrong",
+            message: "An unexpected error occurred. Please try again.".into(),
+            hint: None,
+        }
+    }
+
+    /// A refused login or launch, with what an LMS admin should check.
+    pub fn launch(err: &LaunchError, base: &str) -> Self {
+        PageError {
+            status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code: err.code(),
+            title: "This launch could not be completed",
+            message: format!("guestlink refused the launch: {err}."),
+            hint: Some(err.admin_hint().replace("{base}", base)),
+        }
+    }
+
+    pub fn from_service(err: ServiceError, base: &str) -> Self {
+        match err {
+            ServiceError::Launch(e) => PageError::launch(&e, base),
+            ServiceError::Unavailable(what) => {
+                tracing::warn!(reason = %what, "database unavailable");
+                PageError::unavailable()
+            }
+            ServiceError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                PageError::internal()
+            }
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let page = ErrorPage { title: self.title, code: self.code, message: &self.message, hint: self.hint.as_deref() };
+        super::render::html(self.status, &page)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+/// An error answered as JSON: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<&'static str>,
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.code, self.status)
+    }
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), field: None }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "session_required", "A launch session token is required (Authorization: Bearer).")
+    }
+
+    pub fn from_service(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Launch(e) => Self::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+            ServiceError::Unavailable(what) => {
+                tracing::warn!(reason = %what, "database unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "The database is unavailable; try again shortly.")
+            }
+            ServiceError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "An unexpected error occurred.")
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(ErrorEnvelope {
+            error: ErrorBody { code: self.code, message: &self.message, field: self.field },
+        })
+    }
+}

@@ -1,0 +1,178 @@
+//! The LTI endpoints: login initiation, launch, and the tool's JWKS.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::cookies;
+use super::error::PageError;
+use super::render::{ASSET_VERSION, html};
+use crate::lti::LaunchError;
+use crate::lti::launch::{LaunchInput, ValidatedLaunch};
+use crate::lti::login::LoginParams;
+use crate::service::{Tool, keys, launch, login};
+
+/// Launch forms are small (Canvas' tokens with LTI 1.1 migration claims are
+/// a few KB); anything near this limit is not a launch.
+const LARGEST_LAUNCH_FORM: usize = 64 * 1024;
+
+pub fn launch_form_config() -> web::FormConfig {
+    web::FormConfig::default().limit(LARGEST_LAUNCH_FORM).error_handler(|err, _req| {
+        let launch_error = match err {
+            actix_web::error::UrlencodedError::Overflow { .. } => LaunchError::RequestTooLarge,
+            actix_web::error::UrlencodedError::ContentType => LaunchError::MissingIdToken,
+            _ => LaunchError::MalformedParameter("form"),
+        };
+        tracing::info!(reason = launch_error.code(), "launch form refused");
+        PageError::launch(&launch_error, "").into()
+    })
+}
+
+pub async fn jwks(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
+    let set = keys::published_jwks(&tool).await.map_err(|e| PageError::from_service(e, ""))?;
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "public, max-age=300")).json(set))
+}
+
+pub async fn login_get(tool: web::Data<Tool>, query: web::Query<LoginParams>) -> Result<HttpResponse, PageError> {
+    start_login(&tool, query.into_inner()).await
+}
+
+pub async fn login_post(tool: web::Data<Tool>, form: web::Form<LoginParams>) -> Result<HttpResponse, PageError> {
+    start_login(&tool, form.into_inner()).await
+}
+
+#[derive(Template)]
+#[template(path = "pages/lti_storage_put.html")]
+struct StoragePutPage<'a> {
+    version: &'a str,
+    target: &'a str,
+    origin: &'a str,
+    key: String,
+    value: &'a str,
+    next: &'a str,
+}
+
+async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, PageError> {
+    let base = tool.settings.public_url.as_str();
+    let issuer_for_log = params.iss.clone().unwrap_or_default();
+    let start = login::start(tool, params).await.map_err(|e| {
+        if let crate::service::ServiceError::Launch(err) = &e {
+            tracing::info!(issuer = %issuer_for_log, reason = err.code(), "login initiation refused");
+        }
+        PageError::from_service(e, base)
+    })?;
+    let cookie = cookies::state_cookie(&start.state, &start.binding, tool.settings.login_state_seconds);
+    match &start.storage_target {
+        // The platform offers LTI platform storage: keep the binding there too,
+        // for browsers that drop the cookie, then continue to the platform.
+        Some(target) => {
+            let page = StoragePutPage {
+                version: ASSET_VERSION,
+                target,
+                origin: &start.platform_origin,
+                key: storage_key(&start.state),
+                value: &start.binding,
+                next: &start.redirect_url,
+            };
+            let mut response = html(StatusCode::OK, &page);
+            response.headers_mut().append(SET_COOKIE, cookie.parse().expect("a valid header"));
+            Ok(response)
+        }
+        None => Ok(HttpResponse::Found()
+            .insert_header((LOCATION, start.redirect_url))
+            .insert_header((SET_COOKIE, cookie))
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .finish()),
+    }
+}
+
+/// The platform-storage key under which a login's binding is kept.
+fn storage_key(state: &str) -> String {
+    format!("guestlink_state_{state}")
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LaunchForm {
+    #[serde(default)]
+    id_token: String,
+    #[serde(default)]
+    state: String,
+    lti_storage_target: Option<String>,
+    /// The binding read back from platform storage by our own page.
+    #[serde(default)]
+    storage_binding: String,
+    /// Set by that page, so a failed storage read ends in an error, not a loop.
+    #[serde(default)]
+    storage_checked: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/lti_storage_get.html")]
+struct StorageGetPage<'a> {
+    version: &'a str,
+    target: &'a str,
+    origin: &'a str,
+    key: String,
+    id_token: &'a str,
+    state: &'a str,
+}
+
+pub async fn launch(tool: web::Data<Tool>, req: HttpRequest, form: web::Form<LaunchForm>) -> Result<HttpResponse, PageError> {
+    let form = form.into_inner();
+    let base = tool.settings.public_url.as_str();
+    let binding = cookies::state_binding(&req, &form.state)
+        .or_else(|| Some(form.storage_binding.clone()).filter(|b| !b.is_empty()))
+        .unwrap_or_default();
+
+    if binding.is_empty() && form.storage_checked.is_empty() {
+        if let Some(target) = form.lti_storage_target.as_deref().filter(|t| !t.is_empty()) {
+            // The cookie did not come back, but the platform keeps storage for
+            // us: read the binding from there and post the launch again.
+            let origin = login::storage_origin(&tool, &form.state).await.map_err(|e| PageError::from_service(e, base))?;
+            if let Some(origin) = origin {
+                let page = StorageGetPage {
+                    version: ASSET_VERSION,
+                    target,
+                    origin: &origin,
+                    key: storage_key(&form.state),
+                    id_token: &form.id_token,
+                    state: &form.state,
+                };
+                return Ok(html(StatusCode::OK, &page));
+            }
+        }
+    }
+
+    let input = LaunchInput { id_token: &form.id_token, state: &form.state, binding: &binding };
+    let launched = launch::finish(&tool, input).await.map_err(|e| {
+        if let crate::service::ServiceError::Launch(err) = &e {
+            // Logged with the reason only: never the token, state or nonce.
+            tracing::info!(reason = err.code(), "launch refused");
+        }
+        PageError::from_service(e, base)
+    })?;
+    tracing::info!(
+        platform_id = launched.session.platform_id.0,
+        user_id = launched.session.user_id.0,
+        course_id = launched.session.course.as_ref().map(|c| c.id.0),
+        kind = match launched.launch {
+            ValidatedLaunch::ResourceLink { .. } => "resource_link",
+            ValidatedLaunch::DeepLinking { .. } => "deep_linking",
+        },
+        "launch accepted"
+    );
+    let mut response = super::course::render_home(&launched.session, &launched.token);
+    let headers = response.headers_mut();
+    headers.append(SET_COOKIE, cookies::session_cookie(&launched.token).parse().expect("a valid header"));
+    headers.append(SET_COOKIE, cookies::expired_state_cookie(&form.state).parse().expect("a valid header"));
+    Ok(response)
+}
+
+/// A GET to the launch URL: someone opened it directly or reloaded a launch.
+pub async fn launch_get(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
+    let mut page = PageError::launch(&LaunchError::MissingIdToken, tool.settings.public_url.as_str());
+    page.status = StatusCode::METHOD_NOT_ALLOWED;
+    Err(page)
+}
