@@ -19,7 +19,10 @@ pub struct ConfigError {
 }
 
 fn bad(setting: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { setting: setting.to_string(), problem: problem.into() }
+    ConfigError {
+        setting: setting.to_string(),
+        problem: problem.into(),
+    }
 }
 
 /// Where the data lives: an SQLite file (the embedded default) or PostgreSQL.
@@ -47,7 +50,10 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(raw.to_string()));
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err("an sqlite: URL needs a file path".into());
             }
@@ -69,7 +75,12 @@ pub fn redact_url_password(url: &str) -> String {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
             match userinfo.find(':') {
-                Some(colon) => format!("{}://{}:***{}", &url[..scheme_end], &userinfo[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}://{}:***{}",
+                    &url[..scheme_end],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }
@@ -90,7 +101,10 @@ impl IpNet {
             Some((a, p)) => (a, Some(p)),
             None => (raw, None),
         };
-        let addr: IpAddr = addr.trim().parse().map_err(|_| format!("'{raw}' is not an IP address or network"))?;
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{raw}' is not an IP address or network"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             Some(p) => p
@@ -107,15 +121,27 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix as u32) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix as u32)
+                };
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix as u32) };
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix as u32)
+                };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
-            (IpAddr::V6(net), IpAddr::V4(ip)) => net.to_ipv4_mapped() == Some(ip) && self.prefix >= 96,
-            (IpAddr::V4(_), IpAddr::V6(ip)) => ip.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V6(net), IpAddr::V4(ip)) => {
+                net.to_ipv4_mapped() == Some(ip) && self.prefix >= 96
+            }
+            (IpAddr::V4(_), IpAddr::V6(ip)) => ip
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
         }
     }
 }
@@ -130,15 +156,21 @@ impl PublicUrl {
         let trimmed = raw.trim().trim_end_matches('/');
         let url = url::Url::parse(trimmed).map_err(|e| format!("'{raw}' is not a URL ({e})"))?;
         if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(format!("'{raw}' must start with https:// (or http:// for local use)"));
+            return Err(format!(
+                "'{raw}' must start with https:// (or http:// for local use)"
+            ));
         }
         if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
-            return Err(format!("'{raw}' must be scheme://host[:port] without query or fragment"));
+            return Err(format!(
+                "'{raw}' must be scheme://host[:port] without query or fragment"
+            ));
         }
         // guestlink answers at the root of its host: every page links to
         // absolute paths such as /static/ and /lti/launch.
         if url.path() != "/" && !url.path().is_empty() {
-            return Err(format!("'{raw}' must not have a path: serve guestlink at the root of its own host name"));
+            return Err(format!(
+                "'{raw}' must not have a path: serve guestlink at the root of its own host name"
+            ));
         }
         Ok(PublicUrl(trimmed.to_string()))
     }
@@ -158,9 +190,10 @@ impl PublicUrl {
 
     /// Whether `url` points inside this tool: same origin, under its path.
     pub fn contains(&self, url: &str) -> bool {
-        url == self.0 || url.starts_with(&format!("{}/", self.0)) || url.starts_with(&format!("{}?", self.0))
+        url == self.0
+            || url.starts_with(&format!("{}/", self.0))
+            || url.starts_with(&format!("{}?", self.0))
     }
-
 }
 
 #[derive(Clone, Debug)]
@@ -220,7 +253,9 @@ const FILE_KEYS: &[&str] = &[
 ];
 
 fn file_key(env_name: &str) -> String {
-    env_name.trim_start_matches("GUESTLINK_").to_ascii_lowercase()
+    env_name
+        .trim_start_matches("GUESTLINK_")
+        .to_ascii_lowercase()
 }
 
 impl Sources {
@@ -250,13 +285,20 @@ impl Sources {
 fn read_toml(path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad("GUESTLINK_CONFIG", format!("cannot read '{path}': {e}")))?;
-    let table: toml::Table =
-        toml::from_str(&text).map_err(|e| bad("GUESTLINK_CONFIG", format!("'{path}' is not valid TOML: {}", one_line(&e.to_string()))))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        bad(
+            "GUESTLINK_CONFIG",
+            format!("'{path}' is not valid TOML: {}", one_line(&e.to_string())),
+        )
+    })?;
     let known: Vec<String> = FILE_KEYS.iter().map(|k| file_key(k)).collect();
     let mut out = BTreeMap::new();
     for (key, value) in table {
         if !known.contains(&key) {
-            return Err(bad("GUESTLINK_CONFIG", format!("unknown setting '{key}' in '{path}'")));
+            return Err(bad(
+                "GUESTLINK_CONFIG",
+                format!("unknown setting '{key}' in '{path}'"),
+            ));
         }
         let text = match value {
             toml::Value::String(s) => s,
@@ -272,7 +314,12 @@ fn read_toml(path: &str) -> Result<BTreeMap<String, String>, ConfigError> {
                 .join(","),
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Float(f) => f.to_string(),
-            _ => return Err(bad("GUESTLINK_CONFIG", format!("setting '{key}' in '{path}' must be a string, number or list"))),
+            _ => {
+                return Err(bad(
+                    "GUESTLINK_CONFIG",
+                    format!("setting '{key}' in '{path}' must be a string, number or list"),
+                ));
+            }
         };
         out.insert(key, text);
     }
@@ -297,13 +344,21 @@ impl Settings {
             Mode::Serve => "0.0.0.0:8080",
             Mode::Demo => "127.0.0.1:8080",
         };
-        let bind_raw = sources.get("GUESTLINK_BIND").unwrap_or_else(|| bind_default.into());
-        let bind: SocketAddr = bind_raw
-            .trim()
-            .parse()
-            .map_err(|_| bad("GUESTLINK_BIND", format!("expected host:port such as 0.0.0.0:8080, got '{bind_raw}'")))?;
+        let bind_raw = sources
+            .get("GUESTLINK_BIND")
+            .unwrap_or_else(|| bind_default.into());
+        let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+            bad(
+                "GUESTLINK_BIND",
+                format!("expected host:port such as 0.0.0.0:8080, got '{bind_raw}'"),
+            )
+        })?;
 
-        let data_dir = PathBuf::from(sources.get("GUESTLINK_DATA_DIR").unwrap_or_else(|| "guestlink-data".into()));
+        let data_dir = PathBuf::from(
+            sources
+                .get("GUESTLINK_DATA_DIR")
+                .unwrap_or_else(|| "guestlink-data".into()),
+        );
 
         let database_url = match sources.get("DATABASE_URL") {
             Some(raw) => DatabaseUrl::parse(&raw).map_err(|p| bad("DATABASE_URL", p))?,
@@ -311,12 +366,24 @@ impl Settings {
         };
 
         let public_default = {
-            let host = if bind.ip().is_unspecified() { "127.0.0.1".to_string() } else { bind.ip().to_string() };
-            let host = if bind.ip().is_ipv6() && !bind.ip().is_unspecified() { format!("[{host}]") } else { host };
+            let host = if bind.ip().is_unspecified() {
+                "127.0.0.1".to_string()
+            } else {
+                bind.ip().to_string()
+            };
+            let host = if bind.ip().is_ipv6() && !bind.ip().is_unspecified() {
+                format!("[{host}]")
+            } else {
+                host
+            };
             format!("http://{host}:{}", bind.port())
         };
-        let public_url = PublicUrl::parse(&sources.get("GUESTLINK_PUBLIC_URL").unwrap_or(public_default))
-            .map_err(|p| bad("GUESTLINK_PUBLIC_URL", p))?;
+        let public_url = PublicUrl::parse(
+            &sources
+                .get("GUESTLINK_PUBLIC_URL")
+                .unwrap_or(public_default),
+        )
+        .map_err(|p| bad("GUESTLINK_PUBLIC_URL", p))?;
 
         let trusted_proxies = list(sources.get("GUESTLINK_TRUSTED_PROXIES"))
             .iter()
@@ -329,9 +396,15 @@ impl Settings {
             .map(|h| h.to_ascii_lowercase())
             .collect();
 
-        let log_level = sources.get("GUESTLINK_LOG").unwrap_or_else(|| "info".into()).to_ascii_lowercase();
+        let log_level = sources
+            .get("GUESTLINK_LOG")
+            .unwrap_or_else(|| "info".into())
+            .to_ascii_lowercase();
         if !["error", "warn", "info", "debug", "trace", "off"].contains(&log_level.as_str()) {
-            return Err(bad("GUESTLINK_LOG", format!("expected error, warn, info, debug, trace or off, got '{log_level}'")));
+            return Err(bad(
+                "GUESTLINK_LOG",
+                format!("expected error, warn, info, debug, trace or off, got '{log_level}'"),
+            ));
         }
 
         Ok(Settings {
@@ -339,26 +412,43 @@ impl Settings {
             public_url,
             bind,
             data_dir,
-            session_idle_minutes: number(sources, "GUESTLINK_SESSION_IDLE_MINUTES", 120, 1, 7 * 24 * 60)?,
+            session_idle_minutes: number(
+                sources,
+                "GUESTLINK_SESSION_IDLE_MINUTES",
+                120,
+                1,
+                7 * 24 * 60,
+            )?,
             login_state_seconds: number(sources, "GUESTLINK_LOGIN_STATE_SECONDS", 600, 10, 3600)?,
             jwt_leeway_seconds: number(sources, "GUESTLINK_JWT_LEEWAY_SECONDS", 30, 0, 300)?,
-            jwks_refetch_seconds: number(sources, "GUESTLINK_JWKS_REFETCH_SECONDS", 10, 0, 3600)? as u64,
-            jwks_timeout_seconds: number(sources, "GUESTLINK_JWKS_TIMEOUT_SECONDS", 5, 1, 60)? as u64,
+            jwks_refetch_seconds: number(sources, "GUESTLINK_JWKS_REFETCH_SECONDS", 10, 0, 3600)?
+                as u64,
+            jwks_timeout_seconds: number(sources, "GUESTLINK_JWKS_TIMEOUT_SECONDS", 5, 1, 60)?
+                as u64,
             key_grace_days: number(sources, "GUESTLINK_KEY_GRACE_DAYS", 14, 0, 365)?,
             trusted_proxies,
-            guest_rate_limit: number(sources, "GUESTLINK_GUEST_RATE_LIMIT", 120, 0, 1_000_000)? as u32,
+            guest_rate_limit: number(sources, "GUESTLINK_GUEST_RATE_LIMIT", 120, 0, 1_000_000)?
+                as u32,
             guest_session_hours: number(sources, "GUESTLINK_GUEST_SESSION_HOURS", 12, 1, 24 * 30)?,
             registration_allowed_hosts,
             db_pool_size: number(sources, "GUESTLINK_DB_POOL_SIZE", 10, 1, 200)? as u32,
             db_timeout_seconds: number(sources, "GUESTLINK_DB_TIMEOUT_SECONDS", 3, 1, 60)? as u64,
-            workers: number(sources, "GUESTLINK_WORKERS", default_workers() as i64, 1, 256)? as usize,
+            workers: number(
+                sources,
+                "GUESTLINK_WORKERS",
+                default_workers() as i64,
+                1,
+                256,
+            )? as usize,
             log_level,
         })
     }
 }
 
 fn default_workers() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
 }
 
 fn list(raw: Option<String>) -> Vec<String> {
@@ -369,7 +459,13 @@ fn list(raw: Option<String>) -> Vec<String> {
         .collect()
 }
 
-fn number(sources: &Sources, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+fn number(
+    sources: &Sources,
+    name: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
     match sources.get(name) {
         None => Ok(default),
         Some(raw) => raw
@@ -377,7 +473,12 @@ fn number(sources: &Sources, name: &str, default: i64, min: i64, max: i64) -> Re
             .parse::<i64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| bad(name, format!("expected a whole number from {min} to {max}, got '{raw}'"))),
+            .ok_or_else(|| {
+                bad(
+                    name,
+                    format!("expected a whole number from {min} to {max}, got '{raw}'"),
+                )
+            }),
     }
 }
 
@@ -386,14 +487,20 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Settings::load(&Sources::new(env)?, Mode::Serve)
     }
 
     #[test]
     fn defaults_use_an_sqlite_file_in_the_data_dir() {
         let s = settings(&[("GUESTLINK_DATA_DIR", "/tmp/x")]).unwrap();
-        assert_eq!(s.database_url, DatabaseUrl::Sqlite(PathBuf::from("/tmp/x/guestlink.sqlite3")));
+        assert_eq!(
+            s.database_url,
+            DatabaseUrl::Sqlite(PathBuf::from("/tmp/x/guestlink.sqlite3"))
+        );
         assert_eq!(s.public_url.as_str(), "http://127.0.0.1:8080");
     }
 
@@ -426,7 +533,11 @@ mod tests {
         let net = IpNet::parse("10.1.0.0/16").unwrap();
         assert!(net.contains("10.1.200.3".parse().unwrap()));
         assert!(!net.contains("10.2.0.1".parse().unwrap()));
-        assert!(IpNet::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(
+            IpNet::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
     }
 
     #[test]

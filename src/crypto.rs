@@ -35,7 +35,8 @@ pub fn hash_secret(secret: &str) -> String {
 
 /// Constant-time equality for secrets compared in memory.
 pub fn secrets_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+    a.len() == b.len()
+        && aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 pub fn b64url(bytes: &[u8]) -> String {

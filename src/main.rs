@@ -13,7 +13,11 @@ use guestlink::startup::Application;
 use guestlink::store::Db;
 
 #[derive(Parser)]
-#[command(name = "guestlink", version, about = "Share one course media item with guests outside the LMS (LTI 1.3 tool)")]
+#[command(
+    name = "guestlink",
+    version,
+    about = "Share one course media item with guests outside the LMS (LTI 1.3 tool)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,10 @@ struct Failure {
 
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(err: E) -> Self {
-        Failure { message: err.to_string(), code: 1 }
+        Failure {
+            message: err.to_string(),
+            code: 1,
+        }
     }
 }
 
@@ -85,20 +92,32 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("guestlink: {}", failure.message);
+            // One line, even when a driver's message spans several.
+            let message = failure
+                .message
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("guestlink: {message}");
             ExitCode::from(failure.code)
         }
     }
 }
 
 fn settings(mode: Mode) -> Result<Settings, Failure> {
-    let config_error = |e: guestlink::config::ConfigError| Failure { message: format!("configuration: {e}"), code: 2 };
+    let config_error = |e: guestlink::config::ConfigError| Failure {
+        message: format!("configuration: {e}"),
+        code: 2,
+    };
     let sources = Sources::from_process().map_err(config_error)?;
     Settings::load(&sources, mode).map_err(config_error)
 }
 
 fn connect(settings: &Settings) -> Result<Db, Failure> {
-    Db::connect(settings).map_err(|e| Failure { message: format!("database: {e}"), code: 3 })
+    Db::connect(settings).map_err(|e| Failure {
+        message: format!("database: {e}"),
+        code: 3,
+    })
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -117,7 +136,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let db = connect(&settings)?;
             let mut conn = db.get_write()?;
             let key = keys::rotate(&mut conn, Clock::system().unix(), settings.key_grace_days)?;
-            println!("new current key {} (the previous key stays published for {} days)", key.kid, settings.key_grace_days);
+            println!(
+                "new current key {} (the previous key stays published for {} days)",
+                key.kid, settings.key_grace_days
+            );
             Ok(())
         }
     }
@@ -133,7 +155,9 @@ fn serve(mode: Mode) -> Result<(), Failure> {
         Mode::Serve => None,
     };
     let public_url = settings.public_url.clone();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let app = Application::build_with_db(db, settings, clock, demo)?;
@@ -142,7 +166,11 @@ fn serve(mode: Mode) -> Result<(), Failure> {
                 "guestlink demo is running: open {}/demo in a browser (Ctrl-C stops it)",
                 public_url.as_str()
             ),
-            Mode::Serve => tracing::info!(public_url = public_url.as_str(), port = app.port(), "guestlink is serving"),
+            Mode::Serve => tracing::info!(
+                public_url = public_url.as_str(),
+                port = app.port(),
+                "guestlink is serving"
+            ),
         }
         app.run_until_stopped().await?;
         Ok(())
@@ -154,7 +182,16 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
     let db = connect(&settings)?;
     let mut conn = db.get_write()?;
     match command {
-        PlatformCommand::Add { name, lms, issuer, client_id, auth_url, jwks_url, token_url, deployment_id } => {
+        PlatformCommand::Add {
+            name,
+            lms,
+            issuer,
+            client_id,
+            auth_url,
+            jwks_url,
+            token_url,
+            deployment_id,
+        } => {
             let new = NewPlatform::parse(
                 &name,
                 &lms,
@@ -165,16 +202,26 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                 token_url.as_deref(),
                 &deployment_id,
             )
-            .map_err(|(field, problem)| Failure { message: format!("--{field}: {problem}"), code: 2 })?;
+            .map_err(|(field, problem)| Failure {
+                message: format!("--{field}: {problem}"),
+                code: 2,
+            })?;
             match platforms::add(&mut conn, &new, Clock::system().unix()) {
                 Ok(id) => {
                     println!("{id}");
                     Ok(())
                 }
-                Err(guestlink::service::ServiceError::Internal(e)) if e.to_string().starts_with("conflict") => Err(Failure {
-                    message: format!("a platform with issuer {} and client id {} is already registered", new.issuer, new.client_id),
-                    code: 1,
-                }),
+                Err(guestlink::service::ServiceError::Internal(e))
+                    if e.to_string().starts_with("conflict") =>
+                {
+                    Err(Failure {
+                        message: format!(
+                            "a platform with issuer {} and client id {} is already registered",
+                            new.issuer, new.client_id
+                        ),
+                        code: 1,
+                    })
+                }
                 Err(e) => Err(e.into()),
             }
         }
@@ -201,7 +248,10 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                 println!("removed platform {id}");
                 Ok(())
             } else {
-                Err(Failure { message: format!("no platform with id {id}"), code: 1 })
+                Err(Failure {
+                    message: format!("no platform with id {id}"),
+                    code: 1,
+                })
             }
         }
     }

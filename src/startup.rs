@@ -24,7 +24,10 @@ pub struct Application {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Database(String),
 }
@@ -32,19 +35,39 @@ pub enum StartError {
 impl Application {
     /// Connects to the database (applying migrations), makes sure a tool key
     /// exists, and binds the listener.
-    pub fn build(settings: Settings, clock: Clock, demo: Option<DemoLms>) -> Result<Application, StartError> {
+    pub fn build(
+        settings: Settings,
+        clock: Clock,
+        demo: Option<DemoLms>,
+    ) -> Result<Application, StartError> {
         let db = Db::connect(&settings).map_err(|e| StartError::Database(e.to_string()))?;
         Self::build_with_db(db, settings, clock, demo)
     }
 
-    pub fn build_with_db(db: Db, settings: Settings, clock: Clock, demo: Option<DemoLms>) -> Result<Application, StartError> {
-        let mut conn = db.get_write().map_err(|e| StartError::Database(e.to_string()))?;
-        keys::ensure_current(&mut conn, clock.unix()).map_err(|e| StartError::Database(e.to_string()))?;
+    pub fn build_with_db(
+        db: Db,
+        settings: Settings,
+        clock: Clock,
+        demo: Option<DemoLms>,
+    ) -> Result<Application, StartError> {
+        let mut conn = db
+            .get_write()
+            .map_err(|e| StartError::Database(e.to_string()))?;
+        keys::ensure_current(&mut conn, clock.unix())
+            .map_err(|e| StartError::Database(e.to_string()))?;
         drop(conn);
 
-        let listener = TcpListener::bind(settings.bind)
-            .map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?;
-        let port = listener.local_addr().map_err(|source| StartError::Bind { addr: settings.bind.to_string(), source })?.port();
+        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
+            addr: settings.bind.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                addr: settings.bind.to_string(),
+                source,
+            })?
+            .port();
         let workers = settings.workers;
         let tool = Tool::new(db, settings, clock);
         let data = actix_web::web::Data::new(tool.clone());
@@ -57,11 +80,16 @@ impl Application {
             if let Some(demo) = &demo {
                 app = app.app_data(demo.clone()).configure(crate::demo::routes);
             }
-            app.default_service(actix_web::web::to(|| async { Err::<actix_web::HttpResponse, _>(routes::error::PageError::not_found()) }))
+            app.default_service(actix_web::web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(routes::error::PageError::not_found())
+            }))
         })
         .workers(workers)
         .listen(listener)
-        .map_err(|source| StartError::Bind { addr: "listener".into(), source })?
+        .map_err(|source| StartError::Bind {
+            addr: "listener".into(),
+            source,
+        })?
         .shutdown_timeout(10)
         .run();
         Ok(Application { port, server, tool })
@@ -88,7 +116,12 @@ async fn purge_periodically(tool: Tool) {
         let now = tool.clock.unix();
         let result = tool
             .db
-            .write(move |conn| Ok((login_states::purge_expired(conn, now)?, sessions::purge_expired(conn, now)?)))
+            .write(move |conn| {
+                Ok((
+                    login_states::purge_expired(conn, now)?,
+                    sessions::purge_expired(conn, now)?,
+                ))
+            })
             .await;
         match result {
             Ok((states, sessions)) if states + sessions > 0 => {

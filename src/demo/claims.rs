@@ -64,7 +64,9 @@ pub fn resource_link(input: &LaunchClaims<'_>) -> Value {
     claims[c::RESOURCE_LINK] = match input.lms {
         Lms::Moodle => json!({"id": "8", "title": "Lecture recordings", "description": ""}),
         Lms::Sakai => json!({"id": "content:42", "title": "Guest links"}),
-        _ => json!({"id": "0c7f5b1e-6f55-4b3b-9f3e-1d2a9c8e7f60", "title": "Guest links", "description": ""}),
+        _ => {
+            json!({"id": "0c7f5b1e-6f55-4b3b-9f3e-1d2a9c8e7f60", "title": "Guest links", "description": ""})
+        }
     };
     claims
 }
@@ -97,15 +99,29 @@ fn roles(input: &LaunchClaims<'_>) -> Value {
     let mem = |r: &str| format!("{MEM}{r}");
     let inst = |r: &str| format!("{INST}{r}");
     let sys = |r: &str| format!("{SYS}{r}");
-    let ta_uri = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant".to_string();
+    let ta_uri = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+        .to_string();
     let list: Vec<String> = match (input.lms, input.role) {
         (_, Role::NoRoles) => vec![],
-        (Lms::Canvas, Role::Instructor) => vec![inst("Instructor"), inst("Student"), mem("Instructor"), sys("User")],
+        (Lms::Canvas, Role::Instructor) => vec![
+            inst("Instructor"),
+            inst("Student"),
+            mem("Instructor"),
+            sys("User"),
+        ],
         // A student here who teaches elsewhere: Canvas sends account-wide institution roles.
-        (Lms::Canvas, Role::Student) => vec![inst("Instructor"), inst("Student"), mem("Learner"), sys("User")],
+        (Lms::Canvas, Role::Student) => vec![
+            inst("Instructor"),
+            inst("Student"),
+            mem("Learner"),
+            sys("User"),
+        ],
         (Lms::Canvas, Role::TeachingAssistant) => vec![mem("Instructor"), ta_uri, sys("User")],
         (Lms::Sakai, Role::TeachingAssistant) => {
-            vec!["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor#TeachingAssistant".into()]
+            vec![
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor#TeachingAssistant"
+                    .into(),
+            ]
         }
         (Lms::Brightspace, Role::Instructor) => vec![inst("Instructor"), mem("Instructor")],
         (Lms::Brightspace, Role::Student) => vec![inst("Staff"), mem("Learner")],
@@ -122,12 +138,25 @@ fn base(input: &LaunchClaims<'_>) -> Value {
     let (sub, lifetime) = match input.lms {
         Lms::Moodle => (user_id.to_string(), 60),
         Lms::Canvas => (format!("5b2c1a58-9e0c-4e4f-8c0f-2a1f3e7d9b{user_id}"), 3600),
-        Lms::Sakai => (format!("{}/user/8a5d1c2e-77aa-4d0e-9a1b-3c4d5e6f7a{user_id}", input.issuer), 3600),
-        Lms::Brightspace => (format!("15495cdc-4a00-43e0-b28c-042523bad957_{user_id}"), 1800),
+        Lms::Sakai => (
+            format!(
+                "{}/user/8a5d1c2e-77aa-4d0e-9a1b-3c4d5e6f7a{user_id}",
+                input.issuer
+            ),
+            3600,
+        ),
+        Lms::Brightspace => (
+            format!("15495cdc-4a00-43e0-b28c-042523bad957_{user_id}"),
+            1800,
+        ),
         Lms::Generic => (user_id.to_string(), 300),
     };
     let title = format!("Biology 101 ({})", input.lms.display_name());
-    let context_type = if input.lms == Lms::Moodle { json!(["CourseSection"]) } else { json!([COURSE_OFFERING]) };
+    let context_type = if input.lms == Lms::Moodle {
+        json!(["CourseSection"])
+    } else {
+        json!([COURSE_OFFERING])
+    };
     let mut claims = json!({
         "iss": input.issuer,
         "aud": input.client_id,
@@ -149,27 +178,33 @@ fn base(input: &LaunchClaims<'_>) -> Value {
     match input.lms {
         Lms::Moodle => {
             claims[c::TOOL_PLATFORM] = json!({"product_family_code": "moodle", "version": "2024042200", "guid": "lms.example.edu", "name": "EXU"});
-            claims["https://purl.imsglobal.org/spec/lti/claim/ext"] = json!({"lms": "moodle-2", "user_username": "demo"});
-            claims[c::LIS] = json!({"person_sourcedid": "S1234567", "course_section_sourcedid": ""});
+            claims["https://purl.imsglobal.org/spec/lti/claim/ext"] =
+                json!({"lms": "moodle-2", "user_username": "demo"});
+            claims[c::LIS] =
+                json!({"person_sourcedid": "S1234567", "course_section_sourcedid": ""});
         }
         Lms::Canvas => {
             claims["azp"] = json!(input.client_id);
             claims[c::TOOL_PLATFORM] = json!({"guid": "hYx2Qe:canvas-lms", "name": "Example University", "version": "cloud", "product_family_code": "canvas"});
             claims[c::CUSTOM] = json!({"canvas_course_id": 12});
             claims[c::LIS] = json!({"person_sourcedid": "$Person.sourcedId", "course_offering_sourcedid": "BIO101-F24"});
-            claims["https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id"] = json!("535fa085f22b4655f48cd5a36a9215f64c062838");
+            claims["https://purl.imsglobal.org/spec/lti/claim/lti11_legacy_user_id"] =
+                json!("535fa085f22b4655f48cd5a36a9215f64c062838");
             claims["https://www.instructure.com/placement"] = json!("course_navigation");
         }
         Lms::Sakai => {
             claims[c::TOOL_PLATFORM] = json!({"name": "Sakai", "product_family_code": "sakai", "version": "23.1", "guid": "sakai.example.edu"});
-            claims["https://www.sakailms.org/spec/lti/claim/extension"] = json!({"sakai_role": "maintain", "sakai_eid": "demo"});
-            claims[c::LAUNCH_PRESENTATION] = json!({"document_target": "iframe", "locale": "en_US"});
+            claims["https://www.sakailms.org/spec/lti/claim/extension"] =
+                json!({"sakai_role": "maintain", "sakai_eid": "demo"});
+            claims[c::LAUNCH_PRESENTATION] =
+                json!({"document_target": "iframe", "locale": "en_US"});
         }
         Lms::Brightspace => {
             claims["nbf"] = json!(input.now);
             claims[c::TOOL_PLATFORM] = json!({"guid": "15495cdc", "name": "Example University", "version": "20.24.6", "product_family_code": "desire2learn"});
             claims[c::CUSTOM] = json!({"user_id": "$User.Id"});
-            claims["http://www.brightspace.com"] = json!({"org_defined_id": "S1234567", "username": "demo", "user_id": 169});
+            claims["http://www.brightspace.com"] =
+                json!({"org_defined_id": "S1234567", "username": "demo", "user_id": 169});
             // Brightspace sends an empty email when security settings hide it.
             if input.role == Role::Student {
                 claims["email"] = json!("");

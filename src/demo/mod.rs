@@ -45,22 +45,35 @@ pub struct DemoLms {
 fn ids(lms: Lms) -> (&'static str, &'static str) {
     match lms {
         Lms::Moodle => ("k3JpQ8sLm2Xv7Ta", "4"),
-        Lms::Canvas => ("10000000000042", "327:a17deed8f179120345abd3e8b6e22a3d8ff68a63"),
+        Lms::Canvas => (
+            "10000000000042",
+            "327:a17deed8f179120345abd3e8b6e22a3d8ff68a63",
+        ),
         Lms::Sakai => ("0c8f5a52-4a6b-4b0e-9d2f-7b1d1a9e2c33", "1"),
-        Lms::Brightspace | Lms::Generic => ("811b8625-b463-4a94-b745-ce3f6408ec83", "9806AD80-2B03-4637-8032-E67553DD8B0F"),
+        Lms::Brightspace | Lms::Generic => (
+            "811b8625-b463-4a94-b745-ce3f6408ec83",
+            "9806AD80-2B03-4637-8032-E67553DD8B0F",
+        ),
     }
 }
 
 impl DemoLms {
     /// Registers the demo platforms in the tool (once) and loads or creates
     /// their signing keys in the data directory.
-    pub fn prepare(conn: &mut Conn, settings: &Settings, clock: &Clock) -> Result<DemoLms, ServiceError> {
+    pub fn prepare(
+        conn: &mut Conn,
+        settings: &Settings,
+        clock: &Clock,
+    ) -> Result<DemoLms, ServiceError> {
         let base = settings.public_url.as_str().to_string();
         let mut list = Vec::new();
         for lms in FLAVOURS {
             let issuer = format!("{base}/demo/{lms}");
             let (client_id, deployment_id) = ids(lms);
-            if !platforms::find_by_issuer(conn, &issuer)?.iter().any(|p| p.client_id == client_id) {
+            if !platforms::find_by_issuer(conn, &issuer)?
+                .iter()
+                .any(|p| p.client_id == client_id)
+            {
                 let new = NewPlatform::parse(
                     &format!("Demo {}", lms.display_name()),
                     lms.as_str(),
@@ -71,7 +84,9 @@ impl DemoLms {
                     None,
                     &[deployment_id.to_string()],
                 )
-                .map_err(|(field, problem)| ServiceError::Internal(anyhow::anyhow!("demo platform {field}: {problem}")))?;
+                .map_err(|(field, problem)| {
+                    ServiceError::Internal(anyhow::anyhow!("demo platform {field}: {problem}"))
+                })?;
                 platforms::insert(conn, &new, clock.unix())?;
             }
             let key = load_or_create_key(&settings.data_dir.join("demo-keys"), lms)?;
@@ -83,7 +98,10 @@ impl DemoLms {
                 key,
             });
         }
-        Ok(DemoLms { base, platforms: list })
+        Ok(DemoLms {
+            base,
+            platforms: list,
+        })
     }
 
     fn platform(&self, lms: &str) -> Option<&DemoPlatform> {
@@ -95,13 +113,20 @@ fn load_or_create_key(dir: &Path, lms: Lms) -> Result<ToolKey, ServiceError> {
     let internal = |e: String| ServiceError::Internal(anyhow::anyhow!(e));
     let path = dir.join(format!("{lms}.key"));
     if let Ok(text) = std::fs::read_to_string(&path) {
-        let der = crate::crypto::b64url_decode(text.trim()).ok_or_else(|| internal(format!("{} is damaged", path.display())))?;
-        return ToolKey::from_pkcs8(format!("demo-{lms}"), &der).map_err(|e| internal(e.to_string()));
+        let der = crate::crypto::b64url_decode(text.trim())
+            .ok_or_else(|| internal(format!("{} is damaged", path.display())))?;
+        return ToolKey::from_pkcs8(format!("demo-{lms}"), &der)
+            .map_err(|e| internal(e.to_string()));
     }
     let generated = ToolKey::generate().map_err(|e| internal(e.to_string()))?;
-    let key = ToolKey { kid: format!("demo-{lms}"), ..generated };
-    std::fs::create_dir_all(dir).map_err(|e| internal(format!("cannot create {}: {e}", dir.display())))?;
-    std::fs::write(&path, &key.private_pkcs8_b64).map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
+    let key = ToolKey {
+        kid: format!("demo-{lms}"),
+        ..generated
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| internal(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::write(&path, &key.private_pkcs8_b64)
+        .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
     Ok(key)
 }
 
@@ -134,7 +159,10 @@ struct DemoIndex<'a> {
 async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
     let mut buttons = Vec::new();
     for p in &demo.platforms {
-        for (role, label) in [("instructor", "Launch as instructor"), ("student", "Launch as student")] {
+        for (role, label) in [
+            ("instructor", "Launch as instructor"),
+            ("student", "Launch as student"),
+        ] {
             buttons.push(LaunchButton {
                 lms: p.lms.as_str(),
                 lms_name: p.lms.display_name(),
@@ -148,7 +176,14 @@ async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
             });
         }
     }
-    html(StatusCode::OK, &DemoIndex { version: ASSET_VERSION, target_link_uri: format!("{}/lti/launch", demo.base), buttons })
+    html(
+        StatusCode::OK,
+        &DemoIndex {
+            version: ASSET_VERSION,
+            target_link_uri: format!("{}/lti/launch", demo.base),
+            buttons,
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,11 +208,19 @@ struct AutoPost<'a> {
     state: &'a str,
 }
 
-async fn authorize_get(demo: web::Data<DemoLms>, lms: web::Path<String>, q: web::Query<AuthParams>) -> Result<HttpResponse, PageError> {
+async fn authorize_get(
+    demo: web::Data<DemoLms>,
+    lms: web::Path<String>,
+    q: web::Query<AuthParams>,
+) -> Result<HttpResponse, PageError> {
     authorize(&demo, &lms, q.into_inner(), &Clock::system())
 }
 
-async fn authorize_post(demo: web::Data<DemoLms>, lms: web::Path<String>, f: web::Form<AuthParams>) -> Result<HttpResponse, PageError> {
+async fn authorize_post(
+    demo: web::Data<DemoLms>,
+    lms: web::Path<String>,
+    f: web::Form<AuthParams>,
+) -> Result<HttpResponse, PageError> {
     authorize(&demo, &lms, f.into_inner(), &Clock::system())
 }
 
@@ -193,14 +236,21 @@ fn demo_error(message: &str) -> PageError {
 
 /// The platform's OIDC authorization endpoint: checks the request as an LMS
 /// would, signs an id_token for the demo user and posts it to the tool.
-fn authorize(demo: &DemoLms, lms: &str, q: AuthParams, clock: &Clock) -> Result<HttpResponse, PageError> {
+fn authorize(
+    demo: &DemoLms,
+    lms: &str,
+    q: AuthParams,
+    clock: &Clock,
+) -> Result<HttpResponse, PageError> {
     let platform = demo.platform(lms).ok_or_else(PageError::not_found)?;
     let expected_redirect = format!("{}/lti/launch", demo.base);
     if q.scope.as_deref() != Some("openid")
         || q.response_type.as_deref() != Some("id_token")
         || q.response_mode.as_deref() != Some("form_post")
     {
-        return Err(demo_error("scope, response_type or response_mode is wrong."));
+        return Err(demo_error(
+            "scope, response_type or response_mode is wrong.",
+        ));
     }
     if q.client_id.as_deref() != Some(platform.client_id.as_str()) {
         return Err(demo_error("The client_id is not this tool's."));
@@ -211,7 +261,11 @@ fn authorize(demo: &DemoLms, lms: &str, q: AuthParams, clock: &Clock) -> Result<
     let (Some(state), Some(nonce)) = (q.state.as_deref(), q.nonce.as_deref()) else {
         return Err(demo_error("state and nonce are required."));
     };
-    let role = q.login_hint.as_deref().and_then(Role::parse).ok_or_else(|| demo_error("Unknown demo user."))?;
+    let role = q
+        .login_hint
+        .as_deref()
+        .and_then(Role::parse)
+        .ok_or_else(|| demo_error("Unknown demo user."))?;
     let payload = claims::resource_link(&LaunchClaims {
         lms: platform.lms,
         issuer: &platform.issuer,
@@ -223,10 +277,19 @@ fn authorize(demo: &DemoLms, lms: &str, q: AuthParams, clock: &Clock) -> Result<
         target_link_uri: &expected_redirect,
         context_id: &format!("demo-course-{lms}"),
     });
-    let id_token = platform.key.sign(&payload).map_err(|_| PageError::internal())?;
+    let id_token = platform
+        .key
+        .sign(&payload)
+        .map_err(|_| PageError::internal())?;
     Ok(html(
         StatusCode::OK,
-        &AutoPost { version: ASSET_VERSION, lms_name: platform.lms.display_name(), action: &expected_redirect, id_token: &id_token, state },
+        &AutoPost {
+            version: ASSET_VERSION,
+            lms_name: platform.lms.display_name(),
+            action: &expected_redirect,
+            id_token: &id_token,
+            state,
+        },
     ))
 }
 
@@ -234,5 +297,7 @@ async fn jwks(demo: web::Data<DemoLms>, lms: web::Path<String>) -> Result<HttpRe
     let platform = demo.platform(&lms).ok_or_else(PageError::not_found)?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "public, max-age=3600"))
-        .json(JwkSet { keys: vec![platform.key.jwk()] }))
+        .json(JwkSet {
+            keys: vec![platform.key.jwk()],
+        }))
 }

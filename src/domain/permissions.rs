@@ -11,7 +11,12 @@ const SYSTEM: &str = "http://purl.imsglobal.org/vocab/lis/v2/system/person#";
 const LTI11_CONTEXT: &str = "urn:lti:role:ims/lis/";
 
 /// Membership roles whose holders may manage the course's media.
-const MANAGING: [&str; 4] = ["instructor", "teachingassistant", "contentdeveloper", "administrator"];
+const MANAGING: [&str; 4] = [
+    "instructor",
+    "teachingassistant",
+    "contentdeveloper",
+    "administrator",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CourseRights {
@@ -99,16 +104,28 @@ mod tests {
             "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
             "http://purl.imsglobal.org/vocab/lis/v2/system/person#User",
         ];
-        assert_eq!(rights(&canvas_student_who_teaches_elsewhere), CourseRights::View);
+        assert_eq!(
+            rights(&canvas_student_who_teaches_elsewhere),
+            CourseRights::View
+        );
     }
 
     #[test]
     fn learners_unknown_and_no_roles_only_view() {
-        assert_eq!(rights(&["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]), CourseRights::View);
+        assert_eq!(
+            rights(&["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]),
+            CourseRights::View
+        );
         assert_eq!(rights(&["Learner"]), CourseRights::View);
-        assert_eq!(rights(&["http://example.com/role#Wizard"]), CourseRights::View);
+        assert_eq!(
+            rights(&["http://example.com/role#Wizard"]),
+            CourseRights::View
+        );
         assert_eq!(rights(&[""]), CourseRights::View);
-        assert_eq!(rights::<&str>(&[]), CourseRights::View);
-        assert_eq!(rights(&["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"]), CourseRights::View);
+        assert_eq!(rights(&[]), CourseRights::View);
+        assert_eq!(
+            rights(&["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"]),
+            CourseRights::View
+        );
     }
 }

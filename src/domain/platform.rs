@@ -13,7 +13,13 @@ pub enum Lms {
 }
 
 impl Lms {
-    pub const ALL: [Lms; 5] = [Lms::Moodle, Lms::Canvas, Lms::Sakai, Lms::Brightspace, Lms::Generic];
+    pub const ALL: [Lms; 5] = [
+        Lms::Moodle,
+        Lms::Canvas,
+        Lms::Sakai,
+        Lms::Brightspace,
+        Lms::Generic,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -49,7 +55,11 @@ impl FromStr for Lms {
         Lms::ALL
             .into_iter()
             .find(|lms| lms.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown LMS '{s}' (expected moodle, canvas, sakai, brightspace or generic)"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown LMS '{s}' (expected moodle, canvas, sakai, brightspace or generic)"
+                )
+            })
     }
 }
 
@@ -95,7 +105,10 @@ impl NewPlatform {
         token_url: Option<&str>,
         deployment_ids: &[String],
     ) -> Result<NewPlatform, (&'static str, String)> {
-        let text = |field: &'static str, value: &str, max: usize| -> Result<String, (&'static str, String)> {
+        let text = |field: &'static str,
+                    value: &str,
+                    max: usize|
+         -> Result<String, (&'static str, String)> {
             let value = value.trim();
             if value.is_empty() {
                 return Err((field, "must not be empty".into()));
@@ -107,7 +120,8 @@ impl NewPlatform {
         };
         let url = |field: &'static str, value: &str| -> Result<String, (&'static str, String)> {
             let value = text(field, value, 2000)?;
-            let parsed = url::Url::parse(&value).map_err(|_| (field, format!("'{value}' is not a URL")))?;
+            let parsed =
+                url::Url::parse(&value).map_err(|_| (field, format!("'{value}' is not a URL")))?;
             let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
             if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
                 return Err((field, format!("'{value}' must be an https:// URL")));
@@ -122,7 +136,10 @@ impl NewPlatform {
             }
         }
         if deployments.is_empty() {
-            return Err(("deployment-id", "at least one deployment id is needed".into()));
+            return Err((
+                "deployment-id",
+                "at least one deployment id is needed".into(),
+            ));
         }
         Ok(NewPlatform {
             name: text("name", name, 200)?,

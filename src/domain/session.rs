@@ -15,7 +15,10 @@ pub struct Course {
 impl Course {
     /// What to call the course on a page: its title, else its label, else its id.
     pub fn display_name(&self) -> &str {
-        self.title.as_deref().or(self.label.as_deref()).unwrap_or(&self.context_id)
+        self.title
+            .as_deref()
+            .or(self.label.as_deref())
+            .unwrap_or(&self.context_id)
     }
 }
 

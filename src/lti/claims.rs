@@ -18,10 +18,12 @@ pub const ROLES: &str = "https://purl.imsglobal.org/spec/lti/claim/roles";
 pub const CONTEXT: &str = "https://purl.imsglobal.org/spec/lti/claim/context";
 pub const RESOURCE_LINK: &str = "https://purl.imsglobal.org/spec/lti/claim/resource_link";
 pub const TOOL_PLATFORM: &str = "https://purl.imsglobal.org/spec/lti/claim/tool_platform";
-pub const LAUNCH_PRESENTATION: &str = "https://purl.imsglobal.org/spec/lti/claim/launch_presentation";
+pub const LAUNCH_PRESENTATION: &str =
+    "https://purl.imsglobal.org/spec/lti/claim/launch_presentation";
 pub const CUSTOM: &str = "https://purl.imsglobal.org/spec/lti/claim/custom";
 pub const LIS: &str = "https://purl.imsglobal.org/spec/lti/claim/lis";
-pub const DEEP_LINKING_SETTINGS: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
+pub const DEEP_LINKING_SETTINGS: &str =
+    "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings";
 pub const DL_DATA: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/data";
 pub const DL_CONTENT_ITEMS: &str = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items";
 
@@ -52,14 +54,22 @@ impl VerifiedClaims {
     /// An optional personal string (name, email): empty or oddly typed is absent,
     /// since platforms send `""` for "not shared".
     pub fn personal(&self, name: &str) -> Option<String> {
-        self.get(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+        self.get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
     }
 
     /// A numeric date claim (seconds since the epoch).
     pub fn date(&self, name: &'static str) -> Result<Option<i64>, LaunchError> {
         match self.get(name) {
             None => Ok(None),
-            Some(v) => v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).map(Some).ok_or(LaunchError::InvalidClaim(name)),
+            Some(v) => v
+                .as_i64()
+                .or_else(|| v.as_f64().map(|f| f as i64))
+                .map(Some)
+                .ok_or(LaunchError::InvalidClaim(name)),
         }
     }
 
@@ -80,7 +90,11 @@ impl VerifiedClaims {
     pub fn roles(&self) -> Result<Vec<String>, LaunchError> {
         match self.0.get(ROLES) {
             None | Some(Value::Null) => Err(LaunchError::MissingRoles),
-            Some(Value::Array(items)) => Ok(items.iter().filter_map(Value::as_str).map(str::to_string).collect()),
+            Some(Value::Array(items)) => Ok(items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()),
             Some(Value::String(s)) => Ok(s.split(',').map(|r| r.trim().to_string()).collect()),
             Some(_) => Err(LaunchError::InvalidClaim("roles")),
         }

@@ -66,6 +66,9 @@ pub fn rsa_public_components(rsa_public_key: &[u8]) -> Option<(Vec<u8>, Vec<u8>)
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {
-    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len().saturating_sub(1));
+    let start = bytes
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bytes.len().saturating_sub(1));
     bytes[start..].to_vec()
 }

@@ -148,8 +148,8 @@ impl LaunchError {
         match self {
             RequestTooLarge => 413,
             StateMismatch | StateCookieMissing => 403,
-            InvalidSignature | UnknownKid | TokenExpired | IssuedInFuture | NotYetValid | NonceReused
-            | NonceMismatch => 401,
+            InvalidSignature | UnknownKid | TokenExpired | IssuedInFuture | NotYetValid
+            | NonceReused | NonceMismatch => 401,
             _ => 400,
         }
     }
@@ -158,7 +158,11 @@ impl LaunchError {
     pub fn admin_hint(&self) -> &'static str {
         use LaunchError::*;
         match self {
-            RequestTooLarge | MissingParameter(_) | MalformedParameter(_) | MissingIdToken | MalformedToken => {
+            RequestTooLarge
+            | MissingParameter(_)
+            | MalformedParameter(_)
+            | MissingIdToken
+            | MalformedToken => {
                 "The request did not come from an LTI 1.3 platform in the expected form: check that the tool's login URL is {base}/lti/login and its redirect URL is {base}/lti/launch."
             }
             UnknownIssuer => {
@@ -167,7 +171,9 @@ impl LaunchError {
             UnknownClient | AmbiguousClient => {
                 "Register this client id in guestlink for this issuer; Canvas creates a new client id for every developer key."
             }
-            InvalidTargetLinkUri => "Set the tool's target link URI in the LMS to an address under guestlink's public URL.",
+            InvalidTargetLinkUri => {
+                "Set the tool's target link URI in the LMS to an address under guestlink's public URL."
+            }
             MissingState | UnknownState | StateExpired => {
                 "Launch the tool again from the LMS; if it keeps failing, check that the redirect URL registered in the LMS is guestlink's /lti/launch and that the login is not delayed by more than a few minutes."
             }
@@ -192,11 +198,17 @@ impl LaunchError {
             MissingDeploymentId | UnknownDeployment => {
                 "Add this deployment id to the platform in guestlink; Canvas and Brightspace create one per installation."
             }
-            MissingLtiVersion | UnsupportedLtiVersion => "Configure the tool in the LMS as an LTI 1.3 tool.",
+            MissingLtiVersion | UnsupportedLtiVersion => {
+                "Configure the tool in the LMS as an LTI 1.3 tool."
+            }
             MissingMessageType | UnsupportedMessageType => {
                 "guestlink handles resource link and deep linking launches; check the placement's message type in the LMS."
             }
-            MissingResourceLink | MissingDeepLinkingSettings | MissingRoles | MissingSub | MissingClaim(_)
+            MissingResourceLink
+            | MissingDeepLinkingSettings
+            | MissingRoles
+            | MissingSub
+            | MissingClaim(_)
             | InvalidClaim(_) => {
                 "The LMS sent a launch without a claim LTI 1.3 requires; check the tool's privacy and placement settings in the LMS."
             }

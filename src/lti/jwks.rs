@@ -59,11 +59,19 @@ impl JwksCache {
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .timeout(timeout)
             // Some Moodle hosts' web filters refuse requests without one.
-            .user_agent(concat!("guestlink/", env!("CARGO_PKG_VERSION"), " (LTI 1.3 tool)"))
+            .user_agent(concat!(
+                "guestlink/",
+                env!("CARGO_PKG_VERSION"),
+                " (LTI 1.3 tool)"
+            ))
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()
             .expect("the HTTP client could be built");
-        JwksCache { client, min_refetch, entries: Mutex::new(HashMap::new()) }
+        JwksCache {
+            client,
+            min_refetch,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The platform's verification key for `kid`.
@@ -75,7 +83,10 @@ impl JwksCache {
         if let Some(key) = seen.keys.get(kid).filter(|_| fresh) {
             return Ok(key.clone());
         }
-        let may_refetch = seen.last_attempt.is_none_or(|t| now.duration_since(t) >= self.min_refetch) || !fresh;
+        let may_refetch = seen
+            .last_attempt
+            .is_none_or(|t| now.duration_since(t) >= self.min_refetch)
+            || !fresh;
         if may_refetch {
             let _guard = entry.fetching.lock().await;
             // Someone else may have fetched while we waited.
@@ -92,7 +103,9 @@ impl JwksCache {
                     }
                     // Keep serving cached keys while the platform is down.
                     Err(err) if !state.keys.contains_key(kid) => return Err(err),
-                    Err(err) => tracing::warn!(jwks_url, error = %err, "platform JWKS unreachable; using cached keys"),
+                    Err(err) => {
+                        tracing::warn!(jwks_url, error = %err, "platform JWKS unreachable; using cached keys")
+                    }
                 }
             }
         }
@@ -106,16 +119,31 @@ impl JwksCache {
     }
 
     fn entry(&self, url: &str) -> Arc<Entry> {
-        self.entries.lock().unwrap().entry(url.to_string()).or_default().clone()
+        self.entries
+            .lock()
+            .unwrap()
+            .entry(url.to_string())
+            .or_default()
+            .clone()
     }
 
-    async fn fetch(&self, url: &str) -> Result<(HashMap<String, DecodingKey>, Duration), LaunchError> {
+    async fn fetch(
+        &self,
+        url: &str,
+    ) -> Result<(HashMap<String, DecodingKey>, Duration), LaunchError> {
         let unavailable = |what: String| LaunchError::JwksUnavailable(what);
         let response = self.client.get(url).send().await.map_err(|e| {
-            unavailable(if e.is_timeout() { "the request timed out".into() } else { "the platform could not be reached".into() })
+            unavailable(if e.is_timeout() {
+                "the request timed out".into()
+            } else {
+                "the platform could not be reached".into()
+            })
         })?;
         if !response.status().is_success() {
-            return Err(unavailable(format!("the platform answered HTTP {}", response.status().as_u16())));
+            return Err(unavailable(format!(
+                "the platform answered HTTP {}",
+                response.status().as_u16()
+            )));
         }
         let max_age = response
             .headers()
@@ -123,15 +151,21 @@ impl JwksCache {
             .and_then(|v| v.to_str().ok())
             .map(cache_lifetime)
             .unwrap_or(DEFAULT_MAX_AGE);
-        if response.content_length().is_some_and(|len| len as usize > LARGEST_JWKS_BYTES) {
+        if response
+            .content_length()
+            .is_some_and(|len| len as usize > LARGEST_JWKS_BYTES)
+        {
             return Err(unavailable("the key set is too large".into()));
         }
-        let body = response.bytes().await.map_err(|_| unavailable("the response was cut off".into()))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|_| unavailable("the response was cut off".into()))?;
         if body.len() > LARGEST_JWKS_BYTES {
             return Err(unavailable("the key set is too large".into()));
         }
-        let jwks: RemoteJwks =
-            serde_json::from_slice(&body).map_err(|_| unavailable("the response is not a JSON key set".into()))?;
+        let jwks: RemoteJwks = serde_json::from_slice(&body)
+            .map_err(|_| unavailable("the response is not a JSON key set".into()))?;
         Ok((usable_keys(jwks), max_age))
     }
 }
@@ -151,13 +185,22 @@ fn usable_keys(jwks: RemoteJwks) -> HashMap<String, DecodingKey> {
 
 /// How long a key set may be used, from its Cache-Control header.
 fn cache_lifetime(header: &str) -> Duration {
-    let directives: Vec<String> = header.split(',').map(|d| d.trim().to_ascii_lowercase()).collect();
-    if directives.iter().any(|d| d == "no-store" || d == "no-cache") {
+    let directives: Vec<String> = header
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    if directives
+        .iter()
+        .any(|d| d == "no-store" || d == "no-cache")
+    {
         return Duration::ZERO;
     }
     directives
         .iter()
-        .find_map(|d| d.strip_prefix("max-age=").and_then(|v| v.trim_matches('"').parse::<u64>().ok()))
+        .find_map(|d| {
+            d.strip_prefix("max-age=")
+                .and_then(|v| v.trim_matches('"').parse::<u64>().ok())
+        })
         .map(|secs| Duration::from_secs(secs).min(LONGEST_MAX_AGE))
         .unwrap_or(DEFAULT_MAX_AGE)
 }

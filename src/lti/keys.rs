@@ -21,7 +21,9 @@ pub struct ToolKey {
 
 impl std::fmt::Debug for ToolKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("ToolKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -42,7 +44,12 @@ impl ToolKey {
         let pair = KeyPair::from_pkcs8(pkcs8).map_err(|e| KeyError(e.to_string()))?;
         let (n, e) = der::rsa_public_components(pair.public_key().as_ref())
             .ok_or_else(|| KeyError("cannot read the public key".into()))?;
-        Ok(ToolKey { kid, private_pkcs8_b64: b64url(pkcs8), n: b64url(&n), e: b64url(&e) })
+        Ok(ToolKey {
+            kid,
+            private_pkcs8_b64: b64url(pkcs8),
+            n: b64url(&n),
+            e: b64url(&e),
+        })
     }
 
     /// Loads a PEM "PRIVATE KEY" (PKCS#8), as `openssl genpkey` writes it.
@@ -54,8 +61,10 @@ impl ToolKey {
     }
 
     pub fn encoding_key(&self) -> Result<EncodingKey, KeyError> {
-        let pkcs8 = b64url_decode(&self.private_pkcs8_b64).ok_or_else(|| KeyError("bad base64".into()))?;
-        let pkcs1 = der::pkcs8_to_pkcs1(&pkcs8).ok_or_else(|| KeyError("not a PKCS#8 RSA key".into()))?;
+        let pkcs8 =
+            b64url_decode(&self.private_pkcs8_b64).ok_or_else(|| KeyError("bad base64".into()))?;
+        let pkcs1 =
+            der::pkcs8_to_pkcs1(&pkcs8).ok_or_else(|| KeyError("not a PKCS#8 RSA key".into()))?;
         Ok(EncodingKey::from_rsa_der(&pkcs1))
     }
 
@@ -74,7 +83,8 @@ impl ToolKey {
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, KeyError> {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding_key()?).map_err(|e| KeyError(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &self.encoding_key()?)
+            .map_err(|e| KeyError(e.to_string()))
     }
 }
 
@@ -108,7 +118,8 @@ mod tests {
         let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
-        let data = jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).unwrap();
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(&token, &decoding, &validation).unwrap();
         assert_eq!(data.claims["hello"], "world");
         assert_eq!(data.header.kid.as_deref(), Some(key.kid.as_str()));
         // 2048-bit modulus.

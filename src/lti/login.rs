@@ -31,16 +31,26 @@ const LONGEST_PARAMETER: usize = 8 * 1024;
 impl LoginParams {
     pub fn parse(self) -> Result<LoginRequest, LaunchError> {
         fn required(value: Option<String>, name: &'static str) -> Result<String, LaunchError> {
-            let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+            let value = value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty());
             let value = value.ok_or(LaunchError::MissingParameter(name))?;
             if value.len() > LONGEST_PARAMETER {
                 return Err(LaunchError::MalformedParameter(name));
             }
             Ok(value)
         }
-        fn optional(value: Option<String>, name: &'static str) -> Result<Option<String>, LaunchError> {
-            match value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
-                Some(v) if v.len() > LONGEST_PARAMETER => Err(LaunchError::MalformedParameter(name)),
+        fn optional(
+            value: Option<String>,
+            name: &'static str,
+        ) -> Result<Option<String>, LaunchError> {
+            match value
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+            {
+                Some(v) if v.len() > LONGEST_PARAMETER => {
+                    Err(LaunchError::MalformedParameter(name))
+                }
                 other => Ok(other),
             }
         }
@@ -61,7 +71,10 @@ impl LoginParams {
 
 /// A frame name as platforms send it (`_parent`, `post_message_forwarding`).
 fn is_frame_name(name: &str) -> bool {
-    name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    name.len() <= 100
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Picks the registration a login is for: by issuer and client id, or by
@@ -74,7 +87,10 @@ pub fn choose_registration(
         return Err(LaunchError::UnknownIssuer);
     }
     match client_id {
-        Some(client) => candidates.into_iter().find(|r| r.client_id == client).ok_or(LaunchError::UnknownClient),
+        Some(client) => candidates
+            .into_iter()
+            .find(|r| r.client_id == client)
+            .ok_or(LaunchError::UnknownClient),
         None if candidates.len() == 1 => Ok(candidates.into_iter().next().expect("one candidate")),
         None => Err(LaunchError::AmbiguousClient),
     }
@@ -89,7 +105,8 @@ pub fn authentication_url(
     state: &str,
     nonce: &str,
 ) -> Result<String, LaunchError> {
-    let mut url = url::Url::parse(&registration.auth_url).map_err(|_| LaunchError::UnknownIssuer)?;
+    let mut url =
+        url::Url::parse(&registration.auth_url).map_err(|_| LaunchError::UnknownIssuer)?;
     {
         let mut query = url.query_pairs_mut();
         query

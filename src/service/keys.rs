@@ -6,7 +6,9 @@ use crate::lti::keys::{JwkSet, ToolKey};
 use crate::store::{Conn, keys};
 
 pub fn ensure_current(conn: &mut Conn, now: i64) -> ServiceResult<ToolKey> {
-    Ok(keys::ensure_current(conn, now, || ToolKey::generate().expect("RSA key generation failed"))?)
+    Ok(keys::ensure_current(conn, now, || {
+        ToolKey::generate().expect("RSA key generation failed")
+    })?)
 }
 
 pub fn rotate(conn: &mut Conn, now: i64, grace_days: i64) -> ServiceResult<ToolKey> {
@@ -18,6 +20,11 @@ pub fn rotate(conn: &mut Conn, now: i64, grace_days: i64) -> ServiceResult<ToolK
 pub async fn published_jwks(tool: &Tool) -> ServiceResult<JwkSet> {
     let now = tool.clock.unix();
     let grace = tool.settings.key_grace_days * 86_400;
-    let stored = tool.db.read(move |conn| keys::published(conn, now, grace)).await?;
-    Ok(JwkSet { keys: stored.iter().map(|k| k.key.jwk()).collect() })
+    let stored = tool
+        .db
+        .read(move |conn| keys::published(conn, now, grace))
+        .await?;
+    Ok(JwkSet {
+        keys: stored.iter().map(|k| k.key.jwk()).collect(),
+    })
 }

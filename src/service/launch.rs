@@ -8,8 +8,8 @@ use crate::crypto::{hash_secret, secret_token};
 use crate::domain::ids::PlatformId;
 use crate::domain::permissions::CourseRights;
 use crate::domain::session::LaunchSession;
-use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
 use crate::lti::Registration;
+use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
 use crate::store::{launches, login_states};
 
 /// A launch that passed every check, and the session it opened.
@@ -28,7 +28,11 @@ impl LaunchBackend for Backend<'_> {
 
     async fn find_state(&self, state_hash: &str) -> ServiceResult<Option<StateRecord>> {
         let hash = state_hash.to_string();
-        Ok(self.tool.db.read(move |conn| login_states::find(conn, &hash)).await?)
+        Ok(self
+            .tool
+            .db
+            .read(move |conn| login_states::find(conn, &hash))
+            .await?)
     }
 
     async fn registration(&self, platform_id: i64) -> ServiceResult<Option<Registration>> {
@@ -40,26 +44,41 @@ impl LaunchBackend for Backend<'_> {
         Ok(platform.as_ref().map(platforms::registration))
     }
 
-    async fn platform_key(&self, registration: &Registration, kid: &str) -> ServiceResult<DecodingKey> {
+    async fn platform_key(
+        &self,
+        registration: &Registration,
+        kid: &str,
+    ) -> ServiceResult<DecodingKey> {
         Ok(self.tool.jwks.key(&registration.jwks_url, kid).await?)
     }
 
     async fn consume_state(&self, state_hash: &str) -> ServiceResult<bool> {
         let hash = state_hash.to_string();
         let now = self.tool.clock.unix();
-        Ok(self.tool.db.write(move |conn| login_states::consume(conn, &hash, now)).await?)
+        Ok(self
+            .tool
+            .db
+            .write(move |conn| login_states::consume(conn, &hash, now))
+            .await?)
     }
 }
 
 pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launched> {
-    let leeway = Leeway { now: tool.clock.unix(), seconds: tool.settings.jwt_leeway_seconds };
+    let leeway = Leeway {
+        now: tool.clock.unix(),
+        seconds: tool.settings.jwt_leeway_seconds,
+    };
     let launch = launch::validate(&Backend { tool }, input, leeway).await?;
     let token = secret_token();
     open_session(tool, &launch, &token).await?;
-    let session = super::sessions::find(tool, &token)
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the new session could not be read back")))?;
-    Ok(Launched { token, session, launch })
+    let session = super::sessions::find(tool, &token).await?.ok_or_else(|| {
+        ServiceError::Internal(anyhow::anyhow!("the new session could not be read back"))
+    })?;
+    Ok(Launched {
+        token,
+        session,
+        launch,
+    })
 }
 
 async fn open_session(tool: &Tool, launch: &ValidatedLaunch, token: &str) -> ServiceResult<()> {

@@ -28,7 +28,10 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
         return Err(LaunchError::InvalidTargetLinkUri.into());
     }
     let issuer = request.iss.clone();
-    let candidates = tool.db.read(move |conn| crate::store::platforms::find_by_issuer(conn, &issuer)).await?;
+    let candidates = tool
+        .db
+        .read(move |conn| crate::store::platforms::find_by_issuer(conn, &issuer))
+        .await?;
     let registration = login::choose_registration(
         candidates.iter().map(platforms::registration).collect(),
         request.client_id.as_deref(),
@@ -36,7 +39,11 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
 
     let (state, nonce, binding) = (secret_token(), secret_token(), secret_token());
     let now = tool.clock.unix();
-    let record = (hash_secret(&state), hash_secret(&nonce), hash_secret(&binding));
+    let record = (
+        hash_secret(&state),
+        hash_secret(&nonce),
+        hash_secret(&binding),
+    );
     let expires_at = now + tool.settings.login_state_seconds;
     let platform_id = PlatformId(registration.platform_id);
     tool.db
@@ -56,11 +63,18 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
         .await?;
 
     let redirect_uri = tool.settings.public_url.join("/lti/launch");
-    let redirect_url = login::authentication_url(&registration, &request, &redirect_uri, &state, &nonce)?;
+    let redirect_url =
+        login::authentication_url(&registration, &request, &redirect_uri, &state, &nonce)?;
     let platform_origin = url::Url::parse(&registration.auth_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_default();
-    Ok(LoginStart { redirect_url, state, binding, storage_target: request.lti_storage_target, platform_origin })
+    Ok(LoginStart {
+        redirect_url,
+        state,
+        binding,
+        storage_target: request.lti_storage_target,
+        platform_origin,
+    })
 }
 
 /// The origin of the platform a login state was issued for: the only origin
@@ -73,9 +87,13 @@ pub async fn storage_origin(tool: &Tool, state: &str) -> ServiceResult<Option<St
     let found = tool
         .db
         .read(move |conn| {
-            let Some(record) = login_states::find(conn, &state_hash)? else { return Ok(None) };
+            let Some(record) = login_states::find(conn, &state_hash)? else {
+                return Ok(None);
+            };
             crate::store::platforms::find(conn, PlatformId(record.platform_id))
         })
         .await?;
-    Ok(found.and_then(|p| url::Url::parse(&p.auth_url).ok()).map(|u| u.origin().ascii_serialization()))
+    Ok(found
+        .and_then(|p| url::Url::parse(&p.auth_url).ok())
+        .map(|u| u.origin().ascii_serialization()))
 }

@@ -31,7 +31,12 @@ impl Tool {
             Duration::from_secs(settings.jwks_timeout_seconds),
             Duration::from_secs(settings.jwks_refetch_seconds),
         );
-        Tool { db, settings: Arc::new(settings), clock, jwks: Arc::new(jwks) }
+        Tool {
+            db,
+            settings: Arc::new(settings),
+            clock,
+            jwks: Arc::new(jwks),
+        }
     }
 }
 

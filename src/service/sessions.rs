@@ -17,12 +17,18 @@ pub async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<LaunchSessio
     let token_hash = hash_secret(token);
     let now = tool.clock.unix();
     let hash = token_hash.clone();
-    let Some(mut session) = tool.db.read(move |conn| sessions::find(conn, &hash, now)).await? else {
+    let Some(mut session) = tool
+        .db
+        .read(move |conn| sessions::find(conn, &hash, now))
+        .await?
+    else {
         return Ok(None);
     };
     if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
         let expires_at = now + tool.settings.session_idle_minutes * 60;
-        tool.db.write(move |conn| sessions::touch(conn, &token_hash, now, expires_at)).await?;
+        tool.db
+            .write(move |conn| sessions::touch(conn, &token_hash, now, expires_at))
+            .await?;
         session.last_seen_at = now;
         session.expires_at = expires_at;
     }

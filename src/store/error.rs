@@ -29,7 +29,9 @@ impl From<DieselError> for StoreError {
             | DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 StoreError::Unavailable(info.message().to_string())
             }
-            DieselError::BrokenTransactionManager => StoreError::Unavailable("connection broken".into()),
+            DieselError::BrokenTransactionManager => {
+                StoreError::Unavailable("connection broken".into())
+            }
             other => StoreError::Other(anyhow::Error::new(other)),
         }
     }

@@ -29,7 +29,12 @@ pub struct StoredKey {
 impl From<KeyRow> for StoredKey {
     fn from(row: KeyRow) -> Self {
         StoredKey {
-            key: ToolKey { kid: row.kid, private_pkcs8_b64: row.private_key, n: row.public_n, e: row.public_e },
+            key: ToolKey {
+                kid: row.kid,
+                private_pkcs8_b64: row.private_key,
+                n: row.public_n,
+                e: row.public_e,
+            },
             created_at: row.created_at,
             retired_at: row.retired_at,
         }
@@ -52,7 +57,10 @@ pub fn published(conn: &mut Conn, now: i64, grace_seconds: i64) -> StoreResult<V
         .order(tool_keys::created_at.desc())
         .select(KeyRow::as_select())
         .load(c)?);
-    Ok(rows.into_iter().map(StoredKey::from).collect())
+    let mut keys: Vec<StoredKey> = rows.into_iter().map(StoredKey::from).collect();
+    // The current key first: some platforms take the first key they see.
+    keys.sort_by_key(|k| k.retired_at.is_some());
+    Ok(keys)
 }
 
 fn insert(conn: &mut Conn, key: &ToolKey, now: i64) -> StoreResult<()> {
@@ -71,7 +79,11 @@ fn insert(conn: &mut Conn, key: &ToolKey, now: i64) -> StoreResult<()> {
 /// The current key, creating one with `generate` if there is none. Safe when
 /// several instances start at once: a unique index allows one current key,
 /// and the loser reads the winner's.
-pub fn ensure_current(conn: &mut Conn, now: i64, generate: impl FnOnce() -> ToolKey) -> StoreResult<ToolKey> {
+pub fn ensure_current(
+    conn: &mut Conn,
+    now: i64,
+    generate: impl FnOnce() -> ToolKey,
+) -> StoreResult<ToolKey> {
     if let Some(key) = current(conn)? {
         return Ok(key);
     }

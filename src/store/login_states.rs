@@ -43,12 +43,14 @@ pub fn find(conn: &mut Conn, state_hash: &str) -> StoreResult<Option<StateRecord
         ))
         .first(c)
         .optional()?);
-    Ok(row.map(|(platform_id, nonce_hash, binding_hash, expires_at)| StateRecord {
-        platform_id,
-        nonce_hash,
-        binding_hash,
-        expires_at,
-    }))
+    Ok(row.map(
+        |(platform_id, nonce_hash, binding_hash, expires_at)| StateRecord {
+            platform_id,
+            nonce_hash,
+            binding_hash,
+            expires_at,
+        },
+    ))
 }
 
 /// Marks the state used. One conditional UPDATE, so of two concurrent
@@ -67,6 +69,8 @@ pub fn consume(conn: &mut Conn, state_hash: &str, now: i64) -> StoreResult<bool>
 /// Forgets states that expired more than an hour ago (kept that long so a
 /// late replay still reads as a replay, not as an unknown state).
 pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
-    Ok(with_conn!(conn, c => diesel::delete(login_states::table.filter(login_states::expires_at.lt(now - 3600)))
-        .execute(c)?))
+    Ok(
+        with_conn!(conn, c => diesel::delete(login_states::table.filter(login_states::expires_at.lt(now - 3600)))
+        .execute(c)?),
+    )
 }

@@ -87,8 +87,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // foreign_keys is off by default in SQLite; busy_timeout makes a reader
         // wait for the writer instead of failing; NORMAL is durable under WAL.
-        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -107,13 +109,16 @@ impl Db {
                     .test_on_check_out(false)
                     .error_handler(Box::new(r2d2::NopErrorHandler))
                     .build(ConnectionManager::<PgConnection>::new(url))
-                    .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+                    .map_err(|e| {
+                        StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
+                    })?;
                 Db::Pg(pool)
             }
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
                 let url = path.to_string_lossy().to_string();
                 let build = |size: u32| {
@@ -124,7 +129,9 @@ impl Db {
                         .test_on_check_out(false)
                         .connection_customizer(Box::new(SqliteSetup))
                         .build(ConnectionManager::<SqliteConnection>::new(url.clone()))
-                        .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite file {url}: {e}")))
+                        .map_err(|e| {
+                            StoreError::Unavailable(format!("cannot open SQLite file {url}: {e}"))
+                        })
                 };
                 let write = build(1)?;
                 write
@@ -207,6 +214,8 @@ where
         Ok(result) => result,
         // Re-raise a panic from the store rather than hiding it as an error.
         Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-        Err(join) => Err(StoreError::Other(anyhow::anyhow!("blocking task cancelled: {join}"))),
+        Err(join) => Err(StoreError::Other(anyhow::anyhow!(
+            "blocking task cancelled: {join}"
+        ))),
     }
 }

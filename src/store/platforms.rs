@@ -39,7 +39,10 @@ impl PlatformRow {
         Ok(Platform {
             id: PlatformId(self.id),
             name: self.name,
-            lms: self.lms.parse().map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
+            lms: self
+                .lms
+                .parse()
+                .map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
             issuer: self.issuer,
             client_id: self.client_id,
             auth_url: self.auth_url,
@@ -92,7 +95,11 @@ pub fn list(conn: &mut Conn) -> StoreResult<Vec<Platform>> {
     });
     rows.into_iter()
         .map(|row| {
-            let mine = deps.iter().filter(|(p, _)| *p == row.id).map(|(_, d)| d.clone()).collect();
+            let mine = deps
+                .iter()
+                .filter(|(p, _)| *p == row.id)
+                .map(|(_, d)| d.clone())
+                .collect();
             row.into_platform(mine)
         })
         .collect()
@@ -123,9 +130,10 @@ pub fn find_by_issuer(conn: &mut Conn, issuer: &str) -> StoreResult<Vec<Platform
         }
         out
     });
-    rows.into_iter().map(|(row, deps)| row.into_platform(deps)).collect()
+    rows.into_iter()
+        .map(|(row, deps)| row.into_platform(deps))
+        .collect()
 }
-
 
 /// Removes a platform and everything that belongs to it; false if unknown.
 pub fn remove(conn: &mut Conn, id: PlatformId) -> StoreResult<bool> {

@@ -88,4 +88,12 @@ diesel::joinable!(deployments -> platforms (platform_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
 diesel::joinable!(sessions -> platforms (platform_id));
-diesel::allow_tables_to_appear_in_same_query!(platforms, deployments, tool_keys, login_states, users, courses, sessions);
+diesel::allow_tables_to_appear_in_same_query!(
+    platforms,
+    deployments,
+    tool_keys,
+    login_states,
+    users,
+    courses,
+    sessions
+);

@@ -41,21 +41,41 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
         ))
         .first(c)
         .optional()?);
-    let Some(((platform_id, user_id, deployment_id, can_manage, roles, last_seen_at, expires_at), (platform_name, lms), (user_name, user_email), course)) = row
+    let Some((
+        (platform_id, user_id, deployment_id, can_manage, roles, last_seen_at, expires_at),
+        (platform_name, lms),
+        (user_name, user_email),
+        course,
+    )) = row
     else {
         return Ok(None);
     };
     Ok(Some(LaunchSession {
         platform_id: PlatformId(platform_id),
         platform_name,
-        lms: lms.parse().map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
+        lms: lms
+            .parse()
+            .map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
         user_id: UserId(user_id),
         user_name,
         user_email,
-        course: course.map(|(id, context_id, label, title)| Course { id: CourseId(id), context_id, label, title }),
-        rights: if can_manage { CourseRights::Manage } else { CourseRights::View },
+        course: course.map(|(id, context_id, label, title)| Course {
+            id: CourseId(id),
+            context_id,
+            label,
+            title,
+        }),
+        rights: if can_manage {
+            CourseRights::Manage
+        } else {
+            CourseRights::View
+        },
         deployment_id,
-        roles: roles.split('\n').filter(|r| !r.is_empty()).map(str::to_string).collect(),
+        roles: roles
+            .split('\n')
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
         last_seen_at,
         expires_at,
     }))
@@ -71,5 +91,7 @@ pub fn touch(conn: &mut Conn, token_hash: &str, now: i64, expires_at: i64) -> St
 }
 
 pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
-    Ok(with_conn!(conn, c => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?))
+    Ok(
+        with_conn!(conn, c => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?),
+    )
 }

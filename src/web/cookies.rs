@@ -20,7 +20,9 @@ pub fn state_cookie(state: &str, binding: &str, max_age_seconds: i64) -> String 
 
 /// Removes the state cookie once the launch used it.
 pub fn expired_state_cookie(state: &str) -> String {
-    format!("{STATE_COOKIE_PREFIX}{state}=; Path=/lti/; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned")
+    format!(
+        "{STATE_COOKIE_PREFIX}{state}=; Path=/lti/; Max-Age=0; HttpOnly; Secure; SameSite=None; Partitioned"
+    )
 }
 
 pub fn session_cookie(token: &str) -> String {
@@ -32,5 +34,6 @@ pub fn state_binding(req: &HttpRequest, state: &str) -> Option<String> {
     if state.is_empty() || state.len() > 100 {
         return None;
     }
-    req.cookie(&format!("{STATE_COOKIE_PREFIX}{state}")).map(|c| c.value().to_string())
+    req.cookie(&format!("{STATE_COOKIE_PREFIX}{state}"))
+        .map(|c| c.value().to_string())
 }

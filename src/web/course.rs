@@ -51,13 +51,21 @@ pub fn render_home(session: &LaunchSession, token: &str) -> HttpResponse {
                 platform_name: &session.platform_name,
                 lms: session.lms.display_name(),
                 course_title: course.display_name(),
-                course_label: course.label.as_deref().filter(|l| Some(*l) != course.title.as_deref()),
+                course_label: course
+                    .label
+                    .as_deref()
+                    .filter(|l| Some(*l) != course.title.as_deref()),
                 can_manage: session.can_manage(),
             },
         ),
         None => html(
             StatusCode::OK,
-            &NoContextPage { version: ASSET_VERSION, token, user_name, platform_name: &session.platform_name },
+            &NoContextPage {
+                version: ASSET_VERSION,
+                token,
+                user_name,
+                platform_name: &session.platform_name,
+            },
         ),
     }
 }
@@ -67,5 +75,10 @@ pub async fn course_page(page: PageSession) -> HttpResponse {
 }
 
 pub async fn index() -> HttpResponse {
-    html(StatusCode::OK, &IndexPage { version: ASSET_VERSION })
+    html(
+        StatusCode::OK,
+        &IndexPage {
+            version: ASSET_VERSION,
+        },
+    )
 }

@@ -118,7 +118,12 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let page = ErrorPage { title: self.title, code: self.code, message: &self.message, hint: self.hint.as_deref() };
+        let page = ErrorPage {
+            title: self.title,
+            code: self.code,
+            message: &self.message,
+            hint: self.hint.as_deref(),
+        };
         super::render::html(self.status, &page)
     }
 }
@@ -153,11 +158,20 @@ impl std::fmt::Display for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "session_required", "A launch session token is required (Authorization: Bearer).")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "session_required",
+            "A launch session token is required (Authorization: Bearer).",
+        )
     }
 
     pub fn from_service(err: ServiceError) -> Self {
@@ -165,11 +179,19 @@ impl ApiError {
             ServiceError::Launch(e) => Self::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
             ServiceError::Unavailable(what) => {
                 tracing::warn!(reason = %what, "database unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "The database is unavailable; try again shortly.")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "The database is unavailable; try again shortly.",
+                )
             }
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "An unexpected error occurred.")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "An unexpected error occurred.",
+                )
             }
         }
     }
@@ -182,7 +204,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status).json(ErrorEnvelope {
-            error: ErrorBody { code: self.code, message: &self.message, field: self.field },
+            error: ErrorBody {
+                code: self.code,
+                message: &self.message,
+                field: self.field,
+            },
         })
     }
 }

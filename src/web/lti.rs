@@ -19,27 +19,39 @@ use crate::service::{Tool, keys, launch, login};
 const LARGEST_LAUNCH_FORM: usize = 64 * 1024;
 
 pub fn launch_form_config() -> web::FormConfig {
-    web::FormConfig::default().limit(LARGEST_LAUNCH_FORM).error_handler(|err, _req| {
-        let launch_error = match err {
-            actix_web::error::UrlencodedError::Overflow { .. } => LaunchError::RequestTooLarge,
-            actix_web::error::UrlencodedError::ContentType => LaunchError::MissingIdToken,
-            _ => LaunchError::MalformedParameter("form"),
-        };
-        tracing::info!(reason = launch_error.code(), "launch form refused");
-        PageError::launch(&launch_error, "").into()
-    })
+    web::FormConfig::default()
+        .limit(LARGEST_LAUNCH_FORM)
+        .error_handler(|err, _req| {
+            let launch_error = match err {
+                actix_web::error::UrlencodedError::Overflow { .. } => LaunchError::RequestTooLarge,
+                actix_web::error::UrlencodedError::ContentType => LaunchError::MissingIdToken,
+                _ => LaunchError::MalformedParameter("form"),
+            };
+            tracing::info!(reason = launch_error.code(), "launch form refused");
+            PageError::launch(&launch_error, "").into()
+        })
 }
 
 pub async fn jwks(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
-    let set = keys::published_jwks(&tool).await.map_err(|e| PageError::from_service(e, ""))?;
-    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "public, max-age=300")).json(set))
+    let set = keys::published_jwks(&tool)
+        .await
+        .map_err(|e| PageError::from_service(e, ""))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "public, max-age=300"))
+        .json(set))
 }
 
-pub async fn login_get(tool: web::Data<Tool>, query: web::Query<LoginParams>) -> Result<HttpResponse, PageError> {
+pub async fn login_get(
+    tool: web::Data<Tool>,
+    query: web::Query<LoginParams>,
+) -> Result<HttpResponse, PageError> {
     start_login(&tool, query.into_inner()).await
 }
 
-pub async fn login_post(tool: web::Data<Tool>, form: web::Form<LoginParams>) -> Result<HttpResponse, PageError> {
+pub async fn login_post(
+    tool: web::Data<Tool>,
+    form: web::Form<LoginParams>,
+) -> Result<HttpResponse, PageError> {
     start_login(&tool, form.into_inner()).await
 }
 
@@ -63,7 +75,11 @@ async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, P
         }
         PageError::from_service(e, base)
     })?;
-    let cookie = cookies::state_cookie(&start.state, &start.binding, tool.settings.login_state_seconds);
+    let cookie = cookies::state_cookie(
+        &start.state,
+        &start.binding,
+        tool.settings.login_state_seconds,
+    );
     match &start.storage_target {
         // The platform offers LTI platform storage: keep the binding there too,
         // for browsers that drop the cookie, then continue to the platform.
@@ -77,7 +93,9 @@ async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, P
                 next: &start.redirect_url,
             };
             let mut response = html(StatusCode::OK, &page);
-            response.headers_mut().append(SET_COOKIE, cookie.parse().expect("a valid header"));
+            response
+                .headers_mut()
+                .append(SET_COOKIE, cookie.parse().expect("a valid header"));
             Ok(response)
         }
         None => Ok(HttpResponse::Found()
@@ -119,7 +137,11 @@ struct StorageGetPage<'a> {
     state: &'a str,
 }
 
-pub async fn launch(tool: web::Data<Tool>, req: HttpRequest, form: web::Form<LaunchForm>) -> Result<HttpResponse, PageError> {
+pub async fn launch(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    form: web::Form<LaunchForm>,
+) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let base = tool.settings.public_url.as_str();
     let binding = cookies::state_binding(&req, &form.state)
@@ -130,7 +152,9 @@ pub async fn launch(tool: web::Data<Tool>, req: HttpRequest, form: web::Form<Lau
         if let Some(target) = form.lti_storage_target.as_deref().filter(|t| !t.is_empty()) {
             // The cookie did not come back, but the platform keeps storage for
             // us: read the binding from there and post the launch again.
-            let origin = login::storage_origin(&tool, &form.state).await.map_err(|e| PageError::from_service(e, base))?;
+            let origin = login::storage_origin(&tool, &form.state)
+                .await
+                .map_err(|e| PageError::from_service(e, base))?;
             if let Some(origin) = origin {
                 let page = StorageGetPage {
                     version: ASSET_VERSION,
@@ -145,7 +169,11 @@ pub async fn launch(tool: web::Data<Tool>, req: HttpRequest, form: web::Form<Lau
         }
     }
 
-    let input = LaunchInput { id_token: &form.id_token, state: &form.state, binding: &binding };
+    let input = LaunchInput {
+        id_token: &form.id_token,
+        state: &form.state,
+        binding: &binding,
+    };
     let launched = launch::finish(&tool, input).await.map_err(|e| {
         if let crate::service::ServiceError::Launch(err) = &e {
             // Logged with the reason only: never the token, state or nonce.
@@ -165,14 +193,27 @@ pub async fn launch(tool: web::Data<Tool>, req: HttpRequest, form: web::Form<Lau
     );
     let mut response = super::course::render_home(&launched.session, &launched.token);
     let headers = response.headers_mut();
-    headers.append(SET_COOKIE, cookies::session_cookie(&launched.token).parse().expect("a valid header"));
-    headers.append(SET_COOKIE, cookies::expired_state_cookie(&form.state).parse().expect("a valid header"));
+    headers.append(
+        SET_COOKIE,
+        cookies::session_cookie(&launched.token)
+            .parse()
+            .expect("a valid header"),
+    );
+    headers.append(
+        SET_COOKIE,
+        cookies::expired_state_cookie(&form.state)
+            .parse()
+            .expect("a valid header"),
+    );
     Ok(response)
 }
 
 /// A GET to the launch URL: someone opened it directly or reloaded a launch.
 pub async fn launch_get(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
-    let mut page = PageError::launch(&LaunchError::MissingIdToken, tool.settings.public_url.as_str());
+    let mut page = PageError::launch(
+        &LaunchError::MissingIdToken,
+        tool.settings.public_url.as_str(),
+    );
     page.status = StatusCode::METHOD_NOT_ALLOWED;
     Err(page)
 }

@@ -21,16 +21,24 @@ pub struct ClientAddr(pub IpAddr);
 /// The client address: the peer, or, when the peer is a trusted proxy, the
 /// nearest address in `X-Forwarded-For` that is not one. Behind a
 /// university's proxy every guest would otherwise look like one client.
-pub fn client_addr(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
+pub fn client_addr(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpNet],
+) -> Option<IpAddr> {
     let peer = peer?;
     let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(peer) {
         return Some(peer);
     }
-    let Some(chain) = forwarded_for else { return Some(peer) };
+    let Some(chain) = forwarded_for else {
+        return Some(peer);
+    };
     let mut nearest = peer;
     for hop in chain.rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else { break };
+        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+            break;
+        };
         nearest = ip;
         if !is_trusted(ip) {
             break;
@@ -60,8 +68,16 @@ pub async fn request_context(
         .app_data::<web::Data<Tool>>()
         .map(|tool| tool.settings.trusted_proxies.clone())
         .unwrap_or_default();
-    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let client = client_addr(req.peer_addr().map(|a| a.ip()), forwarded.as_deref(), &trusted);
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let client = client_addr(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded.as_deref(),
+        &trusted,
+    );
     if let Some(ip) = client {
         req.extensions_mut().insert(ClientAddr(ip));
     }
@@ -71,8 +87,14 @@ pub async fn request_context(
     let mut response = next.call(req).await?;
 
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     // No inline scripts anywhere: every script is a file under /static.
     // Framing stays open because LMSs embed the tool in iframes.
     headers.insert(
@@ -102,7 +124,11 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
-        let ip = client_addr(Some("203.0.113.9".parse().unwrap()), Some("1.2.3.4"), &nets(&["10.0.0.0/8"]));
+        let ip = client_addr(
+            Some("203.0.113.9".parse().unwrap()),
+            Some("1.2.3.4"),
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
     }
 

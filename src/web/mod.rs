@@ -16,7 +16,10 @@ use actix_web::web;
 /// Every route of the tool, read top to bottom.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(lti::launch_form_config())
-        .app_data(web::QueryConfig::default().error_handler(|_, _| error::PageError::bad_request().into()))
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|_, _| error::PageError::bad_request().into()),
+        )
         .route("/", web::get().to(course::index))
         .route("/healthz", web::get().to(health::healthz))
         .route("/.well-known/jwks.json", web::get().to(lti::jwks))

@@ -34,7 +34,9 @@ pub struct ApiSession {
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn query_token(req: &HttpRequest) -> Option<String> {
@@ -64,7 +66,10 @@ impl FromRequest for PageSession {
             let tool = tool.ok_or_else(PageError::internal)?;
             let token = token.ok_or_else(PageError::session_required)?;
             let base = tool.settings.public_url.as_str().to_string();
-            match sessions::find(&tool, &token).await.map_err(|e| PageError::from_service(e, &base))? {
+            match sessions::find(&tool, &token)
+                .await
+                .map_err(|e| PageError::from_service(e, &base))?
+            {
                 Some(session) => Ok(PageSession { session, token }),
                 None => Err(PageError::session_required()),
             }
@@ -82,7 +87,10 @@ impl FromRequest for ApiSession {
         Box::pin(async move {
             let tool = tool.ok_or_else(ApiError::unauthorized)?;
             let token = token.ok_or_else(ApiError::unauthorized)?;
-            match sessions::find(&tool, &token).await.map_err(ApiError::from_service)? {
+            match sessions::find(&tool, &token)
+                .await
+                .map_err(ApiError::from_service)?
+            {
                 Some(session) => Ok(ApiSession { session }),
                 None => Err(ApiError::unauthorized()),
             }

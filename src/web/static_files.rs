@@ -6,14 +6,29 @@ use actix_web::{HttpResponse, web};
 use super::error::PageError;
 
 const FILES: &[(&str, &str, &str)] = &[
-    ("css/guestlink.css", "text/css; charset=utf-8", include_str!("../../static/css/guestlink.css")),
-    ("js/lti_storage.js", "text/javascript; charset=utf-8", include_str!("../../static/js/lti_storage.js")),
-    ("js/autosubmit.js", "text/javascript; charset=utf-8", include_str!("../../static/js/autosubmit.js")),
+    (
+        "css/guestlink.css",
+        "text/css; charset=utf-8",
+        include_str!("../../static/css/guestlink.css"),
+    ),
+    (
+        "js/lti_storage.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/lti_storage.js"),
+    ),
+    (
+        "js/autosubmit.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/autosubmit.js"),
+    ),
 ];
 
 pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, PageError> {
     let wanted = path.into_inner();
-    let (_, content_type, body) = FILES.iter().find(|(name, _, _)| *name == wanted).ok_or_else(PageError::not_found)?;
+    let (_, content_type, body) = FILES
+        .iter()
+        .find(|(name, _, _)| *name == wanted)
+        .ok_or_else(PageError::not_found)?;
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, *content_type))
         // URLs carry the release version, so a file never changes under its URL.

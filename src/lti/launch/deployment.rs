@@ -4,7 +4,10 @@
 use crate::lti::claims::{DEPLOYMENT_ID, VerifiedClaims};
 use crate::lti::{LaunchError, Registration};
 
-pub(super) fn check(claims: &VerifiedClaims, registration: &Registration) -> Result<String, LaunchError> {
+pub(super) fn check(
+    claims: &VerifiedClaims,
+    registration: &Registration,
+) -> Result<String, LaunchError> {
     let deployment = claims
         .string(DEPLOYMENT_ID)
         .map_err(|_| LaunchError::InvalidClaim("deployment_id"))?

@@ -12,7 +12,8 @@ pub(super) fn check(token: &str) -> Result<String, LaunchError> {
         return Err(LaunchError::MissingIdToken);
     }
     let mut parts = token.split('.');
-    let (Some(header), Some(_payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(_payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(LaunchError::MalformedToken);
     };
@@ -21,7 +22,11 @@ pub(super) fn check(token: &str) -> Result<String, LaunchError> {
         .ok_or(LaunchError::MalformedToken)?;
     match header.get("alg").and_then(Value::as_str) {
         Some("RS256") => {}
-        Some(other) => return Err(LaunchError::UnsupportedAlgorithm(other.chars().take(20).collect())),
+        Some(other) => {
+            return Err(LaunchError::UnsupportedAlgorithm(
+                other.chars().take(20).collect(),
+            ));
+        }
         None => return Err(LaunchError::MalformedToken),
     }
     match header.get("kid").and_then(Value::as_str) {
@@ -42,7 +47,10 @@ mod tests {
     #[test]
     fn alg_none_is_unsupported_algorithm() {
         let token = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(b"{}"));
-        assert_eq!(check(&token), Err(LaunchError::UnsupportedAlgorithm("none".into())));
+        assert_eq!(
+            check(&token),
+            Err(LaunchError::UnsupportedAlgorithm("none".into()))
+        );
     }
 
     #[test]
@@ -55,7 +63,10 @@ mod tests {
 
     #[test]
     fn a_missing_kid_is_missing_kid() {
-        assert_eq!(check(&token_with_header(r#"{"alg":"RS256"}"#)), Err(LaunchError::MissingKid));
+        assert_eq!(
+            check(&token_with_header(r#"{"alg":"RS256"}"#)),
+            Err(LaunchError::MissingKid)
+        );
     }
 
     #[test]
@@ -67,6 +78,9 @@ mod tests {
 
     #[test]
     fn rs256_with_kid_passes() {
-        assert_eq!(check(&token_with_header(r#"{"alg":"RS256","kid":"k1"}"#)), Ok("k1".into()));
+        assert_eq!(
+            check(&token_with_header(r#"{"alg":"RS256","kid":"k1"}"#)),
+            Ok("k1".into())
+        );
     }
 }

@@ -42,14 +42,22 @@ pub struct DeepLinkingSettings {
 /// A launch every check has passed, by message type.
 #[derive(Clone, Debug)]
 pub enum ValidatedLaunch {
-    ResourceLink { launcher: Launcher, resource_link_id: String, resource_link_title: Option<String> },
-    DeepLinking { launcher: Launcher, settings: DeepLinkingSettings },
+    ResourceLink {
+        launcher: Launcher,
+        resource_link_id: String,
+        resource_link_title: Option<String>,
+    },
+    DeepLinking {
+        launcher: Launcher,
+        settings: DeepLinkingSettings,
+    },
 }
 
 impl ValidatedLaunch {
     pub fn launcher(&self) -> &Launcher {
         match self {
-            ValidatedLaunch::ResourceLink { launcher, .. } | ValidatedLaunch::DeepLinking { launcher, .. } => launcher,
+            ValidatedLaunch::ResourceLink { launcher, .. }
+            | ValidatedLaunch::DeepLinking { launcher, .. } => launcher,
         }
     }
 }
@@ -64,17 +72,26 @@ pub(super) fn validate(
         .string(claims::MESSAGE_TYPE)
         .map_err(|_| LaunchError::UnsupportedMessageType)?
         .ok_or(LaunchError::MissingMessageType)?;
-    if message_type != claims::RESOURCE_LINK_REQUEST && message_type != claims::DEEP_LINKING_REQUEST {
+    if message_type != claims::RESOURCE_LINK_REQUEST && message_type != claims::DEEP_LINKING_REQUEST
+    {
         return Err(LaunchError::UnsupportedMessageType);
     }
     let launcher = launcher(claims, registration, deployment_id)?;
     if message_type == claims::RESOURCE_LINK_REQUEST {
-        let resource_link_id =
-            claims.member(claims::RESOURCE_LINK, "id").ok_or(LaunchError::MissingResourceLink)?;
+        let resource_link_id = claims
+            .member(claims::RESOURCE_LINK, "id")
+            .ok_or(LaunchError::MissingResourceLink)?;
         let resource_link_title = claims.member(claims::RESOURCE_LINK, "title");
-        Ok(ValidatedLaunch::ResourceLink { launcher, resource_link_id, resource_link_title })
+        Ok(ValidatedLaunch::ResourceLink {
+            launcher,
+            resource_link_id,
+            resource_link_title,
+        })
     } else {
-        Ok(ValidatedLaunch::DeepLinking { launcher, settings: deep_linking_settings(claims)? })
+        Ok(ValidatedLaunch::DeepLinking {
+            launcher,
+            settings: deep_linking_settings(claims)?,
+        })
     }
 }
 
@@ -86,8 +103,15 @@ fn check_version(claims: &VerifiedClaims) -> Result<(), LaunchError> {
     }
 }
 
-fn launcher(claims: &VerifiedClaims, registration: &Registration, deployment_id: String) -> Result<Launcher, LaunchError> {
-    let sub = claims.string("sub")?.ok_or(LaunchError::MissingSub)?.to_string();
+fn launcher(
+    claims: &VerifiedClaims,
+    registration: &Registration,
+    deployment_id: String,
+) -> Result<Launcher, LaunchError> {
+    let sub = claims
+        .string("sub")?
+        .ok_or(LaunchError::MissingSub)?
+        .to_string();
     let roles = claims.roles()?;
     let context = claims.member(claims::CONTEXT, "id").map(|id| Context {
         id,
@@ -110,8 +134,16 @@ fn launcher(claims: &VerifiedClaims, registration: &Registration, deployment_id:
         email: claims.personal("email"),
         roles,
         context,
-        target_link_uri: claims.string(claims::TARGET_LINK_URI).ok().flatten().map(str::to_string),
-        custom: claims.get(claims::CUSTOM).and_then(Value::as_object).cloned().unwrap_or_default(),
+        target_link_uri: claims
+            .string(claims::TARGET_LINK_URI)
+            .ok()
+            .flatten()
+            .map(str::to_string),
+        custom: claims
+            .get(claims::CUSTOM)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
     })
 }
 
@@ -130,14 +162,29 @@ fn deep_linking_settings(claims: &VerifiedClaims) -> Result<DeepLinkingSettings,
         settings
             .get(name)
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     Ok(DeepLinkingSettings {
         return_url,
         accept_types: strings("accept_types"),
-        accept_multiple: settings.get("accept_multiple").and_then(Value::as_bool).unwrap_or(false),
-        auto_create: settings.get("auto_create").and_then(Value::as_bool).unwrap_or(false),
-        data: settings.get("data").and_then(Value::as_str).map(str::to_string),
+        accept_multiple: settings
+            .get("accept_multiple")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        auto_create: settings
+            .get("auto_create")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        data: settings
+            .get("data")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }

@@ -34,7 +34,11 @@ pub trait LaunchBackend {
     type Error: From<LaunchError>;
     async fn find_state(&self, state_hash: &str) -> Result<Option<StateRecord>, Self::Error>;
     async fn registration(&self, platform_id: i64) -> Result<Option<Registration>, Self::Error>;
-    async fn platform_key(&self, registration: &Registration, kid: &str) -> Result<DecodingKey, Self::Error>;
+    async fn platform_key(
+        &self,
+        registration: &Registration,
+        kid: &str,
+    ) -> Result<DecodingKey, Self::Error>;
     /// Marks the state used; false if it already was (a replay).
     async fn consume_state(&self, state_hash: &str) -> Result<bool, Self::Error>;
 }

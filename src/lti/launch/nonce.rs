@@ -14,7 +14,9 @@ pub(super) async fn consume<B: LaunchBackend>(
     claims: &VerifiedClaims,
     state: &CheckedState,
 ) -> Result<(), B::Error> {
-    let nonce = claims.string("nonce")?.ok_or(LaunchError::MissingClaim("nonce"))?;
+    let nonce = claims
+        .string("nonce")?
+        .ok_or(LaunchError::MissingClaim("nonce"))?;
     if !secrets_equal(&hash_secret(nonce), &state.record.nonce_hash) {
         return Err(LaunchError::NonceMismatch.into());
     }

@@ -23,13 +23,17 @@ pub(super) fn verify(
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    let data = jsonwebtoken::decode::<serde_json::Value>(token, key, &validation).map_err(|e| match e.kind() {
-        ErrorKind::InvalidAlgorithm => LaunchError::UnsupportedAlgorithm("not RS256".into()),
-        ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) | ErrorKind::InvalidToken => {
-            LaunchError::MalformedToken
-        }
-        _ => LaunchError::InvalidSignature,
-    })?;
+    let data =
+        jsonwebtoken::decode::<serde_json::Value>(token, key, &validation).map_err(|e| match e
+            .kind()
+        {
+            ErrorKind::InvalidAlgorithm => LaunchError::UnsupportedAlgorithm("not RS256".into()),
+            ErrorKind::Base64(_)
+            | ErrorKind::Json(_)
+            | ErrorKind::Utf8(_)
+            | ErrorKind::InvalidToken => LaunchError::MalformedToken,
+            _ => LaunchError::InvalidSignature,
+        })?;
     if !data.claims.is_object() {
         return Err(LaunchError::MalformedToken);
     }
@@ -61,8 +65,12 @@ fn check_audience(claims: &VerifiedClaims, registration: &Registration) -> Resul
 }
 
 fn check_dates(claims: &VerifiedClaims, leeway: Leeway) -> Result<(), LaunchError> {
-    let exp = claims.date("exp")?.ok_or(LaunchError::MissingClaim("exp"))?;
-    let iat = claims.date("iat")?.ok_or(LaunchError::MissingClaim("iat"))?;
+    let exp = claims
+        .date("exp")?
+        .ok_or(LaunchError::MissingClaim("exp"))?;
+    let iat = claims
+        .date("iat")?
+        .ok_or(LaunchError::MissingClaim("iat"))?;
     if leeway.now > exp + leeway.seconds {
         return Err(LaunchError::TokenExpired);
     }

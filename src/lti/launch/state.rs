@@ -29,7 +29,10 @@ pub(super) async fn check<B: LaunchBackend>(
         return Err(LaunchError::MissingState.into());
     }
     let state_hash = hash_secret(state);
-    let record = backend.find_state(&state_hash).await?.ok_or(LaunchError::UnknownState)?;
+    let record = backend
+        .find_state(&state_hash)
+        .await?
+        .ok_or(LaunchError::UnknownState)?;
     if now > record.expires_at {
         return Err(LaunchError::StateExpired.into());
     }

@@ -1,0 +1,168 @@
+//! A database that goes away while serving: a TCP proxy of the test's own
+//! sits between the server and PostgreSQL and is cut, then restored. The
+//! shared PostgreSQL itself is never stopped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use guestlink::config::DatabaseUrl;
+use guestlink::demo::claims::Role;
+use guestlink::domain::platform::Lms;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use crate::helpers::{Backend, spawn_app_with};
+
+/// Forwards TCP to PostgreSQL until cut; while cut, refuses new connections
+/// and has closed every open one.
+struct ChaosProxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+    generation: watch::Sender<u64>,
+}
+
+impl ChaosProxy {
+    /// Runs on a thread of its own: the test thread blocks in places (the
+    /// pool connecting at start) where a proxy on its runtime would stall.
+    fn start(upstream: String) -> ChaosProxy {
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        std_listener.set_nonblocking(true).unwrap();
+        let port = std_listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let (generation, _) = watch::channel(0u64);
+        let (accept_up, accept_generation) = (up.clone(), generation.clone());
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).unwrap();
+                loop {
+                    let Ok((mut client, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    if !accept_up.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    let upstream = upstream.clone();
+                    let mut cut = accept_generation.subscribe();
+                    tokio::spawn(async move {
+                        let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                            return;
+                        };
+                        tokio::select! {
+                            _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                            _ = cut.changed() => {}
+                        }
+                    });
+                }
+            });
+        });
+        ChaosProxy {
+            port,
+            up,
+            generation,
+        }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+fn host_port(url: &str) -> String {
+    let after_scheme = &url[url.find("://").unwrap() + 3..];
+    let authority = after_scheme.split('/').next().unwrap();
+    let host = authority.rsplit('@').next().unwrap();
+    if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    }
+}
+
+#[actix_web::test]
+async fn the_database_going_away_gives_503_and_service_resumes_after() {
+    let Some(backend) = Backend::postgres() else {
+        eprintln!("TEST_DATABASE_URL is not set: database outage test skipped");
+        return;
+    };
+    let Backend::Postgres(admin_url) = &backend else {
+        unreachable!()
+    };
+    let proxy = ChaosProxy::start(host_port(admin_url));
+    let proxy_port = proxy.port;
+    let app = spawn_app_with(backend.clone(), move |settings| {
+        let DatabaseUrl::Postgres(url) = &settings.database_url else {
+            unreachable!()
+        };
+        let direct = host_port(url);
+        settings.database_url =
+            DatabaseUrl::Postgres(url.replace(&direct, &format!("127.0.0.1:{proxy_port}")));
+        settings.db_timeout_seconds = 1;
+    })
+    .await;
+    let reg = app.register(Lms::Moodle);
+    let token = app
+        .launch_as(&reg, Role::Instructor)
+        .await
+        .session_token()
+        .unwrap();
+    assert_eq!(app.get_page("/course", Some(&token)).await.status, 200);
+
+    proxy.cut();
+    for path in ["/course", "/healthz", "/.well-known/jwks.json"] {
+        let started = Instant::now();
+        let response = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            503,
+            "{path} while the database is away"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path}: 503 promptly, not a hang"
+        );
+    }
+    let page = app.get_page("/course", Some(&token)).await;
+    assert_eq!(page.error_code().as_deref(), Some("database_unavailable"));
+    let login = app.post_login(&app.login_form(&reg)).await;
+    assert_eq!(
+        login.status().as_u16(),
+        503,
+        "login initiation while the database is away"
+    );
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let status = app.get_page("/course", Some(&token)).await.status;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "service did not resume after the database came back (last {status})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        app.launch_as(&reg, Role::Student).await.status,
+        200,
+        "launches work again"
+    );
+}

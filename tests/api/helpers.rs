@@ -1,0 +1,562 @@
+//! The test harness: a fresh database per test (SQLite in a temp dir, or a
+//! PostgreSQL database created for the test and dropped after), the real
+//! server on a random port, and a test platform that serves a JWKS and signs
+//! id_tokens in each LMS's claim shape.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use guestlink::clock::Clock;
+use guestlink::config::{DatabaseUrl, PublicUrl, Settings};
+use guestlink::demo::claims::{self, LaunchClaims, Role};
+use guestlink::domain::platform::{Lms, NewPlatform};
+use guestlink::lti::keys::{JwkSet, ToolKey};
+use guestlink::startup::Application;
+use guestlink::store::Db;
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+pub const TOOL_KEY: &str = include_str!("../fixtures/tool_key.pem");
+pub const PLATFORM_KEY_A: &str = include_str!("../fixtures/platform_key_a.pem");
+pub const PLATFORM_KEY_B: &str = include_str!("../fixtures/platform_key_b.pem");
+pub const PLATFORM_PUBLIC_KEY_A: &str = include_str!("../fixtures/platform_key_a.pub.pem");
+
+/// Runs each named test function once per backend: `name::sqlite` always,
+/// `name::postgres` when `TEST_DATABASE_URL` is set (CI sets it).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                match $crate::helpers::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run of this test skipped"),
+                }
+            }
+        }
+    )* };
+}
+
+#[derive(Clone, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn postgres() -> Option<Backend> {
+        std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .map(Backend::Postgres)
+    }
+}
+
+/// A database that exists for one test only.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub dir: tempfile::TempDir,
+    admin_url: Option<String>,
+    name: Option<String>,
+}
+
+impl TestDb {
+    pub fn new(backend: &Backend) -> TestDb {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let path = dir.path().join("test.sqlite3");
+                TestDb {
+                    url: DatabaseUrl::Sqlite(path),
+                    dir,
+                    admin_url: None,
+                    name: None,
+                }
+            }
+            Backend::Postgres(admin_url) => {
+                let name = format!(
+                    "guestlink_test_{}",
+                    guestlink::crypto::random_token(9)
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut admin =
+                    PgConnection::establish(admin_url).expect("TEST_DATABASE_URL answers");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let url = replace_database(admin_url, &name);
+                TestDb {
+                    url: DatabaseUrl::Postgres(url),
+                    dir,
+                    admin_url: Some(admin_url.clone()),
+                    name: Some(name),
+                }
+            }
+        }
+    }
+
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.name) {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map(|i| scheme_end + i)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn test_settings(db: &TestDb, port: u16) -> Settings {
+    Settings {
+        database_url: db.url.clone(),
+        public_url: PublicUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
+        bind: format!("127.0.0.1:{port}").parse().unwrap(),
+        data_dir: db.dir.path().to_path_buf(),
+        session_idle_minutes: 120,
+        login_state_seconds: 600,
+        jwt_leeway_seconds: 30,
+        jwks_refetch_seconds: 0,
+        jwks_timeout_seconds: 2,
+        key_grace_days: 14,
+        trusted_proxies: vec![],
+        guest_rate_limit: 120,
+        guest_session_hours: 12,
+        registration_allowed_hosts: vec![],
+        db_pool_size: 4,
+        db_timeout_seconds: 2,
+        workers: 2,
+        log_level: "warn".into(),
+    }
+}
+
+/// A platform as the tests play it: a JWKS endpoint that can rotate its
+/// key, go down or hang, and a key to sign id_tokens with.
+pub struct TestPlatform {
+    pub base: String,
+    pub keys: Arc<Mutex<Vec<ToolKey>>>,
+    pub hits: Arc<AtomicUsize>,
+    pub down: Arc<AtomicBool>,
+    pub hang: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+struct PlatformState {
+    keys: Arc<Mutex<Vec<ToolKey>>>,
+    hits: Arc<AtomicUsize>,
+    down: Arc<AtomicBool>,
+    hang: Arc<AtomicBool>,
+}
+
+async fn serve_jwks(state: web::Data<PlatformState>) -> HttpResponse {
+    state.hits.fetch_add(1, Ordering::SeqCst);
+    if state.hang.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+    if state.down.load(Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable().finish();
+    }
+    let keys = state
+        .keys
+        .lock()
+        .unwrap()
+        .iter()
+        .map(ToolKey::jwk)
+        .collect();
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "max-age=300"))
+        .json(JwkSet { keys })
+}
+
+pub fn platform_key(pem: &str, kid: &str) -> ToolKey {
+    ToolKey::from_pkcs8_pem(kid.to_string(), pem).expect("fixture key")
+}
+
+impl TestPlatform {
+    pub fn start() -> TestPlatform {
+        let keys = Arc::new(Mutex::new(vec![platform_key(PLATFORM_KEY_A, "key-a")]));
+        let state = PlatformState {
+            keys: keys.clone(),
+            hits: Arc::new(AtomicUsize::new(0)),
+            down: Arc::new(AtomicBool::new(false)),
+            hang: Arc::new(AtomicBool::new(false)),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .route("/jwks", web::get().to(serve_jwks))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        actix_web::rt::spawn(server);
+        TestPlatform {
+            base: format!("http://127.0.0.1:{port}"),
+            keys,
+            hits: state.hits,
+            down: state.down,
+            hang: state.hang,
+        }
+    }
+
+    pub fn signing_key(&self) -> ToolKey {
+        self.keys.lock().unwrap()[0].clone()
+    }
+
+    /// Publishes `key` instead of the current one (a platform key rotation).
+    pub fn rotate_to(&self, key: ToolKey) {
+        *self.keys.lock().unwrap() = vec![key];
+    }
+}
+
+/// One platform registration in the tool under test.
+#[derive(Clone, Debug)]
+pub struct Registered {
+    pub lms: Lms,
+    pub issuer: String,
+    pub client_id: String,
+    pub deployment_id: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: Db,
+    pub clock: Clock,
+    pub platform: TestPlatform,
+    pub http: reqwest::Client,
+    /// Held so the test's database lives as long as the app, and is dropped with it.
+    _test_db: TestDb,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let test_db = TestDb::new(&backend);
+    let port = free_port();
+    let mut settings = test_settings(&test_db, port);
+    adjust(&mut settings);
+    let clock = Clock::system();
+    let db = Db::connect(&settings).expect("test database connects");
+    // A fixed tool key: generating RSA keys per test would dominate test time.
+    guestlink::store::keys::ensure_current(&mut db.get_write().unwrap(), clock.unix(), || {
+        platform_key(TOOL_KEY, "tool-key-1")
+    })
+    .unwrap();
+    let app = Application::build_with_db(db.clone(), settings, clock.clone(), None)
+        .expect("the app starts");
+    let port = app.port();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        clock,
+        platform: TestPlatform::start(),
+        http,
+        _test_db: test_db,
+    }
+}
+
+/// What login initiation handed the browser.
+#[derive(Debug, Clone)]
+pub struct LoginResult {
+    pub state: String,
+    pub nonce: String,
+    /// The `name=value` of the state cookie.
+    pub cookie: String,
+    pub set_cookie: String,
+    pub location: String,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub html: Html,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Page {
+    pub async fn from(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            html: Html::parse_document(&body),
+            body,
+            headers,
+        }
+    }
+
+    /// The value of `attr` on the first element matching `selector`.
+    pub fn attr(&self, selector: &str, attr: &str) -> Option<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.html
+            .select(&sel)
+            .next()
+            .and_then(|e| e.value().attr(attr))
+            .map(str::to_string)
+    }
+
+    pub fn error_code(&self) -> Option<String> {
+        self.attr("main[data-error-code]", "data-error-code")
+    }
+
+    pub fn text(&self, selector: &str) -> Option<String> {
+        let sel = Selector::parse(selector).unwrap();
+        self.html
+            .select(&sel)
+            .next()
+            .map(|e| e.text().collect::<String>().trim().to_string())
+    }
+
+    pub fn session_token(&self) -> Option<String> {
+        self.attr("meta[name=guestlink-session]", "content")
+    }
+}
+
+fn ids(lms: Lms) -> (&'static str, &'static str) {
+    match lms {
+        Lms::Moodle => ("k3JpQ8sLm2Xv7Ta", "4"),
+        Lms::Canvas => (
+            "10000000000042",
+            "327:a17deed8f179120345abd3e8b6e22a3d8ff68a63",
+        ),
+        Lms::Sakai => ("0c8f5a52-4a6b-4b0e-9d2f-7b1d1a9e2c33", "1"),
+        _ => (
+            "811b8625-b463-4a94-b745-ce3f6408ec83",
+            "9806AD80-2B03-4637-8032-E67553DD8B0F",
+        ),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Registers a platform of this LMS flavour served by the test platform.
+    pub fn register(&self, lms: Lms) -> Registered {
+        let (client_id, deployment_id) = ids(lms);
+        self.register_with(
+            lms,
+            &format!("https://{lms}.lms.test"),
+            client_id,
+            deployment_id,
+        )
+    }
+
+    pub fn register_with(
+        &self,
+        lms: Lms,
+        issuer: &str,
+        client_id: &str,
+        deployment_id: &str,
+    ) -> Registered {
+        let new = NewPlatform::parse(
+            &format!("Test {lms}"),
+            lms.as_str(),
+            issuer,
+            client_id,
+            &format!("{}/auth", self.platform.base),
+            &format!("{}/jwks", self.platform.base),
+            None,
+            &[deployment_id.to_string()],
+        )
+        .unwrap();
+        guestlink::service::platforms::add(
+            &mut self.db.get_write().unwrap(),
+            &new,
+            self.clock.unix(),
+        )
+        .unwrap();
+        Registered {
+            lms,
+            issuer: issuer.into(),
+            client_id: client_id.into(),
+            deployment_id: deployment_id.into(),
+        }
+    }
+
+    pub fn login_form(&self, reg: &Registered) -> Vec<(String, String)> {
+        vec![
+            ("iss".into(), reg.issuer.clone()),
+            ("login_hint".into(), "user-hint".into()),
+            ("target_link_uri".into(), self.url("/lti/launch")),
+            ("lti_message_hint".into(), "message-hint".into()),
+            ("client_id".into(), reg.client_id.clone()),
+            ("lti_deployment_id".into(), reg.deployment_id.clone()),
+        ]
+    }
+
+    pub async fn post_login(&self, form: &[(String, String)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/lti/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Login initiation that must succeed with a redirect.
+    pub async fn login(&self, reg: &Registered) -> LoginResult {
+        let response = self.post_login(&self.login_form(reg)).await;
+        assert_eq!(
+            response.status().as_u16(),
+            302,
+            "login initiation should redirect"
+        );
+        login_result(&response)
+    }
+
+    pub fn claims(&self, reg: &Registered, nonce: &str, role: Role) -> Value {
+        claims::resource_link(&LaunchClaims {
+            lms: reg.lms,
+            issuer: &reg.issuer,
+            client_id: &reg.client_id,
+            deployment_id: &reg.deployment_id,
+            nonce,
+            role,
+            now: self.clock.unix(),
+            target_link_uri: &self.url("/lti/launch"),
+            context_id: "course-1",
+        })
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        self.platform.signing_key().sign(claims).unwrap()
+    }
+
+    pub async fn post_launch(&self, fields: &[(&str, &str)], cookie: Option<&str>) -> Page {
+        let mut request = self
+            .http
+            .post(self.url("/lti/launch"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(fields).unwrap());
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    /// A complete launch as `role`, ending on whatever page the tool shows.
+    pub async fn launch_as(&self, reg: &Registered, role: Role) -> Page {
+        let login = self.login(reg).await;
+        let token = self.sign(&self.claims(reg, &login.nonce, role));
+        self.post_launch(
+            &[("id_token", &token), ("state", &login.state)],
+            Some(&login.cookie),
+        )
+        .await
+    }
+
+    pub async fn get_page(&self, path: &str, bearer: Option<&str>) -> Page {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        Page::from(request.send().await.unwrap()).await
+    }
+
+    pub fn session_count(&self) -> i64 {
+        count_rows(&self.db, "sessions")
+    }
+}
+
+pub fn count_rows(db: &Db, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
+    let mut conn = db.get_read().unwrap();
+    guestlink::with_conn!(&mut conn, c => diesel::sql_query(&sql).get_result::<Count>(c).unwrap().n)
+}
+
+pub fn login_result(response: &reqwest::Response) -> LoginResult {
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let url = url::Url::parse(&location).unwrap();
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap()
+    };
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("guestlink_state_"))
+        .expect("a state cookie");
+    LoginResult {
+        state: param("state"),
+        nonce: param("nonce"),
+        cookie: set_cookie.split(';').next().unwrap().to_string(),
+        set_cookie,
+        location,
+    }
+}

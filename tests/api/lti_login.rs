@@ -1,0 +1,274 @@
+//! Login initiation: GET and POST, every parameter of CONTRACT.md, unknown
+//! platforms and foreign target links refused, platform storage offered.
+
+use guestlink::demo::claims::Role;
+use guestlink::domain::platform::Lms;
+
+use crate::helpers::{Backend, Page, login_result, spawn_app};
+use crate::on_both_backends;
+
+async fn post_login_redirects_to_the_platform_with_every_parameter(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Moodle);
+    let login = app.login(&reg).await;
+    let url = url::Url::parse(&login.location).unwrap();
+    assert_eq!(
+        format!("{}{}", url.origin().ascii_serialization(), url.path()),
+        format!("{}/auth", app.platform.base)
+    );
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+    };
+    assert_eq!(param("scope").as_deref(), Some("openid"));
+    assert_eq!(param("response_type").as_deref(), Some("id_token"));
+    assert_eq!(param("response_mode").as_deref(), Some("form_post"));
+    assert_eq!(param("prompt").as_deref(), Some("none"));
+    assert_eq!(param("client_id").as_deref(), Some(reg.client_id.as_str()));
+    assert_eq!(param("redirect_uri"), Some(app.url("/lti/launch")));
+    assert_eq!(param("login_hint").as_deref(), Some("user-hint"));
+    assert_eq!(param("lti_message_hint").as_deref(), Some("message-hint"));
+    // 128 bits or more, base64url: at least 22 characters each.
+    assert!(login.state.len() >= 22 && login.nonce.len() >= 22);
+    assert_ne!(login.state, login.nonce);
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=None",
+        "Partitioned",
+        "Path=/lti/",
+    ] {
+        assert!(
+            login.set_cookie.contains(attribute),
+            "state cookie lacks {attribute}: {}",
+            login.set_cookie
+        );
+    }
+}
+
+async fn get_login_works_like_post(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Sakai);
+    let query = serde_urlencoded::to_string(app.login_form(&reg)).unwrap();
+    let response = app
+        .http
+        .get(app.url(&format!("/lti/login?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 302);
+    let login = login_result(&response);
+    let token = app.sign(&app.claims(&reg, &login.nonce, Role::Instructor));
+    let page = app
+        .post_launch(
+            &[("id_token", &token), ("state", &login.state)],
+            Some(&login.cookie),
+        )
+        .await;
+    assert_eq!(
+        page.attr("main", "data-page").as_deref(),
+        Some("course"),
+        "{}",
+        page.body
+    );
+}
+
+async fn a_login_without_client_id_picks_the_only_registration_of_the_issuer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Brightspace);
+    let form: Vec<_> = app
+        .login_form(&reg)
+        .into_iter()
+        .filter(|(k, _)| k != "client_id")
+        .collect();
+    assert_eq!(app.post_login(&form).await.status().as_u16(), 302);
+}
+
+async fn bad_logins_get_an_error_page_with_their_code(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    app.register_with(Lms::Canvas, &reg.issuer, "10000000000099", "9:zzz");
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Vec<(String, String)>)>)> = vec![
+        (
+            "unknown issuer",
+            "unknown_issuer",
+            Box::new(|f| f[0].1 = "https://unknown.example.edu".into()),
+        ),
+        (
+            "unknown client",
+            "unknown_client",
+            Box::new(|f| f[4].1 = "12345".into()),
+        ),
+        (
+            "no client id, several registered",
+            "ambiguous_client",
+            Box::new(|f| {
+                f.remove(4);
+            }),
+        ),
+        (
+            "target link outside the tool",
+            "invalid_target_link_uri",
+            Box::new(|f| f[2].1 = "https://evil.example.com/lti/launch".into()),
+        ),
+        (
+            "missing iss",
+            "missing_parameter",
+            Box::new(|f| {
+                f.remove(0);
+            }),
+        ),
+        (
+            "missing login_hint",
+            "missing_parameter",
+            Box::new(|f| {
+                f.remove(1);
+            }),
+        ),
+        (
+            "missing target_link_uri",
+            "missing_parameter",
+            Box::new(|f| {
+                f.remove(2);
+            }),
+        ),
+        (
+            "bad storage target",
+            "malformed_parameter",
+            Box::new(|f| f.push(("lti_storage_target".into(), "<script>".into()))),
+        ),
+    ];
+    for (name, code, mutate) in cases {
+        let mut form = app.login_form(&reg);
+        mutate(&mut form);
+        let page = Page::from(app.post_login(&form).await).await;
+        assert_eq!(page.error_code().as_deref(), Some(code), "{name}");
+        assert!(
+            (400..500).contains(&page.status),
+            "{name}: status {}",
+            page.status
+        );
+    }
+    assert_eq!(
+        crate::helpers::count_rows(&app.db, "login_states"),
+        0,
+        "refused logins store nothing"
+    );
+}
+
+async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    let mut form = app.login_form(&reg);
+    form.push((
+        "lti_storage_target".into(),
+        "post_message_forwarding".into(),
+    ));
+    let response = app.post_login(&form).await;
+    assert_eq!(
+        response.status().as_u16(),
+        200,
+        "platform storage: a page that stores the binding first"
+    );
+    let set_cookie: Vec<String> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        set_cookie.iter().any(|c| c.starts_with("guestlink_state_")),
+        "the cookie is still set as a fallback"
+    );
+    let page = Page::from(response).await;
+    let storage = |attr: &str| page.attr("#lti-storage", attr).unwrap();
+    assert_eq!(storage("data-mode"), "put");
+    assert_eq!(storage("data-target"), "post_message_forwarding");
+    assert_eq!(storage("data-origin"), app.platform.base);
+    let next = url::Url::parse(&storage("data-next")).unwrap();
+    let param = |name: &str| {
+        next.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap()
+    };
+    let (state, nonce, binding) = (param("state"), param("nonce"), storage("data-value"));
+    assert_eq!(storage("data-key"), format!("guestlink_state_{state}"));
+
+    // The launch comes back without the cookie: the tool asks the platform's storage.
+    let token = app.sign(&app.claims(&reg, &nonce, Role::Instructor));
+    let first = app
+        .post_launch(
+            &[
+                ("id_token", &token),
+                ("state", &state),
+                ("lti_storage_target", "post_message_forwarding"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        first.attr("#lti-storage", "data-mode").as_deref(),
+        Some("get"),
+        "{}",
+        first.body
+    );
+    assert_eq!(app.session_count(), 0);
+
+    // A wrong binding from storage is another browser.
+    let wrong = app
+        .post_launch(
+            &[
+                ("id_token", &token),
+                ("state", &state),
+                ("lti_storage_target", "post_message_forwarding"),
+                ("storage_binding", "nope"),
+                ("storage_checked", "1"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.error_code().as_deref(), Some("state_mismatch"));
+
+    // Storage answered nothing: the launch fails clearly instead of looping.
+    let empty = app
+        .post_launch(
+            &[
+                ("id_token", &token),
+                ("state", &state),
+                ("lti_storage_target", "post_message_forwarding"),
+                ("storage_checked", "1"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(empty.error_code().as_deref(), Some("state_cookie_missing"));
+
+    let page = app
+        .post_launch(
+            &[
+                ("id_token", &token),
+                ("state", &state),
+                ("lti_storage_target", "post_message_forwarding"),
+                ("storage_binding", &binding),
+                ("storage_checked", "1"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        page.attr("main", "data-page").as_deref(),
+        Some("course"),
+        "{}",
+        page.body
+    );
+}
+
+on_both_backends!(
+    post_login_redirects_to_the_platform_with_every_parameter,
+    get_login_works_like_post,
+    a_login_without_client_id_picks_the_only_registration_of_the_issuer,
+    bad_logins_get_an_error_page_with_their_code,
+    platform_storage_keeps_the_launch_working_without_cookies,
+);

@@ -1,0 +1,131 @@
+//! Sessions inside the LMS frame: found by Bearer token, by the `session`
+//! query parameter, or by cookie; idle sessions end.
+
+use guestlink::demo::claims::Role;
+use guestlink::domain::platform::Lms;
+
+use crate::helpers::{Backend, spawn_app};
+use crate::on_both_backends;
+
+async fn the_course_page_is_reachable_by_bearer_query_and_cookie(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Moodle);
+    let launched = app.launch_as(&reg, Role::Student).await;
+    let token = launched.session_token().unwrap();
+
+    let by_bearer = app.get_page("/course", Some(&token)).await;
+    assert_eq!(
+        by_bearer.attr("main", "data-page").as_deref(),
+        Some("course")
+    );
+    let by_query = app
+        .get_page(&format!("/course?session={token}"), None)
+        .await;
+    assert_eq!(
+        by_query.attr("main", "data-can-manage").as_deref(),
+        Some("false")
+    );
+    let by_cookie = app
+        .http
+        .get(app.url("/course"))
+        .header("Cookie", format!("guestlink_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status().as_u16(), 200);
+
+    for (name, path, bearer) in [
+        ("no token", "/course".to_string(), None),
+        (
+            "wrong token",
+            "/course?session=not-a-session".to_string(),
+            None,
+        ),
+        ("wrong bearer", "/course".to_string(), Some("nope")),
+    ] {
+        let page = app.get_page(&path, bearer).await;
+        assert_eq!(page.status, 401, "{name}");
+        assert_eq!(
+            page.error_code().as_deref(),
+            Some("session_required"),
+            "{name}"
+        );
+    }
+}
+
+async fn an_idle_session_ends(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    let token = app
+        .launch_as(&reg, Role::Instructor)
+        .await
+        .session_token()
+        .unwrap();
+    app.clock.advance(time::Duration::minutes(100));
+    assert_eq!(
+        app.get_page("/course", Some(&token)).await.status,
+        200,
+        "used within the idle time: extended"
+    );
+    app.clock.advance(time::Duration::minutes(100));
+    assert_eq!(
+        app.get_page("/course", Some(&token)).await.status,
+        200,
+        "still within the extended idle time"
+    );
+    app.clock.advance(time::Duration::minutes(121));
+    assert_eq!(
+        app.get_page("/course", Some(&token)).await.status,
+        401,
+        "idle too long"
+    );
+}
+
+async fn pages_carry_security_headers_and_escape_what_the_lms_sent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    let login = app.login(&reg).await;
+    let mut claims = app.claims(&reg, &login.nonce, Role::Instructor);
+    claims["name"] = serde_json::json!("<script>alert(1)</script>");
+    claims[guestlink::lti::claims::CONTEXT]["title"] =
+        serde_json::json!("<img src=x onerror=alert(2)>");
+    let token = app.sign(&claims);
+    let page = app
+        .post_launch(
+            &[("id_token", &token), ("state", &login.state)],
+            Some(&login.cookie),
+        )
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("<script>alert(1)</script>"));
+    assert!(!page.body.contains("<img src=x"));
+    assert_eq!(
+        page.text("[data-field=user-name]").as_deref(),
+        Some("<script>alert(1)</script>")
+    );
+    let csp = page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("script-src 'self'"));
+    assert_eq!(
+        page.headers.get("x-content-type-options").unwrap(),
+        "nosniff"
+    );
+}
+
+async fn unknown_paths_get_an_html_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get_page("/no/such/page", None).await;
+    assert_eq!(page.status, 404);
+    assert_eq!(page.error_code().as_deref(), Some("not_found"));
+}
+
+on_both_backends!(
+    the_course_page_is_reachable_by_bearer_query_and_cookie,
+    an_idle_session_ends,
+    pages_carry_security_headers_and_escape_what_the_lms_sent,
+    unknown_paths_get_an_html_404,
+);
