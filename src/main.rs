@@ -62,6 +62,13 @@ enum PlatformCommand {
     },
     /// List registered platforms.
     List,
+    /// Change a registered platform: add deployments the LMS created later.
+    Set {
+        id: i64,
+        /// A deployment id to accept from now on (repeatable).
+        #[arg(long = "add-deployment", required = true)]
+        add_deployment: Vec<String>,
+    },
     /// Remove a platform and everything that belongs to it.
     Remove { id: i64 },
 }
@@ -242,6 +249,27 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                 );
             }
             Ok(())
+        }
+        PlatformCommand::Set { id, add_deployment } => {
+            match platforms::add_deployments(
+                &mut conn,
+                PlatformId(id),
+                &add_deployment,
+                Clock::system().unix(),
+            ) {
+                Ok(added) => {
+                    println!("platform {id}: {added} deployment(s) added");
+                    Ok(())
+                }
+                Err(guestlink::service::ServiceError::NotFound) => Err(Failure {
+                    message: format!("no platform with id {id}"),
+                    code: 1,
+                }),
+                Err(e) => Err(Failure {
+                    message: e.to_string(),
+                    code: 2,
+                }),
+            }
         }
         PlatformCommand::Remove { id } => {
             if platforms::remove(&mut conn, PlatformId(id))? {

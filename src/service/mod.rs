@@ -48,6 +48,18 @@ pub enum ServiceError {
     Launch(#[from] LaunchError),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// What was asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique rule refused the change (say, a registration that exists).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A value was refused; `field` names it.
+    #[error("{field}: {problem}")]
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -56,6 +68,8 @@ impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(what) => ServiceError::Unavailable(what),
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Conflict(what) => ServiceError::Conflict(what),
             other => ServiceError::Internal(anyhow::Error::new(other)),
         }
     }

@@ -14,6 +14,31 @@ pub fn list(conn: &mut Conn) -> ServiceResult<Vec<Platform>> {
     Ok(platforms::list(conn)?)
 }
 
+/// Adds deployments that the LMS created after registration (Canvas and
+/// Brightspace create one per installation). Ids are checked like `add`'s.
+pub fn add_deployments(
+    conn: &mut Conn,
+    id: PlatformId,
+    deployment_ids: &[String],
+    now: i64,
+) -> ServiceResult<usize> {
+    let mut clean = Vec::new();
+    for d in deployment_ids {
+        let d = d.trim();
+        if d.is_empty() || d.len() > 255 || d.chars().any(char::is_control) {
+            return Err(super::ServiceError::Invalid {
+                field: "add-deployment",
+                problem: "must be 1 to 255 printable characters".into(),
+            });
+        }
+        clean.push(d.to_string());
+    }
+    match platforms::add_deployments(conn, id, &clean, now) {
+        Err(crate::store::StoreError::NotFound) => Err(super::ServiceError::NotFound),
+        other => Ok(other?),
+    }
+}
+
 pub fn remove(conn: &mut Conn, id: PlatformId) -> ServiceResult<bool> {
     Ok(platforms::remove(conn, id)?)
 }

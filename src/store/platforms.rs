@@ -135,6 +135,34 @@ pub fn find_by_issuer(conn: &mut Conn, issuer: &str) -> StoreResult<Vec<Platform
         .collect()
 }
 
+/// Adds deployment ids to a registered platform; ids it has already are
+/// left alone. Returns how many were new; `NotFound` for an unknown platform.
+pub fn add_deployments(
+    conn: &mut Conn,
+    id: PlatformId,
+    deployment_ids: &[String],
+    now: i64,
+) -> StoreResult<usize> {
+    write_tx!(conn, c => {
+        let exists: i64 = platforms::table.filter(platforms::id.eq(id.0)).count().get_result(c)?;
+        if exists == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let mut added = 0;
+        for deployment in deployment_ids {
+            added += diesel::insert_into(deployments::table)
+                .values((
+                    deployments::platform_id.eq(id.0),
+                    deployments::deployment_id.eq(deployment),
+                    deployments::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)?;
+        }
+        Ok::<_, StoreError>(added)
+    })
+}
+
 /// Removes a platform and everything that belongs to it; false if unknown.
 pub fn remove(conn: &mut Conn, id: PlatformId) -> StoreResult<bool> {
     let deleted = write_tx!(conn, c => {

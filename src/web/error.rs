@@ -104,6 +104,8 @@ impl PageError {
                 tracing::warn!(reason = %what, "database unavailable");
                 PageError::unavailable()
             }
+            ServiceError::NotFound => PageError::not_found(),
+            ServiceError::Conflict(_) | ServiceError::Invalid { .. } => PageError::bad_request(),
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 PageError::internal()
@@ -185,6 +187,14 @@ impl ApiError {
                     "The database is unavailable; try again shortly.",
                 )
             }
+            ServiceError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "Not found."),
+            ServiceError::Conflict(what) => Self::new(StatusCode::CONFLICT, "conflict", what),
+            ServiceError::Invalid { field, problem } => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                message: problem,
+                field: Some(field),
+            },
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 Self::new(

@@ -111,8 +111,48 @@ async fn platform_add_list_remove(backend: Backend) {
         "{list}"
     );
 
+    // A deployment created after registration is added without losing anything.
+    let set = guestlink(
+        &db,
+        &[
+            "platform",
+            "set",
+            &id,
+            "--add-deployment",
+            "7",
+            "--add-deployment",
+            "4",
+        ],
+        &[],
+    );
+    assert!(set.status.success(), "{:?}: {}", set.status, stderr(&set));
+    assert_eq!(
+        stdout(&set),
+        format!("platform {id}: 1 deployment(s) added")
+    );
+    let list = stdout(&guestlink(&db, &["platform", "list"], &[]));
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&format!("{id}\t")) && l.ends_with("deployments=4,7")),
+        "{list}"
+    );
+    assert!(
+        !guestlink(
+            &db,
+            &["platform", "set", "999999", "--add-deployment", "1"],
+            &[]
+        )
+        .status
+        .success()
+    );
+
     let removed = guestlink(&db, &["platform", "remove", &id], &[]);
-    assert!(removed.status.success(), "{}", stderr(&removed));
+    assert!(
+        removed.status.success(),
+        "{:?}: {}",
+        removed.status,
+        stderr(&removed)
+    );
     assert_eq!(
         stdout(&guestlink(&db, &["platform", "list"], &[]))
             .lines()

@@ -1,0 +1,4 @@
+//! Helpers shared by integration tests. Each test crate includes this with
+//! `mod support;` and uses only what it needs.
+
+pub mod webdriver;
