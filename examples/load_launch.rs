@@ -75,7 +75,9 @@ fn parse_args() -> Result<Args, String> {
     let mut raw = std::env::args().skip(1);
     while let Some(arg) = raw.next() {
         let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_string(), Some(value.to_string())),
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_string(), Some(value.to_string()))
+            }
             _ => (arg.clone(), None),
         };
         if name == "-h" || name == "--help" {
@@ -86,7 +88,10 @@ fn parse_args() -> Result<Args, String> {
             Some(value) => value,
             None => raw.next().ok_or_else(|| format!("{name} needs a value"))?,
         };
-        let number = |v: &str| v.parse::<usize>().map_err(|_| format!("{name}: '{v}' is not a whole number"));
+        let number = |v: &str| {
+            v.parse::<usize>()
+                .map_err(|_| format!("{name}: '{v}' is not a whole number"))
+        };
         match name.as_str() {
             "--url" => url = Some(value.trim_end_matches('/').to_string()),
             "--data-dir" => data_dir = Some(PathBuf::from(value)),
@@ -136,7 +141,9 @@ fn main() -> ExitCode {
     match local.block_on(&runtime, run(args)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("load_launch: FAILED: some logins or launches did not answer as they should (see above)");
+            eprintln!(
+                "load_launch: FAILED: some logins or launches did not answer as they should (see above)"
+            );
             ExitCode::from(1)
         }
         Err(problem) => {
@@ -196,7 +203,12 @@ async fn run(args: Args) -> Result<bool, String> {
         let logins = all_or_first_error("warm-up login", logins)?;
         let tokens = sign_all(&ctx.platform, &logins).0;
         let tokens = tokens.into_iter().collect::<Result<Vec<_>, _>>()?;
-        let launches = run_phase(warmup, concurrency, launch_job(&ctx, Rc::new(logins), Rc::new(tokens))).await;
+        let launches = run_phase(
+            warmup,
+            concurrency,
+            launch_job(&ctx, Rc::new(logins), Rc::new(tokens)),
+        )
+        .await;
         all_or_first_error("warm-up launch", launches)?;
         println!("warm-up: {warmup} logins and launches (not counted)");
     }
@@ -253,7 +265,12 @@ async fn run(args: Args) -> Result<bool, String> {
     // Phase 3: launches, timed.
     let count = launchable.len();
     let before = Usage::now(args.server_pid);
-    let launches = run_phase(count, concurrency, launch_job(&ctx, Rc::new(launchable), Rc::new(id_tokens))).await;
+    let launches = run_phase(
+        count,
+        concurrency,
+        launch_job(&ctx, Rc::new(launchable), Rc::new(id_tokens)),
+    )
+    .await;
     let after = Usage::now(args.server_pid);
     let launch_stats = Stats::of(&launches);
     launch_stats.print("launch");
@@ -286,11 +303,21 @@ async fn platform(client: &reqwest::Client, args: &Args) -> Result<Platform, Str
     let (client_id, deployment_id) = match (&args.client_id, &args.deployment_id) {
         (Some(c), Some(d)) => (c.clone(), d.clone()),
         _ => {
-            let page = client.get(format!("{base}/demo")).send().await.map_err(|e| format!("GET {base}/demo: {e}"))?;
+            let page = client
+                .get(format!("{base}/demo"))
+                .send()
+                .await
+                .map_err(|e| format!("GET {base}/demo: {e}"))?;
             if !page.status().is_success() {
-                return Err(format!("GET {base}/demo answered {}: is this `guestlink demo`?", page.status()));
+                return Err(format!(
+                    "GET {base}/demo answered {}: is this `guestlink demo`?",
+                    page.status()
+                ));
             }
-            let html = page.text().await.map_err(|e| format!("GET {base}/demo: {e}"))?;
+            let html = page
+                .text()
+                .await
+                .map_err(|e| format!("GET {base}/demo: {e}"))?;
             let form = html
                 .split("<form")
                 .find(|form| form.contains(&format!("data-demo-launch=\"{lms}-instructor\"")))
@@ -301,15 +328,20 @@ async fn platform(client: &reqwest::Client, args: &Args) -> Result<Platform, Str
                     "the demo {lms} issuer is {found_issuer}, not {issuer}: --url must be the tool's public URL"
                 ));
             }
-            let client_id = input_value(form, "client_id").ok_or("the demo page shows no client_id")?;
-            let deployment_id = input_value(form, "lti_deployment_id").ok_or("the demo page shows no deployment id")?;
+            let client_id =
+                input_value(form, "client_id").ok_or("the demo page shows no client_id")?;
+            let deployment_id = input_value(form, "lti_deployment_id")
+                .ok_or("the demo page shows no deployment id")?;
             (client_id, deployment_id)
         }
     };
     let path = args.data_dir.join("demo-keys").join(format!("{lms}.key"));
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let der = guestlink::crypto::b64url_decode(text.trim()).ok_or_else(|| format!("{} is not base64url", path.display()))?;
-    let key = ToolKey::from_pkcs8(format!("demo-{lms}"), &der).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let der = guestlink::crypto::b64url_decode(text.trim())
+        .ok_or_else(|| format!("{} is not base64url", path.display()))?;
+    let key = ToolKey::from_pkcs8(format!("demo-{lms}"), &der)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Platform {
         lms,
         issuer,
@@ -338,7 +370,11 @@ fn input_value(html: &str, name: &str) -> Option<String> {
 }
 
 fn role_of(index: usize) -> Role {
-    if index % 2 == 0 { Role::Instructor } else { Role::Student }
+    if index % 2 == 0 {
+        Role::Instructor
+    } else {
+        Role::Student
+    }
 }
 
 /// One request of a phase, run on this thread.
@@ -371,25 +407,45 @@ async fn login(ctx: &Ctx, role: Role) -> Result<Login, String> {
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     let status = response.status();
-    let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let cookie = set_cookie(response.headers(), "guestlink_state_");
-    let body = response.bytes().await.map_err(|e| format!("response cut off: {e}"))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("response cut off: {e}"))?;
     if status.as_u16() != 302 {
         return Err(format!("answered {status}: {}", summary(&body)));
     }
     let location = location.ok_or("302 without a Location")?;
-    let query = location.split_once('?').map(|(_, q)| q).ok_or("the Location has no query")?;
+    let query = location
+        .split_once('?')
+        .map(|(_, q)| q)
+        .ok_or("the Location has no query")?;
     let query = query.split('#').next().unwrap_or_default();
-    let params: Vec<(String, String)> =
-        serde_urlencoded::from_str(query).map_err(|e| format!("the Location's query does not parse: {e}"))?;
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(query)
+        .map_err(|e| format!("the Location's query does not parse: {e}"))?;
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let state = param("state").ok_or("the Location has no state")?;
     let nonce = param("nonce").ok_or("the Location has no nonce")?;
     let cookie = cookie.ok_or("302 without a state cookie")?;
     if !cookie.starts_with(&format!("guestlink_state_{state}=")) {
         return Err(format!("the state cookie is not for this state: {cookie}"));
     }
-    Ok(Login { role, state, nonce, cookie })
+    Ok(Login {
+        role,
+        state,
+        nonce,
+        cookie,
+    })
 }
 
 /// `name=value` of the first Set-Cookie whose name starts with `prefix`.
@@ -402,7 +458,11 @@ fn set_cookie(headers: &reqwest::header::HeaderMap, prefix: &str) -> Option<Stri
         .map(|c| c.split(';').next().unwrap_or_default().trim().to_string())
 }
 
-fn launch_job(ctx: &Rc<Ctx>, logins: Rc<Vec<Login>>, tokens: Rc<Vec<String>>) -> impl Fn(usize) -> Job<()> + 'static {
+fn launch_job(
+    ctx: &Rc<Ctx>,
+    logins: Rc<Vec<Login>>,
+    tokens: Rc<Vec<String>>,
+) -> impl Fn(usize) -> Job<()> + 'static {
     let ctx = ctx.clone();
     move |index| {
         let (ctx, logins, tokens) = (ctx.clone(), logins.clone(), tokens.clone());
@@ -411,7 +471,9 @@ fn launch_job(ctx: &Rc<Ctx>, logins: Rc<Vec<Login>>, tokens: Rc<Vec<String>>) ->
 }
 
 async fn launch(ctx: &Ctx, login: &Login, id_token: &str) -> Result<(), String> {
-    let form = serde_urlencoded::to_string([("id_token", id_token), ("state", login.state.as_str())]).expect("a form");
+    let form =
+        serde_urlencoded::to_string([("id_token", id_token), ("state", login.state.as_str())])
+            .expect("a form");
     let response = ctx
         .client
         .post(&ctx.platform.launch_url)
@@ -423,19 +485,29 @@ async fn launch(ctx: &Ctx, login: &Login, id_token: &str) -> Result<(), String> 
         .map_err(|e| format!("request failed: {e}"))?;
     let status = response.status();
     let session = set_cookie(response.headers(), "guestlink_session=");
-    let body = response.bytes().await.map_err(|e| format!("response cut off: {e}"))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| format!("response cut off: {e}"))?;
     if status.as_u16() != 200 {
         return Err(format!("answered {status}: {}", summary(&body)));
     }
     if session.is_none() {
-        return Err(format!("answered 200 without a session cookie: {}", summary(&body)));
+        return Err(format!(
+            "answered 200 without a session cookie: {}",
+            summary(&body)
+        ));
     }
     Ok(())
 }
 
 /// Signs one id_token per login, on as many threads as this process may use.
 fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, String>>, usize) {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(logins.len()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(logins.len())
+        .max(1);
     let chunk = logins.len().div_ceil(threads).max(1);
     let context_id = format!("demo-course-{}", platform.lms);
     let tokens: Vec<Result<String, String>> = std::thread::scope(|scope| {
@@ -444,7 +516,10 @@ fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, String
             .map(|part| {
                 let context_id = context_id.as_str();
                 scope.spawn(move || {
-                    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map(|d| d.as_secs() as i64)
+                        .unwrap_or(0);
                     part.iter()
                         .map(|login| {
                             let payload = claims::resource_link(&LaunchClaims {
@@ -464,7 +539,10 @@ fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, String
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().expect("a signing thread panicked")).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a signing thread panicked"))
+            .collect()
     });
     (tokens, threads)
 }
@@ -476,8 +554,17 @@ async fn reconnect(ctx: &Rc<Ctx>, concurrency: usize) {
         move |_index: usize| {
             let ctx = ctx.clone();
             Box::pin(async move {
-                let response = ctx.client.get(&ctx.platform.health_url).send().await.map_err(|e| e.to_string())?;
-                response.bytes().await.map(|_| ()).map_err(|e| e.to_string())
+                let response = ctx
+                    .client
+                    .get(&ctx.platform.health_url)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                response
+                    .bytes()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
             }) as Job<()>
         }
     };
@@ -544,7 +631,11 @@ where
 
 fn all_or_first_error<T>(what: &str, phase: Phase<T>) -> Result<Vec<T>, String> {
     if let Some((index, problem)) = phase.errors.first() {
-        return Err(format!("{what} #{index} failed: {problem} ({} of {} failed)", phase.errors.len(), phase.outputs.len()));
+        return Err(format!(
+            "{what} #{index} failed: {problem} ({} of {} failed)",
+            phase.errors.len(),
+            phase.outputs.len()
+        ));
     }
     Ok(phase.outputs.into_iter().flatten().collect())
 }
@@ -598,7 +689,11 @@ impl Stats {
             requests: phase.latencies.len(),
             errors: phase.errors.len(),
             seconds,
-            rate: if seconds > 0.0 { answered as f64 / seconds } else { 0.0 },
+            rate: if seconds > 0.0 {
+                answered as f64 / seconds
+            } else {
+                0.0
+            },
             p50_ms: quantile(0.50),
             p99_ms: quantile(0.99),
         }
@@ -639,12 +734,19 @@ fn process_ticks(pid: &str) -> Option<(u64, u64, String)> {
 impl Usage {
     fn now(server_pid: Option<u32>) -> Usage {
         let client_ticks = process_ticks("self").map(|(t, _, _)| t).unwrap_or(0);
-        let server = server_pid.and_then(|pid| process_ticks(&pid.to_string())).map(|(t, threads, _)| (t, threads));
+        let server = server_pid
+            .and_then(|pid| process_ticks(&pid.to_string()))
+            .map(|(t, threads, _)| (t, threads));
         let mut postgres_ticks = 0;
         if let Ok(entries) = std::fs::read_dir("/proc") {
             for entry in entries.flatten() {
                 let name = entry.file_name();
-                let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+                let Some(pid) = name
+                    .to_str()
+                    .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                else {
+                    continue;
+                };
                 if let Some((ticks, _, comm)) = process_ticks(pid) {
                     if comm == "postgres" {
                         postgres_ticks += ticks;
@@ -661,7 +763,8 @@ impl Usage {
                         let values: Vec<u64> = parts.filter_map(|v| v.parse().ok()).collect();
                         // user nice system idle iowait irq softirq steal (guest is inside user).
                         let total: u64 = values.iter().take(8).sum();
-                        let idle = values.get(3).copied().unwrap_or(0) + values.get(4).copied().unwrap_or(0);
+                        let idle = values.get(3).copied().unwrap_or(0)
+                            + values.get(4).copied().unwrap_or(0);
                         machine_total = total;
                         machine_busy = total - idle;
                     }
@@ -670,21 +773,35 @@ impl Usage {
                 }
             }
         }
-        Usage { at: Instant::now(), client_ticks, server, postgres_ticks, machine_busy, machine_total, cpus }
+        Usage {
+            at: Instant::now(),
+            client_ticks,
+            server,
+            postgres_ticks,
+            machine_busy,
+            machine_total,
+            cpus,
+        }
     }
 
     fn since(&self, before: &Usage, requests: usize) -> UsageDelta {
         let wall = self.at.duration_since(before.at).as_secs_f64().max(1e-9);
         let cores = |ticks: u64| ticks as f64 / USER_HZ / wall;
-        let machine_total = self.machine_total.saturating_sub(before.machine_total).max(1) as f64;
+        let machine_total = self
+            .machine_total
+            .saturating_sub(before.machine_total)
+            .max(1) as f64;
         UsageDelta {
             client: cores(self.client_ticks.saturating_sub(before.client_ticks)),
             server: match (before.server, self.server) {
-                (Some((b, _)), Some((a, threads))) => Some((cores(a.saturating_sub(b)), a.saturating_sub(b), threads)),
+                (Some((b, _)), Some((a, threads))) => {
+                    Some((cores(a.saturating_sub(b)), a.saturating_sub(b), threads))
+                }
                 _ => None,
             },
             postgres: cores(self.postgres_ticks.saturating_sub(before.postgres_ticks)),
-            machine: self.machine_busy.saturating_sub(before.machine_busy) as f64 / machine_total * self.cpus as f64,
+            machine: self.machine_busy.saturating_sub(before.machine_busy) as f64 / machine_total
+                * self.cpus as f64,
             cpus: self.cpus,
             requests,
         }
@@ -709,9 +826,19 @@ impl UsageDelta {
             ),
             None => String::new(),
         };
+        // What the machine did besides this test: other processes disturb the figures.
+        let other = self.machine
+            - self.client
+            - self.postgres
+            - self.server.map(|(cores, _, _)| cores).unwrap_or(0.0);
         println!(
-            "{:<8} cpu cores busy: {server}postgres {:.2}, client {:.2}, machine {:.2} of {}",
-            "", self.postgres, self.client, self.machine, self.cpus
+            "{:<8} cpu cores busy: {server}postgres {:.2}, client {:.2}, other {:.2}; machine {:.2} of {}",
+            "",
+            self.postgres,
+            self.client,
+            other.max(0.0),
+            self.machine,
+            self.cpus
         );
     }
 }

@@ -141,15 +141,25 @@ for backend in $backends; do
     echo "load_launch failed on $backend (exit $status); server log:" >&2
     tail -n 20 "$data_dir/server.log" >&2
   fi
-  echo "server RSS after load: $(rss "$server_pid") (peak $(peak_rss "$server_pid"))"
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "server RSS after load: $(rss "$server_pid") (peak $(peak_rss "$server_pid"))"
+  else
+    server_status=0
+    wait "$server_pid" || server_status=$?
+    server_pid=""
+    echo "the server died during the load (exit status $server_status$( [ "$server_status" -gt 128 ] && echo ", signal $((server_status - 128))"))" >&2
+    status=1
+  fi
   if grep -qiE "warn|error" "$data_dir/server.log"; then
     echo "server log ($(grep -ciE "warn|error" "$data_dir/server.log") warnings or errors), first lines:"
     grep -iE "warn|error" "$data_dir/server.log" | head -n 5
   fi
 
-  kill "$server_pid"
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
   rm -rf "$data_dir"
   data_dir=""
   if [ "$pg_created" = 1 ]; then

@@ -2,6 +2,9 @@
 //! Log lines carry ids and reason codes, never tokens, state, nonces or emails.
 
 use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init(level: &str) {
     let filter = match level {
@@ -12,9 +15,17 @@ pub fn init(level: &str) {
         "trace" => LevelFilter::TRACE,
         _ => LevelFilter::INFO,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
+    // Our own events at the chosen level; the libraries' (hyper, reqwest,
+    // actix) only from warnings up, since their debug output may carry URLs.
+    let targets = Targets::new()
+        .with_target("guestlink", filter)
+        .with_default(filter.min(LevelFilter::WARN));
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_writer(std::io::stderr),
+        )
+        .with(targets)
         .try_init();
 }

@@ -137,9 +137,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/demo/{lms}/jwks", web::get().to(jwks));
 }
 
+struct DemoCard {
+    lms_name: &'static str,
+    buttons: Vec<LaunchButton>,
+}
+
 struct LaunchButton {
     lms: &'static str,
-    lms_name: &'static str,
     role: &'static str,
     label: &'static str,
     method: &'static str,
@@ -153,19 +157,19 @@ struct LaunchButton {
 struct DemoIndex<'a> {
     version: &'a str,
     target_link_uri: String,
-    buttons: Vec<LaunchButton>,
+    cards: Vec<DemoCard>,
 }
 
 async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
-    let mut buttons = Vec::new();
+    let mut cards = Vec::new();
     for p in &demo.platforms {
+        let mut buttons = Vec::new();
         for (role, label) in [
             ("instructor", "Launch as instructor"),
             ("student", "Launch as student"),
         ] {
             buttons.push(LaunchButton {
                 lms: p.lms.as_str(),
-                lms_name: p.lms.display_name(),
                 role,
                 label,
                 // Sakai starts logins with a GET redirect, the others with a form POST.
@@ -175,13 +179,17 @@ async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
                 deployment_id: p.deployment_id.clone(),
             });
         }
+        cards.push(DemoCard {
+            lms_name: p.lms.display_name(),
+            buttons,
+        });
     }
     html(
         StatusCode::OK,
         &DemoIndex {
             version: ASSET_VERSION,
             target_link_uri: format!("{}/lti/launch", demo.base),
-            buttons,
+            cards,
         },
     )
 }
