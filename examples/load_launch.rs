@@ -18,6 +18,15 @@
 //! A warm-up round (`--warmup`, default one per connection) primes the
 //! connections and the tool's JWKS cache first and is not counted.
 //!
+//! Launches alternate between the demo's instructor and student, so every
+//! launch updates one of two user rows and the one course row. `--users N`
+//! puts one of N made-up users in each token's `sub` instead (a class of N
+//! students launching into one course).
+//!
+//! Tokens are signed before the first launch is sent, and Moodle's live only
+//! 60 seconds (plus the tool's 30 seconds of leeway): for runs much longer
+//! than `-n 30000`, use `--lms canvas`, whose tokens live an hour.
+//!
 //! The run fails (exit status 1) if any login or launch does not answer as it
 //! should; a bad argument or an unusable server is exit status 2.
 //!
@@ -43,7 +52,7 @@ use guestlink::lti::keys::ToolKey;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
 const USAGE: &str = "usage: load_launch --url http://127.0.0.1:PORT --data-dir DIR [--lms moodle] [-n 5000] \
-[--concurrency 64] [--warmup N] [--server-pid PID] [--client-id ID --deployment-id ID]";
+[--concurrency 64] [--warmup N] [--users N] [--server-pid PID] [--client-id ID --deployment-id ID]";
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -57,6 +66,7 @@ struct Args {
     n: usize,
     concurrency: usize,
     warmup: Option<usize>,
+    users: Option<usize>,
     server_pid: Option<u32>,
     client_id: Option<String>,
     deployment_id: Option<String>,
@@ -69,6 +79,7 @@ fn parse_args() -> Result<Args, String> {
     let mut n = 5000usize;
     let mut concurrency = 64usize;
     let mut warmup = None;
+    let mut users = None;
     let mut server_pid = None;
     let mut client_id = None;
     let mut deployment_id = None;
@@ -99,6 +110,7 @@ fn parse_args() -> Result<Args, String> {
             "-n" | "--n" | "--requests" => n = number(&value)?,
             "-c" | "--concurrency" => concurrency = number(&value)?,
             "--warmup" => warmup = Some(number(&value)?),
+            "--users" => users = Some(number(&value)?).filter(|u| *u > 0),
             "--server-pid" => server_pid = Some(number(&value)? as u32),
             "--client-id" => client_id = Some(value),
             "--deployment-id" => deployment_id = Some(value),
@@ -119,6 +131,7 @@ fn parse_args() -> Result<Args, String> {
         n,
         concurrency,
         warmup,
+        users,
         server_pid,
         client_id,
         deployment_id,
@@ -168,6 +181,8 @@ struct Platform {
 /// What a login initiation handed back for the launch.
 struct Login {
     role: Role,
+    /// With `--users`: the `sub` this launch's id_token names instead of the demo user's.
+    sub: Option<String>,
     state: String,
     nonce: String,
     /// `guestlink_state_<state>=<binding>`, as the browser would send it back.
@@ -177,6 +192,7 @@ struct Login {
 struct Ctx {
     client: reqwest::Client,
     platform: Platform,
+    users: Option<usize>,
 }
 
 async fn run(args: Args) -> Result<bool, String> {
@@ -190,7 +206,11 @@ async fn run(args: Args) -> Result<bool, String> {
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let platform = platform(&client, &args).await?;
-    let ctx = Rc::new(Ctx { client, platform });
+    let ctx = Rc::new(Ctx {
+        client,
+        platform,
+        users: args.users,
+    });
     let (n, concurrency) = (args.n, args.concurrency);
     println!(
         "load_launch: {n} launches from the {} demo platform to {} at concurrency {concurrency}",
@@ -384,11 +404,16 @@ fn login_job(ctx: &Rc<Ctx>) -> impl Fn(usize) -> Job<Login> + 'static {
     let ctx = ctx.clone();
     move |index| {
         let ctx = ctx.clone();
-        Box::pin(async move { login(&ctx, role_of(index)).await })
+        Box::pin(async move {
+            let sub = ctx
+                .users
+                .map(|users| format!("load-user-{}", index % users));
+            login(&ctx, role_of(index), sub).await
+        })
     }
 }
 
-async fn login(ctx: &Ctx, role: Role) -> Result<Login, String> {
+async fn login(ctx: &Ctx, role: Role, sub: Option<String>) -> Result<Login, String> {
     let p = &ctx.platform;
     let form = serde_urlencoded::to_string([
         ("iss", p.issuer.as_str()),
@@ -442,6 +467,7 @@ async fn login(ctx: &Ctx, role: Role) -> Result<Login, String> {
     }
     Ok(Login {
         role,
+        sub,
         state,
         nonce,
         cookie,
@@ -522,7 +548,7 @@ fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, String
                         .unwrap_or(0);
                     part.iter()
                         .map(|login| {
-                            let payload = claims::resource_link(&LaunchClaims {
+                            let mut payload = claims::resource_link(&LaunchClaims {
                                 lms: platform.lms,
                                 issuer: &platform.issuer,
                                 client_id: &platform.client_id,
@@ -533,6 +559,9 @@ fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, String
                                 target_link_uri: &platform.launch_url,
                                 context_id,
                             });
+                            if let Some(sub) = &login.sub {
+                                payload["sub"] = serde_json::Value::String(sub.clone());
+                            }
                             platform.key.sign(&payload).map_err(|e| e.to_string())
                         })
                         .collect::<Vec<_>>()

@@ -10,7 +10,7 @@ use guestlink::domain::ids::PlatformId;
 use guestlink::domain::platform::NewPlatform;
 use guestlink::service::{keys, platforms};
 use guestlink::startup::Application;
-use guestlink::store::Db;
+use guestlink::store::{Db, PoolUse};
 
 #[derive(Parser)]
 #[command(
@@ -120,8 +120,8 @@ fn settings(mode: Mode) -> Result<Settings, Failure> {
     Settings::load(&sources, mode).map_err(config_error)
 }
 
-fn connect(settings: &Settings) -> Result<Db, Failure> {
-    Db::connect(settings).map_err(|e| Failure {
+fn connect(settings: &Settings, usage: PoolUse) -> Result<Db, Failure> {
+    Db::connect_for(settings, usage).map_err(|e| Failure {
         message: format!("database: {e}"),
         code: 3,
     })
@@ -133,14 +133,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Demo => serve(Mode::Demo),
         Command::Migrate => {
             let settings = settings(Mode::Serve)?;
-            let db = connect(&settings)?;
+            let db = connect(&settings, PoolUse::Command)?;
             println!("migrations applied ({} database)", db.backend_name());
             Ok(())
         }
         Command::Platform(command) => platform_command(command),
         Command::Keys(KeysCommand::Rotate) => {
             let settings = settings(Mode::Serve)?;
-            let db = connect(&settings)?;
+            let db = connect(&settings, PoolUse::Command)?;
             let mut conn = db.get_write()?;
             let key = keys::rotate(&mut conn, Clock::system().unix(), settings.key_grace_days)?;
             println!(
@@ -156,7 +156,7 @@ fn serve(mode: Mode) -> Result<(), Failure> {
     let settings = settings(mode)?;
     guestlink::telemetry::init(&settings.log_level);
     let clock = Clock::system();
-    let db = connect(&settings)?;
+    let db = connect(&settings, PoolUse::Server)?;
     let demo = match mode {
         Mode::Demo => Some(DemoLms::prepare(&mut db.get_write()?, &settings, &clock)?),
         Mode::Serve => None,
@@ -186,7 +186,7 @@ fn serve(mode: Mode) -> Result<(), Failure> {
 
 fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
     let settings = settings(Mode::Serve)?;
-    let db = connect(&settings)?;
+    let db = connect(&settings, PoolUse::Command)?;
     let mut conn = db.get_write()?;
     match command {
         PlatformCommand::Add {

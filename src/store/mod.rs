@@ -94,15 +94,34 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     }
 }
 
+/// Who holds the pools: the server keeps one connection warm and tops the
+/// pool up in the background; a one-shot command must not, because its
+/// process exits while r2d2's worker threads may still be opening a
+/// connection (libpq's TLS teardown at exit then crashes those threads).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolUse {
+    Server,
+    Command,
+}
+
 impl Db {
-    /// Opens the pools and applies pending migrations.
+    /// Opens the server's pools and applies pending migrations.
     pub fn connect(settings: &Settings) -> StoreResult<Db> {
+        Self::connect_for(settings, PoolUse::Server)
+    }
+
+    /// Opens pools for `usage` and applies pending migrations.
+    pub fn connect_for(settings: &Settings, usage: PoolUse) -> StoreResult<Db> {
         let timeout = Duration::from_secs(settings.db_timeout_seconds);
+        let min_idle = match usage {
+            PoolUse::Server => Some(1),
+            PoolUse::Command => Some(0),
+        };
         let db = match &settings.database_url {
             DatabaseUrl::Postgres(url) => {
                 let pool = r2d2::Pool::builder()
                     .max_size(settings.db_pool_size)
-                    .min_idle(Some(1))
+                    .min_idle(min_idle)
                     .connection_timeout(timeout)
                     // A checkout costs no extra round trip; a connection that
                     // broke is dropped by diesel's `is_broken` instead.
@@ -124,7 +143,7 @@ impl Db {
                 let build = |size: u32| {
                     r2d2::Pool::builder()
                         .max_size(size)
-                        .min_idle(Some(1))
+                        .min_idle(min_idle)
                         .connection_timeout(timeout)
                         .test_on_check_out(false)
                         .connection_customizer(Box::new(SqliteSetup))
