@@ -69,6 +69,7 @@ impl Application {
             })?
             .port();
         let workers = settings.workers;
+        let blocking_threads = (settings.db_pool_size as usize).div_ceil(workers).max(4);
         let tool = Tool::new(db, settings, clock);
         let data = actix_web::web::Data::new(tool.clone());
         let demo = demo.map(actix_web::web::Data::new);
@@ -85,6 +86,9 @@ impl Application {
             }))
         })
         .workers(workers)
+        // Blocking (database) work per worker is capped near the pool size: more
+        // threads only queue on the pool, and r2d2 serves waiters unfairly.
+        .worker_max_blocking_threads(blocking_threads)
         .listen(listener)
         .map_err(|source| StartError::Bind {
             addr: "listener".into(),

@@ -5,9 +5,9 @@ use jsonwebtoken::DecodingKey;
 
 use super::{ServiceError, ServiceResult, Tool, platforms};
 use crate::crypto::{hash_secret, secret_token};
-use crate::domain::ids::PlatformId;
+use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::permissions::CourseRights;
-use crate::domain::session::LaunchSession;
+use crate::domain::session::{Course, LaunchSession};
 use crate::lti::Registration;
 use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
 use crate::store::{launches, login_states};
@@ -38,8 +38,8 @@ impl LaunchBackend for Backend<'_> {
     async fn registration(&self, platform_id: i64) -> ServiceResult<Option<Registration>> {
         let platform = self
             .tool
-            .db
-            .read(move |conn| crate::store::platforms::find(conn, PlatformId(platform_id)))
+            .registrations
+            .by_id(self.tool, PlatformId(platform_id))
             .await?;
         Ok(platform.as_ref().map(platforms::registration))
     }
@@ -70,10 +70,7 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
     };
     let launch = launch::validate(&Backend { tool }, input, leeway).await?;
     let token = secret_token();
-    open_session(tool, &launch, &token).await?;
-    let session = super::sessions::find(tool, &token).await?.ok_or_else(|| {
-        ServiceError::Internal(anyhow::anyhow!("the new session could not be read back"))
-    })?;
+    let session = open_session(tool, &launch, &token).await?;
     Ok(Launched {
         token,
         session,
@@ -81,28 +78,41 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
     })
 }
 
-async fn open_session(tool: &Tool, launch: &ValidatedLaunch, token: &str) -> ServiceResult<()> {
+/// Records the user and course and opens a session; the session is built
+/// from what was written rather than read back.
+async fn open_session(
+    tool: &Tool,
+    launch: &ValidatedLaunch,
+    token: &str,
+) -> ServiceResult<LaunchSession> {
     let launcher = launch.launcher().clone();
+    let platform = tool
+        .registrations
+        .by_id(tool, PlatformId(launcher.platform_id))
+        .await?
+        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the launch's platform vanished")))?;
     let rights = CourseRights::from_roles(&launcher.roles);
     let now = tool.clock.unix();
     let expires_at = now + tool.settings.session_idle_minutes * 60;
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");
-    tool.db
+    let written = launcher.clone();
+    let recorded = tool
+        .db
         .write(move |conn| {
-            let context = launcher.context.as_ref();
+            let context = written.context.as_ref();
             launches::record(
                 conn,
                 &launches::LaunchRecord {
-                    platform_id: PlatformId(launcher.platform_id),
-                    sub: &launcher.sub,
-                    name: launcher.name.as_deref(),
-                    email: launcher.email.as_deref(),
+                    platform_id: PlatformId(written.platform_id),
+                    sub: &written.sub,
+                    name: written.name.as_deref(),
+                    email: written.email.as_deref(),
                     context_id: context.map(|c| c.id.as_str()),
                     context_label: context.and_then(|c| c.label.as_deref()),
                     context_title: context.and_then(|c| c.title.as_deref()),
                     session_token_hash: &token_hash,
-                    deployment_id: &launcher.deployment_id,
+                    deployment_id: &written.deployment_id,
                     can_manage: rights.can_manage(),
                     roles: &roles,
                     now,
@@ -111,5 +121,26 @@ async fn open_session(tool: &Tool, launch: &ValidatedLaunch, token: &str) -> Ser
             )
         })
         .await?;
-    Ok(())
+    Ok(LaunchSession {
+        platform_id: platform.id,
+        platform_name: platform.name,
+        lms: platform.lms,
+        user_id: UserId(recorded.user_id),
+        user_name: launcher.name,
+        user_email: launcher.email,
+        course: match (launcher.context, recorded.course_id) {
+            (Some(context), Some(id)) => Some(Course {
+                id: CourseId(id),
+                context_id: context.id,
+                label: context.label,
+                title: context.title,
+            }),
+            _ => None,
+        },
+        rights,
+        deployment_id: launcher.deployment_id,
+        roles: launcher.roles,
+        last_seen_at: now,
+        expires_at,
+    })
 }

@@ -27,11 +27,7 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
     if !tool.settings.public_url.contains(&request.target_link_uri) {
         return Err(LaunchError::InvalidTargetLinkUri.into());
     }
-    let issuer = request.iss.clone();
-    let candidates = tool
-        .db
-        .read(move |conn| crate::store::platforms::find_by_issuer(conn, &issuer))
-        .await?;
+    let candidates = tool.registrations.by_issuer(tool, &request.iss).await?;
     let registration = login::choose_registration(
         candidates.iter().map(platforms::registration).collect(),
         request.client_id.as_deref(),
@@ -84,14 +80,16 @@ pub async fn storage_origin(tool: &Tool, state: &str) -> ServiceResult<Option<St
         return Ok(None);
     }
     let state_hash = hash_secret(state);
-    let found = tool
+    let Some(record) = tool
         .db
-        .read(move |conn| {
-            let Some(record) = login_states::find(conn, &state_hash)? else {
-                return Ok(None);
-            };
-            crate::store::platforms::find(conn, PlatformId(record.platform_id))
-        })
+        .read(move |conn| login_states::find(conn, &state_hash))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let found = tool
+        .registrations
+        .by_id(tool, PlatformId(record.platform_id))
         .await?;
     Ok(found
         .and_then(|p| url::Url::parse(&p.auth_url).ok())

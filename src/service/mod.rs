@@ -5,6 +5,7 @@ pub mod keys;
 pub mod launch;
 pub mod login;
 pub mod platforms;
+pub mod registrations;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub struct Tool {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub jwks: Arc<JwksCache>,
+    pub registrations: Arc<registrations::RegistrationCache>,
 }
 
 impl Tool {
@@ -36,6 +38,7 @@ impl Tool {
             settings: Arc::new(settings),
             clock,
             jwks: Arc::new(jwks),
+            registrations: Arc::default(),
         }
     }
 }

@@ -25,11 +25,27 @@ pub struct LaunchRecord<'a> {
     pub expires_at: i64,
 }
 
+/// The ids a launch wrote or found.
+pub struct Recorded {
+    pub user_id: i64,
+    pub course_id: Option<i64>,
+}
+
 /// Upserts the user and course (keyed by platform + sub, platform + context
-/// id) and opens a session for them.
-pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<()> {
+/// id) and opens a session for them. A user or course whose details did not
+/// change is only read: rewriting the same rows on every launch made every
+/// launch of a course queue on that course's row lock.
+pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<Recorded> {
     write_tx!(conn, c => {
-        let user_id: i64 = diesel::insert_into(users::table)
+        let known_user: Option<(i64, Option<String>, Option<String>)> = users::table
+            .filter(users::platform_id.eq(launch.platform_id.0))
+            .filter(users::sub.eq(launch.sub))
+            .select((users::id, users::name, users::email))
+            .first(c)
+            .optional()?;
+        let user_id: i64 = match known_user {
+            Some((id, name, email)) if name.as_deref() == launch.name && email.as_deref() == launch.email => id,
+            _ => diesel::insert_into(users::table)
             .values((
                 users::platform_id.eq(launch.platform_id.0),
                 users::sub.eq(launch.sub),
@@ -45,10 +61,24 @@ pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<()> {
                 users::updated_at.eq(excluded(users::updated_at)),
             ))
             .returning(users::id)
-            .get_result(c)?;
+            .get_result(c)?,
+        };
         let course_id: Option<i64> = match launch.context_id {
             None => None,
-            Some(context_id) => Some(
+            Some(context_id) => {
+                let known: Option<(i64, Option<String>, Option<String>)> = courses::table
+                    .filter(courses::platform_id.eq(launch.platform_id.0))
+                    .filter(courses::context_id.eq(context_id))
+                    .select((courses::id, courses::label, courses::title))
+                    .first(c)
+                    .optional()?;
+                match known {
+                    Some((id, label, title))
+                        if label.as_deref() == launch.context_label && title.as_deref() == launch.context_title =>
+                    {
+                        Some(id)
+                    }
+                    _ => Some(
                 diesel::insert_into(courses::table)
                     .values((
                         courses::platform_id.eq(launch.platform_id.0),
@@ -66,7 +96,9 @@ pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<()> {
                     ))
                     .returning(courses::id)
                     .get_result(c)?,
-            ),
+                    ),
+                }
+            }
         };
         diesel::insert_into(sessions::table)
             .values((
@@ -82,6 +114,6 @@ pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<()> {
                 sessions::expires_at.eq(launch.expires_at),
             ))
             .execute(c)?;
-        Ok::<_, StoreError>(())
+        Ok::<_, StoreError>(Recorded { user_id, course_id })
     })
 }
