@@ -369,21 +369,6 @@ impl Page {
     }
 }
 
-fn ids(lms: Lms) -> (&'static str, &'static str) {
-    match lms {
-        Lms::Moodle => ("k3JpQ8sLm2Xv7Ta", "4"),
-        Lms::Canvas => (
-            "10000000000042",
-            "327:a17deed8f179120345abd3e8b6e22a3d8ff68a63",
-        ),
-        Lms::Sakai => ("0c8f5a52-4a6b-4b0e-9d2f-7b1d1a9e2c33", "1"),
-        _ => (
-            "811b8625-b463-4a94-b745-ce3f6408ec83",
-            "9806AD80-2B03-4637-8032-E67553DD8B0F",
-        ),
-    }
-}
-
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
@@ -391,7 +376,7 @@ impl TestApp {
 
     /// Registers a platform of this LMS flavour served by the test platform.
     pub fn register(&self, lms: Lms) -> Registered {
-        let (client_id, deployment_id) = ids(lms);
+        let (client_id, deployment_id) = guestlink::demo::ids(lms);
         self.register_with(
             lms,
             &format!("https://{lms}.lms.test"),
