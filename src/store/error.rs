@@ -32,9 +32,23 @@ impl From<DieselError> for StoreError {
             DieselError::BrokenTransactionManager => {
                 StoreError::Unavailable("connection broken".into())
             }
+            // libpq reports a lost server without a SQLSTATE ("server closed
+            // the connection unexpectedly", "SSL SYSCALL error: EOF detected").
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if lost_connection(info.message()) =>
+            {
+                StoreError::Unavailable(info.message().to_string())
+            }
             other => StoreError::Other(anyhow::Error::new(other)),
         }
     }
+}
+
+fn lost_connection(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    ["connection", "eof detected", "terminating", "server closed"]
+        .iter()
+        .any(|m| message.contains(m))
 }
 
 impl From<r2d2::Error> for StoreError {

@@ -28,13 +28,61 @@ use crate::config::{DatabaseUrl, Settings};
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
-type PgPool = r2d2::Pool<ConnectionManager<PgConnection>>;
+type PgPool = r2d2::Pool<PgManager>;
 type SqlitePool = r2d2::Pool<ConnectionManager<SqliteConnection>>;
 
 /// A checked-out connection to whichever backend is configured.
 pub enum Conn {
-    Pg(PooledConnection<ConnectionManager<PgConnection>>),
+    Pg(r2d2::PooledConnection<PgManager>),
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+impl Conn {
+    /// Makes the pool drop this connection when it is returned.
+    fn mark_broken(&mut self) {
+        if let Conn::Pg(pooled) = self {
+            pooled.broken = true;
+        }
+    }
+}
+
+/// A PostgreSQL connection the pool can be told is broken. diesel's own
+/// check only sees a broken transaction, so a connection whose socket died
+/// (database restarted, network cut) would otherwise stay in the pool and
+/// fail every request after the database is back.
+pub struct PgConn {
+    pub conn: PgConnection,
+    broken: bool,
+}
+
+pub struct PgManager {
+    url: String,
+}
+
+impl r2d2::ManageConnection for PgManager {
+    type Connection = PgConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConn, Self::Error> {
+        use diesel::Connection;
+        PgConnection::establish(&self.url)
+            .map(|conn| PgConn {
+                conn,
+                broken: false,
+            })
+            .map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, pooled: &mut PgConn) -> Result<(), Self::Error> {
+        pooled
+            .conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut PgConn) -> bool {
+        pooled.broken || diesel::r2d2::R2D2Connection::is_broken(&mut pooled.conn)
+    }
 }
 
 /// Runs `$body` with `$c` bound to the concrete diesel connection. The body is
@@ -44,7 +92,7 @@ macro_rules! with_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             $crate::store::Conn::Pg(pooled) => {
-                let $c: &mut diesel::PgConnection = &mut *pooled;
+                let $c: &mut diesel::PgConnection = &mut pooled.conn;
                 $body
             }
             $crate::store::Conn::Sqlite(pooled) => {
@@ -63,7 +111,7 @@ macro_rules! write_tx {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             $crate::store::Conn::Pg(pooled) => {
-                let conn: &mut diesel::PgConnection = &mut *pooled;
+                let conn: &mut diesel::PgConnection = &mut pooled.conn;
                 diesel::Connection::transaction(conn, |$c| $body)
             }
             $crate::store::Conn::Sqlite(pooled) => {
@@ -127,7 +175,7 @@ impl Db {
                     // broke is dropped by diesel's `is_broken` instead.
                     .test_on_check_out(false)
                     .error_handler(Box::new(r2d2::NopErrorHandler))
-                    .build(ConnectionManager::<PgConnection>::new(url))
+                    .build(PgManager { url: url.clone() })
                     .map_err(|e| {
                         StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}"))
                     })?;
@@ -169,7 +217,8 @@ impl Db {
     pub fn migrate(&self) -> StoreResult<usize> {
         let mut conn = self.get_write()?;
         let applied = match &mut conn {
-            Conn::Pg(c) => {
+            Conn::Pg(pooled) => {
+                let c = &mut pooled.conn;
                 // Several instances may start at once: one migrates, the others wait.
                 c.batch_execute("SELECT pg_advisory_lock(727274)")?;
                 let result = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len());
@@ -209,7 +258,7 @@ impl Db {
         F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
     {
         let db = self.clone();
-        run_blocking(move || work(&mut db.get_read()?)).await
+        run_blocking(move || with_broken_marked(db.get_read()?, work)).await
     }
 
     /// Runs store work that writes, off the async executor.
@@ -219,8 +268,21 @@ impl Db {
         F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
     {
         let db = self.clone();
-        run_blocking(move || work(&mut db.get_write()?)).await
+        run_blocking(move || with_broken_marked(db.get_write()?, work)).await
     }
+}
+
+/// Runs `work`; a connection that failed because the database went away is
+/// not put back into the pool.
+fn with_broken_marked<T>(
+    mut conn: Conn,
+    work: impl FnOnce(&mut Conn) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let result = work(&mut conn);
+    if matches!(result, Err(StoreError::Unavailable(_))) {
+        conn.mark_broken();
+    }
+    result
 }
 
 async fn run_blocking<T, F>(work: F) -> StoreResult<T>
