@@ -390,7 +390,7 @@ fn input_value(html: &str, name: &str) -> Option<String> {
 }
 
 fn role_of(index: usize) -> Role {
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         Role::Instructor
     } else {
         Role::Student
@@ -776,10 +776,10 @@ impl Usage {
                 else {
                     continue;
                 };
-                if let Some((ticks, _, comm)) = process_ticks(pid) {
-                    if comm == "postgres" {
-                        postgres_ticks += ticks;
-                    }
+                if let Some((ticks, _, comm)) = process_ticks(pid)
+                    && comm == "postgres"
+                {
+                    postgres_ticks += ticks;
                 }
             }
         }

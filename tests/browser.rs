@@ -11,9 +11,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::process::LoggedChild;
 use support::webdriver::{WebDriver, free_port};
 
 const LMSES: [&str; 4] = ["moodle", "canvas", "sakai", "brightspace"];
@@ -24,9 +25,8 @@ const COURSE_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// `guestlink demo` on a free port with a fresh data directory, killed on drop.
 struct DemoServer {
-    child: Child,
+    process: LoggedChild,
     base: String,
-    log_path: PathBuf,
     // Removed after the process is gone (fields drop after `Drop::drop`).
     _data_dir: tempfile::TempDir,
 }
@@ -57,9 +57,8 @@ impl DemoServer {
             .spawn()
             .expect("start the guestlink binary");
         let mut server = DemoServer {
-            child,
+            process: LoggedChild::new(child, log_path),
             base: format!("http://127.0.0.1:{port}"),
-            log_path,
             _data_dir: data_dir,
         };
         server.wait_healthy().await;
@@ -67,9 +66,7 @@ impl DemoServer {
     }
 
     fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        self.process.log_tail(30)
     }
 
     async fn wait_healthy(&mut self) {
@@ -80,7 +77,7 @@ impl DemoServer {
         let url = format!("{}/healthz", self.base);
         let deadline = Instant::now() + SERVER_START_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.process.exited() {
                 panic!(
                     "guestlink demo exited before answering /healthz ({status}); its log:\n{}",
                     self.log_tail()
@@ -105,13 +102,6 @@ impl DemoServer {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for DemoServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -79,6 +79,20 @@ pub struct Platform {
     pub created_at: i64,
 }
 
+/// A deployment id as the LMS shows it: trimmed, 1 to 255 printable
+/// characters. Ids are compared byte for byte (Brightspace's are upper-case
+/// GUIDs), so nothing else is normalised.
+pub fn parse_deployment_id(raw: &str) -> Result<String, String> {
+    let id = raw.trim();
+    if id.is_empty() || id.chars().count() > 255 || id.chars().any(char::is_control) {
+        return Err(format!(
+            "'{}' must be 1 to 255 printable characters",
+            id.escape_default()
+        ));
+    }
+    Ok(id.to_string())
+}
+
 /// A platform to register, every field checked.
 #[derive(Clone, Debug)]
 pub struct NewPlatform {
@@ -130,7 +144,7 @@ impl NewPlatform {
         };
         let mut deployments = Vec::new();
         for d in deployment_ids {
-            let d = text("deployment-id", d, 255)?;
+            let d = parse_deployment_id(d).map_err(|problem| ("deployment-id", problem))?;
             if !deployments.contains(&d) {
                 deployments.push(d);
             }

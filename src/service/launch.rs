@@ -7,6 +7,7 @@ use super::{ServiceError, ServiceResult, Tool, platforms};
 use crate::crypto::{hash_secret, secret_token};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::permissions::CourseRights;
+use crate::domain::platform::Platform;
 use crate::domain::session::{Course, LaunchSession};
 use crate::lti::Registration;
 use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
@@ -21,6 +22,8 @@ pub struct Launched {
 
 struct Backend<'a> {
     tool: &'a Tool,
+    /// The platform the pipeline looked up, kept for opening the session.
+    platform: std::cell::RefCell<Option<Platform>>,
 }
 
 impl LaunchBackend for Backend<'_> {
@@ -41,7 +44,9 @@ impl LaunchBackend for Backend<'_> {
             .registrations
             .by_id(self.tool, PlatformId(platform_id))
             .await?;
-        Ok(platform.as_ref().map(platforms::registration))
+        let registration = platform.as_ref().map(platforms::registration);
+        *self.platform.borrow_mut() = platform;
+        Ok(registration)
     }
 
     async fn platform_key(
@@ -68,9 +73,16 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
         now: tool.clock.unix(),
         seconds: tool.settings.jwt_leeway_seconds,
     };
-    let launch = launch::validate(&Backend { tool }, input, leeway).await?;
+    let backend = Backend {
+        tool,
+        platform: Default::default(),
+    };
+    let launch = launch::validate(&backend, input, leeway).await?;
+    let platform = backend.platform.into_inner().ok_or_else(|| {
+        ServiceError::Internal(anyhow::anyhow!("a validated launch without its platform"))
+    })?;
     let token = secret_token();
-    let session = open_session(tool, &launch, &token).await?;
+    let session = open_session(tool, platform, &launch, &token).await?;
     Ok(Launched {
         token,
         session,
@@ -82,15 +94,11 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
 /// from what was written rather than read back.
 async fn open_session(
     tool: &Tool,
+    platform: Platform,
     launch: &ValidatedLaunch,
     token: &str,
 ) -> ServiceResult<LaunchSession> {
     let launcher = launch.launcher().clone();
-    let platform = tool
-        .registrations
-        .by_id(tool, PlatformId(launcher.platform_id))
-        .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("the launch's platform vanished")))?;
     let rights = CourseRights::from_roles(&launcher.roles);
     let now = tool.clock.unix();
     let expires_at = now + tool.settings.session_idle_minutes * 60;

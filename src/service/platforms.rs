@@ -2,7 +2,7 @@
 
 use super::ServiceResult;
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{NewPlatform, Platform};
+use crate::domain::platform::{NewPlatform, Platform, parse_deployment_id};
 use crate::lti::Registration;
 use crate::store::{Conn, platforms};
 
@@ -22,17 +22,14 @@ pub fn add_deployments(
     deployment_ids: &[String],
     now: i64,
 ) -> ServiceResult<usize> {
-    let mut clean = Vec::new();
-    for d in deployment_ids {
-        let d = d.trim();
-        if d.is_empty() || d.len() > 255 || d.chars().any(char::is_control) {
-            return Err(super::ServiceError::Invalid {
-                field: "add-deployment",
-                problem: "must be 1 to 255 printable characters".into(),
-            });
-        }
-        clean.push(d.to_string());
-    }
+    let clean = deployment_ids
+        .iter()
+        .map(|d| parse_deployment_id(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|problem| super::ServiceError::Invalid {
+            field: "add-deployment",
+            problem,
+        })?;
     match platforms::add_deployments(conn, id, &clean, now) {
         Err(crate::store::StoreError::NotFound) => Err(super::ServiceError::NotFound),
         other => Ok(other?),

@@ -14,19 +14,22 @@ use crate::store::platforms;
 
 const TTL: Duration = Duration::from_secs(10);
 
+/// When an issuer's platforms were read, and what they were.
+type Cached = (Instant, Arc<Vec<Platform>>);
+
 #[derive(Default)]
 pub struct RegistrationCache {
-    by_issuer: Mutex<HashMap<String, (Instant, Arc<Vec<Platform>>)>>,
+    by_issuer: Mutex<HashMap<String, Cached>>,
 }
 
 impl RegistrationCache {
     /// The platforms registered with `issuer` (one per client id). An empty
     /// answer is not cached, so a platform registered a moment ago works at once.
     pub async fn by_issuer(&self, tool: &Tool, issuer: &str) -> ServiceResult<Arc<Vec<Platform>>> {
-        if let Some((at, found)) = self.by_issuer.lock().unwrap().get(issuer) {
-            if at.elapsed() < TTL {
-                return Ok(found.clone());
-            }
+        if let Some((at, found)) = self.by_issuer.lock().unwrap().get(issuer)
+            && at.elapsed() < TTL
+        {
+            return Ok(found.clone());
         }
         let wanted = issuer.to_string();
         let found = Arc::new(

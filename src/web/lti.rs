@@ -12,7 +12,7 @@ use super::render::{ASSET_VERSION, html};
 use crate::lti::LaunchError;
 use crate::lti::launch::{LaunchInput, ValidatedLaunch};
 use crate::lti::login::LoginParams;
-use crate::service::{Tool, keys, launch, login};
+use crate::service::{ServiceError, Tool, keys, launch, login};
 
 /// Launch forms are small (Canvas' tokens with LTI 1.1 migration claims are
 /// a few KB); anything near this limit is not a launch.
@@ -68,12 +68,13 @@ struct StoragePutPage<'a> {
 
 async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
-    let issuer_for_log = params.iss.clone().unwrap_or_default();
+    let issuer = params.iss.clone().unwrap_or_default();
     let start = login::start(tool, params).await.map_err(|e| {
-        if let crate::service::ServiceError::Launch(err) = &e {
-            tracing::info!(issuer = %issuer_for_log, reason = err.code(), "login initiation refused");
-        }
-        PageError::from_service(e, base)
+        refused(
+            e,
+            base,
+            |reason| tracing::info!(%issuer, reason, "login initiation refused"),
+        )
     })?;
     let cookie = cookies::state_cookie(
         &start.state,
@@ -104,6 +105,15 @@ async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, P
             .insert_header((CACHE_CONTROL, "no-store"))
             .finish()),
     }
+}
+
+/// The error page for a failed login or launch; `log` records an LTI
+/// refusal's reason code (other failures are logged where they are mapped).
+fn refused(err: ServiceError, base: &str, log: impl FnOnce(&'static str)) -> PageError {
+    if let ServiceError::Launch(launch_error) = &err {
+        log(launch_error.code());
+    }
+    PageError::from_service(err, base)
 }
 
 /// The platform-storage key under which a login's binding is kept.
@@ -148,24 +158,25 @@ pub async fn launch(
         .or_else(|| Some(form.storage_binding.clone()).filter(|b| !b.is_empty()))
         .unwrap_or_default();
 
-    if binding.is_empty() && form.storage_checked.is_empty() {
-        if let Some(target) = form.lti_storage_target.as_deref().filter(|t| !t.is_empty()) {
-            // The cookie did not come back, but the platform keeps storage for
-            // us: read the binding from there and post the launch again.
-            let origin = login::storage_origin(&tool, &form.state)
-                .await
-                .map_err(|e| PageError::from_service(e, base))?;
-            if let Some(origin) = origin {
-                let page = StorageGetPage {
-                    version: ASSET_VERSION,
-                    target,
-                    origin: &origin,
-                    key: storage_key(&form.state),
-                    id_token: &form.id_token,
-                    state: &form.state,
-                };
-                return Ok(html(StatusCode::OK, &page));
-            }
+    if binding.is_empty()
+        && form.storage_checked.is_empty()
+        && let Some(target) = form.lti_storage_target.as_deref().filter(|t| !t.is_empty())
+    {
+        // The cookie did not come back, but the platform keeps storage for
+        // us: read the binding from there and post the launch again.
+        let origin = login::storage_origin(&tool, &form.state)
+            .await
+            .map_err(|e| PageError::from_service(e, base))?;
+        if let Some(origin) = origin {
+            let page = StorageGetPage {
+                version: ASSET_VERSION,
+                target,
+                origin: &origin,
+                key: storage_key(&form.state),
+                id_token: &form.id_token,
+                state: &form.state,
+            };
+            return Ok(html(StatusCode::OK, &page));
         }
     }
 
@@ -174,13 +185,10 @@ pub async fn launch(
         state: &form.state,
         binding: &binding,
     };
-    let launched = launch::finish(&tool, input).await.map_err(|e| {
-        if let crate::service::ServiceError::Launch(err) = &e {
-            // Logged with the reason only: never the token, state or nonce.
-            tracing::info!(reason = err.code(), "launch refused");
-        }
-        PageError::from_service(e, base)
-    })?;
+    // Logged with the reason only: never the token, state or nonce.
+    let launched = launch::finish(&tool, input)
+        .await
+        .map_err(|e| refused(e, base, |reason| tracing::info!(reason, "launch refused")))?;
     tracing::info!(
         platform_id = launched.session.platform_id.0,
         user_id = launched.session.user_id.0,

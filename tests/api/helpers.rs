@@ -116,11 +116,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.name) {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.name)
+            && let Ok(mut admin) = PgConnection::establish(admin_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
@@ -479,15 +478,31 @@ impl TestApp {
         Page::from(request.send().await.unwrap()).await
     }
 
-    /// A complete launch as `role`, ending on whatever page the tool shows.
-    pub async fn launch_as(&self, reg: &Registered, role: Role) -> Page {
-        let login = self.login(reg).await;
-        let token = self.sign(&self.claims(reg, &login.nonce, role));
+    /// Posts `token` to the launch URL as the browser that started `login`.
+    pub async fn post_token(&self, login: &LoginResult, token: &str) -> Page {
         self.post_launch(
-            &[("id_token", &token), ("state", &login.state)],
+            &[("id_token", token), ("state", &login.state)],
             Some(&login.cookie),
         )
         .await
+    }
+
+    /// A complete launch as `role`, ending on whatever page the tool shows.
+    pub async fn launch_as(&self, reg: &Registered, role: Role) -> Page {
+        self.launch_with(reg, role, |_| {}).await
+    }
+
+    /// A complete launch as `role` whose claims `change` alters before signing.
+    pub async fn launch_with(
+        &self,
+        reg: &Registered,
+        role: Role,
+        change: impl FnOnce(&mut Value),
+    ) -> Page {
+        let login = self.login(reg).await;
+        let mut claims = self.claims(reg, &login.nonce, role);
+        change(&mut claims);
+        self.post_token(&login, &self.sign(&claims)).await
     }
 
     pub async fn get_page(&self, path: &str, bearer: Option<&str>) -> Page {

@@ -45,12 +45,7 @@ async fn unknown_kids_refetch_at_most_once_per_interval(backend: Backend) {
         let token = key
             .sign(&app.claims(&reg, &login.nonce, Role::Instructor))
             .unwrap();
-        let page = app
-            .post_launch(
-                &[("id_token", &token), ("state", &login.state)],
-                Some(&login.cookie),
-            )
-            .await;
+        let page = app.post_token(&login, &token).await;
         assert_eq!(page.error_code().as_deref(), Some("unknown_kid"));
     }
     assert_eq!(

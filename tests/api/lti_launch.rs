@@ -59,15 +59,10 @@ async fn teaching_assistants_manage_in_canvas_and_sakai(backend: Backend) {
 async fn a_launch_without_context_explains_guestlink_works_in_a_course(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
-    let login = app.login(&reg).await;
-    let mut claims = app.claims(&reg, &login.nonce, Role::Instructor);
-    claims.as_object_mut().unwrap().remove(c::CONTEXT);
-    let token = app.sign(&claims);
     let page = app
-        .post_launch(
-            &[("id_token", &token), ("state", &login.state)],
-            Some(&login.cookie),
-        )
+        .launch_with(&reg, Role::Instructor, |claims| {
+            claims.as_object_mut().unwrap().remove(c::CONTEXT);
+        })
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(
@@ -638,12 +633,7 @@ async fn an_expired_state_is_refused(backend: Backend) {
     app.clock.advance(time::Duration::minutes(11));
     // The token itself is fresh: only the state has aged.
     let token = app.sign(&app.claims(&reg, &login.nonce, Role::Instructor));
-    let page = app
-        .post_launch(
-            &[("id_token", &token), ("state", &login.state)],
-            Some(&login.cookie),
-        )
-        .await;
+    let page = app.post_token(&login, &token).await;
     assert_eq!(page.error_code().as_deref(), Some("state_expired"));
 }
 

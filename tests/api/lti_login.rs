@@ -60,12 +60,7 @@ async fn get_login_works_like_post(backend: Backend) {
     assert_eq!(response.status().as_u16(), 302);
     let login = login_result(&response);
     let token = app.sign(&app.claims(&reg, &login.nonce, Role::Instructor));
-    let page = app
-        .post_launch(
-            &[("id_token", &token), ("state", &login.state)],
-            Some(&login.cookie),
-        )
-        .await;
+    let page = app.post_token(&login, &token).await;
     assert_eq!(
         page.attr("main", "data-page").as_deref(),
         Some("course"),
@@ -89,7 +84,8 @@ async fn bad_logins_get_an_error_page_with_their_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
     app.register_with(Lms::Canvas, &reg.issuer, "10000000000099", "9:zzz");
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Vec<(String, String)>)>)> = vec![
+    type FormChange = Box<dyn Fn(&mut Vec<(String, String)>)>;
+    let cases: Vec<(&str, &str, FormChange)> = vec![
         (
             "unknown issuer",
             "unknown_issuer",
@@ -198,16 +194,27 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
 
     // The launch comes back without the cookie: the tool asks the platform's storage.
     let token = app.sign(&app.claims(&reg, &nonce, Role::Instructor));
-    let first = app
-        .post_launch(
-            &[
-                ("id_token", &token),
-                ("state", &state),
-                ("lti_storage_target", "post_message_forwarding"),
-            ],
-            None,
-        )
-        .await;
+    let app = &app;
+    let without_cookie = |extra: Vec<(&'static str, String)>| {
+        let mut fields = vec![
+            ("id_token", token.clone()),
+            ("state", state.clone()),
+            ("lti_storage_target", "post_message_forwarding".to_string()),
+        ];
+        fields.extend(extra);
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_launch(&borrowed, None).await
+        }
+    };
+    let checked = |binding: Option<&str>| {
+        let mut extra = vec![("storage_checked", "1".to_string())];
+        extra.extend(binding.map(|b| ("storage_binding", b.to_string())));
+        extra
+    };
+
+    let first = without_cookie(vec![]).await;
     assert_eq!(
         first.attr("#lti-storage", "data-mode").as_deref(),
         Some("get"),
@@ -217,46 +224,14 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
     assert_eq!(app.session_count(), 0);
 
     // A wrong binding from storage is another browser.
-    let wrong = app
-        .post_launch(
-            &[
-                ("id_token", &token),
-                ("state", &state),
-                ("lti_storage_target", "post_message_forwarding"),
-                ("storage_binding", "nope"),
-                ("storage_checked", "1"),
-            ],
-            None,
-        )
-        .await;
+    let wrong = without_cookie(checked(Some("nope"))).await;
     assert_eq!(wrong.error_code().as_deref(), Some("state_mismatch"));
 
     // Storage answered nothing: the launch fails clearly instead of looping.
-    let empty = app
-        .post_launch(
-            &[
-                ("id_token", &token),
-                ("state", &state),
-                ("lti_storage_target", "post_message_forwarding"),
-                ("storage_checked", "1"),
-            ],
-            None,
-        )
-        .await;
+    let empty = without_cookie(checked(None)).await;
     assert_eq!(empty.error_code().as_deref(), Some("state_cookie_missing"));
 
-    let page = app
-        .post_launch(
-            &[
-                ("id_token", &token),
-                ("state", &state),
-                ("lti_storage_target", "post_message_forwarding"),
-                ("storage_binding", &binding),
-                ("storage_checked", "1"),
-            ],
-            None,
-        )
-        .await;
+    let page = without_cookie(checked(Some(&binding))).await;
     assert_eq!(
         page.attr("main", "data-page").as_deref(),
         Some("course"),

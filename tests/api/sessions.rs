@@ -84,17 +84,12 @@ async fn an_idle_session_ends(backend: Backend) {
 async fn pages_carry_security_headers_and_escape_what_the_lms_sent(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
-    let login = app.login(&reg).await;
-    let mut claims = app.claims(&reg, &login.nonce, Role::Instructor);
-    claims["name"] = serde_json::json!("<script>alert(1)</script>");
-    claims[guestlink::lti::claims::CONTEXT]["title"] =
-        serde_json::json!("<img src=x onerror=alert(2)>");
-    let token = app.sign(&claims);
     let page = app
-        .post_launch(
-            &[("id_token", &token), ("state", &login.state)],
-            Some(&login.cookie),
-        )
+        .launch_with(&reg, Role::Instructor, |claims| {
+            claims["name"] = serde_json::json!("<script>alert(1)</script>");
+            claims[guestlink::lti::claims::CONTEXT]["title"] =
+                serde_json::json!("<img src=x onerror=alert(2)>");
+        })
         .await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains("<script>alert(1)</script>"));

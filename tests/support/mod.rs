@@ -1,4 +1,5 @@
 //! Helpers shared by integration tests. Each test crate includes this with
 //! `mod support;` and uses only what it needs.
 
+pub mod process;
 pub mod webdriver;

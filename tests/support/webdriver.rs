@@ -6,11 +6,12 @@
 
 #![allow(dead_code)]
 
+use super::process::LoggedChild;
 use std::fmt;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -87,9 +88,8 @@ fn find_program(names: &[&str]) -> Option<PathBuf> {
 
 /// A `chromedriver` child process, killed when dropped.
 struct Driver {
-    child: Child,
+    process: LoggedChild,
     port: u16,
-    log_path: PathBuf,
     // Holds the log file; removed after the process is gone.
     _log_dir: tempfile::TempDir,
 }
@@ -121,9 +121,8 @@ impl Driver {
                 Error::new("driver", format!("cannot start {}: {e}", program.display()))
             })?;
         Ok(Driver {
-            child,
+            process: LoggedChild::new(child, log_path),
             port,
-            log_path,
             _log_dir: log_dir,
         })
     }
@@ -134,10 +133,7 @@ impl Driver {
 
     /// The end of chromedriver's log, to explain a failure.
     fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        let start = lines.len().saturating_sub(20);
-        lines[start..].join("\n")
+        self.process.log_tail(20)
     }
 
     /// Polls `GET /status` until the driver says it is ready.
@@ -145,7 +141,7 @@ impl Driver {
         let deadline = Instant::now() + DRIVER_START_TIMEOUT;
         let url = format!("{}/status", self.base());
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(status) = self.process.exited() {
                 return Err(Error::new(
                     "driver",
                     format!(
@@ -179,13 +175,6 @@ impl Driver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

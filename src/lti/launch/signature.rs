@@ -77,10 +77,10 @@ fn check_dates(claims: &VerifiedClaims, leeway: Leeway) -> Result<(), LaunchErro
     if iat > leeway.now + leeway.seconds {
         return Err(LaunchError::IssuedInFuture);
     }
-    if let Some(nbf) = claims.date("nbf")? {
-        if nbf > leeway.now + leeway.seconds {
-            return Err(LaunchError::NotYetValid);
-        }
+    if let Some(nbf) = claims.date("nbf")?
+        && nbf > leeway.now + leeway.seconds
+    {
+        return Err(LaunchError::NotYetValid);
     }
     Ok(())
 }
