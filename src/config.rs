@@ -216,6 +216,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub guest_rate_limit: u32,
     pub guest_session_hours: i64,
+    /// The largest file an upload may carry.
+    pub upload_max_bytes: u64,
+    /// How long a signed media file URL may start a download or a stream.
+    pub media_url_seconds: i64,
     pub registration_allowed_hosts: Vec<String>,
     /// Connections in the PostgreSQL pool (and SQLite readers).
     pub db_pool_size: u32,
@@ -430,6 +434,11 @@ impl Settings {
             guest_rate_limit: number(sources, "GUESTLINK_GUEST_RATE_LIMIT", 120, 0, 1_000_000)?
                 as u32,
             guest_session_hours: number(sources, "GUESTLINK_GUEST_SESSION_HOURS", 12, 1, 24 * 30)?,
+            upload_max_bytes: number(sources, "GUESTLINK_UPLOAD_MAX_MB", 1024, 1, 1024 * 1024)?
+                as u64
+                * 1024
+                * 1024,
+            media_url_seconds: number(sources, "GUESTLINK_MEDIA_URL_SECONDS", 600, 30, 86_400)?,
             registration_allowed_hosts,
             db_pool_size: number(sources, "GUESTLINK_DB_POOL_SIZE", 10, 1, 200)? as u32,
             db_timeout_seconds: number(sources, "GUESTLINK_DB_TIMEOUT_SECONDS", 3, 1, 60)? as u64,

@@ -8,7 +8,8 @@ use guestlink::config::{Mode, Settings, Sources};
 use guestlink::demo::DemoLms;
 use guestlink::domain::ids::PlatformId;
 use guestlink::domain::platform::NewPlatform;
-use guestlink::service::{keys, platforms};
+use guestlink::service::platforms::Removal;
+use guestlink::service::{ServiceError, keys, platforms};
 use guestlink::startup::Application;
 use guestlink::store::{Db, PoolUse};
 
@@ -62,15 +63,25 @@ enum PlatformCommand {
     },
     /// List registered platforms.
     List,
-    /// Change a registered platform: add deployments the LMS created later.
+    /// Change a registered platform: add deployments the LMS created later,
+    /// switch its modules.
+    #[command(arg_required_else_help = true)]
     Set {
         id: i64,
         /// A deployment id to accept from now on (repeatable).
-        #[arg(long = "add-deployment", required = true)]
+        #[arg(long = "add-deployment")]
         add_deployment: Vec<String>,
+        /// A module switch: invitetomedia=on|off or mediapage=on|off (repeatable).
+        #[arg(long = "module", value_name = "NAME=on|off")]
+        module: Vec<String>,
     },
     /// Remove a platform and everything that belongs to it.
-    Remove { id: i64 },
+    Remove {
+        id: i64,
+        /// Also delete the media its courses hold (refused without it).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -239,47 +250,86 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             }
             for p in list {
                 println!(
-                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}",
+                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}\t{}",
                     p.id,
                     p.lms,
                     p.name,
                     p.issuer,
                     p.client_id,
-                    p.deployment_ids.join(",")
+                    p.deployment_ids.join(","),
+                    p.modules.describe()
                 );
             }
             Ok(())
         }
-        PlatformCommand::Set { id, add_deployment } => {
-            match platforms::add_deployments(
+        PlatformCommand::Set {
+            id,
+            add_deployment,
+            module,
+        } => {
+            let id = PlatformId(id);
+            let no_platform = || Failure {
+                message: format!("no platform with id {id}"),
+                code: 1,
+            };
+            if !module.is_empty() {
+                let modules =
+                    platforms::set_modules(&mut conn, id, &module).map_err(|e| match e {
+                        ServiceError::NotFound => no_platform(),
+                        ServiceError::Invalid { field, problem } => Failure {
+                            message: format!("--{field}: {problem}"),
+                            code: 2,
+                        },
+                        other => other.into(),
+                    })?;
+                println!("platform {id}: {}", modules.describe());
+            }
+            if !add_deployment.is_empty() {
+                match platforms::add_deployments(
+                    &mut conn,
+                    id,
+                    &add_deployment,
+                    Clock::system().unix(),
+                ) {
+                    Ok(added) => println!("platform {id}: {added} deployment(s) added"),
+                    Err(ServiceError::NotFound) => return Err(no_platform()),
+                    Err(e) => {
+                        return Err(Failure {
+                            message: e.to_string(),
+                            code: 2,
+                        });
+                    }
+                }
+            }
+            Ok(())
+        }
+        PlatformCommand::Remove { id, force } => {
+            let removal = platforms::remove(
                 &mut conn,
+                &settings.data_dir,
                 PlatformId(id),
-                &add_deployment,
+                force,
                 Clock::system().unix(),
-            ) {
-                Ok(added) => {
-                    println!("platform {id}: {added} deployment(s) added");
+            )?;
+            match removal {
+                Removal::Removed { media_deleted } => {
+                    if media_deleted > 0 {
+                        println!("removed platform {id} and its {media_deleted} media item(s)");
+                    } else {
+                        println!("removed platform {id}");
+                    }
                     Ok(())
                 }
-                Err(guestlink::service::ServiceError::NotFound) => Err(Failure {
+                Removal::HoldsMedia(count) => Err(Failure {
+                    message: format!(
+                        "platform {id} holds {count} media item(s); add --force to delete them with it"
+                    ),
+                    code: 1,
+                }),
+                Removal::NotFound => Err(Failure {
                     message: format!("no platform with id {id}"),
                     code: 1,
                 }),
-                Err(e) => Err(Failure {
-                    message: e.to_string(),
-                    code: 2,
-                }),
-            }
-        }
-        PlatformCommand::Remove { id } => {
-            if platforms::remove(&mut conn, PlatformId(id))? {
-                println!("removed platform {id}");
-                Ok(())
-            } else {
-                Err(Failure {
-                    message: format!("no platform with id {id}"),
-                    code: 1,
-                })
             }
         }
     }

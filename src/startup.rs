@@ -10,9 +10,10 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::MacKey;
 use crate::demo::DemoLms;
 use crate::service::{Tool, keys};
-use crate::store::{Db, login_states, sessions};
+use crate::store::{Db, login_states, secrets, sessions};
 use crate::web as routes;
 
 pub struct Application {
@@ -55,6 +56,13 @@ impl Application {
             .map_err(|e| StartError::Database(e.to_string()))?;
         keys::ensure_current(&mut conn, clock.unix())
             .map_err(|e| StartError::Database(e.to_string()))?;
+        let url_secret = secrets::get_or_create(
+            &mut conn,
+            "media_url_key",
+            || crate::crypto::random_token(32),
+            clock.unix(),
+        )
+        .map_err(|e| StartError::Database(e.to_string()))?;
         drop(conn);
 
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
@@ -70,7 +78,7 @@ impl Application {
             .port();
         let workers = settings.workers;
         let blocking_threads = (settings.db_pool_size as usize).div_ceil(workers).max(4);
-        let tool = Tool::new(db, settings, clock);
+        let tool = Tool::new(db, settings, clock, MacKey::new(url_secret.as_bytes()));
         let data = actix_web::web::Data::new(tool.clone());
         let demo = demo.map(actix_web::web::Data::new);
         let server = HttpServer::new(move || {

@@ -57,6 +57,19 @@ pub struct LaunchClaims<'a> {
     pub context_id: &'a str,
 }
 
+/// The demo course's label, the same in every flavour.
+pub const COURSE_LABEL: &str = "BIO101";
+
+/// The demo course's title in `lms`.
+pub fn course_title(lms: Lms) -> String {
+    format!("Biology 101 ({})", lms.display_name())
+}
+
+/// The demo course's context id in `lms`.
+pub fn course_context_id(lms: Lms) -> String {
+    format!("demo-course-{lms}")
+}
+
 /// A resource link launch in the shape `lms` sends.
 pub fn resource_link(input: &LaunchClaims<'_>) -> Value {
     let mut claims = base(input);
@@ -151,7 +164,7 @@ fn base(input: &LaunchClaims<'_>) -> Value {
         ),
         Lms::Generic => (user_id.to_string(), 300),
     };
-    let title = format!("Biology 101 ({})", input.lms.display_name());
+    let title = course_title(input.lms);
     let context_type = if input.lms == Lms::Moodle {
         json!(["CourseSection"])
     } else {
@@ -172,7 +185,7 @@ fn base(input: &LaunchClaims<'_>) -> Value {
         (c::DEPLOYMENT_ID): input.deployment_id,
         (c::TARGET_LINK_URI): input.target_link_uri,
         (c::ROLES): roles(input),
-        (c::CONTEXT): {"id": input.context_id, "label": "BIO101", "title": title, "type": context_type},
+        (c::CONTEXT): {"id": input.context_id, "label": COURSE_LABEL, "title": title, "type": context_type},
         (c::LAUNCH_PRESENTATION): {"document_target": "iframe", "locale": "en"},
     });
     match input.lms {

@@ -4,6 +4,7 @@
 //! `/lti/login` and `/lti/launch`; nothing is bypassed.
 
 pub mod claims;
+mod content;
 
 use std::path::Path;
 
@@ -90,6 +91,7 @@ impl DemoLms {
                 })?;
                 platforms::insert(conn, &new, clock.unix())?;
             }
+            content::seed_course(conn, settings, &issuer, client_id, lms, clock.unix())?;
             let key = load_or_create_key(&settings.data_dir.join("demo-keys"), lms)?;
             list.push(DemoPlatform {
                 lms,
@@ -284,7 +286,7 @@ fn authorize(
         role,
         now: clock.unix(),
         target_link_uri: &expected_redirect,
-        context_id: &format!("demo-course-{lms}"),
+        context_id: &claims::course_context_id(platform.lms),
     });
     let id_token = platform
         .key

@@ -1,6 +1,7 @@
 //! Pure rules: no actix, diesel or reqwest here, and the time is passed in.
 
 pub mod ids;
+pub mod media;
 pub mod permissions;
 pub mod platform;
 pub mod session;

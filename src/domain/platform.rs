@@ -77,6 +77,64 @@ pub struct Platform {
     pub token_url: Option<String>,
     pub deployment_ids: Vec<String>,
     pub created_at: i64,
+    pub modules: Modules,
+}
+
+/// The platform's two switches that guest access depends on, as the seed
+/// documents name them: the invite-to-media module and the theming module's
+/// media page feature. Both are on unless an administrator turns one off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Modules {
+    pub invite_to_media: bool,
+    pub media_page: bool,
+}
+
+impl Default for Modules {
+    fn default() -> Self {
+        Modules {
+            invite_to_media: true,
+            media_page: true,
+        }
+    }
+}
+
+impl Modules {
+    /// May guest access be offered for courses of this platform?
+    pub fn guest_access_offered(self) -> bool {
+        self.invite_to_media && self.media_page
+    }
+
+    /// Applies one `name=on|off` switch as the command line writes it.
+    pub fn apply(&mut self, switch: &str) -> Result<(), String> {
+        let (name, value) = switch.split_once('=').ok_or_else(|| {
+            format!("'{switch}' must look like invitetomedia=on or mediapage=off")
+        })?;
+        let on = match value.trim().to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" => true,
+            "off" | "false" | "0" => false,
+            other => return Err(format!("'{other}' must be on or off")),
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "invitetomedia" => self.invite_to_media = on,
+            "mediapage" => self.media_page = on,
+            other => {
+                return Err(format!(
+                    "unknown module '{other}' (expected invitetomedia or mediapage)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The switches as `platform list` prints them.
+    pub fn describe(self) -> String {
+        let word = |on: bool| if on { "on" } else { "off" };
+        format!(
+            "invitetomedia={} mediapage={}",
+            word(self.invite_to_media),
+            word(self.media_page)
+        )
+    }
 }
 
 /// A deployment id as the LMS shows it: trimmed, 1 to 255 printable

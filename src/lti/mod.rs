@@ -1,9 +1,10 @@
 //! LTI 1.3 protocol only: login initiation, launch validation, key sets and
-//! the tool's own keys. Nothing here knows about media or guest links; the
+//! the tool's own keys, the deep-linking response. Nothing here knows about media or guest links; the
 //! small traits it needs (state, registrations, keys) are implemented by the
 //! service layer.
 
 pub mod claims;
+pub mod deep_linking;
 pub mod der;
 pub mod error;
 pub mod jwks;

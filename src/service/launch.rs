@@ -104,6 +104,12 @@ async fn open_session(
     let expires_at = now + tool.settings.session_idle_minutes * 60;
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");
+    let deep_linking = match launch {
+        ValidatedLaunch::DeepLinking { settings, .. } => {
+            Some(serde_json::to_string(settings).map_err(|e| ServiceError::Internal(e.into()))?)
+        }
+        ValidatedLaunch::ResourceLink { .. } => None,
+    };
     let written = launcher.clone();
     let recorded = tool
         .db
@@ -125,6 +131,7 @@ async fn open_session(
                     roles: &roles,
                     now,
                     expires_at,
+                    deep_linking: deep_linking.as_deref(),
                 },
             )
         })

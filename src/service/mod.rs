@@ -1,9 +1,12 @@
 //! Use cases: each joins the domain rules, the store and the LTI protocol.
 //! Handlers call one function here and render what it returns.
 
+pub mod deep_linking;
 pub mod keys;
 pub mod launch;
 pub mod login;
+pub mod media;
+pub mod media_files;
 pub mod platforms;
 pub mod registrations;
 pub mod sessions;
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::MacKey;
 use crate::lti::LaunchError;
 use crate::lti::jwks::JwksCache;
 use crate::store::{Db, StoreError};
@@ -25,10 +29,12 @@ pub struct Tool {
     pub clock: Clock,
     pub jwks: Arc<JwksCache>,
     pub registrations: Arc<registrations::RegistrationCache>,
+    /// Signs media file URLs; the secret is shared by every instance.
+    pub url_key: Arc<MacKey>,
 }
 
 impl Tool {
-    pub fn new(db: Db, settings: Settings, clock: Clock) -> Tool {
+    pub fn new(db: Db, settings: Settings, clock: Clock, url_key: MacKey) -> Tool {
         let jwks = JwksCache::new(
             Duration::from_secs(settings.jwks_timeout_seconds),
             Duration::from_secs(settings.jwks_refetch_seconds),
@@ -39,6 +45,7 @@ impl Tool {
             clock,
             jwks: Arc::new(jwks),
             registrations: Arc::default(),
+            url_key: Arc::new(url_key),
         }
     }
 }
@@ -57,6 +64,18 @@ pub enum ServiceError {
     /// A unique rule refused the change (say, a registration that exists).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Refused for a reason of its own, with the HTTP status and code it
+    /// answers with (a file over the size limit, an item without a file).
+    #[error("{code}: {message}")]
+    Rejected {
+        status: u16,
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// The session may see this but not change it.
+    #[error("forbidden")]
+    Forbidden,
     /// A value was refused; `field` names it.
     #[error("{field}: {problem}")]
     Invalid {
@@ -79,3 +98,12 @@ impl From<StoreError> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<crate::domain::media::Invalid> for ServiceError {
+    fn from(invalid: crate::domain::media::Invalid) -> Self {
+        ServiceError::Invalid {
+            field: invalid.field,
+            problem: invalid.problem,
+        }
+    }
+}

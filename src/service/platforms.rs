@@ -1,10 +1,12 @@
 //! Registering and removing platforms (the command line and, later, the admin console).
 
-use super::ServiceResult;
+use std::path::Path;
+
+use super::{ServiceError, ServiceResult};
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{NewPlatform, Platform, parse_deployment_id};
+use crate::domain::platform::{Modules, NewPlatform, Platform, parse_deployment_id};
 use crate::lti::Registration;
-use crate::store::{Conn, platforms};
+use crate::store::{Conn, media, platforms};
 
 pub fn add(conn: &mut Conn, new: &NewPlatform, now: i64) -> ServiceResult<PlatformId> {
     Ok(platforms::insert(conn, new, now)?)
@@ -26,18 +28,75 @@ pub fn add_deployments(
         .iter()
         .map(|d| parse_deployment_id(d))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|problem| super::ServiceError::Invalid {
+        .map_err(|problem| ServiceError::Invalid {
             field: "add-deployment",
             problem,
         })?;
     match platforms::add_deployments(conn, id, &clean, now) {
-        Err(crate::store::StoreError::NotFound) => Err(super::ServiceError::NotFound),
+        Err(crate::store::StoreError::NotFound) => Err(ServiceError::NotFound),
         other => Ok(other?),
     }
 }
 
-pub fn remove(conn: &mut Conn, id: PlatformId) -> ServiceResult<bool> {
-    Ok(platforms::remove(conn, id)?)
+/// What `remove` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed {
+        media_deleted: usize,
+    },
+    /// Refused: the platform's courses hold this many media items.
+    HoldsMedia(i64),
+    NotFound,
+}
+
+/// Removes a platform and everything of it. A platform whose courses hold
+/// media is only removed with `force`, which deletes the media as DELETE
+/// does (files included) first.
+pub fn remove(
+    conn: &mut Conn,
+    data_dir: &Path,
+    id: PlatformId,
+    force: bool,
+    now: i64,
+) -> ServiceResult<Removal> {
+    if platforms::find(conn, id)?.is_none() {
+        return Ok(Removal::NotFound);
+    }
+    let held = media::count_for_platform(conn, id)?;
+    if held > 0 && !force {
+        return Ok(Removal::HoldsMedia(held));
+    }
+    let files = media::mark_platform_deleted(conn, id, now)?;
+    let dir = data_dir.join("media");
+    for name in &files {
+        if let Err(e) = std::fs::remove_file(dir.join(name))
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(file = %name, error = %e, "could not remove a media file");
+        }
+    }
+    if !platforms::remove(conn, id)? {
+        return Ok(Removal::NotFound);
+    }
+    Ok(Removal::Removed {
+        media_deleted: held as usize,
+    })
+}
+
+/// Applies `name=on|off` module switches and returns the platform's switches.
+pub fn set_modules(conn: &mut Conn, id: PlatformId, switches: &[String]) -> ServiceResult<Modules> {
+    let platform = platforms::find(conn, id)?.ok_or(ServiceError::NotFound)?;
+    let mut modules = platform.modules;
+    for switch in switches {
+        modules
+            .apply(switch)
+            .map_err(|problem| ServiceError::Invalid {
+                field: "module",
+                problem,
+            })?;
+    }
+    platforms::set_modules(conn, id, modules)?;
+    Ok(modules)
 }
 
 /// The LTI view of a platform.

@@ -23,6 +23,8 @@ pub struct LaunchRecord<'a> {
     pub roles: &'a str,
     pub now: i64,
     pub expires_at: i64,
+    /// A deep-linking request's settings (JSON), kept until the picker answers.
+    pub deep_linking: Option<&'a str>,
 }
 
 /// The ids a launch wrote or found.
@@ -112,8 +114,40 @@ pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<Recorde
                 sessions::created_at.eq(launch.now),
                 sessions::last_seen_at.eq(launch.now),
                 sessions::expires_at.eq(launch.expires_at),
+                sessions::deep_linking.eq(launch.deep_linking),
             ))
             .execute(c)?;
         Ok::<_, StoreError>(Recorded { user_id, course_id })
+    })
+}
+
+/// The id of a course, created with these details if it is new (the demo
+/// prepares its courses before anyone launches into them).
+pub fn ensure_course(
+    conn: &mut Conn,
+    platform_id: PlatformId,
+    context_id: &str,
+    label: Option<&str>,
+    title: Option<&str>,
+    now: i64,
+) -> StoreResult<i64> {
+    write_tx!(conn, c => {
+        diesel::insert_into(courses::table)
+            .values((
+                courses::platform_id.eq(platform_id.0),
+                courses::context_id.eq(context_id),
+                courses::label.eq(label),
+                courses::title.eq(title),
+                courses::updated_at.eq(now),
+            ))
+            .on_conflict((courses::platform_id, courses::context_id))
+            .do_nothing()
+            .execute(c)?;
+        courses::table
+            .filter(courses::platform_id.eq(platform_id.0))
+            .filter(courses::context_id.eq(context_id))
+            .select(courses::id)
+            .first(c)
+            .map_err(StoreError::from)
     })
 }

@@ -10,8 +10,10 @@ pub mod error;
 pub mod keys;
 pub mod launches;
 pub mod login_states;
+pub mod media;
 pub mod platforms;
 pub mod schema;
+pub mod secrets;
 pub mod sessions;
 
 use std::time::Duration;

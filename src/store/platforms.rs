@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::schema::{deployments, platforms};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{NewPlatform, Platform};
+use crate::domain::platform::{Modules, NewPlatform, Platform};
 use crate::{with_conn, write_tx};
 
 /// The deployment ids of one platform, oldest first (a macro because the
@@ -32,6 +32,8 @@ struct PlatformRow {
     jwks_url: String,
     token_url: Option<String>,
     created_at: i64,
+    invite_to_media: bool,
+    media_page: bool,
 }
 
 impl PlatformRow {
@@ -50,6 +52,10 @@ impl PlatformRow {
             token_url: self.token_url,
             deployment_ids,
             created_at: self.created_at,
+            modules: Modules {
+                invite_to_media: self.invite_to_media,
+                media_page: self.media_page,
+            },
         })
     }
 }
@@ -169,4 +175,17 @@ pub fn remove(conn: &mut Conn, id: PlatformId) -> StoreResult<bool> {
         Ok::<_, StoreError>(diesel::delete(platforms::table.find(id.0)).execute(c)?)
     })?;
     Ok(deleted > 0)
+}
+
+/// Stores a platform's module switches; false if the platform is unknown.
+pub fn set_modules(conn: &mut Conn, id: PlatformId, modules: Modules) -> StoreResult<bool> {
+    let updated = write_tx!(conn, c => {
+        Ok::<_, StoreError>(diesel::update(platforms::table.find(id.0))
+            .set((
+                platforms::invite_to_media.eq(modules.invite_to_media),
+                platforms::media_page.eq(modules.media_page),
+            ))
+            .execute(c)?)
+    })?;
+    Ok(updated > 0)
 }

@@ -13,6 +13,8 @@ diesel::table! {
         jwks_url -> Text,
         token_url -> Nullable<Text>,
         created_at -> BigInt,
+        invite_to_media -> Bool,
+        media_page -> Bool,
     }
 }
 
@@ -81,6 +83,35 @@ diesel::table! {
         created_at -> BigInt,
         last_seen_at -> BigInt,
         expires_at -> BigInt,
+        deep_linking -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    media_items (id) {
+        id -> Text,
+        platform_id -> BigInt,
+        course_id -> BigInt,
+        owner_id -> Nullable<BigInt>,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        source_url -> Nullable<Text>,
+        file_name -> Nullable<Text>,
+        content_type -> Nullable<Text>,
+        file_size -> Nullable<BigInt>,
+        original_name -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tool_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> BigInt,
     }
 }
 
@@ -88,6 +119,7 @@ diesel::joinable!(deployments -> platforms (platform_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
 diesel::joinable!(sessions -> platforms (platform_id));
+diesel::joinable!(media_items -> courses (course_id));
 diesel::allow_tables_to_appear_in_same_query!(
     platforms,
     deployments,
@@ -95,5 +127,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_states,
     users,
     courses,
-    sessions
+    sessions,
+    media_items,
+    tool_secrets
 );

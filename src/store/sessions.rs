@@ -95,3 +95,15 @@ pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
         with_conn!(conn, c => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?),
     )
 }
+
+/// The deep-linking settings kept with a live session, if it came from a
+/// deep-linking request.
+pub fn deep_linking(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+    let found: Option<Option<String>> = with_conn!(conn, c => sessions::table
+        .find(token_hash)
+        .filter(sessions::expires_at.gt(now))
+        .select(sessions::deep_linking)
+        .first(c)
+        .optional()?);
+    Ok(found.flatten())
+}

@@ -56,6 +56,16 @@ impl PageError {
         }
     }
 
+    pub fn forbidden() -> Self {
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            title: "Not allowed",
+            message: "Your role in this course does not allow this.".into(),
+            hint: None,
+        }
+    }
+
     pub fn session_required() -> Self {
         PageError {
             status: StatusCode::UNAUTHORIZED,
@@ -105,7 +115,27 @@ impl PageError {
                 PageError::unavailable()
             }
             ServiceError::NotFound => PageError::not_found(),
-            ServiceError::Conflict(_) | ServiceError::Invalid { .. } => PageError::bad_request(),
+            ServiceError::Forbidden => PageError::forbidden(),
+            ServiceError::Conflict(_) => PageError::bad_request(),
+            ServiceError::Invalid { problem, .. } => PageError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "invalid",
+                title: "This request could not be completed",
+                message: problem,
+                hint: None,
+            },
+            ServiceError::Rejected {
+                status,
+                code,
+                message,
+                ..
+            } => PageError {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                code,
+                title: "This request could not be completed",
+                message,
+                hint: None,
+            },
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 PageError::internal()
@@ -188,6 +218,22 @@ impl ApiError {
                 )
             }
             ServiceError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "Not found."),
+            ServiceError::Forbidden => Self::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Your role in this course does not allow this.",
+            ),
+            ServiceError::Rejected {
+                status,
+                code,
+                field,
+                message,
+            } => ApiError {
+                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                code,
+                message,
+                field,
+            },
             ServiceError::Conflict(what) => Self::new(StatusCode::CONFLICT, "conflict", what),
             ServiceError::Invalid { field, problem } => ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

@@ -6,12 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::cookies;
 use super::error::PageError;
 use super::render::{ASSET_VERSION, html};
+use super::{cookies, deep_linking, media_pages};
 use crate::lti::LaunchError;
-use crate::lti::launch::{LaunchInput, ValidatedLaunch};
+use crate::lti::launch::{LaunchInput, Launcher, ValidatedLaunch};
 use crate::lti::login::LoginParams;
+use crate::service::deep_linking::MEDIA_ID_PARAMETER;
 use crate::service::{ServiceError, Tool, keys, launch, login};
 
 /// Launch forms are small (Canvas' tokens with LTI 1.1 migration claims are
@@ -199,7 +200,7 @@ pub async fn launch(
         },
         "launch accepted"
     );
-    let mut response = super::course::render_home(&launched.session, &launched.token);
+    let mut response = landing_page(&tool, &launched).await?;
     let headers = response.headers_mut();
     headers.append(
         SET_COOKIE,
@@ -214,6 +215,52 @@ pub async fn launch(
             .expect("a valid header"),
     );
     Ok(response)
+}
+
+/// Where a launch lands: the picker for a deep-linking request; for a link
+/// made by deep linking, its media page; otherwise the library.
+async fn landing_page(tool: &Tool, launched: &launch::Launched) -> Result<HttpResponse, PageError> {
+    let (session, token) = (&launched.session, launched.token.as_str());
+    let launcher = match &launched.launch {
+        ValidatedLaunch::DeepLinking { .. } => {
+            return deep_linking::render_picker(tool, session, token).await;
+        }
+        ValidatedLaunch::ResourceLink { launcher, .. } => launcher,
+    };
+    let Some(media_id) = linked_media(tool, launcher) else {
+        return media_pages::render_library(tool, session, token, None).await;
+    };
+    match media_pages::render_media(tool, session, token, &media_id).await {
+        // A link copied into another course (a course copy) or to deleted media.
+        Err(page) if page.status == StatusCode::NOT_FOUND => {
+            media_pages::render_library(
+                tool,
+                session,
+                token,
+                Some(media_pages::NOTICE_MEDIA_NOT_IN_COURSE),
+            )
+            .await
+        }
+        other => other,
+    }
+}
+
+/// The media a resource link points at: its custom parameter, else a target
+/// link URI of the form `{base}/media/{id}`.
+fn linked_media(tool: &Tool, launcher: &Launcher) -> Option<String> {
+    if let Some(id) = launcher
+        .custom
+        .get(MEDIA_ID_PARAMETER)
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+    {
+        return Some(id.to_string());
+    }
+    let target = launcher.target_link_uri.as_deref()?;
+    let prefix = tool.settings.public_url.join("/media/");
+    let id = target.strip_prefix(&prefix)?;
+    let id = id.split(['?', '#']).next().unwrap_or(id);
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
 /// A GET to the launch URL: someone opened it directly or reloaded a launch.

@@ -3,9 +3,13 @@
 
 pub mod cookies;
 pub mod course;
+pub mod deep_linking;
 pub mod error;
+pub mod file_delivery;
 pub mod health;
 pub mod lti;
+pub mod media_api;
+pub mod media_pages;
 pub mod middleware;
 pub mod render;
 pub mod session;
@@ -27,6 +31,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/lti/login", web::post().to(lti::login_post))
         .route("/lti/launch", web::post().to(lti::launch))
         .route("/lti/launch", web::get().to(lti::launch_get))
-        .route("/course", web::get().to(course::course_page))
+        .route("/lti/deep-link", web::get().to(deep_linking::picker_page))
+        .route("/lti/deep-link", web::post().to(deep_linking::respond))
+        .route("/course", web::get().to(media_pages::library))
+        .route("/media/{id}", web::get().to(media_pages::media_page))
+        .route("/media/{id}/file", web::get().to(file_delivery::file))
+        .service(
+            web::scope("/api")
+                .route("/media", web::get().to(media_api::list))
+                .route("/media", web::post().to(media_api::create))
+                .route("/media/{id}", web::get().to(media_api::get))
+                .route("/media/{id}", web::patch().to(media_api::edit))
+                .route("/media/{id}", web::delete().to(media_api::delete))
+                .route("/media/{id}/file-url", web::get().to(media_api::file_url))
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(error::ApiError::new(
+                        actix_web::http::StatusCode::NOT_FOUND,
+                        "not_found",
+                        "There is no such API route or method.",
+                    ))
+                })),
+        )
         .route("/static/{file:.*}", web::get().to(static_files::serve));
 }

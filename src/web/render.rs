@@ -23,3 +23,33 @@ pub fn html<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
         }
     }
 }
+
+/// A Unix time as RFC 3339 (UTC), the form of every time in the JSON API.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// A Unix time as a date people read: "April 16, 2026" (UTC).
+pub fn long_date(unix: i64) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(unix) {
+        Ok(t) => format!("{} {}, {}", t.month(), t.day(), t.year()),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        assert_eq!(long_date(1_776_297_600), "April 16, 2026");
+        assert_eq!(rfc3339(1_776_297_600), "2026-04-16T00:00:00Z");
+    }
+}

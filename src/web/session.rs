@@ -48,10 +48,16 @@ fn query_token(req: &HttpRequest) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+pub fn cookie_token(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|t| !t.is_empty())
+}
+
 fn page_token(req: &HttpRequest) -> Option<String> {
     bearer_token(req)
         .or_else(|| query_token(req))
-        .or_else(|| req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()))
+        .or_else(|| cookie_token(req))
         .filter(|t| !t.is_empty())
 }
 

@@ -17,6 +17,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/lti_storage.js"),
     ),
     (
+        "js/library.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/library.js"),
+    ),
+    (
+        "js/media_page.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/media_page.js"),
+    ),
+    (
         "js/autosubmit.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/autosubmit.js"),

@@ -165,6 +165,8 @@ pub fn test_settings(db: &TestDb, port: u16) -> Settings {
         trusted_proxies: vec![],
         guest_rate_limit: 120,
         guest_session_hours: 12,
+        upload_max_bytes: 1024 * 1024,
+        media_url_seconds: 600,
         registration_allowed_hosts: vec![],
         db_pool_size: 4,
         db_timeout_seconds: 2,

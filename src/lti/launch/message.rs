@@ -30,7 +30,9 @@ pub struct Launcher {
     pub custom: serde_json::Map<String, Value>,
 }
 
-#[derive(Clone, Debug)]
+/// What a deep-linking request asked for; kept with its session until the
+/// picker answers.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DeepLinkingSettings {
     pub return_url: String,
     pub accept_types: Vec<String>,

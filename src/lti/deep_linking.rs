@@ -1,0 +1,125 @@
+//! The LTI Deep Linking 2.0 response: the claims of the JWT a tool posts back
+//! to the platform's `deep_link_return_url`.
+
+use serde_json::{Map, Value, json};
+
+use super::claims;
+use super::launch::DeepLinkingSettings;
+
+/// The content item type guestlink returns: a link the platform launches.
+pub const RESOURCE_LINK_TYPE: &str = "ltiResourceLink";
+
+/// How long the platform may take to accept the response.
+const RESPONSE_LIFETIME_SECONDS: i64 = 300;
+
+/// One `ltiResourceLink` content item.
+#[derive(Clone, Debug)]
+pub struct ResourceLinkItem {
+    pub title: String,
+    pub text: String,
+    pub url: String,
+    pub custom: Map<String, Value>,
+}
+
+/// Who answers whom: the tool (its client id) to the platform (its issuer).
+pub struct Parties<'a> {
+    pub client_id: &'a str,
+    pub issuer: &'a str,
+    pub deployment_id: &'a str,
+}
+
+/// Whether the placement accepts the only content item type guestlink makes.
+/// An empty `accept_types` is read as "anything", as some platforms send it.
+pub fn accepts_resource_links(settings: &DeepLinkingSettings) -> bool {
+    settings.accept_types.is_empty()
+        || settings
+            .accept_types
+            .iter()
+            .any(|t| t == RESOURCE_LINK_TYPE)
+}
+
+/// The response claims: `iss` is the tool's client id and `aud` the platform,
+/// the request's `data` is echoed unchanged, and an empty `items` tells the
+/// platform nothing was chosen.
+pub fn response_claims(
+    parties: &Parties<'_>,
+    settings: &DeepLinkingSettings,
+    items: &[ResourceLinkItem],
+    now: i64,
+    nonce: &str,
+) -> Value {
+    let content_items: Vec<Value> = items
+        .iter()
+        .map(|item| {
+            let mut value = json!({
+                "type": RESOURCE_LINK_TYPE,
+                "title": item.title,
+                "url": item.url,
+            });
+            if !item.text.is_empty() {
+                value["text"] = json!(item.text);
+            }
+            if !item.custom.is_empty() {
+                value["custom"] = Value::Object(item.custom.clone());
+            }
+            value
+        })
+        .collect();
+    let mut response = json!({
+        "iss": parties.client_id,
+        "aud": parties.issuer,
+        "iat": now,
+        "exp": now + RESPONSE_LIFETIME_SECONDS,
+        "nonce": nonce,
+        (claims::MESSAGE_TYPE): claims::DEEP_LINKING_RESPONSE,
+        (claims::VERSION): claims::LTI_VERSION,
+        (claims::DEPLOYMENT_ID): parties.deployment_id,
+        (claims::DL_CONTENT_ITEMS): content_items,
+    });
+    if let Some(data) = &settings.data {
+        response[claims::DL_DATA] = json!(data);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(data: Option<&str>) -> DeepLinkingSettings {
+        DeepLinkingSettings {
+            return_url: "https://lms.example.edu/dl".into(),
+            accept_types: vec!["ltiResourceLink".into()],
+            accept_multiple: false,
+            auto_create: false,
+            data: data.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_response_is_addressed_from_tool_to_platform_and_echoes_data() {
+        let parties = Parties {
+            client_id: "tool-1",
+            issuer: "https://lms.example.edu",
+            deployment_id: "d1",
+        };
+        let item = ResourceLinkItem {
+            title: "Week 1".into(),
+            text: String::new(),
+            url: "https://tool/media/x".into(),
+            custom: Map::new(),
+        };
+        let claims = response_claims(&parties, &settings(Some("abc")), &[item], 100, "n");
+        assert_eq!(claims["iss"], "tool-1");
+        assert_eq!(claims["aud"], "https://lms.example.edu");
+        assert_eq!(claims[claims::DL_DATA], "abc");
+        assert_eq!(
+            claims[claims::DL_CONTENT_ITEMS][0]["type"],
+            "ltiResourceLink"
+        );
+        assert!(claims[claims::DL_CONTENT_ITEMS][0].get("text").is_none());
+        let without = response_claims(&parties, &settings(None), &[], 100, "n");
+        assert!(without.get(claims::DL_DATA).is_none());
+        assert_eq!(without[claims::DL_CONTENT_ITEMS], json!([]));
+    }
+}

@@ -1,0 +1,344 @@
+//! The course's media: list, add (by fields or by upload), edit, delete, all
+//! scoped to the session's course. Reading needs a session of the course;
+//! changing needs its manage rights.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::AsyncWriteExt;
+
+use super::{ServiceError, ServiceResult, Tool};
+use crate::domain::media::{FileType, Media, MediaEdit, MediaId, NewMedia, StoredFile};
+use crate::domain::session::{Course, LaunchSession};
+use crate::store::media::{self as store, Placement};
+
+/// Where uploaded files live.
+pub fn media_dir(tool: &Tool) -> PathBuf {
+    tool.settings.data_dir.join("media")
+}
+
+fn course_of(session: &LaunchSession) -> ServiceResult<&Course> {
+    session.course.as_ref().ok_or(ServiceError::Rejected {
+        status: 404,
+        code: "no_course",
+        field: None,
+        message: "This launch did not come from a course, so there is no course media.".into(),
+    })
+}
+
+/// Refuses sessions that may not change the course's media.
+pub fn require_manage(session: &LaunchSession) -> ServiceResult<&Course> {
+    let course = course_of(session)?;
+    if session.can_manage() {
+        Ok(course)
+    } else {
+        Err(ServiceError::Forbidden)
+    }
+}
+
+pub async fn list(tool: &Tool, session: &LaunchSession) -> ServiceResult<Vec<Media>> {
+    let course = course_of(session)?.id;
+    Ok(tool
+        .db
+        .read(move |conn| store::list_for_course(conn, course))
+        .await?)
+}
+
+/// A live item of the session's course; `NotFound` for anything else, so
+/// other courses' ids cannot be probed.
+pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<Media> {
+    let course = course_of(session)?.id;
+    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let media = tool.db.read(move |conn| store::find(conn, &id)).await?;
+    media
+        .filter(|m| m.course_id == course)
+        .ok_or(ServiceError::NotFound)
+}
+
+pub async fn create(tool: &Tool, session: &LaunchSession, new: NewMedia) -> ServiceResult<Media> {
+    let course = require_manage(session)?;
+    let placement = Placement {
+        platform_id: session.platform_id,
+        course_id: course.id,
+        owner_id: Some(session.user_id),
+    };
+    let now = tool.clock.unix();
+    let id = MediaId::generate();
+    Ok(tool
+        .db
+        .write(move |conn| store::insert(conn, &id, &placement, &new, now))
+        .await?)
+}
+
+/// Adds an item whose content is an upload that [`Upload::finish`] accepted.
+pub async fn create_uploaded(
+    tool: &Tool,
+    session: &LaunchSession,
+    fields: UploadFields,
+    file: UploadedFile,
+) -> ServiceResult<Media> {
+    let course = require_manage(session)?;
+    let new = NewMedia::from_upload(
+        fields.title.as_deref().unwrap_or(""),
+        fields.kind.as_deref(),
+        fields.description.as_deref(),
+        file.stored.clone(),
+    )?;
+    let placement = Placement {
+        platform_id: session.platform_id,
+        course_id: course.id,
+        owner_id: Some(session.user_id),
+    };
+    let now = tool.clock.unix();
+    let id = file.id.clone();
+    let kept = file.keep().await?;
+    let inserted = tool
+        .db
+        .write(move |conn| store::insert(conn, &id, &placement, &new, now))
+        .await;
+    if inserted.is_err() {
+        // No row, no file: a failed insert must not leave an orphan behind.
+        let _ = tokio::fs::remove_file(&kept).await;
+    }
+    Ok(inserted?)
+}
+
+pub async fn edit(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+    edit: MediaEdit,
+) -> ServiceResult<Media> {
+    let course = require_manage(session)?.id;
+    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let now = tool.clock.unix();
+    tool.db
+        .write(move |conn| store::update(conn, &id, course, &edit, now))
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+/// Marks the item deleted and removes its file; nothing of it is served again.
+pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<()> {
+    let course = require_manage(session)?.id;
+    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let now = tool.clock.unix();
+    let deleted = tool
+        .db
+        .write(move |conn| store::mark_deleted(conn, &id, course, now))
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    if let Some(file) = deleted.file() {
+        remove_stored_file(&media_dir(tool), &file.name).await;
+    }
+    Ok(())
+}
+
+/// Removes a stored file; one already gone is fine.
+pub async fn remove_stored_file(dir: &Path, name: &str) {
+    match tokio::fs::remove_file(dir.join(name)).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(file = name, error = %e, "could not remove a media file"),
+    }
+}
+
+/// May guest access be offered for this session's course? Only when the
+/// platform has both the invite-to-media module and the media page on.
+pub async fn guest_access_offered(tool: &Tool, session: &LaunchSession) -> ServiceResult<bool> {
+    let platform = tool.registrations.by_id(tool, session.platform_id).await?;
+    Ok(platform.is_some_and(|p| p.modules.guest_access_offered()))
+}
+
+/// The text fields that came with an upload.
+#[derive(Debug, Default)]
+pub struct UploadFields {
+    pub title: Option<String>,
+    pub kind: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A file arriving in pieces. It is written to a `.part` file next to its
+/// final place; its type is checked as soon as its first bytes are in, and
+/// its size on every piece, so a wrong or oversized upload stops early. A
+/// dropped `Upload` (the client went away, a check failed) removes the part.
+pub struct Upload {
+    id: MediaId,
+    dir: PathBuf,
+    part: Option<PathBuf>,
+    file: Option<tokio::fs::File>,
+    head: Vec<u8>,
+    size: u64,
+    limit: u64,
+    file_name: Option<String>,
+    declared: Option<String>,
+}
+
+/// An upload whose bytes passed every check, still in its `.part` file.
+pub struct UploadedFile {
+    id: MediaId,
+    dir: PathBuf,
+    part: Option<PathBuf>,
+    pub stored: StoredFile,
+}
+
+fn too_large(limit: u64) -> ServiceError {
+    ServiceError::Rejected {
+        status: 413,
+        code: "too_large",
+        field: Some("file"),
+        message: format!(
+            "The file is larger than the {} MB an upload may be.",
+            (limit as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0
+        ),
+    }
+}
+
+fn not_allowed() -> ServiceError {
+    ServiceError::Invalid {
+        field: "file",
+        problem: "This type of file cannot be uploaded. Allowed: MP4, WebM, MP3, M4A, PNG, JPEG, WebP and PDF.".into(),
+    }
+}
+
+fn io_failure(e: std::io::Error) -> ServiceError {
+    ServiceError::Internal(anyhow::anyhow!("writing an upload: {e}"))
+}
+
+impl Upload {
+    pub async fn start(
+        tool: &Tool,
+        file_name: Option<String>,
+        declared: Option<String>,
+    ) -> ServiceResult<Upload> {
+        let dir = media_dir(tool);
+        tokio::fs::create_dir_all(&dir).await.map_err(io_failure)?;
+        let id = MediaId::generate();
+        let part = dir.join(format!("{id}.part"));
+        let file = tokio::fs::File::create(&part).await.map_err(io_failure)?;
+        Ok(Upload {
+            id,
+            dir,
+            part: Some(part),
+            file: Some(file),
+            head: Vec::with_capacity(FileType::SNIFF_LEN),
+            size: 0,
+            limit: tool.settings.upload_max_bytes,
+            file_name: file_name.filter(|n| !n.trim().is_empty()),
+            declared,
+        })
+    }
+
+    pub async fn write(&mut self, chunk: &[u8]) -> ServiceResult<()> {
+        self.size += chunk.len() as u64;
+        if self.size > self.limit {
+            return Err(too_large(self.limit));
+        }
+        if self.head.len() < FileType::SNIFF_LEN {
+            let wanted = (FileType::SNIFF_LEN - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..wanted]);
+            if self.head.len() == FileType::SNIFF_LEN {
+                self.check_type()?;
+            }
+        }
+        let file = self.file.as_mut().expect("an open upload has its file");
+        file.write_all(chunk).await.map_err(io_failure)
+    }
+
+    fn check_type(&self) -> ServiceResult<FileType> {
+        let file_type = FileType::sniff(&self.head).ok_or_else(not_allowed)?;
+        if !file_type.agrees_with(self.file_name.as_deref(), self.declared.as_deref()) {
+            return Err(ServiceError::Invalid {
+                field: "file",
+                problem: format!(
+                    "The file's content is {}, which does not match its name or declared type.",
+                    file_type.content_type()
+                ),
+            });
+        }
+        Ok(file_type)
+    }
+
+    /// Ends the upload: the file is complete and of an allowed type.
+    pub async fn finish(mut self) -> ServiceResult<UploadedFile> {
+        if self.size == 0 {
+            return Err(ServiceError::Invalid {
+                field: "file",
+                problem: "The file is empty.".into(),
+            });
+        }
+        let file_type = self.check_type()?;
+        let mut file = self.file.take().expect("an open upload has its file");
+        file.flush().await.map_err(io_failure)?;
+        file.sync_all().await.map_err(io_failure)?;
+        drop(file);
+        Ok(UploadedFile {
+            id: self.id.clone(),
+            dir: self.dir.clone(),
+            part: self.part.take(),
+            stored: StoredFile {
+                name: self.id.to_string(),
+                file_type,
+                size: self.size,
+                original_name: self.file_name.take().map(|n| clean_file_name(&n)),
+            },
+        })
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let Some(part) = self.part.take() {
+            let _ = std::fs::remove_file(part);
+        }
+    }
+}
+
+impl UploadedFile {
+    /// Moves the file to its final place and returns that path.
+    async fn keep(mut self) -> ServiceResult<PathBuf> {
+        let part = self.part.take().expect("an uploaded file has its part");
+        let path = self.dir.join(&self.stored.name);
+        if let Err(e) = tokio::fs::rename(&part, &path).await {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(io_failure(e));
+        }
+        Ok(path)
+    }
+}
+
+impl Drop for UploadedFile {
+    fn drop(&mut self) {
+        if let Some(part) = self.part.take() {
+            let _ = std::fs::remove_file(part);
+        }
+    }
+}
+
+/// The last path segment of an uploaded file's name, printable and short, for
+/// the `filename` of its Content-Disposition.
+fn clean_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    if cleaned.trim().is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_file_name;
+
+    #[test]
+    fn uploaded_names_lose_paths_quotes_and_controls() {
+        assert_eq!(clean_file_name("C:\\Users\\a\\talk.mp4"), "talk.mp4");
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("a\"b\n.pdf"), "ab.pdf");
+        assert_eq!(clean_file_name("/"), "file");
+    }
+}

@@ -1,0 +1,231 @@
+//! Media items. Deleting marks a row (`deleted_at`); no query here returns a
+//! deleted item, so nothing of it can be served again.
+
+use diesel::prelude::*;
+
+use super::schema::media_items;
+use super::{Conn, StoreError, StoreResult};
+use crate::domain::ids::{CourseId, PlatformId, UserId};
+use crate::domain::media::{
+    FileType, Media, MediaEdit, MediaId, MediaKind, NewMedia, Source, StoredFile,
+};
+use crate::{with_conn, write_tx};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = media_items)]
+struct MediaRow {
+    id: String,
+    platform_id: i64,
+    course_id: i64,
+    owner_id: Option<i64>,
+    kind: String,
+    title: String,
+    description: String,
+    source_url: Option<String>,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    file_size: Option<i64>,
+    original_name: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl MediaRow {
+    fn into_media(self) -> StoreResult<Media> {
+        let corrupt =
+            |what: String| StoreError::Other(anyhow::anyhow!("media {}: {what}", self.id));
+        let kind: MediaKind = self
+            .kind
+            .parse()
+            .map_err(|_| corrupt(format!("unknown kind {}", self.kind)))?;
+        let source = match (self.file_name, self.source_url) {
+            (Some(name), _) => {
+                let content_type = self.content_type.unwrap_or_default();
+                Source::File(StoredFile {
+                    name,
+                    file_type: FileType::from_content_type(&content_type)
+                        .ok_or_else(|| corrupt(format!("unknown content type {content_type}")))?,
+                    size: self.file_size.unwrap_or(0).max(0) as u64,
+                    original_name: self.original_name,
+                })
+            }
+            (None, Some(url)) => Source::Url(url),
+            (None, None) => Source::None,
+        };
+        Ok(Media {
+            id: MediaId(self.id),
+            platform_id: PlatformId(self.platform_id),
+            course_id: CourseId(self.course_id),
+            owner_id: self.owner_id.map(UserId),
+            kind,
+            title: self.title,
+            description: self.description,
+            source,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Who adds an item, and where.
+pub struct Placement {
+    pub platform_id: PlatformId,
+    pub course_id: CourseId,
+    /// None for items the tool made itself (the demo's samples).
+    pub owner_id: Option<UserId>,
+}
+
+pub fn insert(
+    conn: &mut Conn,
+    id: &MediaId,
+    placement: &Placement,
+    new: &NewMedia,
+    now: i64,
+) -> StoreResult<Media> {
+    let file = match &new.source {
+        Source::File(file) => Some(file),
+        _ => None,
+    };
+    let source_url = match &new.source {
+        Source::Url(url) => Some(url.as_str()),
+        _ => None,
+    };
+    let row: MediaRow = write_tx!(conn, c => {
+        diesel::insert_into(media_items::table)
+            .values((
+                media_items::id.eq(id.as_str()),
+                media_items::platform_id.eq(placement.platform_id.0),
+                media_items::course_id.eq(placement.course_id.0),
+                media_items::owner_id.eq(placement.owner_id.map(|u| u.0)),
+                media_items::kind.eq(new.kind.as_str()),
+                media_items::title.eq(&new.title),
+                media_items::description.eq(&new.description),
+                media_items::source_url.eq(source_url),
+                media_items::file_name.eq(file.map(|f| f.name.as_str())),
+                media_items::content_type.eq(file.map(|f| f.file_type.content_type())),
+                media_items::file_size.eq(file.map(|f| f.size as i64)),
+                media_items::original_name.eq(file.and_then(|f| f.original_name.as_deref())),
+                media_items::created_at.eq(now),
+                media_items::updated_at.eq(now),
+            ))
+            .returning(MediaRow::as_returning())
+            .get_result(c)
+            .map_err(StoreError::from)
+    })?;
+    row.into_media()
+}
+
+/// The course's items, newest first.
+pub fn list_for_course(conn: &mut Conn, course: CourseId) -> StoreResult<Vec<Media>> {
+    let rows: Vec<MediaRow> = with_conn!(conn, c => media_items::table
+        .filter(media_items::course_id.eq(course.0))
+        .filter(media_items::deleted_at.is_null())
+        .order((media_items::created_at.desc(), media_items::id))
+        .select(MediaRow::as_select())
+        .load(c)?);
+    rows.into_iter().map(MediaRow::into_media).collect()
+}
+
+/// An item that exists and is not deleted, wherever it belongs.
+pub fn find(conn: &mut Conn, id: &MediaId) -> StoreResult<Option<Media>> {
+    let row: Option<MediaRow> = with_conn!(conn, c => media_items::table
+        .find(id.as_str())
+        .filter(media_items::deleted_at.is_null())
+        .select(MediaRow::as_select())
+        .first(c)
+        .optional()?);
+    row.map(MediaRow::into_media).transpose()
+}
+
+/// Changes title and/or description of a course's item; None if the course
+/// has no such (live) item.
+pub fn update(
+    conn: &mut Conn,
+    id: &MediaId,
+    course: CourseId,
+    edit: &MediaEdit,
+    now: i64,
+) -> StoreResult<Option<Media>> {
+    let row: Option<MediaRow> = write_tx!(conn, c => {
+        let target = media_items::table
+            .filter(media_items::id.eq(id.as_str()))
+            .filter(media_items::course_id.eq(course.0))
+            .filter(media_items::deleted_at.is_null());
+        if let Some(title) = &edit.title {
+            diesel::update(target).set(media_items::title.eq(title)).execute(c)?;
+        }
+        if let Some(description) = &edit.description {
+            diesel::update(target)
+                .set(media_items::description.eq(description))
+                .execute(c)?;
+        }
+        diesel::update(target)
+            .set(media_items::updated_at.eq(now))
+            .returning(MediaRow::as_returning())
+            .get_result(c)
+            .optional()
+            .map_err(StoreError::from)
+    })?;
+    row.map(MediaRow::into_media).transpose()
+}
+
+/// Marks a course's item deleted and returns it (its file is the caller's
+/// to remove); None if there was no such live item.
+pub fn mark_deleted(
+    conn: &mut Conn,
+    id: &MediaId,
+    course: CourseId,
+    now: i64,
+) -> StoreResult<Option<Media>> {
+    let row: Option<MediaRow> = write_tx!(conn, c => {
+        diesel::update(
+            media_items::table
+                .filter(media_items::id.eq(id.as_str()))
+                .filter(media_items::course_id.eq(course.0))
+                .filter(media_items::deleted_at.is_null()),
+        )
+        .set((media_items::deleted_at.eq(now), media_items::updated_at.eq(now)))
+        .returning(MediaRow::as_returning())
+        .get_result(c)
+        .optional()
+        .map_err(StoreError::from)
+    })?;
+    row.map(MediaRow::into_media).transpose()
+}
+
+/// How many live items the platform's courses hold.
+pub fn count_for_platform(conn: &mut Conn, platform: PlatformId) -> StoreResult<i64> {
+    Ok(with_conn!(conn, c => media_items::table
+        .filter(media_items::platform_id.eq(platform.0))
+        .filter(media_items::deleted_at.is_null())
+        .count()
+        .get_result(c)?))
+}
+
+/// Marks every live item of a platform deleted and returns their file names.
+pub fn mark_platform_deleted(
+    conn: &mut Conn,
+    platform: PlatformId,
+    now: i64,
+) -> StoreResult<Vec<String>> {
+    write_tx!(conn, c => {
+        let files: Vec<Option<String>> = diesel::update(
+            media_items::table
+                .filter(media_items::platform_id.eq(platform.0))
+                .filter(media_items::deleted_at.is_null()),
+        )
+        .set((media_items::deleted_at.eq(now), media_items::updated_at.eq(now)))
+        .returning(media_items::file_name)
+        .get_results(c)?;
+        Ok::<_, StoreError>(files.into_iter().flatten().collect())
+    })
+}
+
+/// Whether a course ever had an item (deleted ones count).
+pub fn course_has_history(conn: &mut Conn, course: CourseId) -> StoreResult<bool> {
+    let count: i64 = with_conn!(conn, c => media_items::table
+        .filter(media_items::course_id.eq(course.0))
+        .count()
+        .get_result(c)?);
+    Ok(count > 0)
+}

@@ -1,0 +1,351 @@
+//! The media part of the JSON API (CONTRACT.md): list, create by JSON or
+//! multipart upload, get, edit, delete, and the renewal of a player's
+//! signed file URL.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::render::rfc3339;
+use super::session::ApiSession;
+use crate::domain::media::{Media, MediaEdit, NewMedia};
+use crate::service::media::{self, Upload, UploadFields};
+use crate::service::{ServiceError, Tool, media_files};
+
+/// JSON bodies are small; anything larger is refused before it is parsed.
+const LARGEST_JSON: usize = 64 * 1024;
+/// A text field of an upload form (title, kind, description).
+const LARGEST_TEXT_FIELD: usize = 64 * 1024;
+/// What multipart framing (boundaries, part headers, text fields) may add
+/// to an upload's file.
+const MULTIPART_OVERHEAD: u64 = 256 * 1024;
+
+/// `media` as CONTRACT.md shapes it.
+#[derive(Serialize)]
+pub struct MediaJson<'a> {
+    id: &'a str,
+    title: &'a str,
+    kind: &'static str,
+    description: &'a str,
+    source_url: Option<&'a str>,
+    has_file: bool,
+    created_at: String,
+    page_url: String,
+}
+
+impl<'a> MediaJson<'a> {
+    pub fn of(tool: &Tool, media: &'a Media) -> MediaJson<'a> {
+        MediaJson {
+            id: media.id.as_str(),
+            title: &media.title,
+            kind: media.kind.as_str(),
+            description: &media.description,
+            source_url: media.source_url(),
+            has_file: media.file().is_some(),
+            created_at: rfc3339(media.created_at),
+            page_url: tool
+                .settings
+                .public_url
+                .join(&format!("/media/{}", media.id)),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct MediaList<'a> {
+    media: Vec<MediaJson<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    title: String,
+    kind: String,
+    description: Option<String>,
+    source_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    title: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FileUrlJson {
+    url: String,
+    expires_at: String,
+}
+
+fn api_error(err: ServiceError) -> ApiError {
+    ApiError::from_service(err)
+}
+
+pub async fn list(tool: web::Data<Tool>, api: ApiSession) -> Result<HttpResponse, ApiError> {
+    let items = media::list(&tool, &api.session).await.map_err(api_error)?;
+    Ok(HttpResponse::Ok().json(MediaList {
+        media: items.iter().map(|m| MediaJson::of(&tool, m)).collect(),
+    }))
+}
+
+pub async fn get(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let item = media::get(&tool, &api.session, &id)
+        .await
+        .map_err(api_error)?;
+    Ok(HttpResponse::Ok().json(MediaJson::of(&tool, &item)))
+}
+
+/// POST /api/media: JSON fields, or a multipart upload with `file`.
+pub async fn create(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    // Checked before the body is read: a learner's upload is not streamed.
+    media::require_manage(&api.session).map_err(api_error)?;
+    let content_type = essence(&req);
+    let item = match content_type.as_str() {
+        "application/json" => {
+            let body: CreateBody = json_body(payload).await?;
+            let new = NewMedia::from_fields(
+                &body.title,
+                &body.kind,
+                body.description.as_deref(),
+                body.source_url.as_deref(),
+            )
+            .map_err(|e| api_error(e.into()))?;
+            media::create(&tool, &api.session, new)
+                .await
+                .map_err(api_error)?
+        }
+        "multipart/form-data" => {
+            refuse_oversized_upload(&tool, &req)?;
+            let multipart = Multipart::new(req.headers(), payload);
+            let (fields, upload) = read_upload(&tool, multipart).await?;
+            let file = upload.ok_or_else(|| {
+                api_error(ServiceError::Invalid {
+                    field: "file",
+                    problem: "Choose a file to upload.".into(),
+                })
+            })?;
+            media::create_uploaded(&tool, &api.session, fields, file)
+                .await
+                .map_err(api_error)?
+        }
+        _ => return Err(unsupported_media_type()),
+    };
+    Ok(HttpResponse::Created().json(MediaJson::of(&tool, &item)))
+}
+
+pub async fn edit(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    media::require_manage(&api.session).map_err(api_error)?;
+    let content_type = essence(&req);
+    if !content_type.is_empty() && content_type != "application/json" {
+        return Err(unsupported_media_type());
+    }
+    let body: EditBody = json_body(payload).await?;
+    let change = MediaEdit::parse(body.title.as_deref(), body.description.as_deref())
+        .map_err(|e| api_error(e.into()))?;
+    let item = media::edit(&tool, &api.session, &id, change)
+        .await
+        .map_err(api_error)?;
+    Ok(HttpResponse::Ok().json(MediaJson::of(&tool, &item)))
+}
+
+pub async fn delete(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    media::delete(&tool, &api.session, &id)
+        .await
+        .map_err(api_error)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A fresh signed URL for the item's file: the media page calls this to
+/// renew its player's URL before the old one expires.
+pub async fn file_url(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let url = media_files::url_for_session(&tool, &api.session, &id)
+        .await
+        .map_err(api_error)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(FileUrlJson {
+            url: url.url,
+            expires_at: rfc3339(url.expires_at),
+        }))
+}
+
+/// The media type of the request body without parameters, lower-case.
+fn essence(req: &HttpRequest) -> String {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "Send JSON (application/json) or an upload (multipart/form-data).",
+    )
+}
+
+fn too_large_body() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!(
+            "The request body is larger than {} KB.",
+            LARGEST_JSON / 1024
+        ),
+    )
+}
+
+/// An upload whose declared length is already over the limit is refused
+/// before a byte of it is read.
+fn refuse_oversized_upload(tool: &Tool, req: &HttpRequest) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = tool.settings.upload_max_bytes;
+    match declared {
+        Some(length) if length > limit + MULTIPART_OVERHEAD => Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_large",
+            message: format!(
+                "The file is larger than the {} MB an upload may be.",
+                limit / (1024 * 1024)
+            ),
+            field: Some("file"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a small JSON body into `T`; malformed JSON or wrong types are a 400.
+pub async fn json_body<T: DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "The request body could not be read.",
+            )
+        })?;
+        if body.len() + chunk.len() > LARGEST_JSON {
+            return Err(too_large_body());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("The body is not the JSON this request takes: {e}"),
+        )
+    })
+}
+
+fn bad_multipart(err: actix_multipart::MultipartError) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        format!("The upload could not be read: {err}"),
+    )
+}
+
+/// Reads an upload form: its text fields, and its `file` streamed to disk.
+async fn read_upload(
+    tool: &Tool,
+    mut multipart: Multipart,
+) -> Result<(UploadFields, Option<media::UploadedFile>), ApiError> {
+    let mut fields = UploadFields::default();
+    let mut uploaded = None;
+    while let Some(field) = multipart.next().await {
+        let mut field = field.map_err(bad_multipart)?;
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                if uploaded.is_some() {
+                    return Err(api_error(ServiceError::Invalid {
+                        field: "file",
+                        problem: "Upload one file at a time.".into(),
+                    }));
+                }
+                let file_name = field
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(str::to_string);
+                let declared = field.content_type().map(|m| m.essence_str().to_string());
+                let mut upload = Upload::start(tool, file_name, declared)
+                    .await
+                    .map_err(api_error)?;
+                while let Some(chunk) = field.next().await {
+                    let chunk = chunk.map_err(bad_multipart)?;
+                    upload.write(&chunk).await.map_err(api_error)?;
+                }
+                uploaded = Some(upload.finish().await.map_err(api_error)?);
+            }
+            "title" | "kind" | "description" => {
+                let text = read_text(&mut field, &name).await?;
+                let slot = match name.as_str() {
+                    "title" => &mut fields.title,
+                    "kind" => &mut fields.kind,
+                    _ => &mut fields.description,
+                };
+                *slot = Some(text);
+            }
+            // Unknown parts are read past, not refused: browsers may add some.
+            _ => {
+                while let Some(chunk) = field.next().await {
+                    chunk.map_err(bad_multipart)?;
+                }
+            }
+        }
+    }
+    Ok((fields, uploaded))
+}
+
+async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk.map_err(bad_multipart)?;
+        if bytes.len() + chunk.len() > LARGEST_TEXT_FIELD {
+            return Err(too_large_body());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("The field {name} is not UTF-8 text."),
+        )
+    })
+}

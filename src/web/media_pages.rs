@@ -1,0 +1,274 @@
+//! The pages of a launched user: the library (the course home) and an item's
+//! media page with its player and three-dot menu.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::web;
+use askama::Template;
+
+use super::error::PageError;
+use super::render::{ASSET_VERSION, html, long_date};
+use super::session::PageSession;
+use crate::domain::media::{FileType, Media, MediaKind};
+use crate::domain::session::LaunchSession;
+use crate::service::media_files::{self, Viewer};
+use crate::service::{Tool, media};
+
+/// One entry of an item's three-dot menu: the action's name (for scripts
+/// and tests), its label, and the `<dialog>` it opens.
+///
+/// The menu is built here and only here: a feature that adds an entry adds
+/// it to [`media_menu`] and its dialog to `templates/pages/media.html`.
+pub struct MenuItem {
+    pub action: &'static str,
+    pub label: &'static str,
+    pub opens: &'static str,
+}
+
+/// The entries of an item's menu for this viewer.
+pub fn media_menu(session: &LaunchSession, _media: &Media) -> Vec<MenuItem> {
+    let mut items = Vec::new();
+    if session.can_manage() {
+        items.push(MenuItem {
+            action: "edit",
+            label: "Edit details",
+            opens: "edit-dialog",
+        });
+        items.push(MenuItem {
+            action: "delete",
+            label: "Delete",
+            opens: "delete-dialog",
+        });
+    }
+    items
+}
+
+/// What sits in the player area.
+pub enum Player {
+    Video {
+        src: String,
+        content_type: &'static str,
+    },
+    Audio {
+        src: String,
+        content_type: &'static str,
+    },
+    Image {
+        src: String,
+    },
+    Pdf {
+        src: String,
+    },
+    /// Content that lives elsewhere (a quiz, a linked document).
+    Link {
+        href: String,
+    },
+    /// Rooms and live events: a panel for the session.
+    Session,
+}
+
+impl Player {
+    /// Whether the page should keep renewing the signed file URL.
+    pub fn renews(&self) -> bool {
+        matches!(
+            self,
+            Player::Video { .. } | Player::Audio { .. } | Player::Image { .. } | Player::Pdf { .. }
+        )
+    }
+}
+
+/// The player for `media`, with `file_src` the signed URL of its file.
+pub fn player_for(media: &Media, file_src: Option<String>) -> Player {
+    if media.kind.is_session() {
+        return Player::Session;
+    }
+    let file_type = media.file().map(|f| f.file_type);
+    let src = file_src
+        .or_else(|| media.source_url().map(str::to_string))
+        .unwrap_or_default();
+    let content_type = file_type.map(FileType::content_type).unwrap_or("");
+    match media.kind {
+        MediaKind::Video => Player::Video { src, content_type },
+        MediaKind::Audio => Player::Audio { src, content_type },
+        MediaKind::Image => Player::Image { src },
+        MediaKind::Document if file_type == Some(FileType::Pdf) => Player::Pdf { src },
+        _ => Player::Link { href: src },
+    }
+}
+
+pub struct LibraryItem {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub date: String,
+}
+
+pub struct KindOption {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+pub fn kind_options() -> Vec<KindOption> {
+    MediaKind::ALL
+        .into_iter()
+        .map(|k| KindOption {
+            value: k.as_str(),
+            label: k.label(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "pages/library.html")]
+struct LibraryPage<'a> {
+    version: &'a str,
+    token: &'a str,
+    user_name: &'a str,
+    platform_name: &'a str,
+    lms: &'a str,
+    course_title: &'a str,
+    course_label: Option<&'a str>,
+    can_manage: bool,
+    items: Vec<LibraryItem>,
+    notice: Option<&'a str>,
+    kinds: Vec<KindOption>,
+    upload_limit_mb: u64,
+    /// What the add form does after adding: open the new item's page.
+    after_add: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/no_context.html")]
+struct NoContextPage<'a> {
+    version: &'a str,
+    token: &'a str,
+    user_name: &'a str,
+    platform_name: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/media.html")]
+struct MediaPage<'a> {
+    version: &'a str,
+    token: &'a str,
+    user_name: &'a str,
+    course_title: &'a str,
+    can_manage: bool,
+    media: &'a Media,
+    kind_label: &'static str,
+    created: String,
+    player: Player,
+    renew_after_seconds: i64,
+    menu: Vec<MenuItem>,
+}
+
+/// Why the library is shown instead of what was asked for.
+pub const NOTICE_MEDIA_NOT_IN_COURSE: &str = "media_not_in_course";
+
+fn user_name(session: &LaunchSession) -> &str {
+    session.user_name.as_deref().unwrap_or("Anonymous user")
+}
+
+/// The course home: its media, and for managers the form to add more.
+pub async fn render_library(
+    tool: &Tool,
+    session: &LaunchSession,
+    token: &str,
+    notice: Option<&str>,
+) -> Result<HttpResponse, PageError> {
+    let base = tool.settings.public_url.as_str();
+    let Some(course) = &session.course else {
+        return Ok(html(
+            StatusCode::OK,
+            &NoContextPage {
+                version: ASSET_VERSION,
+                token,
+                user_name: user_name(session),
+                platform_name: &session.platform_name,
+            },
+        ));
+    };
+    let items = media::list(tool, session)
+        .await
+        .map_err(|e| PageError::from_service(e, base))?
+        .into_iter()
+        .map(|m| LibraryItem {
+            id: m.id.to_string(),
+            kind: m.kind.as_str(),
+            kind_label: m.kind.label(),
+            date: long_date(m.created_at),
+            title: m.title,
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &LibraryPage {
+            version: ASSET_VERSION,
+            token,
+            user_name: user_name(session),
+            platform_name: &session.platform_name,
+            lms: session.lms.display_name(),
+            course_title: course.display_name(),
+            course_label: course
+                .label
+                .as_deref()
+                .filter(|l| Some(*l) != course.title.as_deref()),
+            can_manage: session.can_manage(),
+            items,
+            notice,
+            kinds: kind_options(),
+            upload_limit_mb: tool.settings.upload_max_bytes / (1024 * 1024),
+            after_add: "open",
+        },
+    ))
+}
+
+/// An item's media page; `NotFound` unless it is a live item of the course.
+pub async fn render_media(
+    tool: &Tool,
+    session: &LaunchSession,
+    token: &str,
+    id: &str,
+) -> Result<HttpResponse, PageError> {
+    let base = tool.settings.public_url.as_str();
+    let item = media::get(tool, session, id)
+        .await
+        .map_err(|e| PageError::from_service(e, base))?;
+    let file_src =
+        media_files::signed_url(tool, &item, Viewer::Member(session.user_id)).map(|u| u.url);
+    let course_title = session
+        .course
+        .as_ref()
+        .map(|c| c.display_name())
+        .unwrap_or_default();
+    Ok(html(
+        StatusCode::OK,
+        &MediaPage {
+            version: ASSET_VERSION,
+            token,
+            user_name: user_name(session),
+            course_title,
+            can_manage: session.can_manage(),
+            kind_label: item.kind.label(),
+            created: long_date(item.created_at),
+            player: player_for(&item, file_src),
+            // Renewed at half its life, so a slow network never meets an expired URL.
+            renew_after_seconds: tool.settings.media_url_seconds / 2,
+            menu: media_menu(session, &item),
+            media: &item,
+        },
+    ))
+}
+
+pub async fn library(tool: web::Data<Tool>, page: PageSession) -> Result<HttpResponse, PageError> {
+    render_library(&tool, &page.session, &page.token, None).await
+}
+
+pub async fn media_page(
+    tool: web::Data<Tool>,
+    page: PageSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    render_media(&tool, &page.session, &page.token, &id).await
+}
