@@ -6,6 +6,9 @@
 //! Runs only with `GUESTLINK_BROWSER_TESTS=1` (CI sets it) and needs
 //! `chromium` and `chromedriver` (Debian: `chromium chromium-driver`).
 //! Screenshots of every course page land in `target/screenshots/`.
+//!
+//! A second check opens the demo video's media page: the video must play,
+//! the three-dot menu must work from the keyboard, and Edit details must save.
 
 #[allow(dead_code)]
 mod support;
@@ -15,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::process::LoggedChild;
-use support::webdriver::{WebDriver, free_port};
+use support::webdriver::{WebDriver, free_port, keys};
 
 const LMSES: [&str; 4] = ["moodle", "canvas", "sakai", "brightspace"];
 const ROLES: [&str; 2] = ["instructor", "student"];
@@ -196,10 +199,7 @@ async fn launch(
 
 #[tokio::test]
 async fn demo_launch_buttons_end_on_the_course_page() {
-    if std::env::var("GUESTLINK_BROWSER_TESTS").as_deref() != Ok("1") {
-        println!(
-            "browser test skipped: set GUESTLINK_BROWSER_TESTS=1 to run it (needs chromium and chromedriver)"
-        );
+    if !browser_tests_enabled() {
         return;
     }
 
@@ -236,4 +236,234 @@ async fn demo_launch_buttons_end_on_the_course_page() {
         );
     }
     println!("screenshots are in {}", shots.display());
+}
+
+fn browser_tests_enabled() -> bool {
+    if std::env::var("GUESTLINK_BROWSER_TESTS").as_deref() == Ok("1") {
+        return true;
+    }
+    println!(
+        "browser test skipped: set GUESTLINK_BROWSER_TESTS=1 to run it (needs chromium and chromedriver)"
+    );
+    false
+}
+
+/// The text of the element that has the keyboard focus.
+async fn focused_text(browser: &WebDriver) -> String {
+    let element = browser.active_element().await.expect("an active element");
+    browser.text(&element).await.unwrap_or_default()
+}
+
+async fn wait_until(
+    browser: &WebDriver,
+    what: &str,
+    script: &str,
+) -> Result<serde_json::Value, String> {
+    let deadline = Instant::now() + COURSE_PAGE_TIMEOUT;
+    loop {
+        let value = browser
+            .execute(script, vec![])
+            .await
+            .map_err(|e| format!("{what}: {e}"))?;
+        if value.as_bool() != Some(false) && !value.is_null() {
+            return Ok(value);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "{what}: still not the case after {}s",
+                COURSE_PAGE_TIMEOUT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn check_media_page(
+    browser: &WebDriver,
+    server: &DemoServer,
+    shots: &Path,
+) -> Result<(), String> {
+    browser
+        .goto(&format!("{}/demo", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    let button = browser
+        .find(r#"button[data-demo-launch="moodle-instructor"]"#)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser.click(&button).await.map_err(|e| e.to_string())?;
+    let video_link = browser
+        .wait_for(r#"li[data-kind="video"] a"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the library lists no video: {e}"))?;
+    browser
+        .click(&video_link)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .wait_for(
+            r#"main[data-page="media"] video#player"#,
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("the video's media page did not open: {e}"))?;
+
+    // The video plays: its clock moves.
+    browser
+        .execute(
+            "const v = document.getElementById('player'); v.muted = true; v.play(); return true;",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("starting the video: {e}"))?;
+    let played = wait_until(
+        browser,
+        "the video's currentTime advancing past 1 s",
+        "const v = document.getElementById('player'); return v.error ? 'error ' + v.error.code : v.currentTime > 1;",
+    )
+    .await?;
+    if played.is_string() {
+        return Err(format!("the video failed to play: {played}"));
+    }
+    browser
+        .screenshot(&shots.join("media-page-video.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+
+    // The three-dot menu, by keyboard only.
+    let menu_button = browser
+        .find("#media-menu-button")
+        .await
+        .map_err(|e| format!("no three-dot menu button: {e}"))?;
+    browser
+        .send_keys(&menu_button, keys::ENTER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let first = focused_text(browser).await;
+    if first != "Edit details" {
+        return Err(format!(
+            "Enter on the menu button focused {first:?}, not Edit details"
+        ));
+    }
+    let item = browser.active_element().await.map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&item, keys::ARROW_DOWN)
+        .await
+        .map_err(|e| e.to_string())?;
+    let second = focused_text(browser).await;
+    if second != "Delete" {
+        return Err(format!("ArrowDown moved to {second:?}, not Delete"));
+    }
+    browser
+        .screenshot(&shots.join("media-page-menu.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let item = browser.active_element().await.map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&item, keys::ARROW_DOWN)
+        .await
+        .map_err(|e| e.to_string())?;
+    let wrapped = focused_text(browser).await;
+    if wrapped != "Edit details" {
+        return Err(format!(
+            "ArrowDown from the last item moved to {wrapped:?}, not back to the first"
+        ));
+    }
+    let item = browser.active_element().await.map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&item, keys::ESCAPE)
+        .await
+        .map_err(|e| e.to_string())?;
+    let closed = browser
+        .execute(
+            "const b = document.getElementById('media-menu-button'); return [document.activeElement === b, b.getAttribute('aria-expanded'), document.getElementById('media-menu').hidden];",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if closed != serde_json::json!([true, "false", true]) {
+        return Err(format!(
+            "Escape should close the menu and return focus to its button; [focus on button, aria-expanded, hidden] = {closed}"
+        ));
+    }
+
+    // Edit details saves.
+    browser
+        .send_keys(&menu_button, keys::ENTER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let item = browser.active_element().await.map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&item, keys::ENTER)
+        .await
+        .map_err(|e| e.to_string())?;
+    let title = browser
+        .wait_for("#edit-dialog[open] #edit-title", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("Edit details did not open its dialog: {e}"))?;
+    browser
+        .execute(
+            "document.getElementById('edit-title').value = ''; return true;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let new_title = "Week 1: <Welcome> & introductions";
+    browser
+        .send_keys(&title, new_title)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .screenshot(&shots.join("media-page-edit.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let save = browser
+        .find("#edit-form button[type=submit]")
+        .await
+        .map_err(|e| e.to_string())?;
+    browser.click(&save).await.map_err(|e| e.to_string())?;
+    wait_until(
+        browser,
+        "the page title showing the saved title",
+        &format!(
+            "return !document.getElementById('edit-dialog').open && document.querySelector('h1[data-field=title]').textContent === {};",
+            serde_json::json!(new_title)
+        ),
+    )
+    .await?;
+    let url = browser.current_url().await.map_err(|e| e.to_string())?;
+    browser.goto(&url).await.map_err(|e| e.to_string())?;
+    let heading = browser
+        .wait_for("h1[data-field=title]", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let saved = browser.text(&heading).await.map_err(|e| e.to_string())?;
+    if saved != new_title {
+        return Err(format!(
+            "after a reload the title is {saved:?}, not the saved {new_title:?}"
+        ));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_media_page_plays_video_and_its_menu_works_by_keyboard() {
+    if !browser_tests_enabled() {
+        return;
+    }
+    let server = DemoServer::start().await;
+    let browser = WebDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let shots = screenshot_dir();
+    let result = check_media_page(&browser, &server, &shots).await;
+    if result.is_err() {
+        let _ = browser
+            .screenshot(&shots.join("media-page-failed.png"))
+            .await;
+    }
+    let _ = browser.quit().await;
+    if let Err(problem) = result {
+        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
+    }
 }

@@ -222,6 +222,8 @@ impl WebDriver {
                 "--disable-component-update",
                 "--disable-sync",
                 "--window-size=1280,900",
+                // The media page test plays a (muted) video without a click.
+                "--autoplay-policy=no-user-gesture-required",
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });
@@ -332,6 +334,23 @@ impl WebDriver {
         self.post(&format!("/element/{element}/click"), json!({}))
             .await
             .map(|_| ())
+    }
+
+    /// Types `keys` into an element; WebDriver's key codes (see [`keys`])
+    /// press special keys.
+    pub async fn send_keys(&self, element: &str, keys: &str) -> Result<()> {
+        self.post(
+            &format!("/element/{element}/value"),
+            json!({ "text": keys }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The element that has the keyboard focus.
+    pub async fn active_element(&self) -> Result<String> {
+        let value = self.get("/element/active").await?;
+        element_id(&value)
     }
 
     /// An attribute's value, `None` when the element does not have it.
@@ -480,4 +499,12 @@ async fn send(request: reqwest::RequestBuilder) -> Result<Value> {
         return Err(Error::new("driver", format!("HTTP {status}: {body}")));
     }
     Ok(value)
+}
+
+/// WebDriver's codes for special keys (W3C WebDriver, "Keyboard actions").
+pub mod keys {
+    pub const ENTER: &str = "\u{E007}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const ARROW_UP: &str = "\u{E013}";
+    pub const ARROW_DOWN: &str = "\u{E015}";
 }
