@@ -10,6 +10,10 @@
 //! 3. `launch`: N launches (`POST /lti/launch`) with their state and state
 //!    cookie, timed. Each must answer 200 with a session cookie.
 //!
+//! 4. `page`: `--pages` views (default 4 × N) of the demo video's media page
+//!    (`GET /media/{id}` with a launched session as Bearer, sessions taken in
+//!    turn), timed. Each must answer 200 with the media page.
+//!
 //! Each timed phase keeps `--concurrency` requests in flight on as many
 //! keep-alive connections and prints requests, errors, seconds, rate (answered
 //! requests per second) and p50/p99 latency (from sending the request to the
@@ -52,7 +56,7 @@ use guestlink::lti::keys::ToolKey;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
 const USAGE: &str = "usage: load_launch --url http://127.0.0.1:PORT --data-dir DIR [--lms moodle] [-n 5000] \
-[--concurrency 64] [--warmup N] [--users N] [--server-pid PID] [--client-id ID --deployment-id ID]";
+[--concurrency 64] [--warmup N] [--users N] [--pages N] [--server-pid PID] [--client-id ID --deployment-id ID]";
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -70,6 +74,8 @@ struct Args {
     server_pid: Option<u32>,
     client_id: Option<String>,
     deployment_id: Option<String>,
+    /// Media page views after the launches (0: none).
+    pages: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -83,6 +89,7 @@ fn parse_args() -> Result<Args, String> {
     let mut server_pid = None;
     let mut client_id = None;
     let mut deployment_id = None;
+    let mut pages = None;
     let mut raw = std::env::args().skip(1);
     while let Some(arg) = raw.next() {
         let (name, inline) = match arg.split_once('=') {
@@ -114,6 +121,7 @@ fn parse_args() -> Result<Args, String> {
             "--server-pid" => server_pid = Some(number(&value)? as u32),
             "--client-id" => client_id = Some(value),
             "--deployment-id" => deployment_id = Some(value),
+            "--pages" => pages = Some(number(&value)?),
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
@@ -135,6 +143,7 @@ fn parse_args() -> Result<Args, String> {
         server_pid,
         client_id,
         deployment_id,
+        pages: pages.unwrap_or(n * 4),
     })
 }
 
@@ -301,15 +310,46 @@ async fn run(args: Args) -> Result<bool, String> {
         ok = false;
     }
 
+    // Phase 4: the demo video's media page, rendered for launched users
+    // (their sessions taken in turn), timed.
+    let sessions: Vec<String> = launches.outputs.into_iter().flatten().take(64).collect();
+    let mut page_stats = None;
+    if args.pages > 0 && !sessions.is_empty() {
+        let video = demo_video(&ctx, &args.url, &sessions[0]).await?;
+        let url = Rc::new(format!("{}/media/{video}", args.url));
+        let sessions = Rc::new(sessions);
+        run_phase(
+            concurrency,
+            concurrency,
+            page_job(&ctx, url.clone(), sessions.clone()),
+        )
+        .await;
+        let before = Usage::now(args.server_pid);
+        let pages = run_phase(args.pages, concurrency, page_job(&ctx, url, sessions)).await;
+        let after = Usage::now(args.server_pid);
+        let stats = Stats::of(&pages);
+        stats.print("page");
+        after.since(&before, args.pages).print();
+        ok &= report_errors("page", &pages.errors);
+        page_stats = Some(stats);
+    }
+
+    let (pages_per_s, page_p50, page_p99, page_errors) =
+        page_stats.as_ref().map_or((0.0, 0.0, 0.0, 0), |p| {
+            (p.rate, p.p50_ms, p.p99_ms, p.errors)
+        });
     println!(
-        "RESULT logins_per_s={:.1} login_p50_ms={:.2} login_p99_ms={:.2} launches_per_s={:.1} launch_p50_ms={:.2} launch_p99_ms={:.2} errors={}",
+        "RESULT logins_per_s={:.1} login_p50_ms={:.2} login_p99_ms={:.2} launches_per_s={:.1} launch_p50_ms={:.2} launch_p99_ms={:.2} media_pages_per_s={:.1} page_p50_ms={:.2} page_p99_ms={:.2} errors={}",
         login_stats.rate,
         login_stats.p50_ms,
         login_stats.p99_ms,
         launch_stats.rate,
         launch_stats.p50_ms,
         launch_stats.p99_ms,
-        login_stats.errors + sign_errors.len() + launch_stats.errors
+        pages_per_s,
+        page_p50,
+        page_p99,
+        login_stats.errors + sign_errors.len() + launch_stats.errors + page_errors
     );
     Ok(ok)
 }
@@ -488,7 +528,7 @@ fn launch_job(
     ctx: &Rc<Ctx>,
     logins: Rc<Vec<Login>>,
     tokens: Rc<Vec<String>>,
-) -> impl Fn(usize) -> Job<()> + 'static {
+) -> impl Fn(usize) -> Job<String> + 'static {
     let ctx = ctx.clone();
     move |index| {
         let (ctx, logins, tokens) = (ctx.clone(), logins.clone(), tokens.clone());
@@ -496,7 +536,8 @@ fn launch_job(
     }
 }
 
-async fn launch(ctx: &Ctx, login: &Login, id_token: &str) -> Result<(), String> {
+/// One launch; returns the session token it opened.
+async fn launch(ctx: &Ctx, login: &Login, id_token: &str) -> Result<String, String> {
     let form =
         serde_urlencoded::to_string([("id_token", id_token), ("state", login.state.as_str())])
             .expect("a form");
@@ -518,13 +559,64 @@ async fn launch(ctx: &Ctx, login: &Login, id_token: &str) -> Result<(), String> 
     if status.as_u16() != 200 {
         return Err(format!("answered {status}: {}", summary(&body)));
     }
-    if session.is_none() {
-        return Err(format!(
+    match session.and_then(|c| c.strip_prefix("guestlink_session=").map(str::to_string)) {
+        Some(token) => Ok(token),
+        None => Err(format!(
             "answered 200 without a session cookie: {}",
             summary(&body)
-        ));
+        )),
     }
-    Ok(())
+}
+
+/// The demo course's video, found through the API with a launched session.
+async fn demo_video(ctx: &Ctx, base: &str, token: &str) -> Result<String, String> {
+    let response = ctx
+        .client
+        .get(format!("{base}/api/media"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| format!("GET /api/media failed: {e}"))?;
+    let list: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("GET /api/media answered no JSON: {e}"))?;
+    list["media"]
+        .as_array()
+        .and_then(|items| items.iter().find(|m| m["kind"] == "video"))
+        .and_then(|m| m["id"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| format!("the demo course has no video: {list}"))
+}
+
+fn page_job(
+    ctx: &Rc<Ctx>,
+    url: Rc<String>,
+    tokens: Rc<Vec<String>>,
+) -> impl Fn(usize) -> Job<()> + 'static {
+    let ctx = ctx.clone();
+    move |index| {
+        let (ctx, url, tokens) = (ctx.clone(), url.clone(), tokens.clone());
+        Box::pin(async move {
+            let token = &tokens[index % tokens.len()];
+            let response = ctx
+                .client
+                .get(url.as_str())
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| format!("request failed: {e}"))?;
+            let status = response.status();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| format!("response cut off: {e}"))?;
+            if status.as_u16() != 200 || !body.windows(17).any(|w| w == b"data-page=\"media\"") {
+                return Err(format!("answered {status}: {}", summary(&body)));
+            }
+            Ok(())
+        })
+    }
 }
 
 /// Signs one id_token per login, on as many threads as this process may use.
