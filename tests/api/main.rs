@@ -2,11 +2,16 @@
 //! database per test on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
 mod helpers;
+mod media_helpers;
 
 mod cli;
+mod cli_media;
 mod database_outage;
+mod deep_linking;
 mod jwks;
 mod lti_launch;
 mod lti_login;
+mod media;
+mod media_files;
 mod schema;
 mod sessions;

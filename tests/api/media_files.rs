@@ -1,0 +1,515 @@
+//! Uploads (the size limit, types checked by their first bytes, a cancelled
+//! upload) and file delivery (Range requests, signed URLs, their expiry and
+//! the grace that keeps a playing stream alive).
+
+use std::time::Duration;
+
+use guestlink::demo::claims::Role;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::helpers::Backend;
+use crate::media_helpers::{
+    Course, FileReply, JPEG, M4A, MP3, MP3_FRAME, MP4, Multipart, PDF, PNG, Sample, WEBM, WEBP,
+};
+use crate::on_both_backends;
+
+/// The upload limit of the size tests.
+const LIMIT: usize = 64 * 1024;
+/// The size of the file the range and signature tests serve.
+const SIZE: usize = 1000;
+
+/// A course whose instructor uploaded a SIZE-byte video.
+async fn served_video(backend: Backend) -> (Course, String, String, Vec<u8>) {
+    served_video_with(backend, |_| {}).await
+}
+
+async fn served_video_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut guestlink::config::Settings),
+) -> (Course, String, String, Vec<u8>) {
+    let course = Course::start_with(backend, adjust).await;
+    let token = course.token(Role::Instructor).await;
+    let (id, bytes) = course.upload_sample(&token, &WEBM, SIZE).await;
+    (course, token, id, bytes)
+}
+
+async fn get_with_session(
+    course: &Course,
+    token: &str,
+    id: &str,
+    range: Option<&str>,
+) -> FileReply {
+    let bearer = format!("Bearer {token}");
+    let mut headers = vec![("Authorization", bearer.as_str())];
+    if let Some(range) = range {
+        headers.push(("Range", range));
+    }
+    course
+        .get_file(&format!("/media/{id}/file"), &headers)
+        .await
+}
+
+/// Checks `check` every 100 ms for up to five seconds.
+async fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..50 {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    check()
+}
+
+fn is_partial(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e == "part")
+}
+
+// --- the size limit ---
+
+async fn a_file_of_exactly_the_size_limit_is_accepted(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let token = course.token(Role::Instructor).await;
+    let (id, bytes) = course.upload_sample(&token, &WEBM, LIMIT).await;
+    let file = get_with_session(&course, &token, &id, None).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body.len(), LIMIT);
+    assert_eq!(file.body, bytes);
+    assert_eq!(course.stored_files().len(), 1);
+}
+
+async fn a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let token = course.token(Role::Instructor).await;
+    let form = Multipart::new().text("title", "Too big").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(LIMIT + 1),
+    );
+    let reply = course.upload(Some(&token), form).await;
+    reply.expect(413, Some("too_large"), "one byte over");
+    assert_eq!(reply.field(), Some("file"));
+    assert_eq!(course.media_rows(), 0);
+    assert!(
+        eventually(|| course.stored_files().is_empty()).await,
+        "no file left: {:?}",
+        course.stored_files()
+    );
+}
+
+async fn a_file_far_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let token = course.token(Role::Instructor).await;
+    let form = Multipart::new().text("title", "Far too big").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(LIMIT * 16),
+    );
+    let reply = course.upload(Some(&token), form).await;
+    reply.expect(413, Some("too_large"), "sixteen times the limit");
+    assert_eq!(reply.field(), Some("file"));
+    assert_eq!(course.media_rows(), 0);
+    assert!(
+        eventually(|| course.stored_files().is_empty()).await,
+        "no file left: {:?}",
+        course.stored_files()
+    );
+}
+
+// --- types by their first bytes ---
+
+struct WrongType {
+    name: &'static str,
+    file_name: &'static str,
+    content_type: &'static str,
+    bytes: Vec<u8>,
+    kind: Option<&'static str>,
+}
+
+fn wrong_types() -> Vec<WrongType> {
+    let exe = {
+        let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
+        bytes.extend(b"This program cannot be run in DOS mode.".repeat(20));
+        bytes
+    };
+    let text = b"Lecture notes, week one.\n".repeat(40);
+    vec![
+        WrongType {
+            name: "a PNG named .mp4",
+            file_name: "clip.mp4",
+            content_type: "video/mp4",
+            bytes: PNG.bytes(600),
+            kind: None,
+        },
+        WrongType {
+            name: "MP4 bytes named and declared as a PNG",
+            file_name: "picture.png",
+            content_type: "image/png",
+            bytes: MP4.bytes(600),
+            kind: None,
+        },
+        WrongType {
+            name: "a text file named .pdf",
+            file_name: "notes.pdf",
+            content_type: "application/pdf",
+            bytes: text,
+            kind: None,
+        },
+        WrongType {
+            name: "an executable",
+            file_name: "setup.exe",
+            content_type: "application/x-msdownload",
+            bytes: exe.clone(),
+            kind: None,
+        },
+        WrongType {
+            name: "an executable named .mp4",
+            file_name: "movie.mp4",
+            content_type: "video/mp4",
+            bytes: exe,
+            kind: Some("video"),
+        },
+        WrongType {
+            name: "an SVG",
+            file_name: "drawing.svg",
+            content_type: "image/svg+xml",
+            bytes: br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#
+                .to_vec(),
+            kind: Some("image"),
+        },
+        WrongType {
+            name: "an empty file",
+            file_name: "empty.webm",
+            content_type: "video/webm",
+            bytes: Vec::new(),
+            kind: None,
+        },
+        WrongType {
+            name: "a PNG uploaded with kind=video",
+            file_name: PNG.file_name,
+            content_type: PNG.content_type,
+            bytes: PNG.bytes(600),
+            kind: Some("video"),
+        },
+        WrongType {
+            name: "a PDF uploaded with kind=audio",
+            file_name: PDF.file_name,
+            content_type: PDF.content_type,
+            bytes: PDF.bytes(600),
+            kind: Some("audio"),
+        },
+    ]
+}
+
+async fn files_of_the_wrong_type_are_refused_naming_the_file(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    for case in wrong_types() {
+        let mut form = Multipart::new().text("title", case.name);
+        if let Some(kind) = case.kind {
+            form = form.text("kind", kind);
+        }
+        let form = form.file("file", case.file_name, case.content_type, &case.bytes);
+        course
+            .upload(Some(&token), form)
+            .await
+            .expect_invalid("file", case.name);
+        assert_eq!(course.media_rows(), 0, "{}: no row", case.name);
+        assert!(
+            eventually(|| course.stored_files().is_empty()).await,
+            "{}: no file left: {:?}",
+            case.name,
+            course.stored_files()
+        );
+    }
+}
+
+async fn every_allowed_type_is_recognised_by_its_first_bytes(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    let samples: [&Sample; 9] = [
+        &MP4, &WEBM, &MP3, &MP3_FRAME, &M4A, &PNG, &JPEG, &WEBP, &PDF,
+    ];
+    for sample in samples {
+        let (id, bytes) = course.upload_sample(&token, sample, 700).await;
+        let media = course
+            .get_json(&format!("/api/media/{id}"), Some(&token))
+            .await;
+        assert_eq!(media.json["kind"], sample.kind, "{}", sample.file_name);
+        assert_eq!(media.json["has_file"], true, "{}", sample.file_name);
+        let file = get_with_session(&course, &token, &id, None).await;
+        assert_eq!(file.status, 200, "{}", sample.file_name);
+        assert_eq!(
+            file.header("content-type")
+                .map(|t| t.split(';').next().unwrap().trim().to_string())
+                .as_deref(),
+            Some(sample.content_type),
+            "{}",
+            sample.file_name
+        );
+        assert_eq!(file.body, bytes, "{}: served as uploaded", sample.file_name);
+    }
+    assert_eq!(course.stored_files().len(), samples.len());
+}
+
+async fn webm_is_accepted_as_audio(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    let form = Multipart::new()
+        .text("title", "Podcast")
+        .text("kind", "audio")
+        .file("file", "episode.webm", "video/webm", &WEBM.bytes(700));
+    let reply = course.upload(Some(&token), form).await;
+    reply.expect(201, None, "webm as audio");
+    assert_eq!(reply.json["kind"], "audio");
+}
+
+async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    let form = Multipart::new().text("title", "Cancelled").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(600 * 1024),
+    );
+    let content_type = form.content_type();
+    let body = form.finish();
+    let host = course.address.trim_start_matches("http://").to_string();
+
+    let mut stream = TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..128 * 1024]).await.unwrap();
+    stream.flush().await.unwrap();
+    assert!(
+        eventually(|| course.stored_files().iter().any(|p| is_partial(p))).await,
+        "the upload streams to a .part file: {:?}",
+        course.stored_files()
+    );
+    drop(stream);
+
+    assert!(
+        eventually(|| course.stored_files().is_empty()).await,
+        "the partial file is removed: {:?}",
+        course.stored_files()
+    );
+    assert_eq!(course.media_rows(), 0);
+
+    course.upload_sample(&token, &WEBM, 1_000).await;
+    assert_eq!(course.stored_files().len(), 1, "later uploads still work");
+}
+
+// --- ranges ---
+
+async fn range_requests_return_exactly_the_requested_bytes(backend: Backend) {
+    let (course, token, id, bytes) = served_video(backend).await;
+    for (name, range, first, last) in [
+        ("first bytes", "bytes=0-9", 0, 9),
+        ("middle", "bytes=100-199", 100, 199),
+        ("open-ended", "bytes=100-", 100, SIZE - 1),
+        ("suffix", "bytes=-50", SIZE - 50, SIZE - 1),
+        ("end beyond the size", "bytes=900-5000", 900, SIZE - 1),
+    ] {
+        let file = get_with_session(&course, &token, &id, Some(range)).await;
+        assert_eq!(file.status, 206, "{name}");
+        assert_eq!(
+            file.header("content-range"),
+            Some(format!("bytes {first}-{last}/{SIZE}")),
+            "{name}"
+        );
+        assert_eq!(
+            file.header("content-length"),
+            Some((last - first + 1).to_string()),
+            "{name}"
+        );
+        assert_eq!(file.body, bytes[first..=last], "{name}: the bytes");
+    }
+}
+
+async fn a_range_starting_at_or_past_the_end_is_416(backend: Backend) {
+    let (course, token, id, _) = served_video(backend).await;
+    for range in [
+        format!("bytes={SIZE}-"),
+        format!("bytes={SIZE}-{}", SIZE + 10),
+        format!("bytes={}-", SIZE * 5),
+    ] {
+        let file = get_with_session(&course, &token, &id, Some(&range)).await;
+        assert_eq!(file.status, 416, "{range}");
+        assert_eq!(
+            file.header("content-range"),
+            Some(format!("bytes */{SIZE}")),
+            "{range}"
+        );
+    }
+}
+
+async fn a_full_get_is_inline_with_its_type_length_and_accept_ranges(backend: Backend) {
+    let (course, token, id, bytes) = served_video(backend).await;
+    let file = get_with_session(&course, &token, &id, None).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.header("accept-ranges").as_deref(), Some("bytes"));
+    assert!(
+        file.header("content-type")
+            .is_some_and(|t| t.starts_with("video/webm")),
+        "{:?}",
+        file.header("content-type")
+    );
+    assert_eq!(file.header("content-length"), Some(SIZE.to_string()));
+    assert!(
+        file.header("content-disposition")
+            .is_some_and(|d| d.starts_with("inline")),
+        "{:?}",
+        file.header("content-disposition")
+    );
+    assert!(file.header("etag").is_some(), "an ETag");
+    assert_eq!(file.body, bytes);
+}
+
+// --- credentials and signatures ---
+
+async fn a_file_without_credentials_is_401(backend: Backend) {
+    let (course, _, id, _) = served_video(backend).await;
+    let path = format!("/media/{id}/file");
+    for (name, headers) in [
+        ("nothing", vec![]),
+        ("a range and nothing else", vec![("Range", "bytes=100-")]),
+        (
+            "an unknown bearer",
+            vec![("Authorization", "Bearer not-a-session")],
+        ),
+    ] {
+        assert_eq!(course.get_file(&path, &headers).await.status, 401, "{name}");
+    }
+}
+
+async fn a_signed_url_works_without_a_cookie_or_bearer(backend: Backend) {
+    let (course, _, id, bytes) = served_video(backend).await;
+    let student = course.token(Role::Student).await;
+    let url = course.file_url(&student, &id).await;
+    assert!(!url.contains(&student), "no session token in a media URL");
+    let file = course.get_file(&url, &[]).await;
+    assert_eq!(file.status, 200);
+    assert_eq!(file.body, bytes);
+    let ranged = course.get_file(&url, &[("Range", "bytes=0-9")]).await;
+    assert_eq!(ranged.status, 206);
+    assert_eq!(ranged.body, bytes[..10]);
+}
+
+/// The URL with query parameter `name` replaced by what `change` makes of it.
+fn with_param(url: &str, name: &str, change: impl Fn(&str) -> String) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if k == name { change(&v) } else { v.to_string() };
+            (k.to_string(), v)
+        })
+        .collect();
+    assert!(pairs.iter().any(|(k, _)| k == name), "{url} has {name}");
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    parsed.to_string()
+}
+
+/// One character in the middle replaced, so the decoded bytes surely differ.
+fn flip_middle(value: &str) -> String {
+    let mut chars: Vec<char> = value.chars().collect();
+    let at = chars.len() / 2;
+    chars[at] = if chars[at] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+async fn a_tampered_signature_is_403(backend: Backend) {
+    let (course, token, id, _) = served_video(backend).await;
+    let url = course.file_url(&token, &id).await;
+    let later = |exp: &str| (exp.parse::<i64>().unwrap() + 86_400).to_string();
+    for (name, tampered) in [
+        ("sig changed", with_param(&url, "sig", flip_middle)),
+        ("exp extended", with_param(&url, "exp", later)),
+        ("v changed", with_param(&url, "v", |v| format!("{v}x"))),
+    ] {
+        assert_eq!(course.get_file(&tampered, &[]).await.status, 403, "{name}");
+    }
+    assert_eq!(course.get_file(&url, &[]).await.status, 200, "the original");
+}
+
+async fn a_signature_is_bound_to_its_item(backend: Backend) {
+    let (course, token, first, _) = served_video(backend).await;
+    let (second, _) = course.upload_sample(&token, &PNG, 500).await;
+    let url = course.file_url(&token, &first).await;
+    let query = url.split_once('?').unwrap().1;
+    let borrowed = course
+        .get_file(&format!("/media/{second}/file?{query}"), &[])
+        .await;
+    assert_eq!(borrowed.status, 403, "item A's signature on item B's path");
+}
+
+async fn an_expired_signature_only_continues_a_stream(backend: Backend) {
+    let (course, token, id, bytes) =
+        served_video_with(backend, |s| s.media_url_seconds = 120).await;
+    let reply = course
+        .get_json(&format!("/api/media/{id}/file-url"), Some(&token))
+        .await;
+    let url = reply.json["url"].as_str().unwrap().to_string();
+    let expires = time::OffsetDateTime::parse(
+        reply.json["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let lifetime = expires - course.clock.now();
+    assert!(
+        (lifetime - time::Duration::seconds(120)).abs() <= time::Duration::seconds(5),
+        "the URL lives media_url_seconds: {lifetime}"
+    );
+
+    course.clock.advance(time::Duration::seconds(100));
+    assert_eq!(
+        course.get_file(&url, &[]).await.status,
+        200,
+        "before expiry"
+    );
+
+    course.clock.advance(time::Duration::seconds(30));
+    for (name, headers) in [
+        ("no range", vec![]),
+        ("a range from 0", vec![("Range", "bytes=0-9")]),
+        ("an open range from 0", vec![("Range", "bytes=0-")]),
+    ] {
+        assert_eq!(
+            course.get_file(&url, &headers).await.status,
+            403,
+            "expired: {name}"
+        );
+    }
+    let resumed = course.get_file(&url, &[("Range", "bytes=100-")]).await;
+    assert_eq!(resumed.status, 206, "a playing stream continues");
+    assert_eq!(resumed.body, bytes[100..]);
+
+    course.clock.advance(time::Duration::hours(4));
+    let late = course.get_file(&url, &[("Range", "bytes=100-")]).await;
+    assert_eq!(late.status, 403, "past the four hours of grace");
+}
+
+on_both_backends!(
+    a_file_of_exactly_the_size_limit_is_accepted,
+    a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing,
+    a_file_far_over_the_limit_is_refused_and_leaves_nothing,
+    files_of_the_wrong_type_are_refused_naming_the_file,
+    every_allowed_type_is_recognised_by_its_first_bytes,
+    webm_is_accepted_as_audio,
+    a_cancelled_upload_leaves_no_partial_file_and_no_row,
+    range_requests_return_exactly_the_requested_bytes,
+    a_range_starting_at_or_past_the_end_is_416,
+    a_full_get_is_inline_with_its_type_length_and_accept_ranges,
+    a_file_without_credentials_is_401,
+    a_signed_url_works_without_a_cookie_or_bearer,
+    a_tampered_signature_is_403,
+    a_signature_is_bound_to_its_item,
+    an_expired_signature_only_continues_a_stream,
+);
