@@ -137,6 +137,16 @@ pub fn find(conn: &mut Conn, id: &MediaId) -> StoreResult<Option<Media>> {
     row.map(MediaRow::into_media).transpose()
 }
 
+/// The live item `id` of `course`, as an update target.
+macro_rules! live_item_of_course {
+    ($id:expr, $course:expr) => {
+        media_items::table
+            .filter(media_items::id.eq($id.as_str()))
+            .filter(media_items::course_id.eq($course.0))
+            .filter(media_items::deleted_at.is_null())
+    };
+}
+
 /// Changes title and/or description of a course's item; None if the course
 /// has no such (live) item.
 pub fn update(
@@ -147,19 +157,17 @@ pub fn update(
     now: i64,
 ) -> StoreResult<Option<Media>> {
     let row: Option<MediaRow> = write_tx!(conn, c => {
-        let target = media_items::table
-            .filter(media_items::id.eq(id.as_str()))
-            .filter(media_items::course_id.eq(course.0))
-            .filter(media_items::deleted_at.is_null());
         if let Some(title) = &edit.title {
-            diesel::update(target).set(media_items::title.eq(title)).execute(c)?;
+            diesel::update(live_item_of_course!(id, course))
+                .set(media_items::title.eq(title))
+                .execute(c)?;
         }
         if let Some(description) = &edit.description {
-            diesel::update(target)
+            diesel::update(live_item_of_course!(id, course))
                 .set(media_items::description.eq(description))
                 .execute(c)?;
         }
-        diesel::update(target)
+        diesel::update(live_item_of_course!(id, course))
             .set(media_items::updated_at.eq(now))
             .returning(MediaRow::as_returning())
             .get_result(c)
@@ -178,12 +186,7 @@ pub fn mark_deleted(
     now: i64,
 ) -> StoreResult<Option<Media>> {
     let row: Option<MediaRow> = write_tx!(conn, c => {
-        diesel::update(
-            media_items::table
-                .filter(media_items::id.eq(id.as_str()))
-                .filter(media_items::course_id.eq(course.0))
-                .filter(media_items::deleted_at.is_null()),
-        )
+        diesel::update(live_item_of_course!(id, course))
         .set((media_items::deleted_at.eq(now), media_items::updated_at.eq(now)))
         .returning(MediaRow::as_returning())
         .get_result(c)

@@ -5,18 +5,11 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::error::PageError;
-use super::media_pages::{KindOption, kind_options};
-use super::render::{ASSET_VERSION, html, long_date};
+use super::media_pages::{KindOption, LibraryItem, kind_options};
+use super::render::{ASSET_VERSION, html};
 use crate::domain::session::LaunchSession;
 use crate::service::deep_linking::{self, Choice};
 use crate::service::{Tool, sessions};
-
-pub struct PickerItem {
-    pub id: String,
-    pub title: String,
-    pub kind_label: &'static str,
-    pub date: String,
-}
 
 #[derive(Template)]
 #[template(path = "pages/deep_link.html")]
@@ -25,7 +18,7 @@ struct PickerPage<'a> {
     token: &'a str,
     user_name: &'a str,
     course_title: &'a str,
-    items: Vec<PickerItem>,
+    items: Vec<LibraryItem>,
     multiple: bool,
     accepts: bool,
     auto_create: bool,
@@ -55,16 +48,7 @@ pub async fn render_picker(
     let picker = deep_linking::picker(tool, session, token)
         .await
         .map_err(|e| PageError::from_service(e, base))?;
-    let items = picker
-        .media
-        .into_iter()
-        .map(|m| PickerItem {
-            id: m.id.to_string(),
-            kind_label: m.kind.label(),
-            date: long_date(m.created_at),
-            title: m.title,
-        })
-        .collect();
+    let items = picker.media.into_iter().map(LibraryItem::of).collect();
     Ok(html(
         StatusCode::OK,
         &PickerPage {

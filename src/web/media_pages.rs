@@ -96,12 +96,25 @@ pub fn player_for(media: &Media, file_src: Option<String>) -> Player {
     }
 }
 
+/// An item as lists show it (the library, the deep-linking picker).
 pub struct LibraryItem {
     pub id: String,
     pub title: String,
     pub kind: &'static str,
     pub kind_label: &'static str,
     pub date: String,
+}
+
+impl LibraryItem {
+    pub fn of(media: Media) -> LibraryItem {
+        LibraryItem {
+            id: media.id.to_string(),
+            kind: media.kind.as_str(),
+            kind_label: media.kind.label(),
+            date: long_date(media.created_at),
+            title: media.title,
+        }
+    }
 }
 
 pub struct KindOption {
@@ -193,13 +206,7 @@ pub async fn render_library(
         .await
         .map_err(|e| PageError::from_service(e, base))?
         .into_iter()
-        .map(|m| LibraryItem {
-            id: m.id.to_string(),
-            kind: m.kind.as_str(),
-            kind_label: m.kind.label(),
-            date: long_date(m.created_at),
-            title: m.title,
-        })
+        .map(LibraryItem::of)
         .collect();
     Ok(html(
         StatusCode::OK,

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/lti_storage.js"),
     ),
     (
+        "js/forms.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/forms.js"),
+    ),
+    (
         "js/library.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/library.js"),

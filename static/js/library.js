@@ -7,8 +7,8 @@
 
   var form = document.getElementById("add-media");
   if (!form) return;
-  var tokenMeta = document.querySelector('meta[name="guestlink-session"]');
-  var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
+  var gl = window.guestlink;
+  var token = gl.token;
   var progressBox = form.querySelector(".progress");
   var progress = document.getElementById("upload-progress");
   var percent = document.getElementById("upload-percent");
@@ -40,22 +40,11 @@
   });
 
   function clearErrors() {
-    form.querySelectorAll("[data-error-for]").forEach(function (slot) {
-      slot.hidden = true;
-      slot.textContent = "";
-    });
-    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
-      input.removeAttribute("aria-invalid");
-    });
+    gl.clearErrors(form);
   }
 
   function showError(field, message) {
-    var slot = form.querySelector('[data-error-for="' + (field || "") + '"]') ||
-      form.querySelector('[data-error-for=""]');
-    slot.textContent = message;
-    slot.hidden = false;
-    var input = field && form.querySelector('[name="' + field + '"]');
-    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    gl.showError(form, field, message);
   }
 
   function busy(on) {

@@ -6,23 +6,8 @@
   var main = document.querySelector('main[data-page="media"]');
   if (!main) return;
   var mediaId = main.getAttribute("data-media-id");
-  var tokenMeta = document.querySelector('meta[name="guestlink-session"]');
-  var token = tokenMeta ? tokenMeta.getAttribute("content") : "";
-
-  function api(method, path, body) {
-    var init = { method: method, headers: { Authorization: "Bearer " + token } };
-    if (body !== undefined) {
-      init.headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    return fetch(path, init).then(function (response) {
-      if (response.status === 204) return { ok: true, status: 204, body: null };
-      return response.json().then(
-        function (json) { return { ok: response.ok, status: response.status, body: json }; },
-        function () { return { ok: response.ok, status: response.status, body: null }; }
-      );
-    });
-  }
+  var gl = window.guestlink;
+  var api = gl.api;
 
   // ---- The menu -----------------------------------------------------------
   var button = document.getElementById("media-menu-button");
@@ -108,28 +93,14 @@
     });
   });
 
-  function clearErrors(scope) {
-    scope.querySelectorAll("[data-error-for]").forEach(function (slot) {
-      slot.hidden = true;
-      slot.textContent = "";
-    });
-    scope.querySelectorAll("[aria-invalid]").forEach(function (input) {
-      input.removeAttribute("aria-invalid");
-    });
-  }
+  var clearErrors = gl.clearErrors;
 
   function showError(scope, result) {
-    var error = (result.body && result.body.error) || {};
-    var field = error.field || "";
-    var slot = scope.querySelector('[data-error-for="' + field + '"]') || scope.querySelector('[data-error-for=""]');
-    slot.textContent = error.message || "Something went wrong (" + result.status + "). Please try again.";
-    slot.hidden = false;
-    var input = field && scope.querySelector('[name="' + field + '"]');
-    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    gl.showApiError(scope, result);
   }
 
   function networkError(scope) {
-    showError(scope, { status: 0, body: { error: { message: "guestlink could not be reached. Check your connection and try again." } } });
+    gl.showError(scope, "", "guestlink could not be reached. Check your connection and try again.");
   }
 
   var editForm = document.getElementById("edit-form");
@@ -142,7 +113,7 @@
         description: editForm.elements.description.value
       };
       if (!body.title.trim()) {
-        showError(editForm, { body: { error: { field: "title", message: "A title is required." } } });
+        gl.showError(editForm, "title", "A title is required.");
         return;
       }
       api("PATCH", "/api/media/" + encodeURIComponent(mediaId), body).then(function (result) {

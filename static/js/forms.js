@@ -1,0 +1,64 @@
+// Small helpers every page script shares: JSON API calls with the page's
+// session token, and errors shown next to the field they are about
+// (elements with data-error-for="FIELD"; data-error-for="" takes the rest).
+(function () {
+  "use strict";
+
+  var meta = document.querySelector('meta[name="guestlink-session"]');
+  var token = meta ? meta.getAttribute("content") : "";
+
+  // Resolves to {ok, status, body}; a network failure rejects.
+  function api(method, path, body) {
+    var init = { method: method, headers: { Authorization: "Bearer " + token } };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, body: null };
+      return response.json().then(
+        function (json) { return { ok: response.ok, status: response.status, body: json }; },
+        function () { return { ok: response.ok, status: response.status, body: null }; }
+      );
+    });
+  }
+
+  function clearErrors(scope) {
+    scope.querySelectorAll("[data-error-for]").forEach(function (slot) {
+      slot.hidden = true;
+      slot.textContent = "";
+    });
+    scope.querySelectorAll("[aria-invalid]").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+    });
+  }
+
+  function showError(scope, field, message) {
+    var slot = scope.querySelector('[data-error-for="' + (field || "") + '"]') ||
+      scope.querySelector('[data-error-for=""]');
+    if (slot) {
+      slot.textContent = message;
+      slot.hidden = false;
+    }
+    var input = field && scope.querySelector('[name="' + field + '"]');
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+    }
+  }
+
+  // The error of an API answer, shown where it belongs.
+  function showApiError(scope, result) {
+    var error = (result.body && result.body.error) || {};
+    showError(scope, error.field, error.message ||
+      "Something went wrong (" + result.status + "). Please try again.");
+  }
+
+  window.guestlink = {
+    token: token,
+    api: api,
+    clearErrors: clearErrors,
+    showError: showError,
+    showApiError: showApiError
+  };
+})();
