@@ -9,6 +9,8 @@
 //!
 //! A second check opens the demo video's media page: the video must play,
 //! the three-dot menu must work from the keyboard, and Edit details must save.
+//! A third adds content through deep linking from the demo Canvas and opens
+//! the link the demo LMS received, which must land on that media page.
 
 #[allow(dead_code)]
 mod support;
@@ -448,6 +450,93 @@ async fn the_media_page_plays_video_and_its_menu_works_by_keyboard() {
     if result.is_err() {
         let _ = browser
             .screenshot(&shots.join("media-page-failed.png"))
+            .await;
+    }
+    let _ = browser.quit().await;
+    if let Err(problem) = result {
+        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
+    }
+}
+
+async fn check_deep_linking(
+    browser: &WebDriver,
+    server: &DemoServer,
+    shots: &Path,
+) -> Result<(), String> {
+    browser
+        .goto(&format!("{}/demo", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    let button = browser
+        .find(r#"button[data-demo-launch="canvas-deeplink"]"#)
+        .await
+        .map_err(|e| format!("no deep-linking button on the demo page: {e}"))?;
+    browser.click(&button).await.map_err(|e| e.to_string())?;
+    browser
+        .wait_for(r#"main[data-page="deep-link"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the picker did not open: {e}"))?;
+    browser
+        .screenshot(&shots.join("deep-link-picker.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let choice = browser
+        .find(r#"#deep-link-form input[name="media"]"#)
+        .await
+        .map_err(|e| format!("the picker offers no media: {e}"))?;
+    let chosen = browser
+        .attribute(&choice, "value")
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("a choice without a value")?;
+    browser.click(&choice).await.map_err(|e| e.to_string())?;
+    let add = browser
+        .find(r#"#deep-link-form button[value="add"]"#)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser.click(&add).await.map_err(|e| e.to_string())?;
+    // The tool's auto-submitting form carries the signed response to the
+    // demo LMS, which verifies it and lists the link it received.
+    browser
+        .wait_for(
+            &format!(r#"[data-returned-media="{chosen}"]"#),
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("the demo LMS did not receive the chosen item: {e}"))?;
+    browser
+        .screenshot(&shots.join("deep-link-returned.png"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let open = browser
+        .find(r#"button[data-open-link="student"]"#)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser.click(&open).await.map_err(|e| e.to_string())?;
+    browser
+        .wait_for(
+            &format!(r#"main[data-page="media"][data-media-id="{chosen}"]"#),
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("launching the returned link did not open its media page: {e}"))?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deep_linking_in_the_demo_adds_a_link_that_opens_its_media_page() {
+    if !browser_tests_enabled() {
+        return;
+    }
+    let server = DemoServer::start().await;
+    let browser = WebDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let shots = screenshot_dir();
+    let result = check_deep_linking(&browser, &server, &shots).await;
+    if result.is_err() {
+        let _ = browser
+            .screenshot(&shots.join("deep-link-failed.png"))
             .await;
     }
     let _ = browser.quit().await;

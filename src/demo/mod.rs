@@ -5,6 +5,7 @@
 
 pub mod claims;
 mod content;
+mod deep_link;
 
 use std::path::Path;
 
@@ -137,7 +138,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/demo", web::get().to(demo_index))
         .route("/demo/{lms}/auth", web::get().to(authorize_get))
         .route("/demo/{lms}/auth", web::post().to(authorize_post))
-        .route("/demo/{lms}/jwks", web::get().to(jwks));
+        .route("/demo/{lms}/jwks", web::get().to(jwks))
+        .route(
+            "/demo/{lms}/deep-link-return",
+            web::post().to(deep_link::returned),
+        );
 }
 
 struct DemoCard {
@@ -146,8 +151,10 @@ struct DemoCard {
 }
 
 struct LaunchButton {
-    lms: &'static str,
     role: &'static str,
+    /// What the demo LMS is asked to send: `LMS-ROLE` for a resource link,
+    /// `LMS-deeplink` for a deep-linking request.
+    message_hint: String,
     label: &'static str,
     method: &'static str,
     issuer: String,
@@ -167,13 +174,22 @@ async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
     let mut cards = Vec::new();
     for p in &demo.platforms {
         let mut buttons = Vec::new();
-        for (role, label) in [
-            ("instructor", "Launch as instructor"),
-            ("student", "Launch as student"),
+        for (role, hint, label) in [
+            (
+                "instructor",
+                role_hint(p.lms, "instructor"),
+                "Launch as instructor",
+            ),
+            ("student", role_hint(p.lms, "student"), "Launch as student"),
+            (
+                "instructor",
+                format!("{}-{}", p.lms, deep_link::HINT),
+                "Add content (deep linking)",
+            ),
         ] {
             buttons.push(LaunchButton {
-                lms: p.lms.as_str(),
                 role,
+                message_hint: hint,
                 label,
                 // Sakai starts logins with a GET redirect, the others with a form POST.
                 method: if p.lms == Lms::Sakai { "get" } else { "post" },
@@ -197,9 +213,14 @@ async fn demo_index(demo: web::Data<DemoLms>) -> HttpResponse {
     )
 }
 
+fn role_hint(lms: Lms, role: &str) -> String {
+    format!("{lms}-{role}")
+}
+
 #[derive(Debug, Deserialize)]
 struct AuthParams {
     client_id: Option<String>,
+    lti_message_hint: Option<String>,
     redirect_uri: Option<String>,
     login_hint: Option<String>,
     state: Option<String>,
@@ -277,7 +298,8 @@ fn authorize(
         .as_deref()
         .and_then(Role::parse)
         .ok_or_else(|| demo_error("Unknown demo user."))?;
-    let payload = claims::resource_link(&LaunchClaims {
+    let context_id = claims::course_context_id(platform.lms);
+    let launch = LaunchClaims {
         lms: platform.lms,
         issuer: &platform.issuer,
         client_id: &platform.client_id,
@@ -286,8 +308,17 @@ fn authorize(
         role,
         now: clock.unix(),
         target_link_uri: &expected_redirect,
-        context_id: &claims::course_context_id(platform.lms),
-    });
+        context_id: &context_id,
+    };
+    let payload = match deep_link::Request::from_hint(q.lti_message_hint.as_deref()) {
+        deep_link::Request::Picker => {
+            claims::deep_linking(&launch, &deep_link::return_url(&demo.base, platform.lms))
+        }
+        deep_link::Request::Link { media_id } => {
+            deep_link::link_launch(&launch, &demo.base, &media_id)
+        }
+        deep_link::Request::None => claims::resource_link(&launch),
+    };
     let id_token = platform
         .key
         .sign(&payload)

@@ -17,6 +17,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/lti_storage.js"),
     ),
     (
+        "js/page_url.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/page_url.js"),
+    ),
+    (
         "js/forms.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/forms.js"),

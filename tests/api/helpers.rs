@@ -58,7 +58,23 @@ impl Backend {
         std::env::var("TEST_DATABASE_URL")
             .ok()
             .filter(|u| !u.is_empty())
-            .map(Backend::Postgres)
+            .map(|url| Backend::Postgres(without_tls(url)))
+    }
+}
+
+/// The test database is local, so its URL asks libpq for no TLS unless it
+/// says otherwise. With TLS, a pool still reconnecting in the background
+/// (each test's database is dropped WITH (FORCE) under its pool) can be in
+/// the middle of a handshake when the test process exits, and OpenSSL's exit
+/// cleanup then crashes that thread: every test passes and the process
+/// still dies of SIGSEGV.
+fn without_tls(url: String) -> String {
+    if url.contains("sslmode=") {
+        url
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
     }
 }
 
