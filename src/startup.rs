@@ -142,5 +142,9 @@ async fn purge_periodically(tool: Tool) {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "purge of expired records failed"),
         }
+        let removed = crate::service::media::remove_abandoned_uploads(&tool).await;
+        if removed > 0 {
+            tracing::info!(files = removed, "removed abandoned partial uploads");
+        }
     }
 }

@@ -142,6 +142,35 @@ pub async fn remove_stored_file(dir: &Path, name: &str) {
     }
 }
 
+/// A `.part` file this old belongs to no upload still running: its process
+/// was killed mid-upload (a dropped upload removes its own part).
+const ABANDONED_UPLOAD_SECONDS: u64 = 24 * 60 * 60;
+
+/// Removes partial uploads left by a killed process; returns how many.
+pub async fn remove_abandoned_uploads(tool: &Tool) -> usize {
+    let dir = media_dir(tool);
+    let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+        return 0;
+    };
+    let mut removed = 0;
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let is_part = entry.file_name().to_string_lossy().ends_with(".part");
+        let age = entry
+            .metadata()
+            .await
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok());
+        if is_part
+            && age.is_some_and(|a| a.as_secs() > ABANDONED_UPLOAD_SECONDS)
+            && tokio::fs::remove_file(entry.path()).await.is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// May guest access be offered for this session's course? Only when the
 /// platform has both the invite-to-media module and the media page on.
 pub async fn guest_access_offered(tool: &Tool, session: &LaunchSession) -> ServiceResult<bool> {

@@ -496,7 +496,42 @@ async fn an_expired_signature_only_continues_a_stream(backend: Backend) {
     assert_eq!(late.status, 403, "past the four hours of grace");
 }
 
+/// A partial upload whose process was killed is removed after a day; one
+/// still being written, and finished files, are not.
+async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
+    let course = Course::start(backend).await;
+    let dir = course.settings.data_dir.join("media");
+    std::fs::create_dir_all(&dir).unwrap();
+    let old_part = dir.join("abandoned.part");
+    let fresh_part = dir.join("uploading.part");
+    let old_file = dir.join("kept");
+    for path in [&old_part, &fresh_part, &old_file] {
+        std::fs::write(path, b"bytes").unwrap();
+    }
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 86_400);
+    for path in [&old_part, &old_file] {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+    }
+    let tool = guestlink::service::Tool::new(
+        course.db.clone(),
+        course.settings.clone(),
+        course.clock.clone(),
+        guestlink::crypto::MacKey::new(b"unused"),
+    );
+    let removed = guestlink::service::media::remove_abandoned_uploads(&tool).await;
+    assert_eq!(removed, 1);
+    assert!(!old_part.exists());
+    assert!(fresh_part.exists());
+    assert!(old_file.exists());
+}
+
 on_both_backends!(
+    abandoned_partial_uploads_are_removed_after_a_day,
     a_file_of_exactly_the_size_limit_is_accepted,
     a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing,
     a_file_far_over_the_limit_is_refused_and_leaves_nothing,
