@@ -216,6 +216,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpNet>,
     pub guest_rate_limit: u32,
     pub guest_session_hours: i64,
+    /// Guest visits, guest sessions and deleted links are kept this long.
+    pub guest_retention_days: i64,
     /// The largest file an upload may carry.
     pub upload_max_bytes: u64,
     /// How long a signed media file URL may start a download or a stream.
@@ -434,6 +436,13 @@ impl Settings {
             guest_rate_limit: number(sources, "GUESTLINK_GUEST_RATE_LIMIT", 120, 0, 1_000_000)?
                 as u32,
             guest_session_hours: number(sources, "GUESTLINK_GUEST_SESSION_HOURS", 12, 1, 24 * 30)?,
+            guest_retention_days: number(
+                sources,
+                "GUESTLINK_GUEST_RETENTION_DAYS",
+                180,
+                1,
+                10 * 365,
+            )?,
             upload_max_bytes: number(sources, "GUESTLINK_UPLOAD_MAX_MB", 1024, 1, 1024 * 1024)?
                 as u64
                 * 1024

@@ -142,6 +142,11 @@ async fn purge_periodically(tool: Tool) {
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "purge of expired records failed"),
         }
+        match crate::service::guest_links::purge(&tool).await {
+            Ok(0) => {}
+            Ok(records) => tracing::info!(records, "purged guest records past their retention"),
+            Err(err) => tracing::warn!(error = %err, "purge of guest records failed"),
+        }
         let removed = crate::service::media::remove_abandoned_uploads(&tool).await;
         if removed > 0 {
             tracing::info!(files = removed, "removed abandoned partial uploads");

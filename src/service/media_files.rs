@@ -26,18 +26,26 @@ pub const STREAM_GRACE_SECONDS: i64 = 4 * 60 * 60;
 pub enum Viewer {
     /// A launched user of the item's course.
     Member(UserId),
+    /// A guest, by the visit that admitted them.
+    Guest(i64),
 }
 
 impl Viewer {
     fn encode(self) -> String {
         match self {
             Viewer::Member(user) => format!("u{}", user.0),
+            Viewer::Guest(visit) => format!("g{visit}"),
         }
     }
 
     fn decode(raw: &str) -> Option<Viewer> {
-        let id = raw.strip_prefix('u')?.parse().ok()?;
-        Some(Viewer::Member(UserId(id)))
+        let (kind, id) = raw.split_at_checked(1)?;
+        let id: i64 = id.parse().ok()?;
+        match kind {
+            "u" => Some(Viewer::Member(UserId(id))),
+            "g" => Some(Viewer::Guest(id)),
+            _ => None,
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! Handlers call one function here and render what it returns.
 
 pub mod deep_linking;
+pub mod guest_links;
 pub mod keys;
 pub mod launch;
 pub mod login;
 pub mod media;
 pub mod media_files;
 pub mod platforms;
+pub mod rate_limit;
 pub mod registrations;
 pub mod sessions;
 
@@ -29,8 +31,10 @@ pub struct Tool {
     pub clock: Clock,
     pub jwks: Arc<JwksCache>,
     pub registrations: Arc<registrations::RegistrationCache>,
-    /// Signs media file URLs; the secret is shared by every instance.
+    /// Signs media file URLs and guest forms; the secret is shared by every instance.
     pub url_key: Arc<MacKey>,
+    /// Guest entries per client address (per instance).
+    pub guest_limiter: Arc<rate_limit::RateLimiter>,
 }
 
 impl Tool {
@@ -46,6 +50,7 @@ impl Tool {
             jwks: Arc::new(jwks),
             registrations: Arc::default(),
             url_key: Arc::new(url_key),
+            guest_limiter: Arc::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! [`Db::read`] / [`Db::write`], which run on tokio's blocking threads.
 
 pub mod error;
+pub mod guest_links;
 pub mod keys;
 pub mod launches;
 pub mod login_states;

@@ -104,6 +104,43 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         deleted_at -> Nullable<BigInt>,
+        guest_access_enabled -> Bool,
+    }
+}
+
+diesel::table! {
+    guest_links (id) {
+        id -> Text,
+        media_id -> Text,
+        slot -> BigInt,
+        seq -> BigInt,
+        token -> Text,
+        name -> Text,
+        click_limit -> Nullable<BigInt>,
+        clicks -> BigInt,
+        created_at -> BigInt,
+        expires_at -> Nullable<BigInt>,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    guest_visits (id) {
+        id -> BigInt,
+        link_id -> Text,
+        name -> Text,
+        email -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    guest_sessions (token_hash) {
+        token_hash -> Text,
+        link_id -> Text,
+        visit_id -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -120,6 +157,10 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
 diesel::joinable!(sessions -> platforms (platform_id));
 diesel::joinable!(media_items -> courses (course_id));
+diesel::joinable!(media_items -> platforms (platform_id));
+diesel::joinable!(guest_links -> media_items (media_id));
+diesel::joinable!(guest_visits -> guest_links (link_id));
+diesel::joinable!(guest_sessions -> guest_links (link_id));
 diesel::allow_tables_to_appear_in_same_query!(
     platforms,
     deployments,
@@ -129,5 +170,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     courses,
     sessions,
     media_items,
+    guest_links,
+    guest_visits,
+    guest_sessions,
     tool_secrets
 );

@@ -37,3 +37,27 @@ pub fn state_binding(req: &HttpRequest, state: &str) -> Option<String> {
     req.cookie(&format!("{STATE_COOKIE_PREFIX}{state}"))
         .map(|c| c.value().to_string())
 }
+
+/// A guest's session, for the one link that admitted them (first-party: the
+/// guest opens the link in their own tab, so Lax is enough and safer).
+pub const GUEST_COOKIE: &str = "guestlink_guest";
+/// The browser half of the guest entry form's CSRF token.
+pub const GUEST_CSRF_COOKIE: &str = "guestlink_guest_csrf";
+
+fn secure(https: bool) -> &'static str {
+    if https { "; Secure" } else { "" }
+}
+
+pub fn guest_cookie(link_token: &str, session: &str, max_age_seconds: i64, https: bool) -> String {
+    format!(
+        "{GUEST_COOKIE}={session}; Path=/g/{link_token}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}",
+        secure(https)
+    )
+}
+
+pub fn guest_csrf_cookie(value: &str, https: bool) -> String {
+    format!(
+        "{GUEST_CSRF_COOKIE}={value}; Path=/g/; HttpOnly; SameSite=Lax{}",
+        secure(https)
+    )
+}

@@ -9,6 +9,7 @@ use askama::Template;
 use super::error::PageError;
 use super::render::{ASSET_VERSION, html, long_date};
 use super::session::PageSession;
+use crate::domain::guest_access::kind_supports_guest_access;
 use crate::domain::media::{FileType, Media, MediaKind};
 use crate::domain::session::LaunchSession;
 use crate::service::media_files::{self, Viewer};
@@ -25,9 +26,26 @@ pub struct MenuItem {
     pub opens: &'static str,
 }
 
-/// The entries of an item's menu for this viewer.
-pub fn media_menu(session: &LaunchSession, _media: &Media) -> Vec<MenuItem> {
+/// The entries of an item's menu for this viewer. `guest_access_offered`
+/// is the platform's answer (both modules on).
+pub fn media_menu(
+    session: &LaunchSession,
+    media: &Media,
+    guest_access_offered: bool,
+) -> Vec<MenuItem> {
     let mut items = Vec::new();
+    if session.can_manage() && guest_access_offered {
+        items.push(MenuItem {
+            action: "guest-access",
+            label: "Manage guest access",
+            // Channel and gallery rooms get an explanation instead of the modal.
+            opens: if kind_supports_guest_access(media.kind) {
+                "guest-access-dialog"
+            } else {
+                "guest-access-unsupported-dialog"
+            },
+        });
+    }
     if session.can_manage() {
         items.push(MenuItem {
             action: "edit",
@@ -174,6 +192,8 @@ struct MediaPage<'a> {
     player: Player,
     renew_after_seconds: i64,
     menu: Vec<MenuItem>,
+    /// The Share button below the player opens the guest access modal.
+    share: bool,
 }
 
 /// Why the library is shown instead of what was asked for.
@@ -244,6 +264,11 @@ pub async fn render_media(
         .map_err(|e| PageError::from_service(e, base))?;
     let file_src =
         media_files::signed_url(tool, &item, Viewer::Member(session.user_id)).map(|u| u.url);
+    let offered = media::guest_access_offered(tool, session)
+        .await
+        .map_err(|e| PageError::from_service(e, base))?;
+    let menu = media_menu(session, &item, offered);
+    let share = session.can_manage() && offered && kind_supports_guest_access(item.kind);
     let course_title = session
         .course
         .as_ref()
@@ -262,7 +287,8 @@ pub async fn render_media(
             player: player_for(&item, file_src),
             // Renewed at half its life, so a slow network never meets an expired URL.
             renew_after_seconds: tool.settings.media_url_seconds / 2,
-            menu: media_menu(session, &item),
+            menu,
+            share,
             media: &item,
         },
     ))

@@ -6,6 +6,8 @@ pub mod course;
 pub mod deep_linking;
 pub mod error;
 pub mod file_delivery;
+pub mod guest;
+pub mod guest_access_api;
 pub mod health;
 pub mod lti;
 pub mod media_api;
@@ -44,6 +46,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/media/{id}", web::patch().to(media_api::edit))
                 .route("/media/{id}", web::delete().to(media_api::delete))
                 .route("/media/{id}/file-url", web::get().to(media_api::file_url))
+                .route(
+                    "/media/{id}/guest-access",
+                    web::get().to(guest_access_api::get),
+                )
+                .route(
+                    "/media/{id}/guest-access",
+                    web::put().to(guest_access_api::put),
+                )
+                .route(
+                    "/media/{id}/guest-links",
+                    web::post().to(guest_access_api::create_link),
+                )
+                .route(
+                    "/media/{id}/guest-links/{link_id}",
+                    web::delete().to(guest_access_api::delete_link),
+                )
+                .route(
+                    "/media/{id}/guest-links/{link_id}/visits",
+                    web::get().to(guest_access_api::visits),
+                )
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(error::ApiError::new(
                         actix_web::http::StatusCode::NOT_FOUND,
@@ -52,5 +74,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     ))
                 })),
         )
+        .service(
+            web::resource("/g/{token}")
+                .app_data(guest_form_config())
+                .route(web::get().to(guest::entry))
+                .route(web::post().to(guest::enter)),
+        )
+        .route("/g/{token}/view", web::get().to(guest::view))
         .route("/static/{file:.*}", web::get().to(static_files::serve));
+}
+
+/// The guest entry form is two short fields and a token.
+fn guest_form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|_, _| error::PageError::bad_request().into())
 }

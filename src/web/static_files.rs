@@ -27,6 +27,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/forms.js"),
     ),
     (
+        "js/guest_access.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/guest_access.js"),
+    ),
+    (
         "js/library.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/library.js"),

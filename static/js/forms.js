@@ -54,9 +54,33 @@
       "Something went wrong (" + result.status + "). Please try again.");
   }
 
+  // Opens a <dialog> as a modal and tells its script ("guestlink:open").
+  // Closing it gives the focus back to what opened it (or `fallback`).
+  function openDialog(id, fallback) {
+    var dialog = id && document.getElementById(id);
+    if (!dialog) return;
+    var opener = document.activeElement;
+    clearErrors(dialog);
+    if (!dialog.hasAttribute("data-wired")) {
+      dialog.setAttribute("data-wired", "");
+      dialog.querySelectorAll("[data-close]").forEach(function (close) {
+        close.addEventListener("click", function () { dialog.close(); });
+      });
+    }
+    dialog.addEventListener("close", function () {
+      var back = opener && opener.isConnected && opener.offsetParent !== null ? opener : fallback;
+      if (back) back.focus();
+    }, { once: true });
+    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
+    dialog.dispatchEvent(new CustomEvent("guestlink:open"));
+    var first = dialog.querySelector("input:not([type=hidden]):not([readonly]), textarea, [role=switch], button:not([data-close])");
+    if (first) first.focus();
+  }
+
   window.guestlink = {
     token: token,
     api: api,
+    openDialog: openDialog,
     clearErrors: clearErrors,
     showError: showError,
     showApiError: showApiError

@@ -75,23 +75,17 @@
   }
 
   // ---- Dialogs ------------------------------------------------------------
-  // Every menu entry opens the <dialog> its data-opens names; closing one
-  // returns focus to the menu button.
+  // Every menu entry, and the Share button, opens the <dialog> its
+  // data-opens names; closing it returns focus to the menu button (the
+  // menu itself is gone by then) or to the button that opened it.
   function openDialog(id) {
-    var dialog = id && document.getElementById(id);
-    if (!dialog) return;
-    clearErrors(dialog);
-    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
-    var first = dialog.querySelector("input, textarea, button:not([data-close])");
-    if (first) first.focus();
+    gl.openDialog(id, button);
   }
 
-  document.querySelectorAll("dialog").forEach(function (dialog) {
-    dialog.addEventListener("close", function () { if (button) button.focus(); });
-    dialog.querySelectorAll("[data-close]").forEach(function (close) {
-      close.addEventListener("click", function () { dialog.close(); });
-    });
-  });
+  var share = document.getElementById("share-button");
+  if (share) {
+    share.addEventListener("click", function () { openDialog(share.getAttribute("data-opens")); });
+  }
 
   var clearErrors = gl.clearErrors;
 

@@ -181,6 +181,7 @@ pub fn test_settings(db: &TestDb, port: u16) -> Settings {
         trusted_proxies: vec![],
         guest_rate_limit: 120,
         guest_session_hours: 12,
+        guest_retention_days: 180,
         upload_max_bytes: 1024 * 1024,
         media_url_seconds: 600,
         registration_allowed_hosts: vec![],

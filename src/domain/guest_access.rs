@@ -1,0 +1,479 @@
+//! Guest links: the rules, in one place and free of HTTP and SQL.
+//!
+//! An item has a switch (off until its owner turns it on) and up to three
+//! named links. A link may carry a click limit and a duration; whether it
+//! admits a guest, and why not, follows from the link, its item and the
+//! time, in the order CONTRACT.md fixes.
+
+use super::media::{Invalid, MediaKind};
+
+/// Links an item may have at once.
+pub const MAX_LINKS: usize = 3;
+pub const NAME_MAX: usize = 100;
+pub const CLICK_LIMIT_MAX: i64 = 1_000_000;
+pub const DURATION_MAX_DAYS: i64 = 3650;
+const DAY: i64 = 86_400;
+
+/// Guest access is offered for every kind but channel and media-gallery
+/// rooms, whose guests the channel or gallery decides.
+pub fn kind_supports_guest_access(kind: MediaKind) -> bool {
+    !matches!(kind, MediaKind::ChannelRoom | MediaKind::GalleryRoom)
+}
+
+/// A number field as it arrived: absent (or null), a whole number, or
+/// anything else ("abc", 1.5, true).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberField {
+    Absent,
+    Whole(i64),
+    NotWhole,
+}
+
+/// A link to create, every field checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewLink {
+    pub name: String,
+    pub click_limit: Option<i64>,
+    pub duration_days: Option<i64>,
+}
+
+impl NewLink {
+    pub fn parse(
+        name: Option<&str>,
+        click_limit: NumberField,
+        duration_days: NumberField,
+    ) -> Result<NewLink, Invalid> {
+        let name = name.map(str::trim).unwrap_or_default();
+        if name.is_empty() {
+            return Err(Invalid::new("name", "Enter a name for the link."));
+        }
+        if name.chars().count() > NAME_MAX {
+            return Err(Invalid::new(
+                "name",
+                format!("A link name can have at most {NAME_MAX} characters."),
+            ));
+        }
+        Ok(NewLink {
+            name: name.to_string(),
+            click_limit: bounded(
+                click_limit,
+                "click_limit",
+                CLICK_LIMIT_MAX,
+                "The number of clicks must be a whole number from 1 to 1,000,000, or empty for unlimited.",
+            )?,
+            duration_days: bounded(
+                duration_days,
+                "duration_days",
+                DURATION_MAX_DAYS,
+                "The duration must be a whole number of days from 1 to 3,650, or empty for no expiration.",
+            )?,
+        })
+    }
+
+    /// When a link made at `created_at` stops admitting guests, if ever.
+    pub fn expires_at(&self, created_at: i64) -> Option<i64> {
+        self.duration_days.map(|days| created_at + days * DAY)
+    }
+}
+
+fn bounded(
+    field: NumberField,
+    name: &'static str,
+    max: i64,
+    problem: &str,
+) -> Result<Option<i64>, Invalid> {
+    match field {
+        NumberField::Absent => Ok(None),
+        NumberField::Whole(n) if (1..=max).contains(&n) => Ok(Some(n)),
+        _ => Err(Invalid::new(name, problem)),
+    }
+}
+
+/// What decides whether a link admits a guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkFacts {
+    pub deleted: bool,
+    pub clicks: i64,
+    pub click_limit: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// What of the link's item decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemFacts {
+    /// The item exists and is not deleted.
+    pub available: bool,
+    /// The owner's "Enable guest access" switch.
+    pub enabled: bool,
+    /// The platform's modules are on and the kind supports guest access.
+    pub offered: bool,
+}
+
+impl ItemFacts {
+    fn open(self) -> bool {
+        self.enabled && self.offered
+    }
+}
+
+/// A link's status as its owner sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    Active,
+    Expired,
+    Exhausted,
+    /// Guest access is turned off (or not offered) for the item.
+    Inactive,
+}
+
+impl LinkStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkStatus::Active => "active",
+            LinkStatus::Expired => "expired",
+            LinkStatus::Exhausted => "exhausted",
+            LinkStatus::Inactive => "inactive",
+        }
+    }
+}
+
+impl LinkFacts {
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    pub fn is_exhausted(&self) -> bool {
+        self.click_limit.is_some_and(|limit| self.clicks >= limit)
+    }
+
+    pub fn status(&self, item: ItemFacts, now: i64) -> LinkStatus {
+        if !item.open() {
+            LinkStatus::Inactive
+        } else if self.is_expired(now) {
+            LinkStatus::Expired
+        } else if self.is_exhausted() {
+            LinkStatus::Exhausted
+        } else {
+            LinkStatus::Active
+        }
+    }
+}
+
+/// Why a guest is turned away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unavailable {
+    NotFound,
+    Deleted,
+    MediaUnavailable,
+    Disabled,
+    Expired,
+    Exhausted,
+}
+
+impl Unavailable {
+    pub fn code(self) -> &'static str {
+        match self {
+            Unavailable::NotFound => "not_found",
+            Unavailable::Deleted => "deleted",
+            Unavailable::MediaUnavailable => "media_unavailable",
+            Unavailable::Disabled => "disabled",
+            Unavailable::Expired => "expired",
+            Unavailable::Exhausted => "exhausted",
+        }
+    }
+
+    /// 404 for a link that does not (or no longer) exist, 410 for one that
+    /// exists but is gone for good or for now.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Unavailable::NotFound | Unavailable::Deleted => 404,
+            _ => 410,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Unavailable::NotFound => "Link not found",
+            Unavailable::Deleted => "This link is no longer valid",
+            Unavailable::MediaUnavailable => "This media is no longer available",
+            Unavailable::Disabled => "Guest access is turned off",
+            Unavailable::Expired => "This link has expired",
+            Unavailable::Exhausted => "This link has been used up",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Unavailable::NotFound => {
+                "There is no guest link at this address. Check that you copied the whole link, or ask the person who shared it for a new one."
+            }
+            Unavailable::Deleted => {
+                "The owner deleted this guest link. Ask the person who shared it for a new link."
+            }
+            Unavailable::MediaUnavailable => {
+                "The media this link shared is no longer available, for example because it was deleted."
+            }
+            Unavailable::Disabled => {
+                "The owner has turned off guest access to this media. Ask the person who shared the link whether it will be turned on again."
+            }
+            Unavailable::Expired => {
+                "This guest link was valid for a limited time, which has ended. Ask the person who shared it for a new link."
+            }
+            Unavailable::Exhausted => {
+                "This guest link could be used a limited number of times, and it has been. Ask the person who shared it for a new link."
+            }
+        }
+    }
+}
+
+/// Whether a link admits a guest now, and if not why, the first reason in
+/// the order: not_found, deleted, media_unavailable, disabled, expired,
+/// exhausted. `found` is None when no link has the token.
+pub fn refusal(found: Option<(LinkFacts, ItemFacts)>, now: i64) -> Option<Unavailable> {
+    let Some((link, item)) = found else {
+        return Some(Unavailable::NotFound);
+    };
+    if link.deleted {
+        Some(Unavailable::Deleted)
+    } else if !item.available {
+        Some(Unavailable::MediaUnavailable)
+    } else if !item.open() {
+        Some(Unavailable::Disabled)
+    } else if link.is_expired(now) {
+        Some(Unavailable::Expired)
+    } else if link.is_exhausted() {
+        Some(Unavailable::Exhausted)
+    } else {
+        None
+    }
+}
+
+/// A guest as they introduced themselves on the entry page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestIdentity {
+    pub name: String,
+    pub email: String,
+}
+
+pub const EMAIL_MAX: usize = 254;
+
+impl GuestIdentity {
+    /// Checks both fields; every problem is reported, by field.
+    pub fn parse(name: &str, email: &str) -> Result<GuestIdentity, Vec<Invalid>> {
+        let mut problems = Vec::new();
+        let name = name.trim();
+        if name.is_empty() {
+            problems.push(Invalid::new("name", "Enter your name."));
+        } else if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+            problems.push(Invalid::new(
+                "name",
+                format!("Enter a name of at most {NAME_MAX} characters."),
+            ));
+        }
+        let email = email.trim();
+        if email.is_empty() {
+            problems.push(Invalid::new("email", "Enter your email address."));
+        } else if !is_plausible_email(email) {
+            problems.push(Invalid::new(
+                "email",
+                "Enter an email address such as name@example.com.",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(GuestIdentity {
+                name: name.to_string(),
+                email: email.to_string(),
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// An address of the form local@domain.tld: no spaces or controls, one `@`,
+/// a dot inside the domain. Email is collected for identification only, so
+/// nothing more (no delivery) is attempted.
+fn is_plausible_email(email: &str) -> bool {
+    if email.len() > EMAIL_MAX || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: ItemFacts = ItemFacts {
+        available: true,
+        enabled: true,
+        offered: true,
+    };
+
+    fn link() -> LinkFacts {
+        LinkFacts {
+            deleted: false,
+            clicks: 0,
+            click_limit: None,
+            expires_at: None,
+        }
+    }
+
+    #[test]
+    fn fields_are_checked_and_named() {
+        use NumberField::*;
+        let ok = NewLink::parse(Some("  Webinar invite "), Whole(3), Whole(7)).unwrap();
+        assert_eq!(ok.name, "Webinar invite");
+        assert_eq!(ok.expires_at(100), Some(100 + 7 * 86_400));
+        assert_eq!(
+            NewLink::parse(Some("x"), Absent, Absent)
+                .unwrap()
+                .expires_at(5),
+            None
+        );
+        for (name, clicks, days, field) in [
+            (None, Absent, Absent, "name"),
+            (Some("   "), Absent, Absent, "name"),
+            (Some(&*"n".repeat(101)), Absent, Absent, "name"),
+            (Some("x"), Whole(0), Absent, "click_limit"),
+            (Some("x"), Whole(-1), Absent, "click_limit"),
+            (Some("x"), Whole(1_000_001), Absent, "click_limit"),
+            (Some("x"), NotWhole, Absent, "click_limit"),
+            (Some("x"), Absent, Whole(0), "duration_days"),
+            (Some("x"), Absent, Whole(3651), "duration_days"),
+            (Some("x"), Absent, NotWhole, "duration_days"),
+        ] {
+            assert_eq!(NewLink::parse(name, clicks, days).unwrap_err().field, field);
+        }
+        assert!(NewLink::parse(Some(&"n".repeat(100)), Whole(1_000_000), Whole(3650)).is_ok());
+    }
+
+    #[test]
+    fn status_follows_switch_time_and_clicks() {
+        let now = 1000;
+        assert_eq!(link().status(OPEN, now), LinkStatus::Active);
+        let off = ItemFacts {
+            enabled: false,
+            ..OPEN
+        };
+        assert_eq!(link().status(off, now), LinkStatus::Inactive);
+        let expiring = LinkFacts {
+            expires_at: Some(now),
+            ..link()
+        };
+        assert_eq!(expiring.status(OPEN, now - 1), LinkStatus::Active);
+        assert_eq!(expiring.status(OPEN, now), LinkStatus::Expired);
+        let used = LinkFacts {
+            clicks: 3,
+            click_limit: Some(3),
+            ..link()
+        };
+        assert_eq!(used.status(OPEN, now), LinkStatus::Exhausted);
+    }
+
+    #[test]
+    fn the_first_reason_in_the_contract_order_wins() {
+        let now = 1000;
+        let everything_wrong = LinkFacts {
+            deleted: true,
+            clicks: 5,
+            click_limit: Some(5),
+            expires_at: Some(1),
+        };
+        let gone = ItemFacts {
+            available: false,
+            enabled: false,
+            offered: false,
+        };
+        assert_eq!(refusal(None, now), Some(Unavailable::NotFound));
+        assert_eq!(
+            refusal(Some((everything_wrong, gone)), now),
+            Some(Unavailable::Deleted)
+        );
+        let not_deleted = LinkFacts {
+            deleted: false,
+            ..everything_wrong
+        };
+        assert_eq!(
+            refusal(Some((not_deleted, gone)), now),
+            Some(Unavailable::MediaUnavailable)
+        );
+        let there = ItemFacts {
+            available: true,
+            ..gone
+        };
+        assert_eq!(
+            refusal(Some((not_deleted, there)), now),
+            Some(Unavailable::Disabled)
+        );
+        let not_offered = ItemFacts {
+            enabled: true,
+            offered: false,
+            ..there
+        };
+        assert_eq!(
+            refusal(Some((not_deleted, not_offered)), now),
+            Some(Unavailable::Disabled)
+        );
+        assert_eq!(
+            refusal(Some((not_deleted, OPEN)), now),
+            Some(Unavailable::Expired)
+        );
+        let current = LinkFacts {
+            expires_at: None,
+            ..not_deleted
+        };
+        assert_eq!(
+            refusal(Some((current, OPEN)), now),
+            Some(Unavailable::Exhausted)
+        );
+        assert_eq!(refusal(Some((link(), OPEN)), now), None);
+        assert_eq!(Unavailable::Deleted.http_status(), 404);
+        assert_eq!(Unavailable::Expired.http_status(), 410);
+    }
+
+    #[test]
+    fn guests_give_a_name_and_a_plausible_email() {
+        let ok = GuestIdentity::parse(" Ada ", " ada@example.edu ").unwrap();
+        assert_eq!(
+            (ok.name.as_str(), ok.email.as_str()),
+            ("Ada", "ada@example.edu")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.edu",
+            "ada@example",
+            "a da@example.edu",
+            "ada@@x.edu",
+            "ada@.edu",
+            "ada@x..edu",
+        ] {
+            let problems = GuestIdentity::parse("Ada", bad).unwrap_err();
+            assert_eq!(problems[0].field, "email", "{bad:?}");
+        }
+        let both = GuestIdentity::parse("", "nope").unwrap_err();
+        assert_eq!(
+            both.iter().map(|p| p.field).collect::<Vec<_>>(),
+            ["name", "email"]
+        );
+        assert!(GuestIdentity::parse(&"n".repeat(101), "a@b.co").is_err());
+    }
+
+    #[test]
+    fn channel_and_gallery_rooms_have_no_guest_access() {
+        assert!(kind_supports_guest_access(MediaKind::Video));
+        assert!(kind_supports_guest_access(MediaKind::Room));
+        assert!(!kind_supports_guest_access(MediaKind::ChannelRoom));
+        assert!(!kind_supports_guest_access(MediaKind::GalleryRoom));
+    }
+}

@@ -1,0 +1,392 @@
+//! Guest access: what an item's owner manages (the switch, up to three
+//! links, who came in) and what a guest goes through (entry, admission,
+//! the view). The rules live in `domain::guest_access`; the store holds
+//! the ones concurrency could break.
+
+use super::{ServiceError, ServiceResult, Tool, media};
+use crate::crypto::{hash_secret, random_token, secret_token};
+use crate::domain::guest_access::{
+    GuestIdentity, ItemFacts, LinkStatus, NewLink, Unavailable, kind_supports_guest_access, refusal,
+};
+use crate::domain::media::Media;
+use crate::domain::session::LaunchSession;
+use crate::store::guest_links::{self as store, Added, Admission, FoundLink, LinkRow, Visit};
+use crate::store::media as media_store;
+
+/// An item's guest access as its owner sees it.
+pub struct GuestAccess {
+    pub enabled: bool,
+    pub supported: bool,
+    pub links: Vec<LinkView>,
+}
+
+/// A link with its status and full URL.
+pub struct LinkView {
+    pub link: LinkRow,
+    pub status: LinkStatus,
+    pub url: String,
+}
+
+fn conflict(code: &'static str, message: &str) -> ServiceError {
+    ServiceError::Rejected {
+        status: 409,
+        code,
+        field: None,
+        message: message.into(),
+    }
+}
+
+fn unsupported() -> ServiceError {
+    conflict(
+        "guest_access_unsupported",
+        "Guest access is not available for this item: channel and media gallery rooms do not support it, and it needs the platform's invite-to-media module and media page.",
+    )
+}
+
+/// The item, if the session may manage it: another course's item is not
+/// found, a learner is refused.
+async fn managed_item(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<Media> {
+    let item = media::get(tool, session, id).await?;
+    media::require_manage(session)?;
+    Ok(item)
+}
+
+/// Refuses a session that may not manage the item's guest access (checked
+/// before a request body is read).
+pub async fn check_manage(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<()> {
+    managed_item(tool, session, id).await.map(|_| ())
+}
+
+/// Whether guest access can be offered for this item at all.
+async fn supported(tool: &Tool, session: &LaunchSession, item: &Media) -> ServiceResult<bool> {
+    Ok(kind_supports_guest_access(item.kind) && media::guest_access_offered(tool, session).await?)
+}
+
+pub fn link_url(tool: &Tool, token: &str) -> String {
+    tool.settings.public_url.join(&format!("/g/{token}"))
+}
+
+fn view_of(tool: &Tool, link: LinkRow, item: ItemFacts) -> LinkView {
+    LinkView {
+        status: link.facts().status(item, tool.clock.unix()),
+        url: link_url(tool, &link.token),
+        link,
+    }
+}
+
+pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<GuestAccess> {
+    let item = managed_item(tool, session, id).await?;
+    let supported = supported(tool, session, &item).await?;
+    let media_id = item.id.clone();
+    let (enabled, links) = tool
+        .db
+        .read(move |conn| {
+            Ok((
+                store::is_enabled(conn, &media_id)?,
+                store::live_links(conn, &media_id)?,
+            ))
+        })
+        .await?;
+    let facts = ItemFacts {
+        available: true,
+        enabled,
+        offered: supported,
+    };
+    Ok(GuestAccess {
+        enabled,
+        supported,
+        links: links
+            .into_iter()
+            .map(|link| view_of(tool, link, facts))
+            .collect(),
+    })
+}
+
+/// Turns the switch on or off: off makes every link inactive at once, on
+/// makes them work again unless expired or used up.
+pub async fn set_enabled(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+    enabled: bool,
+) -> ServiceResult<GuestAccess> {
+    let item = managed_item(tool, session, id).await?;
+    if !supported(tool, session, &item).await? {
+        return Err(unsupported());
+    }
+    let media_id = item.id.clone();
+    tool.db
+        .write(move |conn| store::set_enabled(conn, &media_id, enabled))
+        .await?;
+    tracing::info!(media = %item.id, enabled, "guest access switched");
+    get(tool, session, id).await
+}
+
+/// The fields of a new link as they came, checked here in the order the
+/// owner's modal expects its answers.
+pub struct LinkRequest {
+    pub name: Option<String>,
+    pub click_limit: crate::domain::guest_access::NumberField,
+    pub duration_days: crate::domain::guest_access::NumberField,
+}
+
+pub async fn create_link(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+    request: LinkRequest,
+) -> ServiceResult<LinkView> {
+    let item = managed_item(tool, session, id).await?;
+    if !supported(tool, session, &item).await? {
+        return Err(unsupported());
+    }
+    let media_id = item.id.clone();
+    let enabled = tool
+        .db
+        .read(move |conn| store::is_enabled(conn, &media_id))
+        .await?;
+    if !enabled {
+        return Err(conflict(
+            "guest_access_disabled",
+            "Turn on Enable guest access to create links.",
+        ));
+    }
+    let new = NewLink::parse(
+        request.name.as_deref(),
+        request.click_limit,
+        request.duration_days,
+    )?;
+    let now = tool.clock.unix();
+    let media_id = item.id.clone();
+    let link_id = random_token(9);
+    let token = secret_token();
+    let added = tool
+        .db
+        .write(move |conn| store::insert(conn, &media_id, &link_id, &token, &new, now))
+        .await?;
+    match added {
+        Added::Link(link) => {
+            tracing::info!(media = %item.id, link = %link.id, "guest link created");
+            let facts = ItemFacts {
+                available: true,
+                enabled: true,
+                offered: true,
+            };
+            Ok(view_of(tool, link, facts))
+        }
+        Added::Full => Err(conflict(
+            "link_limit_reached",
+            "This item has 3 guest links, the most it can have. Delete one to create another.",
+        )),
+    }
+}
+
+/// Deletes a link at once; its token is remembered, so a guest who comes
+/// back is told the link was deleted.
+pub async fn delete_link(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+    link_id: &str,
+) -> ServiceResult<()> {
+    let item = managed_item(tool, session, id).await?;
+    let now = tool.clock.unix();
+    let media_id = item.id.clone();
+    let link = link_id.to_string();
+    let deleted = tool
+        .db
+        .write(move |conn| store::mark_deleted(conn, &media_id, &link, now))
+        .await?;
+    if !deleted {
+        return Err(ServiceError::NotFound);
+    }
+    tracing::info!(media = %item.id, link = link_id, "guest link deleted");
+    Ok(())
+}
+
+/// The guests who came in through a link (deleted links included, until the
+/// retention purge).
+pub async fn visits(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+    link_id: &str,
+) -> ServiceResult<(LinkRow, Vec<Visit>)> {
+    let item = managed_item(tool, session, id).await?;
+    let link = link_id.to_string();
+    tool.db
+        .read(move |conn| {
+            let Some(found) = store::find_of_media(conn, &item.id, &link)? else {
+                return Ok(None);
+            };
+            let visits = store::visits(conn, &found.id)?;
+            Ok(Some((found, visits)))
+        })
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
+// ---- The guest's side ------------------------------------------------------
+
+/// Tokens are base64url of 128 bits (22 characters); anything else cannot
+/// be one, and is not looked up.
+fn plausible_token(token: &str) -> bool {
+    (16..=64).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<FoundLink>> {
+    if !plausible_token(token) {
+        return Ok(None);
+    }
+    let token = token.to_string();
+    Ok(tool
+        .db
+        .read(move |conn| store::find_by_token(conn, &token))
+        .await?)
+}
+
+/// A link that admits guests now, with its item.
+pub struct OpenLink {
+    pub found: FoundLink,
+    pub media: Media,
+}
+
+/// Why the link cannot be used, or the link and its item.
+pub async fn open_link(tool: &Tool, token: &str) -> ServiceResult<Result<OpenLink, Unavailable>> {
+    let found = find(tool, token).await?;
+    let facts = found.as_ref().map(|f| (f.link.facts(), f.item));
+    if let Some(reason) = refusal(facts, tool.clock.unix()) {
+        return Ok(Err(reason));
+    }
+    let found = found.expect("a link that is not refused exists");
+    let media_id = found.media_id.clone();
+    let media = tool
+        .db
+        .read(move |conn| media_store::find(conn, &media_id))
+        .await?;
+    Ok(match media {
+        Some(media) => Ok(OpenLink { found, media }),
+        None => Err(Unavailable::MediaUnavailable),
+    })
+}
+
+/// An admitted guest's session token (for the cookie) and when it ends.
+pub struct Admitted {
+    pub session_token: String,
+    pub expires_at: i64,
+}
+
+/// Admits a guest: one click counted, the visit recorded, a session opened,
+/// atomically. When the link cannot admit, says why.
+pub async fn admit(
+    tool: &Tool,
+    token: &str,
+    identity: GuestIdentity,
+) -> ServiceResult<Result<Admitted, Unavailable>> {
+    let open = match open_link(tool, token).await? {
+        Ok(open) => open,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let session_token = secret_token();
+    let now = tool.clock.unix();
+    let expires_at = now + tool.settings.guest_session_hours * 3600;
+    let link_id = open.found.link.id.clone();
+    let session_hash = hash_secret(&session_token);
+    let visit = tool
+        .db
+        .write(move |conn| {
+            store::admit(
+                conn,
+                &Admission {
+                    link_id: &link_id,
+                    name: &identity.name,
+                    email: &identity.email,
+                    session_hash: &session_hash,
+                    now,
+                    session_expires_at: expires_at,
+                },
+            )
+        })
+        .await?;
+    match visit {
+        Some(visit_id) => {
+            tracing::info!(link = %open.found.link.id, visit_id, "guest admitted");
+            Ok(Ok(Admitted {
+                session_token,
+                expires_at,
+            }))
+        }
+        // The link changed between the look and the admission (the last
+        // click went to someone else, the owner switched off): say why now.
+        None => Ok(Err(open_link(tool, token)
+            .await?
+            .err()
+            .unwrap_or(Unavailable::Exhausted))),
+    }
+}
+
+/// What a guest's page load finds.
+pub enum GuestPage {
+    /// The guest's session is for this link and the link still admits: show
+    /// the item. `visit_id` names the viewer in signed file URLs.
+    View {
+        media: Media,
+        visit_id: i64,
+    },
+    /// No session for this link in this browser: to the entry page, which
+    /// shows the item's title.
+    Entry {
+        media: Media,
+    },
+    Unavailable(Unavailable),
+}
+
+/// Every view re-checks the link, the switch, the modules and the item.
+pub async fn view(
+    tool: &Tool,
+    token: &str,
+    session_token: Option<&str>,
+) -> ServiceResult<GuestPage> {
+    let open = match open_link(tool, token).await? {
+        Ok(open) => open,
+        Err(reason) => return Ok(GuestPage::Unavailable(reason)),
+    };
+    let session = guest_session(tool, session_token).await?;
+    let Some(session) = session.filter(|s| s.link_id == open.found.link.id) else {
+        return Ok(GuestPage::Entry { media: open.media });
+    };
+    Ok(GuestPage::View {
+        media: open.media,
+        visit_id: session.visit_id,
+    })
+}
+
+async fn guest_session(
+    tool: &Tool,
+    session_token: Option<&str>,
+) -> ServiceResult<Option<store::GuestSession>> {
+    let Some(token) = session_token.filter(|t| plausible_token(t)) else {
+        return Ok(None);
+    };
+    let hash = hash_secret(token);
+    let now = tool.clock.unix();
+    Ok(tool
+        .db
+        .read(move |conn| store::find_session(conn, &hash, now))
+        .await?)
+}
+
+/// Removes ended guest sessions, and visits and deleted links older than the
+/// retention period; returns how many records went.
+pub async fn purge(tool: &Tool) -> ServiceResult<usize> {
+    let now = tool.clock.unix();
+    let cutoff = now - tool.settings.guest_retention_days * 86_400;
+    let purged = tool
+        .db
+        .write(move |conn| store::purge(conn, now, cutoff))
+        .await?;
+    Ok(purged.sessions + purged.visits + purged.links)
+}

@@ -1,0 +1,291 @@
+//! The guest's way in (CONTRACT.md "Guest side"): the entry page, the
+//! admission, the view, and the page that says why a link no longer works.
+//! Guests have no LMS session; a first-party cookie bound to the one link
+//! that admitted them is all they carry.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::cookies::{GUEST_COOKIE, GUEST_CSRF_COOKIE, guest_cookie, guest_csrf_cookie};
+use super::error::PageError;
+use super::media_pages::{Player, player_for};
+use super::middleware::ClientAddr;
+use super::render::{ASSET_VERSION, html};
+use crate::crypto::random_token;
+use crate::domain::guest_access::{GuestIdentity, Unavailable};
+use crate::domain::media::Media;
+use crate::service::guest_links::{self, GuestPage};
+use crate::service::media_files::{self, Viewer};
+use crate::service::{ServiceError, Tool};
+
+#[derive(Template)]
+#[template(path = "pages/unavailable.html")]
+struct UnavailablePage<'a> {
+    version: &'a str,
+    code: &'a str,
+    title: &'a str,
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/guest_entry.html")]
+struct EntryPage<'a> {
+    version: &'a str,
+    token: &'a str,
+    title: &'a str,
+    csrf: &'a str,
+    name: &'a str,
+    email: &'a str,
+    name_error: Option<String>,
+    email_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/guest_view.html")]
+struct ViewPage<'a> {
+    version: &'a str,
+    media: &'a Media,
+    kind_label: &'static str,
+    player: Player,
+    renew_after_seconds: i64,
+}
+
+#[derive(Deserialize)]
+pub struct EntryForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+fn unavailable(reason: Unavailable) -> HttpResponse {
+    let status = StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::GONE);
+    html(
+        status,
+        &UnavailablePage {
+            version: ASSET_VERSION,
+            code: reason.code(),
+            title: reason.title(),
+            message: reason.message(),
+        },
+    )
+}
+
+fn page_error(tool: &Tool, err: ServiceError) -> PageError {
+    PageError::from_service(err, tool.settings.public_url.as_str())
+}
+
+fn see_other(location: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+fn view_path(token: &str) -> String {
+    format!("/g/{token}/view")
+}
+
+/// The form's CSRF field: a MAC of the link and the browser's CSRF cookie,
+/// so a form fetched by one browser cannot be posted from another.
+fn csrf_field(tool: &Tool, token: &str, browser: &str) -> String {
+    tool.url_key.sign(&format!("guest-entry|{token}|{browser}"))
+}
+
+fn csrf_ok(tool: &Tool, token: &str, browser: Option<&str>, field: &str) -> bool {
+    match browser {
+        Some(browser) if !browser.is_empty() && !field.is_empty() => tool
+            .url_key
+            .verify(&format!("guest-entry|{token}|{browser}"), field),
+        _ => false,
+    }
+}
+
+fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name).map(|c| c.value().to_string())
+}
+
+/// The entry page, with the CSRF cookie it needs (the browser's existing one
+/// is kept, so two open tabs both work).
+fn entry_page(
+    tool: &Tool,
+    req: &HttpRequest,
+    status: StatusCode,
+    token: &str,
+    title: &str,
+    form: Option<(&EntryForm, Vec<crate::domain::media::Invalid>)>,
+) -> HttpResponse {
+    let browser = cookie(req, GUEST_CSRF_COOKIE)
+        .filter(|c| (16..=64).contains(&c.len()))
+        .unwrap_or_else(|| random_token(16));
+    let (name, email, problems) = match form {
+        Some((form, problems)) => (form.name.as_str(), form.email.as_str(), problems),
+        None => ("", "", Vec::new()),
+    };
+    let error_for = |field: &str| {
+        problems
+            .iter()
+            .find(|p| p.field == field)
+            .map(|p| p.problem.clone())
+    };
+    let mut response = html(
+        status,
+        &EntryPage {
+            version: ASSET_VERSION,
+            token,
+            title,
+            csrf: &csrf_field(tool, token, &browser),
+            name,
+            email,
+            name_error: error_for("name"),
+            email_error: error_for("email"),
+        },
+    );
+    let https = tool.settings.public_url.is_https();
+    if let Ok(value) = guest_csrf_cookie(&browser, https).parse() {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// GET /g/{token}: the entry page; never counts a click. A browser already
+/// admitted through this link goes straight to the view.
+pub async fn entry(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let session = cookie(&req, GUEST_COOKIE);
+    match guest_links::view(&tool, &token, session.as_deref())
+        .await
+        .map_err(|e| page_error(&tool, e))?
+    {
+        GuestPage::View { .. } => Ok(see_other(view_path(&token))),
+        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+        GuestPage::Entry { media } => Ok(entry_page(
+            &tool,
+            &req,
+            StatusCode::OK,
+            &token,
+            &media.title,
+            None,
+        )),
+    }
+}
+
+fn rate_limited() -> PageError {
+    PageError {
+        status: StatusCode::TOO_MANY_REQUESTS,
+        code: "rate_limited",
+        title: "Too many attempts",
+        message: "Too many guest entries came from your network in the last minute. Please wait a minute and try again.".into(),
+        hint: None,
+    }
+}
+
+fn csrf_failed() -> PageError {
+    PageError {
+        status: StatusCode::FORBIDDEN,
+        code: "csrf_failed",
+        title: "This form has expired",
+        message: "The form could not be accepted from this browser. Open the guest link again and fill in the form once more.".into(),
+        hint: None,
+    }
+}
+
+/// POST /g/{token}: admits the guest (one click), sets the guest cookie and
+/// sends them to the view.
+pub async fn enter(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<EntryForm>,
+) -> Result<HttpResponse, PageError> {
+    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+    if let Some(addr) = client
+        && !tool
+            .guest_limiter
+            .allow(addr, tool.clock.unix(), tool.settings.guest_rate_limit)
+    {
+        tracing::info!(client = %addr, "guest entry rate-limited");
+        return Err(rate_limited());
+    }
+    let browser = cookie(&req, GUEST_CSRF_COOKIE);
+    if !csrf_ok(&tool, &token, browser.as_deref(), &form.csrf) {
+        return Err(csrf_failed());
+    }
+    let open = match guest_links::open_link(&tool, &token)
+        .await
+        .map_err(|e| page_error(&tool, e))?
+    {
+        Ok(open) => open,
+        Err(reason) => return Ok(unavailable(reason)),
+    };
+    let identity = match GuestIdentity::parse(&form.name, &form.email) {
+        Ok(identity) => identity,
+        Err(problems) => {
+            return Ok(entry_page(
+                &tool,
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &token,
+                &open.media.title,
+                Some((&form, problems)),
+            ));
+        }
+    };
+    match guest_links::admit(&tool, &token, identity)
+        .await
+        .map_err(|e| page_error(&tool, e))?
+    {
+        Ok(admitted) => {
+            let max_age = admitted.expires_at - tool.clock.unix();
+            let https = tool.settings.public_url.is_https();
+            Ok(HttpResponse::SeeOther()
+                .insert_header((LOCATION, view_path(&token)))
+                .insert_header((CACHE_CONTROL, "no-store"))
+                .insert_header((
+                    SET_COOKIE,
+                    guest_cookie(&token, &admitted.session_token, max_age, https),
+                ))
+                .finish())
+        }
+        Err(reason) => Ok(unavailable(reason)),
+    }
+}
+
+/// GET /g/{token}/view: the item, re-checked on every load.
+pub async fn view(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let session = cookie(&req, GUEST_COOKIE);
+    match guest_links::view(&tool, &token, session.as_deref())
+        .await
+        .map_err(|e| page_error(&tool, e))?
+    {
+        GuestPage::View { media, visit_id } => {
+            let src =
+                media_files::signed_url(&tool, &media, Viewer::Guest(visit_id)).map(|u| u.url);
+            Ok(html(
+                StatusCode::OK,
+                &ViewPage {
+                    version: ASSET_VERSION,
+                    kind_label: media.kind.label(),
+                    player: player_for(&media, src),
+                    // Guests get no renewal: a reload re-checks the link.
+                    renew_after_seconds: 0,
+                    media: &media,
+                },
+            ))
+        }
+        GuestPage::Entry { .. } => Ok(see_other(format!("/g/{token}"))),
+        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+    }
+}
