@@ -10,7 +10,10 @@
 //! A second check opens the demo video's media page: the video must play,
 //! the three-dot menu must work from the keyboard, and Edit details must save.
 //! A third adds content through deep linking from the demo Canvas and opens
-//! the link the demo LMS received, which must land on that media page.
+//! the link the demo LMS received, which must land on that media page. A
+//! fourth walks the guest-link seed document: an owner creates a link, a
+//! guest in a second browser profile enters and watches, the owner deletes
+//! the link and the guest's refresh shows why they can no longer get in.
 
 #[allow(dead_code)]
 mod support;
@@ -540,6 +543,253 @@ async fn deep_linking_in_the_demo_adds_a_link_that_opens_its_media_page() {
             .await;
     }
     let _ = browser.quit().await;
+    if let Err(problem) = result {
+        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
+    }
+}
+
+/// Expiry dates as the modal writes them ("April 16, 2026", UTC) for a link
+/// made now with `days` days; two, in case the test straddles midnight.
+fn expected_expiry(days: i64) -> [String; 2] {
+    let at = |t: time::OffsetDateTime| format!("{} {}, {}", t.month(), t.day(), t.year());
+    let now = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+    [at(now), at(now + time::Duration::minutes(2))]
+}
+
+async fn shot(browser: &WebDriver, shots: &Path, name: &str) -> Result<(), String> {
+    browser
+        .screenshot(&shots.join(format!("guest-link-{name}.png")))
+        .await
+        .map_err(|e| format!("screenshot {name}: {e}"))
+}
+
+async fn click(browser: &WebDriver, css: &str) -> Result<(), String> {
+    let element = browser
+        .wait_for(css, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("{css}: {e}"))?;
+    browser
+        .click(&element)
+        .await
+        .map_err(|e| format!("clicking {css}: {e}"))
+}
+
+async fn text_of(browser: &WebDriver, css: &str) -> Result<String, String> {
+    let element = browser
+        .wait_for(css, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("{css}: {e}"))?;
+    browser.text(&element).await.map_err(|e| e.to_string())
+}
+
+/// The seed document's steps, as an owner and a guest take them.
+async fn walk_the_guest_link_steps(
+    owner: &WebDriver,
+    guest: &WebDriver,
+    server: &DemoServer,
+    shots: &Path,
+) -> Result<(), String> {
+    // 1. The media page of the item to share.
+    owner
+        .goto(&format!("{}/demo", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    click(owner, r#"button[data-demo-launch="moodle-instructor"]"#).await?;
+    click(owner, r#"li[data-kind="video"] a"#).await?;
+    owner
+        .wait_for(r#"main[data-page="media"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the media page did not open: {e}"))?;
+    shot(owner, shots, "1-media-page").await?;
+
+    // 2-3. The three dots below the player, then Manage guest access.
+    click(owner, "#media-menu-button").await?;
+    shot(owner, shots, "2-menu").await?;
+    click(owner, r#"[role="menuitem"][data-action="guest-access"]"#).await?;
+    let count = text_of(owner, "#guest-access-dialog[open] #ga-count").await?;
+    if count != "No links added" {
+        return Err(format!(
+            "a new item's modal says {count:?}, not \"No links added\""
+        ));
+    }
+    shot(owner, shots, "3-manage-guest-access").await?;
+
+    // 4. Toggle on Enable guest access, then Create new link.
+    click(owner, "#ga-switch").await?;
+    wait_until(
+        owner,
+        "the switch turning on",
+        "return document.getElementById('ga-switch').getAttribute('aria-checked') === 'true' && !document.getElementById('ga-create').disabled;",
+    )
+    .await?;
+    click(owner, "#ga-create").await?;
+    let name = owner
+        .wait_for("#create-link-dialog[open] #cl-name", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("Create new link did not open its dialog: {e}"))?;
+    // 5-7. A name, 3 clicks, 7 days.
+    owner
+        .send_keys(&name, "Webinar invite")
+        .await
+        .map_err(|e| e.to_string())?;
+    let clicks = owner.find("#cl-clicks").await.map_err(|e| e.to_string())?;
+    owner
+        .send_keys(&clicks, "3")
+        .await
+        .map_err(|e| e.to_string())?;
+    let days = owner.find("#cl-days").await.map_err(|e| e.to_string())?;
+    owner
+        .send_keys(&days, "7")
+        .await
+        .map_err(|e| e.to_string())?;
+    shot(owner, shots, "4-create-new-link").await?;
+    // 8. Create.
+    click(owner, r#"#create-link-form button[type="submit"]"#).await?;
+    wait_until(
+        owner,
+        "the new link's row",
+        "return !document.getElementById('create-link-dialog').open && document.querySelectorAll('#ga-links tbody tr').length === 1;",
+    )
+    .await?;
+    let row = text_of(owner, "#ga-links tbody tr").await?;
+    let dates = expected_expiry(7);
+    if !row.contains("Webinar invite")
+        || !dates.iter().any(|d| row.contains(d.as_str()))
+        || !row.contains("0 / 3")
+    {
+        return Err(format!(
+            "the row reads {row:?}; expected the name, {} and \"0 / 3\"",
+            dates[0]
+        ));
+    }
+    let count = text_of(owner, "#ga-count").await?;
+    if count != "1 link" {
+        return Err(format!("after one link the modal says {count:?}"));
+    }
+    shot(owner, shots, "5-link-created").await?;
+
+    // 9. The copy icon: the clipboard, or the selected field to copy by hand.
+    click(owner, r#"[data-link-action="copy"]"#).await?;
+    let copied = wait_until(
+        owner,
+        "the copy being confirmed",
+        "const s = document.getElementById('ga-status').textContent; const f = document.getElementById('ga-copy-fallback'); return (s.includes('copied') || !f.hidden) ? document.querySelector('#ga-links tbody tr').getAttribute('data-link-url') : false;",
+    )
+    .await?;
+    let url = copied.as_str().ok_or("no link URL in the row")?.to_string();
+    shot(owner, shots, "6-copied").await?;
+
+    // 10. The guest, in another browser profile: name, email, the video.
+    guest.goto(&url).await.map_err(|e| e.to_string())?;
+    let guest_name = guest
+        .wait_for(
+            r#"main[data-page="guest-entry"] #guest-name"#,
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("the guest entry page did not open: {e}"))?;
+    shot(guest, shots, "7-guest-entry").await?;
+    guest
+        .send_keys(&guest_name, "Grace Guest")
+        .await
+        .map_err(|e| e.to_string())?;
+    let email = guest
+        .find("#guest-email")
+        .await
+        .map_err(|e| e.to_string())?;
+    guest
+        .send_keys(&email, "grace@example.org")
+        .await
+        .map_err(|e| e.to_string())?;
+    click(guest, "#guest-entry-form button[type=submit]").await?;
+    guest
+        .wait_for(
+            r#"main[data-page="guest-view"] video#player"#,
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("the guest did not reach the media: {e}"))?;
+    guest
+        .execute(
+            "const v = document.getElementById('player'); v.muted = true; v.play(); return true;",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let played = wait_until(
+        guest,
+        "the guest's video playing",
+        "const v = document.getElementById('player'); return v.error ? 'error ' + v.error.code : v.currentTime > 1;",
+    )
+    .await?;
+    if played.is_string() {
+        return Err(format!("the guest's video failed: {played}"));
+    }
+    shot(guest, shots, "8-guest-watching").await?;
+
+    // The owner deletes the link: "Deleted links can't be restored".
+    click(owner, r#"[data-link-action="delete"]"#).await?;
+    let warning = text_of(owner, "#delete-link-dialog[open]").await?;
+    if !warning.contains("Deleted links can't be restored") {
+        return Err(format!("the delete confirmation says {warning:?}"));
+    }
+    shot(owner, shots, "9-delete-confirmation").await?;
+    click(owner, r#"#delete-link-form button[type="submit"]"#).await?;
+    wait_until(
+        owner,
+        "the link leaving the table",
+        "return document.getElementById('ga-count').textContent === 'No links added';",
+    )
+    .await?;
+
+    // The guest's refresh shows why they can no longer get in.
+    guest
+        .goto(&format!("{url}/view"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let main = guest
+        .wait_for("main[data-unavailable-reason]", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the guest's refresh did not show the unavailable page: {e}"))?;
+    let reason = guest
+        .attribute(&main, "data-unavailable-reason")
+        .await
+        .map_err(|e| e.to_string())?;
+    if reason.as_deref() != Some("deleted") {
+        return Err(format!(
+            "the unavailable page gives {reason:?}, not deleted"
+        ));
+    }
+    shot(guest, shots, "10-guest-unavailable").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_owner_shares_a_guest_link_and_a_guest_watches_until_it_is_deleted() {
+    if !browser_tests_enabled() {
+        return;
+    }
+    let server = DemoServer::start().await;
+    let owner = WebDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    // A second browser with its own fresh profile: the guest shares nothing
+    // with the owner.
+    let guest = WebDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot start a second headless Chromium: {e}"));
+    let shots = screenshot_dir();
+    let result = walk_the_guest_link_steps(&owner, &guest, &server, &shots).await;
+    if result.is_err() {
+        let _ = owner
+            .screenshot(&shots.join("guest-link-failed-owner.png"))
+            .await;
+        let _ = guest
+            .screenshot(&shots.join("guest-link-failed-guest.png"))
+            .await;
+    }
+    let _ = owner.quit().await;
+    let _ = guest.quit().await;
     if let Err(problem) = result {
         panic!("{problem}\nguestlink log:\n{}", server.log_tail());
     }

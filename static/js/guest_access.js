@@ -94,6 +94,7 @@
       var tr = document.createElement("tr");
       tr.setAttribute("data-link-id", link.id);
       tr.setAttribute("data-status", link.status);
+      tr.setAttribute("data-link-url", link.url);
       var name = document.createElement("td");
       name.className = "link-name";
       name.textContent = link.name;
