@@ -225,10 +225,16 @@ impl Unavailable {
     }
 }
 
-/// Whether a link admits a guest now, and if not why, the first reason in
+/// Whether a link lets a guest in now, and if not why, the first reason in
 /// the order: not_found, deleted, media_unavailable, disabled, expired,
-/// exhausted. `found` is None when no link has the token.
-pub fn refusal(found: Option<(LinkFacts, ItemFacts)>, now: i64) -> Option<Unavailable> {
+/// exhausted. `found` is None when no link has the token. A guest the link
+/// already `admitted` spent their click: the click limit stops new entries,
+/// not them.
+pub fn refusal(
+    found: Option<(LinkFacts, ItemFacts)>,
+    now: i64,
+    admitted: bool,
+) -> Option<Unavailable> {
     let Some((link, item)) = found else {
         return Some(Unavailable::NotFound);
     };
@@ -240,7 +246,7 @@ pub fn refusal(found: Option<(LinkFacts, ItemFacts)>, now: i64) -> Option<Unavai
         Some(Unavailable::Disabled)
     } else if link.is_expired(now) {
         Some(Unavailable::Expired)
-    } else if link.is_exhausted() {
+    } else if link.is_exhausted() && !admitted {
         Some(Unavailable::Exhausted)
     } else {
         None
@@ -393,9 +399,9 @@ mod tests {
             enabled: false,
             offered: false,
         };
-        assert_eq!(refusal(None, now), Some(Unavailable::NotFound));
+        assert_eq!(refusal(None, now, false), Some(Unavailable::NotFound));
         assert_eq!(
-            refusal(Some((everything_wrong, gone)), now),
+            refusal(Some((everything_wrong, gone)), now, false),
             Some(Unavailable::Deleted)
         );
         let not_deleted = LinkFacts {
@@ -403,7 +409,7 @@ mod tests {
             ..everything_wrong
         };
         assert_eq!(
-            refusal(Some((not_deleted, gone)), now),
+            refusal(Some((not_deleted, gone)), now, false),
             Some(Unavailable::MediaUnavailable)
         );
         let there = ItemFacts {
@@ -411,7 +417,7 @@ mod tests {
             ..gone
         };
         assert_eq!(
-            refusal(Some((not_deleted, there)), now),
+            refusal(Some((not_deleted, there)), now, false),
             Some(Unavailable::Disabled)
         );
         let not_offered = ItemFacts {
@@ -420,11 +426,11 @@ mod tests {
             ..there
         };
         assert_eq!(
-            refusal(Some((not_deleted, not_offered)), now),
+            refusal(Some((not_deleted, not_offered)), now, false),
             Some(Unavailable::Disabled)
         );
         assert_eq!(
-            refusal(Some((not_deleted, OPEN)), now),
+            refusal(Some((not_deleted, OPEN)), now, false),
             Some(Unavailable::Expired)
         );
         let current = LinkFacts {
@@ -432,10 +438,16 @@ mod tests {
             ..not_deleted
         };
         assert_eq!(
-            refusal(Some((current, OPEN)), now),
+            refusal(Some((current, OPEN)), now, false),
             Some(Unavailable::Exhausted)
         );
-        assert_eq!(refusal(Some((link(), OPEN)), now), None);
+        assert_eq!(refusal(Some((link(), OPEN)), now, false), None);
+        // The guest who took the last click keeps watching; expiry still ends it.
+        assert_eq!(refusal(Some((current, OPEN)), now, true), None);
+        assert_eq!(
+            refusal(Some((not_deleted, OPEN)), now, true),
+            Some(Unavailable::Expired)
+        );
         assert_eq!(Unavailable::Deleted.http_status(), 404);
         assert_eq!(Unavailable::Expired.http_status(), 410);
     }

@@ -254,11 +254,20 @@ pub struct OpenLink {
     pub media: Media,
 }
 
-/// Why the link cannot be used, or the link and its item.
+/// Why the link cannot let a new guest in, or the link and its item.
 pub async fn open_link(tool: &Tool, token: &str) -> ServiceResult<Result<OpenLink, Unavailable>> {
     let found = find(tool, token).await?;
+    checked(tool, found, false).await
+}
+
+/// The link and its item unless `refusal` turns the guest away.
+async fn checked(
+    tool: &Tool,
+    found: Option<FoundLink>,
+    admitted: bool,
+) -> ServiceResult<Result<OpenLink, Unavailable>> {
     let facts = found.as_ref().map(|f| (f.link.facts(), f.item));
-    if let Some(reason) = refusal(facts, tool.clock.unix()) {
+    if let Some(reason) = refusal(facts, tool.clock.unix(), admitted) {
         return Ok(Err(reason));
     }
     let found = found.expect("a link that is not refused exists");
@@ -279,17 +288,16 @@ pub struct Admitted {
     pub expires_at: i64,
 }
 
-/// Admits a guest: one click counted, the visit recorded, a session opened,
-/// atomically. When the link cannot admit, says why.
+/// Admits a guest through a link [`open_link`] found open: one click
+/// counted, the visit recorded, a session opened, atomically. The store
+/// checks everything again in that same step; when the link can no longer
+/// admit, says why.
 pub async fn admit(
     tool: &Tool,
     token: &str,
+    open: &OpenLink,
     identity: GuestIdentity,
 ) -> ServiceResult<Result<Admitted, Unavailable>> {
-    let open = match open_link(tool, token).await? {
-        Ok(open) => open,
-        Err(reason) => return Ok(Err(reason)),
-    };
     let session_token = secret_token();
     let now = tool.clock.unix();
     let expires_at = now + tool.settings.guest_session_hours * 3600;
@@ -344,23 +352,31 @@ pub enum GuestPage {
     Unavailable(Unavailable),
 }
 
-/// Every view re-checks the link, the switch, the modules and the item.
+/// Every view re-checks the link, the switch, the modules and the item (a
+/// guest already admitted is not turned away by the click limit: their
+/// click is spent).
 pub async fn view(
     tool: &Tool,
     token: &str,
     session_token: Option<&str>,
 ) -> ServiceResult<GuestPage> {
-    let open = match open_link(tool, token).await? {
+    let found = find(tool, token).await?;
+    let session = match &found {
+        Some(found) => guest_session(tool, session_token)
+            .await?
+            .filter(|s| s.link_id == found.link.id),
+        None => None,
+    };
+    let open = match checked(tool, found, session.is_some()).await? {
         Ok(open) => open,
         Err(reason) => return Ok(GuestPage::Unavailable(reason)),
     };
-    let session = guest_session(tool, session_token).await?;
-    let Some(session) = session.filter(|s| s.link_id == open.found.link.id) else {
-        return Ok(GuestPage::Entry { media: open.media });
-    };
-    Ok(GuestPage::View {
-        media: open.media,
-        visit_id: session.visit_id,
+    Ok(match session {
+        Some(session) => GuestPage::View {
+            media: open.media,
+            visit_id: session.visit_id,
+        },
+        None => GuestPage::Entry { media: open.media },
     })
 }
 

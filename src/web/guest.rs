@@ -239,7 +239,7 @@ pub async fn enter(
             ));
         }
     };
-    match guest_links::admit(&tool, &token, identity)
+    match guest_links::admit(&tool, &token, &open, identity)
         .await
         .map_err(|e| page_error(&tool, e))?
     {

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port, real HTTP, a fresh
 //! database per test on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
+mod guest_helpers;
 mod helpers;
 mod media_helpers;
 
@@ -8,6 +9,8 @@ mod cli;
 mod cli_media;
 mod database_outage;
 mod deep_linking;
+mod guest_access;
+mod guest_entry;
 mod jwks;
 mod lti_launch;
 mod lti_login;
