@@ -222,6 +222,12 @@ pub fn find_by_token(conn: &mut Conn, token: &str) -> StoreResult<Option<FoundLi
 }
 
 #[derive(QueryableByName)]
+struct CountedLink {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+#[derive(QueryableByName)]
 struct Admitted {
     #[diesel(sql_type = BigInt)]
     visit_id: i64,
@@ -245,7 +251,8 @@ fn admissible(now: &str) -> String {
 
 /// What an admission writes.
 pub struct Admission<'a> {
-    pub link_id: &'a str,
+    /// The link's token, as the guest's URL carries it.
+    pub token: &'a str,
     pub name: &'a str,
     pub email: &'a str,
     pub session_hash: &'a str,
@@ -263,7 +270,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
         Conn::Pg(pooled) => {
             let sql = format!(
                 "WITH admitted AS ( \
-                   UPDATE guest_links SET clicks = clicks + 1 WHERE id = $1 AND {} RETURNING id \
+                   UPDATE guest_links SET clicks = clicks + 1 WHERE token = $1 AND {} RETURNING id \
                  ), visit AS ( \
                    INSERT INTO guest_visits (link_id, name, email, created_at) \
                    SELECT id, $3, $4, $2 FROM admitted RETURNING id, link_id \
@@ -273,7 +280,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                 admissible("$2")
             );
             let admitted: Option<Admitted> = diesel::sql_query(sql)
-                .bind::<Text, _>(a.link_id)
+                .bind::<Text, _>(a.token)
                 .bind::<BigInt, _>(a.now)
                 .bind::<Text, _>(a.name)
                 .bind::<Text, _>(a.email)
@@ -287,19 +294,20 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
         Conn::Sqlite(pooled) => {
             let c: &mut diesel::SqliteConnection = &mut *pooled;
             c.immediate_transaction(|c| {
-                let counted = diesel::sql_query(format!(
-                    "UPDATE guest_links SET clicks = clicks + 1 WHERE id = ?1 AND {}",
+                let counted: Option<CountedLink> = diesel::sql_query(format!(
+                    "UPDATE guest_links SET clicks = clicks + 1 WHERE token = ?1 AND {} RETURNING id",
                     admissible("?2")
                 ))
-                .bind::<Text, _>(a.link_id)
+                .bind::<Text, _>(a.token)
                 .bind::<BigInt, _>(a.now)
-                .execute(c)?;
-                if counted == 0 {
+                .get_result(c)
+                .optional()?;
+                let Some(CountedLink { id: link_id }) = counted else {
                     return Ok(None);
-                }
+                };
                 let visit_id: i64 = diesel::insert_into(guest_visits::table)
                     .values((
-                        guest_visits::link_id.eq(a.link_id),
+                        guest_visits::link_id.eq(&link_id),
                         guest_visits::name.eq(a.name),
                         guest_visits::email.eq(a.email),
                         guest_visits::created_at.eq(a.now),
@@ -309,7 +317,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                 diesel::insert_into(guest_sessions::table)
                     .values((
                         guest_sessions::token_hash.eq(a.session_hash),
-                        guest_sessions::link_id.eq(a.link_id),
+                        guest_sessions::link_id.eq(&link_id),
                         guest_sessions::visit_id.eq(visit_id),
                         guest_sessions::created_at.eq(a.now),
                         guest_sessions::expires_at.eq(a.session_expires_at),

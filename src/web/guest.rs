@@ -219,27 +219,28 @@ pub async fn enter(
     if !csrf_ok(&tool, &token, browser.as_deref(), &form.csrf) {
         return Err(csrf_failed());
     }
-    let open = match guest_links::open_link(&tool, &token)
-        .await
-        .map_err(|e| page_error(&tool, e))?
-    {
-        Ok(open) => open,
-        Err(reason) => return Ok(unavailable(reason)),
-    };
+    // A good form goes straight to the admission, which checks the link in
+    // the same step; a bad one needs the link's state and title for the page.
     let identity = match GuestIdentity::parse(&form.name, &form.email) {
         Ok(identity) => identity,
         Err(problems) => {
-            return Ok(entry_page(
-                &tool,
-                &req,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &token,
-                &open.media.title,
-                Some((&form, problems)),
-            ));
+            return match guest_links::open_link(&tool, &token)
+                .await
+                .map_err(|e| page_error(&tool, e))?
+            {
+                Ok(open) => Ok(entry_page(
+                    &tool,
+                    &req,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &token,
+                    &open.media.title,
+                    Some((&form, problems)),
+                )),
+                Err(reason) => Ok(unavailable(reason)),
+            };
         }
     };
-    match guest_links::admit(&tool, &token, &open, identity)
+    match guest_links::admit(&tool, &token, identity)
         .await
         .map_err(|e| page_error(&tool, e))?
     {
