@@ -305,6 +305,7 @@ pub async fn admit(
     let expires_at = now + tool.settings.guest_session_hours * 3600;
     let link_token = token.to_string();
     let session_hash = hash_secret(&session_token);
+    let gate = tool.admission_gates.enter(token).await;
     let visit = tool
         .db
         .write(move |conn| {
@@ -321,6 +322,7 @@ pub async fn admit(
             )
         })
         .await?;
+    drop(gate);
     match visit {
         Some(visit_id) => {
             tracing::info!(visit_id, "guest admitted");

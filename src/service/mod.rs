@@ -1,6 +1,7 @@
 //! Use cases: each joins the domain rules, the store and the LTI protocol.
 //! Handlers call one function here and render what it returns.
 
+pub mod admission_gates;
 pub mod deep_linking;
 pub mod guest_links;
 pub mod keys;
@@ -35,6 +36,8 @@ pub struct Tool {
     pub url_key: Arc<MacKey>,
     /// Guest entries per client address (per instance).
     pub guest_limiter: Arc<rate_limit::RateLimiter>,
+    /// Admissions to one link at once (per instance).
+    pub admission_gates: Arc<admission_gates::AdmissionGates>,
 }
 
 impl Tool {
@@ -51,6 +54,7 @@ impl Tool {
             registrations: Arc::default(),
             url_key: Arc::new(url_key),
             guest_limiter: Arc::default(),
+            admission_gates: Arc::default(),
         }
     }
 }

@@ -22,6 +22,8 @@ CREATE TABLE guest_links (
     deleted_at BIGINT
 );
 CREATE UNIQUE INDEX guest_links_live_slot ON guest_links (media_id, slot) WHERE deleted_at IS NULL;
+-- An item's links in creation order (listing, and the next seq).
+CREATE INDEX guest_links_media_seq ON guest_links (media_id, seq);
 CREATE INDEX guest_links_deleted_at ON guest_links (deleted_at) WHERE deleted_at IS NOT NULL;
 
 CREATE TABLE guest_visits (

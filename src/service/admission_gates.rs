@@ -1,0 +1,47 @@
+//! How many admissions to one link may run at once in this instance.
+//!
+//! Each admission holds its link's row lock until its commit reaches the
+//! disk, so on PostgreSQL a busy link admits fewer guests per second the
+//! more connections queue on that one row (measured with pgbench on the
+//! admission statement: 1,715/s with 2 at once, 939/s with 8). Admissions
+//! therefore pass a small gate per link; links hash onto a fixed set of
+//! gates, so memory stays bounded however many links there are.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Admissions to one link at once (per instance).
+const PER_LINK: usize = 2;
+/// Gates the links share; two busy links rarely meet on one.
+const GATES: usize = 64;
+
+pub struct AdmissionGates {
+    gates: Vec<Semaphore>,
+}
+
+impl Default for AdmissionGates {
+    fn default() -> Self {
+        AdmissionGates {
+            gates: (0..GATES).map(|_| Semaphore::new(PER_LINK)).collect(),
+        }
+    }
+}
+
+impl AdmissionGates {
+    /// Waits for the gate of the link with this token.
+    pub async fn enter(&self, token: &str) -> SemaphorePermit<'_> {
+        let mut hasher = DefaultHasher::new();
+        token.hash(&mut hasher);
+        let gate = &self.gates[(hasher.finish() as usize) % GATES];
+        gate.acquire()
+            .await
+            .expect("admission gates are never closed")
+    }
+}
+
+impl std::fmt::Debug for AdmissionGates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdmissionGates")
+    }
+}
