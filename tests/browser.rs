@@ -353,13 +353,19 @@ async fn check_media_page(
         return Err("the media page has no three-dot menu button".into());
     }
     let steps = [
-        (keys::ENTER, "Edit details", "Enter on the menu button"),
-        (keys::ARROW_DOWN, "Delete", "ArrowDown"),
+        (
+            keys::ENTER,
+            "Manage guest access",
+            "Enter on the menu button",
+        ),
+        (keys::ARROW_DOWN, "Edit details", "ArrowDown"),
+        (keys::ARROW_DOWN, "Delete", "ArrowDown again"),
         (
             keys::ARROW_DOWN,
-            "Edit details",
+            "Manage guest access",
             "ArrowDown from the last item",
         ),
+        (keys::ARROW_UP, "Delete", "ArrowUp from the first item"),
     ];
     for (key, expected, what) in steps {
         let focused = press(browser, key).await?;
@@ -389,6 +395,12 @@ async fn check_media_page(
 
     // Edit details saves.
     press(browser, keys::ENTER).await?;
+    let second = press(browser, keys::ARROW_DOWN).await?;
+    if second != "Edit details" {
+        return Err(format!(
+            "the second menu item is {second:?}, not Edit details"
+        ));
+    }
     press(browser, keys::ENTER).await?;
     let title = browser
         .wait_for("#edit-dialog[open] #edit-title", COURSE_PAGE_TIMEOUT)

@@ -120,8 +120,14 @@ fn entry_page(
     title: &str,
     form: Option<(&EntryForm, Vec<crate::domain::media::Invalid>)>,
 ) -> HttpResponse {
+    // Only a value this tool could have made is kept: it goes back out in a
+    // Set-Cookie header.
     let browser = cookie(req, GUEST_CSRF_COOKIE)
-        .filter(|c| (16..=64).contains(&c.len()))
+        .filter(|c| {
+            (16..=64).contains(&c.len())
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .unwrap_or_else(|| random_token(16));
     let (name, email, problems) = match form {
         Some((form, problems)) => (form.name.as_str(), form.email.as_str(), problems),
