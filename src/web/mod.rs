@@ -10,6 +10,7 @@ pub mod guest;
 pub mod guest_access_api;
 pub mod health;
 pub mod lti;
+pub mod lti_config;
 pub mod media_api;
 pub mod media_pages;
 pub mod middleware;
@@ -33,6 +34,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/lti/login", web::post().to(lti::login_post))
         .route("/lti/launch", web::post().to(lti::launch))
         .route("/lti/launch", web::get().to(lti::launch_get))
+        .route(
+            "/lti/config/canvas.json",
+            web::get().to(lti_config::canvas_json),
+        )
         .route("/lti/deep-link", web::get().to(deep_linking::picker_page))
         .route("/lti/deep-link", web::post().to(deep_linking::respond))
         .route("/course", web::get().to(media_pages::library))

@@ -7,6 +7,11 @@ use super::error::PageError;
 
 const FILES: &[(&str, &str, &str)] = &[
     (
+        "img/icon.svg",
+        "image/svg+xml",
+        include_str!("../../static/img/icon.svg"),
+    ),
+    (
         "css/guestlink.css",
         "text/css; charset=utf-8",
         include_str!("../../static/css/guestlink.css"),

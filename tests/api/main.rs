@@ -12,6 +12,7 @@ mod deep_linking;
 mod guest_access;
 mod guest_entry;
 mod jwks;
+mod lti_config;
 mod lti_launch;
 mod lti_login;
 mod media;
