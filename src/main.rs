@@ -74,6 +74,10 @@ enum PlatformCommand {
         /// A module switch: invitetomedia=on|off or mediapage=on|off (repeatable).
         #[arg(long = "module", value_name = "NAME=on|off")]
         module: Vec<String>,
+        /// What a launch from an unlisted deployment id does: strict refuses
+        /// it, register_on_first_launch records it and lets it in.
+        #[arg(long = "deployments", value_name = "strict|register_on_first_launch")]
+        deployments: Option<String>,
     },
     /// Remove a platform and everything that belongs to it.
     Remove {
@@ -250,13 +254,14 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             }
             for p in list {
                 println!(
-                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}\t{}",
+                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}\tpolicy={}\t{}",
                     p.id,
                     p.lms,
                     p.name,
                     p.issuer,
                     p.client_id,
                     p.deployment_ids.join(","),
+                    p.deployment_policy.as_str(),
                     p.modules.describe()
                 );
             }
@@ -266,6 +271,7 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             id,
             add_deployment,
             module,
+            deployments,
         } => {
             let id = PlatformId(id);
             let no_platform = || Failure {
@@ -283,6 +289,19 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                         other => other.into(),
                     })?;
                 println!("platform {id}: {}", modules.describe());
+            }
+            if let Some(policy) = deployments {
+                let policy = platforms::set_deployment_policy(&mut conn, id, &policy).map_err(
+                    |e| match e {
+                        ServiceError::NotFound => no_platform(),
+                        ServiceError::Invalid { field, problem } => Failure {
+                            message: format!("--{field}: {problem}"),
+                            code: 2,
+                        },
+                        other => other.into(),
+                    },
+                )?;
+                println!("platform {id}: deployments={}", policy.as_str());
             }
             if !add_deployment.is_empty() {
                 match platforms::add_deployments(

@@ -78,6 +78,38 @@ pub struct Platform {
     pub deployment_ids: Vec<String>,
     pub created_at: i64,
     pub modules: Modules,
+    pub deployment_policy: DeploymentPolicy,
+}
+
+/// What a launch from a deployment id the platform has not listed does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeploymentPolicy {
+    /// Refused (`unknown_deployment`): only listed ids may launch. The
+    /// default for platforms added by hand.
+    #[default]
+    Strict,
+    /// Accepted when everything else holds, and the id is recorded: Canvas
+    /// and Brightspace create deployments after the registration.
+    RegisterOnFirstLaunch,
+}
+
+impl DeploymentPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentPolicy::Strict => "strict",
+            DeploymentPolicy::RegisterOnFirstLaunch => "register_on_first_launch",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<DeploymentPolicy, String> {
+        match raw.trim() {
+            "strict" => Ok(DeploymentPolicy::Strict),
+            "register_on_first_launch" => Ok(DeploymentPolicy::RegisterOnFirstLaunch),
+            other => Err(format!(
+                "'{other}' must be strict or register_on_first_launch"
+            )),
+        }
+    }
 }
 
 /// The platform's two switches that guest access depends on, as the seed

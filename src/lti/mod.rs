@@ -23,4 +23,7 @@ pub struct Registration {
     pub auth_url: String,
     pub jwks_url: String,
     pub deployment_ids: Vec<String>,
+    /// Accept (and let the service record) deployment ids the platform has
+    /// not listed, on an otherwise valid launch.
+    pub register_new_deployments: bool,
 }

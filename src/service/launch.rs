@@ -11,6 +11,7 @@ use crate::domain::platform::Platform;
 use crate::domain::session::{Course, LaunchSession};
 use crate::lti::Registration;
 use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
+use crate::store::platforms::record_launched_deployment;
 use crate::store::{launches, login_states};
 
 /// A launch that passed every check, and the session it opened.
@@ -111,9 +112,25 @@ async fn open_session(
         ValidatedLaunch::ResourceLink { .. } => None,
     };
     let written = launcher.clone();
+    if launcher.new_deployment {
+        // Logged so an administrator can see where it came from.
+        tracing::info!(
+            platform_id = platform.id.0,
+            deployment_id = %launcher.deployment_id,
+            "a new deployment launched; recorded"
+        );
+    }
     let recorded = tool
         .db
         .write(move |conn| {
+            if written.new_deployment {
+                record_launched_deployment(
+                    conn,
+                    PlatformId(written.platform_id),
+                    &written.deployment_id,
+                    now,
+                )?;
+            }
             let context = written.context.as_ref();
             launches::record(
                 conn,

@@ -4,7 +4,9 @@ use std::path::Path;
 
 use super::{ServiceError, ServiceResult};
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{Modules, NewPlatform, Platform, parse_deployment_id};
+use crate::domain::platform::{
+    DeploymentPolicy, Modules, NewPlatform, Platform, parse_deployment_id,
+};
 use crate::lti::Registration;
 use crate::store::{Conn, media, platforms};
 
@@ -108,5 +110,23 @@ pub fn registration(platform: &Platform) -> Registration {
         auth_url: platform.auth_url.clone(),
         jwks_url: platform.jwks_url.clone(),
         deployment_ids: platform.deployment_ids.clone(),
+        register_new_deployments: platform.deployment_policy
+            == DeploymentPolicy::RegisterOnFirstLaunch,
     }
+}
+
+/// Sets the deployment policy; `NotFound` for an unknown platform.
+pub fn set_deployment_policy(
+    conn: &mut Conn,
+    id: PlatformId,
+    policy: &str,
+) -> ServiceResult<DeploymentPolicy> {
+    let policy = DeploymentPolicy::parse(policy).map_err(|problem| ServiceError::Invalid {
+        field: "deployments",
+        problem,
+    })?;
+    if !platforms::set_deployment_policy(conn, id, policy)? {
+        return Err(ServiceError::NotFound);
+    }
+    Ok(policy)
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::schema::{deployments, platforms};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{Modules, NewPlatform, Platform};
+use crate::domain::platform::{DeploymentPolicy, Modules, NewPlatform, Platform};
 use crate::{with_conn, write_tx};
 
 /// The deployment ids of one platform, oldest first (a macro because the
@@ -34,6 +34,7 @@ struct PlatformRow {
     created_at: i64,
     invite_to_media: bool,
     media_page: bool,
+    deployment_policy: String,
 }
 
 impl PlatformRow {
@@ -56,6 +57,8 @@ impl PlatformRow {
                 invite_to_media: self.invite_to_media,
                 media_page: self.media_page,
             },
+            deployment_policy: DeploymentPolicy::parse(&self.deployment_policy)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
         })
     }
 }
@@ -188,4 +191,37 @@ pub fn set_modules(conn: &mut Conn, id: PlatformId, modules: Modules) -> StoreRe
             .execute(c)?)
     })?;
     Ok(updated > 0)
+}
+
+pub fn set_deployment_policy(
+    conn: &mut Conn,
+    id: PlatformId,
+    policy: DeploymentPolicy,
+) -> StoreResult<bool> {
+    let updated = write_tx!(conn, c => {
+        Ok::<_, StoreError>(diesel::update(platforms::table.find(id.0))
+            .set(platforms::deployment_policy.eq(policy.as_str()))
+            .execute(c)?)
+    })?;
+    Ok(updated > 0)
+}
+
+/// Records a deployment id a platform's first launch from it brought;
+/// nothing happens if it is known already.
+pub fn record_launched_deployment(
+    conn: &mut Conn,
+    id: PlatformId,
+    deployment_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::insert_into(deployments::table)
+        .values((
+            deployments::platform_id.eq(id.0),
+            deployments::deployment_id.eq(deployment_id),
+            deployments::created_at.eq(now),
+            deployments::added_by.eq("launch"),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c)?);
+    Ok(())
 }

@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> BigInt,
         invite_to_media -> Bool,
         media_page -> Bool,
+        deployment_policy -> Text,
     }
 }
 
@@ -23,6 +24,7 @@ diesel::table! {
         platform_id -> BigInt,
         deployment_id -> Text,
         created_at -> BigInt,
+        added_by -> Text,
     }
 }
 

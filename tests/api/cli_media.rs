@@ -258,7 +258,88 @@ async fn platform_remove_with_force_removes_the_platform_and_its_media(backend: 
     );
 }
 
+/// `platform set --deployments register_on_first_launch`: a valid launch
+/// from a deployment the platform has not listed gets in, and the id is
+/// recorded and listed. Without it (strict, the default) it is refused.
+async fn a_platform_may_register_deployments_on_their_first_launch(backend: Backend) {
+    let course = Course::start(backend).await;
+    let id = platform_id(&course);
+    let listed = |course: &Course| {
+        list_line(
+            &stdout(&cli(course, &["platform", "list"])),
+            &course.reg.issuer,
+        )
+        .unwrap()
+    };
+    assert!(
+        listed(&course).contains("\tpolicy=strict\t"),
+        "{}",
+        listed(&course)
+    );
+    let set = cli(
+        &course,
+        &[
+            "platform",
+            "set",
+            &id,
+            "--deployments",
+            "register_on_first_launch",
+        ],
+    );
+    succeeded(&set, "set the deployment policy");
+    assert!(stdout(&set).contains("deployments=register_on_first_launch"));
+
+    let from_new_deployment = |claims: &mut serde_json::Value| {
+        claims[guestlink::lti::claims::DEPLOYMENT_ID] = serde_json::json!("328:b27ef04b4");
+    };
+    let page = course
+        .launch_with_claims(Role::Instructor, from_new_deployment)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.attr("main", "data-page").as_deref(), Some("course"));
+    let line = listed(&course);
+    assert!(
+        line.contains("\tpolicy=register_on_first_launch\t"),
+        "{line}"
+    );
+    assert!(line.contains("328:b27ef04b4"), "{line}");
+    assert_eq!(count_rows(&course.db, "deployments"), 2);
+    // Known now: a second launch from it needs nothing new.
+    let again = course
+        .launch_with_claims(Role::Student, from_new_deployment)
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(count_rows(&course.db, "deployments"), 2);
+}
+
+async fn a_strict_platform_refuses_unlisted_deployments(backend: Backend) {
+    let course = Course::start(backend).await;
+    let id = platform_id(&course);
+    succeeded(
+        &cli(
+            &course,
+            &["platform", "set", &id, "--deployments", "strict"],
+        ),
+        "set strict",
+    );
+    let page = course
+        .launch_with_claims(Role::Instructor, |claims| {
+            claims[guestlink::lti::claims::DEPLOYMENT_ID] = serde_json::json!("328:unlisted");
+        })
+        .await;
+    assert_eq!(page.error_code().as_deref(), Some("unknown_deployment"));
+    assert_eq!(count_rows(&course.db, "deployments"), 1);
+    let bad = cli(
+        &course,
+        &["platform", "set", &id, "--deployments", "sometimes"],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert_eq!(stderr(&bad).lines().count(), 1);
+}
+
 on_both_backends!(
+    a_platform_may_register_deployments_on_their_first_launch,
+    a_strict_platform_refuses_unlisted_deployments,
     platform_set_switches_modules_and_list_shows_them,
     platform_set_refuses_unknown_modules_and_values,
     guest_access_is_offered_only_while_both_modules_are_on,

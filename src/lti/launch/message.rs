@@ -20,6 +20,9 @@ pub struct Context {
 pub struct Launcher {
     pub platform_id: i64,
     pub deployment_id: String,
+    /// The platform had not listed this deployment (it registers new ones
+    /// on their first launch): the service records it.
+    pub new_deployment: bool,
     pub sub: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -68,6 +71,7 @@ pub(super) fn validate(
     claims: &VerifiedClaims,
     registration: &Registration,
     deployment_id: String,
+    new_deployment: bool,
 ) -> Result<ValidatedLaunch, LaunchError> {
     check_version(claims)?;
     let message_type = claims
@@ -78,7 +82,8 @@ pub(super) fn validate(
     {
         return Err(LaunchError::UnsupportedMessageType);
     }
-    let launcher = launcher(claims, registration, deployment_id)?;
+    let mut launcher = launcher(claims, registration, deployment_id)?;
+    launcher.new_deployment = new_deployment;
     if message_type == claims::RESOURCE_LINK_REQUEST {
         let resource_link_id = claims
             .member(claims::RESOURCE_LINK, "id")
@@ -131,6 +136,7 @@ fn launcher(
     Ok(Launcher {
         platform_id: registration.platform_id,
         deployment_id,
+        new_deployment: false,
         sub,
         name,
         email: claims.personal("email"),

@@ -64,6 +64,11 @@ pub async fn validate<B: LaunchBackend>(
     let key = backend.platform_key(&registration, &kid).await?;
     let claims = signature::verify(input.id_token, &key, &registration, leeway)?;
     nonce::consume(backend, &claims, &state).await?;
-    let deployment_id = deployment::check(&claims, &registration)?;
-    Ok(message::validate(&claims, &registration, deployment_id)?)
+    let deployment = deployment::check(&claims, &registration)?;
+    Ok(message::validate(
+        &claims,
+        &registration,
+        deployment.id,
+        deployment.new,
+    )?)
 }
