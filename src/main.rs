@@ -86,6 +86,11 @@ enum PlatformCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Write every registration as JSON to standard output.
+    Export,
+    /// Read registrations written by `platform export` (FILE, or - for
+    /// standard input); ones already registered are left as they are.
+    Import { file: String },
 }
 
 #[derive(Subcommand)]
@@ -320,6 +325,36 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                     }
                 }
             }
+            Ok(())
+        }
+        PlatformCommand::Export => {
+            let exported = platforms::export(&mut conn)?;
+            println!("{exported}");
+            Ok(())
+        }
+        PlatformCommand::Import { file } => {
+            let text = if file == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&file)
+            }
+            .map_err(|e| Failure {
+                message: format!("cannot read {file}: {e}"),
+                code: 2,
+            })?;
+            let report = platforms::import(&mut conn, &text, Clock::system().unix()).map_err(
+                |e| match e {
+                    ServiceError::Invalid { field, problem } => Failure {
+                        message: format!("{file}: {field}: {problem}; nothing was imported"),
+                        code: 2,
+                    },
+                    other => other.into(),
+                },
+            )?;
+            println!(
+                "imported {} platform(s); {} already registered and left as they are",
+                report.imported, report.skipped
+            );
             Ok(())
         }
         PlatformCommand::Remove { id, force } => {

@@ -130,3 +130,129 @@ pub fn set_deployment_policy(
     }
     Ok(policy)
 }
+
+/// The export format's version, so a later format can still read this one.
+const EXPORT_VERSION: u64 = 1;
+
+/// Every registration as JSON (`platform export`): what `import` needs to
+/// register the same platforms elsewhere.
+pub fn export(conn: &mut Conn) -> ServiceResult<String> {
+    let platforms: Vec<serde_json::Value> = platforms::list(conn)?
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.name,
+                "lms": p.lms.as_str(),
+                "issuer": p.issuer,
+                "client_id": p.client_id,
+                "auth_url": p.auth_url,
+                "jwks_url": p.jwks_url,
+                "token_url": p.token_url,
+                "deployment_ids": p.deployment_ids,
+                "deployment_policy": p.deployment_policy.as_str(),
+                "modules": {
+                    "invitetomedia": p.modules.invite_to_media,
+                    "mediapage": p.modules.media_page,
+                },
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&serde_json::json!({
+        "guestlink_platforms": EXPORT_VERSION,
+        "platforms": platforms,
+    }))
+    .map_err(|e| ServiceError::Internal(e.into()))
+}
+
+/// What `import` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub skipped: usize,
+}
+
+#[derive(serde::Deserialize)]
+struct ExportFile {
+    guestlink_platforms: u64,
+    platforms: Vec<ExportedPlatform>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExportedPlatform {
+    name: String,
+    lms: String,
+    issuer: String,
+    client_id: String,
+    auth_url: String,
+    jwks_url: String,
+    token_url: Option<String>,
+    deployment_ids: Vec<String>,
+    #[serde(default)]
+    deployment_policy: Option<String>,
+    #[serde(default)]
+    modules: Option<ExportedModules>,
+}
+
+#[derive(serde::Deserialize)]
+struct ExportedModules {
+    invitetomedia: bool,
+    mediapage: bool,
+}
+
+/// Registers the platforms of an export. Every entry is checked first, so a
+/// bad file imports nothing; platforms already registered (same issuer and
+/// client id) are left as they are.
+pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportReport> {
+    let invalid = |field: String, problem: String| ServiceError::Invalid {
+        field: "platforms",
+        problem: format!("{field}: {problem}"),
+    };
+    let file: ExportFile = serde_json::from_str(json)
+        .map_err(|e| invalid("file".into(), format!("not a guestlink platform export ({e})")))?;
+    if file.guestlink_platforms != EXPORT_VERSION {
+        return Err(invalid(
+            "guestlink_platforms".into(),
+            format!("version {} is not one this guestlink reads", file.guestlink_platforms),
+        ));
+    }
+    let mut checked = Vec::with_capacity(file.platforms.len());
+    for (index, p) in file.platforms.iter().enumerate() {
+        let at = |field: &str| format!("platforms[{index}].{field}");
+        let new = NewPlatform::parse(
+            &p.name,
+            &p.lms,
+            &p.issuer,
+            &p.client_id,
+            &p.auth_url,
+            &p.jwks_url,
+            p.token_url.as_deref(),
+            &p.deployment_ids,
+        )
+        .map_err(|(field, problem)| invalid(at(field), problem))?;
+        let policy = match &p.deployment_policy {
+            Some(raw) => DeploymentPolicy::parse(raw)
+                .map_err(|problem| invalid(at("deployment_policy"), problem))?,
+            None => DeploymentPolicy::default(),
+        };
+        let modules = p.modules.as_ref().map_or_else(Modules::default, |m| Modules {
+            invite_to_media: m.invitetomedia,
+            media_page: m.mediapage,
+        });
+        checked.push((new, policy, modules));
+    }
+    let mut report = ImportReport::default();
+    for (new, policy, modules) in checked {
+        let exists = platforms::find_by_issuer(conn, &new.issuer)?
+            .iter()
+            .any(|p| p.client_id == new.client_id);
+        if exists {
+            report.skipped += 1;
+            continue;
+        }
+        let id = platforms::insert(conn, &new, now)?;
+        platforms::set_modules(conn, id, modules)?;
+        platforms::set_deployment_policy(conn, id, policy)?;
+        report.imported += 1;
+    }
+    Ok(report)
+}

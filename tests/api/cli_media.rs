@@ -337,7 +337,111 @@ async fn a_strict_platform_refuses_unlisted_deployments(backend: Backend) {
     assert_eq!(stderr(&bad).lines().count(), 1);
 }
 
+/// `platform list` without the ids, which differ between installations.
+fn list_without_ids(db: &TestDb) -> Vec<String> {
+    stdout(&guestlink(
+        &db.url_string(),
+        db.dir.path(),
+        &["platform", "list"],
+    ))
+    .lines()
+    .map(|l| l.split_once('\t').map_or(l, |(_, rest)| rest).to_string())
+    .collect()
+}
+
+/// `platform export` on one installation and `platform import` on another
+/// give the same registrations: deployments, policy and modules included.
+async fn platforms_move_between_installations_by_export_and_import(backend: Backend) {
+    let from = TestDb::new(&backend);
+    let id = database_with_a_platform(&from);
+    let run = |db: &TestDb, args: &[&str]| guestlink(&db.url_string(), db.dir.path(), args);
+    succeeded(
+        &run(
+            &from,
+            &[
+                "platform",
+                "set",
+                &id,
+                "--module",
+                "mediapage=off",
+                "--deployments",
+                "register_on_first_launch",
+                "--add-deployment",
+                "7",
+            ],
+        ),
+        "set",
+    );
+    let exported = run(&from, &["platform", "export"]);
+    succeeded(&exported, "export");
+    let file = from.dir.path().join("platforms.json");
+    std::fs::write(&file, &exported.stdout).unwrap();
+
+    let to = TestDb::new(&backend);
+    let imported = run(&to, &["platform", "import", file.to_str().unwrap()]);
+    succeeded(&imported, "import");
+    assert!(
+        stdout(&imported).starts_with("imported 1 platform"),
+        "{}",
+        stdout(&imported)
+    );
+    let listed = list_without_ids(&to);
+    assert_eq!(listed, list_without_ids(&from));
+    assert!(listed[0].contains("deployments=4,7"), "{listed:?}");
+    assert!(
+        listed[0].contains("policy=register_on_first_launch"),
+        "{listed:?}"
+    );
+    assert!(listed[0].contains("mediapage=off"), "{listed:?}");
+
+    let again = run(&to, &["platform", "import", file.to_str().unwrap()]);
+    succeeded(&again, "import again");
+    assert!(
+        stdout(&again).contains("1 already registered"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(count_rows(&to_db(&to), "platforms"), 1);
+}
+
+fn to_db(db: &TestDb) -> guestlink::store::Db {
+    let settings = crate::helpers::test_settings(db, crate::helpers::free_port());
+    guestlink::store::Db::connect_for(&settings, guestlink::store::PoolUse::Command).unwrap()
+}
+
+/// A file with one bad entry imports nothing and says where the problem is.
+async fn a_bad_export_file_imports_nothing(backend: Backend) {
+    let from = TestDb::new(&backend);
+    database_with_a_platform(&from);
+    let run = |db: &TestDb, args: &[&str]| guestlink(&db.url_string(), db.dir.path(), args);
+    let exported = String::from_utf8(run(&from, &["platform", "export"]).stdout).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    let mut second = json["platforms"][0].clone();
+    second["client_id"] = serde_json::json!("another");
+    second["jwks_url"] = serde_json::json!("http://lms.example.edu/keys");
+    json["platforms"].as_array_mut().unwrap().push(second);
+    let file = from.dir.path().join("bad.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+
+    let to = TestDb::new(&backend);
+    let refused = run(&to, &["platform", "import", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("platforms[1].jwks-url"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(stderr(&refused).lines().count(), 1);
+    assert_eq!(count_rows(&to_db(&to), "platforms"), 0);
+
+    std::fs::write(&file, "not json").unwrap();
+    let garbage = run(&to, &["platform", "import", file.to_str().unwrap()]);
+    assert_eq!(garbage.status.code(), Some(2));
+}
+
 on_both_backends!(
+    platforms_move_between_installations_by_export_and_import,
+    a_bad_export_file_imports_nothing,
     a_platform_may_register_deployments_on_their_first_launch,
     a_strict_platform_refuses_unlisted_deployments,
     platform_set_switches_modules_and_list_shows_them,
