@@ -207,12 +207,19 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
         field: "platforms",
         problem: format!("{field}: {problem}"),
     };
-    let file: ExportFile = serde_json::from_str(json)
-        .map_err(|e| invalid("file".into(), format!("not a guestlink platform export ({e})")))?;
+    let file: ExportFile = serde_json::from_str(json).map_err(|e| {
+        invalid(
+            "file".into(),
+            format!("not a guestlink platform export ({e})"),
+        )
+    })?;
     if file.guestlink_platforms != EXPORT_VERSION {
         return Err(invalid(
             "guestlink_platforms".into(),
-            format!("version {} is not one this guestlink reads", file.guestlink_platforms),
+            format!(
+                "version {} is not one this guestlink reads",
+                file.guestlink_platforms
+            ),
         ));
     }
     let mut checked = Vec::with_capacity(file.platforms.len());
@@ -234,10 +241,13 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
                 .map_err(|problem| invalid(at("deployment_policy"), problem))?,
             None => DeploymentPolicy::default(),
         };
-        let modules = p.modules.as_ref().map_or_else(Modules::default, |m| Modules {
-            invite_to_media: m.invitetomedia,
-            media_page: m.mediapage,
-        });
+        let modules = p
+            .modules
+            .as_ref()
+            .map_or_else(Modules::default, |m| Modules {
+                invite_to_media: m.invitetomedia,
+                media_page: m.mediapage,
+            });
         checked.push((new, policy, modules));
     }
     let mut report = ImportReport::default();
