@@ -90,6 +90,21 @@ fn invalid(field: &'static str, message: &str) -> ApiError {
     }
 }
 
+/// The JSON object a request that changes an item's guest access sent,
+/// read only once the session may manage the item (a learner's malformed
+/// body is a 403, not a 400).
+async fn managed_body(
+    tool: &Tool,
+    api: &ApiSession,
+    id: &str,
+    payload: web::Payload,
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    guest_links::check_manage(tool, &api.session, id)
+        .await
+        .map_err(api_error)?;
+    json_body(payload).await
+}
+
 pub async fn get(
     tool: web::Data<Tool>,
     api: ApiSession,
@@ -108,10 +123,7 @@ pub async fn put(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    guest_links::check_manage(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
-    let body: serde_json::Map<String, Value> = json_body(payload).await?;
+    let body = managed_body(&tool, &api, &id, payload).await?;
     let enabled = body
         .get("enabled")
         .and_then(Value::as_bool)
@@ -144,10 +156,7 @@ pub async fn create_link(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    guest_links::check_manage(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
-    let body: serde_json::Map<String, Value> = json_body(payload).await?;
+    let body = managed_body(&tool, &api, &id, payload).await?;
     let name = match body.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(name)) => Some(name.clone()),
