@@ -177,26 +177,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(problem) => {
-            eprintln!("load_guest: {problem}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match support::block_on(run(args)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!(
-                "load_guest: FAILED: some guest entries did not answer as they should, or a click count is off (see above)"
-            );
-            ExitCode::from(1)
-        }
-        Err(problem) => {
-            eprintln!("load_guest: {problem}");
-            ExitCode::from(2)
-        }
-    }
+    support::exit_code(
+        "load_guest",
+        USAGE,
+        "FAILED: some guest entries did not answer as they should, or a click count is off (see above)",
+        parse_args().map(|args| support::block_on(run(args))),
+    )
 }
 
 struct Ctx {

@@ -125,26 +125,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(problem) => {
-            eprintln!("load_launch: {problem}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match support::block_on(run(args)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!(
-                "load_launch: FAILED: some logins or launches did not answer as they should (see above)"
-            );
-            ExitCode::from(1)
-        }
-        Err(problem) => {
-            eprintln!("load_launch: {problem}");
-            ExitCode::from(2)
-        }
-    }
+    support::exit_code(
+        "load_launch",
+        USAGE,
+        "FAILED: some logins or launches did not answer as they should (see above)",
+        parse_args().map(|args| support::block_on(run(args))),
+    )
 }
 
 struct Ctx {

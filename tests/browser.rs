@@ -209,9 +209,7 @@ async fn demo_launch_buttons_end_on_the_course_page() {
     }
 
     let server = DemoServer::start().await;
-    let browser = WebDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let browser = start_browser().await;
     let shots = screenshot_dir();
 
     let mut failures = Vec::new();
@@ -251,6 +249,57 @@ fn browser_tests_enabled() -> bool {
         "browser test skipped: set GUESTLINK_BROWSER_TESTS=1 to run it (needs chromium and chromedriver)"
     );
     false
+}
+
+/// A headless Chromium with a fresh profile of its own.
+async fn start_browser() -> WebDriver {
+    WebDriver::start()
+        .await
+        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"))
+}
+
+/// Ends a check: the browsers quit, each first saving what it showed as
+/// `{name}-failed.png` if the check failed, which then fails the test with
+/// the server's log.
+async fn conclude<const N: usize>(
+    result: Result<(), String>,
+    browsers: [(&str, WebDriver); N],
+    server: &DemoServer,
+    shots: &Path,
+) {
+    for (name, browser) in browsers {
+        if result.is_err() {
+            let _ = browser
+                .screenshot(&shots.join(format!("{name}-failed.png")))
+                .await;
+        }
+        let _ = browser.quit().await;
+    }
+    if let Err(problem) = result {
+        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
+    }
+}
+
+/// Starts the page's video (muted, as autoplay rules want) and waits until
+/// its clock passes one second.
+async fn play_video(browser: &WebDriver, whose: &str) -> Result<(), String> {
+    browser
+        .execute(
+            "const v = document.getElementById('player'); v.muted = true; v.play(); return true;",
+            vec![],
+        )
+        .await
+        .map_err(|e| format!("starting {whose} video: {e}"))?;
+    let played = wait_until(
+        browser,
+        &format!("{whose} video's currentTime advancing past 1 s"),
+        "const v = document.getElementById('player'); return v.error ? 'error ' + v.error.code : v.currentTime > 1;",
+    )
+    .await?;
+    if played.is_string() {
+        return Err(format!("{whose} video failed to play: {played}"));
+    }
+    Ok(())
 }
 
 /// Presses `key` on the focused element and returns the text of the element
@@ -320,22 +369,7 @@ async fn check_media_page(
         .map_err(|e| format!("the video's media page did not open: {e}"))?;
 
     // The video plays: its clock moves.
-    browser
-        .execute(
-            "const v = document.getElementById('player'); v.muted = true; v.play(); return true;",
-            vec![],
-        )
-        .await
-        .map_err(|e| format!("starting the video: {e}"))?;
-    let played = wait_until(
-        browser,
-        "the video's currentTime advancing past 1 s",
-        "const v = document.getElementById('player'); return v.error ? 'error ' + v.error.code : v.currentTime > 1;",
-    )
-    .await?;
-    if played.is_string() {
-        return Err(format!("the video failed to play: {played}"));
-    }
+    play_video(browser, "the owner's").await?;
     browser
         .screenshot(&shots.join("media-page-video.png"))
         .await
@@ -457,20 +491,10 @@ async fn the_media_page_plays_video_and_its_menu_works_by_keyboard() {
         return;
     }
     let server = DemoServer::start().await;
-    let browser = WebDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let browser = start_browser().await;
     let shots = screenshot_dir();
     let result = check_media_page(&browser, &server, &shots).await;
-    if result.is_err() {
-        let _ = browser
-            .screenshot(&shots.join("media-page-failed.png"))
-            .await;
-    }
-    let _ = browser.quit().await;
-    if let Err(problem) = result {
-        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
-    }
+    conclude(result, [("media-page", browser)], &server, &shots).await;
 }
 
 async fn check_deep_linking(
@@ -544,20 +568,10 @@ async fn deep_linking_in_the_demo_adds_a_link_that_opens_its_media_page() {
         return;
     }
     let server = DemoServer::start().await;
-    let browser = WebDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let browser = start_browser().await;
     let shots = screenshot_dir();
     let result = check_deep_linking(&browser, &server, &shots).await;
-    if result.is_err() {
-        let _ = browser
-            .screenshot(&shots.join("deep-link-failed.png"))
-            .await;
-    }
-    let _ = browser.quit().await;
-    if let Err(problem) = result {
-        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
-    }
+    conclude(result, [("deep-link", browser)], &server, &shots).await;
 }
 
 /// Expiry dates as the modal writes them ("April 16, 2026", UTC) for a link
@@ -721,22 +735,7 @@ async fn walk_the_guest_link_steps(
         )
         .await
         .map_err(|e| format!("the guest did not reach the media: {e}"))?;
-    guest
-        .execute(
-            "const v = document.getElementById('player'); v.muted = true; v.play(); return true;",
-            vec![],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let played = wait_until(
-        guest,
-        "the guest's video playing",
-        "const v = document.getElementById('player'); return v.error ? 'error ' + v.error.code : v.currentTime > 1;",
-    )
-    .await?;
-    if played.is_string() {
-        return Err(format!("the guest's video failed: {played}"));
-    }
+    play_video(guest, "the guest's").await?;
     shot(guest, shots, "8-guest-watching").await?;
 
     // The owner deletes the link: "Deleted links can't be restored".
@@ -782,27 +781,17 @@ async fn an_owner_shares_a_guest_link_and_a_guest_watches_until_it_is_deleted() 
         return;
     }
     let server = DemoServer::start().await;
-    let owner = WebDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let owner = start_browser().await;
     // A second browser with its own fresh profile: the guest shares nothing
     // with the owner.
-    let guest = WebDriver::start()
-        .await
-        .unwrap_or_else(|e| panic!("cannot start a second headless Chromium: {e}"));
+    let guest = start_browser().await;
     let shots = screenshot_dir();
     let result = walk_the_guest_link_steps(&owner, &guest, &server, &shots).await;
-    if result.is_err() {
-        let _ = owner
-            .screenshot(&shots.join("guest-link-failed-owner.png"))
-            .await;
-        let _ = guest
-            .screenshot(&shots.join("guest-link-failed-guest.png"))
-            .await;
-    }
-    let _ = owner.quit().await;
-    let _ = guest.quit().await;
-    if let Err(problem) = result {
-        panic!("{problem}\nguestlink log:\n{}", server.log_tail());
-    }
+    conclude(
+        result,
+        [("guest-link-owner", owner), ("guest-link-guest", guest)],
+        &server,
+        &shots,
+    )
+    .await;
 }

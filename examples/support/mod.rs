@@ -68,6 +68,32 @@ pub fn demo_lms(name: &str) -> Result<Lms, String> {
 
 /// Runs `run` on a single-threaded runtime, so every request of the load
 /// comes from this one thread (and the one core the script pins it to).
+/// The exit status of a load run: 0 when everything answered as it should,
+/// 1 when something did not (`failed` says what; the details are printed
+/// above), 2 for a bad argument or a run that could not be made.
+pub fn exit_code(
+    name: &str,
+    usage: &str,
+    failed: &str,
+    outcome: Result<Result<bool, String>, String>,
+) -> std::process::ExitCode {
+    match outcome {
+        Ok(Ok(true)) => std::process::ExitCode::SUCCESS,
+        Ok(Ok(false)) => {
+            eprintln!("{name}: {failed}");
+            std::process::ExitCode::from(1)
+        }
+        Ok(Err(problem)) => {
+            eprintln!("{name}: {problem}");
+            std::process::ExitCode::from(2)
+        }
+        Err(problem) => {
+            eprintln!("{name}: {problem}\n{usage}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
 pub fn block_on<T>(run: impl Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -383,6 +383,8 @@ pub struct Media {
     pub source: Source,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The owner's "Enable guest access" switch (off for a new item).
+    pub guest_access_enabled: bool,
 }
 
 impl Media {

@@ -43,23 +43,33 @@ fn unsupported() -> ServiceError {
     )
 }
 
+/// An item whose guest access the session may manage, with what decides
+/// whether guest access is offered for it. Only [`manage`] makes one, so
+/// every function that takes it was checked.
+pub struct ManagedItem {
+    media: Media,
+    /// The platform's modules are on and the kind supports guest access.
+    supported: bool,
+}
+
 /// The item, if the session may manage it: another course's item is not
-/// found, a learner is refused.
-async fn managed_item(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<Media> {
-    let item = media::get(tool, session, id).await?;
+/// found, a learner is refused. Handlers call this before reading a body.
+pub async fn manage(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<ManagedItem> {
+    let media = media::get(tool, session, id).await?;
     media::require_manage(session)?;
-    Ok(item)
+    let supported = kind_supports_guest_access(media.kind)
+        && media::guest_access_offered(tool, session).await?;
+    Ok(ManagedItem { media, supported })
 }
 
-/// Refuses a session that may not manage the item's guest access (checked
-/// before a request body is read).
-pub async fn check_manage(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<()> {
-    managed_item(tool, session, id).await.map(|_| ())
-}
-
-/// Whether guest access can be offered for this item at all.
-async fn supported(tool: &Tool, session: &LaunchSession, item: &Media) -> ServiceResult<bool> {
-    Ok(kind_supports_guest_access(item.kind) && media::guest_access_offered(tool, session).await?)
+impl ManagedItem {
+    fn facts(&self, enabled: bool) -> ItemFacts {
+        ItemFacts {
+            available: true,
+            enabled,
+            offered: self.supported,
+        }
+    }
 }
 
 pub fn link_url(tool: &Tool, token: &str) -> String {
@@ -74,27 +84,21 @@ fn view_of(tool: &Tool, link: LinkRow, item: ItemFacts) -> LinkView {
     }
 }
 
-pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<GuestAccess> {
-    let item = managed_item(tool, session, id).await?;
-    let supported = supported(tool, session, &item).await?;
-    let media_id = item.id.clone();
-    let (enabled, links) = tool
+/// The switch, whether guest access is offered, and the live links.
+pub async fn get(tool: &Tool, item: &ManagedItem) -> ServiceResult<GuestAccess> {
+    access_with(tool, item, item.media.guest_access_enabled).await
+}
+
+async fn access_with(tool: &Tool, item: &ManagedItem, enabled: bool) -> ServiceResult<GuestAccess> {
+    let media_id = item.media.id.clone();
+    let links = tool
         .db
-        .read(move |conn| {
-            Ok((
-                store::is_enabled(conn, &media_id)?,
-                store::live_links(conn, &media_id)?,
-            ))
-        })
+        .read(move |conn| store::live_links(conn, &media_id))
         .await?;
-    let facts = ItemFacts {
-        available: true,
-        enabled,
-        offered: supported,
-    };
+    let facts = item.facts(enabled);
     Ok(GuestAccess {
         enabled,
-        supported,
+        supported: item.supported,
         links: links
             .into_iter()
             .map(|link| view_of(tool, link, facts))
@@ -106,20 +110,18 @@ pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResul
 /// makes them work again unless expired or used up.
 pub async fn set_enabled(
     tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
+    item: &ManagedItem,
     enabled: bool,
 ) -> ServiceResult<GuestAccess> {
-    let item = managed_item(tool, session, id).await?;
-    if !supported(tool, session, &item).await? {
+    if !item.supported {
         return Err(unsupported());
     }
-    let media_id = item.id.clone();
+    let media_id = item.media.id.clone();
     tool.db
         .write(move |conn| store::set_enabled(conn, &media_id, enabled))
         .await?;
-    tracing::info!(media = %item.id, enabled, "guest access switched");
-    get(tool, session, id).await
+    tracing::info!(media = %item.media.id, enabled, "guest access switched");
+    access_with(tool, item, enabled).await
 }
 
 /// The fields of a new link as they came, checked here in the order the
@@ -132,20 +134,13 @@ pub struct LinkRequest {
 
 pub async fn create_link(
     tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
+    item: &ManagedItem,
     request: LinkRequest,
 ) -> ServiceResult<LinkView> {
-    let item = managed_item(tool, session, id).await?;
-    if !supported(tool, session, &item).await? {
+    if !item.supported {
         return Err(unsupported());
     }
-    let media_id = item.id.clone();
-    let enabled = tool
-        .db
-        .read(move |conn| store::is_enabled(conn, &media_id))
-        .await?;
-    if !enabled {
+    if !item.media.guest_access_enabled {
         return Err(conflict(
             "guest_access_disabled",
             "Turn on Enable guest access to create links.",
@@ -157,7 +152,7 @@ pub async fn create_link(
         request.duration_days,
     )?;
     let now = tool.clock.unix();
-    let media_id = item.id.clone();
+    let media_id = item.media.id.clone();
     let link_id = random_token(9);
     let token = secret_token();
     let added = tool
@@ -166,13 +161,8 @@ pub async fn create_link(
         .await?;
     match added {
         Added::Link(link) => {
-            tracing::info!(media = %item.id, link = %link.id, "guest link created");
-            let facts = ItemFacts {
-                available: true,
-                enabled: true,
-                offered: true,
-            };
-            Ok(view_of(tool, link, facts))
+            tracing::info!(media = %item.media.id, link = %link.id, "guest link created");
+            Ok(view_of(tool, link, item.facts(true)))
         }
         Added::Full => Err(conflict(
             "link_limit_reached",
@@ -183,15 +173,9 @@ pub async fn create_link(
 
 /// Deletes a link at once; its token is remembered, so a guest who comes
 /// back is told the link was deleted.
-pub async fn delete_link(
-    tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
-    link_id: &str,
-) -> ServiceResult<()> {
-    let item = managed_item(tool, session, id).await?;
+pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> ServiceResult<()> {
     let now = tool.clock.unix();
-    let media_id = item.id.clone();
+    let media_id = item.media.id.clone();
     let link = link_id.to_string();
     let deleted = tool
         .db
@@ -200,7 +184,7 @@ pub async fn delete_link(
     if !deleted {
         return Err(ServiceError::NotFound);
     }
-    tracing::info!(media = %item.id, link = link_id, "guest link deleted");
+    tracing::info!(media = %item.media.id, link = link_id, "guest link deleted");
     Ok(())
 }
 
@@ -208,15 +192,14 @@ pub async fn delete_link(
 /// retention purge).
 pub async fn visits(
     tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
+    item: &ManagedItem,
     link_id: &str,
 ) -> ServiceResult<(LinkRow, Vec<Visit>)> {
-    let item = managed_item(tool, session, id).await?;
+    let media_id = item.media.id.clone();
     let link = link_id.to_string();
     tool.db
         .read(move |conn| {
-            let Some(found) = store::find_of_media(conn, &item.id, &link)? else {
+            let Some(found) = store::find_of_media(conn, &media_id, &link)? else {
                 return Ok(None);
             };
             let visits = store::visits(conn, &found.id)?;
@@ -237,14 +220,22 @@ fn plausible_token(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<FoundLink>> {
+/// The link with this token and, when it is still there, its item: read
+/// together, in one trip to the database.
+async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<(FoundLink, Option<Media>)>> {
     if !plausible_token(token) {
         return Ok(None);
     }
     let token = token.to_string();
     Ok(tool
         .db
-        .read(move |conn| store::find_by_token(conn, &token))
+        .read(move |conn| {
+            let Some(found) = store::find_by_token(conn, &token)? else {
+                return Ok(None);
+            };
+            let media = media_store::find(conn, &found.media_id)?;
+            Ok(Some((found, media)))
+        })
         .await?)
 }
 
@@ -257,29 +248,23 @@ pub struct OpenLink {
 /// Why the link cannot let a new guest in, or the link and its item.
 pub async fn open_link(tool: &Tool, token: &str) -> ServiceResult<Result<OpenLink, Unavailable>> {
     let found = find(tool, token).await?;
-    checked(tool, found, false).await
+    Ok(checked(tool, found, false))
 }
 
 /// The link and its item unless `refusal` turns the guest away.
-async fn checked(
+fn checked(
     tool: &Tool,
-    found: Option<FoundLink>,
+    found: Option<(FoundLink, Option<Media>)>,
     admitted: bool,
-) -> ServiceResult<Result<OpenLink, Unavailable>> {
-    let facts = found.as_ref().map(|f| (f.link.facts(), f.item));
+) -> Result<OpenLink, Unavailable> {
+    let facts = found.as_ref().map(|(f, _)| (f.link.facts(), f.item));
     if let Some(reason) = refusal(facts, tool.clock.unix(), admitted) {
-        return Ok(Err(reason));
+        return Err(reason);
     }
-    let found = found.expect("a link that is not refused exists");
-    let media_id = found.media_id.clone();
-    let media = tool
-        .db
-        .read(move |conn| media_store::find(conn, &media_id))
-        .await?;
-    Ok(match media {
-        Some(media) => Ok(OpenLink { found, media }),
-        None => Err(Unavailable::MediaUnavailable),
-    })
+    match found {
+        Some((found, Some(media))) => Ok(OpenLink { found, media }),
+        _ => Err(Unavailable::MediaUnavailable),
+    }
 }
 
 /// An admitted guest's session token (for the cookie) and when it ends.
@@ -365,12 +350,12 @@ pub async fn view(
 ) -> ServiceResult<GuestPage> {
     let found = find(tool, token).await?;
     let session = match &found {
-        Some(found) => guest_session(tool, session_token)
+        Some((found, _)) => guest_session(tool, session_token)
             .await?
             .filter(|s| s.link_id == found.link.id),
         None => None,
     };
-    let open = match checked(tool, found, session.is_some()).await? {
+    let open = match checked(tool, found, session.is_some()) {
         Ok(open) => open,
         Err(reason) => return Ok(GuestPage::Unavailable(reason)),
     };

@@ -210,7 +210,9 @@ pub struct UploadedFile {
     pub stored: StoredFile,
 }
 
-fn too_large(limit: u64) -> ServiceError {
+/// An upload over `limit` bytes (checked as it streams, or up front from
+/// its declared length).
+pub fn too_large(limit: u64) -> ServiceError {
     ServiceError::Rejected {
         status: 413,
         code: "too_large",

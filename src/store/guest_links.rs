@@ -63,14 +63,6 @@ pub fn live_links(conn: &mut Conn, media: &MediaId) -> StoreResult<Vec<LinkRow>>
         .load(c)?))
 }
 
-/// Whether the item's "Enable guest access" switch is on.
-pub fn is_enabled(conn: &mut Conn, media: &MediaId) -> StoreResult<bool> {
-    Ok(with_conn!(conn, c => media_items::table
-        .find(media.as_str())
-        .select(media_items::guest_access_enabled)
-        .first(c)?))
-}
-
 pub fn set_enabled(conn: &mut Conn, media: &MediaId, enabled: bool) -> StoreResult<()> {
     write_tx!(conn, c => {
         diesel::update(media_items::table.find(media.as_str()))

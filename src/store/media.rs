@@ -28,6 +28,7 @@ struct MediaRow {
     original_name: Option<String>,
     created_at: i64,
     updated_at: i64,
+    guest_access_enabled: bool,
 }
 
 impl MediaRow {
@@ -63,6 +64,7 @@ impl MediaRow {
             source,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            guest_access_enabled: self.guest_access_enabled,
         })
     }
 }

@@ -12,7 +12,7 @@ use super::media_api::json_body;
 use super::render::rfc3339;
 use super::session::ApiSession;
 use crate::domain::guest_access::{MAX_LINKS, NumberField};
-use crate::service::guest_links::{self, GuestAccess, LinkRequest, LinkView};
+use crate::service::guest_links::{self, GuestAccess, LinkRequest, LinkView, ManagedItem};
 use crate::service::{ServiceError, Tool};
 use crate::store::guest_links::Visit;
 
@@ -90,19 +90,12 @@ fn invalid(field: &'static str, message: &str) -> ApiError {
     }
 }
 
-/// The JSON object a request that changes an item's guest access sent,
-/// read only once the session may manage the item (a learner's malformed
-/// body is a 403, not a 400).
-async fn managed_body(
-    tool: &Tool,
-    api: &ApiSession,
-    id: &str,
-    payload: web::Payload,
-) -> Result<serde_json::Map<String, Value>, ApiError> {
-    guest_links::check_manage(tool, &api.session, id)
+/// The item, if the session may manage its guest access; called before a
+/// body is read, so a learner's malformed body is a 403, not a 400.
+async fn managed(tool: &Tool, api: &ApiSession, id: &str) -> Result<ManagedItem, ApiError> {
+    guest_links::manage(tool, &api.session, id)
         .await
-        .map_err(api_error)?;
-    json_body(payload).await
+        .map_err(api_error)
 }
 
 pub async fn get(
@@ -110,9 +103,8 @@ pub async fn get(
     api: ApiSession,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let access = guest_links::get(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
+    let item = managed(&tool, &api, &id).await?;
+    let access = guest_links::get(&tool, &item).await.map_err(api_error)?;
     Ok(no_store(HttpResponse::Ok()).json(access_json(&access)))
 }
 
@@ -123,7 +115,8 @@ pub async fn put(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = managed_body(&tool, &api, &id, payload).await?;
+    let item = managed(&tool, &api, &id).await?;
+    let body: serde_json::Map<String, Value> = json_body(payload).await?;
     let enabled = body
         .get("enabled")
         .and_then(Value::as_bool)
@@ -133,7 +126,7 @@ pub async fn put(
                 "Send {\"enabled\": true} or {\"enabled\": false}.",
             )
         })?;
-    let access = guest_links::set_enabled(&tool, &api.session, &id, enabled)
+    let access = guest_links::set_enabled(&tool, &item, enabled)
         .await
         .map_err(api_error)?;
     Ok(no_store(HttpResponse::Ok()).json(access_json(&access)))
@@ -156,7 +149,8 @@ pub async fn create_link(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = managed_body(&tool, &api, &id, payload).await?;
+    let item = managed(&tool, &api, &id).await?;
+    let body: serde_json::Map<String, Value> = json_body(payload).await?;
     let name = match body.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(name)) => Some(name.clone()),
@@ -167,7 +161,7 @@ pub async fn create_link(
         click_limit: number_field(&body, "click_limit"),
         duration_days: number_field(&body, "duration_days"),
     };
-    let link = guest_links::create_link(&tool, &api.session, &id, request)
+    let link = guest_links::create_link(&tool, &item, request)
         .await
         .map_err(api_error)?;
     Ok(no_store(HttpResponse::Created()).json(LinkJson::of(&link)))
@@ -179,7 +173,8 @@ pub async fn delete_link(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, link_id) = path.into_inner();
-    guest_links::delete_link(&tool, &api.session, &id, &link_id)
+    let item = managed(&tool, &api, &id).await?;
+    guest_links::delete_link(&tool, &item, &link_id)
         .await
         .map_err(api_error)?;
     Ok(HttpResponse::NoContent().finish())
@@ -194,7 +189,8 @@ pub async fn visits(
     query: web::Query<VisitsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, link_id) = path.into_inner();
-    let (link, visits) = guest_links::visits(&tool, &api.session, &id, &link_id)
+    let item = managed(&tool, &api, &id).await?;
+    let (link, visits) = guest_links::visits(&tool, &item, &link_id)
         .await
         .map_err(api_error)?;
     match query.format.as_deref() {

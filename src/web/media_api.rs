@@ -234,15 +234,9 @@ fn refuse_oversized_upload(tool: &Tool, req: &HttpRequest) -> Result<(), ApiErro
         .and_then(|v| v.parse::<u64>().ok());
     let limit = tool.settings.upload_max_bytes;
     match declared {
-        Some(length) if length > limit + MULTIPART_OVERHEAD => Err(ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "too_large",
-            message: format!(
-                "The file is larger than the {} MB an upload may be.",
-                limit / (1024 * 1024)
-            ),
-            field: Some("file"),
-        }),
+        Some(length) if length > limit + MULTIPART_OVERHEAD => {
+            Err(api_error(media::too_large(limit)))
+        }
         _ => Ok(()),
     }
 }

@@ -85,16 +85,6 @@ pub enum Player {
     Session,
 }
 
-impl Player {
-    /// Whether the page should keep renewing the signed file URL.
-    pub fn renews(&self) -> bool {
-        matches!(
-            self,
-            Player::Video { .. } | Player::Audio { .. } | Player::Image { .. } | Player::Pdf { .. }
-        )
-    }
-}
-
 /// The player for `media`, with `file_src` the signed URL of its file.
 pub fn player_for(media: &Media, file_src: Option<String>) -> Player {
     if media.kind.is_session() {

@@ -77,7 +77,13 @@
     if (first) first.focus();
   }
 
+  // The error for a request that never got an answer.
+  function showOffline(scope) {
+    showError(scope, "", "guestlink could not be reached. Check your connection and try again.");
+  }
+
   window.guestlink = {
+    showOffline: showOffline,
     token: token,
     api: api,
     openDialog: openDialog,

@@ -130,7 +130,7 @@
   }
 
   function offline() {
-    gl.showError(dialog, "", "guestlink could not be reached. Check your connection and try again.");
+    gl.showOffline(dialog);
   }
 
   function load() {
@@ -161,7 +161,8 @@
       if (!result.ok) { failed(result); return; }
       state = result.body;
       render();
-      say(wanted ? "Guest access is on: active links work." : "Guest access is off: all guest links are inactive.");
+      say(wanted ? "Guest access is on: active links work again." :
+        "All guest links become inactive. New participants can't join using the link, and existing guests remain connected until they refresh or leave.");
     }, function () { toggle.disabled = false; offline(); });
   });
 
@@ -196,7 +197,7 @@
       load().then(function () { say("Link “" + result.body.name + "” created."); });
     }, function () {
       submit.disabled = false;
-      gl.showError(createForm, "", "guestlink could not be reached. Check your connection and try again.");
+      gl.showOffline(createForm);
     });
   });
 
@@ -236,7 +237,7 @@
       deleteDialog.close();
       load().then(function () { say("Link “" + link.name + "” deleted."); });
     }, function () {
-      gl.showError(deleteForm, "", "guestlink could not be reached. Check your connection and try again.");
+      gl.showOffline(deleteForm);
     });
   });
 
@@ -264,7 +265,7 @@
       visitsTable.hidden = visits.length === 0;
       empty.hidden = visits.length !== 0;
     }, function () {
-      gl.showError(visitsDialog, "", "guestlink could not be reached. Check your connection and try again.");
+      gl.showOffline(visitsDialog);
     });
   }
 

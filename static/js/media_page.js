@@ -93,10 +93,6 @@
     gl.showApiError(scope, result);
   }
 
-  function networkError(scope) {
-    gl.showError(scope, "", "guestlink could not be reached. Check your connection and try again.");
-  }
-
   var editForm = document.getElementById("edit-form");
   if (editForm) {
     editForm.addEventListener("submit", function (event) {
@@ -118,7 +114,7 @@
         editForm.elements.title.value = result.body.title;
         editForm.elements.description.value = result.body.description;
         document.getElementById("edit-dialog").close();
-      }, function () { networkError(editForm); });
+      }, function () { gl.showOffline(editForm); });
     });
   }
 
@@ -131,7 +127,7 @@
         if (!result.ok) { showError(deleteForm, result); return; }
         var library = document.querySelector("[data-library-link]");
         window.location.assign(library ? library.href : "/course");
-      }, function () { networkError(deleteForm); });
+      }, function () { gl.showOffline(deleteForm); });
     });
   }
 
