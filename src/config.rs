@@ -196,6 +196,27 @@ impl PublicUrl {
     }
 }
 
+/// The admin console's standing sign-in secret; never printed.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn new(value: impl Into<String>) -> AdminToken {
+        AdminToken(value.into())
+    }
+
+    /// Compares in constant time, so the answer's timing says nothing.
+    pub fn matches(&self, candidate: &str) -> bool {
+        crate::crypto::secrets_equal(&self.0, candidate)
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
@@ -223,6 +244,13 @@ pub struct Settings {
     /// How long a signed media file URL may start a download or a stream.
     pub media_url_seconds: i64,
     pub registration_allowed_hosts: Vec<String>,
+    /// How long fetching a platform's configuration or registering with it may take.
+    pub registration_timeout_seconds: u64,
+    /// A standing sign-in secret for the admin console (at least 32
+    /// characters); without it only `guestlink admin login-link` signs in.
+    pub admin_token: Option<AdminToken>,
+    /// How long launch diagnostics (which hold personal data) are kept.
+    pub diagnostics_days: i64,
     /// Connections in the PostgreSQL pool (and SQLite readers).
     pub db_pool_size: u32,
     /// How long a request waits for a database connection before answering 503.
@@ -251,7 +279,13 @@ const FILE_KEYS: &[&str] = &[
     "GUESTLINK_TRUSTED_PROXIES",
     "GUESTLINK_GUEST_RATE_LIMIT",
     "GUESTLINK_GUEST_SESSION_HOURS",
+    "GUESTLINK_GUEST_RETENTION_DAYS",
+    "GUESTLINK_UPLOAD_MAX_MB",
+    "GUESTLINK_MEDIA_URL_SECONDS",
     "GUESTLINK_REGISTRATION_ALLOWED_HOSTS",
+    "GUESTLINK_REGISTRATION_TIMEOUT_SECONDS",
+    "GUESTLINK_ADMIN_TOKEN",
+    "GUESTLINK_DIAGNOSTICS_DAYS",
     "GUESTLINK_DB_POOL_SIZE",
     "GUESTLINK_DB_TIMEOUT_SECONDS",
     "GUESTLINK_WORKERS",
@@ -402,6 +436,18 @@ impl Settings {
             .map(|h| h.to_ascii_lowercase())
             .collect();
 
+        let admin_token = match sources.get("GUESTLINK_ADMIN_TOKEN") {
+            None => None,
+            Some(raw) if raw.trim().is_empty() => None,
+            Some(raw) if raw.trim().chars().count() < 32 => {
+                return Err(bad(
+                    "GUESTLINK_ADMIN_TOKEN",
+                    "must be at least 32 characters (try: openssl rand -base64 32)",
+                ));
+            }
+            Some(raw) => Some(AdminToken(raw.trim().to_string())),
+        };
+
         let log_level = sources
             .get("GUESTLINK_LOG")
             .unwrap_or_else(|| "info".into())
@@ -449,6 +495,15 @@ impl Settings {
                 * 1024,
             media_url_seconds: number(sources, "GUESTLINK_MEDIA_URL_SECONDS", 600, 30, 86_400)?,
             registration_allowed_hosts,
+            registration_timeout_seconds: number(
+                sources,
+                "GUESTLINK_REGISTRATION_TIMEOUT_SECONDS",
+                10,
+                1,
+                120,
+            )? as u64,
+            admin_token,
+            diagnostics_days: number(sources, "GUESTLINK_DIAGNOSTICS_DAYS", 30, 1, 365)?,
             db_pool_size: number(sources, "GUESTLINK_DB_POOL_SIZE", 10, 1, 200)? as u32,
             db_timeout_seconds: number(sources, "GUESTLINK_DB_TIMEOUT_SECONDS", 3, 1, 60)? as u64,
             workers: number(

@@ -31,6 +31,24 @@ impl Lms {
         }
     }
 
+    /// The LMS an OpenID configuration's `product_family_code` names.
+    pub fn from_product_family(code: Option<&str>) -> Lms {
+        match code.map(|c| c.trim().to_ascii_lowercase()).as_deref() {
+            Some("moodle") => Lms::Moodle,
+            Some("canvas") => Lms::Canvas,
+            // Sakai's configuration says "sakailms.org", its launches "sakai".
+            Some("sakai" | "sakailms.org") => Lms::Sakai,
+            Some("desire2learn" | "d2l" | "brightspace") => Lms::Brightspace,
+            _ => Lms::Generic,
+        }
+    }
+
+    /// Whether this LMS always sends a registration token with dynamic
+    /// registration (Brightspace hides it in the configuration URL instead).
+    pub fn sends_registration_token(self) -> bool {
+        matches!(self, Lms::Moodle | Lms::Canvas | Lms::Sakai)
+    }
+
     pub fn display_name(self) -> &'static str {
         match self {
             Lms::Moodle => "Moodle",
@@ -79,6 +97,9 @@ pub struct Platform {
     pub created_at: i64,
     pub modules: Modules,
     pub deployment_policy: DeploymentPolicy,
+    /// Registered dynamically from a host the tool does not list: it cannot
+    /// launch until a tool administrator activates it.
+    pub pending: bool,
 }
 
 /// What a launch from a deployment id the platform has not listed does.
@@ -193,13 +214,49 @@ pub struct NewPlatform {
     pub auth_url: String,
     pub jwks_url: String,
     pub token_url: Option<String>,
+    /// May be empty for a dynamic registration: Canvas and Brightspace
+    /// create deployments later.
     pub deployment_ids: Vec<String>,
+    pub deployment_policy: DeploymentPolicy,
+    pub pending: bool,
 }
 
 impl NewPlatform {
     /// Checks a registration as an admin typed it; the error names the field.
     #[allow(clippy::too_many_arguments)]
     pub fn parse(
+        name: &str,
+        lms: &str,
+        issuer: &str,
+        client_id: &str,
+        auth_url: &str,
+        jwks_url: &str,
+        token_url: Option<&str>,
+        deployment_ids: &[String],
+    ) -> Result<NewPlatform, (&'static str, String)> {
+        let new = NewPlatform::parse_allowing_no_deployment(
+            name,
+            lms,
+            issuer,
+            client_id,
+            auth_url,
+            jwks_url,
+            token_url,
+            deployment_ids,
+        )?;
+        if new.deployment_ids.is_empty() {
+            return Err((
+                "deployment-id",
+                "at least one deployment id is needed".into(),
+            ));
+        }
+        Ok(new)
+    }
+
+    /// Like `parse`, for a registration whose deployments may all arrive
+    /// later (an imported dynamic registration from Canvas or Brightspace).
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse_allowing_no_deployment(
         name: &str,
         lms: &str,
         issuer: &str,
@@ -239,12 +296,6 @@ impl NewPlatform {
                 deployments.push(d);
             }
         }
-        if deployments.is_empty() {
-            return Err((
-                "deployment-id",
-                "at least one deployment id is needed".into(),
-            ));
-        }
         Ok(NewPlatform {
             name: text("name", name, 200)?,
             lms: lms.parse().map_err(|e| ("lms", e))?,
@@ -254,6 +305,8 @@ impl NewPlatform {
             jwks_url: url("jwks-url", jwks_url)?,
             token_url: token_url.map(|t| url("token-url", t)).transpose()?,
             deployment_ids: deployments,
+            deployment_policy: DeploymentPolicy::Strict,
+            pending: false,
         })
     }
 }

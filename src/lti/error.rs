@@ -21,6 +21,10 @@ pub enum LaunchError {
     AmbiguousClient,
     #[error("the target_link_uri points outside this tool")]
     InvalidTargetLinkUri,
+    #[error(
+        "this platform registered itself and waits for a guestlink administrator to activate it"
+    )]
+    PlatformPending,
 
     // State.
     #[error("the launch carries no state")]
@@ -105,6 +109,7 @@ impl LaunchError {
             UnknownClient => "unknown_client",
             AmbiguousClient => "ambiguous_client",
             InvalidTargetLinkUri => "invalid_target_link_uri",
+            PlatformPending => "platform_pending",
             MissingState => "missing_state",
             UnknownState => "unknown_state",
             StateExpired => "state_expired",
@@ -173,6 +178,9 @@ impl LaunchError {
             }
             InvalidTargetLinkUri => {
                 "Set the tool's target link URI in the LMS to an address under guestlink's public URL."
+            }
+            PlatformPending => {
+                "A guestlink administrator activates the platform in the admin console ({base}/admin) or with guestlink platform activate ID."
             }
             MissingState | UnknownState | StateExpired => {
                 "Launch the tool again from the LMS; if it keeps failing, check that the redirect URL registered in the LMS is guestlink's /lti/launch and that the login is not delayed by more than a few minutes."

@@ -11,6 +11,7 @@ pub mod jwks;
 pub mod keys;
 pub mod launch;
 pub mod login;
+pub mod registration;
 
 pub use error::LaunchError;
 

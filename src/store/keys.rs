@@ -113,3 +113,26 @@ pub fn rotate(conn: &mut Conn, new_key: &ToolKey, now: i64, grace_seconds: i64) 
         Ok::<_, StoreError>(())
     })
 }
+
+/// One tool key as the admin console lists it (no key material).
+pub struct KeySummary {
+    pub kid: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// Every key, newest first.
+pub fn summaries(conn: &mut Conn) -> StoreResult<Vec<KeySummary>> {
+    let rows: Vec<(String, i64, Option<i64>)> = with_conn!(conn, c => tool_keys::table
+        .select((tool_keys::kid, tool_keys::created_at, tool_keys::retired_at))
+        .order(tool_keys::created_at.desc())
+        .load(c)?);
+    Ok(rows
+        .into_iter()
+        .map(|(kid, created_at, retired_at)| KeySummary {
+            kid,
+            created_at,
+            retired_at,
+        })
+        .collect())
+}

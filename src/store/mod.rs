@@ -6,13 +6,16 @@
 //! PostgreSQL one pool. Diesel blocks, so async callers go through
 //! [`Db::read`] / [`Db::write`], which run on tokio's blocking threads.
 
+pub mod admin;
 pub mod error;
 pub mod guest_links;
 pub mod keys;
+pub mod launch_attempts;
 pub mod launches;
 pub mod login_states;
 pub mod media;
 pub mod platforms;
+pub mod registration_tokens;
 pub mod schema;
 pub mod secrets;
 pub mod sessions;

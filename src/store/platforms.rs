@@ -35,6 +35,7 @@ struct PlatformRow {
     invite_to_media: bool,
     media_page: bool,
     deployment_policy: String,
+    pending: bool,
 }
 
 impl PlatformRow {
@@ -59,6 +60,7 @@ impl PlatformRow {
             },
             deployment_policy: DeploymentPolicy::parse(&self.deployment_policy)
                 .map_err(|e| StoreError::Other(anyhow::anyhow!(e)))?,
+            pending: self.pending,
         })
     }
 }
@@ -77,6 +79,8 @@ pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<Platf
                 platforms::jwks_url.eq(&new.jwks_url),
                 platforms::token_url.eq(&new.token_url),
                 platforms::created_at.eq(now),
+                platforms::deployment_policy.eq(new.deployment_policy.as_str()),
+                platforms::pending.eq(new.pending),
             ))
             .returning(platforms::id)
             .get_result(c)?;
@@ -224,4 +228,61 @@ pub fn record_launched_deployment(
         .on_conflict_do_nothing()
         .execute(c)?);
     Ok(())
+}
+
+/// Lets a pending platform launch; false if the platform is unknown.
+pub fn activate(conn: &mut Conn, id: PlatformId) -> StoreResult<bool> {
+    let updated = write_tx!(conn, c => {
+        Ok::<_, StoreError>(diesel::update(platforms::table.find(id.0))
+            .set(platforms::pending.eq(false))
+            .execute(c)?)
+    })?;
+    Ok(updated > 0)
+}
+
+/// What an administrator may change of a registration without registering
+/// it again (the issuer and client id are its identity).
+pub struct Details<'a> {
+    pub name: &'a str,
+    pub auth_url: &'a str,
+    pub jwks_url: &'a str,
+    pub token_url: Option<&'a str>,
+}
+
+pub fn update_details(conn: &mut Conn, id: PlatformId, details: &Details<'_>) -> StoreResult<bool> {
+    let updated = write_tx!(conn, c => {
+        Ok::<_, StoreError>(diesel::update(platforms::table.find(id.0))
+            .set((
+                platforms::name.eq(details.name),
+                platforms::auth_url.eq(details.auth_url),
+                platforms::jwks_url.eq(details.jwks_url),
+                platforms::token_url.eq(details.token_url),
+            ))
+            .execute(c)?)
+    })?;
+    Ok(updated > 0)
+}
+
+/// One deployment as the admin console lists it.
+pub struct DeploymentRow {
+    pub deployment_id: String,
+    pub created_at: i64,
+    pub added_by: String,
+}
+
+/// A platform's deployments with when and how each arrived, oldest first.
+pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<DeploymentRow>> {
+    let rows: Vec<(String, i64, String)> = with_conn!(conn, c => deployments::table
+        .filter(deployments::platform_id.eq(id.0))
+        .select((deployments::deployment_id, deployments::created_at, deployments::added_by))
+        .order((deployments::created_at, deployments::deployment_id))
+        .load(c)?);
+    Ok(rows
+        .into_iter()
+        .map(|(deployment_id, created_at, added_by)| DeploymentRow {
+            deployment_id,
+            created_at,
+            added_by,
+        })
+        .collect())
 }

@@ -16,6 +16,7 @@ diesel::table! {
         invite_to_media -> Bool,
         media_page -> Bool,
         deployment_policy -> Text,
+        pending -> Bool,
     }
 }
 
@@ -154,6 +155,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    used_registration_tokens (token_hash) {
+        token_hash -> Text,
+        used_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    admin_login_links (token_hash) {
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    admin_sessions (token_hash) {
+        token_hash -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    launch_attempts (id) {
+        id -> BigInt,
+        platform_id -> Nullable<BigInt>,
+        issuer -> Text,
+        client_id -> Nullable<Text>,
+        deployment_id -> Nullable<Text>,
+        stage -> Text,
+        error_code -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        claims -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(deployments -> platforms (platform_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
@@ -175,5 +215,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     guest_links,
     guest_visits,
     guest_sessions,
-    tool_secrets
+    tool_secrets,
+    used_registration_tokens,
+    admin_login_links,
+    admin_sessions,
+    launch_attempts
 );
