@@ -147,6 +147,23 @@ async fn purge_periodically(tool: Tool) {
             Ok(records) => tracing::info!(records, "purged guest records past their retention"),
             Err(err) => tracing::warn!(error = %err, "purge of guest records failed"),
         }
+        let kept_since = now - tool.settings.diagnostics_days * 86_400;
+        let result = tool
+            .db
+            .write(move |conn| {
+                Ok(crate::store::launch_attempts::purge(conn, kept_since)?
+                    + crate::store::admin::purge(conn, now)?
+                    + crate::store::registration_tokens::purge(conn, now - 86_400)?)
+            })
+            .await;
+        match result {
+            Ok(0) => {}
+            Ok(records) => tracing::info!(
+                records,
+                "purged old launch diagnostics, admin sessions and registration tokens"
+            ),
+            Err(err) => tracing::warn!(error = %err, "purge of admin records failed"),
+        }
         let removed = crate::service::media::remove_abandoned_uploads(&tool).await;
         if removed > 0 {
             tracing::info!(files = removed, "removed abandoned partial uploads");

@@ -9,10 +9,10 @@ use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::permissions::CourseRights;
 use crate::domain::platform::Platform;
 use crate::domain::session::{Course, LaunchSession};
-use crate::lti::Registration;
 use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
+use crate::lti::{LaunchError, Registration};
 use crate::store::platforms::record_launched_deployment;
-use crate::store::{launches, login_states};
+use crate::store::{launch_attempts, launches, login_states};
 
 /// A launch that passed every check, and the session it opened.
 pub struct Launched {
@@ -45,6 +45,9 @@ impl LaunchBackend for Backend<'_> {
             .registrations
             .by_id(self.tool, PlatformId(platform_id))
             .await?;
+        if platform.as_ref().is_some_and(|p| p.pending) {
+            return Err(LaunchError::PlatformPending.into());
+        }
         let registration = platform.as_ref().map(platforms::registration);
         *self.platform.borrow_mut() = platform;
         Ok(registration)
@@ -78,12 +81,17 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
         tool,
         platform: Default::default(),
     };
+    let input_token = input.id_token;
     let launch = launch::validate(&backend, input, leeway).await?;
     let platform = backend.platform.into_inner().ok_or_else(|| {
         ServiceError::Internal(anyhow::anyhow!("a validated launch without its platform"))
     })?;
     let token = secret_token();
-    let session = open_session(tool, platform, &launch, &token).await?;
+    // For the admin console's diagnostics: what this launch carried.
+    let claims = super::diagnostics::unverified_claims(input_token)
+        .as_ref()
+        .map(super::diagnostics::claims_text);
+    let session = open_session(tool, platform, &launch, &token, claims).await?;
     Ok(Launched {
         token,
         session,
@@ -98,6 +106,7 @@ async fn open_session(
     platform: Platform,
     launch: &ValidatedLaunch,
     token: &str,
+    claims: Option<String>,
 ) -> ServiceResult<LaunchSession> {
     let launcher = launch.launcher().clone();
     let rights = CourseRights::from_roles(&launcher.roles);
@@ -112,6 +121,7 @@ async fn open_session(
         ValidatedLaunch::ResourceLink { .. } => None,
     };
     let written = launcher.clone();
+    let (issuer, client_id) = (platform.issuer.clone(), platform.client_id.clone());
     if launcher.new_deployment {
         // Logged so an administrator can see where it came from.
         tracing::info!(
@@ -132,6 +142,20 @@ async fn open_session(
                 )?;
             }
             let context = written.context.as_ref();
+            launch_attempts::record(
+                conn,
+                &launch_attempts::NewAttempt {
+                    platform_id: Some(PlatformId(written.platform_id)),
+                    issuer: &issuer,
+                    client_id: Some(&client_id),
+                    deployment_id: Some(&written.deployment_id),
+                    stage: launch_attempts::Stage::Launch,
+                    error_code: None,
+                    reason: None,
+                    claims: claims.as_deref(),
+                    now,
+                },
+            )?;
             launches::record(
                 conn,
                 &launches::LaunchRecord {

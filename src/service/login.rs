@@ -32,6 +32,12 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
         candidates.iter().map(platforms::registration).collect(),
         request.client_id.as_deref(),
     )?;
+    if candidates
+        .iter()
+        .any(|p| p.id.0 == registration.platform_id && p.pending)
+    {
+        return Err(LaunchError::PlatformPending.into());
+    }
 
     let (state, nonce, binding) = (secret_token(), secret_token(), secret_token());
     let now = tool.clock.unix();

@@ -1,8 +1,10 @@
 //! Use cases: each joins the domain rules, the store and the LTI protocol.
 //! Handlers call one function here and render what it returns.
 
+pub mod admin;
 pub mod admission_gates;
 pub mod deep_linking;
+pub mod diagnostics;
 pub mod guest_links;
 pub mod keys;
 pub mod launch;
@@ -11,6 +13,7 @@ pub mod media;
 pub mod media_files;
 pub mod platforms;
 pub mod rate_limit;
+pub mod registration;
 pub mod registrations;
 pub mod sessions;
 
@@ -36,6 +39,8 @@ pub struct Tool {
     pub url_key: Arc<MacKey>,
     /// Guest entries per client address (per instance).
     pub guest_limiter: Arc<rate_limit::RateLimiter>,
+    /// Admin console sign-in attempts per client address (per instance).
+    pub admin_login_limiter: Arc<rate_limit::RateLimiter>,
     /// Admissions to one link at once (per instance).
     pub admission_gates: Arc<admission_gates::AdmissionGates>,
 }
@@ -54,6 +59,7 @@ impl Tool {
             registrations: Arc::default(),
             url_key: Arc::new(url_key),
             guest_limiter: Arc::default(),
+            admin_login_limiter: Arc::default(),
             admission_gates: Arc::default(),
         }
     }

@@ -1,4 +1,4 @@
-//! Registering and removing platforms (the command line and, later, the admin console).
+//! Registering, changing and removing platforms (the command line and the admin console).
 
 use std::path::Path;
 
@@ -150,6 +150,7 @@ pub fn export(conn: &mut Conn) -> ServiceResult<String> {
                 "token_url": p.token_url,
                 "deployment_ids": p.deployment_ids,
                 "deployment_policy": p.deployment_policy.as_str(),
+                "pending": p.pending,
                 "modules": {
                     "invitetomedia": p.modules.invite_to_media,
                     "mediapage": p.modules.media_page,
@@ -191,6 +192,8 @@ struct ExportedPlatform {
     deployment_policy: Option<String>,
     #[serde(default)]
     modules: Option<ExportedModules>,
+    #[serde(default)]
+    pending: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -225,7 +228,19 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
     let mut checked = Vec::with_capacity(file.platforms.len());
     for (index, p) in file.platforms.iter().enumerate() {
         let at = |field: &str| format!("platforms[{index}].{field}");
-        let new = NewPlatform::parse(
+        let policy = match &p.deployment_policy {
+            Some(raw) => DeploymentPolicy::parse(raw)
+                .map_err(|problem| invalid(at("deployment_policy"), problem))?,
+            None => DeploymentPolicy::default(),
+        };
+        // A platform that registers deployments on their first launch may
+        // have none yet (a dynamic registration from Canvas or Brightspace).
+        let parse = if policy == DeploymentPolicy::RegisterOnFirstLaunch {
+            NewPlatform::parse_allowing_no_deployment
+        } else {
+            NewPlatform::parse
+        };
+        let mut new = parse(
             &p.name,
             &p.lms,
             &p.issuer,
@@ -236,11 +251,8 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
             &p.deployment_ids,
         )
         .map_err(|(field, problem)| invalid(at(field), problem))?;
-        let policy = match &p.deployment_policy {
-            Some(raw) => DeploymentPolicy::parse(raw)
-                .map_err(|problem| invalid(at("deployment_policy"), problem))?,
-            None => DeploymentPolicy::default(),
-        };
+        new.deployment_policy = policy;
+        new.pending = p.pending;
         let modules = p
             .modules
             .as_ref()
@@ -248,10 +260,10 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
                 invite_to_media: m.invitetomedia,
                 media_page: m.mediapage,
             });
-        checked.push((new, policy, modules));
+        checked.push((new, modules));
     }
     let mut report = ImportReport::default();
-    for (new, policy, modules) in checked {
+    for (new, modules) in checked {
         let exists = platforms::find_by_issuer(conn, &new.issuer)?
             .iter()
             .any(|p| p.client_id == new.client_id);
@@ -261,8 +273,25 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
         }
         let id = platforms::insert(conn, &new, now)?;
         platforms::set_modules(conn, id, modules)?;
-        platforms::set_deployment_policy(conn, id, policy)?;
         report.imported += 1;
     }
     Ok(report)
+}
+
+/// What `activate` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Activation {
+    Activated,
+    AlreadyActive,
+}
+
+/// Lets a pending platform (a dynamic registration from a host the tool does
+/// not list) launch. `NotFound` for an unknown platform.
+pub fn activate(conn: &mut Conn, id: PlatformId) -> ServiceResult<Activation> {
+    let platform = platforms::find(conn, id)?.ok_or(ServiceError::NotFound)?;
+    if !platform.pending {
+        return Ok(Activation::AlreadyActive);
+    }
+    platforms::activate(conn, id)?;
+    Ok(Activation::Activated)
 }

@@ -23,6 +23,12 @@ pub struct RegistrationCache {
 }
 
 impl RegistrationCache {
+    /// Drops every cached platform, after a change made in this process (a
+    /// registration, the admin console), so it counts from the next request.
+    pub fn forget_all(&self) {
+        self.by_issuer.lock().unwrap().clear();
+    }
+
     /// The platforms registered with `issuer` (one per client id). An empty
     /// answer is not cached, so a platform registered a moment ago works at once.
     pub async fn by_issuer(&self, tool: &Tool, issuer: &str) -> ServiceResult<Arc<Vec<Platform>>> {

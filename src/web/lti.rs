@@ -13,7 +13,7 @@ use crate::lti::LaunchError;
 use crate::lti::launch::{LaunchInput, Launcher, ValidatedLaunch};
 use crate::lti::login::LoginParams;
 use crate::service::deep_linking::MEDIA_ID_PARAMETER;
-use crate::service::{ServiceError, Tool, keys, launch, login};
+use crate::service::{ServiceError, Tool, diagnostics, keys, launch, login};
 
 /// Launch forms are small (Canvas' tokens with LTI 1.1 migration claims are
 /// a few KB); anything near this limit is not a launch.
@@ -70,13 +70,27 @@ struct StoragePutPage<'a> {
 async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
     let issuer = params.iss.clone().unwrap_or_default();
-    let start = login::start(tool, params).await.map_err(|e| {
-        refused(
-            e,
-            base,
-            |reason| tracing::info!(%issuer, reason, "login initiation refused"),
-        )
-    })?;
+    let (client_id, deployment_id) = (params.client_id.clone(), params.lti_deployment_id.clone());
+    let start = match login::start(tool, params).await {
+        Ok(start) => start,
+        Err(err) => {
+            if let ServiceError::Launch(launch_error) = &err {
+                diagnostics::login_refused(
+                    tool,
+                    Some(&issuer),
+                    client_id.as_deref(),
+                    deployment_id.as_deref(),
+                    launch_error,
+                )
+                .await;
+            }
+            return Err(refused(
+                err,
+                base,
+                |reason| tracing::info!(%issuer, reason, "login initiation refused"),
+            ));
+        }
+    };
     let cookie = cookies::state_cookie(
         &start.state,
         &start.binding,
@@ -187,9 +201,17 @@ pub async fn launch(
         binding: &binding,
     };
     // Logged with the reason only: never the token, state or nonce.
-    let launched = launch::finish(&tool, input)
-        .await
-        .map_err(|e| refused(e, base, |reason| tracing::info!(reason, "launch refused")))?;
+    let launched = match launch::finish(&tool, input).await {
+        Ok(launched) => launched,
+        Err(err) => {
+            if let ServiceError::Launch(launch_error) = &err {
+                diagnostics::launch_refused(&tool, &form.id_token, &form.state, launch_error).await;
+            }
+            return Err(refused(err, base, |reason| {
+                tracing::info!(reason, "launch refused")
+            }));
+        }
+    };
     tracing::info!(
         platform_id = launched.session.platform_id.0,
         user_id = launched.session.user_id.0,

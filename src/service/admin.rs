@@ -1,0 +1,99 @@
+//! Who may use the admin console: a one-time sign-in link printed by
+//! `guestlink admin login-link` (short-lived, used once) or the standing
+//! admin token of the configuration; either opens an admin session. Every
+//! form of the console carries a CSRF token derived from that session.
+
+use super::{ServiceResult, Tool};
+use crate::crypto::{hash_secret, random_token};
+use crate::store::{Conn, admin};
+
+/// How long a printed sign-in link works.
+pub const LOGIN_LINK_MINUTES: i64 = 10;
+/// How long an admin session lasts.
+pub const SESSION_HOURS: i64 = 8;
+
+/// 256 bits: admin secrets guard every registration.
+fn admin_secret() -> String {
+    random_token(32)
+}
+
+/// Makes a sign-in link and returns its URL (for the command line).
+pub fn create_login_link(conn: &mut Conn, base: &str, now: i64) -> ServiceResult<String> {
+    let token = admin_secret();
+    admin::insert_login_link(
+        conn,
+        &hash_secret(&token),
+        now,
+        now + LOGIN_LINK_MINUTES * 60,
+    )?;
+    Ok(format!("{base}/admin/login?token={token}"))
+}
+
+/// Uses a sign-in link; the new session's token, or None when the link is
+/// unknown, used or expired (one answer for all three).
+pub async fn sign_in_with_link(tool: &Tool, link_token: &str) -> ServiceResult<Option<String>> {
+    if link_token.is_empty() || link_token.len() > 200 {
+        return Ok(None);
+    }
+    let session = admin_secret();
+    let (link_hash, session_hash) = (hash_secret(link_token), hash_secret(&session));
+    let now = tool.clock.unix();
+    let expires = now + SESSION_HOURS * 3600;
+    let used = tool
+        .db
+        .write(move |conn| admin::use_login_link(conn, &link_hash, &session_hash, now, expires))
+        .await?;
+    Ok(used.then_some(session))
+}
+
+/// Signs in with the configured admin token; None if it is off or wrong.
+pub async fn sign_in_with_admin_token(
+    tool: &Tool,
+    candidate: &str,
+) -> ServiceResult<Option<String>> {
+    let Some(expected) = tool.settings.admin_token.as_ref() else {
+        return Ok(None);
+    };
+    if !expected.matches(candidate.trim()) {
+        return Ok(None);
+    }
+    let session = admin_secret();
+    let hash = hash_secret(&session);
+    let now = tool.clock.unix();
+    tool.db
+        .write(move |conn| admin::insert_session(conn, &hash, now, now + SESSION_HOURS * 3600))
+        .await?;
+    Ok(Some(session))
+}
+
+pub async fn session_valid(tool: &Tool, session: &str) -> ServiceResult<bool> {
+    if session.is_empty() || session.len() > 200 {
+        return Ok(false);
+    }
+    let hash = hash_secret(session);
+    let now = tool.clock.unix();
+    Ok(tool
+        .db
+        .read(move |conn| admin::session_valid(conn, &hash, now))
+        .await?)
+}
+
+pub async fn sign_out(tool: &Tool, session: &str) -> ServiceResult<()> {
+    let hash = hash_secret(session);
+    Ok(tool
+        .db
+        .write(move |conn| admin::end_session(conn, &hash))
+        .await?)
+}
+
+/// The CSRF token of an admin session: a MAC of the session's hash, so it
+/// needs no storage and dies with the session.
+pub fn csrf_token(tool: &Tool, session: &str) -> String {
+    tool.url_key
+        .sign(&format!("admin-csrf\n{}", hash_secret(session)))
+}
+
+pub fn csrf_holds(tool: &Tool, session: &str, candidate: &str) -> bool {
+    tool.url_key
+        .verify(&format!("admin-csrf\n{}", hash_secret(session)), candidate)
+}

@@ -1,0 +1,784 @@
+//! LTI Dynamic Registration: an LMS admin pastes `{base}/lti/register` into
+//! the LMS, which opens it with `openid_configuration` (and usually a
+//! `registration_token`). guestlink fetches that configuration, shows the
+//! admin what it will register, and on "Register" sends its registration and
+//! stores the platform.
+//!
+//! Anyone can open the URL, so it must not become a way in: guestlink only
+//! fetches https URLs on public addresses (the resolved address is pinned, so
+//! a second DNS answer cannot point elsewhere), follows no redirects, reads at
+//! most 1 MB, and gives up after `registration_timeout_seconds`. With
+//! GUESTLINK_REGISTRATION_ALLOWED_HOSTS set, only those hosts may register
+//! (loopback hosts over plain http too) and they are active at once; without
+//! it a new platform waits as pending until a tool administrator activates it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use url::Url;
+
+use super::Tool;
+use crate::crypto::hash_secret;
+use crate::domain::ids::PlatformId;
+use crate::domain::platform::{DeploymentPolicy, Lms, NewPlatform, parse_deployment_id};
+use crate::lti::registration::{
+    self as protocol, Offer, PlacementStyle, PlatformConfiguration, SHARED_ISSUERS, ToolUrls,
+};
+use crate::store::{StoreError, platforms, registration_tokens};
+
+/// The largest configuration or registration answer read.
+const LARGEST_ANSWER: usize = 1024 * 1024;
+/// How long the confirmation page's form stays valid.
+const CONFIRM_SECONDS: i64 = 30 * 60;
+
+/// Why a registration stopped, with what the LMS admin should check. Nothing
+/// is stored when one of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("the LMS did not say where its configuration is")]
+    MissingConfiguration,
+    #[error("{0} is not an https:// address")]
+    InsecureUrl(String),
+    #[error(
+        "this guestlink accepts registrations only from the hosts its administrator listed, and {0} is not one of them"
+    )]
+    HostNotAllowed(String),
+    #[error("{0} is not on a public address")]
+    PrivateAddress(String),
+    #[error("the LMS configuration at {url} could not be read: {problem}")]
+    ConfigUnreachable { url: String, problem: String },
+    #[error("the LMS configuration at {0} did not answer in time")]
+    ConfigTimeout(String),
+    #[error("the LMS configuration at {url} is not usable: {problem}")]
+    ConfigInvalid { url: String, problem: String },
+    #[error("the issuer {issuer} is not on the host of the configuration URL ({host})")]
+    IssuerMismatch { issuer: String, host: String },
+    #[error("{0} sends a registration token with dynamic registration, and this request has none")]
+    TokenMissing(&'static str),
+    #[error("the registration token has expired")]
+    TokenExpired,
+    #[error("this registration link was already used")]
+    TokenUsed,
+    #[error("the confirmation form is too old or was altered")]
+    FormInvalid,
+    #[error("the LMS refused the registration (HTTP {status})")]
+    Refused { status: u16, reasons: Vec<String> },
+    #[error("the LMS could not be reached to register: {0}")]
+    Unreachable(String),
+    #[error("the LMS did not answer the registration in time")]
+    Timeout,
+    #[error("the LMS accepted the registration but its answer is not usable: {0}")]
+    ResponseInvalid(String),
+    #[error("a platform with issuer {issuer} and client id {client_id} is registered already")]
+    Conflict { issuer: String, client_id: String },
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl RegistrationError {
+    pub fn code(&self) -> &'static str {
+        use RegistrationError::*;
+        match self {
+            MissingConfiguration => "registration_missing_configuration",
+            InsecureUrl(_) => "registration_insecure_url",
+            HostNotAllowed(_) => "registration_host_not_allowed",
+            PrivateAddress(_) => "registration_private_address",
+            ConfigUnreachable { .. } => "registration_config_unreachable",
+            ConfigTimeout(_) => "registration_config_timeout",
+            ConfigInvalid { .. } => "registration_config_invalid",
+            IssuerMismatch { .. } => "registration_issuer_mismatch",
+            TokenMissing(_) => "registration_token_missing",
+            TokenExpired => "registration_token_expired",
+            TokenUsed => "registration_token_used",
+            FormInvalid => "registration_form_invalid",
+            Refused { .. } | Unreachable(_) => "registration_refused",
+            Timeout => "registration_timeout",
+            ResponseInvalid(_) => "registration_response_invalid",
+            Conflict { .. } => "registration_conflict",
+            Unavailable(_) => "database_unavailable",
+            Internal(_) => "internal",
+        }
+    }
+
+    /// 4xx for what the request got wrong, 502/504 for what the LMS did.
+    pub fn status(&self) -> u16 {
+        use RegistrationError::*;
+        match self {
+            HostNotAllowed(_) | PrivateAddress(_) => 403,
+            ConfigUnreachable { .. } | ConfigInvalid { .. } => 502,
+            Refused { .. } | Unreachable(_) | ResponseInvalid(_) => 502,
+            ConfigTimeout(_) | Timeout => 504,
+            Conflict { .. } => 409,
+            Unavailable(_) => 503,
+            Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// What the LMS administrator should do, in a sentence or two.
+    pub fn hint(&self) -> String {
+        use RegistrationError::*;
+        match self {
+            MissingConfiguration => "Start the registration from the LMS (its dynamic registration page), with guestlink's registration URL; opening the URL by itself does nothing.".into(),
+            InsecureUrl(_) => "The LMS must be served over https. For a test LMS on this machine, list its host in GUESTLINK_REGISTRATION_ALLOWED_HOSTS.".into(),
+            HostNotAllowed(_) => "Ask guestlink's administrator to add the LMS host to GUESTLINK_REGISTRATION_ALLOWED_HOSTS, or register the LMS by hand in the admin console.".into(),
+            PrivateAddress(_) => "guestlink only fetches from public addresses. For an LMS on an internal network, guestlink's administrator lists its host in GUESTLINK_REGISTRATION_ALLOWED_HOSTS.".into(),
+            ConfigUnreachable { .. } | ConfigTimeout(_) => "Check that the guestlink server can reach the LMS over https (firewall, proxy, DNS), then start the registration again from the LMS.".into(),
+            ConfigInvalid { .. } => "The LMS's OpenID configuration lacks what LTI Dynamic Registration needs; register guestlink by hand instead (see the guide for your LMS).".into(),
+            IssuerMismatch { .. } => "The LMS's issuer must be on the same host as its configuration URL. Check the LMS's site URL (wwwroot) setting, or register guestlink by hand.".into(),
+            TokenMissing(_) | TokenExpired | TokenUsed | FormInvalid => "Start the registration again from the LMS: each registration link works once and for a limited time.".into(),
+            Refused { status: 401 | 403, .. } => "The LMS refused the registration token (used, expired or without the right scope): start the registration again from the LMS.".into(),
+            Refused { .. } => "The LMS did not accept guestlink's registration. Its reasons are above; if they name a setting of the LMS (a domain already in use, a disabled feature), change it there and start again, or register guestlink by hand.".into(),
+            Unreachable(_) | Timeout => "Check that the guestlink server can reach the LMS, then start the registration again from the LMS.".into(),
+            ResponseInvalid(_) => "Check the LMS's list of tools: the registration may exist there without guestlink knowing it. Remove it and start again, or register guestlink by hand.".into(),
+            Conflict { .. } => "guestlink already has this registration: nothing was changed. Manage it in guestlink's admin console.".into(),
+            Unavailable(_) | Internal(_) => "Please try again in a minute.".into(),
+        }
+    }
+
+    /// The platform's own reasons, when it refused.
+    pub fn reasons(&self) -> &[String] {
+        match self {
+            RegistrationError::Refused { reasons, .. } => reasons,
+            _ => &[],
+        }
+    }
+}
+
+impl From<StoreError> for RegistrationError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(what) => RegistrationError::Unavailable(what),
+            other => RegistrationError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<super::ServiceError> for RegistrationError {
+    fn from(err: super::ServiceError) -> Self {
+        match err {
+            super::ServiceError::Unavailable(what) => RegistrationError::Unavailable(what),
+            other => RegistrationError::Internal(anyhow::anyhow!(other.to_string())),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, RegistrationError>;
+
+/// Whether a registered platform can launch at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Active,
+    Pending,
+}
+
+impl Activation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activation::Active => "active",
+            Activation::Pending => "pending",
+        }
+    }
+}
+
+/// What the LMS opened `/lti/register` with.
+pub struct RegistrationRequest {
+    pub configuration_url: String,
+    pub token: Option<String>,
+}
+
+/// A registration checked and ready for the admin to confirm.
+pub struct Prepared {
+    pub configuration: PlatformConfiguration,
+    pub lms: Lms,
+    pub activation: Activation,
+    pub offer: Offer,
+    /// The value of the confirmation form's `confirm` field.
+    pub confirm: String,
+    style: PlacementStyle,
+    registration_endpoint: Target,
+    used_key: String,
+}
+
+/// A registration the LMS accepted and guestlink stored.
+pub struct Registered {
+    pub platform_id: PlatformId,
+    pub name: String,
+    pub lms: Lms,
+    pub activation: Activation,
+    pub client_id: String,
+    pub deployment_id: Option<String>,
+}
+
+/// Fetches and checks the platform's configuration; nothing is stored.
+pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepared> {
+    let rules = Rules::of(tool);
+    let config_target = rules.fetchable(&request.configuration_url).await?;
+    let body = fetch_configuration(&rules, &config_target).await?;
+    let invalid = |problem: String| RegistrationError::ConfigInvalid {
+        url: config_target.url.to_string(),
+        problem,
+    };
+    let configuration = PlatformConfiguration::parse(&body).map_err(invalid)?;
+    check_issuer(&configuration.issuer, &config_target.url)?;
+    for (name, url) in [
+        (
+            "authorization_endpoint",
+            Some(&configuration.authorization_endpoint),
+        ),
+        ("jwks_uri", Some(&configuration.jwks_uri)),
+        ("token_endpoint", configuration.token_endpoint.as_ref()),
+    ] {
+        if let Some(url) = url {
+            rules
+                .secure_enough(url)
+                .map_err(|problem| invalid(format!("its {name} {problem}")))?;
+        }
+    }
+    let registration_endpoint = rules
+        .fetchable(&configuration.registration_endpoint)
+        .await?;
+
+    let lms = Lms::from_product_family(configuration.product_family.as_deref());
+    let token = request.token.as_deref().filter(|t| !t.is_empty());
+    match token {
+        None if lms.sends_registration_token() => {
+            return Err(RegistrationError::TokenMissing(lms.display_name()));
+        }
+        Some(token) if protocol::token_expiry(token).is_some_and(|exp| exp < tool.clock.unix()) => {
+            return Err(RegistrationError::TokenExpired);
+        }
+        _ => {}
+    }
+    let used_key = used_key(request);
+    let key = used_key.clone();
+    if tool
+        .db
+        .read(move |conn| registration_tokens::is_used(conn, &key))
+        .await?
+    {
+        return Err(RegistrationError::TokenUsed);
+    }
+
+    let style = match lms {
+        Lms::Canvas => PlacementStyle::Canvas,
+        _ => PlacementStyle::Ims,
+    };
+    let activation = if config_target.listed {
+        Activation::Active
+    } else {
+        Activation::Pending
+    };
+    Ok(Prepared {
+        offer: protocol::offer(&configuration, style),
+        confirm: confirm_value(tool, request, tool.clock.unix() + CONFIRM_SECONDS),
+        configuration,
+        lms,
+        activation,
+        style,
+        registration_endpoint,
+        used_key,
+    })
+}
+
+/// Checks the confirmation, sends the registration and stores the platform.
+pub async fn register(
+    tool: &Tool,
+    request: &RegistrationRequest,
+    confirm: &str,
+) -> Result<Registered> {
+    if !confirm_holds(tool, request, confirm) {
+        return Err(RegistrationError::FormInvalid);
+    }
+    let prepared = prepare(tool, request).await?;
+    let key = prepared.used_key.clone();
+    let now = tool.clock.unix();
+    // Spent before it is sent: a token is used once, whatever the LMS answers.
+    if !tool
+        .db
+        .write(move |conn| registration_tokens::claim(conn, &key, now))
+        .await?
+    {
+        return Err(RegistrationError::TokenUsed);
+    }
+    let assigned = send_registration(tool, &prepared, request.token.as_deref()).await?;
+    store_platform(tool, &prepared, assigned).await
+}
+
+/// The key under which a registration's token is remembered as used: the
+/// token, or the configuration URL for an LMS that puts its one-time token
+/// there (Brightspace).
+fn used_key(request: &RegistrationRequest) -> String {
+    match request.token.as_deref().filter(|t| !t.is_empty()) {
+        Some(token) => hash_secret(&format!("token\n{token}")),
+        None => hash_secret(&format!("configuration\n{}", request.configuration_url)),
+    }
+}
+
+fn confirm_message(request: &RegistrationRequest, expires: i64) -> String {
+    format!(
+        "register\n{}\n{}\n{expires}",
+        request.configuration_url,
+        request.token.as_deref().unwrap_or("")
+    )
+}
+
+/// The confirmation form's proof that it came from a page guestlink served
+/// for this very request: stateless, so it works in an LMS frame where
+/// cookies may be blocked.
+fn confirm_value(tool: &Tool, request: &RegistrationRequest, expires: i64) -> String {
+    let tag = tool.url_key.sign(&confirm_message(request, expires));
+    format!("{expires}.{tag}")
+}
+
+fn confirm_holds(tool: &Tool, request: &RegistrationRequest, confirm: &str) -> bool {
+    let Some((expires, tag)) = confirm.split_once('.') else {
+        return false;
+    };
+    let Ok(expires) = expires.parse::<i64>() else {
+        return false;
+    };
+    expires >= tool.clock.unix() && tool.url_key.verify(&confirm_message(request, expires), tag)
+}
+
+/// The issuer must be on the configuration URL's host, except the issuers
+/// hosted Canvas shares between all its schools.
+fn check_issuer(issuer: &str, configuration_url: &Url) -> Result<()> {
+    let issuer = issuer.trim_end_matches('/');
+    if SHARED_ISSUERS.contains(&issuer) {
+        return Ok(());
+    }
+    let config_host = configuration_url.host_str().unwrap_or_default();
+    let same = Url::parse(issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(config_host)))
+        .unwrap_or(false);
+    if same {
+        Ok(())
+    } else {
+        Err(RegistrationError::IssuerMismatch {
+            issuer: issuer.to_string(),
+            host: config_host.to_string(),
+        })
+    }
+}
+
+/// A URL that passed the fetch rules, with the addresses it resolved to.
+struct Target {
+    url: Url,
+    host: String,
+    addresses: Vec<SocketAddr>,
+    /// On GUESTLINK_REGISTRATION_ALLOWED_HOSTS.
+    listed: bool,
+}
+
+/// The fetch rules of this installation.
+struct Rules<'a> {
+    allowed: &'a [String],
+    timeout: Duration,
+}
+
+impl<'a> Rules<'a> {
+    fn of(tool: &'a Tool) -> Rules<'a> {
+        Rules {
+            allowed: &tool.settings.registration_allowed_hosts,
+            timeout: Duration::from_secs(tool.settings.registration_timeout_seconds),
+        }
+    }
+
+    fn listed(&self, url: &Url) -> bool {
+        let Some(host) = url.host_str() else {
+            return false;
+        };
+        let host = host.to_ascii_lowercase();
+        let with_port = url.port().map(|p| format!("{host}:{p}"));
+        self.allowed
+            .iter()
+            .any(|entry| *entry == host || Some(entry) == with_port.as_ref())
+    }
+
+    /// https, or plain http to a loopback host the administrator listed.
+    fn secure_enough(&self, raw: &str) -> std::result::Result<(), String> {
+        let url = Url::parse(raw.trim()).map_err(|_| format!("'{raw}' is not a URL"))?;
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if self.listed(&url) && is_loopback_host(&url) => Ok(()),
+            _ => Err(format!("'{raw}' is not an https:// address")),
+        }
+    }
+
+    /// Checks a URL guestlink is about to fetch and resolves its host.
+    async fn fetchable(&self, raw: &str) -> Result<Target> {
+        let raw = raw.trim();
+        let url = Url::parse(raw).map_err(|_| RegistrationError::MissingConfiguration)?;
+        let host = match url.host_str() {
+            Some(h) if matches!(url.scheme(), "http" | "https") => h.to_string(),
+            _ => return Err(RegistrationError::MissingConfiguration),
+        };
+        let listed = self.listed(&url);
+        if url.scheme() != "https" && !(listed && is_loopback_host(&url)) {
+            return Err(RegistrationError::InsecureUrl(url.to_string()));
+        }
+        if !self.allowed.is_empty() && !listed {
+            return Err(RegistrationError::HostNotAllowed(host));
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        let lookup_host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let addresses: Vec<SocketAddr> = tokio::time::timeout(
+            self.timeout,
+            tokio::net::lookup_host((lookup_host.as_str(), port)),
+        )
+        .await
+        .map_err(|_| RegistrationError::ConfigTimeout(url.to_string()))?
+        .map_err(|_| RegistrationError::ConfigUnreachable {
+            url: url.to_string(),
+            problem: format!("the host name {host} does not resolve"),
+        })?
+        .collect();
+        if addresses.is_empty() {
+            return Err(RegistrationError::ConfigUnreachable {
+                url: url.to_string(),
+                problem: format!("the host name {host} does not resolve"),
+            });
+        }
+        if !listed && addresses.iter().any(|a| !is_public(a.ip())) {
+            return Err(RegistrationError::PrivateAddress(host));
+        }
+        Ok(Target {
+            url,
+            host: lookup_host,
+            addresses,
+            listed,
+        })
+    }
+
+    /// An HTTP client that connects only to the addresses checked above.
+    fn client_for(&self, target: &Target) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
+            .connect_timeout(self.timeout)
+            .timeout(self.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "guestlink/",
+                env!("CARGO_PKG_VERSION"),
+                " (LTI 1.3 tool)"
+            ))
+            .resolve_to_addrs(&target.host, &target.addresses)
+            .build()
+            .map_err(|e| RegistrationError::Internal(e.into()))
+    }
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private,
+/// link-local, shared (CGNAT), documentation, multicast or reserved.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// Reads at most `LARGEST_ANSWER` bytes of a response.
+async fn read_limited(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("the answer broke off ({})", error_kind(&e)))?
+    {
+        if body.len() + chunk.len() > LARGEST_ANSWER {
+            return Err("the answer is larger than 1 MB".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A reqwest error in words, without the URL (which may carry a token).
+fn error_kind(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "the connection was refused or could not be made"
+    } else if err.is_redirect() {
+        "too many redirects"
+    } else {
+        "a network error"
+    }
+}
+
+async fn fetch_configuration(rules: &Rules<'_>, target: &Target) -> Result<Vec<u8>> {
+    let url = target.url.to_string();
+    let unreachable = |problem: String| RegistrationError::ConfigUnreachable {
+        url: url.clone(),
+        problem,
+    };
+    let response = rules
+        .client_for(target)?
+        .get(target.url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                RegistrationError::ConfigTimeout(url.clone())
+            } else {
+                unreachable(error_kind(&e).into())
+            }
+        })?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(unreachable(format!(
+            "it answered with a redirect (HTTP {}); guestlink follows none",
+            status.as_u16()
+        )));
+    }
+    if !status.is_success() {
+        return Err(unreachable(format!("it answered HTTP {}", status.as_u16())));
+    }
+    read_limited(response).await.map_err(|problem| {
+        if problem.contains("timed out") {
+            RegistrationError::ConfigTimeout(url.clone())
+        } else {
+            RegistrationError::ConfigInvalid {
+                url: url.clone(),
+                problem,
+            }
+        }
+    })
+}
+
+/// POSTs the registration; the Authorization header only when the LMS gave
+/// a token (Brightspace refuses one it did not issue).
+async fn send_registration(
+    tool: &Tool,
+    prepared: &Prepared,
+    token: Option<&str>,
+) -> Result<protocol::Assigned> {
+    let rules = Rules::of(tool);
+    let base = tool.settings.public_url.as_str();
+    let domain = Url::parse(base)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            })
+        })
+        .unwrap_or_default();
+    let body = protocol::registration_request(
+        &ToolUrls {
+            base,
+            domain: &domain,
+        },
+        &prepared.offer,
+        prepared.style,
+    );
+    let target = &prepared.registration_endpoint;
+    let mut post = rules
+        .client_for(target)?
+        .post(target.url.clone())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .json(&body);
+    if let Some(token) = token.filter(|t| !t.is_empty()) {
+        post = post.bearer_auth(token);
+    }
+    let response = post.send().await.map_err(|e| {
+        if e.is_timeout() {
+            RegistrationError::Timeout
+        } else {
+            RegistrationError::Unreachable(error_kind(&e).into())
+        }
+    })?;
+    let status = response.status();
+    let answer = read_limited(response).await.map_err(|problem| {
+        if problem.contains("timed out") {
+            RegistrationError::Timeout
+        } else {
+            RegistrationError::ResponseInvalid(problem)
+        }
+    })?;
+    if !status.is_success() {
+        tracing::info!(
+            status = status.as_u16(),
+            issuer = %prepared.configuration.issuer,
+            "a platform refused the dynamic registration"
+        );
+        return Err(RegistrationError::Refused {
+            status: status.as_u16(),
+            reasons: protocol::refusal_reasons(&answer),
+        });
+    }
+    protocol::assigned(&answer).map_err(RegistrationError::ResponseInvalid)
+}
+
+async fn store_platform(
+    tool: &Tool,
+    prepared: &Prepared,
+    assigned: protocol::Assigned,
+) -> Result<Registered> {
+    let configuration = &prepared.configuration;
+    // Stored exactly as the platform writes it: launches compare it byte for byte.
+    let issuer = configuration.issuer.clone();
+    let host = Url::parse(&issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| issuer.clone());
+    if assigned.client_id.chars().count() > 255 || assigned.client_id.chars().any(char::is_control)
+    {
+        return Err(RegistrationError::ResponseInvalid(
+            "its client_id is not a plain id".into(),
+        ));
+    }
+    let deployment_ids = assigned
+        .deployment_id
+        .as_deref()
+        .map(parse_deployment_id)
+        .transpose()
+        .map_err(|problem| {
+            RegistrationError::ResponseInvalid(format!("its deployment_id {problem}"))
+        })?
+        .into_iter()
+        .collect();
+    let name = format!("{} ({host})", prepared.lms.display_name());
+    let new = NewPlatform {
+        name: name.clone(),
+        lms: prepared.lms,
+        issuer: issuer.clone(),
+        client_id: assigned.client_id.clone(),
+        auth_url: configuration.authorization_endpoint.clone(),
+        jwks_url: configuration.jwks_uri.clone(),
+        token_url: configuration.token_endpoint.clone(),
+        deployment_ids,
+        deployment_policy: DeploymentPolicy::RegisterOnFirstLaunch,
+        pending: prepared.activation == Activation::Pending,
+    };
+    let now = tool.clock.unix();
+    let inserted = tool
+        .db
+        .write(move |conn| Ok(platforms::insert(conn, &new, now)))
+        .await?;
+    let platform_id = match inserted {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => {
+            return Err(RegistrationError::Conflict {
+                issuer,
+                client_id: assigned.client_id,
+            });
+        }
+        Err(other) => return Err(other.into()),
+    };
+    tool.registrations.forget_all();
+    tracing::info!(
+        platform_id = platform_id.0,
+        lms = %prepared.lms,
+        %issuer,
+        pending = prepared.activation == Activation::Pending,
+        "a platform registered itself (LTI Dynamic Registration)"
+    );
+    Ok(Registered {
+        platform_id,
+        name,
+        lms: prepared.lms,
+        activation: prepared.activation,
+        client_id: assigned.client_id,
+        deployment_id: assigned.deployment_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["8.8.8.8", "129.132.1.1", "2a00:1450:4001::200e"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn the_issuer_must_be_on_the_configuration_host_unless_shared() {
+        let url =
+            Url::parse("https://moodle.example.edu/mod/lti/openid-configuration.php").unwrap();
+        assert!(check_issuer("https://moodle.example.edu", &url).is_ok());
+        assert!(check_issuer("https://moodle.example.edu/", &url).is_ok());
+        assert!(check_issuer("https://evil.example.com", &url).is_err());
+        let canvas =
+            Url::parse("https://school.instructure.com/api/lti/security/openid-configuration")
+                .unwrap();
+        assert!(check_issuer("https://canvas.instructure.com", &canvas).is_ok());
+    }
+
+    #[test]
+    fn listed_hosts_match_with_or_without_port() {
+        let allowed = vec!["127.0.0.1".to_string(), "lms.example.edu:8443".to_string()];
+        let rules = Rules {
+            allowed: &allowed,
+            timeout: Duration::from_secs(1),
+        };
+        assert!(rules.listed(&Url::parse("http://127.0.0.1:9000/x").unwrap()));
+        assert!(rules.listed(&Url::parse("https://lms.example.edu:8443/x").unwrap()));
+        assert!(!rules.listed(&Url::parse("https://lms.example.edu/x").unwrap()));
+        assert!(rules.secure_enough("http://127.0.0.1:9000/jwks").is_ok());
+        assert!(
+            rules
+                .secure_enough("http://lms.example.edu:8443/jwks")
+                .is_err()
+        );
+    }
+}
