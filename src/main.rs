@@ -8,8 +8,8 @@ use guestlink::config::{Mode, Settings, Sources};
 use guestlink::demo::DemoLms;
 use guestlink::domain::ids::PlatformId;
 use guestlink::domain::platform::NewPlatform;
-use guestlink::service::platforms::Removal;
-use guestlink::service::{ServiceError, keys, platforms};
+use guestlink::service::platforms::{Activation, Removal};
+use guestlink::service::{ServiceError, admin, keys, platforms};
 use guestlink::startup::Application;
 use guestlink::store::{Db, PoolUse};
 
@@ -38,6 +38,15 @@ enum Command {
     /// Manage the tool's signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The admin console.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Print a sign-in URL for the admin console (works once, for 10 minutes).
+    LoginLink,
 }
 
 #[derive(Subcommand)]
@@ -86,6 +95,8 @@ enum PlatformCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Let a platform that registered itself (dynamic registration) launch.
+    Activate { id: i64 },
     /// Write every registration as JSON to standard output.
     Export,
     /// Read registrations written by `platform export` (FILE, or - for
@@ -158,6 +169,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Platform(command) => platform_command(command),
+        Command::Admin(AdminCommand::LoginLink) => {
+            let settings = settings(Mode::Serve)?;
+            let db = connect(&settings, PoolUse::Command)?;
+            let url = admin::create_login_link(
+                &mut db.get_write()?,
+                settings.public_url.as_str(),
+                Clock::system().unix(),
+            )?;
+            println!("{url}");
+            Ok(())
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let settings = settings(Mode::Serve)?;
             let db = connect(&settings, PoolUse::Command)?;
@@ -259,7 +281,7 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             }
             for p in list {
                 println!(
-                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}\tpolicy={}\t{}",
+                    "{}\t{}\t{}\tissuer={}\tclient_id={}\tdeployments={}\tpolicy={}\t{}\tstatus={}",
                     p.id,
                     p.lms,
                     p.name,
@@ -267,7 +289,8 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                     p.client_id,
                     p.deployment_ids.join(","),
                     p.deployment_policy.as_str(),
-                    p.modules.describe()
+                    p.modules.describe(),
+                    if p.pending { "pending" } else { "active" }
                 );
             }
             Ok(())
@@ -327,6 +350,21 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             }
             Ok(())
         }
+        PlatformCommand::Activate { id } => match platforms::activate(&mut conn, PlatformId(id)) {
+            Ok(Activation::Activated) => {
+                println!("platform {id} activated");
+                Ok(())
+            }
+            Ok(Activation::AlreadyActive) => {
+                println!("platform {id} is already active");
+                Ok(())
+            }
+            Err(ServiceError::NotFound) => Err(Failure {
+                message: format!("no platform {id}"),
+                code: 1,
+            }),
+            Err(e) => Err(e.into()),
+        },
         PlatformCommand::Export => {
             let exported = platforms::export(&mut conn)?;
             println!("{exported}");

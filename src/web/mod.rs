@@ -1,6 +1,7 @@
 //! actix-web only: routes, extractors, rendering and error mapping. Handlers
 //! stay thin: extract, call one service function, render.
 
+pub mod admin;
 pub mod cookies;
 pub mod course;
 pub mod deep_linking;
@@ -11,9 +12,11 @@ pub mod guest_access_api;
 pub mod health;
 pub mod lti;
 pub mod lti_config;
+pub mod markdown;
 pub mod media_api;
 pub mod media_pages;
 pub mod middleware;
+pub mod registration;
 pub mod render;
 pub mod session;
 pub mod static_files;
@@ -38,6 +41,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/lti/config/canvas.json",
             web::get().to(lti_config::canvas_json),
         )
+        .service(
+            web::resource("/lti/register")
+                .app_data(registration::register_form_config())
+                .route(web::get().to(registration::start))
+                .route(web::post().to(registration::finish)),
+        )
+        .configure(admin::routes)
         .route("/lti/deep-link", web::get().to(deep_linking::picker_page))
         .route("/lti/deep-link", web::post().to(deep_linking::respond))
         .route("/course", web::get().to(media_pages::library))

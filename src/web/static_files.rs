@@ -47,6 +47,16 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/media_page.js"),
     ),
     (
+        "js/registration.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/registration.js"),
+    ),
+    (
+        "js/admin.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/admin.js"),
+    ),
+    (
         "js/autosubmit.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/autosubmit.js"),

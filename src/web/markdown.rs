@@ -1,0 +1,186 @@
+//! Just enough Markdown for the registration guides in `lti-config/`
+//! (headings, paragraphs, lists, tables, fenced code, `code` and **bold**),
+//! so the admin console shows the same text the repository does. Everything
+//! is escaped first; only the markup this module writes is HTML.
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `code` spans and **bold**, on one line of text.
+fn inline(text: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("<code>");
+            out.push_str(&escape(part));
+            out.push_str("</code>");
+        } else {
+            for (j, piece) in escape(part).split("**").enumerate() {
+                if j > 0 {
+                    out.push_str(if j % 2 == 1 { "<strong>" } else { "</strong>" });
+                }
+                out.push_str(piece);
+            }
+            // An unclosed ** is closed so the page stays well formed.
+            if escape(part).matches("**").count() % 2 == 1 {
+                out.push_str("</strong>");
+            }
+        }
+    }
+    out
+}
+
+fn table_cells(line: &str) -> Vec<String> {
+    let line = line.trim().trim_start_matches('|').trim_end_matches('|');
+    line.split('|').map(|c| inline(c.trim())).collect()
+}
+
+fn is_table_rule(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with('|') && t.chars().all(|c| matches!(c, '|' | '-' | ':' | ' '))
+}
+
+fn ordered_item(line: &str) -> Option<&str> {
+    let (number, rest) = line.split_once(". ")?;
+    (!number.is_empty() && number.chars().all(|c| c.is_ascii_digit())).then_some(rest)
+}
+
+pub fn to_html(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut paragraph: Vec<&str> = Vec::new();
+    let mut list: Option<&'static str> = None;
+    let lines: Vec<&str> = markdown.lines().collect();
+    let flush_paragraph = |out: &mut String, paragraph: &mut Vec<&str>| {
+        if !paragraph.is_empty() {
+            out.push_str("<p>");
+            out.push_str(&inline(&paragraph.join(" ")));
+            out.push_str("</p>\n");
+            paragraph.clear();
+        }
+    };
+    let close_list = |out: &mut String, list: &mut Option<&'static str>| {
+        if let Some(tag) = list.take() {
+            out.push_str(&format!("</{tag}>\n"));
+        }
+    };
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let trimmed = line.trim();
+        if trimmed.starts_with("```") {
+            flush_paragraph(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+            let mut code = Vec::new();
+            i += 1;
+            while i < lines.len() && !lines[i].trim().starts_with("```") {
+                code.push(lines[i]);
+                i += 1;
+            }
+            out.push_str("<pre><code>");
+            out.push_str(&escape(&code.join("\n")));
+            out.push_str("</code></pre>\n");
+        } else if trimmed.is_empty() {
+            flush_paragraph(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+        } else if let Some(level) = ["### ", "## ", "# "]
+            .iter()
+            .position(|p| trimmed.starts_with(p))
+        {
+            flush_paragraph(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+            // The page has its own h1: guide headings start at h2.
+            let tag = ["h4", "h3", "h2"][level];
+            let text = trimmed.trim_start_matches('#').trim();
+            out.push_str(&format!("<{tag}>{}</{tag}>\n", inline(text)));
+        } else if trimmed.starts_with('|') {
+            flush_paragraph(&mut out, &mut paragraph);
+            close_list(&mut out, &mut list);
+            let header = table_cells(trimmed);
+            let mut body = Vec::new();
+            let mut j = i + 1;
+            if j < lines.len() && is_table_rule(lines[j]) {
+                j += 1;
+            }
+            while j < lines.len() && lines[j].trim().starts_with('|') {
+                body.push(table_cells(lines[j]));
+                j += 1;
+            }
+            out.push_str("<div class=\"table-wrap\"><table class=\"links-table\"><thead><tr>");
+            for cell in &header {
+                out.push_str(&format!("<th>{cell}</th>"));
+            }
+            out.push_str("</tr></thead><tbody>");
+            for row in body {
+                out.push_str("<tr>");
+                for cell in row {
+                    out.push_str(&format!("<td>{cell}</td>"));
+                }
+                out.push_str("</tr>");
+            }
+            out.push_str("</tbody></table></div>\n");
+            i = j;
+            continue;
+        } else if let Some(item) = trimmed
+            .strip_prefix("- ")
+            .map(|t| ("ul", t))
+            .or_else(|| ordered_item(trimmed).map(|t| ("ol", t)))
+        {
+            flush_paragraph(&mut out, &mut paragraph);
+            let (tag, text) = item;
+            if list != Some(tag) {
+                close_list(&mut out, &mut list);
+                out.push_str(&format!("<{tag}>\n"));
+                list = Some(tag);
+            }
+            // Continuation lines (indented) belong to the item.
+            let mut text = text.to_string();
+            while i + 1 < lines.len()
+                && lines[i + 1].starts_with("  ")
+                && !lines[i + 1].trim().is_empty()
+            {
+                i += 1;
+                text.push(' ');
+                text.push_str(lines[i].trim());
+            }
+            out.push_str(&format!("<li>{}</li>\n", inline(&text)));
+        } else {
+            close_list(&mut out, &mut list);
+            paragraph.push(trimmed);
+        }
+        i += 1;
+    }
+    flush_paragraph(&mut out, &mut paragraph);
+    close_list(&mut out, &mut list);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guides_render_their_markup_and_escape_everything_else() {
+        let html = to_html(
+            "# Moodle\n\nPaste `{base}/lti/register` **now** <b>.\n\n- one\n- two\n\n| A | B |\n|---|---|\n| `x` | y |\n\n```sh\nguestlink platform add <x>\n```\n",
+        );
+        assert!(html.contains("<h2>Moodle</h2>"));
+        assert!(html.contains("<code>{base}/lti/register</code> <strong>now</strong> &lt;b&gt;."));
+        assert!(html.contains("<ul>\n<li>one</li>\n<li>two</li>\n</ul>"));
+        assert!(html.contains("<th>A</th><th>B</th>"));
+        assert!(html.contains("<td><code>x</code></td><td>y</td>"));
+        assert!(html.contains("<pre><code>guestlink platform add &lt;x&gt;</code></pre>"));
+    }
+}
