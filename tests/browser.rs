@@ -14,6 +14,9 @@
 //! fourth walks the guest-link seed document: an owner creates a link, a
 //! guest in a second browser profile enters and watches, the owner deletes
 //! the link and the guest's refresh shows why they can no longer get in.
+//! A fifth signs in to the admin console with a printed link, registers
+//! guestlink from a small simulated Moodle (LTI Dynamic Registration in a
+//! frame, closed by the tool's message) and launches from it.
 
 #[allow(dead_code)]
 mod support;
@@ -35,12 +38,19 @@ const COURSE_PAGE_TIMEOUT: Duration = Duration::from_secs(20);
 struct DemoServer {
     process: LoggedChild,
     base: String,
+    port: u16,
+    data_dir_path: PathBuf,
     // Removed after the process is gone (fields drop after `Drop::drop`).
     _data_dir: tempfile::TempDir,
 }
 
 impl DemoServer {
     async fn start() -> DemoServer {
+        DemoServer::start_with(&[]).await
+    }
+
+    /// Like `start`, with these settings added.
+    async fn start_with(settings: &[(&str, &str)]) -> DemoServer {
         let port = free_port();
         let data_dir = tempfile::tempdir().expect("create a temporary data directory");
         let log_path = data_dir.path().join("guestlink.log");
@@ -54,6 +64,7 @@ impl DemoServer {
                 command.env_remove(name.as_ref());
             }
         }
+        command.envs(settings.iter().copied());
         let child = command
             .arg("demo")
             .env("GUESTLINK_BIND", format!("127.0.0.1:{port}"))
@@ -67,10 +78,33 @@ impl DemoServer {
         let mut server = DemoServer {
             process: LoggedChild::new(child, log_path),
             base: format!("http://127.0.0.1:{port}"),
+            port,
+            data_dir_path: data_dir.path().to_path_buf(),
             _data_dir: data_dir,
         };
         server.wait_healthy().await;
         server
+    }
+
+    /// A one-time admin sign-in link, from `guestlink admin login-link`
+    /// run against the server's data directory.
+    fn admin_login_link(&self) -> Result<String, String> {
+        let output = Command::new(env!("CARGO_BIN_EXE_guestlink"))
+            .args(["admin", "login-link"])
+            .env_remove("DATABASE_URL")
+            .env_remove("GUESTLINK_CONFIG")
+            .env_remove("GUESTLINK_PUBLIC_URL")
+            .env("GUESTLINK_BIND", format!("127.0.0.1:{}", self.port))
+            .env("GUESTLINK_DATA_DIR", &self.data_dir_path)
+            .output()
+            .map_err(|e| format!("cannot run guestlink admin login-link: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "guestlink admin login-link failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
     fn log_tail(&self) -> String {
@@ -584,7 +618,7 @@ fn expected_expiry(days: i64) -> [String; 2] {
 
 async fn shot(browser: &WebDriver, shots: &Path, name: &str) -> Result<(), String> {
     browser
-        .screenshot(&shots.join(format!("guest-link-{name}.png")))
+        .screenshot(&shots.join(format!("{name}.png")))
         .await
         .map_err(|e| format!("screenshot {name}: {e}"))
 }
@@ -626,11 +660,11 @@ async fn walk_the_guest_link_steps(
         .wait_for(r#"main[data-page="media"]"#, COURSE_PAGE_TIMEOUT)
         .await
         .map_err(|e| format!("the media page did not open: {e}"))?;
-    shot(owner, shots, "1-media-page").await?;
+    shot(owner, shots, "guest-link-1-media-page").await?;
 
     // 2-3. The three dots below the player, then Manage guest access.
     click(owner, "#media-menu-button").await?;
-    shot(owner, shots, "2-menu").await?;
+    shot(owner, shots, "guest-link-2-menu").await?;
     click(owner, r#"[role="menuitem"][data-action="guest-access"]"#).await?;
     let count = text_of(owner, "#guest-access-dialog[open] #ga-count").await?;
     if count != "No links added" {
@@ -638,7 +672,7 @@ async fn walk_the_guest_link_steps(
             "a new item's modal says {count:?}, not \"No links added\""
         ));
     }
-    shot(owner, shots, "3-manage-guest-access").await?;
+    shot(owner, shots, "guest-link-3-manage-guest-access").await?;
 
     // 4. Toggle on Enable guest access, then Create new link.
     click(owner, "#ga-switch").await?;
@@ -668,7 +702,7 @@ async fn walk_the_guest_link_steps(
         .send_keys(&days, "7")
         .await
         .map_err(|e| e.to_string())?;
-    shot(owner, shots, "4-create-new-link").await?;
+    shot(owner, shots, "guest-link-4-create-new-link").await?;
     // 8. Create.
     click(owner, r#"#create-link-form button[type="submit"]"#).await?;
     wait_until(
@@ -692,7 +726,7 @@ async fn walk_the_guest_link_steps(
     if count != "1 link" {
         return Err(format!("after one link the modal says {count:?}"));
     }
-    shot(owner, shots, "5-link-created").await?;
+    shot(owner, shots, "guest-link-5-link-created").await?;
 
     // 9. The copy icon: the clipboard, or the selected field to copy by hand.
     click(owner, r#"[data-link-action="copy"]"#).await?;
@@ -703,7 +737,7 @@ async fn walk_the_guest_link_steps(
     )
     .await?;
     let url = copied.as_str().ok_or("no link URL in the row")?.to_string();
-    shot(owner, shots, "6-copied").await?;
+    shot(owner, shots, "guest-link-6-copied").await?;
 
     // 10. The guest, in another browser profile: name, email, the video.
     guest.goto(&url).await.map_err(|e| e.to_string())?;
@@ -714,7 +748,7 @@ async fn walk_the_guest_link_steps(
         )
         .await
         .map_err(|e| format!("the guest entry page did not open: {e}"))?;
-    shot(guest, shots, "7-guest-entry").await?;
+    shot(guest, shots, "guest-link-7-guest-entry").await?;
     guest
         .send_keys(&guest_name, "Grace Guest")
         .await
@@ -736,7 +770,7 @@ async fn walk_the_guest_link_steps(
         .await
         .map_err(|e| format!("the guest did not reach the media: {e}"))?;
     play_video(guest, "the guest's").await?;
-    shot(guest, shots, "8-guest-watching").await?;
+    shot(guest, shots, "guest-link-8-guest-watching").await?;
 
     // The owner deletes the link: "Deleted links can't be restored".
     click(owner, r#"[data-link-action="delete"]"#).await?;
@@ -744,7 +778,7 @@ async fn walk_the_guest_link_steps(
     if !warning.contains("Deleted links can't be restored") {
         return Err(format!("the delete confirmation says {warning:?}"));
     }
-    shot(owner, shots, "9-delete-confirmation").await?;
+    shot(owner, shots, "guest-link-9-delete-confirmation").await?;
     click(owner, r#"#delete-link-form button[type="submit"]"#).await?;
     wait_until(
         owner,
@@ -771,7 +805,7 @@ async fn walk_the_guest_link_steps(
             "the unavailable page gives {reason:?}, not deleted"
         ));
     }
-    shot(guest, shots, "10-guest-unavailable").await?;
+    shot(guest, shots, "guest-link-10-guest-unavailable").await?;
     Ok(())
 }
 
@@ -794,4 +828,345 @@ async fn an_owner_shares_a_guest_link_and_a_guest_watches_until_it_is_deleted() 
         &shots,
     )
     .await;
+}
+
+/// A small Moodle for the registration check: its OpenID configuration
+/// (messages as plain strings, as Moodle writes them), a registration
+/// endpoint that wants its Bearer token, its key set, the page that shows a
+/// tool's registration in a frame and listens for the close message, a
+/// course link that starts a launch, and an authorization endpoint that
+/// signs the id_token and posts it back, as Moodle's auth.php does.
+mod mini_moodle {
+    use std::sync::Mutex;
+
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use guestlink::lti::keys::{JwkSet, ToolKey};
+    use serde_json::{Value, json};
+
+    pub const TOKEN: &str = "moodle-registration-token-1";
+    pub const CLIENT_ID: &str = "moodle-client-77";
+    pub const DEPLOYMENT_ID: &str = "3";
+
+    #[derive(Default)]
+    struct Registered {
+        login_url: String,
+        launch_url: String,
+    }
+
+    struct State {
+        base: String,
+        tool_base: String,
+        key: ToolKey,
+        registered: Mutex<Option<Registered>>,
+    }
+
+    pub struct MiniMoodle {
+        pub base: String,
+    }
+
+    impl MiniMoodle {
+        pub fn start(tool_base: &str) -> MiniMoodle {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+            let key = ToolKey::from_pkcs8_pem(
+                "moodle-key".into(),
+                include_str!("fixtures/platform_key_a.pem"),
+            )
+            .expect("the fixture key");
+            let state = web::Data::new(State {
+                base: base.clone(),
+                tool_base: tool_base.to_string(),
+                key,
+                registered: Mutex::new(None),
+            });
+            // Its own thread and actix system: the test itself runs on tokio.
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    HttpServer::new(move || {
+                        App::new()
+                            .app_data(state.clone())
+                            .route(
+                                "/mod/lti/openid-configuration.php",
+                                web::get().to(configuration),
+                            )
+                            .route("/mod/lti/openid-registration.php", web::post().to(register))
+                            .route("/mod/lti/certs.php", web::get().to(certs))
+                            .route("/admin/tool/register", web::get().to(register_frame))
+                            .route("/course/view", web::get().to(course_link))
+                            .route("/mod/lti/auth.php", web::get().to(authorize))
+                    })
+                    .workers(1)
+                    .disable_signals()
+                    .listen(listener)
+                    .expect("listen")
+                    .run()
+                    .await
+                    .expect("the mini Moodle runs")
+                })
+            });
+            MiniMoodle { base }
+        }
+    }
+
+    fn page(body: String) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+
+    async fn configuration(state: web::Data<State>) -> HttpResponse {
+        let b = &state.base;
+        HttpResponse::Ok().json(json!({
+            "issuer": b,
+            "authorization_endpoint": format!("{b}/mod/lti/auth.php"),
+            "token_endpoint": format!("{b}/mod/lti/token.php"),
+            "jwks_uri": format!("{b}/mod/lti/certs.php"),
+            "registration_endpoint": format!("{b}/mod/lti/openid-registration.php"),
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle",
+                "version": "4.5.1 (Build: 20241209)",
+                "messages_supported": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
+                "placements": ["AddContentMenu"],
+            },
+        }))
+    }
+
+    async fn register(
+        state: web::Data<State>,
+        req: actix_web::HttpRequest,
+        body: web::Json<Value>,
+    ) -> HttpResponse {
+        let bearer = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        if bearer != Some(&format!("Bearer {TOKEN}")) {
+            return HttpResponse::Unauthorized().body("missing_registration_token");
+        }
+        let mut answer = body.into_inner();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        *state.registered.lock().unwrap() = Some(Registered {
+            login_url: text(&answer["initiate_login_uri"]),
+            launch_url: text(&answer["redirect_uris"][0]),
+        });
+        answer["client_id"] = json!(CLIENT_ID);
+        answer["https://purl.imsglobal.org/spec/lti-tool-configuration"]["deployment_id"] =
+            json!(DEPLOYMENT_ID);
+        HttpResponse::Ok().json(answer)
+    }
+
+    async fn certs(state: web::Data<State>) -> HttpResponse {
+        HttpResponse::Ok().json(JwkSet {
+            keys: vec![state.key.jwk()],
+        })
+    }
+
+    /// Moodle's Manage tools page: the tool's registration page in a frame;
+    /// the frame goes when the tool posts the close message.
+    async fn register_frame(state: web::Data<State>) -> HttpResponse {
+        let src = format!(
+            "{}/lti/register?openid_configuration={}&registration_token={TOKEN}",
+            state.tool_base,
+            urlencode(&format!("{}/mod/lti/openid-configuration.php", state.base))
+        );
+        page(format!(
+            r#"<!doctype html><title>Manage tools</title><h1>Manage tools</h1>
+<p id="status">registering</p>
+<iframe id="tool" src="{src}" style="width:1000px;height:1400px"></iframe>
+<script>
+window.addEventListener("message", function (e) {{
+  if (e.data && e.data.subject === "org.imsglobal.lti.close") {{
+    document.getElementById("status").textContent = "closed";
+    document.getElementById("tool").remove();
+  }}
+}});
+</script>"#
+        ))
+    }
+
+    /// A course's link to the tool: starts the launch like Moodle does.
+    async fn course_link(state: web::Data<State>) -> HttpResponse {
+        let registered = state.registered.lock().unwrap();
+        let Some(reg) = registered.as_ref() else {
+            return HttpResponse::NotFound().body("the tool is not registered");
+        };
+        page(format!(
+            r#"<!doctype html><form id="f" method="post" action="{}">
+<input type="hidden" name="iss" value="{}">
+<input type="hidden" name="login_hint" value="teacher-1">
+<input type="hidden" name="target_link_uri" value="{}">
+<input type="hidden" name="client_id" value="{CLIENT_ID}">
+<input type="hidden" name="lti_deployment_id" value="{DEPLOYMENT_ID}">
+<input type="hidden" name="lti_message_hint" value="link-1">
+</form><script>document.getElementById("f").submit();</script>"#,
+            reg.login_url, state.base, reg.launch_url
+        ))
+    }
+
+    async fn authorize(
+        state: web::Data<State>,
+        query: web::Query<std::collections::HashMap<String, String>>,
+    ) -> HttpResponse {
+        let q = |name: &str| query.get(name).cloned().unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let claims = json!({
+            "iss": state.base,
+            "aud": q("client_id"),
+            "sub": "teacher-1",
+            "iat": now,
+            "exp": now + 60,
+            "nonce": q("nonce"),
+            "name": "Ada Teacher",
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": q("redirect_uri"),
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
+            "https://purl.imsglobal.org/spec/lti/claim/roles": [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+            ],
+            "https://purl.imsglobal.org/spec/lti/claim/context": {
+                "id": "course-9", "label": "BIO101", "title": "Biology 101"
+            },
+        });
+        let token = state.key.sign(&claims).expect("signs");
+        page(format!(
+            r#"<!doctype html><form id="f" method="post" action="{}">
+<input type="hidden" name="id_token" value="{token}">
+<input type="hidden" name="state" value="{}">
+</form><script>document.getElementById("f").submit();</script>"#,
+            q("redirect_uri"),
+            q("state")
+        ))
+    }
+
+    fn urlencode(text: &str) -> String {
+        url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    }
+}
+
+/// The admin's walk: sign in with a printed link, see the console, register
+/// guestlink from the mini Moodle's Manage tools page (the registration in a
+/// frame, closed by the tool's message), launch from a course, and find that
+/// launch in the diagnostics.
+async fn register_and_launch(
+    browser: &WebDriver,
+    server: &DemoServer,
+    moodle: &mini_moodle::MiniMoodle,
+    shots: &Path,
+) -> Result<(), String> {
+    let link = server.admin_login_link()?;
+    browser.goto(&link).await.map_err(|e| e.to_string())?;
+    browser
+        .wait_for(r#"main[data-page="admin-login"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the sign-in page did not show: {e}"))?;
+    shot(browser, shots, "admin-01-sign-in").await?;
+    click(
+        browser,
+        r#"main[data-page="admin-login"] button[type="submit"]"#,
+    )
+    .await?;
+    browser
+        .wait_for(r#"main[data-page="admin-platforms"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("signing in did not open the platforms page: {e}"))?;
+    shot(browser, shots, "admin-02-platforms").await?;
+
+    browser
+        .goto(&format!("{}/admin/tool/register", moodle.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    let frame = browser
+        .wait_for("iframe#tool", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the Manage tools page has no frame: {e}"))?;
+    browser
+        .enter_frame(&frame)
+        .await
+        .map_err(|e| format!("entering the frame: {e}"))?;
+    browser
+        .wait_for(r#"main[data-page="register-confirm"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the frame does not show the confirmation page: {e}"))?;
+    let confirm_text = browser.page_text().await.unwrap_or_default();
+    if !confirm_text.contains(&moodle.base) || !confirm_text.contains("LtiDeepLinkingRequest") {
+        return Err(format!(
+            "the confirmation page does not show the issuer and message types: {confirm_text}"
+        ));
+    }
+    browser.leave_frame().await.map_err(|e| e.to_string())?;
+    shot(browser, shots, "admin-03-register-confirm").await?;
+    browser
+        .enter_frame(&frame)
+        .await
+        .map_err(|e| e.to_string())?;
+    click(
+        browser,
+        r#"form[action="/lti/register"] button[type="submit"]"#,
+    )
+    .await?;
+    browser.leave_frame().await.map_err(|e| e.to_string())?;
+    wait_until(
+        browser,
+        "the Manage tools page receiving org.imsglobal.lti.close",
+        "return document.getElementById('status').textContent === 'closed';",
+    )
+    .await?;
+    shot(browser, shots, "admin-04-registration-closed").await?;
+
+    browser
+        .goto(&format!("{}/admin", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    let row = browser
+        .wait_for(r#"tr[data-status="active"] td a"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = row;
+    let listed = browser.page_text().await.unwrap_or_default();
+    if !listed.contains(mini_moodle::CLIENT_ID) {
+        return Err(format!("the new platform is not listed: {listed}"));
+    }
+    shot(browser, shots, "admin-05-platform-listed").await?;
+
+    browser
+        .goto(&format!("{}/course/view", moodle.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .wait_for(r#"main[data-page="course"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| {
+            format!("the launch from the registered Moodle did not reach the course page: {e}")
+        })?;
+    shot(browser, shots, "admin-06-launched").await?;
+
+    browser
+        .goto(&format!("{}/admin/diagnostics", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .wait_for(r#"tr[data-outcome="ok"]"#, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the launch is not in the diagnostics: {e}"))?;
+    shot(browser, shots, "admin-07-diagnostics").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_registers_a_moodle_and_its_launch_works() {
+    if !browser_tests_enabled() {
+        return;
+    }
+    let server =
+        DemoServer::start_with(&[("GUESTLINK_REGISTRATION_ALLOWED_HOSTS", "127.0.0.1")]).await;
+    let moodle = mini_moodle::MiniMoodle::start(&server.base);
+    let browser = start_browser().await;
+    let shots = screenshot_dir();
+    let result = register_and_launch(&browser, &server, &moodle, &shots).await;
+    conclude(result, [("admin-registration", browser)], &server, &shots).await;
 }

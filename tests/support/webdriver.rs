@@ -330,6 +330,18 @@ impl WebDriver {
             .collect()
     }
 
+    /// Commands go to the document inside this iframe element from now on.
+    pub async fn enter_frame(&self, element: &str) -> Result<()> {
+        self.post("/frame", json!({ "id": { ELEMENT_KEY: element } }))
+            .await
+            .map(|_| ())
+    }
+
+    /// Commands go to the parent of the current frame from now on.
+    pub async fn leave_frame(&self) -> Result<()> {
+        self.post("/frame/parent", json!({})).await.map(|_| ())
+    }
+
     pub async fn click(&self, element: &str) -> Result<()> {
         self.post(&format!("/element/{element}/click"), json!({}))
             .await
