@@ -6,6 +6,8 @@
 //!
 //! Recording never fails a request: a diagnostics write that fails is logged.
 
+use std::net::IpAddr;
+
 use serde_json::Value;
 
 use super::Tool;
@@ -15,6 +17,9 @@ use crate::lti::LaunchError;
 use crate::lti::claims::DEPLOYMENT_ID;
 use crate::store::launch_attempts::{self, NewAttempt, Stage};
 use crate::store::login_states;
+
+/// Attempts from unknown issuers recorded per client address and minute.
+const UNKNOWN_PER_MINUTE: u32 = 30;
 
 /// Claims longer than this (some platforms send kilobytes of custom data)
 /// are cut, with a note.
@@ -75,8 +80,14 @@ async fn platform_of(tool: &Tool, issuer: &str, client_id: Option<&str>) -> Opti
     .map(|p| p.id)
 }
 
-async fn write(tool: &Tool, attempt: OwnedAttempt) {
+async fn write(tool: &Tool, client: Option<IpAddr>, attempt: OwnedAttempt) {
     let now = tool.clock.unix();
+    if attempt.platform_id.is_none()
+        && let Some(ip) = client
+        && !tool.diagnostics_limiter.allow(ip, now, UNKNOWN_PER_MINUTE)
+    {
+        return;
+    }
     let result = tool
         .db
         .write(move |conn| {
@@ -115,6 +126,7 @@ struct OwnedAttempt {
 /// A refused login initiation (an unknown issuer, a pending platform...).
 pub async fn login_refused(
     tool: &Tool,
+    client: Option<IpAddr>,
     issuer: Option<&str>,
     client_id: Option<&str>,
     deployment_id: Option<&str>,
@@ -124,6 +136,7 @@ pub async fn login_refused(
     let platform_id = platform_of(tool, &issuer, client_id).await;
     write(
         tool,
+        client,
         OwnedAttempt {
             platform_id,
             issuer,
@@ -140,7 +153,13 @@ pub async fn login_refused(
 
 /// A refused launch: the claims are read from the token's payload; the
 /// platform from the issuer and audience, or else from the login state.
-pub async fn launch_refused(tool: &Tool, id_token: &str, state: &str, err: &LaunchError) {
+pub async fn launch_refused(
+    tool: &Tool,
+    client: Option<IpAddr>,
+    id_token: &str,
+    state: &str,
+    err: &LaunchError,
+) {
     let claims = unverified_claims(id_token);
     let issuer = claims
         .as_ref()
@@ -162,6 +181,7 @@ pub async fn launch_refused(tool: &Tool, id_token: &str, state: &str, err: &Laun
     }
     write(
         tool,
+        client,
         OwnedAttempt {
             platform_id,
             issuer,

@@ -41,6 +41,11 @@ pub struct Tool {
     pub guest_limiter: Arc<rate_limit::RateLimiter>,
     /// Admin console sign-in attempts per client address (per instance).
     pub admin_login_limiter: Arc<rate_limit::RateLimiter>,
+    /// Dynamic registrations (each makes outbound requests) per client address.
+    pub registration_limiter: Arc<rate_limit::RateLimiter>,
+    /// Diagnostics of attempts from unknown issuers per client address, so
+    /// junk sent to the public endpoints cannot flood the table.
+    pub diagnostics_limiter: Arc<rate_limit::RateLimiter>,
     /// Admissions to one link at once (per instance).
     pub admission_gates: Arc<admission_gates::AdmissionGates>,
 }
@@ -60,6 +65,8 @@ impl Tool {
             url_key: Arc::new(url_key),
             guest_limiter: Arc::default(),
             admin_login_limiter: Arc::default(),
+            registration_limiter: Arc::default(),
+            diagnostics_limiter: Arc::default(),
             admission_gates: Arc::default(),
         }
     }

@@ -71,6 +71,8 @@ pub enum RegistrationError {
     ResponseInvalid(String),
     #[error("a platform with issuer {issuer} and client id {client_id} is registered already")]
     Conflict { issuer: String, client_id: String },
+    #[error("too many registrations came from this address in the last minute")]
+    TooManyAttempts,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -97,6 +99,7 @@ impl RegistrationError {
             Timeout => "registration_timeout",
             ResponseInvalid(_) => "registration_response_invalid",
             Conflict { .. } => "registration_conflict",
+            TooManyAttempts => "rate_limited",
             Unavailable(_) => "database_unavailable",
             Internal(_) => "internal",
         }
@@ -111,6 +114,7 @@ impl RegistrationError {
             Refused { .. } | Unreachable(_) | ResponseInvalid(_) => 502,
             ConfigTimeout(_) | Timeout => 504,
             Conflict { .. } => 409,
+            TooManyAttempts => 429,
             Unavailable(_) => 503,
             Internal(_) => 500,
             _ => 400,
@@ -134,7 +138,7 @@ impl RegistrationError {
             Unreachable(_) | Timeout => "Check that the guestlink server can reach the LMS, then start the registration again from the LMS.".into(),
             ResponseInvalid(_) => "Check the LMS's list of tools: the registration may exist there without guestlink knowing it. Remove it and start again, or register guestlink by hand.".into(),
             Conflict { .. } => "guestlink already has this registration: nothing was changed. Manage it in guestlink's admin console.".into(),
-            Unavailable(_) | Internal(_) => "Please try again in a minute.".into(),
+            TooManyAttempts | Unavailable(_) | Internal(_) => "Please try again in a minute.".into(),
         }
     }
 

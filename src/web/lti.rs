@@ -2,11 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::middleware::ClientAddr;
 use super::render::{ASSET_VERSION, html};
 use super::{cookies, deep_linking, media_pages};
 use crate::lti::LaunchError;
@@ -44,16 +45,18 @@ pub async fn jwks(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
 
 pub async fn login_get(
     tool: web::Data<Tool>,
+    req: HttpRequest,
     query: web::Query<LoginParams>,
 ) -> Result<HttpResponse, PageError> {
-    start_login(&tool, query.into_inner()).await
+    start_login(&tool, client_ip(&req), query.into_inner()).await
 }
 
 pub async fn login_post(
     tool: web::Data<Tool>,
+    req: HttpRequest,
     form: web::Form<LoginParams>,
 ) -> Result<HttpResponse, PageError> {
-    start_login(&tool, form.into_inner()).await
+    start_login(&tool, client_ip(&req), form.into_inner()).await
 }
 
 #[derive(Template)]
@@ -67,7 +70,16 @@ struct StoragePutPage<'a> {
     next: &'a str,
 }
 
-async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, PageError> {
+/// The client's address, as the request middleware worked it out.
+fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
+    req.extensions().get::<ClientAddr>().map(|c| c.0)
+}
+
+async fn start_login(
+    tool: &Tool,
+    client: Option<std::net::IpAddr>,
+    params: LoginParams,
+) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
     let issuer = params.iss.clone().unwrap_or_default();
     let (client_id, deployment_id) = (params.client_id.clone(), params.lti_deployment_id.clone());
@@ -77,6 +89,7 @@ async fn start_login(tool: &Tool, params: LoginParams) -> Result<HttpResponse, P
             if let ServiceError::Launch(launch_error) = &err {
                 diagnostics::login_refused(
                     tool,
+                    client,
                     Some(&issuer),
                     client_id.as_deref(),
                     deployment_id.as_deref(),
@@ -205,7 +218,14 @@ pub async fn launch(
         Ok(launched) => launched,
         Err(err) => {
             if let ServiceError::Launch(launch_error) = &err {
-                diagnostics::launch_refused(&tool, &form.id_token, &form.state, launch_error).await;
+                diagnostics::launch_refused(
+                    &tool,
+                    client_ip(&req),
+                    &form.id_token,
+                    &form.state,
+                    launch_error,
+                )
+                .await;
             }
             return Err(refused(err, base, |reason| {
                 tracing::info!(reason, "launch refused")

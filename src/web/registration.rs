@@ -3,10 +3,11 @@
 //! that tells the LMS to close its frame or tab.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use super::middleware::ClientAddr;
 use super::render::{ASSET_VERSION, html};
 use crate::lti::registration::{CLAIMS, OfferedMessage};
 use crate::service::Tool;
@@ -153,10 +154,32 @@ fn domain_of(base: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Registrations per client address and minute: each one makes guestlink
+/// fetch a URL the request names.
+const REGISTRATIONS_PER_MINUTE: u32 = 20;
+
+fn within_limit(tool: &Tool, req: &HttpRequest) -> Result<(), RegistrationPageError> {
+    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+    match client {
+        Some(ip)
+            if !tool.registration_limiter.allow(
+                ip,
+                tool.clock.unix(),
+                REGISTRATIONS_PER_MINUTE,
+            ) =>
+        {
+            Err(RegistrationPageError(RegistrationError::TooManyAttempts))
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn start(
     tool: web::Data<Tool>,
+    req: HttpRequest,
     query: web::Query<RegisterParams>,
 ) -> Result<HttpResponse, RegistrationPageError> {
+    within_limit(&tool, &req)?;
     let request = query.request().map_err(RegistrationPageError)?;
     let prepared = registration::prepare(&tool, &request)
         .await
@@ -185,8 +208,10 @@ pub async fn start(
 
 pub async fn finish(
     tool: web::Data<Tool>,
+    req: HttpRequest,
     form: web::Form<RegisterParams>,
 ) -> Result<HttpResponse, RegistrationPageError> {
+    within_limit(&tool, &req)?;
     let request = form.request().map_err(RegistrationPageError)?;
     let registered = registration::register(&tool, &request, &form.confirm)
         .await
