@@ -130,7 +130,11 @@ pub fn offer(config: &PlatformConfiguration, style: PlacementStyle) -> Offer {
     if config.supports(RESOURCE_LINK) {
         messages.push(OfferedMessage {
             message_type: RESOURCE_LINK,
-            label: "guestlink",
+            // The same labels as the Canvas developer-key JSON.
+            label: match style {
+                PlacementStyle::Canvas => "Media",
+                PlacementStyle::Ims => "guestlink",
+            },
             placements: match style {
                 PlacementStyle::Canvas => vec!["course_navigation"],
                 PlacementStyle::Ims => vec![],
@@ -140,7 +144,7 @@ pub fn offer(config: &PlatformConfiguration, style: PlacementStyle) -> Offer {
     if config.supports(DEEP_LINKING) {
         messages.push(OfferedMessage {
             message_type: DEEP_LINKING,
-            label: "Add guestlink media",
+            label: "guestlink media",
             placements: match style {
                 PlacementStyle::Canvas => vec!["link_selection", "editor_button"],
                 PlacementStyle::Ims => vec!["ContentArea", "RichTextEditor"],
