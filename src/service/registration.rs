@@ -243,7 +243,14 @@ pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepa
     }
     let registration_endpoint = rules
         .fetchable(&configuration.registration_endpoint)
-        .await?;
+        .await
+        .map_err(|err| match err {
+            // Not the admin's URL this time: the platform's own is unusable.
+            RegistrationError::MissingConfiguration => {
+                invalid("its registration_endpoint is not an http(s) URL".into())
+            }
+            other => other,
+        })?;
 
     let lms = Lms::from_product_family(configuration.product_family.as_deref());
     let token = request.token.as_deref().filter(|t| !t.is_empty());

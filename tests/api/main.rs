@@ -4,7 +4,12 @@
 mod guest_helpers;
 mod helpers;
 mod media_helpers;
+mod registration_helpers;
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
 
+mod admin;
 mod cli;
 mod cli_media;
 mod database_outage;
@@ -17,5 +22,6 @@ mod lti_launch;
 mod lti_login;
 mod media;
 mod media_files;
+mod registration;
 mod schema;
 mod sessions;

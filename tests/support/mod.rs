@@ -2,4 +2,5 @@
 //! `mod support;` and uses only what it needs.
 
 pub mod process;
+pub mod sim_lms;
 pub mod webdriver;
