@@ -524,7 +524,8 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
         guestlink::crypto::MacKey::new(b"unused"),
     );
     let removed = guestlink::service::media::remove_abandoned_uploads(&tool).await;
-    assert_eq!(removed, 1);
+    // The server's own purge, which starts with it, may have got there first.
+    assert!(removed <= 1, "only the abandoned part file goes ({removed} removed)");
     assert!(!old_part.exists());
     assert!(fresh_part.exists());
     assert!(old_file.exists());
