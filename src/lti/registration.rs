@@ -155,8 +155,9 @@ pub fn offer(config: &PlatformConfiguration, style: PlacementStyle) -> Offer {
 }
 
 /// The registration request (the JSON body POSTed to the platform's
-/// registration endpoint). guestlink uses no LTI services, so it asks for no
-/// `scope`.
+/// registration endpoint). guestlink uses no LTI services, so its `scope` is
+/// empty; it is still sent, because Canvas fails (500) on a registration
+/// without one.
 pub fn registration_request(tool: &ToolUrls<'_>, offer: &Offer, style: PlacementStyle) -> Value {
     let launch = format!("{}/lti/launch", tool.base);
     let messages: Vec<Value> = offer
@@ -195,6 +196,7 @@ pub fn registration_request(tool: &ToolUrls<'_>, offer: &Offer, style: Placement
         "jwks_uri": format!("{}/.well-known/jwks.json", tool.base),
         "logo_uri": format!("{}/static/img/icon.svg", tool.base),
         "token_endpoint_auth_method": "private_key_jwt",
+        "scope": "",
         TOOL_CONFIGURATION: lti,
     })
 }
@@ -278,7 +280,7 @@ fn describe(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         Value::Object(o) => {
-            let message = ["message", "error", "description"]
+            let message = ["message", "errorMessage", "error", "description"]
                 .iter()
                 .find_map(|k| o.get(*k).and_then(Value::as_str));
             let field = ["field", "attribute", "path"]
@@ -366,7 +368,7 @@ mod tests {
         );
         assert_eq!(lti["messages"][1]["placements"][0], "link_selection");
         assert_eq!(body["application_type"], "web");
-        assert!(body.get("scope").is_none());
+        assert_eq!(body["scope"], "", "no services, but Canvas needs the field");
         let ims_offer = super::offer(&config, PlacementStyle::Ims);
         let ims = registration_request(&tool, &ims_offer, PlacementStyle::Ims);
         assert!(

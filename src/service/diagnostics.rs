@@ -4,7 +4,9 @@
 //! reading logs. The raw id_token (and so its signature) is never kept; the
 //! claims are decoded from its payload.
 //!
-//! Recording never fails a request: a diagnostics write that fails is logged.
+//! Recording a refusal never fails a request: a diagnostics write that fails
+//! is logged. A successful launch's record is written in the same
+//! transaction as its session (one round trip on the launch path).
 
 use std::net::IpAddr;
 
@@ -18,8 +20,10 @@ use crate::lti::claims::DEPLOYMENT_ID;
 use crate::store::launch_attempts::{self, NewAttempt, Stage};
 use crate::store::login_states;
 
-/// Attempts from unknown issuers recorded per client address and minute.
-const UNKNOWN_PER_MINUTE: u32 = 30;
+/// Refusals recorded per client address and minute: the claims of a refused
+/// launch are unverified, so anyone could send a stream of them naming a
+/// real platform and push its real records out.
+const REFUSALS_PER_MINUTE: u32 = 30;
 
 /// Claims longer than this (some platforms send kilobytes of custom data)
 /// are cut, with a note.
@@ -82,9 +86,8 @@ async fn platform_of(tool: &Tool, issuer: &str, client_id: Option<&str>) -> Opti
 
 async fn write(tool: &Tool, client: Option<IpAddr>, attempt: OwnedAttempt) {
     let now = tool.clock.unix();
-    if attempt.platform_id.is_none()
-        && let Some(ip) = client
-        && !tool.diagnostics_limiter.allow(ip, now, UNKNOWN_PER_MINUTE)
+    if let Some(ip) = client
+        && !tool.diagnostics_limiter.allow(ip, now, REFUSALS_PER_MINUTE)
     {
         return;
     }

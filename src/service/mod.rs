@@ -43,8 +43,8 @@ pub struct Tool {
     pub admin_login_limiter: Arc<rate_limit::RateLimiter>,
     /// Dynamic registrations (each makes outbound requests) per client address.
     pub registration_limiter: Arc<rate_limit::RateLimiter>,
-    /// Diagnostics of attempts from unknown issuers per client address, so
-    /// junk sent to the public endpoints cannot flood the table.
+    /// Diagnostics of refused attempts per client address, so junk sent to
+    /// the public endpoints cannot flood the table.
     pub diagnostics_limiter: Arc<rate_limit::RateLimiter>,
     /// Admissions to one link at once (per instance).
     pub admission_gates: Arc<admission_gates::AdmissionGates>,

@@ -20,7 +20,7 @@ use url::Url;
 use super::Tool;
 use crate::crypto::hash_secret;
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{DeploymentPolicy, Lms, NewPlatform, parse_deployment_id};
+use crate::domain::platform::{DeploymentPolicy, Lms, NewPlatform};
 use crate::lti::registration::{
     self as protocol, Offer, PlacementStyle, PlatformConfiguration, SHARED_ISSUERS, ToolUrls,
 };
@@ -30,6 +30,9 @@ use crate::store::{StoreError, platforms, registration_tokens};
 const LARGEST_ANSWER: usize = 1024 * 1024;
 /// How long the confirmation page's form stays valid.
 const CONFIRM_SECONDS: i64 = 30 * 60;
+/// Registrations waiting for activation at most: anyone may start one, so
+/// without a ceiling the list could be flooded.
+const MOST_PENDING: i64 = 20;
 
 /// Why a registration stopped, with what the LMS admin should check. Nothing
 /// is stored when one of these is returned.
@@ -73,6 +76,8 @@ pub enum RegistrationError {
     Conflict { issuer: String, client_id: String },
     #[error("too many registrations came from this address in the last minute")]
     TooManyAttempts,
+    #[error("{MOST_PENDING} registrations are already waiting for activation")]
+    TooManyPending,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -100,6 +105,7 @@ impl RegistrationError {
             ResponseInvalid(_) => "registration_response_invalid",
             Conflict { .. } => "registration_conflict",
             TooManyAttempts => "rate_limited",
+            TooManyPending => "registration_pending_limit",
             Unavailable(_) => "database_unavailable",
             Internal(_) => "internal",
         }
@@ -114,7 +120,7 @@ impl RegistrationError {
             Refused { .. } | Unreachable(_) | ResponseInvalid(_) => 502,
             ConfigTimeout(_) | Timeout => 504,
             Conflict { .. } => 409,
-            TooManyAttempts => 429,
+            TooManyAttempts | TooManyPending => 429,
             Unavailable(_) => 503,
             Internal(_) => 500,
             _ => 400,
@@ -133,11 +139,18 @@ impl RegistrationError {
             ConfigInvalid { .. } => "The LMS's OpenID configuration lacks what LTI Dynamic Registration needs; register guestlink by hand instead (see the guide for your LMS).".into(),
             IssuerMismatch { .. } => "The LMS's issuer must be on the same host as its configuration URL. Check the LMS's site URL (wwwroot) setting, or register guestlink by hand.".into(),
             TokenMissing(_) | TokenExpired | TokenUsed | FormInvalid => "Start the registration again from the LMS: each registration link works once and for a limited time.".into(),
-            Refused { status: 401 | 403, .. } => "The LMS refused the registration token (used, expired or without the right scope): start the registration again from the LMS.".into(),
+            // Sakai answers a bad token with 400 invalid_authorization.
+            Refused { status, reasons }
+                if matches!(status, 401 | 403)
+                    || reasons.iter().any(|r| r.contains("invalid_authorization")) =>
+            {
+                "The LMS refused the registration token (used, expired or without the right scope): start the registration again from the LMS.".into()
+            }
             Refused { .. } => "The LMS did not accept guestlink's registration. Its reasons are above; if they name a setting of the LMS (a domain already in use, a disabled feature), change it there and start again, or register guestlink by hand.".into(),
             Unreachable(_) | Timeout => "Check that the guestlink server can reach the LMS, then start the registration again from the LMS.".into(),
             ResponseInvalid(_) => "Check the LMS's list of tools: the registration may exist there without guestlink knowing it. Remove it and start again, or register guestlink by hand.".into(),
             Conflict { .. } => "guestlink already has this registration: nothing was changed. Manage it in guestlink's admin console.".into(),
+            TooManyPending => "Ask guestlink's administrator to activate or remove the registrations waiting in the admin console, then start again.".into(),
             TooManyAttempts | Unavailable(_) | Internal(_) => "Please try again in a minute.".into(),
         }
     }
@@ -201,6 +214,9 @@ pub struct Prepared {
     pub offer: Offer,
     /// The value of the confirmation form's `confirm` field.
     pub confirm: String,
+    /// host[:port] of the configuration URL: where the platform really is
+    /// (hosted Canvas's issuer does not say).
+    pub configuration_host: String,
     style: PlacementStyle,
     registration_endpoint: Target,
     used_key: String,
@@ -218,50 +234,13 @@ pub struct Registered {
 
 /// Fetches and checks the platform's configuration; nothing is stored.
 pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepared> {
-    let rules = Rules::of(tool);
-    let config_target = rules.fetchable(&request.configuration_url).await?;
-    let body = fetch_configuration(&rules, &config_target).await?;
-    let invalid = |problem: String| RegistrationError::ConfigInvalid {
-        url: config_target.url.to_string(),
-        problem,
-    };
-    let configuration = PlatformConfiguration::parse(&body).map_err(invalid)?;
-    check_issuer(&configuration.issuer, &config_target.url)?;
-    for (name, url) in [
-        (
-            "authorization_endpoint",
-            Some(&configuration.authorization_endpoint),
-        ),
-        ("jwks_uri", Some(&configuration.jwks_uri)),
-        ("token_endpoint", configuration.token_endpoint.as_ref()),
-    ] {
-        if let Some(url) = url {
-            rules
-                .secure_enough(url)
-                .map_err(|problem| invalid(format!("its {name} {problem}")))?;
-        }
-    }
-    let registration_endpoint = rules
-        .fetchable(&configuration.registration_endpoint)
-        .await
-        .map_err(|err| match err {
-            // Not the admin's URL this time: the platform's own is unusable.
-            RegistrationError::MissingConfiguration => {
-                invalid("its registration_endpoint is not an http(s) URL".into())
-            }
-            other => other,
-        })?;
-
-    let lms = Lms::from_product_family(configuration.product_family.as_deref());
+    // What needs no network first: a spent or expired token.
     let token = request.token.as_deref().filter(|t| !t.is_empty());
-    match token {
-        None if lms.sends_registration_token() => {
-            return Err(RegistrationError::TokenMissing(lms.display_name()));
-        }
-        Some(token) if protocol::token_expiry(token).is_some_and(|exp| exp < tool.clock.unix()) => {
-            return Err(RegistrationError::TokenExpired);
-        }
-        _ => {}
+    if token
+        .and_then(protocol::token_expiry)
+        .is_some_and(|exp| exp < tool.clock.unix())
+    {
+        return Err(RegistrationError::TokenExpired);
     }
     let used_key = used_key(request);
     let key = used_key.clone();
@@ -273,18 +252,67 @@ pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepa
         return Err(RegistrationError::TokenUsed);
     }
 
+    let rules = Rules::of(tool);
+    let config_target = rules.fetchable(&request.configuration_url).await?;
+    let body = fetch_configuration(&rules, &config_target, token).await?;
+    let invalid = |problem: String| RegistrationError::ConfigInvalid {
+        url: config_target.url.to_string(),
+        problem,
+    };
+    let configuration = PlatformConfiguration::parse(&body).map_err(invalid)?;
+    check_issuer(&configuration, &config_target)?;
+    for (name, url) in [
+        (
+            "authorization_endpoint",
+            Some(&configuration.authorization_endpoint),
+        ),
+        ("token_endpoint", configuration.token_endpoint.as_ref()),
+    ] {
+        if let Some(url) = url {
+            rules
+                .secure_enough(url)
+                .map_err(|problem| invalid(format!("its {name} {problem}")))?;
+        }
+    }
+    // guestlink will fetch these two: they pass the same rules as the
+    // configuration URL, and a failure is the platform's, not the admin's.
+    let platform_fault = |name: &str, err: RegistrationError| match err {
+        RegistrationError::MissingConfiguration => {
+            invalid(format!("its {name} is not an http(s) URL"))
+        }
+        RegistrationError::ConfigInvalid { .. } => err,
+        other => invalid(format!("its {name}: {other}")),
+    };
+    rules
+        .fetchable(&configuration.jwks_uri)
+        .await
+        .map_err(|e| platform_fault("jwks_uri", e))?;
+    let registration_endpoint = rules
+        .fetchable(&configuration.registration_endpoint)
+        .await
+        .map_err(|e| platform_fault("registration_endpoint", e))?;
+
+    let lms = Lms::from_product_family(configuration.product_family.as_deref());
+    if token.is_none() && lms.sends_registration_token() {
+        return Err(RegistrationError::TokenMissing(lms.display_name()));
+    }
+    let activation = if config_target.listed {
+        Activation::Active
+    } else {
+        let pending = tool.db.read(platforms::count_pending).await?;
+        if pending >= MOST_PENDING {
+            return Err(RegistrationError::TooManyPending);
+        }
+        Activation::Pending
+    };
     let style = match lms {
         Lms::Canvas => PlacementStyle::Canvas,
         _ => PlacementStyle::Ims,
     };
-    let activation = if config_target.listed {
-        Activation::Active
-    } else {
-        Activation::Pending
-    };
     Ok(Prepared {
         offer: protocol::offer(&configuration, style),
         confirm: confirm_value(tool, request, tool.clock.unix() + CONFIRM_SECONDS),
+        configuration_host: config_target.host_and_port(),
         configuration,
         lms,
         activation,
@@ -306,7 +334,7 @@ pub async fn register(
     let prepared = prepare(tool, request).await?;
     let key = prepared.used_key.clone();
     let now = tool.clock.unix();
-    // Spent before it is sent: a token is used once, whatever the LMS answers.
+    // Claimed before it is sent, so two tabs cannot both use it.
     if !tool
         .db
         .write(move |conn| registration_tokens::claim(conn, &key, now))
@@ -314,7 +342,26 @@ pub async fn register(
     {
         return Err(RegistrationError::TokenUsed);
     }
-    let assigned = send_registration(tool, &prepared, request.token.as_deref()).await?;
+    let assigned = match send_registration(tool, &prepared, request.token.as_deref()).await {
+        Ok(assigned) => assigned,
+        Err(err) => {
+            // Given back when the LMS certainly did not register guestlink
+            // (it refused, or was never reached), so nothing stays behind;
+            // kept after a timeout or a server error, when it may have.
+            let certainly_not = match &err {
+                RegistrationError::Refused { status, .. } => (400..500).contains(status),
+                RegistrationError::Unreachable(_) => true,
+                _ => false,
+            };
+            if certainly_not {
+                let key = prepared.used_key.clone();
+                tool.db
+                    .write(move |conn| registration_tokens::release(conn, &key))
+                    .await?;
+            }
+            return Err(err);
+        }
+    };
     store_platform(tool, &prepared, assigned).await
 }
 
@@ -354,25 +401,48 @@ fn confirm_holds(tool: &Tool, request: &RegistrationRequest, confirm: &str) -> b
     expires >= tool.clock.unix() && tool.url_key.verify(&confirm_message(request, expires), tag)
 }
 
+/// Hosts hosted Canvas signs in and publishes its keys on.
+const INSTRUCTURE_HOSTS: [&str; 6] = [
+    "sso.canvaslms.com",
+    "sso.beta.canvaslms.com",
+    "sso.test.canvaslms.com",
+    "canvas.instructure.com",
+    "canvas.beta.instructure.com",
+    "canvas.test.instructure.com",
+];
+
 /// The issuer must be on the configuration URL's host, except the issuers
-/// hosted Canvas shares between all its schools.
-fn check_issuer(issuer: &str, configuration_url: &Url) -> Result<()> {
-    let issuer = issuer.trim_end_matches('/');
+/// hosted Canvas shares between all its schools. Anyone can claim such an
+/// issuer, so from a host the administrator did not list, its sign-in and
+/// key-set URLs must then be Instructure's own: otherwise a look-alike
+/// "Canvas" would wait for activation with a name an admin trusts.
+fn check_issuer(configuration: &PlatformConfiguration, config: &Target) -> Result<()> {
+    let issuer = configuration.issuer.trim_end_matches('/');
+    let host_of = |url: &str| {
+        Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    };
+    let config_host = config.url.host_str().unwrap_or_default();
+    let mismatch = || RegistrationError::IssuerMismatch {
+        issuer: issuer.to_string(),
+        host: config_host.to_string(),
+    };
     if SHARED_ISSUERS.contains(&issuer) {
-        return Ok(());
+        let on_instructure =
+            |url: &str| host_of(url).is_some_and(|h| INSTRUCTURE_HOSTS.contains(&h.as_str()));
+        if config.listed
+            || (on_instructure(&configuration.authorization_endpoint)
+                && on_instructure(&configuration.jwks_uri))
+        {
+            return Ok(());
+        }
+        return Err(mismatch());
     }
-    let config_host = configuration_url.host_str().unwrap_or_default();
-    let same = Url::parse(issuer)
-        .ok()
-        .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(config_host)))
-        .unwrap_or(false);
-    if same {
+    if host_of(issuer).is_some_and(|h| h.eq_ignore_ascii_case(config_host)) {
         Ok(())
     } else {
-        Err(RegistrationError::IssuerMismatch {
-            issuer: issuer.to_string(),
-            host: config_host.to_string(),
-        })
+        Err(mismatch())
     }
 }
 
@@ -383,6 +453,16 @@ struct Target {
     addresses: Vec<SocketAddr>,
     /// On GUESTLINK_REGISTRATION_ALLOWED_HOSTS.
     listed: bool,
+}
+
+impl Target {
+    fn host_and_port(&self) -> String {
+        let host = self.url.host_str().unwrap_or_default();
+        match self.url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
 }
 
 /// The fetch rules of this installation.
@@ -403,11 +483,21 @@ impl<'a> Rules<'a> {
         let Some(host) = url.host_str() else {
             return false;
         };
-        let host = host.to_ascii_lowercase();
-        let with_port = url.port().map(|p| format!("{host}:{p}"));
-        self.allowed
-            .iter()
-            .any(|entry| *entry == host || Some(entry) == with_port.as_ref())
+        // An IPv6 host is written with brackets in URLs, often without in
+        // the setting: compare both ways.
+        let bare = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let bracketed = format!("[{bare}]");
+        let with_port = url
+            .port()
+            .map(|p| [format!("{bare}:{p}"), format!("{bracketed}:{p}")]);
+        self.allowed.iter().any(|entry| {
+            *entry == bare
+                || *entry == bracketed
+                || with_port.as_ref().is_some_and(|w| w.contains(entry))
+        })
     }
 
     /// https, or plain http to a loopback host the administrator listed.
@@ -474,6 +564,8 @@ impl<'a> Rules<'a> {
             .connect_timeout(self.timeout)
             .timeout(self.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name again and defeat the pinning.
+            .no_proxy()
             .user_agent(concat!(
                 "guestlink/",
                 env!("CARGO_PKG_VERSION"),
@@ -517,13 +609,14 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            let seg = v6.segments();
+            // Only global unicast (2000::/3), without the ranges that carry
+            // or reach IPv4 (6to4, Teredo, NAT64) or are for documentation.
+            (seg[0] & 0xe000) == 0x2000
+                && seg[0] != 0x2002
+                && !(seg[0] == 0x2001 && seg[1] == 0x0000)
+                && !(seg[0] == 0x2001 && seg[1] == 0x0db8)
+                && !(seg[0] == 0x0064 && seg[1] == 0xff9b)
         }
     }
 }
@@ -557,31 +650,42 @@ fn error_kind(err: &reqwest::Error) -> &'static str {
     }
 }
 
-async fn fetch_configuration(rules: &Rules<'_>, target: &Target) -> Result<Vec<u8>> {
+/// GETs the configuration, with the registration token when there is one:
+/// Canvas and Moodle show it only to the token's holder.
+async fn fetch_configuration(
+    rules: &Rules<'_>,
+    target: &Target,
+    token: Option<&str>,
+) -> Result<Vec<u8>> {
     let url = target.url.to_string();
     let unreachable = |problem: String| RegistrationError::ConfigUnreachable {
         url: url.clone(),
         problem,
     };
-    let response = rules
+    let mut get = rules
         .client_for(target)?
         .get(target.url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                RegistrationError::ConfigTimeout(url.clone())
-            } else {
-                unreachable(error_kind(&e).into())
-            }
-        })?;
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some(token) = token {
+        get = get.bearer_auth(token);
+    }
+    let response = get.send().await.map_err(|e| {
+        if e.is_timeout() {
+            RegistrationError::ConfigTimeout(url.clone())
+        } else {
+            unreachable(error_kind(&e).into())
+        }
+    })?;
     let status = response.status();
     if status.is_redirection() {
         return Err(unreachable(format!(
             "it answered with a redirect (HTTP {}); guestlink follows none",
             status.as_u16()
         )));
+    }
+    // Canvas and Moodle show their configuration only with the token.
+    if token.is_none() && matches!(status.as_u16(), 401 | 403) {
+        return Err(RegistrationError::TokenMissing("This LMS"));
     }
     if !status.is_success() {
         return Err(unreachable(format!("it answered HTTP {}", status.as_u16())));
@@ -668,41 +772,31 @@ async fn store_platform(
     assigned: protocol::Assigned,
 ) -> Result<Registered> {
     let configuration = &prepared.configuration;
-    // Stored exactly as the platform writes it: launches compare it byte for byte.
-    let issuer = configuration.issuer.clone();
-    let host = Url::parse(&issuer)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| issuer.clone());
-    if assigned.client_id.chars().count() > 255 || assigned.client_id.chars().any(char::is_control)
-    {
-        return Err(RegistrationError::ResponseInvalid(
-            "its client_id is not a plain id".into(),
-        ));
-    }
-    let deployment_ids = assigned
-        .deployment_id
-        .as_deref()
-        .map(parse_deployment_id)
-        .transpose()
-        .map_err(|problem| {
-            RegistrationError::ResponseInvalid(format!("its deployment_id {problem}"))
-        })?
-        .into_iter()
-        .collect();
-    let name = format!("{} ({host})", prepared.lms.display_name());
-    let new = NewPlatform {
-        name: name.clone(),
-        lms: prepared.lms,
-        issuer: issuer.clone(),
-        client_id: assigned.client_id.clone(),
-        auth_url: configuration.authorization_endpoint.clone(),
-        jwks_url: configuration.jwks_uri.clone(),
-        token_url: configuration.token_endpoint.clone(),
-        deployment_ids,
-        deployment_policy: DeploymentPolicy::RegisterOnFirstLaunch,
-        pending: prepared.activation == Activation::Pending,
-    };
+    // Named after where the platform really is: hosted Canvas's issuer is
+    // the same for every school.
+    let name = format!(
+        "{} ({})",
+        prepared.lms.display_name(),
+        prepared.configuration_host
+    );
+    // The same rules as a platform added by hand; what fails them is the
+    // platform's answer's fault.
+    let mut new = NewPlatform::parse_allowing_no_deployment(
+        &name,
+        prepared.lms.as_str(),
+        &configuration.issuer,
+        &assigned.client_id,
+        &configuration.authorization_endpoint,
+        &configuration.jwks_uri,
+        configuration.token_endpoint.as_deref(),
+        &assigned.deployment_id.iter().cloned().collect::<Vec<_>>(),
+    )
+    .map_err(|(field, problem)| {
+        RegistrationError::ResponseInvalid(format!("its {} {problem}", field.replace('-', "_")))
+    })?;
+    new.deployment_policy = DeploymentPolicy::RegisterOnFirstLaunch;
+    new.pending = prepared.activation == Activation::Pending;
+    let issuer = new.issuer.clone();
     let now = tool.clock.unix();
     let inserted = tool
         .db
@@ -754,6 +848,11 @@ mod tests {
             "fc00::1",
             "fe80::1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "fec0::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -764,20 +863,56 @@ mod tests {
 
     #[test]
     fn the_issuer_must_be_on_the_configuration_host_unless_shared() {
-        let url =
-            Url::parse("https://moodle.example.edu/mod/lti/openid-configuration.php").unwrap();
-        assert!(check_issuer("https://moodle.example.edu", &url).is_ok());
-        assert!(check_issuer("https://moodle.example.edu/", &url).is_ok());
-        assert!(check_issuer("https://evil.example.com", &url).is_err());
-        let canvas =
-            Url::parse("https://school.instructure.com/api/lti/security/openid-configuration")
-                .unwrap();
-        assert!(check_issuer("https://canvas.instructure.com", &canvas).is_ok());
+        let target = |url: &str, listed: bool| Target {
+            url: Url::parse(url).unwrap(),
+            host: String::new(),
+            addresses: vec![],
+            listed,
+        };
+        let config = |issuer: &str, auth: &str, jwks: &str| PlatformConfiguration {
+            issuer: issuer.into(),
+            authorization_endpoint: auth.into(),
+            token_endpoint: None,
+            jwks_uri: jwks.into(),
+            registration_endpoint: String::new(),
+            product_family: None,
+            version: None,
+            messages_supported: vec![],
+        };
+        let moodle = target(
+            "https://moodle.example.edu/mod/lti/openid-configuration.php",
+            false,
+        );
+        let own = |issuer: &str| config(issuer, "https://x/auth", "https://x/jwks");
+        assert!(check_issuer(&own("https://moodle.example.edu"), &moodle).is_ok());
+        assert!(check_issuer(&own("https://moodle.example.edu/"), &moodle).is_ok());
+        assert!(check_issuer(&own("https://evil.example.com"), &moodle).is_err());
+
+        let school = "https://school.instructure.com/api/lti/security/openid-configuration";
+        let real_canvas = config(
+            "https://canvas.instructure.com",
+            "https://sso.canvaslms.com/api/lti/authorize_redirect",
+            "https://sso.canvaslms.com/api/lti/security/jwks",
+        );
+        assert!(check_issuer(&real_canvas, &target(school, false)).is_ok());
+        // A look-alike claiming the shared issuer with keys of its own.
+        let fake = config(
+            "https://canvas.instructure.com",
+            "https://evil.example.com/auth",
+            "https://evil.example.com/jwks",
+        );
+        assert!(check_issuer(&fake, &target("https://evil.example.com/c", false)).is_err());
+        // A host the administrator listed is trusted as it is.
+        assert!(check_issuer(&fake, &target("https://evil.example.com/c", true)).is_ok());
     }
 
     #[test]
     fn listed_hosts_match_with_or_without_port() {
-        let allowed = vec!["127.0.0.1".to_string(), "lms.example.edu:8443".to_string()];
+        let allowed = vec![
+            "127.0.0.1".to_string(),
+            "lms.example.edu:8443".to_string(),
+            "::1".to_string(),
+        ];
         let rules = Rules {
             allowed: &allowed,
             timeout: Duration::from_secs(1),
@@ -785,6 +920,7 @@ mod tests {
         assert!(rules.listed(&Url::parse("http://127.0.0.1:9000/x").unwrap()));
         assert!(rules.listed(&Url::parse("https://lms.example.edu:8443/x").unwrap()));
         assert!(!rules.listed(&Url::parse("https://lms.example.edu/x").unwrap()));
+        assert!(rules.listed(&Url::parse("http://[::1]:9000/x").unwrap()));
         assert!(rules.secure_enough("http://127.0.0.1:9000/jwks").is_ok());
         assert!(
             rules

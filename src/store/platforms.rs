@@ -286,3 +286,11 @@ pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<Deploy
         })
         .collect())
 }
+
+/// How many platforms wait for activation.
+pub fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
+    Ok(with_conn!(conn, c => platforms::table
+        .filter(platforms::pending.eq(true))
+        .count()
+        .get_result(c)?))
+}

@@ -23,6 +23,12 @@ pub fn claim(conn: &mut Conn, key_hash: &str, now: i64) -> StoreResult<bool> {
     Ok(inserted == 1)
 }
 
+/// Gives a claimed token back (the LMS certainly did not use it).
+pub fn release(conn: &mut Conn, key_hash: &str) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::delete(used::table.filter(used::token_hash.eq(key_hash))).execute(c)?);
+    Ok(())
+}
+
 /// Forgets spent tokens older than `before`: LMS registration tokens live
 /// an hour, so a day later none could be replayed anyway.
 pub fn purge(conn: &mut Conn, before: i64) -> StoreResult<usize> {

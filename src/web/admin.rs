@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use super::error::PageError;
 use super::markdown;
 use super::middleware::ClientAddr;
-use super::render::{ASSET_VERSION, html, long_date, rfc3339};
+use super::render::{ASSET_VERSION, capitalised, html, long_date, rfc3339};
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::{DeploymentPolicy, Lms, Modules, NewPlatform, Platform};
 use crate::service::platforms::{Activation, Removal};
@@ -597,14 +597,6 @@ fn readable_time(unix: i64) -> String {
         .replacen('T', " ", 1)
         .trim_end_matches('Z')
         .to_string()
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 struct DeploymentView {

@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::middleware::ClientAddr;
-use super::render::{ASSET_VERSION, html};
+use super::render::{ASSET_VERSION, capitalised, html};
 use crate::lti::registration::{CLAIMS, OfferedMessage};
 use crate::service::Tool;
 use crate::service::registration::{self, RegistrationError, RegistrationRequest};
@@ -130,14 +130,6 @@ impl actix_web::ResponseError for RegistrationPageError {
             hint: err.hint(),
         };
         html(self.status_code(), &page)
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

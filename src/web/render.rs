@@ -43,6 +43,16 @@ pub fn long_date(unix: i64) -> String {
     }
 }
 
+/// A sentence's first letter in upper case (messages are written to follow
+/// other words, pages show them alone).
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,10 @@
     if (window.parent && window.parent !== window) {
       window.parent.postMessage(message, "*");
     } else if (window.opener) {
+      // A registration in its own tab (Brightspace): tell the opener, then
+      // close the tab (browsers allow it for a tab a script opened).
       window.opener.postMessage(message, "*");
+      window.close();
     }
   }
   if (document.querySelector("[data-close-on-load]")) {

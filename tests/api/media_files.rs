@@ -525,7 +525,10 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
     );
     let removed = guestlink::service::media::remove_abandoned_uploads(&tool).await;
     // The server's own purge, which starts with it, may have got there first.
-    assert!(removed <= 1, "only the abandoned part file goes ({removed} removed)");
+    assert!(
+        removed <= 1,
+        "only the abandoned part file goes ({removed} removed)"
+    );
     assert!(!old_part.exists());
     assert!(fresh_part.exists());
     assert!(old_file.exists());

@@ -154,7 +154,8 @@ fn assert_registration_request(
             .is_some_and(|l| l.starts_with(&tool.address)),
         "logo_uri: {body}"
     );
-    assert!(body.get("scope").is_none(), "no LTI services: {body}");
+    // No LTI services, but the field is there: Canvas fails without it.
+    assert_eq!(body["scope"], "", "no LTI services: {body}");
 
     let ltc = request.ltc();
     assert_eq!(
@@ -274,7 +275,12 @@ async fn registration_round_trip(backend: Backend, flavour: Flavour) -> (Tool, S
     assert_eq!(platform.lms, lms_of(flavour));
     assert_eq!(
         platform.name,
-        format!("{} (127.0.0.1)", flavour.display_name())
+        format!(
+            "{} ({})",
+            flavour.display_name(),
+            sim.base().trim_start_matches("http://")
+        ),
+        "named after the configuration's host"
     );
     assert_eq!(platform.issuer, sim.issuer());
     assert_eq!(platform.client_id, issued[0].client_id);
@@ -394,7 +400,11 @@ async fn canvas_with_the_shared_issuer_registers_and_launches(backend: Backend) 
     sim.knobs(|k| k.issuer = Some("https://canvas.instructure.com".into()));
     let platform = tool.register_sim(&sim).await;
     assert_eq!(platform.issuer, "https://canvas.instructure.com");
-    assert_eq!(platform.name, "Canvas (canvas.instructure.com)");
+    // Named after the school's host: the shared issuer names no school.
+    assert_eq!(
+        platform.name,
+        format!("Canvas ({})", sim.base().trim_start_matches("http://"))
+    );
     let page = tool
         .launch_as(
             &registered(&platform, LATER_CANVAS_DEPLOYMENT),
@@ -850,7 +860,8 @@ async fn hosts_outside_the_allowed_list_are_refused(backend: Backend) {
 }
 
 /// The LMS refuses the registration: the admin sees a 502 page with the
-/// LMS's status and its own words, and nothing is stored.
+/// LMS's status and its own words, nothing is stored, and the token is
+/// given back.
 async fn assert_refused(
     tool: &Tool,
     sim: &SimLms,
@@ -893,6 +904,22 @@ async fn assert_refused(
         );
     }
     assert_eq!(tool.platform_count(), before, "{case}: nothing is stored");
+
+    // The LMS certainly did not register guestlink, so the token is given
+    // back: the same form reaches the LMS again instead of being refused as
+    // a reuse.
+    let again = tool.post_register(&form_fields(&confirm)).await;
+    assert_error(
+        &again,
+        502,
+        "registration_refused",
+        &format!("{case}, again"),
+    );
+    assert_eq!(
+        sim.registration_requests().len(),
+        sent + 2,
+        "{case}: the second try was sent"
+    );
 }
 
 /// Moodle's answer to a token used meanwhile: 401 `token_already_used`, as text.

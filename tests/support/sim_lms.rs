@@ -568,6 +568,16 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) 
             if state.flavour == Flavour::Sakai && !req.query_string().contains("key=7") {
                 return text(400, "missing key");
             }
+            // Canvas and Moodle show their configuration only to the holder
+            // of a registration token they issued (PLATFORMS.md §2.2).
+            if matches!(state.flavour, Flavour::Canvas | Flavour::Moodle)
+                && bearer(&req).is_none_or(|t| token_is_fresh(&state, &t).is_none())
+            {
+                return json_reply(
+                    401,
+                    json!({"errors": [{"message": "registration token required"}]}),
+                );
+            }
             return serve_configuration(&state, None).await;
         }
     }
@@ -922,6 +932,11 @@ fn register_canvas(
             );
         }
         Some(true) => {}
+    }
+    // Canvas splits `scope` without a nil check: a registration without
+    // one is a 500 there.
+    if body.get("scope").and_then(Value::as_str).is_none() {
+        return text(500, "undefined method `split' for nil");
     }
     let mut errors: Vec<String> = Vec::new();
     if body.is_null() {
