@@ -622,19 +622,30 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Reads at most `LARGEST_ANSWER` bytes of a response.
-async fn read_limited(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, String> {
+async fn read_limited(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, Unread> {
     let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("the answer broke off ({})", error_kind(&e)))?
-    {
-        if body.len() + chunk.len() > LARGEST_ANSWER {
-            return Err("the answer is larger than 1 MB".into());
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > LARGEST_ANSWER => {
+                return Err(Unread::Problem("the answer is larger than 1 MB".into()));
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(Unread::TimedOut),
+            Err(e) => {
+                return Err(Unread::Problem(format!(
+                    "the answer broke off ({})",
+                    error_kind(&e)
+                )));
+            }
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body)
+}
+
+/// Why an answer could not be read whole.
+enum Unread {
+    TimedOut,
+    Problem(String),
 }
 
 /// A reqwest error in words, without the URL (which may carry a token).
@@ -690,15 +701,12 @@ async fn fetch_configuration(
     if !status.is_success() {
         return Err(unreachable(format!("it answered HTTP {}", status.as_u16())));
     }
-    read_limited(response).await.map_err(|problem| {
-        if problem.contains("timed out") {
-            RegistrationError::ConfigTimeout(url.clone())
-        } else {
-            RegistrationError::ConfigInvalid {
-                url: url.clone(),
-                problem,
-            }
-        }
+    read_limited(response).await.map_err(|unread| match unread {
+        Unread::TimedOut => RegistrationError::ConfigTimeout(url.clone()),
+        Unread::Problem(problem) => RegistrationError::ConfigInvalid {
+            url: url.clone(),
+            problem,
+        },
     })
 }
 
@@ -745,13 +753,12 @@ async fn send_registration(
         }
     })?;
     let status = response.status();
-    let answer = read_limited(response).await.map_err(|problem| {
-        if problem.contains("timed out") {
-            RegistrationError::Timeout
-        } else {
-            RegistrationError::ResponseInvalid(problem)
-        }
-    })?;
+    let answer = read_limited(response)
+        .await
+        .map_err(|unread| match unread {
+            Unread::TimedOut => RegistrationError::Timeout,
+            Unread::Problem(problem) => RegistrationError::ResponseInvalid(problem),
+        })?;
     if !status.is_success() {
         tracing::info!(
             status = status.as_u16(),

@@ -798,22 +798,19 @@ async fn set_modules(
     form: AdminForm<ModuleFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    let on = |v: &Option<String>| if v.is_some() { "on" } else { "off" };
-    let switches = vec![
-        format!("invitetomedia={}", on(&form.fields.invite_to_media)),
-        format!("mediapage={}", on(&form.fields.media_page)),
-    ];
-    tool.db
-        .write(move |conn| {
-            Ok(platform_service::set_modules(
-                conn,
-                PlatformId(id),
-                &switches,
-            ))
-        })
+    // An unticked checkbox is not sent: absent means off.
+    let modules = Modules {
+        invite_to_media: form.fields.invite_to_media.is_some(),
+        media_page: form.fields.media_page.is_some(),
+    };
+    let found = tool
+        .db
+        .write(move |conn| platform_store::set_modules(conn, PlatformId(id), modules))
         .await
-        .map_err(|e| service_error(e.into(), tool.settings.public_url.as_str()))?
-        .map_err(|e| service_error(e, tool.settings.public_url.as_str()))?;
+        .map_err(|e| service_error(e.into(), tool.settings.public_url.as_str()))?;
+    if !found {
+        return Err(Denied::Page(PageError::not_found()));
+    }
     changed(&tool, id, "modules")
 }
 
