@@ -1,5 +1,6 @@
 //! Pure rules: no actix, diesel or reqwest here, and the time is passed in.
 
+pub mod diagnostics;
 pub mod guest_access;
 pub mod ids;
 pub mod media;

@@ -190,6 +190,16 @@ impl Modules {
     }
 }
 
+/// One deployment of a platform, as the admin console lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: String,
+    pub created_at: i64,
+    /// Recorded by its first launch (policy `register_on_first_launch`)
+    /// rather than added by an administrator.
+    pub added_by_launch: bool,
+}
+
 /// A deployment id as the LMS shows it: trimmed, 1 to 255 printable
 /// characters. Ids are compared byte for byte (Brightspace's are upper-case
 /// GUIDs), so nothing else is normalised.

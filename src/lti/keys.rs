@@ -126,3 +126,12 @@ mod tests {
         assert_eq!(b64url_decode(&jwk.n).unwrap().len(), 256);
     }
 }
+
+/// One of the tool's keys as an administrator sees it: no key material.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySummary {
+    pub kid: String,
+    pub created_at: i64,
+    /// When it stopped signing; it stays published for the grace period.
+    pub retired_at: Option<i64>,
+}

@@ -14,10 +14,11 @@ use serde_json::Value;
 
 use super::Tool;
 use crate::crypto::hash_secret;
+use crate::domain::diagnostics::Stage;
 use crate::domain::ids::PlatformId;
 use crate::lti::LaunchError;
 use crate::lti::claims::DEPLOYMENT_ID;
-use crate::store::launch_attempts::{self, NewAttempt, Stage};
+use crate::store::launch_attempts::{self, NewAttempt};
 use crate::store::login_states;
 
 /// Refusals recorded per client address and minute: the claims of a refused

@@ -149,7 +149,7 @@ async fn open_session(
                     issuer: &issuer,
                     client_id: Some(&client_id),
                     deployment_id: Some(&written.deployment_id),
-                    stage: launch_attempts::Stage::Launch,
+                    stage: crate::domain::diagnostics::Stage::Launch,
                     error_code: None,
                     reason: None,
                     claims: claims.as_deref(),

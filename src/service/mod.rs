@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admission_gates;
+pub mod console;
 pub mod deep_linking;
 pub mod diagnostics;
 pub mod guest_links;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::tool_keys;
 use super::{Conn, StoreError, StoreResult};
-use crate::lti::keys::ToolKey;
+use crate::lti::keys::{KeySummary, ToolKey};
 use crate::{with_conn, write_tx};
 
 #[derive(Queryable, Selectable)]
@@ -112,13 +112,6 @@ pub fn rotate(conn: &mut Conn, new_key: &ToolKey, now: i64, grace_seconds: i64) 
         diesel::delete(tool_keys::table.filter(tool_keys::retired_at.lt(now - grace_seconds))).execute(c)?;
         Ok::<_, StoreError>(())
     })
-}
-
-/// One tool key as the admin console lists it (no key material).
-pub struct KeySummary {
-    pub kid: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
 }
 
 /// Every key, newest first.

@@ -7,26 +7,11 @@ use diesel::prelude::*;
 
 use super::schema::launch_attempts as attempts;
 use super::{Conn, StoreResult};
+use crate::domain::diagnostics::{AttemptScope, LaunchAttempt, Stage};
 use crate::domain::ids::PlatformId;
 use crate::with_conn;
 
 pub const KEEP_PER_PLATFORM: i64 = 500;
-
-/// Which step a launch attempt reached: the login initiation or the launch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Login,
-    Launch,
-}
-
-impl Stage {
-    fn as_str(self) -> &'static str {
-        match self {
-            Stage::Login => "login",
-            Stage::Launch => "launch",
-        }
-    }
-}
 
 pub struct NewAttempt<'a> {
     /// None when no platform is registered with the issuer (and client id).
@@ -60,45 +45,53 @@ pub fn record(conn: &mut Conn, attempt: &NewAttempt<'_>) -> StoreResult<()> {
     Ok(())
 }
 
-#[derive(Queryable, Selectable, Debug, Clone)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = attempts)]
-pub struct Attempt {
-    pub id: i64,
-    pub platform_id: Option<i64>,
-    pub issuer: String,
-    pub client_id: Option<String>,
-    pub deployment_id: Option<String>,
-    pub stage: String,
-    pub error_code: Option<String>,
-    pub reason: Option<String>,
-    pub claims: Option<String>,
-    pub created_at: i64,
+struct AttemptRow {
+    platform_id: Option<i64>,
+    issuer: String,
+    client_id: Option<String>,
+    deployment_id: Option<String>,
+    stage: String,
+    error_code: Option<String>,
+    reason: Option<String>,
+    claims: Option<String>,
+    created_at: i64,
 }
 
-/// Which attempts to list.
-#[derive(Clone, Copy, Debug)]
-pub enum Scope {
-    All,
-    Platform(PlatformId),
-    /// Attempts from issuers no platform is registered with.
-    Unknown,
+impl AttemptRow {
+    fn into_attempt(self) -> StoreResult<LaunchAttempt> {
+        Ok(LaunchAttempt {
+            platform_id: self.platform_id.map(PlatformId),
+            issuer: self.issuer,
+            client_id: self.client_id,
+            deployment_id: self.deployment_id,
+            stage: Stage::parse(&self.stage)
+                .map_err(|e| super::StoreError::Other(anyhow::anyhow!(e)))?,
+            error_code: self.error_code,
+            reason: self.reason,
+            claims: self.claims,
+            created_at: self.created_at,
+        })
+    }
 }
 
 /// The newest attempts first, at most `limit`.
-pub fn recent(conn: &mut Conn, scope: Scope, limit: i64) -> StoreResult<Vec<Attempt>> {
-    Ok(with_conn!(conn, c => {
+pub fn recent(conn: &mut Conn, scope: AttemptScope, limit: i64) -> StoreResult<Vec<LaunchAttempt>> {
+    let rows: Vec<AttemptRow> = with_conn!(conn, c => {
         let query = attempts::table
-            .select(Attempt::as_select())
+            .select(AttemptRow::as_select())
             .order(attempts::id.desc())
             .limit(limit)
             .into_boxed();
         let query = match scope {
-            Scope::All => query,
-            Scope::Platform(id) => query.filter(attempts::platform_id.eq(id.0)),
-            Scope::Unknown => query.filter(attempts::platform_id.is_null()),
+            AttemptScope::All => query,
+            AttemptScope::Platform(id) => query.filter(attempts::platform_id.eq(id.0)),
+            AttemptScope::UnknownIssuers => query.filter(attempts::platform_id.is_null()),
         };
         query.load(c)?
-    }))
+    });
+    rows.into_iter().map(AttemptRow::into_attempt).collect()
 }
 
 /// Removes attempts older than `before`, then all but the newest

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::schema::{deployments, platforms};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{DeploymentPolicy, Modules, NewPlatform, Platform};
+use crate::domain::platform::{Deployment, DeploymentPolicy, Modules, NewPlatform, Platform};
 use crate::{with_conn, write_tx};
 
 /// The deployment ids of one platform, oldest first (a macro because the
@@ -263,15 +263,8 @@ pub fn update_details(conn: &mut Conn, id: PlatformId, details: &Details<'_>) ->
     Ok(updated > 0)
 }
 
-/// One deployment as the admin console lists it.
-pub struct DeploymentRow {
-    pub deployment_id: String,
-    pub created_at: i64,
-    pub added_by: String,
-}
-
 /// A platform's deployments with when and how each arrived, oldest first.
-pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<DeploymentRow>> {
+pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<Deployment>> {
     let rows: Vec<(String, i64, String)> = with_conn!(conn, c => deployments::table
         .filter(deployments::platform_id.eq(id.0))
         .select((deployments::deployment_id, deployments::created_at, deployments::added_by))
@@ -279,10 +272,10 @@ pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<Deploy
         .load(c)?);
     Ok(rows
         .into_iter()
-        .map(|(deployment_id, created_at, added_by)| DeploymentRow {
-            deployment_id,
+        .map(|(id, created_at, added_by)| Deployment {
+            id,
             created_at,
-            added_by,
+            added_by_launch: added_by == "launch",
         })
         .collect())
 }

@@ -312,7 +312,10 @@ fn deployments_of(tool: &Tool, platform: &Platform) -> Vec<(String, String)> {
     guestlink::store::platforms::deployments_of(&mut tool.db.get_read().unwrap(), platform.id)
         .unwrap()
         .into_iter()
-        .map(|d| (d.deployment_id, d.added_by))
+        .map(|d| {
+            let by = if d.added_by_launch { "launch" } else { "admin" };
+            (d.id, by.to_string())
+        })
         .collect()
 }
 

@@ -1,0 +1,464 @@
+//! Platforms: the list, adding one by hand, and each platform's page with
+//! its details, modules, deployments and deployment policy, activation and
+//! removal.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{
+    AdminForm, AdminSession, Denied, NoFields, failed, page_error, platform_id, see_other,
+};
+use crate::domain::ids::PlatformId;
+use crate::domain::platform::{Deployment, DeploymentPolicy, Lms, Modules, NewPlatform, Platform};
+use crate::service::platforms::Removal;
+use crate::service::{ServiceError, Tool, console};
+use crate::web::error::PageError;
+use crate::web::render::{ASSET_VERSION, capitalised, html, long_date};
+
+/// One platform as the list shows it.
+struct PlatformRow {
+    id: i64,
+    name: String,
+    lms: &'static str,
+    issuer: String,
+    client_id: String,
+    deployments: String,
+    policy: &'static str,
+    pending: bool,
+}
+
+impl From<&Platform> for PlatformRow {
+    fn from(p: &Platform) -> Self {
+        PlatformRow {
+            id: p.id.0,
+            name: p.name.clone(),
+            lms: p.lms.display_name(),
+            issuer: p.issuer.clone(),
+            client_id: p.client_id.clone(),
+            deployments: p.deployment_ids.join(", "),
+            policy: policy_label(p.deployment_policy),
+            pending: p.pending,
+        }
+    }
+}
+
+fn policy_label(policy: DeploymentPolicy) -> &'static str {
+    match policy {
+        DeploymentPolicy::Strict => "Listed deployments only",
+        DeploymentPolicy::RegisterOnFirstLaunch => "Record new deployments on first launch",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/platforms.html")]
+struct PlatformsPage<'a> {
+    version: &'a str,
+    csrf: &'a str,
+    section: &'a str,
+    registration_url: String,
+    platforms: Vec<PlatformRow>,
+    pending: usize,
+}
+
+pub async fn list(tool: web::Data<Tool>, session: AdminSession) -> Result<HttpResponse, Denied> {
+    let base = tool.settings.public_url.as_str();
+    let platforms = console::platforms(&tool).await.map_err(failed(&tool))?;
+    let rows: Vec<PlatformRow> = platforms.iter().map(PlatformRow::from).collect();
+    Ok(html(
+        StatusCode::OK,
+        &PlatformsPage {
+            version: ASSET_VERSION,
+            csrf: &session.csrf,
+            section: "platforms",
+            registration_url: format!("{base}/lti/register"),
+            pending: rows.iter().filter(|r| r.pending).count(),
+            platforms: rows,
+        },
+    ))
+}
+
+/// The add form's values and its one error.
+#[derive(Default, Deserialize)]
+pub struct PlatformFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    lms: String,
+    #[serde(default)]
+    issuer: String,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    auth_url: String,
+    #[serde(default)]
+    jwks_url: String,
+    #[serde(default)]
+    token_url: String,
+    #[serde(default)]
+    deployment_ids: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/platform_new.html")]
+struct NewPlatformPage<'a> {
+    version: &'a str,
+    csrf: &'a str,
+    section: &'a str,
+    form: &'a PlatformFields,
+    lms_options: Vec<(&'static str, &'static str)>,
+    error_field: &'a str,
+    error: &'a str,
+}
+
+fn lms_options() -> Vec<(&'static str, &'static str)> {
+    Lms::ALL
+        .iter()
+        .map(|l| (l.as_str(), l.display_name()))
+        .collect()
+}
+
+pub async fn new_form(session: AdminSession) -> HttpResponse {
+    html(
+        StatusCode::OK,
+        &NewPlatformPage {
+            version: ASSET_VERSION,
+            csrf: &session.csrf,
+            section: "platforms",
+            form: &PlatformFields::default(),
+            lms_options: lms_options(),
+            error_field: "",
+            error: "",
+        },
+    )
+}
+
+/// The form's field names differ from the command line's flags only in
+/// their separator.
+fn form_field(cli_field: &str) -> &'static str {
+    match cli_field {
+        "name" => "name",
+        "lms" => "lms",
+        "issuer" => "issuer",
+        "client-id" => "client_id",
+        "auth-url" => "auth_url",
+        "jwks-url" => "jwks_url",
+        "token-url" => "token_url",
+        _ => "deployment_ids",
+    }
+}
+
+impl PlatformFields {
+    /// The platform the form describes, by the rules of `platform add`; the
+    /// error names the form's field.
+    fn parse(&self) -> Result<NewPlatform, (&'static str, String)> {
+        let deployments: Vec<String> = self
+            .deployment_ids
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        NewPlatform::parse(
+            &self.name,
+            &self.lms,
+            &self.issuer,
+            &self.client_id,
+            &self.auth_url,
+            &self.jwks_url,
+            Some(self.token_url.trim()).filter(|t| !t.is_empty()),
+            &deployments,
+        )
+        .map_err(|(field, problem)| (form_field(field), capitalised(&problem)))
+    }
+}
+
+pub async fn add(
+    tool: web::Data<Tool>,
+    form: AdminForm<PlatformFields>,
+) -> Result<HttpResponse, Denied> {
+    let fields = &form.fields;
+    let again = |status: StatusCode, field: &str, error: &str| {
+        html(
+            status,
+            &NewPlatformPage {
+                version: ASSET_VERSION,
+                csrf: &form.session.csrf,
+                section: "platforms",
+                form: fields,
+                lms_options: lms_options(),
+                error_field: field,
+                error,
+            },
+        )
+    };
+    let new = match fields.parse() {
+        Ok(new) => new,
+        Err((field, problem)) => {
+            return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, field, &problem));
+        }
+    };
+    match console::add_platform(&tool, new).await {
+        Ok(id) => Ok(see_other(&format!("/admin/platforms/{}", id.0))),
+        Err(ServiceError::Conflict(_)) => Ok(again(
+            StatusCode::CONFLICT,
+            "client_id",
+            "A platform with this issuer and client id is registered already.",
+        )),
+        Err(other) => Err(failed(&tool)(other)),
+    }
+}
+
+struct DeploymentView {
+    id: String,
+    added: String,
+    added_by: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "admin/platform.html")]
+struct PlatformPage<'a> {
+    version: &'a str,
+    csrf: &'a str,
+    section: &'a str,
+    p: &'a Platform,
+    lms_name: &'a str,
+    modules: Modules,
+    policy: &'a str,
+    deployments: Vec<DeploymentView>,
+    error_field: &'a str,
+    error: &'a str,
+    form_name: &'a str,
+    form_auth_url: &'a str,
+    form_jwks_url: &'a str,
+    form_token_url: &'a str,
+}
+
+fn platform_view<'a>(
+    session: &'a AdminSession,
+    p: &'a Platform,
+    deployments: &[Deployment],
+    edit: Option<(&'a EditFields, &'a str, &'a str)>,
+) -> PlatformPage<'a> {
+    let (form_name, form_auth_url, form_jwks_url, form_token_url, error_field, error) = match edit {
+        Some((f, field, error)) => (
+            f.name.as_str(),
+            f.auth_url.as_str(),
+            f.jwks_url.as_str(),
+            f.token_url.as_str(),
+            field,
+            error,
+        ),
+        None => (
+            p.name.as_str(),
+            p.auth_url.as_str(),
+            p.jwks_url.as_str(),
+            p.token_url.as_deref().unwrap_or(""),
+            "",
+            "",
+        ),
+    };
+    PlatformPage {
+        version: ASSET_VERSION,
+        csrf: &session.csrf,
+        section: "platforms",
+        p,
+        lms_name: p.lms.display_name(),
+        modules: p.modules,
+        policy: p.deployment_policy.as_str(),
+        deployments: deployments
+            .iter()
+            .map(|d| DeploymentView {
+                id: d.id.clone(),
+                added: long_date(d.created_at),
+                added_by: if d.added_by_launch { "launch" } else { "admin" },
+            })
+            .collect(),
+        error_field,
+        error,
+        form_name,
+        form_auth_url,
+        form_jwks_url,
+        form_token_url,
+    }
+}
+
+pub async fn show(
+    tool: web::Data<Tool>,
+    session: AdminSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Denied> {
+    let (platform, deployments) = console::platform(&tool, platform_id(&path)?)
+        .await
+        .map_err(failed(&tool))?;
+    Ok(html(
+        StatusCode::OK,
+        &platform_view(&session, &platform, &deployments, None),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct EditFields {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    auth_url: String,
+    #[serde(default)]
+    jwks_url: String,
+    #[serde(default)]
+    token_url: String,
+}
+
+impl EditFields {
+    /// The changed details, by the rules of `platform add` (the issuer,
+    /// client id and deployments are kept as they are).
+    fn parse(&self, p: &Platform) -> Result<console::Details, (&'static str, String)> {
+        let checked = NewPlatform::parse_allowing_no_deployment(
+            &self.name,
+            p.lms.as_str(),
+            &p.issuer,
+            &p.client_id,
+            &self.auth_url,
+            &self.jwks_url,
+            Some(self.token_url.trim()).filter(|t| !t.is_empty()),
+            &[],
+        )
+        .map_err(|(field, problem)| (form_field(field), capitalised(&problem)))?;
+        Ok(console::Details {
+            name: checked.name,
+            auth_url: checked.auth_url,
+            jwks_url: checked.jwks_url,
+            token_url: checked.token_url,
+        })
+    }
+}
+
+pub async fn edit(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    form: AdminForm<EditFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    let (platform, deployments) = console::platform(&tool, id).await.map_err(failed(&tool))?;
+    let details = match form.fields.parse(&platform) {
+        Ok(details) => details,
+        Err((field, problem)) => {
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &platform_view(
+                    &form.session,
+                    &platform,
+                    &deployments,
+                    Some((&form.fields, field, &problem)),
+                ),
+            ));
+        }
+    };
+    console::edit_platform(&tool, id, details)
+        .await
+        .map_err(failed(&tool))?;
+    Ok(back_to(id))
+}
+
+fn back_to(id: PlatformId) -> HttpResponse {
+    see_other(&format!("/admin/platforms/{}", id.0))
+}
+
+#[derive(Deserialize)]
+pub struct ModuleFields {
+    invite_to_media: Option<String>,
+    media_page: Option<String>,
+}
+
+pub async fn set_modules(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    form: AdminForm<ModuleFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    // An unticked checkbox is not sent: absent means off.
+    let modules = Modules {
+        invite_to_media: form.fields.invite_to_media.is_some(),
+        media_page: form.fields.media_page.is_some(),
+    };
+    console::set_modules(&tool, id, modules)
+        .await
+        .map_err(failed(&tool))?;
+    Ok(back_to(id))
+}
+
+#[derive(Deserialize)]
+pub struct PolicyFields {
+    #[serde(default)]
+    policy: String,
+}
+
+pub async fn set_deployment_policy(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    form: AdminForm<PolicyFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    console::set_deployment_policy(&tool, id, form.fields.policy.clone())
+        .await
+        .map_err(failed(&tool))?;
+    Ok(back_to(id))
+}
+
+#[derive(Deserialize)]
+pub struct DeploymentFields {
+    #[serde(default)]
+    deployment_id: String,
+}
+
+pub async fn add_deployment(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    form: AdminForm<DeploymentFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    console::add_deployment(&tool, id, form.fields.deployment_id.clone())
+        .await
+        .map_err(failed(&tool))?;
+    Ok(back_to(id))
+}
+
+pub async fn activate(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    _form: AdminForm<NoFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    console::activate(&tool, id).await.map_err(failed(&tool))?;
+    Ok(back_to(id))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveFields {
+    force: Option<String>,
+}
+
+pub async fn remove(
+    tool: web::Data<Tool>,
+    path: web::Path<String>,
+    form: AdminForm<RemoveFields>,
+) -> Result<HttpResponse, Denied> {
+    let id = platform_id(&path)?;
+    match console::remove(&tool, id, form.fields.force.is_some())
+        .await
+        .map_err(failed(&tool))?
+    {
+        Removal::Removed { .. } => Ok(see_other("/admin")),
+        Removal::HoldsMedia(count) => Err(Denied::Page(page_error(
+            StatusCode::CONFLICT,
+            "platform_holds_media",
+            "This platform's courses hold media",
+            &format!(
+                "Platform {} holds {count} media item(s). Tick “Also delete its media” to remove them with it.",
+                id.0
+            ),
+        ))),
+        Removal::NotFound => Err(Denied::Page(PageError::not_found())),
+    }
+}
