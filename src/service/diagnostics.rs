@@ -40,10 +40,10 @@ pub fn unverified_claims(id_token: &str) -> Option<Value> {
     claims.is_object().then_some(claims)
 }
 
-/// The claims as the diagnostics page shows them: indented JSON, cut to a
-/// bounded size.
+/// The claims as they are stored: compact JSON (every launch writes them,
+/// so every byte counts), cut to a bounded size.
 pub fn claims_text(claims: &Value) -> String {
-    let text = serde_json::to_string_pretty(claims).unwrap_or_default();
+    let text = serde_json::to_string(claims).unwrap_or_default();
     if text.len() <= LARGEST_CLAIMS {
         return text;
     }
@@ -56,6 +56,15 @@ pub fn claims_text(claims: &Value) -> String {
         &text[..cut],
         text.len()
     )
+}
+
+/// Stored claims as the diagnostics page shows them: indented when they are
+/// whole JSON, as they are when they were cut.
+pub fn readable_claims(stored: &str) -> String {
+    serde_json::from_str::<Value>(stored)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| stored.to_string())
 }
 
 /// The reason in plain words, with what to check.
@@ -210,7 +219,9 @@ mod tests {
         let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE");
         let claims = unverified_claims(&token).unwrap();
         assert_eq!(text_claim(&claims, "aud").as_deref(), Some("c1"));
-        assert!(!claims_text(&claims).contains("SIGNATURE"));
+        let stored = claims_text(&claims);
+        assert!(!stored.contains("SIGNATURE"));
+        assert!(readable_claims(&stored).contains("\n  \"aud\": [\n"));
         assert!(unverified_claims("not a token").is_none());
     }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{AdminSession, Denied, failed, platform_id, readable_time};
 use crate::domain::diagnostics::{AttemptScope, LaunchAttempt};
 use crate::domain::platform::Platform;
-use crate::service::{Tool, console};
+use crate::service::{Tool, console, diagnostics};
 use crate::store::launch_attempts::KEEP_PER_PLATFORM;
 use crate::web::render::{ASSET_VERSION, capitalised, html};
 
@@ -51,7 +51,11 @@ impl AttemptView {
             client_id: attempt.client_id.unwrap_or_default(),
             deployment_id: attempt.deployment_id.unwrap_or_default(),
             code: attempt.error_code.unwrap_or_default(),
-            claims: attempt.claims.unwrap_or_default(),
+            claims: attempt
+                .claims
+                .as_deref()
+                .map(diagnostics::readable_claims)
+                .unwrap_or_default(),
         }
     }
 }
