@@ -15,7 +15,7 @@ use crate::domain::platform::{Deployment, DeploymentPolicy, Lms, Modules, NewPla
 use crate::service::platforms::Removal;
 use crate::service::{ServiceError, Tool, console};
 use crate::web::error::PageError;
-use crate::web::render::{ASSET_VERSION, capitalised, html, long_date};
+use crate::web::render::{ASSET_VERSION, html, long_date};
 
 /// One platform as the list shows it.
 struct PlatformRow {
@@ -149,6 +149,26 @@ fn form_field(cli_field: &str) -> &'static str {
     }
 }
 
+/// The label the form shows for a field, to name it in the error.
+fn field_label(form_field: &str) -> &'static str {
+    match form_field {
+        "name" => "Name",
+        "lms" => "LMS",
+        "issuer" => "Issuer",
+        "client_id" => "Client ID",
+        "auth_url" => "Auth URL",
+        "jwks_url" => "JWKS URL",
+        "token_url" => "Token URL",
+        _ => "Deployment IDs",
+    }
+}
+
+/// A refused field as the form shows it: the field's name and the problem.
+fn field_error((field, problem): (&'static str, String)) -> (&'static str, String) {
+    let field = form_field(field);
+    (field, format!("{}: {problem}", field_label(field)))
+}
+
 impl PlatformFields {
     /// The platform the form describes, by the rules of `platform add`; the
     /// error names the form's field.
@@ -170,7 +190,7 @@ impl PlatformFields {
             Some(self.token_url.trim()).filter(|t| !t.is_empty()),
             &deployments,
         )
-        .map_err(|(field, problem)| (form_field(field), capitalised(&problem)))
+        .map_err(field_error)
     }
 }
 
@@ -324,7 +344,7 @@ impl EditFields {
             Some(self.token_url.trim()).filter(|t| !t.is_empty()),
             &[],
         )
-        .map_err(|(field, problem)| (form_field(field), capitalised(&problem)))?;
+        .map_err(field_error)?;
         Ok(console::Details {
             name: checked.name,
             auth_url: checked.auth_url,
