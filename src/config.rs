@@ -188,11 +188,27 @@ impl PublicUrl {
         format!("{}{}", self.0, path)
     }
 
+    /// host[:port]: the `domain` an LMS registers for the tool.
+    pub fn domain(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|u| host_and_port(&u))
+            .unwrap_or_default()
+    }
+
     /// Whether `url` points inside this tool: same origin, under its path.
     pub fn contains(&self, url: &str) -> bool {
         url == self.0
             || url.starts_with(&format!("{}/", self.0))
             || url.starts_with(&format!("{}?", self.0))
+    }
+}
+
+/// A URL's host with its port when it names one (`lms.example.edu:8443`).
+pub fn host_and_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 

@@ -7,7 +7,7 @@ use guestlink::clock::Clock;
 use guestlink::config::{Mode, Settings, Sources};
 use guestlink::demo::DemoLms;
 use guestlink::domain::ids::PlatformId;
-use guestlink::domain::platform::NewPlatform;
+use guestlink::domain::platform::{DeploymentsNeeded, NewPlatform};
 use guestlink::service::platforms::{Activation, Removal};
 use guestlink::service::{ServiceError, admin, keys, platforms};
 use guestlink::startup::Application;
@@ -250,6 +250,7 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
                 &jwks_url,
                 token_url.as_deref(),
                 &deployment_id,
+                DeploymentsNeeded::AtLeastOne,
             )
             .map_err(|(field, problem)| Failure {
                 message: format!("--{field}: {problem}"),

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::platform::{Lms, NewPlatform};
+use crate::domain::platform::{DeploymentsNeeded, Lms, NewPlatform};
 use crate::lti::keys::{JwkSet, ToolKey};
 use crate::service::ServiceError;
 use crate::store::{Conn, platforms};
@@ -86,6 +86,7 @@ impl DemoLms {
                     &format!("{issuer}/jwks"),
                     None,
                     &[deployment_id.to_string()],
+                    DeploymentsNeeded::AtLeastOne,
                 )
                 .map_err(|(field, problem)| {
                     ServiceError::Internal(anyhow::anyhow!("demo platform {field}: {problem}"))

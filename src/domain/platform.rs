@@ -214,6 +214,16 @@ pub fn parse_deployment_id(raw: &str) -> Result<String, String> {
     Ok(id.to_string())
 }
 
+/// Whether a registration must name a deployment when it is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeploymentsNeeded {
+    /// Added by hand (`platform add`, the console): the LMS showed one.
+    AtLeastOne,
+    /// Canvas and Brightspace create deployments after a dynamic
+    /// registration; the first launch records them.
+    MayComeLater,
+}
+
 /// A platform to register, every field checked.
 #[derive(Clone, Debug)]
 pub struct NewPlatform {
@@ -232,7 +242,8 @@ pub struct NewPlatform {
 }
 
 impl NewPlatform {
-    /// Checks a registration as an admin typed it; the error names the field.
+    /// Checks a registration as an admin typed it (or an LMS answered it);
+    /// the error names the field.
     #[allow(clippy::too_many_arguments)]
     pub fn parse(
         name: &str,
@@ -243,38 +254,7 @@ impl NewPlatform {
         jwks_url: &str,
         token_url: Option<&str>,
         deployment_ids: &[String],
-    ) -> Result<NewPlatform, (&'static str, String)> {
-        let new = NewPlatform::parse_allowing_no_deployment(
-            name,
-            lms,
-            issuer,
-            client_id,
-            auth_url,
-            jwks_url,
-            token_url,
-            deployment_ids,
-        )?;
-        if new.deployment_ids.is_empty() {
-            return Err((
-                "deployment-id",
-                "at least one deployment id is needed".into(),
-            ));
-        }
-        Ok(new)
-    }
-
-    /// Like `parse`, for a registration whose deployments may all arrive
-    /// later (an imported dynamic registration from Canvas or Brightspace).
-    #[allow(clippy::too_many_arguments)]
-    pub fn parse_allowing_no_deployment(
-        name: &str,
-        lms: &str,
-        issuer: &str,
-        client_id: &str,
-        auth_url: &str,
-        jwks_url: &str,
-        token_url: Option<&str>,
-        deployment_ids: &[String],
+        needed: DeploymentsNeeded,
     ) -> Result<NewPlatform, (&'static str, String)> {
         let text = |field: &'static str,
                     value: &str,
@@ -305,6 +285,12 @@ impl NewPlatform {
             if !deployments.contains(&d) {
                 deployments.push(d);
             }
+        }
+        if deployments.is_empty() && needed == DeploymentsNeeded::AtLeastOne {
+            return Err((
+                "deployment-id",
+                "at least one deployment id is needed".into(),
+            ));
         }
         Ok(NewPlatform {
             name: text("name", name, 200)?,

@@ -58,12 +58,7 @@ impl JwksCache {
         let client = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .timeout(timeout)
-            // Some Moodle hosts' web filters refuse requests without one.
-            .user_agent(concat!(
-                "guestlink/",
-                env!("CARGO_PKG_VERSION"),
-                " (LTI 1.3 tool)"
-            ))
+            .user_agent(super::USER_AGENT)
             .redirect(reqwest::redirect::Policy::limited(3))
             .build()
             .expect("the HTTP client could be built");

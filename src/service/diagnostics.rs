@@ -17,7 +17,7 @@ use crate::crypto::hash_secret;
 use crate::domain::diagnostics::Stage;
 use crate::domain::ids::PlatformId;
 use crate::lti::LaunchError;
-use crate::lti::claims::DEPLOYMENT_ID;
+use crate::lti::claims::{DEPLOYMENT_ID, unverified_payload};
 use crate::store::launch_attempts::{self, NewAttempt};
 use crate::store::login_states;
 
@@ -29,16 +29,6 @@ const REFUSALS_PER_MINUTE: u32 = 30;
 /// Claims longer than this (some platforms send kilobytes of custom data)
 /// are cut, with a note.
 const LARGEST_CLAIMS: usize = 16 * 1024;
-
-/// The claims of an id_token's payload, read without verifying it: for
-/// showing an admin what came, never for deciding anything.
-pub fn unverified_claims(id_token: &str) -> Option<Value> {
-    let mut parts = id_token.split('.');
-    let (_, payload) = (parts.next()?, parts.next()?);
-    let bytes = crate::crypto::b64url_decode(payload.trim_end_matches('='))?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    claims.is_object().then_some(claims)
-}
 
 /// The claims as they are stored: compact JSON (every launch writes them,
 /// so every byte counts), cut to a bounded size.
@@ -94,8 +84,10 @@ async fn platform_of(tool: &Tool, issuer: &str, client_id: Option<&str>) -> Opti
     .map(|p| p.id)
 }
 
-async fn write(tool: &Tool, client: Option<IpAddr>, attempt: OwnedAttempt) {
+/// Records a refusal, with the error's code, reason and advice.
+async fn write(tool: &Tool, client: Option<IpAddr>, err: &LaunchError, attempt: OwnedAttempt) {
     let now = tool.clock.unix();
+    let (code, reason) = (err.code(), reason(err, tool.settings.public_url.as_str()));
     if let Some(ip) = client
         && !tool.diagnostics_limiter.allow(ip, now, REFUSALS_PER_MINUTE)
     {
@@ -112,8 +104,8 @@ async fn write(tool: &Tool, client: Option<IpAddr>, attempt: OwnedAttempt) {
                     client_id: attempt.client_id.as_deref(),
                     deployment_id: attempt.deployment_id.as_deref(),
                     stage: attempt.stage,
-                    error_code: Some(attempt.error_code),
-                    reason: Some(&attempt.reason),
+                    error_code: Some(code),
+                    reason: Some(&reason),
                     claims: attempt.claims.as_deref(),
                     now,
                 },
@@ -131,8 +123,6 @@ struct OwnedAttempt {
     client_id: Option<String>,
     deployment_id: Option<String>,
     stage: Stage,
-    error_code: &'static str,
-    reason: String,
     claims: Option<String>,
 }
 
@@ -150,14 +140,13 @@ pub async fn login_refused(
     write(
         tool,
         client,
+        err,
         OwnedAttempt {
             platform_id,
             issuer,
             client_id: client_id.map(str::to_string),
             deployment_id: deployment_id.map(str::to_string),
             stage: Stage::Login,
-            error_code: err.code(),
-            reason: reason(err, tool.settings.public_url.as_str()),
             claims: None,
         },
     )
@@ -173,7 +162,7 @@ pub async fn launch_refused(
     state: &str,
     err: &LaunchError,
 ) {
-    let claims = unverified_claims(id_token);
+    let claims = unverified_payload(id_token);
     let issuer = claims
         .as_ref()
         .and_then(|c| text_claim(c, "iss"))
@@ -195,14 +184,13 @@ pub async fn launch_refused(
     write(
         tool,
         client,
+        err,
         OwnedAttempt {
             platform_id,
             issuer,
             client_id,
             deployment_id: claims.as_ref().and_then(|c| text_claim(c, DEPLOYMENT_ID)),
             stage: Stage::Launch,
-            error_code: err.code(),
-            reason: reason(err, tool.settings.public_url.as_str()),
             claims: claims.as_ref().map(claims_text),
         },
     )
@@ -217,12 +205,12 @@ mod tests {
     fn claims_are_read_from_the_payload_and_never_include_the_signature() {
         let payload = crate::crypto::b64url(br#"{"iss":"https://lms.example.edu","aud":["c1"]}"#);
         let token = format!("eyJhbGciOiJSUzI1NiJ9.{payload}.SIGNATURE");
-        let claims = unverified_claims(&token).unwrap();
+        let claims = unverified_payload(&token).unwrap();
         assert_eq!(text_claim(&claims, "aud").as_deref(), Some("c1"));
         let stored = claims_text(&claims);
         assert!(!stored.contains("SIGNATURE"));
         assert!(readable_claims(&stored).contains("\n  \"aud\": [\n"));
-        assert!(unverified_claims("not a token").is_none());
+        assert!(unverified_payload("not a token").is_none());
     }
 
     #[test]

@@ -81,16 +81,13 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
         tool,
         platform: Default::default(),
     };
-    let input_token = input.id_token;
-    let launch = launch::validate(&backend, input, leeway).await?;
+    let launch::Verified { launch, claims } = launch::validate(&backend, input, leeway).await?;
     let platform = backend.platform.into_inner().ok_or_else(|| {
         ServiceError::Internal(anyhow::anyhow!("a validated launch without its platform"))
     })?;
     let token = secret_token();
     // For the admin console's diagnostics: what this launch carried.
-    let claims = super::diagnostics::unverified_claims(input_token)
-        .as_ref()
-        .map(super::diagnostics::claims_text);
+    let claims = super::diagnostics::claims_text(&claims);
     let session = open_session(tool, platform, &launch, &token, claims).await?;
     Ok(Launched {
         token,
@@ -106,7 +103,7 @@ async fn open_session(
     platform: Platform,
     launch: &ValidatedLaunch,
     token: &str,
-    claims: Option<String>,
+    claims: String,
 ) -> ServiceResult<LaunchSession> {
     let launcher = launch.launcher().clone();
     let rights = CourseRights::from_roles(&launcher.roles);
@@ -152,7 +149,7 @@ async fn open_session(
                     stage: crate::domain::diagnostics::Stage::Launch,
                     error_code: None,
                     reason: None,
-                    claims: claims.as_deref(),
+                    claims: Some(&claims),
                     now,
                 },
             )?;

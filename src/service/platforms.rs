@@ -5,7 +5,7 @@ use std::path::Path;
 use super::{ServiceError, ServiceResult};
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::{
-    DeploymentPolicy, Modules, NewPlatform, Platform, parse_deployment_id,
+    DeploymentPolicy, DeploymentsNeeded, Modules, NewPlatform, Platform, parse_deployment_id,
 };
 use crate::lti::Registration;
 use crate::store::{Conn, media, platforms};
@@ -235,12 +235,12 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
         };
         // A platform that registers deployments on their first launch may
         // have none yet (a dynamic registration from Canvas or Brightspace).
-        let parse = if policy == DeploymentPolicy::RegisterOnFirstLaunch {
-            NewPlatform::parse_allowing_no_deployment
+        let needed = if policy == DeploymentPolicy::RegisterOnFirstLaunch {
+            DeploymentsNeeded::MayComeLater
         } else {
-            NewPlatform::parse
+            DeploymentsNeeded::AtLeastOne
         };
-        let mut new = parse(
+        let mut new = NewPlatform::parse(
             &p.name,
             &p.lms,
             &p.issuer,
@@ -249,6 +249,7 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
             &p.jwks_url,
             p.token_url.as_deref(),
             &p.deployment_ids,
+            needed,
         )
         .map_err(|(field, problem)| invalid(at(field), problem))?;
         new.deployment_policy = policy;

@@ -18,9 +18,10 @@ use std::time::Duration;
 use url::Url;
 
 use super::Tool;
+use crate::config::host_and_port;
 use crate::crypto::hash_secret;
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{DeploymentPolicy, Lms, NewPlatform};
+use crate::domain::platform::{DeploymentPolicy, DeploymentsNeeded, Lms, NewPlatform};
 use crate::lti::registration::{
     self as protocol, Offer, PlacementStyle, PlatformConfiguration, SHARED_ISSUERS, ToolUrls,
 };
@@ -312,7 +313,7 @@ pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepa
     Ok(Prepared {
         offer: protocol::offer(&configuration, style),
         confirm: confirm_value(tool, request, tool.clock.unix() + CONFIRM_SECONDS),
-        configuration_host: config_target.host_and_port(),
+        configuration_host: host_and_port(&config_target.url),
         configuration,
         lms,
         activation,
@@ -455,16 +456,6 @@ struct Target {
     listed: bool,
 }
 
-impl Target {
-    fn host_and_port(&self) -> String {
-        let host = self.url.host_str().unwrap_or_default();
-        match self.url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        }
-    }
-}
-
 /// The fetch rules of this installation.
 struct Rules<'a> {
     allowed: &'a [String],
@@ -566,11 +557,7 @@ impl<'a> Rules<'a> {
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve the name again and defeat the pinning.
             .no_proxy()
-            .user_agent(concat!(
-                "guestlink/",
-                env!("CARGO_PKG_VERSION"),
-                " (LTI 1.3 tool)"
-            ))
+            .user_agent(crate::lti::USER_AGENT)
             .resolve_to_addrs(&target.host, &target.addresses)
             .build()
             .map_err(|e| RegistrationError::Internal(e.into()))
@@ -719,15 +706,7 @@ async fn send_registration(
 ) -> Result<protocol::Assigned> {
     let rules = Rules::of(tool);
     let base = tool.settings.public_url.as_str();
-    let domain = Url::parse(base)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_default();
+    let domain = tool.settings.public_url.domain();
     let body = protocol::registration_request(
         &ToolUrls {
             base,
@@ -788,7 +767,7 @@ async fn store_platform(
     );
     // The same rules as a platform added by hand; what fails them is the
     // platform's answer's fault.
-    let mut new = NewPlatform::parse_allowing_no_deployment(
+    let mut new = NewPlatform::parse(
         &name,
         prepared.lms.as_str(),
         &configuration.issuer,
@@ -797,6 +776,7 @@ async fn store_platform(
         &configuration.jwks_uri,
         configuration.token_endpoint.as_deref(),
         &assigned.deployment_id.iter().cloned().collect::<Vec<_>>(),
+        DeploymentsNeeded::MayComeLater,
     )
     .map_err(|(field, problem)| {
         RegistrationError::ResponseInvalid(format!("its {} {problem}", field.replace('-', "_")))

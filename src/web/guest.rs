@@ -5,14 +5,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::cookies::{GUEST_COOKIE, GUEST_CSRF_COOKIE, guest_cookie, guest_csrf_cookie};
 use super::error::PageError;
 use super::media_pages::{Player, player_for};
-use super::middleware::ClientAddr;
+use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html};
 use crate::crypto::random_token;
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
@@ -212,7 +212,7 @@ pub async fn enter(
     token: web::Path<String>,
     form: web::Form<EntryForm>,
 ) -> Result<HttpResponse, PageError> {
-    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+    let client = client_ip(&req);
     if let Some(addr) = client
         && !tool
             .guest_limiter

@@ -2,12 +2,12 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::error::PageError;
-use super::middleware::ClientAddr;
+use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html};
 use super::{cookies, deep_linking, media_pages};
 use crate::lti::LaunchError;
@@ -68,11 +68,6 @@ struct StoragePutPage<'a> {
     key: String,
     value: &'a str,
     next: &'a str,
-}
-
-/// The client's address, as the request middleware worked it out.
-fn client_ip(req: &HttpRequest) -> Option<std::net::IpAddr> {
-    req.extensions().get::<ClientAddr>().map(|c| c.0)
 }
 
 async fn start_login(

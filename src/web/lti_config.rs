@@ -66,13 +66,7 @@ pub fn canvas_configuration(base: &str, domain: &str) -> Value {
 /// GET /lti/config/canvas.json
 pub async fn canvas_json(tool: web::Data<Tool>) -> HttpResponse {
     let base = tool.settings.public_url.as_str();
-    let domain = url::Url::parse(base)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| u.port().map_or(h.to_string(), |p| format!("{h}:{p}")))
-        })
-        .unwrap_or_default();
+    let domain = tool.settings.public_url.domain();
     HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-cache"))
         .json(canvas_configuration(base, &domain))

@@ -3,20 +3,13 @@
 //! so the admin console shows the same text the repository does. Everything
 //! is escaped first; only the markup this module writes is HTML.
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values, exactly as
+/// the templates do (askama's HTML escaper).
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
+    match askama::filters::escape(text, askama::filters::Html) {
+        Ok(escaped) => escaped.to_string(),
+        Err(never) => match never {},
     }
-    out
 }
 
 /// `code` spans and **bold**, on one line of text.
@@ -177,10 +170,12 @@ mod tests {
             "# Moodle\n\nPaste `{base}/lti/register` **now** <b>.\n\n- one\n- two\n\n| A | B |\n|---|---|\n| `x` | y |\n\n```sh\nguestlink platform add <x>\n```\n",
         );
         assert!(html.contains("<h2>Moodle</h2>"));
-        assert!(html.contains("<code>{base}/lti/register</code> <strong>now</strong> &lt;b&gt;."));
+        assert!(
+            html.contains("<code>{base}/lti/register</code> <strong>now</strong> &#60;b&#62;.")
+        );
         assert!(html.contains("<ul>\n<li>one</li>\n<li>two</li>\n</ul>"));
         assert!(html.contains("<th>A</th><th>B</th>"));
         assert!(html.contains("<td><code>x</code></td><td>y</td>"));
-        assert!(html.contains("<pre><code>guestlink platform add &lt;x&gt;</code></pre>"));
+        assert!(html.contains("<pre><code>guestlink platform add &#60;x&#62;</code></pre>"));
     }
 }

@@ -18,6 +18,12 @@ use crate::service::Tool;
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub IpAddr);
 
+/// The client's address as `request_context` worked it out (None only when
+/// the connection had no peer address).
+pub fn client_ip(req: &actix_web::HttpRequest) -> Option<IpAddr> {
+    req.extensions().get::<ClientAddr>().map(|c| c.0)
+}
+
 /// The client address: the peer, or, when the peer is a trusted proxy, the
 /// nearest address in `X-Forwarded-For` that is not one. Behind a
 /// university's proxy every guest would otherwise look like one client.

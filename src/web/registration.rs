@@ -3,11 +3,11 @@
 //! that tells the LMS to close its frame or tab.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::middleware::ClientAddr;
+use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, capitalised, html};
 use crate::lti::registration::{CLAIMS, OfferedMessage};
 use crate::service::Tool;
@@ -133,25 +133,12 @@ impl actix_web::ResponseError for RegistrationPageError {
     }
 }
 
-/// host[:port] of the public URL: the `domain` an LMS registers.
-fn domain_of(base: &str) -> String {
-    url::Url::parse(base)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_default()
-}
-
 /// Registrations per client address and minute: each one makes guestlink
 /// fetch a URL the request names.
 const REGISTRATIONS_PER_MINUTE: u32 = 20;
 
 fn within_limit(tool: &Tool, req: &HttpRequest) -> Result<(), RegistrationPageError> {
-    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+    let client = client_ip(req);
     match client {
         Some(ip)
             if !tool.registration_limiter.allow(
@@ -181,7 +168,7 @@ pub async fn start(
     let page = ConfirmPage {
         version: ASSET_VERSION,
         base,
-        domain: domain_of(base),
+        domain: tool.settings.public_url.domain(),
         lms: prepared.lms.as_str(),
         lms_name: prepared.lms.display_name(),
         version_text: config.version.as_deref(),

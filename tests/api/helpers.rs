@@ -422,6 +422,7 @@ impl TestApp {
             &format!("{}/jwks", self.platform.base),
             None,
             &[deployment_id.to_string()],
+            guestlink::domain::platform::DeploymentsNeeded::AtLeastOne,
         )
         .unwrap();
         guestlink::service::platforms::add(
@@ -525,6 +526,28 @@ impl TestApp {
         let mut claims = self.claims(reg, &login.nonce, role);
         change(&mut claims);
         self.post_token(&login, &self.sign(&claims)).await
+    }
+
+    /// The tool's key set, as an LMS fetches it.
+    pub async fn published_jwks(&self) -> Value {
+        self.http
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The kids of the published keys, in order.
+    pub async fn published_kids(&self) -> Vec<String> {
+        self.published_jwks().await["keys"]
+            .as_array()
+            .expect("a keys array")
+            .iter()
+            .map(|k| k["kid"].as_str().expect("a kid").to_string())
+            .collect()
     }
 
     pub async fn get_page(&self, path: &str, bearer: Option<&str>) -> Page {

@@ -76,15 +76,7 @@ async fn a_platform_jwks_that_is_down_or_hangs_gives_a_clear_error(backend: Back
 
 async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period(backend: Backend) {
     let app = spawn_app(backend).await;
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = app.published_jwks().await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["kid"], "tool-key-1");
@@ -95,21 +87,7 @@ async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period
     let new_key =
         guestlink::service::keys::rotate(&mut app.db.get_write().unwrap(), app.clock.unix(), 14)
             .unwrap();
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
+    let kids = app.published_kids().await;
     assert_eq!(
         kids,
         vec![new_key.kid.as_str(), "tool-key-1"],
@@ -117,15 +95,7 @@ async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period
     );
 
     app.clock.advance(time::Duration::days(15));
-    let jwks: serde_json::Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = app.published_jwks().await;
     assert_eq!(
         jwks["keys"].as_array().unwrap().len(),
         1,

@@ -50,11 +50,18 @@ pub struct Leeway {
     pub seconds: i64,
 }
 
+/// A launch that passed every step, with the claims it was read from.
+pub struct Verified {
+    pub launch: ValidatedLaunch,
+    /// The verified payload as the platform sent it (for diagnostics).
+    pub claims: serde_json::Value,
+}
+
 pub async fn validate<B: LaunchBackend>(
     backend: &B,
     input: LaunchInput<'_>,
     leeway: Leeway,
-) -> Result<ValidatedLaunch, B::Error> {
+) -> Result<Verified, B::Error> {
     let state = state::check(backend, input.state, input.binding, leeway.now).await?;
     let kid = header::check(input.id_token)?;
     let registration = backend
@@ -65,10 +72,9 @@ pub async fn validate<B: LaunchBackend>(
     let claims = signature::verify(input.id_token, &key, &registration, leeway)?;
     nonce::consume(backend, &claims, &state).await?;
     let deployment = deployment::check(&claims, &registration)?;
-    Ok(message::validate(
-        &claims,
-        &registration,
-        deployment.id,
-        deployment.new,
-    )?)
+    let launch = message::validate(&claims, &registration, deployment.id, deployment.new)?;
+    Ok(Verified {
+        launch,
+        claims: claims.0,
+    })
 }

@@ -11,7 +11,9 @@ use super::{
     AdminForm, AdminSession, Denied, NoFields, failed, page_error, platform_id, see_other,
 };
 use crate::domain::ids::PlatformId;
-use crate::domain::platform::{Deployment, DeploymentPolicy, Lms, Modules, NewPlatform, Platform};
+use crate::domain::platform::{
+    Deployment, DeploymentPolicy, DeploymentsNeeded, Lms, Modules, NewPlatform, Platform,
+};
 use crate::service::platforms::Removal;
 use crate::service::{ServiceError, Tool, console};
 use crate::web::error::PageError;
@@ -189,6 +191,7 @@ impl PlatformFields {
             &self.jwks_url,
             Some(self.token_url.trim()).filter(|t| !t.is_empty()),
             &deployments,
+            DeploymentsNeeded::AtLeastOne,
         )
         .map_err(field_error)
     }
@@ -334,7 +337,7 @@ impl EditFields {
     /// The changed details, by the rules of `platform add` (the issuer,
     /// client id and deployments are kept as they are).
     fn parse(&self, p: &Platform) -> Result<console::Details, (&'static str, String)> {
-        let checked = NewPlatform::parse_allowing_no_deployment(
+        let checked = NewPlatform::parse(
             &self.name,
             p.lms.as_str(),
             &p.issuer,
@@ -343,6 +346,7 @@ impl EditFields {
             &self.jwks_url,
             Some(self.token_url.trim()).filter(|t| !t.is_empty()),
             &[],
+            DeploymentsNeeded::MayComeLater,
         )
         .map_err(field_error)?;
         Ok(console::Details {

@@ -2,13 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{ADMIN_COOKIE, AdminForm, Denied, NoFields, page_error, see_other, service_error};
 use crate::service::{Tool, admin};
-use crate::web::middleware::ClientAddr;
+use crate::web::middleware::client_ip;
 use crate::web::render::{ASSET_VERSION, html};
 
 /// Sign-in attempts per minute per client address.
@@ -58,7 +58,7 @@ pub async fn sign_in(
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, Denied> {
     let base = tool.settings.public_url.as_str();
-    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
+    let client = client_ip(&req);
     if let Some(ip) = client
         && !tool
             .admin_login_limiter
