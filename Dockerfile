@@ -2,7 +2,8 @@
 # into a slim Debian image that holds only the shared libraries it links to.
 #
 #   docker build -t guestlink .
-#   docker run -p 8080:8080 -e GUESTLINK_PUBLIC_URL=https://media.example.edu guestlink
+#   docker run -p 127.0.0.1:8080:8080 -e GUESTLINK_PUBLIC_URL=https://media.example.edu \
+#       -e GUESTLINK_SECRET_KEY="$(cat guestlink-secret.key)" guestlink
 #
 # Without DATABASE_URL the tool keeps its data in an SQLite file in the volume
 # /var/lib/guestlink; docker-compose.yml runs it with PostgreSQL instead.
@@ -36,7 +37,8 @@ RUN groupadd --system --gid 10001 guestlink \
     && useradd --system --uid 10001 --gid guestlink --home-dir /var/lib/guestlink \
         --no-create-home --shell /usr/sbin/nologin guestlink \
     && mkdir -p /var/lib/guestlink \
-    && chown guestlink:guestlink /var/lib/guestlink
+    && chown guestlink:guestlink /var/lib/guestlink \
+    && chmod 700 /var/lib/guestlink
 
 COPY --from=build /usr/local/bin/guestlink /usr/local/bin/guestlink
 

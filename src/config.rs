@@ -10,6 +10,9 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
+use crate::crypto::SecretKey;
+use crate::outbound::HostPattern;
+
 /// A setting that could not be used, with the name an operator would search for.
 #[derive(Debug, thiserror::Error)]
 #[error("{setting}: {problem}")]
@@ -239,12 +242,17 @@ impl fmt::Debug for AdminToken {
 
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// `serve` or `demo`: the demo alone accepts loopback http where real
+    /// LMSs must use https (deep-linking return URLs).
+    pub mode: Mode,
     pub database_url: DatabaseUrl,
     pub public_url: PublicUrl,
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
     /// A launch session ends after this long without a request.
     pub session_idle_minutes: i64,
+    /// A launch session ends this long after the launch, however busy.
+    pub session_max_hours: i64,
     /// How long the login state (state, nonce) waits for the platform's answer.
     pub login_state_seconds: i64,
     /// Clock skew allowed on `exp`, `iat` and `nbf` of id_tokens.
@@ -256,19 +264,32 @@ pub struct Settings {
     pub key_grace_days: i64,
     pub trusted_proxies: Vec<IpNet>,
     pub guest_rate_limit: u32,
+    /// LTI login initiations per minute per client address (0: no limit).
+    pub login_rate_limit: u32,
     pub guest_session_hours: i64,
     /// Guest visits, guest sessions and deleted links are kept this long.
     pub guest_retention_days: i64,
     /// The largest file an upload may carry.
     pub upload_max_bytes: u64,
+    /// Uploaded files a course may hold in all, in bytes (0: no quota).
+    pub course_quota_bytes: u64,
+    /// An upload whose body stops arriving for this long is abandoned.
+    pub upload_idle_seconds: u64,
     /// How long a signed media file URL may start a download or a stream.
     pub media_url_seconds: i64,
-    pub registration_allowed_hosts: Vec<String>,
+    /// Hosts whose dynamic registrations are accepted and active at once.
+    pub registration_allowed_hosts: Vec<HostPattern>,
+    /// Hosts an LMS may name for the tool to fetch from although they
+    /// resolve to private or loopback addresses.
+    pub outbound_allowed_hosts: Vec<HostPattern>,
     /// How long fetching a platform's configuration or registering with it may take.
     pub registration_timeout_seconds: u64,
     /// A standing sign-in secret for the admin console (at least 32
     /// characters); without it only `guestlink admin login-link` signs in.
     pub admin_token: Option<AdminToken>,
+    /// The key that seals secrets at rest; `serve` refuses to start without
+    /// it, `demo` makes one in its data directory.
+    pub secret_key: Option<SecretKey>,
     /// How long launch diagnostics (which hold personal data) are kept.
     pub diagnostics_days: i64,
     /// Connections in the PostgreSQL pool (and SQLite readers).
@@ -291,6 +312,7 @@ const FILE_KEYS: &[&str] = &[
     "GUESTLINK_BIND",
     "GUESTLINK_DATA_DIR",
     "GUESTLINK_SESSION_IDLE_MINUTES",
+    "GUESTLINK_SESSION_MAX_HOURS",
     "GUESTLINK_LOGIN_STATE_SECONDS",
     "GUESTLINK_JWT_LEEWAY_SECONDS",
     "GUESTLINK_JWKS_REFETCH_SECONDS",
@@ -298,11 +320,17 @@ const FILE_KEYS: &[&str] = &[
     "GUESTLINK_KEY_GRACE_DAYS",
     "GUESTLINK_TRUSTED_PROXIES",
     "GUESTLINK_GUEST_RATE_LIMIT",
+    "GUESTLINK_LOGIN_RATE_LIMIT",
     "GUESTLINK_GUEST_SESSION_HOURS",
     "GUESTLINK_GUEST_RETENTION_DAYS",
     "GUESTLINK_UPLOAD_MAX_MB",
+    "GUESTLINK_COURSE_QUOTA_MB",
+    "GUESTLINK_UPLOAD_IDLE_SECONDS",
     "GUESTLINK_MEDIA_URL_SECONDS",
     "GUESTLINK_REGISTRATION_ALLOWED_HOSTS",
+    "GUESTLINK_OUTBOUND_ALLOWED_HOSTS",
+    "GUESTLINK_SECRET_KEY",
+    "GUESTLINK_SECRET_KEY_FILE",
     "GUESTLINK_REGISTRATION_TIMEOUT_SECONDS",
     "GUESTLINK_ADMIN_TOKEN",
     "GUESTLINK_DIAGNOSTICS_DAYS",
@@ -451,10 +479,13 @@ impl Settings {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|p| bad("GUESTLINK_TRUSTED_PROXIES", p))?;
 
-        let registration_allowed_hosts = list(sources.get("GUESTLINK_REGISTRATION_ALLOWED_HOSTS"))
-            .into_iter()
-            .map(|h| h.to_ascii_lowercase())
-            .collect();
+        let registration_allowed_hosts = hosts(sources, "GUESTLINK_REGISTRATION_ALLOWED_HOSTS")?;
+        let mut outbound_allowed_hosts = hosts(sources, "GUESTLINK_OUTBOUND_ALLOWED_HOSTS")?;
+        if mode == Mode::Demo {
+            // The demo LMSs' key sets are served by the tool itself.
+            outbound_allowed_hosts.extend(HostPattern::parse(&public_url.domain()).ok());
+        }
+        let secret_key = secret_key(sources)?;
 
         let admin_token = match sources.get("GUESTLINK_ADMIN_TOKEN") {
             None => None,
@@ -480,6 +511,7 @@ impl Settings {
         }
 
         Ok(Settings {
+            mode,
             database_url,
             public_url,
             bind,
@@ -491,6 +523,7 @@ impl Settings {
                 1,
                 7 * 24 * 60,
             )?,
+            session_max_hours: number(sources, "GUESTLINK_SESSION_MAX_HOURS", 12, 1, 24 * 30)?,
             login_state_seconds: number(sources, "GUESTLINK_LOGIN_STATE_SECONDS", 600, 10, 3600)?,
             jwt_leeway_seconds: number(sources, "GUESTLINK_JWT_LEEWAY_SECONDS", 30, 0, 300)?,
             jwks_refetch_seconds: number(sources, "GUESTLINK_JWKS_REFETCH_SECONDS", 10, 0, 3600)?
@@ -500,6 +533,10 @@ impl Settings {
             key_grace_days: number(sources, "GUESTLINK_KEY_GRACE_DAYS", 14, 0, 365)?,
             trusted_proxies,
             guest_rate_limit: number(sources, "GUESTLINK_GUEST_RATE_LIMIT", 120, 0, 1_000_000)?
+                as u32,
+            // A lecture hall behind one campus NAT address must be able to
+            // launch at once.
+            login_rate_limit: number(sources, "GUESTLINK_LOGIN_RATE_LIMIT", 1200, 0, 1_000_000)?
                 as u32,
             guest_session_hours: number(sources, "GUESTLINK_GUEST_SESSION_HOURS", 12, 1, 24 * 30)?,
             guest_retention_days: number(
@@ -513,8 +550,20 @@ impl Settings {
                 as u64
                 * 1024
                 * 1024,
+            course_quota_bytes: number(
+                sources,
+                "GUESTLINK_COURSE_QUOTA_MB",
+                20 * 1024,
+                0,
+                1024 * 1024 * 1024,
+            )? as u64
+                * 1024
+                * 1024,
+            upload_idle_seconds: number(sources, "GUESTLINK_UPLOAD_IDLE_SECONDS", 60, 1, 3600)?
+                as u64,
             media_url_seconds: number(sources, "GUESTLINK_MEDIA_URL_SECONDS", 600, 30, 86_400)?,
             registration_allowed_hosts,
+            outbound_allowed_hosts,
             registration_timeout_seconds: number(
                 sources,
                 "GUESTLINK_REGISTRATION_TIMEOUT_SECONDS",
@@ -523,6 +572,7 @@ impl Settings {
                 120,
             )? as u64,
             admin_token,
+            secret_key,
             diagnostics_days: number(sources, "GUESTLINK_DIAGNOSTICS_DAYS", 30, 1, 365)?,
             db_pool_size: number(sources, "GUESTLINK_DB_POOL_SIZE", 10, 1, 200)? as u32,
             db_timeout_seconds: number(sources, "GUESTLINK_DB_TIMEOUT_SECONDS", 3, 1, 60)? as u64,
@@ -534,6 +584,46 @@ impl Settings {
                 256,
             )? as usize,
             log_level,
+        })
+    }
+}
+
+/// A list of hosts (or host:port).
+fn hosts(sources: &Sources, name: &str) -> Result<Vec<HostPattern>, ConfigError> {
+    list(sources.get(name))
+        .iter()
+        .map(|h| HostPattern::parse(h))
+        .collect::<Result<_, _>>()
+        .map_err(|p| bad(name, p))
+}
+
+/// The secret key from `GUESTLINK_SECRET_KEY` or the file
+/// `GUESTLINK_SECRET_KEY_FILE` names (not both); None when neither is set.
+fn secret_key(sources: &Sources) -> Result<Option<SecretKey>, ConfigError> {
+    const KEY: &str = "GUESTLINK_SECRET_KEY";
+    const FILE: &str = "GUESTLINK_SECRET_KEY_FILE";
+    match (sources.get(KEY), sources.get(FILE)) {
+        (Some(_), Some(_)) => Err(bad(KEY, format!("set either {KEY} or {FILE}, not both"))),
+        (Some(text), None) => SecretKey::parse(&text).map(Some).map_err(|p| bad(KEY, p)),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path.trim())
+                .map_err(|e| bad(FILE, format!("cannot read '{}': {e}", path.trim())))?;
+            SecretKey::parse(&text)
+                .map(Some)
+                .map_err(|p| bad(FILE, format!("the key in '{}' {p}", path.trim())))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+impl Settings {
+    /// The secret key, or the one-line reason a command that needs it cannot run.
+    pub fn require_secret_key(&self) -> Result<&SecretKey, ConfigError> {
+        self.secret_key.as_ref().ok_or_else(|| {
+            bad(
+                "GUESTLINK_SECRET_KEY",
+                "not set: guestlink seals its keys and secrets with it; give it as GUESTLINK_SECRET_KEY (e.g. the output of openssl rand -base64 32) or in a file named by GUESTLINK_SECRET_KEY_FILE",
+            )
         })
     }
 }
@@ -608,6 +698,11 @@ mod tests {
             ("GUESTLINK_GUEST_RATE_LIMIT", "-1"),
             ("GUESTLINK_SESSION_IDLE_MINUTES", "abc"),
             ("GUESTLINK_LOG", "loud"),
+            ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "lms.example.edu:99999"),
+            ("GUESTLINK_LOGIN_RATE_LIMIT", "lots"),
+            ("GUESTLINK_SESSION_MAX_HOURS", "0"),
+            ("GUESTLINK_SECRET_KEY", "c2hvcnQ="),
+            ("GUESTLINK_SECRET_KEY_FILE", "/nonexistent/guestlink.key"),
         ];
         for (name, value) in cases {
             let err = settings(&[(name, value)]).expect_err(name);

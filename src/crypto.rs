@@ -25,12 +25,7 @@ pub fn secret_token() -> String {
 
 /// Hex SHA-256 of a secret, the form in which secrets are stored and compared.
 pub fn hash_secret(secret: &str) -> String {
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest.as_ref() {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes()).as_ref())
 }
 
 /// Constant-time equality for secrets compared in memory.
@@ -69,6 +64,158 @@ impl std::fmt::Debug for MacKey {
     }
 }
 
+/// The operator's key for secrets at rest (`GUESTLINK_SECRET_KEY`): at least
+/// 32 random bytes. Never printed; only keys derived from it are used.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+/// The least a secret key may hold, in bytes.
+pub const SECRET_KEY_BYTES: usize = 32;
+
+impl SecretKey {
+    /// Reads a key written as base64 (standard or URL-safe, padded or not).
+    pub fn parse(text: &str) -> Result<SecretKey, String> {
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
+        let text = text.trim();
+        let bytes = [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+            .iter()
+            .find_map(|engine| engine.decode(text).ok())
+            .ok_or("is not base64 (make one with: openssl rand -base64 32)")?;
+        if bytes.len() < SECRET_KEY_BYTES {
+            return Err(format!(
+                "holds {} bytes; it needs at least {SECRET_KEY_BYTES} (make one with: openssl rand -base64 32)",
+                bytes.len()
+            ));
+        }
+        Ok(SecretKey(bytes))
+    }
+
+    /// A fresh key, written as it is stored in a key file.
+    pub fn generate() -> (SecretKey, String) {
+        let text = random_token(SECRET_KEY_BYTES);
+        let key = SecretKey::parse(&text).expect("a fresh key parses");
+        (key, text)
+    }
+
+    /// A key for one purpose, so that no two uses share key material.
+    fn derive(&self, purpose: &str) -> [u8; 32] {
+        let mac = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.0);
+        let tag = aws_lc_rs::hmac::sign(&mac, purpose.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// Seals secrets kept in the database (the tool's private keys, the media
+/// URL key, guest-link tokens) with AES-256-GCM under a key derived from the
+/// operator's [`SecretKey`], and makes keyed lookup hashes of tokens. A copy
+/// of the database without the operator's key opens none of them.
+///
+/// Each sealed value names what it is (its `context`, bound as associated
+/// data), so a sealed value cannot be moved into another column or row.
+pub struct Sealer {
+    aead: aws_lc_rs::aead::LessSafeKey,
+    lookup: aws_lc_rs::hmac::Key,
+}
+
+/// Sealed values start with this, so plain ones left from before are told apart.
+pub const SEALED_PREFIX: &str = "sealed1.";
+
+/// A sealed value that did not open: the wrong key, or altered.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a sealed secret could not be opened: the secret key is not the one it was sealed with, or it was altered"
+)]
+pub struct Unsealable;
+
+impl Sealer {
+    pub fn new(key: &SecretKey) -> Sealer {
+        let aead = aws_lc_rs::aead::UnboundKey::new(
+            &aws_lc_rs::aead::AES_256_GCM,
+            &key.derive("guestlink sealing key v1"),
+        )
+        .expect("a 32-byte AES-256-GCM key");
+        Sealer {
+            aead: aws_lc_rs::aead::LessSafeKey::new(aead),
+            lookup: aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA256,
+                &key.derive("guestlink lookup key v1"),
+            ),
+        }
+    }
+
+    pub fn seal(&self, context: &str, plain: &[u8]) -> String {
+        use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::SysRng
+            .try_fill_bytes(&mut nonce)
+            .expect("the operating system's random number generator failed");
+        let mut data = plain.to_vec();
+        self.aead
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut data,
+            )
+            .expect("AES-GCM sealing of a small value");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        format!("{SEALED_PREFIX}{}", b64url(&out))
+    }
+
+    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, Unsealable> {
+        use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
+        let raw = sealed
+            .strip_prefix(SEALED_PREFIX)
+            .and_then(b64url_decode)
+            .filter(|raw| raw.len() > NONCE_LEN)
+            .ok_or(Unsealable)?;
+        let (nonce, data) = raw.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Unsealable)?;
+        let mut data = data.to_vec();
+        let plain = self
+            .aead
+            .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
+            .map_err(|_| Unsealable)?;
+        Ok(plain.to_vec())
+    }
+
+    pub fn seal_text(&self, context: &str, plain: &str) -> String {
+        self.seal(context, plain.as_bytes())
+    }
+
+    pub fn open_text(&self, context: &str, sealed: &str) -> Result<String, Unsealable> {
+        String::from_utf8(self.open(context, sealed)?).map_err(|_| Unsealable)
+    }
+
+    /// A keyed hash of a token, hex: what a token is looked up by when the
+    /// token itself must not be stored in the clear.
+    pub fn lookup_hash(&self, token: &str) -> String {
+        hex(aws_lc_rs::hmac::sign(&self.lookup, token.as_bytes()).as_ref())
+    }
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
 pub fn b64url(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -97,6 +244,47 @@ mod tests {
         assert!(!key.verify("media-b|u1|100", &tag));
         assert!(!MacKey::new(b"k2").verify("media-a|u1|100", &tag));
         assert!(!key.verify("media-a|u1|100", "not base64 !"));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key_and_context() {
+        let (key, text) = SecretKey::generate();
+        assert!(SecretKey::parse(&text).is_ok());
+        let sealer = Sealer::new(&key);
+        let sealed = sealer.seal_text("tool_keys/k1", "private");
+        assert!(sealed.starts_with(SEALED_PREFIX));
+        assert!(!sealed.contains("private"));
+        assert_ne!(
+            sealed,
+            sealer.seal_text("tool_keys/k1", "private"),
+            "a fresh nonce each time"
+        );
+        assert_eq!(
+            sealer.open_text("tool_keys/k1", &sealed).unwrap(),
+            "private"
+        );
+        assert!(
+            sealer.open_text("tool_keys/k2", &sealed).is_err(),
+            "another context"
+        );
+        let other = Sealer::new(&SecretKey::generate().0);
+        assert!(
+            other.open_text("tool_keys/k1", &sealed).is_err(),
+            "another key"
+        );
+        assert!(sealer.open_text("tool_keys/k1", "sealed1.AAAA").is_err());
+        assert!(sealer.open_text("tool_keys/k1", "plain").is_err());
+        assert_eq!(sealer.lookup_hash("t"), sealer.lookup_hash("t"));
+        assert_ne!(sealer.lookup_hash("t"), other.lookup_hash("t"));
+    }
+
+    #[test]
+    fn short_or_malformed_secret_keys_are_refused() {
+        assert!(SecretKey::parse("c2hvcnQ=").is_err());
+        assert!(SecretKey::parse("not base64 at all!").is_err());
+        let standard = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+        assert!(SecretKey::parse(standard).is_ok());
+        assert!(format!("{:?}", SecretKey::parse(standard).unwrap()) == "SecretKey(<redacted>)");
     }
 
     #[test]

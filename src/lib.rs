@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod demo;
 pub mod domain;
 pub mod lti;
+pub mod outbound;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use guestlink::clock::Clock;
 use guestlink::config::{Mode, Settings, Sources};
+use guestlink::crypto::{Sealer, SecretKey};
 use guestlink::demo::DemoLms;
 use guestlink::domain::ids::PlatformId;
 use guestlink::domain::platform::{DeploymentsNeeded, NewPlatform};
 use guestlink::service::platforms::{Activation, Removal};
-use guestlink::service::{ServiceError, admin, keys, platforms};
-use guestlink::startup::Application;
+use guestlink::service::{ServiceError, admin, keys, platforms, secrets};
+use guestlink::startup::{Application, prepare_data_dir};
 use guestlink::store::{Db, PoolUse};
 
 #[derive(Parser)]
@@ -41,6 +42,23 @@ enum Command {
     /// The admin console.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The secret key that seals the tool's keys and guest-link tokens.
+    #[command(subcommand, name = "secret-key")]
+    SecretKey(SecretKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum SecretKeyCommand {
+    /// Re-seals every secret under the key in NEW_KEY_FILE (or - for standard
+    /// input); the current key comes from GUESTLINK_SECRET_KEY(_FILE). Stop
+    /// guestlink first and start it with the new key after. Guest links
+    /// already sent keep working.
+    Change {
+        #[arg(value_name = "NEW_KEY_FILE")]
+        new_key_file: String,
+    },
+    /// Prints a new random key (base64), for GUESTLINK_SECRET_KEY or its file.
+    Generate,
 }
 
 #[derive(Subcommand)]
@@ -126,6 +144,12 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Whatever guestlink creates (the SQLite files, uploads, the demo's keys)
+    // is readable by its own user only.
+    // SAFETY: umask only sets the process's file mode mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -149,6 +173,20 @@ fn settings(mode: Mode) -> Result<Settings, Failure> {
     };
     let sources = Sources::from_process().map_err(config_error)?;
     Settings::load(&sources, mode).map_err(config_error)
+}
+
+fn config_failure(e: guestlink::config::ConfigError) -> Failure {
+    Failure {
+        message: format!("configuration: {e}"),
+        code: 2,
+    }
+}
+
+/// The sealer for commands that read or write sealed secrets.
+fn sealer(settings: &Settings) -> Result<Sealer, Failure> {
+    Ok(Sealer::new(
+        settings.require_secret_key().map_err(config_failure)?,
+    ))
 }
 
 fn connect(settings: &Settings, usage: PoolUse) -> Result<Db, Failure> {
@@ -180,11 +218,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{url}");
             Ok(())
         }
+        Command::SecretKey(SecretKeyCommand::Generate) => {
+            println!("{}", SecretKey::generate().1);
+            Ok(())
+        }
+        Command::SecretKey(SecretKeyCommand::Change { new_key_file }) => {
+            let settings = settings(Mode::Serve)?;
+            let old = settings.require_secret_key().map_err(config_failure)?;
+            let text = if new_key_file == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(&new_key_file)
+            }
+            .map_err(|e| Failure {
+                message: format!("cannot read {new_key_file}: {e}"),
+                code: 2,
+            })?;
+            let new = SecretKey::parse(&text).map_err(|problem| Failure {
+                message: format!("{new_key_file}: the new key {problem}"),
+                code: 2,
+            })?;
+            let db = connect(&settings, PoolUse::Command)?;
+            let done = secrets::change_key(&mut db.get_write()?, old, &new, Clock::system().unix())
+                .map_err(|e| Failure {
+                    message: e.to_string(),
+                    code: match e {
+                        secrets::SecretsError::WrongKey => 2,
+                        _ => 1,
+                    },
+                })?;
+            println!(
+                "re-sealed {} key(s), {} secret(s) and {} guest link(s); start guestlink with the new key",
+                done.keys, done.secrets, done.links
+            );
+            Ok(())
+        }
         Command::Keys(KeysCommand::Rotate) => {
             let settings = settings(Mode::Serve)?;
+            let sealer = sealer(&settings)?;
             let db = connect(&settings, PoolUse::Command)?;
             let mut conn = db.get_write()?;
-            let key = keys::rotate(&mut conn, Clock::system().unix(), settings.key_grace_days)?;
+            secrets::open_at_start(&mut conn, &sealer, Clock::system().unix()).map_err(|e| {
+                Failure {
+                    message: e.to_string(),
+                    code: 2,
+                }
+            })?;
+            let key = keys::rotate(
+                &mut conn,
+                &sealer,
+                Clock::system().unix(),
+                settings.key_grace_days,
+            )?;
             println!(
                 "new current key {} (the previous key stays published for {} days)",
                 key.kid, settings.key_grace_days
@@ -195,8 +280,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn serve(mode: Mode) -> Result<(), Failure> {
-    let settings = settings(mode)?;
+    let mut settings = settings(mode)?;
     guestlink::telemetry::init(&settings.log_level);
+    prepare_data_dir(&settings.data_dir).map_err(|e| Failure {
+        message: format!("data directory {}: {e}", settings.data_dir.display()),
+        code: 3,
+    })?;
+    if mode == Mode::Demo && settings.secret_key.is_none() {
+        settings.secret_key = Some(demo_secret_key(&settings.data_dir)?);
+    }
+    settings.require_secret_key().map_err(config_failure)?;
     let clock = Clock::system();
     let db = connect(&settings, PoolUse::Server)?;
     let demo = match mode {
@@ -224,6 +317,26 @@ fn serve(mode: Mode) -> Result<(), Failure> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// The demo's secret key, made once in its data directory. A real
+/// installation gets its key from its operator instead: a key kept beside
+/// the data would go into every backup with it.
+fn demo_secret_key(data_dir: &std::path::Path) -> Result<SecretKey, Failure> {
+    let path = data_dir.join("secret.key");
+    let failure = |e: String| Failure {
+        message: format!("{}: {e}", path.display()),
+        code: 3,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => SecretKey::parse(&text).map_err(failure),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let (key, text) = SecretKey::generate();
+            std::fs::write(&path, format!("{text}\n")).map_err(|e| failure(e.to_string()))?;
+            Ok(key)
+        }
+        Err(e) => Err(failure(e.to_string())),
+    }
 }
 
 fn platform_command(command: PlatformCommand) -> Result<(), Failure> {

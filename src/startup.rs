@@ -10,11 +10,33 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::MacKey;
+use crate::crypto::{MacKey, Sealer};
 use crate::demo::DemoLms;
-use crate::service::{Tool, keys};
-use crate::store::{Db, login_states, secrets, sessions};
+use crate::service::{Tool, housekeeping, keys, secrets as sealed_secrets};
+use crate::store::{Db, secrets};
 use crate::web as routes;
+
+/// Makes the data directory private to the tool's user: the directory (and
+/// its subdirectories) 0700, its files 0600, whatever an older guestlink or
+/// an operator's umask left.
+pub fn prepare_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else if kind.is_file() && entry.metadata()?.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
+}
 
 pub struct Application {
     port: u16,
@@ -31,6 +53,8 @@ pub enum StartError {
     },
     #[error("{0}")]
     Database(String),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 impl Application {
@@ -51,13 +75,22 @@ impl Application {
         clock: Clock,
         demo: Option<DemoLms>,
     ) -> Result<Application, StartError> {
+        let secret_key = settings
+            .require_secret_key()
+            .map_err(|e| StartError::Config(e.to_string()))?;
+        let sealer = Sealer::new(secret_key);
         let mut conn = db
             .get_write()
             .map_err(|e| StartError::Database(e.to_string()))?;
-        keys::ensure_current(&mut conn, clock.unix())
+        sealed_secrets::open_at_start(&mut conn, &sealer, clock.unix()).map_err(|e| match e {
+            sealed_secrets::SecretsError::WrongKey => StartError::Config(e.to_string()),
+            other => StartError::Database(other.to_string()),
+        })?;
+        keys::ensure_current(&mut conn, &sealer, clock.unix())
             .map_err(|e| StartError::Database(e.to_string()))?;
         let url_secret = secrets::get_or_create(
             &mut conn,
+            &sealer,
             "media_url_key",
             || crate::crypto::random_token(32),
             clock.unix(),
@@ -78,7 +111,13 @@ impl Application {
             .port();
         let workers = settings.workers;
         let blocking_threads = (settings.db_pool_size as usize).div_ceil(workers).max(4);
-        let tool = Tool::new(db, settings, clock, MacKey::new(url_secret.as_bytes()));
+        let tool = Tool::new(
+            db,
+            settings,
+            clock,
+            MacKey::new(url_secret.as_bytes()),
+            sealer,
+        );
         let data = actix_web::web::Data::new(tool.clone());
         let demo = demo.map(actix_web::web::Data::new);
         let server = HttpServer::new(move || {
@@ -122,51 +161,12 @@ impl Application {
 }
 
 async fn purge_periodically(tool: Tool) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
-    loop {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    for round in 0u64.. {
         tick.tick().await;
-        let now = tool.clock.unix();
-        let result = tool
-            .db
-            .write(move |conn| {
-                Ok((
-                    login_states::purge_expired(conn, now)?,
-                    sessions::purge_expired(conn, now)?,
-                ))
-            })
-            .await;
-        match result {
-            Ok((states, sessions)) if states + sessions > 0 => {
-                tracing::info!(states, sessions, "purged expired login states and sessions")
-            }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "purge of expired records failed"),
-        }
-        match crate::service::guest_links::purge(&tool).await {
-            Ok(0) => {}
-            Ok(records) => tracing::info!(records, "purged guest records past their retention"),
-            Err(err) => tracing::warn!(error = %err, "purge of guest records failed"),
-        }
-        let kept_since = now - tool.settings.diagnostics_days * 86_400;
-        let result = tool
-            .db
-            .write(move |conn| {
-                Ok(crate::store::launch_attempts::purge(conn, kept_since)?
-                    + crate::store::admin::purge(conn, now)?
-                    + crate::store::registration_tokens::purge(conn, now - 86_400)?)
-            })
-            .await;
-        match result {
-            Ok(0) => {}
-            Ok(records) => tracing::info!(
-                records,
-                "purged old launch diagnostics, admin sessions and registration tokens"
-            ),
-            Err(err) => tracing::warn!(error = %err, "purge of admin records failed"),
-        }
-        let removed = crate::service::media::remove_abandoned_uploads(&tool).await;
-        if removed > 0 {
-            tracing::info!(files = removed, "removed abandoned partial uploads");
+        housekeeping::purge_short_lived(&tool).await;
+        if round % 5 == 0 {
+            housekeeping::purge_long_lived(&tool).await;
         }
     }
 }

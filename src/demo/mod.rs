@@ -264,6 +264,7 @@ fn demo_error(message: &str) -> PageError {
         title: "The demo LMS refused this authentication request",
         message: message.to_string(),
         hint: None,
+        recovery: crate::web::error::SessionRecovery::None,
     }
 }
 

@@ -239,6 +239,8 @@ pub struct NewPlatform {
     pub deployment_ids: Vec<String>,
     pub deployment_policy: DeploymentPolicy,
     pub pending: bool,
+    /// host[:port] of the configuration a dynamic registration came from.
+    pub registration_host: Option<String>,
 }
 
 impl NewPlatform {
@@ -303,6 +305,7 @@ impl NewPlatform {
             deployment_ids: deployments,
             deployment_policy: DeploymentPolicy::Strict,
             pending: false,
+            registration_host: None,
         })
     }
 }

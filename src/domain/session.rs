@@ -35,6 +35,9 @@ pub struct LaunchSession {
     pub rights: CourseRights,
     pub deployment_id: String,
     pub roles: Vec<String>,
+    /// When the launch opened it: the session never outlives this by more
+    /// than its absolute lifetime, however busy.
+    pub started_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
 }
@@ -42,5 +45,26 @@ pub struct LaunchSession {
 impl LaunchSession {
     pub fn can_manage(&self) -> bool {
         self.course.is_some() && self.rights.can_manage()
+    }
+}
+
+/// When a session used at `now` ends: after `idle_seconds` without use, and
+/// never later than `max_seconds` after it started.
+pub fn session_expiry(started_at: i64, now: i64, idle_seconds: i64, max_seconds: i64) -> i64 {
+    (now + idle_seconds).min(started_at + max_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_expiry;
+
+    #[test]
+    fn a_session_ends_when_idle_or_at_its_absolute_lifetime() {
+        let (idle, max) = (7_200, 12 * 3_600);
+        assert_eq!(session_expiry(0, 0, idle, max), 7_200);
+        assert_eq!(session_expiry(0, 3_600, idle, max), 10_800);
+        // Used every hour, it still ends 12 hours after the launch.
+        assert_eq!(session_expiry(0, 11 * 3_600, idle, max), 12 * 3_600);
+        assert_eq!(session_expiry(0, 20 * 3_600, idle, max), 12 * 3_600);
     }
 }

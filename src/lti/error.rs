@@ -37,6 +37,11 @@ pub enum LaunchError {
     StateMismatch,
     #[error("the browser did not return the tool's state cookie")]
     StateCookieMissing,
+    /// A launch may bring the browser binding from LTI platform storage only
+    /// through the tool's own page; from any other site it would log the
+    /// browser into someone else's launch (login CSRF).
+    #[error("the browser binding from platform storage was posted by another site")]
+    CrossSiteStorageBinding,
 
     // The token.
     #[error("the launch carries no id_token")]
@@ -49,7 +54,9 @@ pub enum LaunchError {
     MissingKid,
     #[error("the platform's key set has no key with the id_token's kid")]
     UnknownKid,
-    #[error("the platform's key set could not be fetched: {0}")]
+    /// The detail (an HTTP status, a timeout) goes to the diagnostics and the
+    /// log only: the error page says no more than that the keys were not had.
+    #[error("the platform's key set could not be fetched")]
     JwksUnavailable(String),
     #[error("the id_token signature does not verify")]
     InvalidSignature,
@@ -91,6 +98,8 @@ pub enum LaunchError {
     MissingResourceLink,
     #[error("the deep linking request has no deep linking settings or return URL")]
     MissingDeepLinkingSettings,
+    #[error("the deep linking return URL is not an https:// address")]
+    InsecureReturnUrl,
     #[error("the launch has no roles claim")]
     MissingRoles,
     #[error("the launch has no subject (sub)")]
@@ -98,6 +107,15 @@ pub enum LaunchError {
 }
 
 impl LaunchError {
+    /// What the administrator needs beyond the message, for the launch
+    /// diagnostics and the log; never shown on the error page.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            LaunchError::JwksUnavailable(why) => Some(why),
+            _ => None,
+        }
+    }
+
     /// The stable code shown as `data-error-code`.
     pub fn code(&self) -> &'static str {
         use LaunchError::*;
@@ -115,6 +133,7 @@ impl LaunchError {
             StateExpired => "state_expired",
             StateMismatch => "state_mismatch",
             StateCookieMissing => "state_cookie_missing",
+            CrossSiteStorageBinding => "storage_binding_cross_site",
             MissingIdToken => "missing_id_token",
             MalformedToken => "malformed_token",
             UnsupportedAlgorithm(_) => "unsupported_algorithm",
@@ -141,6 +160,7 @@ impl LaunchError {
             UnsupportedMessageType => "unsupported_message_type",
             MissingResourceLink => "missing_resource_link",
             MissingDeepLinkingSettings => "missing_deep_linking_settings",
+            InsecureReturnUrl => "insecure_return_url",
             MissingRoles => "missing_roles",
             MissingSub => "missing_sub",
         }
@@ -152,7 +172,7 @@ impl LaunchError {
         use LaunchError::*;
         match self {
             RequestTooLarge => 413,
-            StateMismatch | StateCookieMissing => 403,
+            StateMismatch | StateCookieMissing | CrossSiteStorageBinding => 403,
             InvalidSignature | UnknownKid | TokenExpired | IssuedInFuture | NotYetValid
             | NonceReused | NonceMismatch => 401,
             _ => 400,
@@ -188,6 +208,9 @@ impl LaunchError {
             StateMismatch | StateCookieMissing => {
                 "The browser blocked the tool's cookie inside the LMS frame: set the placement to open in a new window, or use an LMS that supports LTI platform storage."
             }
+            CrossSiteStorageBinding => {
+                "This launch was not completed by guestlink's own page: launch the tool again from the LMS. If it keeps happening, a page outside the LMS may be trying to sign users in as someone else."
+            }
             UnsupportedAlgorithm(_) | MissingKid | InvalidSignature => {
                 "The token was not signed by the platform's registered key: check the JWKS (public keyset) URL registered in guestlink."
             }
@@ -211,6 +234,9 @@ impl LaunchError {
             }
             MissingMessageType | UnsupportedMessageType => {
                 "guestlink handles resource link and deep linking launches; check the placement's message type in the LMS."
+            }
+            InsecureReturnUrl => {
+                "The LMS must be served over https: guestlink posts the chosen content back to the LMS's deep_link_return_url from the user's browser, signed, and does not send it over plain http."
             }
             MissingResourceLink
             | MissingDeepLinkingSettings

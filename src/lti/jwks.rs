@@ -1,24 +1,35 @@
-//! Platform key sets: fetched with timeouts, cached per JWKS URL for as long
-//! as the platform's Cache-Control allows, and refetched on an unknown `kid`
-//! at most once per interval, so a flood of forged kids cannot make the tool
-//! hammer a platform. A platform that is down gives a clear error, not a hang.
+//! Platform key sets: fetched through the outbound rules (https, public
+//! addresses, no redirects, at most 256 KB, a timeout), cached per JWKS URL for
+//! as long as the platform's Cache-Control allows, and refetched on an unknown
+//! `kid` at most once per interval, so a flood of forged kids cannot make the
+//! tool hammer a platform. After a failed fetch the URL is left alone for a
+//! while that doubles with each failure (stale keys keep serving meanwhile),
+//! so a platform that is down costs one request per back-off, not one per
+//! launch. A platform that is down gives a clear error, not a hang.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 
 use super::LaunchError;
+use crate::clock::Clock;
+use crate::outbound::{Limits, Outbound};
 
-const DEFAULT_MAX_AGE: Duration = Duration::from_secs(300);
-const LONGEST_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
-const LARGEST_JWKS_BYTES: usize = 512 * 1024;
+const DEFAULT_MAX_AGE: i64 = 300;
+const LONGEST_MAX_AGE: i64 = 24 * 3600;
+/// The wait after a first failed fetch; it doubles with each failure.
+const FIRST_BACKOFF: i64 = 5;
+const LONGEST_BACKOFF: i64 = 300;
 
 pub struct JwksCache {
-    client: reqwest::Client,
-    min_refetch: Duration,
+    outbound: Arc<Outbound>,
+    limits: Limits,
+    /// Seconds between refetches for an unknown kid.
+    min_refetch: i64,
+    clock: Clock,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
 }
 
@@ -32,9 +43,25 @@ struct Entry {
 #[derive(Default, Clone)]
 struct Cached {
     keys: HashMap<String, DecodingKey>,
-    fresh_until: Option<Instant>,
-    last_attempt: Option<Instant>,
+    fresh_until: Option<i64>,
+    last_attempt: Option<i64>,
     fetches: u64,
+    /// Failed fetches in a row, and when the next may be tried.
+    failures: u32,
+    retry_at: Option<i64>,
+    /// Why the last fetch failed, for diagnostics (never shown to users).
+    last_error: Option<String>,
+}
+
+impl Cached {
+    /// The key for `kid`, or why there is none.
+    fn key(&self, kid: &str) -> Result<DecodingKey, LaunchError> {
+        match (self.keys.get(kid), &self.last_error) {
+            (Some(key), _) => Ok(key.clone()),
+            (None, Some(why)) => Err(LaunchError::JwksUnavailable(why.clone())),
+            (None, None) => Err(LaunchError::UnknownKid),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -53,18 +80,22 @@ struct RemoteJwk {
     e: Option<String>,
 }
 
+fn backoff(failures: u32) -> i64 {
+    (FIRST_BACKOFF << failures.saturating_sub(1).min(16)).min(LONGEST_BACKOFF)
+}
+
 impl JwksCache {
-    pub fn new(timeout: Duration, min_refetch: Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .timeout(timeout)
-            .user_agent(super::USER_AGENT)
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .build()
-            .expect("the HTTP client could be built");
+    pub fn new(
+        outbound: Arc<Outbound>,
+        timeout: Duration,
+        min_refetch: Duration,
+        clock: Clock,
+    ) -> Self {
         JwksCache {
-            client,
-            min_refetch,
+            outbound,
+            limits: Limits::key_set(timeout),
+            min_refetch: min_refetch.as_secs() as i64,
+            clock,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -73,39 +104,53 @@ impl JwksCache {
     pub async fn key(&self, jwks_url: &str, kid: &str) -> Result<DecodingKey, LaunchError> {
         let entry = self.entry(jwks_url);
         let seen = entry.state.read().unwrap().clone();
-        let now = Instant::now();
+        let now = self.clock.unix();
         let fresh = seen.fresh_until.is_some_and(|t| now < t);
         if let Some(key) = seen.keys.get(kid).filter(|_| fresh) {
             return Ok(key.clone());
         }
-        let may_refetch = seen
-            .last_attempt
-            .is_none_or(|t| now.duration_since(t) >= self.min_refetch)
-            || !fresh;
+        if seen.retry_at.is_some_and(|t| now < t) {
+            return seen.key(kid);
+        }
+        let may_refetch = !fresh
+            || seen
+                .last_attempt
+                .is_none_or(|t| now - t >= self.min_refetch);
         if may_refetch {
             let _guard = entry.fetching.lock().await;
             // Someone else may have fetched while we waited.
             let attempted_meanwhile = entry.state.read().unwrap().last_attempt != seen.last_attempt;
             if !attempted_meanwhile {
                 let result = self.fetch(jwks_url).await;
+                let now = self.clock.unix();
                 let mut state = entry.state.write().unwrap();
-                state.last_attempt = Some(Instant::now());
+                state.last_attempt = Some(now);
                 state.fetches += 1;
                 match result {
                     Ok((keys, max_age)) => {
                         state.keys = keys;
-                        state.fresh_until = Some(Instant::now() + max_age);
+                        state.fresh_until = Some(now + max_age);
+                        state.failures = 0;
+                        state.retry_at = None;
+                        state.last_error = None;
                     }
-                    // Keep serving cached keys while the platform is down.
-                    Err(err) if !state.keys.contains_key(kid) => return Err(err),
-                    Err(err) => {
-                        tracing::warn!(jwks_url, error = %err, "platform JWKS unreachable; using cached keys")
+                    Err(why) => {
+                        state.failures += 1;
+                        let wait = backoff(state.failures);
+                        state.retry_at = Some(now + wait);
+                        tracing::warn!(
+                            jwks_url,
+                            reason = %why,
+                            retry_in_seconds = wait,
+                            cached_keys = state.keys.len(),
+                            "a platform's key set could not be fetched"
+                        );
+                        state.last_error = Some(why);
                     }
                 }
             }
         }
-        let state = entry.state.read().unwrap();
-        state.keys.get(kid).cloned().ok_or(LaunchError::UnknownKid)
+        entry.state.read().unwrap().key(kid)
     }
 
     /// How many fetches of this URL were attempted (for tests and diagnostics).
@@ -122,45 +167,24 @@ impl JwksCache {
             .clone()
     }
 
-    async fn fetch(
-        &self,
-        url: &str,
-    ) -> Result<(HashMap<String, DecodingKey>, Duration), LaunchError> {
-        let unavailable = |what: String| LaunchError::JwksUnavailable(what);
-        let response = self.client.get(url).send().await.map_err(|e| {
-            unavailable(if e.is_timeout() {
-                "the request timed out".into()
-            } else {
-                "the platform could not be reached".into()
-            })
-        })?;
-        if !response.status().is_success() {
-            return Err(unavailable(format!(
-                "the platform answered HTTP {}",
-                response.status().as_u16()
-            )));
+    /// The keys and how long they may be used, or why they could not be had.
+    async fn fetch(&self, url: &str) -> Result<(HashMap<String, DecodingKey>, i64), String> {
+        let fetched = self
+            .outbound
+            .fetch(url, self.limits)
+            .await
+            .map_err(|e| format!("the key set URL: {e}"))?;
+        if !fetched.is_success() {
+            return Err(format!("the platform answered HTTP {}", fetched.status));
         }
-        let max_age = response
-            .headers()
+        let max_age = fetched
+            .headers
             .get(reqwest::header::CACHE_CONTROL)
             .and_then(|v| v.to_str().ok())
             .map(cache_lifetime)
             .unwrap_or(DEFAULT_MAX_AGE);
-        if response
-            .content_length()
-            .is_some_and(|len| len as usize > LARGEST_JWKS_BYTES)
-        {
-            return Err(unavailable("the key set is too large".into()));
-        }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|_| unavailable("the response was cut off".into()))?;
-        if body.len() > LARGEST_JWKS_BYTES {
-            return Err(unavailable("the key set is too large".into()));
-        }
-        let jwks: RemoteJwks = serde_json::from_slice(&body)
-            .map_err(|_| unavailable("the response is not a JSON key set".into()))?;
+        let jwks: RemoteJwks = serde_json::from_slice(&fetched.body)
+            .map_err(|_| "the answer is not a JSON key set".to_string())?;
         Ok((usable_keys(jwks), max_age))
     }
 }
@@ -178,8 +202,8 @@ fn usable_keys(jwks: RemoteJwks) -> HashMap<String, DecodingKey> {
         .collect()
 }
 
-/// How long a key set may be used, from its Cache-Control header.
-fn cache_lifetime(header: &str) -> Duration {
+/// How long a key set may be used (seconds), from its Cache-Control header.
+fn cache_lifetime(header: &str) -> i64 {
     let directives: Vec<String> = header
         .split(',')
         .map(|d| d.trim().to_ascii_lowercase())
@@ -188,15 +212,15 @@ fn cache_lifetime(header: &str) -> Duration {
         .iter()
         .any(|d| d == "no-store" || d == "no-cache")
     {
-        return Duration::ZERO;
+        return 0;
     }
     directives
         .iter()
         .find_map(|d| {
             d.strip_prefix("max-age=")
-                .and_then(|v| v.trim_matches('"').parse::<u64>().ok())
+                .and_then(|v| v.trim_matches('"').parse::<i64>().ok())
         })
-        .map(|secs| Duration::from_secs(secs).min(LONGEST_MAX_AGE))
+        .map(|secs| secs.clamp(0, LONGEST_MAX_AGE))
         .unwrap_or(DEFAULT_MAX_AGE)
 }
 
@@ -207,8 +231,17 @@ mod tests {
     #[test]
     fn cache_control_sets_the_lifetime() {
         assert_eq!(cache_lifetime("public, max-age=864000"), LONGEST_MAX_AGE);
-        assert_eq!(cache_lifetime("max-age=60"), Duration::from_secs(60));
-        assert_eq!(cache_lifetime("no-cache"), Duration::ZERO);
+        assert_eq!(cache_lifetime("max-age=60"), 60);
+        assert_eq!(cache_lifetime("no-cache"), 0);
         assert_eq!(cache_lifetime("private"), DEFAULT_MAX_AGE);
+    }
+
+    #[test]
+    fn the_back_off_doubles_up_to_five_minutes() {
+        assert_eq!(backoff(1), 5);
+        assert_eq!(backoff(2), 10);
+        assert_eq!(backoff(4), 40);
+        assert_eq!(backoff(7), 300);
+        assert_eq!(backoff(u32::MAX), 300);
     }
 }

@@ -69,14 +69,7 @@ impl ToolKey {
     }
 
     pub fn jwk(&self) -> Jwk {
-        Jwk {
-            kty: "RSA",
-            alg: "RS256",
-            key_use: "sig",
-            kid: self.kid.clone(),
-            n: self.n.clone(),
-            e: self.e.clone(),
-        }
+        Jwk::rs256(&self.kid, &self.n, &self.e)
     }
 
     /// Signs `claims` as an RS256 JWT with this key's kid in the header.
@@ -98,6 +91,20 @@ pub struct Jwk {
     pub kid: String,
     pub n: String,
     pub e: String,
+}
+
+impl Jwk {
+    /// An RS256 signing key from its kid, modulus and exponent (base64url).
+    pub fn rs256(kid: &str, n: &str, e: &str) -> Jwk {
+        Jwk {
+            kty: "RSA",
+            alg: "RS256",
+            key_use: "sig",
+            kid: kid.to_string(),
+            n: n.to_string(),
+            e: e.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

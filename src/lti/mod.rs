@@ -15,10 +15,6 @@ pub mod registration;
 
 pub use error::LaunchError;
 
-/// How guestlink names itself to platforms: some Moodle hosts' web filters
-/// refuse requests without a User-Agent.
-pub const USER_AGENT: &str = concat!("guestlink/", env!("CARGO_PKG_VERSION"), " (LTI 1.3 tool)");
-
 /// What the tool knows of one registered platform (issuer + client id).
 #[derive(Clone, Debug)]
 pub struct Registration {

@@ -141,9 +141,10 @@ pub async fn keys(tool: &Tool) -> ServiceResult<Vec<KeySummary>> {
 pub async fn rotate_key(tool: &Tool) -> ServiceResult<String> {
     let now = tool.clock.unix();
     let grace = tool.settings.key_grace_days;
+    let sealer = tool.sealer.clone();
     let key = tool
         .db
-        .write(move |conn| Ok(keys::rotate(conn, now, grace)))
+        .write(move |conn| Ok(keys::rotate(conn, &sealer, now, grace)))
         .await??;
     tracing::info!(kid = %key.kid, "tool key rotated in the admin console");
     Ok(key.kid)

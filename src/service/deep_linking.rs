@@ -9,7 +9,7 @@ use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
 use crate::lti::deep_linking::{self, Parties, ResourceLinkItem};
 use crate::lti::launch::DeepLinkingSettings;
-use crate::store::{keys, sessions};
+use crate::store::sessions;
 
 /// The custom parameter a chosen link carries; the launch it later makes
 /// opens that media page.
@@ -79,9 +79,7 @@ pub async fn respond(
         .by_id(tool, session.platform_id)
         .await?
         .ok_or(ServiceError::NotFound)?;
-    let key = tool
-        .db
-        .read(keys::current)
+    let key = super::keys::current(tool)
         .await?
         .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no current tool key")))?;
     let claims = deep_linking::response_claims(

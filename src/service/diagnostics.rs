@@ -59,7 +59,11 @@ pub fn readable_claims(stored: &str) -> String {
 
 /// The reason in plain words, with what to check.
 fn reason(err: &LaunchError, base: &str) -> String {
-    format!("{err}.\n{}", err.admin_hint().replace("{base}", base))
+    let detail = err.detail().map(|d| format!(": {d}")).unwrap_or_default();
+    format!(
+        "{err}{detail}.\n{}",
+        err.admin_hint().replace("{base}", base)
+    )
 }
 
 fn text_claim(claims: &Value, name: &str) -> Option<String> {

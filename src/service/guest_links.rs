@@ -10,8 +10,11 @@ use crate::domain::guest_access::{
 };
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
-use crate::store::guest_links::{self as store, Added, Admission, FoundLink, LinkRow, Visit};
+use crate::store::guest_links::{
+    self as store, Added, Admission, FoundLink, LinkRow, StoredToken, Visit,
+};
 use crate::store::media as media_store;
+use crate::store::sealed::link_context;
 
 /// An item's guest access as its owner sees it.
 pub struct GuestAccess {
@@ -76,12 +79,22 @@ pub fn link_url(tool: &Tool, token: &str) -> String {
     tool.settings.public_url.join(&format!("/g/{token}"))
 }
 
-fn view_of(tool: &Tool, link: LinkRow, item: ItemFacts) -> LinkView {
-    LinkView {
+/// The link's URL, from its sealed token.
+fn stored_link_url(tool: &Tool, link: &LinkRow) -> ServiceResult<String> {
+    let sealed = link.token_sealed.as_deref().unwrap_or_default();
+    let token = tool
+        .sealer
+        .open_text(&link_context(&link.id), sealed)
+        .map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok(link_url(tool, &token))
+}
+
+fn view_of(tool: &Tool, link: LinkRow, item: ItemFacts) -> ServiceResult<LinkView> {
+    Ok(LinkView {
         status: link.facts().status(item, tool.clock.unix()),
-        url: link_url(tool, &link.token),
+        url: stored_link_url(tool, &link)?,
         link,
-    }
+    })
 }
 
 /// The switch, whether guest access is offered, and the live links.
@@ -102,7 +115,7 @@ async fn access_with(tool: &Tool, item: &ManagedItem, enabled: bool) -> ServiceR
         links: links
             .into_iter()
             .map(|link| view_of(tool, link, facts))
-            .collect(),
+            .collect::<ServiceResult<_>>()?,
     })
 }
 
@@ -155,14 +168,22 @@ pub async fn create_link(
     let media_id = item.media.id.clone();
     let link_id = random_token(9);
     let token = secret_token();
+    let stored = StoredToken {
+        hash: tool.sealer.lookup_hash(&token),
+        sealed: tool.sealer.seal_text(&link_context(&link_id), &token),
+    };
     let added = tool
         .db
-        .write(move |conn| store::insert(conn, &media_id, &link_id, &token, &new, now))
+        .write(move |conn| store::insert(conn, &media_id, &link_id, &stored, &new, now))
         .await?;
     match added {
         Added::Link(link) => {
             tracing::info!(media = %item.media.id, link = %link.id, "guest link created");
-            Ok(view_of(tool, link, item.facts(true)))
+            Ok(LinkView {
+                status: link.facts().status(item.facts(true), now),
+                url: link_url(tool, &token),
+                link,
+            })
         }
         Added::Full => Err(conflict(
             "link_limit_reached",
@@ -188,25 +209,53 @@ pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> Serv
     Ok(())
 }
 
-/// The guests who came in through a link (deleted links included, until the
-/// retention purge).
-pub async fn visits(
+/// The most visits one page of the list holds.
+pub const MOST_VISITS_PER_PAGE: i64 = 500;
+
+/// One page of the guests who came in through a link, and where the next
+/// page starts (None after the last).
+pub struct VisitsPage {
+    pub visits: Vec<Visit>,
+    pub next: Option<i64>,
+}
+
+/// The link of the item that guests' visits are listed for (deleted links
+/// included, until the retention purge).
+pub async fn visited_link(
     tool: &Tool,
     item: &ManagedItem,
     link_id: &str,
-) -> ServiceResult<(LinkRow, Vec<Visit>)> {
+) -> ServiceResult<LinkRow> {
     let media_id = item.media.id.clone();
     let link = link_id.to_string();
     tool.db
-        .read(move |conn| {
-            let Some(found) = store::find_of_media(conn, &media_id, &link)? else {
-                return Ok(None);
-            };
-            let visits = store::visits(conn, &found.id)?;
-            Ok(Some((found, visits)))
-        })
+        .read(move |conn| store::find_of_media(conn, &media_id, &link))
         .await?
         .ok_or(ServiceError::NotFound)
+}
+
+/// Up to `limit` (at most [`MOST_VISITS_PER_PAGE`]) guests who came in
+/// through `link` after the visit `after`, oldest first.
+pub async fn visits_page(
+    tool: &Tool,
+    link: &LinkRow,
+    after: Option<i64>,
+    limit: i64,
+) -> ServiceResult<VisitsPage> {
+    let limit = limit.clamp(1, MOST_VISITS_PER_PAGE);
+    let link_id = link.id.clone();
+    // One more than asked tells whether another page follows.
+    let mut visits = tool
+        .db
+        .read(move |conn| store::visits_page(conn, &link_id, after, limit + 1))
+        .await?;
+    let next = if visits.len() as i64 > limit {
+        visits.truncate(limit as usize);
+        visits.last().map(|v| v.id)
+    } else {
+        None
+    };
+    Ok(VisitsPage { visits, next })
 }
 
 // ---- The guest's side ------------------------------------------------------
@@ -226,11 +275,11 @@ async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<(FoundLink, Opti
     if !plausible_token(token) {
         return Ok(None);
     }
-    let token = token.to_string();
+    let token_hash = tool.sealer.lookup_hash(token);
     Ok(tool
         .db
         .read(move |conn| {
-            let Some(found) = store::find_by_token(conn, &token)? else {
+            let Some(found) = store::find_by_token(conn, &token_hash)? else {
                 return Ok(None);
             };
             let media = media_store::find(conn, &found.media_id)?;
@@ -288,7 +337,7 @@ pub async fn admit(
     let session_token = secret_token();
     let now = tool.clock.unix();
     let expires_at = now + tool.settings.guest_session_hours * 3600;
-    let link_token = token.to_string();
+    let token_hash = tool.sealer.lookup_hash(token);
     let session_hash = hash_secret(&session_token);
     let gate = tool.admission_gates.enter(token).await;
     let visit = tool
@@ -297,7 +346,7 @@ pub async fn admit(
             store::admit(
                 conn,
                 &Admission {
-                    token: &link_token,
+                    token_hash: &token_hash,
                     name: &identity.name,
                     email: &identity.email,
                     session_hash: &session_hash,
@@ -327,10 +376,10 @@ pub async fn admit(
 /// What a guest's page load finds.
 pub enum GuestPage {
     /// The guest's session is for this link and the link still admits: show
-    /// the item. `visit_id` names the viewer in signed file URLs.
+    /// the item. The session's hash binds the page's file URLs to it.
     View {
         media: Media,
-        visit_id: i64,
+        session_hash: String,
     },
     /// No session for this link in this browser: to the entry page, which
     /// shows the item's title.
@@ -342,7 +391,10 @@ pub enum GuestPage {
 
 /// Every view re-checks the link, the switch, the modules and the item (a
 /// guest already admitted is not turned away by the click limit: their
-/// click is spent).
+/// click is spent). A guest whose link no longer admits them is refused and
+/// their session ends here: a page they still have open stops working, as
+/// the seed's "existing guests remain connected until they refresh or leave"
+/// has it.
 pub async fn view(
     tool: &Tool,
     token: &str,
@@ -357,12 +409,25 @@ pub async fn view(
     };
     let open = match checked(tool, found, session.is_some()) {
         Ok(open) => open,
-        Err(reason) => return Ok(GuestPage::Unavailable(reason)),
+        Err(reason) => {
+            if let Some(session) = session {
+                let hash = session.token_hash;
+                tool.db
+                    .write(move |conn| store::end_session(conn, &hash))
+                    .await?;
+                tracing::info!(
+                    visit_id = session.visit_id,
+                    reason = reason.code(),
+                    "guest session ended"
+                );
+            }
+            return Ok(GuestPage::Unavailable(reason));
+        }
     };
     Ok(match session {
         Some(session) => GuestPage::View {
             media: open.media,
-            visit_id: session.visit_id,
+            session_hash: session.token_hash,
         },
         None => GuestPage::Entry { media: open.media },
     })

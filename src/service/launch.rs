@@ -81,7 +81,13 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
         tool,
         platform: Default::default(),
     };
-    let launch::Verified { launch, claims } = launch::validate(&backend, input, leeway).await?;
+    // Only the demo LMS, on this machine, takes content back over plain http.
+    let return_urls = match tool.settings.mode {
+        crate::config::Mode::Demo => launch::ReturnUrls::AlsoLoopbackHttp,
+        crate::config::Mode::Serve => launch::ReturnUrls::HttpsOnly,
+    };
+    let launch::Verified { launch, claims } =
+        launch::validate(&backend, input, leeway, return_urls).await?;
     let platform = backend.platform.into_inner().ok_or_else(|| {
         ServiceError::Internal(anyhow::anyhow!("a validated launch without its platform"))
     })?;
@@ -108,7 +114,12 @@ async fn open_session(
     let launcher = launch.launcher().clone();
     let rights = CourseRights::from_roles(&launcher.roles);
     let now = tool.clock.unix();
-    let expires_at = now + tool.settings.session_idle_minutes * 60;
+    let expires_at = crate::domain::session::session_expiry(
+        now,
+        now,
+        tool.settings.session_idle_minutes * 60,
+        tool.settings.session_max_hours * 3600,
+    );
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");
     let deep_linking = match launch {
@@ -193,6 +204,7 @@ async fn open_session(
         rights,
         deployment_id: launcher.deployment_id,
         roles: launcher.roles,
+        started_at: now,
         last_seen_at: now,
         expires_at,
     })

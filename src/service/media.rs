@@ -91,15 +91,41 @@ pub async fn create_uploaded(
     let now = tool.clock.unix();
     let id = file.id.clone();
     let kept = file.keep().await?;
+    let quota = course_quota(tool);
     let inserted = tool
         .db
-        .write(move |conn| store::insert(conn, &id, &placement, &new, now))
+        .write(move |conn| store::insert_within_quota(conn, &id, &placement, &new, now, quota))
         .await;
-    if inserted.is_err() {
-        // No row, no file: a failed insert must not leave an orphan behind.
-        let _ = tokio::fs::remove_file(&kept).await;
+    match inserted {
+        Ok(Some(media)) => Ok(media),
+        // No row, no file: a refused or failed insert leaves no orphan behind.
+        Ok(None) => {
+            let _ = tokio::fs::remove_file(&kept).await;
+            Err(quota_exceeded(quota.unwrap_or(0)))
+        }
+        Err(err) => {
+            let _ = tokio::fs::remove_file(&kept).await;
+            Err(err.into())
+        }
     }
-    Ok(inserted?)
+}
+
+/// The course quota in bytes, if there is one.
+fn course_quota(tool: &Tool) -> Option<u64> {
+    Some(tool.settings.course_quota_bytes).filter(|q| *q > 0)
+}
+
+/// An upload that would take the course's files over its quota.
+pub fn quota_exceeded(quota: u64) -> ServiceError {
+    ServiceError::Rejected {
+        status: 413,
+        code: "quota_exceeded",
+        field: Some("file"),
+        message: format!(
+            "This file would take the course's media over its {} MB. Delete media the course no longer needs, or ask guestlink's administrator for a larger quota.",
+            quota / (1024 * 1024)
+        ),
+    }
 }
 
 pub async fn edit(
@@ -198,6 +224,9 @@ pub struct Upload {
     head: Vec<u8>,
     size: u64,
     limit: u64,
+    /// What passing `limit` means: the course's quota (Some), or the
+    /// largest upload (None).
+    quota: Option<u64>,
     file_name: Option<String>,
     declared: Option<String>,
 }
@@ -236,16 +265,38 @@ fn io_failure(e: std::io::Error) -> ServiceError {
 }
 
 impl Upload {
+    /// Starts an upload to the session's course, which must leave room for
+    /// it under the course's quota.
     pub async fn start(
         tool: &Tool,
+        session: &LaunchSession,
         file_name: Option<String>,
         declared: Option<String>,
     ) -> ServiceResult<Upload> {
+        let course = require_manage(session)?.id;
+        let (mut limit, mut quota) = (tool.settings.upload_max_bytes, None);
+        if let Some(course_quota) = course_quota(tool) {
+            let used = tool
+                .db
+                .read(move |conn| store::course_usage(conn, course))
+                .await?;
+            let room = course_quota.saturating_sub(used);
+            if room < limit {
+                (limit, quota) = (room, Some(course_quota));
+            }
+        }
         let dir = media_dir(tool);
         tokio::fs::create_dir_all(&dir).await.map_err(io_failure)?;
         let id = MediaId::generate();
         let part = dir.join(format!("{id}.part"));
-        let file = tokio::fs::File::create(&part).await.map_err(io_failure)?;
+        // Readable by the tool's own user only, like everything in the data directory.
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&part)
+            .await
+            .map_err(io_failure)?;
         Ok(Upload {
             id,
             dir,
@@ -253,7 +304,8 @@ impl Upload {
             file: Some(file),
             head: Vec::with_capacity(FileType::SNIFF_LEN),
             size: 0,
-            limit: tool.settings.upload_max_bytes,
+            limit,
+            quota,
             file_name: file_name.filter(|n| !n.trim().is_empty()),
             declared,
         })
@@ -262,7 +314,10 @@ impl Upload {
     pub async fn write(&mut self, chunk: &[u8]) -> ServiceResult<()> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
-            return Err(too_large(self.limit));
+            return Err(match self.quota {
+                Some(quota) => quota_exceeded(quota),
+                None => too_large(self.limit),
+            });
         }
         if self.head.len() < FileType::SNIFF_LEN {
             let wanted = (FileType::SNIFF_LEN - self.head.len()).min(chunk.len());

@@ -1,114 +1,46 @@
-//! Who may fetch an item's file, and the signed URLs players use.
+//! Who may fetch an item's file, and the URLs pages give their players.
 //!
 //! A `<video>` element cannot send a Bearer token and, inside an LMS iframe,
-//! often has no cookie, so its URL carries a signature for one item and one
-//! viewer, valid for `media_url_seconds`; the page renews it. Browsers fetch
-//! a playing video in Range requests, and a signature that ages mid-play
-//! must not cut it off: requests continuing a stream (a range starting after
-//! byte 0) are honoured for [`STREAM_GRACE_SECONDS`] more. Starting over
-//! needs a fresh signature.
+//! often has no cookie, so a page gets a URL carrying a grant: a random token
+//! for one item, made for that page load and bound to its viewer's session (a
+//! member's launch session, or a guest's session, whose cookie the guest's
+//! URLs under `/g/{token}/` also need). When the session ends, so do its
+//! URLs. How long a grant serves is `domain::file_access`'s rule: a short
+//! start window, then only while the stream's requests (and the page's
+//! renewals, which vouch for the stream it plays) keep coming.
+//!
+//! Only a hash of each grant is stored, so the database cannot mint URLs.
 
 use std::path::PathBuf;
 
 use super::media::media_dir;
 use super::{ServiceError, ServiceResult, Tool};
-use crate::domain::ids::UserId;
+use crate::crypto::{hash_secret, secret_token};
+use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
+use crate::store::file_grants::{self, Grant, Holder};
 use crate::store::media as store;
 
-/// How long after its expiry a signature still serves the rest of a stream
-/// it started (a long lecture recording).
-pub const STREAM_GRACE_SECONDS: i64 = 4 * 60 * 60;
-
-/// Whom a signature was made for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Viewer {
-    /// A launched user of the item's course.
-    Member(UserId),
-    /// A guest, by the visit that admitted them.
-    Guest(i64),
-}
-
-impl Viewer {
-    fn encode(self) -> String {
-        match self {
-            Viewer::Member(user) => format!("u{}", user.0),
-            Viewer::Guest(visit) => format!("g{visit}"),
-        }
-    }
-
-    fn decode(raw: &str) -> Option<Viewer> {
-        let (kind, id) = raw.split_at_checked(1)?;
-        let id: i64 = id.parse().ok()?;
-        match kind {
-            "u" => Some(Viewer::Member(UserId(id))),
-            "g" => Some(Viewer::Guest(id)),
-            _ => None,
-        }
-    }
-}
-
-/// A signed URL and when it stops starting new streams.
+/// A file URL and until when it may start a download or stream.
 #[derive(Clone, Debug)]
 pub struct FileUrl {
     pub url: String,
     pub expires_at: i64,
 }
 
-/// The signature fields of a file URL's query.
+/// The grant of a file URL's query.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct SignedQuery {
-    pub v: Option<String>,
-    pub exp: Option<i64>,
-    pub sig: Option<String>,
+pub struct GrantQuery {
+    pub grant: Option<String>,
 }
 
-impl SignedQuery {
-    pub fn is_present(&self) -> bool {
-        self.v.is_some() || self.exp.is_some() || self.sig.is_some()
-    }
-}
-
-fn message(id: &MediaId, viewer: &str, expires_at: i64) -> String {
-    format!("media-file|{id}|{viewer}|{expires_at}")
-}
-
-/// A file URL for `media` signed for `viewer`, or None if it has no file.
-pub fn signed_url(tool: &Tool, media: &Media, viewer: Viewer) -> Option<FileUrl> {
-    media.file()?;
-    let expires_at = tool.clock.unix() + tool.settings.media_url_seconds;
-    let viewer = viewer.encode();
-    let sig = tool.url_key.sign(&message(&media.id, &viewer, expires_at));
-    Some(FileUrl {
-        url: tool.settings.public_url.join(&format!(
-            "/media/{}/file?v={viewer}&exp={expires_at}&sig={sig}",
-            media.id
-        )),
-        expires_at,
-    })
-}
-
-/// The signed URL of one of the session's course's items, for a page that
-/// renews its player's URL.
-pub async fn url_for_session(
-    tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
-) -> ServiceResult<FileUrl> {
-    let media = super::media::get(tool, session, id).await?;
-    signed_url(tool, &media, Viewer::Member(session.user_id)).ok_or(ServiceError::Rejected {
-        status: 404,
-        code: "no_file",
-        field: None,
-        message: "This item has no uploaded file.".into(),
-    })
-}
-
-/// A file that may be sent, with where it lies on disk.
-pub struct Deliverable {
-    pub media: Media,
-    pub path: PathBuf,
+/// Grants are base64url of 128 bits; anything else is not looked up.
+fn plausible(grant: &str) -> bool {
+    (16..=64).contains(&grant.len())
+        && grant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn forbidden(code: &'static str, message: &str) -> ServiceError {
@@ -120,45 +52,223 @@ fn forbidden(code: &'static str, message: &str) -> ServiceError {
     }
 }
 
-/// The file behind a signed URL. `continues_stream` tells, given the file's
-/// size, whether the request's Range starts after byte 0: only continuing
-/// requests enjoy the grace after expiry.
-pub async fn by_signature(
+/// The refusal for a grant that is unknown, another viewer's, or whose
+/// session ended: the same whichever, so a stranger learns nothing.
+fn invalid() -> ServiceError {
+    forbidden(
+        "file_url_invalid",
+        "This media address does not work here; reload the page it came from.",
+    )
+}
+
+fn expired() -> ServiceError {
+    forbidden(
+        "file_url_expired",
+        "This media address has expired; reload the page.",
+    )
+}
+
+/// Makes a grant for `media` held by `holder`, served under `path`.
+async fn issue(
+    tool: &Tool,
+    media: &MediaId,
+    holder: Holder,
+    path: String,
+) -> ServiceResult<FileUrl> {
+    let grant = secret_token();
+    let now = tool.clock.unix();
+    let times = GrantTimes::new(now, tool.settings.media_url_seconds);
+    let (hash, media) = (hash_secret(&grant), media.clone());
+    tool.db
+        .write(move |conn| file_grants::insert(conn, &hash, &media, &holder, now, times))
+        .await?;
+    Ok(FileUrl {
+        url: tool
+            .settings
+            .public_url
+            .join(&format!("{path}?grant={grant}")),
+        expires_at: times.starts_until,
+    })
+}
+
+/// The file URL for a member's page, or None if the item has no file.
+pub async fn url_for_member(
+    tool: &Tool,
+    media: &Media,
+    session_token: &str,
+) -> ServiceResult<Option<FileUrl>> {
+    if media.file().is_none() {
+        return Ok(None);
+    }
+    let holder = Holder::Member(hash_secret(session_token));
+    let path = format!("/media/{}/file", media.id);
+    Ok(Some(issue(tool, &media.id, holder, path).await?))
+}
+
+/// The file URL for a guest's page (under their link, where their cookie
+/// goes), or None if the item has no file.
+pub async fn url_for_guest(
+    tool: &Tool,
+    media: &Media,
+    link_token: &str,
+    guest_session_hash: &str,
+) -> ServiceResult<Option<FileUrl>> {
+    if media.file().is_none() {
+        return Ok(None);
+    }
+    let holder = Holder::Guest(guest_session_hash.to_string());
+    let path = format!("/g/{link_token}/file");
+    Ok(Some(issue(tool, &media.id, holder, path).await?))
+}
+
+/// The grant behind `raw` (with its hash), if its session lives and `held`
+/// accepts its holder.
+async fn held_grant(
+    tool: &Tool,
+    raw: &str,
+    held: impl FnOnce(&Holder, Option<&String>) -> bool,
+) -> ServiceResult<(String, Grant)> {
+    if !plausible(raw) {
+        return Err(invalid());
+    }
+    let hash = hash_secret(raw);
+    let now = tool.clock.unix();
+    let key = hash.clone();
+    let grant = tool
+        .db
+        .read(move |conn| file_grants::find(conn, &key, now))
+        .await?
+        .filter(|g| g.session_alive && held(&g.holder, g.link_token_hash.as_ref()))
+        .ok_or_else(invalid)?;
+    Ok((hash, grant))
+}
+
+/// Records a grant's use when it is due (a write at most every half minute).
+async fn touch(tool: &Tool, hash: String, grant: &Grant) -> ServiceResult<()> {
+    let now = tool.clock.unix();
+    if grant.times.needs_touch(now) {
+        tool.db
+            .write(move |conn| file_grants::touch(conn, &hash, now))
+            .await?;
+    }
+    Ok(())
+}
+
+/// A fresh URL for a member's page whose player holds `old` (which the
+/// renewal vouches for: the page is still open and playing it).
+pub async fn renew_for_member(
+    tool: &Tool,
+    session: &LaunchSession,
+    session_token: &str,
+    id: &str,
+    old: Option<&str>,
+) -> ServiceResult<FileUrl> {
+    let media = super::media::get(tool, session, id).await?;
+    let holder = Holder::Member(hash_secret(session_token));
+    if let Some(old) = old
+        && let Ok((hash, grant)) = held_grant(tool, old, |h, _| *h == holder).await
+        && grant.media_id == media.id
+    {
+        touch(tool, hash, &grant).await?;
+    }
+    url_for_member(tool, &media, session_token)
+        .await?
+        .ok_or(ServiceError::Rejected {
+            status: 404,
+            code: "no_file",
+            field: None,
+            message: "This item has no uploaded file.".into(),
+        })
+}
+
+/// A fresh URL for a guest's page, whose player holds `old`. The page keeps
+/// working while the guest session lives, even after the link was deleted
+/// or guest access switched off (existing guests stay until they reload).
+pub async fn renew_for_guest(
+    tool: &Tool,
+    link_token: &str,
+    guest_session_token: Option<&str>,
+    old: Option<&str>,
+) -> ServiceResult<FileUrl> {
+    let holder = Holder::Guest(hash_secret(guest_session_token.ok_or_else(invalid)?));
+    let link = tool.sealer.lookup_hash(link_token);
+    let (hash, grant) = held_grant(tool, old.ok_or_else(invalid)?, |h, l| {
+        *h == holder && l == Some(&link)
+    })
+    .await?;
+    if tool.clock.unix() > grant.times.ends_at {
+        return Err(expired());
+    }
+    touch(tool, hash, &grant).await?;
+    let path = format!("/g/{link_token}/file");
+    issue(tool, &grant.media_id, holder, path).await
+}
+
+/// A file that may be sent, with where it lies on disk.
+pub struct Deliverable {
+    pub media: Media,
+    pub path: PathBuf,
+}
+
+/// Serves `grant` if its times allow a request at now; `continues_stream`
+/// tells, given the file's size, whether the request's Range starts after
+/// byte 0.
+async fn by_grant(
+    tool: &Tool,
+    raw: &str,
+    held: impl FnOnce(&Holder, Option<&String>) -> bool,
+    media_id: Option<&MediaId>,
+    continues_stream: impl FnOnce(u64) -> bool,
+) -> ServiceResult<Deliverable> {
+    let (hash, grant) = held_grant(tool, raw, held).await?;
+    if media_id.is_some_and(|id| *id != grant.media_id) {
+        return Err(invalid());
+    }
+    let deliverable = deliverable(tool, grant.media_id.clone(), |_| true).await?;
+    let size = deliverable.media.file().map_or(0, |f| f.size);
+    if !grant
+        .times
+        .allows(continues_stream(size), tool.clock.unix())
+    {
+        return Err(expired());
+    }
+    touch(tool, hash, &grant).await?;
+    Ok(deliverable)
+}
+
+/// The file behind a member's URL (`/media/{id}/file?grant=`). The grant is
+/// the credential: a player in a frame has no cookie to add.
+pub async fn by_member_grant(
     tool: &Tool,
     id: &str,
-    query: &SignedQuery,
+    grant: &str,
     continues_stream: impl FnOnce(u64) -> bool,
 ) -> ServiceResult<Deliverable> {
     let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
-    let (Some(viewer), Some(expires_at), Some(sig)) = (&query.v, query.exp, &query.sig) else {
-        return Err(forbidden(
-            "bad_signature",
-            "This media address is incomplete.",
-        ));
-    };
-    if Viewer::decode(viewer).is_none()
-        || !tool.url_key.verify(&message(&id, viewer, expires_at), sig)
-    {
-        return Err(forbidden(
-            "bad_signature",
-            "This media address is not valid.",
-        ));
-    }
-    let deliverable = deliverable(tool, id, |_| true).await?;
-    let size = deliverable.media.file().map_or(0, |f| f.size);
-    let now = tool.clock.unix();
-    let deadline = if continues_stream(size) {
-        expires_at + STREAM_GRACE_SECONDS
-    } else {
-        expires_at
-    };
-    if now > deadline {
-        return Err(forbidden(
-            "signature_expired",
-            "This media address has expired; reload the page.",
-        ));
-    }
-    Ok(deliverable)
+    let held = |h: &Holder, _: Option<&String>| matches!(h, Holder::Member(_));
+    by_grant(tool, grant, held, Some(&id), continues_stream).await
+}
+
+/// The file behind a guest's URL (`/g/{token}/file?grant=`): the grant must
+/// be the one handed to this browser's guest session, which came in through
+/// the link in the path.
+pub async fn by_guest_grant(
+    tool: &Tool,
+    link_token: &str,
+    guest_session_token: Option<&str>,
+    grant: &str,
+    continues_stream: impl FnOnce(u64) -> bool,
+) -> ServiceResult<Deliverable> {
+    let holder = Holder::Guest(hash_secret(guest_session_token.ok_or_else(invalid)?));
+    let link = tool.sealer.lookup_hash(link_token);
+    by_grant(
+        tool,
+        grant,
+        |h, l| *h == holder && l == Some(&link),
+        None,
+        continues_stream,
+    )
+    .await
 }
 
 /// The file of one of the session's course's items.

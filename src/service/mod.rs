@@ -7,6 +7,7 @@ pub mod console;
 pub mod deep_linking;
 pub mod diagnostics;
 pub mod guest_links;
+pub mod housekeeping;
 pub mod keys;
 pub mod launch;
 pub mod login;
@@ -16,6 +17,7 @@ pub mod platforms;
 pub mod rate_limit;
 pub mod registration;
 pub mod registrations;
+pub mod secrets;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -23,9 +25,10 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::MacKey;
+use crate::crypto::{MacKey, Sealer};
 use crate::lti::LaunchError;
 use crate::lti::jwks::JwksCache;
+use crate::outbound::Outbound;
 use crate::store::{Db, StoreError};
 
 /// Everything a use case needs, shared by all workers.
@@ -35,11 +38,18 @@ pub struct Tool {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub jwks: Arc<JwksCache>,
+    /// The rules for everything fetched because an LMS named it.
+    pub outbound: Arc<Outbound>,
+    /// Seals secrets at rest and hashes guest-link tokens for lookup.
+    pub sealer: Arc<Sealer>,
     pub registrations: Arc<registrations::RegistrationCache>,
     /// Signs media file URLs and guest forms; the secret is shared by every instance.
     pub url_key: Arc<MacKey>,
     /// Guest entries per client address (per instance).
     pub guest_limiter: Arc<rate_limit::RateLimiter>,
+    /// LTI login initiations per client address (per instance): each
+    /// anonymous one writes a login state.
+    pub login_limiter: Arc<rate_limit::RateLimiter>,
     /// Admin console sign-in attempts per client address (per instance).
     pub admin_login_limiter: Arc<rate_limit::RateLimiter>,
     /// Dynamic registrations (each makes outbound requests) per client address.
@@ -52,19 +62,25 @@ pub struct Tool {
 }
 
 impl Tool {
-    pub fn new(db: Db, settings: Settings, clock: Clock, url_key: MacKey) -> Tool {
+    pub fn new(db: Db, settings: Settings, clock: Clock, url_key: MacKey, sealer: Sealer) -> Tool {
+        let outbound = Arc::new(Outbound::new(settings.outbound_allowed_hosts.clone()));
         let jwks = JwksCache::new(
+            outbound.clone(),
             Duration::from_secs(settings.jwks_timeout_seconds),
             Duration::from_secs(settings.jwks_refetch_seconds),
+            clock.clone(),
         );
         Tool {
             db,
             settings: Arc::new(settings),
             clock,
             jwks: Arc::new(jwks),
+            outbound,
+            sealer: Arc::new(sealer),
             registrations: Arc::default(),
             url_key: Arc::new(url_key),
             guest_limiter: Arc::default(),
+            login_limiter: Arc::default(),
             admin_login_limiter: Arc::default(),
             registration_limiter: Arc::default(),
             diagnostics_limiter: Arc::default(),

@@ -1,20 +1,62 @@
-//! A per-address limit on guest entries: at most N in each clock minute.
+//! Per-address limits (guest entries, LTI logins, sign-ins...): at most N
+//! attempts in each clock minute.
 //!
-//! Kept in memory, per instance: it exists to blunt scripted guessing and
+//! Kept in memory, per instance: they exist to blunt scripted guessing and
 //! flooding, and a whole class behind one NAT must still get in, so the
-//! default is generous (120 a minute) and 0 turns it off.
+//! defaults are generous and 0 turns a limit off.
+//!
+//! An IPv6 client usually holds a whole /64, so IPv6 addresses are counted
+//! per /64 (IPv4-mapped ones as IPv4). Counts are only kept for the current
+//! minute: a shard forgets them when its minute turns, once, instead of
+//! sweeping on every call. Memory is bounded: past a number of addresses per
+//! shard, further new addresses in that minute share one count.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-/// Addresses remembered before old minutes are swept out.
-const SWEEP_AT: usize = 10_000;
+const SHARDS: usize = 16;
+/// Addresses counted apart per shard and minute (about 130,000 in all).
+const MOST_PER_SHARD: usize = 8 * 1024;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
+struct Shard {
+    minute: i64,
+    counts: HashMap<IpAddr, u32>,
+    /// What addresses beyond the bound count together.
+    overflow: u32,
+}
+
 pub struct RateLimiter {
-    /// Per address: the minute counted and the entries in it.
-    counts: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    hasher: RandomState,
+    shards: [Mutex<Shard>; SHARDS],
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        RateLimiter {
+            hasher: RandomState::new(),
+            shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
+        }
+    }
+}
+
+impl std::fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RateLimiter(..)")
+    }
+}
+
+/// What one client is counted as: an IPv4 address, or an IPv6 /64.
+pub fn client_key(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+    }
 }
 
 impl RateLimiter {
@@ -24,17 +66,38 @@ impl RateLimiter {
         if per_minute == 0 {
             return true;
         }
+        let key = client_key(addr);
         let minute = now.div_euclid(60);
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if counts.len() >= SWEEP_AT {
-            counts.retain(|_, (counted, _)| *counted == minute);
+        let index = (self.hasher.hash_one(key) as usize) % SHARDS;
+        let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
+        if shard.minute != minute {
+            shard.minute = minute;
+            shard.counts.clear();
+            shard.overflow = 0;
         }
-        let entry = counts.entry(addr).or_insert((minute, 0));
-        if entry.0 != minute {
-            *entry = (minute, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1 <= per_minute
+        let Shard {
+            counts, overflow, ..
+        } = &mut *shard;
+        let count = if counts.len() >= MOST_PER_SHARD && !counts.contains_key(&key) {
+            overflow
+        } else {
+            counts.entry(key).or_insert(0)
+        };
+        *count = count.saturating_add(1);
+        *count <= per_minute
+    }
+
+    /// Addresses counted apart right now (for tests).
+    pub fn tracked(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).counts.len())
+            .sum()
+    }
+
+    /// Counts one attempt from the client, if its address is known.
+    pub fn allow_client(&self, client: Option<IpAddr>, now: i64, per_minute: u32) -> bool {
+        client.is_none_or(|addr| self.allow(addr, now, per_minute))
     }
 }
 
@@ -52,5 +115,35 @@ mod tests {
         assert!(limiter.allow(b, 630, 3));
         assert!(limiter.allow(a, 660, 3), "a new minute");
         assert!((0..1000).all(|_| limiter.allow(a, 700, 0)), "0 is no limit");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_per_64() {
+        let limiter = RateLimiter::default();
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(limiter.allow(a, 0, 2));
+        assert!(limiter.allow(b, 0, 2));
+        assert!(!limiter.allow(a, 0, 2), "the same /64");
+        assert!(limiter.allow(other, 0, 2), "another /64");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_limits_hold_under_a_flood_of_addresses() {
+        let limiter = RateLimiter::default();
+        let victim: IpAddr = "198.51.100.1".parse().unwrap();
+        assert!(limiter.allow(victim, 0, 1));
+        for i in 0..300_000u32 {
+            limiter.allow(IpAddr::V4(i.into()), 1, 5);
+        }
+        assert!(limiter.tracked() <= SHARDS * MOST_PER_SHARD);
+        assert!(
+            !limiter.allow(victim, 2, 1),
+            "the flood did not reset its count"
+        );
+        assert!(limiter.allow(victim, 60, 1), "a new minute starts afresh");
     }
 }

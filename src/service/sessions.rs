@@ -2,7 +2,7 @@
 
 use super::{ServiceResult, Tool};
 use crate::crypto::hash_secret;
-use crate::domain::session::LaunchSession;
+use crate::domain::session::{LaunchSession, session_expiry};
 use crate::store::sessions;
 
 /// Sessions are touched at most this often, so that reading pages does not
@@ -25,7 +25,12 @@ pub async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<LaunchSessio
         return Ok(None);
     };
     if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
-        let expires_at = now + tool.settings.session_idle_minutes * 60;
+        let expires_at = session_expiry(
+            session.started_at,
+            now,
+            tool.settings.session_idle_minutes * 60,
+            tool.settings.session_max_hours * 3600,
+        );
         tool.db
             .write(move |conn| sessions::touch(conn, &token_hash, now, expires_at))
             .await?;

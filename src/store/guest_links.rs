@@ -25,13 +25,16 @@ pub struct LinkRow {
     pub media_id: String,
     pub slot: i64,
     pub seq: i64,
-    pub token: String,
+    /// The keyed hash a guest's token is found by.
+    pub token_hash: String,
     pub name: String,
     pub click_limit: Option<i64>,
     pub clicks: i64,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// The token itself, sealed, for the owner's Copy.
+    pub token_sealed: Option<String>,
 }
 
 impl LinkRow {
@@ -81,11 +84,17 @@ pub enum Added {
 
 /// Adds a link in the item's lowest free place. Two requests that pick the
 /// same place meet at the unique index; the loser looks again.
+/// A new link's token as it is stored: its lookup hash and sealed copy.
+pub struct StoredToken {
+    pub hash: String,
+    pub sealed: String,
+}
+
 pub fn insert(
     conn: &mut Conn,
     media: &MediaId,
     id: &str,
-    token: &str,
+    token: &StoredToken,
     new: &NewLink,
     now: i64,
 ) -> StoreResult<Added> {
@@ -104,7 +113,7 @@ fn insert_once(
     conn: &mut Conn,
     media: &MediaId,
     id: &str,
-    token: &str,
+    token: &StoredToken,
     new: &NewLink,
     now: i64,
 ) -> StoreResult<Added> {
@@ -127,7 +136,8 @@ fn insert_once(
                 guest_links::media_id.eq(media.as_str()),
                 guest_links::slot.eq(slot),
                 guest_links::seq.eq(last.unwrap_or(0) + 1),
-                guest_links::token.eq(token),
+                guest_links::token_hash.eq(&token.hash),
+                guest_links::token_sealed.eq(&token.sealed),
                 guest_links::name.eq(&new.name),
                 guest_links::click_limit.eq(new.click_limit),
                 guest_links::clicks.eq(0i64),
@@ -189,11 +199,12 @@ fn item_facts((kind, deleted_at, enabled, invite, page): ItemColumns) -> ItemFac
     }
 }
 
-/// The link with this token (deleted ones too) and its item's facts.
-pub fn find_by_token(conn: &mut Conn, token: &str) -> StoreResult<Option<FoundLink>> {
+/// The link whose token has this lookup hash (deleted ones too) and its
+/// item's facts.
+pub fn find_by_token(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<FoundLink>> {
     let row: Option<(LinkRow, ItemColumns)> = with_conn!(conn, c => guest_links::table
         .inner_join(media_items::table.inner_join(platforms::table))
-        .filter(guest_links::token.eq(token))
+        .filter(guest_links::token_hash.eq(token_hash))
         .select((
             LinkRow::as_select(),
             (
@@ -243,8 +254,8 @@ fn admissible(now: &str) -> String {
 
 /// What an admission writes.
 pub struct Admission<'a> {
-    /// The link's token, as the guest's URL carries it.
-    pub token: &'a str,
+    /// The lookup hash of the token the guest's URL carries.
+    pub token_hash: &'a str,
     pub name: &'a str,
     pub email: &'a str,
     pub session_hash: &'a str,
@@ -262,7 +273,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
         Conn::Pg(pooled) => {
             let sql = format!(
                 "WITH admitted AS ( \
-                   UPDATE guest_links SET clicks = clicks + 1 WHERE token = $1 AND {} RETURNING id \
+                   UPDATE guest_links SET clicks = clicks + 1 WHERE token_hash = $1 AND {} RETURNING id \
                  ), visit AS ( \
                    INSERT INTO guest_visits (link_id, name, email, created_at) \
                    SELECT id, $3, $4, $2 FROM admitted RETURNING id, link_id \
@@ -272,7 +283,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                 admissible("$2")
             );
             let admitted: Option<Admitted> = diesel::sql_query(sql)
-                .bind::<Text, _>(a.token)
+                .bind::<Text, _>(a.token_hash)
                 .bind::<BigInt, _>(a.now)
                 .bind::<Text, _>(a.name)
                 .bind::<Text, _>(a.email)
@@ -287,10 +298,10 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
             let c: &mut diesel::SqliteConnection = &mut *pooled;
             c.immediate_transaction(|c| {
                 let counted: Option<CountedLink> = diesel::sql_query(format!(
-                    "UPDATE guest_links SET clicks = clicks + 1 WHERE token = ?1 AND {} RETURNING id",
+                    "UPDATE guest_links SET clicks = clicks + 1 WHERE token_hash = ?1 AND {} RETURNING id",
                     admissible("?2")
                 ))
-                .bind::<Text, _>(a.token)
+                .bind::<Text, _>(a.token_hash)
                 .bind::<BigInt, _>(a.now)
                 .get_result(c)
                 .optional()?;
@@ -324,6 +335,7 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
 /// A live guest session: which link admitted it, and its visit.
 #[derive(Clone, Debug)]
 pub struct GuestSession {
+    pub token_hash: String,
     pub link_id: String,
     pub visit_id: i64,
     pub expires_at: i64,
@@ -341,25 +353,42 @@ pub fn find_session(
         .first(c)
         .optional()?);
     Ok(row.map(|(link_id, visit_id, expires_at)| GuestSession {
+        token_hash: token_hash.to_string(),
         link_id,
         visit_id,
         expires_at,
     }))
 }
 
+/// Ends a guest session (its file URLs go with it).
+pub fn end_session(conn: &mut Conn, token_hash: &str) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::delete(guest_sessions::table.find(token_hash)).execute(c)?);
+    Ok(())
+}
+
 /// One guest who came in through a link.
 #[derive(Clone, Debug, Queryable)]
 pub struct Visit {
+    pub id: i64,
     pub name: String,
     pub email: String,
     pub at: i64,
 }
 
-pub fn visits(conn: &mut Conn, link_id: &str) -> StoreResult<Vec<Visit>> {
+/// Up to `limit` visits of a link after the visit `after`, in the order
+/// they came (ids grow with each admission).
+pub fn visits_page(
+    conn: &mut Conn,
+    link_id: &str,
+    after: Option<i64>,
+    limit: i64,
+) -> StoreResult<Vec<Visit>> {
     Ok(with_conn!(conn, c => guest_visits::table
         .filter(guest_visits::link_id.eq(link_id))
-        .order((guest_visits::created_at, guest_visits::id))
-        .select((guest_visits::name, guest_visits::email, guest_visits::created_at))
+        .filter(guest_visits::id.gt(after.unwrap_or(i64::MIN)))
+        .order(guest_visits::id)
+        .limit(limit)
+        .select((guest_visits::id, guest_visits::name, guest_visits::email, guest_visits::created_at))
         .load(c)?))
 }
 

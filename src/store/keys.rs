@@ -1,10 +1,12 @@
-//! The tool's signing keys: one current key and recently retired ones.
+//! The tool's signing keys: one current key and recently retired ones. The
+//! private half is stored sealed under the operator's secret key.
 
 use diesel::prelude::*;
 
 use super::schema::tool_keys;
 use super::{Conn, StoreError, StoreResult};
-use crate::lti::keys::{KeySummary, ToolKey};
+use crate::crypto::Sealer;
+use crate::lti::keys::{Jwk, KeySummary, ToolKey};
 use crate::{with_conn, write_tx};
 
 #[derive(Queryable, Selectable)]
@@ -14,60 +16,68 @@ struct KeyRow {
     private_key: String,
     public_n: String,
     public_e: String,
-    created_at: i64,
-    retired_at: Option<i64>,
 }
 
-/// A stored key with its dates.
+/// What a sealed private key is bound to: its own row.
+pub fn seal_context(kid: &str) -> String {
+    format!("tool_keys.private_key/{kid}")
+}
+
+fn open(sealer: &Sealer, row: KeyRow) -> StoreResult<ToolKey> {
+    let private = sealer
+        .open_text(&seal_context(&row.kid), &row.private_key)
+        .map_err(|e| StoreError::Other(e.into()))?;
+    Ok(ToolKey {
+        kid: row.kid,
+        private_pkcs8_b64: private,
+        n: row.public_n,
+        e: row.public_e,
+    })
+}
+
+/// A published key: its public half and dates.
 #[derive(Clone, Debug)]
-pub struct StoredKey {
-    pub key: ToolKey,
+pub struct PublishedKey {
+    pub jwk: Jwk,
     pub created_at: i64,
     pub retired_at: Option<i64>,
 }
 
-impl From<KeyRow> for StoredKey {
-    fn from(row: KeyRow) -> Self {
-        StoredKey {
-            key: ToolKey {
-                kid: row.kid,
-                private_pkcs8_b64: row.private_key,
-                n: row.public_n,
-                e: row.public_e,
-            },
-            created_at: row.created_at,
-            retired_at: row.retired_at,
-        }
-    }
-}
-
-pub fn current(conn: &mut Conn) -> StoreResult<Option<ToolKey>> {
+pub fn current(conn: &mut Conn, sealer: &Sealer) -> StoreResult<Option<ToolKey>> {
     let row: Option<KeyRow> = with_conn!(conn, c => tool_keys::table
         .filter(tool_keys::retired_at.is_null())
         .select(KeyRow::as_select())
         .first(c)
         .optional()?);
-    Ok(row.map(|r| StoredKey::from(r).key))
+    row.map(|r| open(sealer, r)).transpose()
 }
 
 /// The current key and keys retired less than `grace_seconds` ago, newest first.
-pub fn published(conn: &mut Conn, now: i64, grace_seconds: i64) -> StoreResult<Vec<StoredKey>> {
-    let rows: Vec<KeyRow> = with_conn!(conn, c => tool_keys::table
+pub fn published(conn: &mut Conn, now: i64, grace_seconds: i64) -> StoreResult<Vec<PublishedKey>> {
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = with_conn!(conn, c => tool_keys::table
         .filter(tool_keys::retired_at.is_null().or(tool_keys::retired_at.gt(now - grace_seconds)))
         .order(tool_keys::created_at.desc())
-        .select(KeyRow::as_select())
+        .select((tool_keys::kid, tool_keys::public_n, tool_keys::public_e, tool_keys::created_at, tool_keys::retired_at))
         .load(c)?);
-    let mut keys: Vec<StoredKey> = rows.into_iter().map(StoredKey::from).collect();
+    let mut keys: Vec<PublishedKey> = rows
+        .into_iter()
+        .map(|(kid, n, e, created_at, retired_at)| PublishedKey {
+            jwk: Jwk::rs256(&kid, &n, &e),
+            created_at,
+            retired_at,
+        })
+        .collect();
     // The current key first: some platforms take the first key they see.
     keys.sort_by_key(|k| k.retired_at.is_some());
     Ok(keys)
 }
 
-fn insert(conn: &mut Conn, key: &ToolKey, now: i64) -> StoreResult<()> {
+fn insert(conn: &mut Conn, sealer: &Sealer, key: &ToolKey, now: i64) -> StoreResult<()> {
+    let sealed = sealer.seal_text(&seal_context(&key.kid), &key.private_pkcs8_b64);
     with_conn!(conn, c => diesel::insert_into(tool_keys::table)
         .values((
             tool_keys::kid.eq(&key.kid),
-            tool_keys::private_key.eq(&key.private_pkcs8_b64),
+            tool_keys::private_key.eq(&sealed),
             tool_keys::public_n.eq(&key.n),
             tool_keys::public_e.eq(&key.e),
             tool_keys::created_at.eq(now),
@@ -81,21 +91,29 @@ fn insert(conn: &mut Conn, key: &ToolKey, now: i64) -> StoreResult<()> {
 /// and the loser reads the winner's.
 pub fn ensure_current(
     conn: &mut Conn,
+    sealer: &Sealer,
     now: i64,
     generate: impl FnOnce() -> ToolKey,
 ) -> StoreResult<ToolKey> {
-    if let Some(key) = current(conn)? {
+    if let Some(key) = current(conn, sealer)? {
         return Ok(key);
     }
-    match insert(conn, &generate(), now) {
-        Ok(()) | Err(StoreError::Conflict(_)) => current(conn)?.ok_or(StoreError::NotFound),
+    match insert(conn, sealer, &generate(), now) {
+        Ok(()) | Err(StoreError::Conflict(_)) => current(conn, sealer)?.ok_or(StoreError::NotFound),
         Err(other) => Err(other),
     }
 }
 
 /// Makes `new_key` current, retires the old one, and forgets keys retired
 /// longer ago than the grace period.
-pub fn rotate(conn: &mut Conn, new_key: &ToolKey, now: i64, grace_seconds: i64) -> StoreResult<()> {
+pub fn rotate(
+    conn: &mut Conn,
+    sealer: &Sealer,
+    new_key: &ToolKey,
+    now: i64,
+    grace_seconds: i64,
+) -> StoreResult<()> {
+    let sealed = sealer.seal_text(&seal_context(&new_key.kid), &new_key.private_pkcs8_b64);
     write_tx!(conn, c => {
         diesel::update(tool_keys::table.filter(tool_keys::retired_at.is_null()))
             .set(tool_keys::retired_at.eq(now))
@@ -103,7 +121,7 @@ pub fn rotate(conn: &mut Conn, new_key: &ToolKey, now: i64, grace_seconds: i64) 
         diesel::insert_into(tool_keys::table)
             .values((
                 tool_keys::kid.eq(&new_key.kid),
-                tool_keys::private_key.eq(&new_key.private_pkcs8_b64),
+                tool_keys::private_key.eq(&sealed),
                 tool_keys::public_n.eq(&new_key.n),
                 tool_keys::public_e.eq(&new_key.e),
                 tool_keys::created_at.eq(now),

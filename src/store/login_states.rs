@@ -66,11 +66,22 @@ pub fn consume(conn: &mut Conn, state_hash: &str, now: i64) -> StoreResult<bool>
     Ok(updated == 1)
 }
 
-/// Forgets states that expired more than an hour ago (kept that long so a
-/// late replay still reads as a replay, not as an unknown state).
+/// Forgets login states soon after they expire. A used one is kept an hour
+/// past its expiry, so that a late replay still reads as a replay rather than
+/// an unknown state; one never used (anyone can start a login) goes a minute
+/// after its expiry, so a flood of logins cannot pile up rows.
 pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
-    Ok(
-        with_conn!(conn, c => diesel::delete(login_states::table.filter(login_states::expires_at.lt(now - 3600)))
-        .execute(c)?),
+    Ok(with_conn!(conn, c => diesel::delete(
+        login_states::table.filter(
+            login_states::expires_at
+                .lt(now - UNUSED_KEPT_SECONDS)
+                .and(login_states::used_at.is_null())
+                .or(login_states::expires_at.lt(now - USED_KEPT_SECONDS)),
+        ),
     )
+    .execute(c)?))
 }
+
+/// How long after its expiry a state is kept: never used, and used.
+pub const UNUSED_KEPT_SECONDS: i64 = 60;
+pub const USED_KEPT_SECONDS: i64 = 3600;

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::media_items;
+use super::schema::{courses, media_items};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::media::{
@@ -77,13 +77,18 @@ pub struct Placement {
     pub owner_id: Option<UserId>,
 }
 
-pub fn insert(
+/// Adds an item. With a `quota`, an item with a file is added only while the
+/// course's live files and it stay within the quota (None if they would not).
+/// The course row is locked for the check, so concurrent uploads to one
+/// course cannot both squeeze under it.
+pub fn insert_within_quota(
     conn: &mut Conn,
     id: &MediaId,
     placement: &Placement,
     new: &NewMedia,
     now: i64,
-) -> StoreResult<Media> {
+    quota: Option<u64>,
+) -> StoreResult<Option<Media>> {
     let file = match &new.source {
         Source::File(file) => Some(file),
         _ => None,
@@ -92,12 +97,30 @@ pub fn insert(
         Source::Url(url) => Some(url.as_str()),
         _ => None,
     };
-    let row: MediaRow = write_tx!(conn, c => {
+    let course = placement.course_id.0;
+    let checked_size = file.map(|f| f.size).filter(|_| quota.is_some());
+    let row: Option<MediaRow> = write_tx!(conn, c => {
+        if let Some(size) = checked_size {
+            // A no-op write takes the course row's lock until commit
+            // (SQLite's write transaction is exclusive already).
+            diesel::update(courses::table.find(course))
+                .set(courses::updated_at.eq(courses::updated_at))
+                .execute(c)?;
+            let sizes: Vec<Option<i64>> = media_items::table
+                .filter(media_items::course_id.eq(course))
+                .filter(media_items::deleted_at.is_null())
+                .select(media_items::file_size)
+                .load(c)?;
+            let used: u64 = sizes.into_iter().flatten().map(|s| s.max(0) as u64).sum();
+            if used.saturating_add(size) > quota.unwrap_or(u64::MAX) {
+                return Ok(None);
+            }
+        }
         diesel::insert_into(media_items::table)
             .values((
                 media_items::id.eq(id.as_str()),
                 media_items::platform_id.eq(placement.platform_id.0),
-                media_items::course_id.eq(placement.course_id.0),
+                media_items::course_id.eq(course),
                 media_items::owner_id.eq(placement.owner_id.map(|u| u.0)),
                 media_items::kind.eq(new.kind.as_str()),
                 media_items::title.eq(&new.title),
@@ -112,9 +135,31 @@ pub fn insert(
             ))
             .returning(MediaRow::as_returning())
             .get_result(c)
+            .map(Some)
             .map_err(StoreError::from)
     })?;
-    row.into_media()
+    row.map(MediaRow::into_media).transpose()
+}
+
+/// Bytes of file the course's live items hold.
+pub fn course_usage(conn: &mut Conn, course: CourseId) -> StoreResult<u64> {
+    let sizes: Vec<Option<i64>> = with_conn!(conn, c => media_items::table
+        .filter(media_items::course_id.eq(course.0))
+        .filter(media_items::deleted_at.is_null())
+        .select(media_items::file_size)
+        .load(c)?);
+    Ok(sizes.into_iter().flatten().map(|s| s.max(0) as u64).sum())
+}
+
+pub fn insert(
+    conn: &mut Conn,
+    id: &MediaId,
+    placement: &Placement,
+    new: &NewMedia,
+    now: i64,
+) -> StoreResult<Media> {
+    insert_within_quota(conn, id, placement, new, now, None)?
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an insert without a quota was refused")))
 }
 
 /// The course's items, newest first.

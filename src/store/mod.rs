@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod file_grants;
 pub mod guest_links;
 pub mod keys;
 pub mod launch_attempts;
@@ -17,6 +18,7 @@ pub mod media;
 pub mod platforms;
 pub mod registration_tokens;
 pub mod schema;
+pub mod sealed;
 pub mod secrets;
 pub mod sessions;
 
@@ -234,6 +236,15 @@ impl Db {
             Conn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         };
         applied.map_err(|e| StoreError::Other(anyhow::anyhow!("migration failed: {e}")))
+    }
+
+    /// Whether the database answers (for health checks).
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            with_conn!(conn, c => diesel::connection::SimpleConnection::batch_execute(c, "SELECT 1"))?;
+            Ok(())
+        })
+        .await
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -81,6 +81,7 @@ pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<Platf
                 platforms::created_at.eq(now),
                 platforms::deployment_policy.eq(new.deployment_policy.as_str()),
                 platforms::pending.eq(new.pending),
+                platforms::registration_host.eq(&new.registration_host),
             ))
             .returning(platforms::id)
             .get_result(c)?;
@@ -286,4 +287,24 @@ pub fn count_pending(conn: &mut Conn) -> StoreResult<i64> {
         .filter(platforms::pending.eq(true))
         .count()
         .get_result(c)?))
+}
+
+/// Registrations waiting for activation that came from `host`.
+pub fn count_pending_from(conn: &mut Conn, host: &str) -> StoreResult<i64> {
+    Ok(with_conn!(conn, c => platforms::table
+        .filter(platforms::pending.eq(true))
+        .filter(platforms::registration_host.eq(host))
+        .count()
+        .get_result(c)?))
+}
+
+/// Removes registrations that waited for activation since before `cutoff`
+/// (nothing can have launched from them).
+pub fn purge_pending(conn: &mut Conn, cutoff: i64) -> StoreResult<usize> {
+    Ok(with_conn!(conn, c => diesel::delete(
+        platforms::table
+            .filter(platforms::pending.eq(true))
+            .filter(platforms::created_at.lt(cutoff)),
+    )
+    .execute(c)?))
 }

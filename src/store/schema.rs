@@ -17,6 +17,7 @@ diesel::table! {
         media_page -> Bool,
         deployment_policy -> Text,
         pending -> Bool,
+        registration_host -> Nullable<Text>,
     }
 }
 
@@ -117,13 +118,14 @@ diesel::table! {
         media_id -> Text,
         slot -> BigInt,
         seq -> BigInt,
-        token -> Text,
+        token_hash -> Text,
         name -> Text,
         click_limit -> Nullable<BigInt>,
         clicks -> BigInt,
         created_at -> BigInt,
         expires_at -> Nullable<BigInt>,
         deleted_at -> Nullable<BigInt>,
+        token_sealed -> Nullable<Text>,
     }
 }
 
@@ -194,6 +196,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    file_grants (grant_hash) {
+        grant_hash -> Text,
+        media_id -> Text,
+        session_hash -> Nullable<Text>,
+        guest_session_hash -> Nullable<Text>,
+        created_at -> BigInt,
+        starts_until -> BigInt,
+        last_used_at -> BigInt,
+        ends_at -> BigInt,
+    }
+}
+
 diesel::joinable!(deployments -> platforms (platform_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
@@ -203,6 +218,7 @@ diesel::joinable!(media_items -> platforms (platform_id));
 diesel::joinable!(guest_links -> media_items (media_id));
 diesel::joinable!(guest_visits -> guest_links (link_id));
 diesel::joinable!(guest_sessions -> guest_links (link_id));
+diesel::joinable!(file_grants -> media_items (media_id));
 diesel::allow_tables_to_appear_in_same_query!(
     platforms,
     deployments,
@@ -219,5 +235,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_registration_tokens,
     admin_login_links,
     admin_sessions,
-    launch_attempts
+    launch_attempts,
+    file_grants
 );

@@ -1,21 +1,29 @@
-//! Secrets the tool makes for itself and every instance must share.
+//! Secrets the tool makes for itself and every instance must share, stored
+//! sealed under the operator's secret key.
 
 use diesel::prelude::*;
 
 use super::schema::tool_secrets;
 use super::{Conn, StoreError, StoreResult};
+use crate::crypto::Sealer;
 use crate::write_tx;
+
+/// What a sealed tool secret is bound to: its own name.
+pub fn seal_context(name: &str) -> String {
+    format!("tool_secrets.value/{name}")
+}
 
 /// The secret called `name`, made by `make` the first time it is asked for.
 /// Instances starting together agree: the first insert wins, the rest read it.
 pub fn get_or_create(
     conn: &mut Conn,
+    sealer: &Sealer,
     name: &str,
     make: impl FnOnce() -> String,
     now: i64,
 ) -> StoreResult<String> {
-    let fresh = make();
-    write_tx!(conn, c => {
+    let fresh = sealer.seal_text(&seal_context(name), &make());
+    let stored = write_tx!(conn, c => {
         diesel::insert_into(tool_secrets::table)
             .values((
                 tool_secrets::name.eq(name),
@@ -29,5 +37,8 @@ pub fn get_or_create(
             .select(tool_secrets::value)
             .first::<String>(c)
             .map_err(StoreError::from)
-    })
+    })?;
+    sealer
+        .open_text(&seal_context(name), &stored)
+        .map_err(|e| StoreError::Other(e.into()))
 }

@@ -11,7 +11,7 @@ use crate::domain::session::{Course, LaunchSession};
 use crate::with_conn;
 
 type Row = (
-    (i64, i64, String, bool, String, i64, i64),
+    (i64, i64, String, bool, String, i64, i64, i64),
     (String, String),
     (Option<String>, Option<String>),
     Option<(i64, String, Option<String>, Option<String>)>,
@@ -32,6 +32,7 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
                 sessions::deployment_id,
                 sessions::can_manage,
                 sessions::roles,
+                sessions::created_at,
                 sessions::last_seen_at,
                 sessions::expires_at,
             ),
@@ -42,7 +43,16 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
         .first(c)
         .optional()?);
     let Some((
-        (platform_id, user_id, deployment_id, can_manage, roles, last_seen_at, expires_at),
+        (
+            platform_id,
+            user_id,
+            deployment_id,
+            can_manage,
+            roles,
+            started_at,
+            last_seen_at,
+            expires_at,
+        ),
         (platform_name, lms),
         (user_name, user_email),
         course,
@@ -76,6 +86,7 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
             .filter(|r| !r.is_empty())
             .map(str::to_string)
             .collect(),
+        started_at,
         last_seen_at,
         expires_at,
     }))

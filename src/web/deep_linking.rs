@@ -1,12 +1,13 @@
 //! The deep-linking picker and the auto-submitting response to the platform.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::error::PageError;
 use super::media_pages::{KindOption, LibraryItem, kind_options};
 use super::render::{ASSET_VERSION, html};
+use super::session::is_same_origin_post;
 use crate::domain::session::LaunchSession;
 use crate::service::deep_linking::{self, Choice};
 use crate::service::{Tool, sessions};
@@ -80,9 +81,12 @@ pub async fn picker_page(
     render_picker(&tool, &page.session, &page.token).await
 }
 
-/// POST /lti/deep-link: `session`, `action` (add or cancel), `media` (repeatable).
+/// POST /lti/deep-link: `session`, `action` (add or cancel), `media`
+/// (repeatable); with `navigate` instead of an action, the picker again (the
+/// tab resuming its session after a Reload).
 pub async fn respond(
     tool: web::Data<Tool>,
+    req: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
@@ -97,7 +101,14 @@ pub async fn respond(
     let session = sessions::find(&tool, &token)
         .await
         .map_err(|e| PageError::from_service(e, base))?
-        .ok_or_else(PageError::session_required)?;
+        .ok_or_else(PageError::session_ended)?;
+    if value("navigate").is_some() {
+        // As every page opened by a POST: only from the tool's own pages.
+        if !is_same_origin_post(&req, base) {
+            return Err(PageError::cross_site());
+        }
+        return render_picker(&tool, &session, &token).await;
+    }
     let choice = match value("action") {
         Some("cancel") => Choice::Cancel,
         _ => Choice::Add(

@@ -13,10 +13,35 @@ use crate::service::ServiceError;
 #[derive(Template)]
 #[template(path = "pages/error.html")]
 struct ErrorPage<'a> {
+    version: &'a str,
     title: &'a str,
     code: &'a str,
     message: &'a str,
     hint: Option<&'a str>,
+    recovery: Option<&'static str>,
+}
+
+/// What a page without a usable session asks the tab's script to do with the
+/// token it kept (see `static/js/session.js`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionRecovery {
+    /// Not a session page.
+    None,
+    /// Post the kept token to this address again (a Reload or Back in a frame
+    /// whose cookies are refused).
+    Resume,
+    /// The token was refused (the session ended): drop it.
+    Forget,
+}
+
+impl SessionRecovery {
+    fn attribute(self) -> Option<&'static str> {
+        match self {
+            SessionRecovery::None => None,
+            SessionRecovery::Resume => Some("resume"),
+            SessionRecovery::Forget => Some("forget"),
+        }
+    }
 }
 
 /// An error shown as a page.
@@ -27,6 +52,7 @@ pub struct PageError {
     pub title: &'static str,
     pub message: String,
     pub hint: Option<String>,
+    pub recovery: SessionRecovery,
 }
 
 impl std::fmt::Display for PageError {
@@ -43,6 +69,7 @@ impl PageError {
             title: "This request could not be understood",
             message: "The address or form was malformed.".into(),
             hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -53,6 +80,7 @@ impl PageError {
             title: "Page not found",
             message: "There is nothing at this address.".into(),
             hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -63,9 +91,13 @@ impl PageError {
             title: "Not allowed",
             message: "Your role in this course does not allow this.".into(),
             hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
+    /// A tool page reached without a credential: the tab may still hold the
+    /// session (a Reload inside a frame without cookies), so the page asks
+    /// its script to resume it before saying the session is gone.
     pub fn session_required() -> Self {
         PageError {
             status: StatusCode::UNAUTHORIZED,
@@ -73,6 +105,52 @@ impl PageError {
             title: "Your session has ended",
             message: "Open guestlink again from your course in the LMS.".into(),
             hint: None,
+            recovery: SessionRecovery::Resume,
+        }
+    }
+
+    /// A session token that no longer opens a session.
+    pub fn session_ended() -> Self {
+        PageError {
+            recovery: SessionRecovery::Forget,
+            ..Self::session_required()
+        }
+    }
+
+    /// A session token in a URL is never accepted: URLs end up in history,
+    /// copied links and proxy logs.
+    pub fn session_in_url() -> Self {
+        PageError {
+            status: StatusCode::BAD_REQUEST,
+            code: "session_in_url",
+            title: "This address cannot be used",
+            message: "guestlink does not accept a session in a web address. Open guestlink again from your course in the LMS.".into(),
+            hint: None,
+            recovery: SessionRecovery::None,
+        }
+    }
+
+    /// Too many attempts from one client address in the last minute.
+    pub fn rate_limited(message: &str) -> Self {
+        PageError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "rate_limited",
+            title: "Too many attempts",
+            message: message.into(),
+            hint: None,
+            recovery: SessionRecovery::None,
+        }
+    }
+
+    /// A form that came from another site where only the tool's own pages may post.
+    pub fn cross_site() -> Self {
+        PageError {
+            status: StatusCode::FORBIDDEN,
+            code: "cross_site_request",
+            title: "This request came from another site",
+            message: "guestlink accepts this form only from its own pages. Open guestlink again from your course in the LMS.".into(),
+            hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -83,6 +161,7 @@ impl PageError {
             title: "guestlink is briefly unavailable",
             message: "The tool cannot reach its database. Please try again in a minute.".into(),
             hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -93,6 +172,7 @@ impl PageError {
             title: "Something went wrong",
             message: "An unexpected error occurred. Please try again.".into(),
             hint: None,
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -104,6 +184,7 @@ impl PageError {
             title: "This launch could not be completed",
             message: format!("guestlink refused the launch: {err}."),
             hint: Some(err.admin_hint().replace("{base}", base)),
+            recovery: SessionRecovery::None,
         }
     }
 
@@ -123,6 +204,7 @@ impl PageError {
                 title: "This request could not be completed",
                 message: problem,
                 hint: None,
+                recovery: SessionRecovery::None,
             },
             ServiceError::Rejected {
                 status,
@@ -135,6 +217,7 @@ impl PageError {
                 title: "This request could not be completed",
                 message,
                 hint: None,
+                recovery: SessionRecovery::None,
             },
             ServiceError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -151,10 +234,12 @@ impl ResponseError for PageError {
 
     fn error_response(&self) -> HttpResponse {
         let page = ErrorPage {
+            version: super::render::ASSET_VERSION,
             title: self.title,
             code: self.code,
             message: &self.message,
             hint: self.hint.as_deref(),
+            recovery: self.recovery.attribute(),
         };
         super::render::html(self.status, &page)
     }
@@ -196,6 +281,14 @@ impl ApiError {
             message: message.into(),
             field: None,
         }
+    }
+
+    pub fn session_in_url() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "session_in_url",
+            "A session token is never accepted in a URL; send it as Authorization: Bearer.",
+        )
     }
 
     pub fn unauthorized() -> Self {

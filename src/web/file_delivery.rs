@@ -1,5 +1,6 @@
-//! `/media/{id}/file`: an item's file with HTTP Range support, for a signed
-//! URL (players) or a session sent as Bearer or cookie.
+//! An item's file with HTTP Range support: `/media/{id}/file` for a member's
+//! page (its grant) or a session sent as Bearer or cookie, and, through
+//! [`send`], a guest's `/g/{token}/file`.
 
 use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
@@ -10,7 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::error::PageError;
 use super::session::{bearer_token, cookie_token};
-use crate::service::media_files::{self, Deliverable, SignedQuery};
+use crate::service::media_files::{self, Deliverable, GrantQuery};
 use crate::service::{ServiceError, Tool, sessions};
 
 const CHUNK: usize = 64 * 1024;
@@ -85,24 +86,31 @@ fn last_is_empty(last: Option<u64>, spec: &str) -> bool {
     last.is_none() && spec.trim().ends_with('-')
 }
 
+/// The request's `Range` header, as text.
+pub fn range_header(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Whether a request with this `Range` continues a stream of a file of a
+/// given size (starts after its first byte).
+pub fn continues_stream(range_header: Option<String>) -> impl FnOnce(u64) -> bool {
+    move |size| RangeRequest::parse(range_header.as_deref(), size).start() > 0
+}
+
 pub async fn file(
     tool: web::Data<Tool>,
     req: HttpRequest,
     id: web::Path<String>,
-    query: web::Query<SignedQuery>,
+    query: web::Query<GrantQuery>,
 ) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let deliverable = if query.is_present() {
-        let header = range_header.clone();
-        media_files::by_signature(&tool, &id, &query, move |size| {
-            RangeRequest::parse(header.as_deref(), size).start() > 0
-        })
-        .await
+    let range_header = range_header(&req);
+    let deliverable = if let Some(grant) = query.grant.as_deref() {
+        media_files::by_member_grant(&tool, &id, grant, continues_stream(range_header.clone()))
+            .await
     } else {
         let token = bearer_token(&req)
             .or_else(|| cookie_token(&req))
@@ -117,7 +125,7 @@ pub async fn file(
     send(&tool, deliverable, range_header.as_deref()).await
 }
 
-async fn send(
+pub async fn send(
     tool: &Tool,
     deliverable: Deliverable,
     range_header: Option<&str>,
@@ -192,6 +200,8 @@ async fn send(
         .insert_header((header::CONTENT_TYPE, stored.file_type.content_type()))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::ETAG, etag))
+        // Private: each URL is one viewer's; short, because it may stop
+        // working when its session ends.
         .insert_header((
             header::CACHE_CONTROL,
             format!("private, max-age={}", tool.settings.media_url_seconds),

@@ -10,15 +10,16 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::cookies::{GUEST_COOKIE, GUEST_CSRF_COOKIE, guest_cookie, guest_csrf_cookie};
-use super::error::PageError;
+use super::error::{ApiError, PageError};
+use super::file_delivery::{continues_stream, range_header, send};
 use super::media_pages::{Player, player_for};
 use super::middleware::client_ip;
-use super::render::{ASSET_VERSION, html};
+use super::render::{ASSET_VERSION, html, rfc3339};
 use crate::crypto::random_token;
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
 use crate::domain::media::Media;
 use crate::service::guest_links::{self, GuestPage};
-use crate::service::media_files::{self, Viewer};
+use crate::service::media_files::{self, GrantQuery};
 use crate::service::{ServiceError, Tool};
 
 #[derive(Template)]
@@ -51,6 +52,7 @@ struct ViewPage<'a> {
     kind_label: &'static str,
     player: Player,
     renew_after_seconds: i64,
+    renew_url: String,
 }
 
 #[derive(Deserialize)]
@@ -63,9 +65,11 @@ pub struct EntryForm {
     csrf: String,
 }
 
-fn unavailable(reason: Unavailable) -> HttpResponse {
+/// The page that says why the link no longer works. The browser's guest
+/// session for the link is over too, so its cookie goes.
+fn unavailable(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
     let status = StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::GONE);
-    html(
+    let mut response = html(
         status,
         &UnavailablePage {
             version: ASSET_VERSION,
@@ -73,7 +77,22 @@ fn unavailable(reason: Unavailable) -> HttpResponse {
             title: reason.title(),
             message: reason.message(),
         },
-    )
+    );
+    let https = tool.settings.public_url.is_https();
+    if plausible_path_token(token)
+        && let Ok(value) = guest_cookie(token, "", 0, https).parse()
+    {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    response
+}
+
+/// Only a token that could be one goes back into a cookie's path.
+fn plausible_path_token(token: &str) -> bool {
+    (16..=64).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn page_error(tool: &Tool, err: ServiceError) -> PageError {
@@ -172,7 +191,7 @@ pub async fn entry(
         .map_err(|e| page_error(&tool, e))?
     {
         GuestPage::View { .. } => Ok(see_other(view_path(&token))),
-        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+        GuestPage::Unavailable(reason) => Ok(unavailable(&tool, &token, reason)),
         GuestPage::Entry { media } => Ok(entry_page(
             &tool,
             &req,
@@ -185,13 +204,9 @@ pub async fn entry(
 }
 
 fn rate_limited() -> PageError {
-    PageError {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        code: "rate_limited",
-        title: "Too many attempts",
-        message: "Too many guest entries came from your network in the last minute. Please wait a minute and try again.".into(),
-        hint: None,
-    }
+    PageError::rate_limited(
+        "Too many guest entries came from your network in the last minute. Please wait a minute and try again.",
+    )
 }
 
 fn csrf_failed() -> PageError {
@@ -201,6 +216,7 @@ fn csrf_failed() -> PageError {
         title: "This form has expired",
         message: "The form could not be accepted from this browser. Open the guest link again and fill in the form once more.".into(),
         hint: None,
+        recovery: crate::web::error::SessionRecovery::None,
     }
 }
 
@@ -212,13 +228,12 @@ pub async fn enter(
     token: web::Path<String>,
     form: web::Form<EntryForm>,
 ) -> Result<HttpResponse, PageError> {
-    let client = client_ip(&req);
-    if let Some(addr) = client
-        && !tool
-            .guest_limiter
-            .allow(addr, tool.clock.unix(), tool.settings.guest_rate_limit)
-    {
-        tracing::info!(client = %addr, "guest entry rate-limited");
+    if !tool.guest_limiter.allow_client(
+        client_ip(&req),
+        tool.clock.unix(),
+        tool.settings.guest_rate_limit,
+    ) {
+        tracing::info!("guest entry rate-limited");
         return Err(rate_limited());
     }
     let browser = cookie(&req, GUEST_CSRF_COOKIE);
@@ -242,7 +257,7 @@ pub async fn enter(
                     &open.media.title,
                     Some((&form, problems)),
                 )),
-                Err(reason) => Ok(unavailable(reason)),
+                Err(reason) => Ok(unavailable(&tool, &token, reason)),
             };
         }
     };
@@ -262,7 +277,7 @@ pub async fn enter(
                 ))
                 .finish())
         }
-        Err(reason) => Ok(unavailable(reason)),
+        Err(reason) => Ok(unavailable(&tool, &token, reason)),
     }
 }
 
@@ -277,22 +292,72 @@ pub async fn view(
         .await
         .map_err(|e| page_error(&tool, e))?
     {
-        GuestPage::View { media, visit_id } => {
-            let src =
-                media_files::signed_url(&tool, &media, Viewer::Guest(visit_id)).map(|u| u.url);
+        GuestPage::View {
+            media,
+            session_hash,
+        } => {
+            let src = media_files::url_for_guest(&tool, &media, &token, &session_hash)
+                .await
+                .map_err(|e| page_error(&tool, e))?
+                .map(|u| u.url);
             Ok(html(
                 StatusCode::OK,
                 &ViewPage {
                     version: ASSET_VERSION,
                     kind_label: media.kind.label(),
                     player: player_for(&media, src),
-                    // Guests get no renewal: a reload re-checks the link.
-                    renew_after_seconds: 0,
+                    // The open page keeps its player going; a reload
+                    // re-checks the link.
+                    renew_after_seconds: tool.settings.media_url_seconds / 2,
+                    renew_url: format!("/g/{token}/file-url"),
                     media: &media,
                 },
             ))
         }
         GuestPage::Entry { .. } => Ok(see_other(format!("/g/{token}"))),
-        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+        GuestPage::Unavailable(reason) => Ok(unavailable(&tool, &token, reason)),
     }
+}
+
+/// GET /g/{token}/file?grant=: the file of the guest's page, for the guest
+/// session it was handed to (their cookie), whatever the link's state: an
+/// open page keeps working until the guest reloads or leaves.
+pub async fn file(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    query: web::Query<GrantQuery>,
+) -> Result<HttpResponse, PageError> {
+    let session = cookie(&req, GUEST_COOKIE);
+    let range = range_header(&req);
+    let deliverable = media_files::by_guest_grant(
+        &tool,
+        &token,
+        session.as_deref(),
+        query.grant.as_deref().unwrap_or_default(),
+        continues_stream(range.clone()),
+    )
+    .await
+    .map_err(|e| page_error(&tool, e))?;
+    send(&tool, deliverable, range.as_deref()).await
+}
+
+/// GET /g/{token}/file-url?grant=: a fresh URL for the guest page's player.
+pub async fn file_url(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    query: web::Query<GrantQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let session = cookie(&req, GUEST_COOKIE);
+    let url =
+        media_files::renew_for_guest(&tool, &token, session.as_deref(), query.grant.as_deref())
+            .await
+            .map_err(ApiError::from_service)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({
+            "url": url.url,
+            "expires_at": rfc3339(url.expires_at),
+        })))
 }

@@ -12,6 +12,7 @@ use super::media_api::json_body;
 use super::render::rfc3339;
 use super::session::ApiSession;
 use crate::domain::guest_access::{MAX_LINKS, NumberField};
+use crate::service::guest_links::MOST_VISITS_PER_PAGE;
 use crate::service::guest_links::{self, GuestAccess, LinkRequest, LinkView, ManagedItem};
 use crate::service::{ServiceError, Tool};
 use crate::store::guest_links::Visit;
@@ -67,15 +68,23 @@ struct VisitJson<'a> {
     at: String,
 }
 
+/// A page of visits; `next` is the cursor of the following page (`?after=`).
 #[derive(Serialize)]
 struct VisitsJson<'a> {
     visits: Vec<VisitJson<'a>>,
+    next: Option<String>,
 }
 
+/// Read as text, so a malformed value is answered in JSON naming it.
 #[derive(Deserialize)]
 pub struct VisitsQuery {
     format: Option<String>,
+    after: Option<String>,
+    limit: Option<String>,
 }
+
+/// Visits per JSON page unless `limit` says otherwise.
+const VISITS_PER_PAGE: i64 = 100;
 
 fn api_error(err: ServiceError) -> ApiError {
     ApiError::from_service(err)
@@ -180,8 +189,9 @@ pub async fn delete_link(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The guests who came in through a link, as JSON or (`?format=csv`) a CSV
-/// download.
+/// The guests who came in through a link: a page of them as JSON (`?after=`
+/// and `?limit=` page through), or all of them as a CSV download, streamed
+/// page by page so a link with many guests never sits whole in memory.
 pub async fn visits(
     tool: web::Data<Tool>,
     api: ApiSession,
@@ -190,27 +200,49 @@ pub async fn visits(
 ) -> Result<HttpResponse, ApiError> {
     let (id, link_id) = path.into_inner();
     let item = managed(&tool, &api, &id).await?;
-    let (link, visits) = guest_links::visits(&tool, &item, &link_id)
+    let link = guest_links::visited_link(&tool, &item, &link_id)
         .await
         .map_err(api_error)?;
+    let number = |field: &'static str, raw: Option<&str>| match raw {
+        None => Ok(None),
+        Some(raw) => raw
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| invalid(field, &format!("{field} must be a whole number."))),
+    };
     match query.format.as_deref() {
-        None | Some("json") => Ok(no_store(HttpResponse::Ok()).json(VisitsJson {
-            visits: visits
-                .iter()
-                .map(|v| VisitJson {
-                    name: &v.name,
-                    email: &v.email,
-                    at: rfc3339(v.at),
-                })
-                .collect(),
-        })),
+        None | Some("json") => {
+            let after = number("after", query.after.as_deref())?;
+            let limit = number("limit", query.limit.as_deref())?.unwrap_or(VISITS_PER_PAGE);
+            if !(1..=MOST_VISITS_PER_PAGE).contains(&limit) {
+                return Err(invalid(
+                    "limit",
+                    &format!("limit must be from 1 to {MOST_VISITS_PER_PAGE}."),
+                ));
+            }
+            let page = guest_links::visits_page(&tool, &link, after, limit)
+                .await
+                .map_err(api_error)?;
+            Ok(no_store(HttpResponse::Ok()).json(VisitsJson {
+                visits: page
+                    .visits
+                    .iter()
+                    .map(|v| VisitJson {
+                        name: &v.name,
+                        email: &v.email,
+                        at: rfc3339(v.at),
+                    })
+                    .collect(),
+                next: page.next.map(|n| n.to_string()),
+            }))
+        }
         Some("csv") => Ok(no_store(HttpResponse::Ok())
             .insert_header((CONTENT_TYPE, "text/csv; charset=utf-8"))
             .insert_header((
                 CONTENT_DISPOSITION,
                 format!("attachment; filename=\"guests-{}.csv\"", link.id),
             ))
-            .body(visits_csv(&visits))),
+            .streaming(visits_csv_stream(tool.into_inner(), link))),
         Some(_) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             code: "invalid",
@@ -220,16 +252,64 @@ pub async fn visits(
     }
 }
 
+/// The CSV of a link's visits: the header line, then one chunk per page.
+fn visits_csv_stream(
+    tool: std::sync::Arc<Tool>,
+    link: crate::store::guest_links::LinkRow,
+) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
+    struct Cursor {
+        started: bool,
+        after: Option<i64>,
+        done: bool,
+    }
+    let start = Cursor {
+        started: false,
+        after: None,
+        done: false,
+    };
+    futures_util::stream::unfold(start, move |mut cursor| {
+        let (tool, link) = (tool.clone(), link.clone());
+        async move {
+            if cursor.done {
+                return None;
+            }
+            if !cursor.started {
+                cursor.started = true;
+                return Some((Ok(web::Bytes::from_static(CSV_HEADER.as_bytes())), cursor));
+            }
+            match guest_links::visits_page(&tool, &link, cursor.after, MOST_VISITS_PER_PAGE).await {
+                Ok(page) => {
+                    cursor.after = page.next;
+                    cursor.done = page.next.is_none();
+                    if page.visits.is_empty() {
+                        return None;
+                    }
+                    Some((Ok(web::Bytes::from(visits_csv_rows(&page.visits))), cursor))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the visits CSV broke off");
+                    cursor.done = true;
+                    Some((
+                        Err(std::io::Error::other("the visits could not be read")),
+                        cursor,
+                    ))
+                }
+            }
+        }
+    })
+}
+
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     // Link URLs and guests' emails are secrets and personal data.
     builder.insert_header((CACHE_CONTROL, "no-store"));
     builder
 }
 
-/// `name,email,at` rows. Cells are quoted when needed, and a cell a
-/// spreadsheet would run as a formula (= + - @ at its start) gets a `'`.
-pub fn visits_csv(visits: &[Visit]) -> String {
-    let mut out = String::from("name,email,at\r\n");
+const CSV_HEADER: &str = "name,email,at\r\n";
+
+/// `name,email,at` rows, every cell quoted and defused (see [`csv_cell`]).
+pub fn visits_csv_rows(visits: &[Visit]) -> String {
+    let mut out = String::new();
     for visit in visits {
         let at = rfc3339(visit.at);
         let cells = [csv_cell(&visit.name), csv_cell(&visit.email), csv_cell(&at)];
@@ -239,17 +319,38 @@ pub fn visits_csv(visits: &[Visit]) -> String {
     out
 }
 
-fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+/// Characters a spreadsheet may read as the start of a formula.
+fn starts_formula(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// Characters after which a spreadsheet may start a new cell: whichever
+/// separator it assumes (comma, semicolon, tab, pipe) or a line break.
+fn separates_cells(c: char) -> bool {
+    matches!(c, ',' | ';' | '\t' | '|' | '\r' | '\n')
+}
+
+/// One CSV cell: always quoted, and a `'` put before anything that could
+/// start a formula wherever a spreadsheet might see a cell begin: at the
+/// start, and after any separator it might assume (a guest's name
+/// `x;=HYPERLINK(...)` is two cells to a spreadsheet splitting on `;`).
+/// Spaces do not protect a formula, so they are looked past.
+pub fn csv_cell(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 4);
+    out.push('"');
+    let mut cell_start = true;
+    for c in value.chars() {
+        if cell_start && starts_formula(c) {
+            out.push('\'');
+        }
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+        cell_start = separates_cells(c) || (cell_start && c == ' ');
     }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
@@ -259,13 +360,25 @@ mod tests {
     #[test]
     fn csv_quotes_and_defuses_formulas() {
         let visits = [Visit {
+            id: 1,
             name: "=HYPERLINK(\"x\")".into(),
             email: "a,b@example.edu".into(),
             at: 0,
         }];
         assert_eq!(
-            visits_csv(&visits),
-            "name,email,at\r\n\"'=HYPERLINK(\"\"x\"\")\",\"a,b@example.edu\",1970-01-01T00:00:00Z\r\n"
+            visits_csv_rows(&visits),
+            "\"'=HYPERLINK(\"\"x\"\")\",\"a,b@example.edu\",\"1970-01-01T00:00:00Z\"\r\n"
         );
+    }
+
+    #[test]
+    fn a_formula_is_defused_after_any_separator_a_spreadsheet_might_assume() {
+        assert_eq!(csv_cell("x;=1+1"), "\"x;'=1+1\"");
+        assert_eq!(csv_cell("a, +cmd"), "\"a, '+cmd\"");
+        assert_eq!(csv_cell("a|@SUM(1)"), "\"a|'@SUM(1)\"");
+        assert_eq!(csv_cell("  -2"), "\"  '-2\"");
+        assert_eq!(csv_cell("\t=1"), "\"'\t'=1\"");
+        assert_eq!(csv_cell("a-b@example.edu"), "\"a-b@example.edu\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }

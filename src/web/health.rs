@@ -6,11 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::service::Tool;
 
 pub async fn healthz(tool: web::Data<Tool>) -> HttpResponse {
-    let ok = tool
-        .db
-        .read(|conn| crate::store::keys::current(conn).map(|_| ()))
-        .await
-        .is_ok();
+    let ok = tool.db.ping().await.is_ok();
     if ok {
         HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
     } else {

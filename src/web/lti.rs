@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html};
+use super::session::is_same_origin_post;
 use super::{cookies, deep_linking, media_pages};
 use crate::lti::LaunchError;
 use crate::lti::launch::{LaunchInput, Launcher, ValidatedLaunch};
@@ -76,6 +77,16 @@ async fn start_login(
     params: LoginParams,
 ) -> Result<HttpResponse, PageError> {
     let base = tool.settings.public_url.as_str();
+    // Each login initiation writes a login state, and anyone may send one.
+    if !tool
+        .login_limiter
+        .allow_client(client, tool.clock.unix(), tool.settings.login_rate_limit)
+    {
+        tracing::info!("login initiation rate-limited");
+        return Err(PageError::rate_limited(
+            "Too many sign-ins to guestlink came from your network in the last minute. Please wait a minute and open the tool again.",
+        ));
+    }
     let issuer = params.iss.clone().unwrap_or_default();
     let (client_id, deployment_id) = (params.client_id.clone(), params.lti_deployment_id.clone());
     let start = match login::start(tool, params).await {
@@ -177,9 +188,29 @@ pub async fn launch(
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
     let base = tool.settings.public_url.as_str();
-    let binding = cookies::state_binding(&req, &form.state)
-        .or_else(|| Some(form.storage_binding.clone()).filter(|b| !b.is_empty()))
-        .unwrap_or_default();
+    let binding = match cookies::state_binding(&req, &form.state) {
+        Some(binding) => binding,
+        // A binding read from platform storage is only taken from the tool's
+        // own storage page (a same-origin POST): posted by another site it
+        // would sign this browser in to the launch of whoever made the form.
+        None if !form.storage_binding.is_empty() => {
+            if !is_same_origin_post(&req, base) {
+                let err = LaunchError::CrossSiteStorageBinding;
+                diagnostics::launch_refused(
+                    &tool,
+                    client_ip(&req),
+                    &form.id_token,
+                    &form.state,
+                    &err,
+                )
+                .await;
+                tracing::info!(reason = err.code(), "launch refused");
+                return Err(PageError::launch(&err, base));
+            }
+            form.storage_binding.clone()
+        }
+        None => String::new(),
+    };
 
     if binding.is_empty()
         && form.storage_checked.is_empty()
@@ -222,8 +253,12 @@ pub async fn launch(
                 )
                 .await;
             }
+            let detail = match &err {
+                ServiceError::Launch(e) => e.detail().map(str::to_string),
+                _ => None,
+            };
             return Err(refused(err, base, |reason| {
-                tracing::info!(reason, "launch refused")
+                tracing::info!(reason, detail, "launch refused")
             }));
         }
     };

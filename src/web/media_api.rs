@@ -21,6 +21,9 @@ use crate::service::{ServiceError, Tool, media_files};
 const LARGEST_JSON: usize = 64 * 1024;
 /// A text field of an upload form (title, kind, description).
 const LARGEST_TEXT_FIELD: usize = 64 * 1024;
+/// What parts the form does not name may carry in all: browsers add none, so
+/// anything beyond a little is not an upload from the tool's page.
+const LARGEST_UNKNOWN_PARTS: usize = 64 * 1024;
 /// What multipart framing (boundaries, part headers, text fields) may add
 /// to an upload's file.
 const MULTIPART_OVERHEAD: u64 = 256 * 1024;
@@ -130,7 +133,7 @@ pub async fn create(
         "multipart/form-data" => {
             refuse_oversized_upload(&tool, &req)?;
             let multipart = Multipart::new(req.headers(), payload);
-            let (fields, upload) = read_upload(&tool, multipart).await?;
+            let (fields, upload) = read_upload(&tool, &api.session, multipart).await?;
             let file = upload.ok_or_else(|| {
                 api_error(ServiceError::Invalid {
                     field: "file",
@@ -178,16 +181,19 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A fresh signed URL for the item's file: the media page calls this to
-/// renew its player's URL before the old one expires.
+/// A fresh URL for the item's file: the media page calls this to renew its
+/// player's URL before the old one expires, naming the grant it plays
+/// (`?grant=`), which the call keeps alive.
 pub async fn file_url(
     tool: web::Data<Tool>,
     api: ApiSession,
     id: web::Path<String>,
+    query: web::Query<media_files::GrantQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let url = media_files::url_for_session(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
+    let url =
+        media_files::renew_for_member(&tool, &api.session, &api.token, &id, query.grant.as_deref())
+            .await
+            .map_err(api_error)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(FileUrlJson {
@@ -274,14 +280,35 @@ fn bad_multipart(err: actix_multipart::MultipartError) -> ApiError {
     )
 }
 
+/// The next piece of an upload's body, or a 408 when the client stops
+/// sending for longer than the idle timeout (a stalled or slowloris upload
+/// would otherwise hold its connection and part file open).
+async fn next_within<T>(
+    tool: &Tool,
+    stream: &mut (impl futures_util::Stream<Item = T> + Unpin),
+) -> Result<Option<T>, ApiError> {
+    let idle = std::time::Duration::from_secs(tool.settings.upload_idle_seconds);
+    tokio::time::timeout(idle, stream.next())
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "upload_timeout",
+                "The upload stopped arriving. Please try again.",
+            )
+        })
+}
+
 /// Reads an upload form: its text fields, and its `file` streamed to disk.
 async fn read_upload(
     tool: &Tool,
+    session: &crate::domain::session::LaunchSession,
     mut multipart: Multipart,
 ) -> Result<(UploadFields, Option<media::UploadedFile>), ApiError> {
     let mut fields = UploadFields::default();
     let mut uploaded = None;
-    while let Some(field) = multipart.next().await {
+    let mut unknown_bytes = 0usize;
+    while let Some(field) = next_within(tool, &mut multipart).await? {
         let mut field = field.map_err(bad_multipart)?;
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -297,17 +324,17 @@ async fn read_upload(
                     .and_then(|cd| cd.get_filename())
                     .map(str::to_string);
                 let declared = field.content_type().map(|m| m.essence_str().to_string());
-                let mut upload = Upload::start(tool, file_name, declared)
+                let mut upload = Upload::start(tool, session, file_name, declared)
                     .await
                     .map_err(api_error)?;
-                while let Some(chunk) = field.next().await {
+                while let Some(chunk) = next_within(tool, &mut field).await? {
                     let chunk = chunk.map_err(bad_multipart)?;
                     upload.write(&chunk).await.map_err(api_error)?;
                 }
                 uploaded = Some(upload.finish().await.map_err(api_error)?);
             }
             "title" | "kind" | "description" => {
-                let text = read_text(&mut field, &name).await?;
+                let text = read_text(tool, &mut field, &name).await?;
                 let slot = match name.as_str() {
                     "title" => &mut fields.title,
                     "kind" => &mut fields.kind,
@@ -315,10 +342,18 @@ async fn read_upload(
                 };
                 *slot = Some(text);
             }
-            // Unknown parts are read past, not refused: browsers may add some.
+            // Unknown parts are read past, not refused, but only a little of
+            // them: a client could otherwise stream without end into nothing.
             _ => {
-                while let Some(chunk) = field.next().await {
-                    chunk.map_err(bad_multipart)?;
+                while let Some(chunk) = next_within(tool, &mut field).await? {
+                    unknown_bytes += chunk.map_err(bad_multipart)?.len();
+                    if unknown_bytes > LARGEST_UNKNOWN_PARTS {
+                        return Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            "bad_request",
+                            "The upload carries parts other than file, title, kind and description.",
+                        ));
+                    }
                 }
             }
         }
@@ -326,9 +361,13 @@ async fn read_upload(
     Ok((fields, uploaded))
 }
 
-async fn read_text(field: &mut actix_multipart::Field, name: &str) -> Result<String, ApiError> {
+async fn read_text(
+    tool: &Tool,
+    field: &mut actix_multipart::Field,
+    name: &str,
+) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = field.next().await {
+    while let Some(chunk) = next_within(tool, field).await? {
         let chunk = chunk.map_err(bad_multipart)?;
         if bytes.len() + chunk.len() > LARGEST_TEXT_FIELD {
             return Err(too_large_body());

@@ -12,7 +12,7 @@ use super::session::PageSession;
 use crate::domain::guest_access::kind_supports_guest_access;
 use crate::domain::media::{FileType, Media, MediaKind};
 use crate::domain::session::LaunchSession;
-use crate::service::media_files::{self, Viewer};
+use crate::service::media_files;
 use crate::service::{Tool, media};
 
 /// One entry of an item's three-dot menu: the action's name (for scripts
@@ -181,6 +181,8 @@ struct MediaPage<'a> {
     created: String,
     player: Player,
     renew_after_seconds: i64,
+    /// Where the player asks for a fresh URL.
+    renew_url: String,
     menu: Vec<MenuItem>,
     /// The Share button below the player opens the guest access modal.
     share: bool,
@@ -252,8 +254,10 @@ pub async fn render_media(
     let item = media::get(tool, session, id)
         .await
         .map_err(|e| PageError::from_service(e, base))?;
-    let file_src =
-        media_files::signed_url(tool, &item, Viewer::Member(session.user_id)).map(|u| u.url);
+    let file_src = media_files::url_for_member(tool, &item, token)
+        .await
+        .map_err(|e| PageError::from_service(e, base))?
+        .map(|u| u.url);
     let offered = media::guest_access_offered(tool, session)
         .await
         .map_err(|e| PageError::from_service(e, base))?;
@@ -277,6 +281,7 @@ pub async fn render_media(
             player: player_for(&item, file_src),
             // Renewed at half its life, so a slow network never meets an expired URL.
             renew_after_seconds: tool.settings.media_url_seconds / 2,
+            renew_url: format!("/api/media/{}/file-url", item.id),
             menu,
             share,
             media: &item,

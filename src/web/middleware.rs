@@ -9,7 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage, ResponseError, web};
 
 use crate::config::IpNet;
 use crate::service::Tool;
@@ -27,9 +27,15 @@ pub fn client_ip(req: &actix_web::HttpRequest) -> Option<IpAddr> {
 /// The client address: the peer, or, when the peer is a trusted proxy, the
 /// nearest address in `X-Forwarded-For` that is not one. Behind a
 /// university's proxy every guest would otherwise look like one client.
-pub fn client_addr(
+///
+/// Every `X-Forwarded-For` header line counts, in order (a proxy may add its
+/// own line after the one the client sent), and hops may carry a port
+/// (`203.0.113.7:5678`, `[2001:db8::1]:443`). The walk goes from the nearest
+/// hop outwards and stops at the first address no trusted proxy vouches for:
+/// what lies beyond it was written by the client.
+pub fn client_addr<'a>(
     peer: Option<IpAddr>,
-    forwarded_for: Option<&str>,
+    forwarded_for: impl IntoIterator<Item = &'a str>,
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
     let peer = peer?;
@@ -37,12 +43,13 @@ pub fn client_addr(
     if !is_trusted(peer) {
         return Some(peer);
     }
-    let Some(chain) = forwarded_for else {
-        return Some(peer);
-    };
+    let hops: Vec<&str> = forwarded_for
+        .into_iter()
+        .flat_map(|line| line.split(','))
+        .collect();
     let mut nearest = peer;
-    for hop in chain.rsplit(',') {
-        let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+    for hop in hops.iter().rev() {
+        let Some(ip) = forwarded_hop(hop) else {
             break;
         };
         nearest = ip;
@@ -51,6 +58,28 @@ pub fn client_addr(
         }
     }
     Some(nearest)
+}
+
+/// One hop of `X-Forwarded-For`: an address, with or without a port, IPv6
+/// with or without brackets. None for anything else ("unknown", garbage).
+pub fn forwarded_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Ok(socket) = hop.parse::<std::net::SocketAddr>() {
+        return Some(socket.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|v6| v6.parse::<std::net::Ipv6Addr>().ok())
+        .map(IpAddr::V6)
+}
+
+/// Whether the query string names a `session` parameter: a session token is
+/// never taken from a URL, and asking for it there is refused outright.
+pub fn has_session_parameter(query: &str) -> bool {
+    !query.is_empty() && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "session")
 }
 
 /// The request path as it may be logged: guest-link tokens are cut out, and
@@ -65,23 +94,29 @@ pub fn loggable_path(path: &str) -> String {
     }
 }
 
+const FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' https: http:";
+const NEVER_FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Pages no other site may frame: a guest's (and an invitee's), which are
+/// opened in a tab of their own, so a framing page could only be a trap.
+fn is_never_framed(path: &str) -> bool {
+    path.starts_with("/g/") || path.starts_with("/i/")
+}
+
 pub async fn request_context(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let trusted = req
         .app_data::<web::Data<Tool>>()
         .map(|tool| tool.settings.trusted_proxies.clone())
         .unwrap_or_default();
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     let client = client_addr(
         req.peer_addr().map(|a| a.ip()),
-        forwarded.as_deref(),
+        req.headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok()),
         &trusted,
     );
     if let Some(ip) = client {
@@ -89,27 +124,44 @@ pub async fn request_context(
     }
     let method = req.method().clone();
     let path = loggable_path(req.path());
+    let never_framed = is_never_framed(req.path());
 
-    let mut response = next.call(req).await?;
+    let mut response = if has_session_parameter(req.query_string()) {
+        let refusal = if req.path().starts_with("/api/") {
+            super::error::ApiError::session_in_url().error_response()
+        } else {
+            super::error::PageError::session_in_url().error_response()
+        };
+        req.into_response(refusal).map_into_right_body()
+    } else {
+        next.call(req).await?.map_into_left_body()
+    };
 
     let headers = response.headers_mut();
+    // Pages never tell the next site where the browser came from: some
+    // addresses (a guest link) are secrets.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
+        HeaderValue::from_static("no-referrer"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
     // No inline scripts anywhere: every script is a file under /static.
-    // Framing stays open because LMSs embed the tool in iframes.
+    // Framing stays open for the pages LMSs embed in iframes, and is closed
+    // for guests' pages, which are opened in a tab of their own.
     // A route may set a stricter policy of its own (the admin console forbids framing).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        let policy = if never_framed {
+            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+            NEVER_FRAMED_POLICY
+        } else {
+            FRAMED_POLICY
+        };
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' https: http:",
-            ),
+            HeaderValue::from_static(policy),
         );
     }
     let status = response.status().as_u16();
@@ -131,24 +183,59 @@ mod tests {
         list.iter().map(|s| IpNet::parse(s).unwrap()).collect()
     }
 
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
     #[test]
     fn forwarded_for_is_ignored_from_untrusted_peers() {
-        let ip = client_addr(
-            Some("203.0.113.9".parse().unwrap()),
-            Some("1.2.3.4"),
-            &nets(&["10.0.0.0/8"]),
-        );
-        assert_eq!(ip, Some("203.0.113.9".parse().unwrap()));
+        let got = client_addr(ip("203.0.113.9"), ["1.2.3.4"], &nets(&["10.0.0.0/8"]));
+        assert_eq!(got, ip("203.0.113.9"));
     }
 
     #[test]
     fn trusted_proxies_pass_on_the_nearest_untrusted_address() {
-        let ip = client_addr(
-            Some("10.0.0.2".parse().unwrap()),
-            Some("6.6.6.6, 198.51.100.7, 10.0.0.3"),
+        let got = client_addr(
+            ip("10.0.0.2"),
+            ["6.6.6.6, 198.51.100.7, 10.0.0.3"],
             &nets(&["10.0.0.0/8"]),
         );
-        assert_eq!(ip, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(got, ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn every_forwarded_for_line_counts_in_order() {
+        // The client sent its own line; the proxy added the real address in a second.
+        let got = client_addr(
+            ip("10.0.0.2"),
+            ["6.6.6.6", "198.51.100.7"],
+            &nets(&["10.0.0.0/8"]),
+        );
+        assert_eq!(got, ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn hops_with_ports_and_brackets_are_read() {
+        let trusted = nets(&["10.0.0.0/8", "2001:db8:ffff::/48"]);
+        let got = client_addr(ip("10.0.0.2"), ["198.51.100.7:4711, 10.0.0.9:80"], &trusted);
+        assert_eq!(got, ip("198.51.100.7"));
+        let got = client_addr(
+            ip("10.0.0.2"),
+            ["[2001:db8:1::5]:443, [2001:db8:ffff::1]"],
+            &trusted,
+        );
+        assert_eq!(got, ip("2001:db8:1::5"));
+        assert_eq!(forwarded_hop("unknown"), None);
+        assert_eq!(forwarded_hop("[::1"), None);
+    }
+
+    #[test]
+    fn a_session_parameter_is_found_however_it_is_written() {
+        assert!(has_session_parameter("session=abc"));
+        assert!(has_session_parameter("a=1&session="));
+        assert!(has_session_parameter("se%73sion=x"));
+        assert!(!has_session_parameter("sessions=1&x=session"));
+        assert!(!has_session_parameter(""));
     }
 
     #[test]

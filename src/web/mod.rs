@@ -50,8 +50,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .route("/lti/deep-link", web::get().to(deep_linking::picker_page))
         .route("/lti/deep-link", web::post().to(deep_linking::respond))
+        // Tool pages answer GET (with a cookie) and the same-origin POST the
+        // tool's own links and session recovery send (the token in the body).
         .route("/course", web::get().to(media_pages::library))
+        .route("/course", web::post().to(media_pages::library))
         .route("/media/{id}", web::get().to(media_pages::media_page))
+        .route("/media/{id}", web::post().to(media_pages::media_page))
         .route("/media/{id}/file", web::get().to(file_delivery::file))
         .service(
             web::scope("/api")
@@ -96,6 +100,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(guest::enter)),
         )
         .route("/g/{token}/view", web::get().to(guest::view))
+        .route("/g/{token}/file", web::get().to(guest::file))
+        .route("/g/{token}/file-url", web::get().to(guest::file_url))
         .route("/static/{file:.*}", web::get().to(static_files::serve));
 }
 

@@ -138,18 +138,14 @@ impl actix_web::ResponseError for RegistrationPageError {
 const REGISTRATIONS_PER_MINUTE: u32 = 20;
 
 fn within_limit(tool: &Tool, req: &HttpRequest) -> Result<(), RegistrationPageError> {
-    let client = client_ip(req);
-    match client {
-        Some(ip)
-            if !tool.registration_limiter.allow(
-                ip,
-                tool.clock.unix(),
-                REGISTRATIONS_PER_MINUTE,
-            ) =>
-        {
-            Err(RegistrationPageError(RegistrationError::TooManyAttempts))
-        }
-        _ => Ok(()),
+    if tool.registration_limiter.allow_client(
+        client_ip(req),
+        tool.clock.unix(),
+        REGISTRATIONS_PER_MINUTE,
+    ) {
+        Ok(())
+    } else {
+        Err(RegistrationPageError(RegistrationError::TooManyAttempts))
     }
 }
 

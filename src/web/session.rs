@@ -2,16 +2,20 @@
 //!
 //! Inside an LMS iframe the session cookie is often blocked, so a token can
 //! arrive three ways: `Authorization: Bearer` (the page's scripts, from the
-//! `guestlink-session` meta tag), a `session` query parameter (plain links
-//! and forms inside the tool), or the cookie. An explicit token wins over the
-//! cookie, so two courses open in two tabs never swap sessions.
+//! `guestlink-session` meta tag), the `session` field of a same-origin POST
+//! (the tool's own links and the page that resumes a session after a Reload;
+//! see `static/js/session.js`), or the cookie. An explicit token wins over the
+//! cookie, so two courses open in two tabs never swap sessions. A token is
+//! never read from a URL: addresses end up in history, copied links and logs.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
+use serde::Deserialize;
 
 use super::cookies::SESSION_COOKIE;
 use super::error::{ApiError, PageError};
@@ -19,7 +23,7 @@ use crate::domain::session::LaunchSession;
 use crate::service::{Tool, sessions};
 
 /// The session of a page request, with the token that found it (pages put it
-/// into their links and meta tag).
+/// into their meta tag).
 pub struct PageSession {
     pub session: LaunchSession,
     pub token: String,
@@ -29,6 +33,7 @@ pub struct PageSession {
 /// act through the cookie.
 pub struct ApiSession {
     pub session: LaunchSession,
+    pub token: String,
 }
 
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
@@ -39,44 +44,78 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-fn query_token(req: &HttpRequest) -> Option<String> {
-    web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .ok()?
-        .into_inner()
-        .into_iter()
-        .find(|(k, _)| k == "session")
-        .map(|(_, v)| v)
-}
-
 pub fn cookie_token(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|t| !t.is_empty())
 }
 
-fn page_token(req: &HttpRequest) -> Option<String> {
-    bearer_token(req)
-        .or_else(|| query_token(req))
-        .or_else(|| cookie_token(req))
-        .filter(|t| !t.is_empty())
+/// Whether a POST comes from one of the tool's own pages. Browsers send
+/// `Sec-Fetch-Site`; without it (older browsers) the `Origin` must be the
+/// tool's. Tool pages have `Referrer-Policy: no-referrer`, under which a
+/// browser sends `Origin: null`: that is refused too, which is why the check
+/// reads `Sec-Fetch-Site` first.
+pub fn is_same_origin_post(req: &HttpRequest, public_url: &str) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        Some(site) => site.eq_ignore_ascii_case("same-origin"),
+        None => header("origin").is_some_and(|origin| origin == public_url),
+    }
+}
+
+/// The body of a POST that opens a tool page.
+#[derive(Deserialize)]
+pub struct NavigationForm {
+    #[serde(default)]
+    session: String,
+}
+
+/// Navigation forms carry a token and a marker, nothing more.
+const LARGEST_NAVIGATION_FORM: usize = 4 * 1024;
+
+async fn read_navigation_form(mut payload: Payload) -> Result<NavigationForm, PageError> {
+    use futures_util::StreamExt;
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| PageError::bad_request())?;
+        if body.len() + chunk.len() > LARGEST_NAVIGATION_FORM {
+            return Err(PageError::bad_request());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_urlencoded::from_bytes(&body).map_err(|_| PageError::bad_request())
 }
 
 impl FromRequest for PageSession {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let tool = req.app_data::<web::Data<Tool>>().cloned();
-        let token = page_token(req);
+        let req = req.clone();
+        let form = (req.method() == Method::POST).then(|| payload.take());
         Box::pin(async move {
             let tool = tool.ok_or_else(PageError::internal)?;
-            let token = token.ok_or_else(PageError::session_required)?;
             let base = tool.settings.public_url.as_str().to_string();
+            let (token, posted) = match form {
+                Some(payload) => {
+                    if !is_same_origin_post(&req, &base) {
+                        return Err(PageError::cross_site());
+                    }
+                    (Some(read_navigation_form(payload).await?.session), true)
+                }
+                None => (bearer_token(&req).or_else(|| cookie_token(&req)), false),
+            };
+            let token = token
+                .filter(|t| !t.is_empty())
+                .ok_or_else(PageError::session_required)?;
             match sessions::find(&tool, &token)
                 .await
                 .map_err(|e| PageError::from_service(e, &base))?
             {
                 Some(session) => Ok(PageSession { session, token }),
+                // A posted token the tab kept is stale: it should forget it.
+                None if posted => Err(PageError::session_ended()),
                 None => Err(PageError::session_required()),
             }
         })
@@ -97,7 +136,7 @@ impl FromRequest for ApiSession {
                 .await
                 .map_err(ApiError::from_service)?
             {
-                Some(session) => Ok(ApiSession { session }),
+                Some(session) => Ok(ApiSession { session, token }),
                 None => Err(ApiError::unauthorized()),
             }
         })

@@ -22,9 +22,14 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/lti_storage.js"),
     ),
     (
-        "js/page_url.js",
+        "js/session.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../static/js/page_url.js"),
+        include_str!("../../static/js/session.js"),
+    ),
+    (
+        "js/player.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/player.js"),
     ),
     (
         "js/forms.js",

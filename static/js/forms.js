@@ -82,7 +82,7 @@
     showError(scope, "", "guestlink could not be reached. Check your connection and try again.");
   }
 
-  window.guestlink = {
+  window.guestlink = Object.assign(window.guestlink || {}, {
     showOffline: showOffline,
     token: token,
     api: api,
@@ -90,5 +90,5 @@
     clearErrors: clearErrors,
     showError: showError,
     showApiError: showApiError
-  };
+  });
 })();

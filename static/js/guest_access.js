@@ -241,19 +241,22 @@
     });
   });
 
-  function showVisits(link) {
-    shownVisits = link;
-    visitsDialog.querySelector('[data-field="link-name"]').textContent = link.name;
+  var moreVisits = document.getElementById("visits-more");
+  var nextVisits = null;
+
+  // One page of a link's guests at a time; "Show more guests" fetches the next.
+  function loadVisits(link, after) {
     var body = visitsDialog.querySelector("tbody");
     var empty = visitsDialog.querySelector("[data-empty]");
     var visitsTable = document.getElementById("visits-table");
-    body.textContent = "";
-    gl.clearErrors(visitsDialog);
-    gl.openDialog("visits-dialog");
-    gl.api("GET", base + "/guest-links/" + encodeURIComponent(link.id) + "/visits").then(function (result) {
+    var path = base + "/guest-links/" + encodeURIComponent(link.id) + "/visits" +
+      (after ? "?after=" + encodeURIComponent(after) : "");
+    moreVisits.disabled = true;
+    gl.api("GET", path).then(function (result) {
+      moreVisits.disabled = false;
+      if (shownVisits !== link) return;
       if (!result.ok) { gl.showApiError(visitsDialog, result); return; }
-      var visits = result.body.visits;
-      visits.forEach(function (visit) {
+      result.body.visits.forEach(function (visit) {
         var tr = document.createElement("tr");
         [visit.name, visit.email, dateTime.format(new Date(visit.at))].forEach(function (text) {
           var td = document.createElement("td");
@@ -262,12 +265,31 @@
         });
         body.appendChild(tr);
       });
-      visitsTable.hidden = visits.length === 0;
-      empty.hidden = visits.length !== 0;
+      var any = body.children.length > 0;
+      visitsTable.hidden = !any;
+      empty.hidden = any;
+      nextVisits = result.body.next;
+      moreVisits.hidden = !nextVisits;
     }, function () {
+      moreVisits.disabled = false;
       gl.showOffline(visitsDialog);
     });
   }
+
+  function showVisits(link) {
+    shownVisits = link;
+    nextVisits = null;
+    visitsDialog.querySelector('[data-field="link-name"]').textContent = link.name;
+    visitsDialog.querySelector("tbody").textContent = "";
+    moreVisits.hidden = true;
+    gl.clearErrors(visitsDialog);
+    gl.openDialog("visits-dialog");
+    loadVisits(link, null);
+  }
+
+  moreVisits.addEventListener("click", function () {
+    if (shownVisits && nextVisits) loadVisits(shownVisits, nextVisits);
+  });
 
   // Guests may have come in while the owner looked: show fresh click counts.
   visitsDialog.addEventListener("close", function () { load(); });

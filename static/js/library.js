@@ -56,10 +56,12 @@
     busy(false);
     progressBox.hidden = true;
     if (status === 201 && body) {
+      // The next page is opened by a POST that carries the session (never a
+      // token in the URL): the new item's page, or this page again.
       if (form.getAttribute("data-after-add") === "reload") {
-        window.location.reload();
+        window.guestlink.navigate(window.location.pathname);
       } else {
-        window.location.assign(body.page_url + "?session=" + encodeURIComponent(token));
+        window.guestlink.navigate(new URL(body.page_url).pathname);
       }
       return;
     }

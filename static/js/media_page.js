@@ -1,5 +1,5 @@
-// The media page: the three-dot menu (a WAI-ARIA menu button), the dialogs
-// its entries open, and the renewal of the player's signed file URL.
+// The media page: the three-dot menu (a WAI-ARIA menu button) and the
+// dialogs its entries open. The player's URL is renewed by player.js.
 (function () {
   "use strict";
 
@@ -126,65 +126,8 @@
       api("DELETE", "/api/media/" + encodeURIComponent(mediaId)).then(function (result) {
         if (!result.ok) { showError(deleteForm, result); return; }
         var library = document.querySelector("[data-library-link]");
-        window.location.assign(library ? library.href : "/course");
+        gl.navigate(library ? library.getAttribute("href") : "/course");
       }, function () { gl.showOffline(deleteForm); });
-    });
-  }
-
-  // ---- Signed file URL renewal ------------------------------------------
-  // The player's URL is signed for a short time. Before it expires the page
-  // fetches a fresh one. A player that is not playing takes it at once; a
-  // playing one keeps streaming on its old URL (the server honours it for the
-  // rest of the stream) and takes the new one when it pauses. Should a
-  // request fail anyway, the player resumes from where it was on a fresh URL.
-  var player = document.getElementById("player");
-  var renewAfter = player && parseInt(player.getAttribute("data-renew-after"), 10);
-  if (!player || !renewAfter || !player.hasAttribute("src")) return;
-  var isMedia = player.tagName === "VIDEO" || player.tagName === "AUDIO";
-  var pending = null;
-
-  function swapTo(url, resume) {
-    if (!isMedia) {
-      // An image or a PDF already shown keeps what it showed; a reload
-      // would only flicker.
-      player.setAttribute("data-src", url);
-      return;
-    }
-    var at = player.currentTime;
-    var play = resume || (!player.paused && !player.ended);
-    player.src = url;
-    player.addEventListener("loadedmetadata", function seek() {
-      player.removeEventListener("loadedmetadata", seek);
-      if (at > 0) player.currentTime = at;
-      if (play) player.play().catch(function () {});
-    });
-  }
-
-  function freshUrl() {
-    return api("GET", "/api/media/" + encodeURIComponent(mediaId) + "/file-url").then(
-      function (result) { return result.ok ? result.body.url : null; },
-      function () { return null; }
-    );
-  }
-
-  window.setInterval(function () {
-    freshUrl().then(function (url) {
-      if (!url) return;
-      if (isMedia && !player.paused && !player.ended) pending = url; else swapTo(url, false);
-    });
-  }, renewAfter * 1000);
-
-  if (isMedia) {
-    player.addEventListener("pause", function () {
-      if (pending) { var url = pending; pending = null; swapTo(url, false); }
-    });
-    var lastRecovery = 0;
-    player.addEventListener("error", function () {
-      // At most one recovery every few seconds, so a file that is really
-      // gone does not loop.
-      if (Date.now() - lastRecovery < 5000) return;
-      lastRecovery = Date.now();
-      freshUrl().then(function (url) { if (url) swapTo(url, true); });
     });
   }
 })();

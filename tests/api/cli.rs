@@ -11,6 +11,7 @@ fn guestlink(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
     command
         .args(args)
         .env_clear()
+        .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", db.url_string())
         .env("GUESTLINK_DATA_DIR", db.dir.path());

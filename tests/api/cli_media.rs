@@ -6,9 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use guestlink::crypto::MacKey;
 use guestlink::demo::claims::Role;
-use guestlink::service::Tool;
 
 use crate::helpers::{Backend, TestDb, count_rows};
 use crate::media_helpers::{Course, PNG, WEBM};
@@ -18,6 +16,7 @@ fn guestlink(database_url: &str, data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guestlink"))
         .args(args)
         .env_clear()
+        .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", database_url)
         .env("GUESTLINK_DATA_DIR", data_dir)
@@ -182,12 +181,7 @@ async fn guest_access_is_offered_only_while_both_modules_are_on(backend: Backend
             succeeded(&cli(&course, &args), &format!("{modules:?}"));
         }
         // A fresh Tool, so nothing cached from an earlier step answers.
-        let tool = Tool::new(
-            course.db.clone(),
-            course.settings.clone(),
-            course.clock.clone(),
-            MacKey::new(b"not used to sign anything here"),
-        );
+        let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
         let session = guestlink::service::sessions::find(&tool, &token)
             .await
             .unwrap()

@@ -619,16 +619,36 @@ async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(back
     }
 }
 
-async fn the_guest_views_file_url_works_without_cookies(backend: Backend) {
+async fn the_guest_views_file_url_needs_the_guests_own_session(backend: Backend) {
     let (shared, bytes) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
     let mut guest = admitted(&shared, &link.token).await;
     let page = guest.get(&shared, &link.view()).await;
     let src = page.attr("#player", "src").expect("the player's source");
-    assert!(src.contains("sig="), "a signed URL: {src}");
-    let file = shared.get_file(&absolute(&shared, &src), &[]).await;
-    assert_eq!(file.status, 200, "no cookie, no bearer");
+    let url = url::Url::parse(&absolute(&shared, &src)).unwrap();
+    assert_eq!(
+        url.path(),
+        format!("/g/{}/file", link.token),
+        "under the guest's path, where the guest cookie goes"
+    );
+    assert!(
+        url.query().unwrap_or_default().starts_with("grant="),
+        "{src}"
+    );
+    let file = guest.file(&shared, &src, &[]).await;
+    assert_eq!(file.status, 200, "the guest's own browser");
     assert_eq!(file.body, bytes);
+
+    let copied = shared.get_file(&absolute(&shared, &src), &[]).await;
+    assert_eq!(copied.status, 403, "a copy in a browser without the cookie");
+    let other = admitted(&shared, &link.token).await;
+    let borrowed = other.file(&shared, &src, &[]).await;
+    assert_eq!(borrowed.status, 403, "another guest's session");
+    assert!(
+        String::from_utf8_lossy(&borrowed.body).contains("file_url_invalid"),
+        "{}",
+        String::from_utf8_lossy(&borrowed.body)
+    );
 }
 
 /// An admitted guest's view of an uploaded video and its player's file URL.
@@ -645,34 +665,101 @@ async fn watching(backend: Backend) -> (Shared, Link, Browser, String) {
     (shared, link, guest, src)
 }
 
-async fn an_open_player_keeps_playing_after_the_switch_off(backend: Backend) {
-    let (shared, link, mut guest, src) = watching(backend).await;
-    shared.switch(false).await;
+/// The open page goes on: its URL plays and seeks, and the page renews it.
+async fn assert_the_open_page_keeps_playing(
+    shared: &Shared,
+    link: &Link,
+    guest: &Browser,
+    src: &str,
+) {
     assert_eq!(
-        shared.get_file(&src, &[]).await.status,
+        guest.file(shared, src, &[]).await.status,
         200,
         "still playing"
     );
-    assert_unavailable(
-        &guest.get(&shared, &link.view()).await,
-        "disabled",
-        "until the refresh",
+    assert_eq!(
+        guest
+            .file(shared, src, &[("Range", "bytes=100-")])
+            .await
+            .status,
+        206,
+        "still seeking"
     );
+    let grant = url::Url::parse(src)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "grant")
+        .map(|(_, v)| v.to_string())
+        .unwrap();
+    let renewed = guest
+        .file(
+            shared,
+            &format!("/g/{}/file-url?grant={grant}", link.token),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        renewed.status,
+        200,
+        "renewed: {}",
+        String::from_utf8_lossy(&renewed.body)
+    );
+    let fresh: serde_json::Value = serde_json::from_slice(&renewed.body).unwrap();
+    let fresh = fresh["url"].as_str().unwrap();
+    assert_ne!(fresh, src);
+    assert_eq!(
+        guest.file(shared, fresh, &[]).await.status,
+        200,
+        "the renewed URL plays"
+    );
+}
+
+/// The refused reload ends the guest session: the page's URLs stop too.
+async fn assert_the_refused_reload_ends_everything(
+    shared: &Shared,
+    link: &Link,
+    guest: &mut Browser,
+    src: &str,
+    reason: &str,
+) {
+    // The reload's answer drops the cookie in a real browser; this one keeps
+    // it, to show the session behind it is over.
+    let cookie = guest.cookie("guestlink_guest").map(str::to_string);
+    assert_unavailable(
+        &guest.get(shared, &link.view()).await,
+        reason,
+        "the refresh",
+    );
+    if let Some(cookie) = cookie {
+        guest.set_cookie("guestlink_guest", &cookie);
+    }
+    assert_eq!(
+        guest.file(shared, src, &[]).await.status,
+        403,
+        "the open page stops"
+    );
+    assert_eq!(
+        guest
+            .file(shared, src, &[("Range", "bytes=100-")])
+            .await
+            .status,
+        403,
+        "its stream too"
+    );
+}
+
+async fn an_open_player_keeps_playing_after_the_switch_off(backend: Backend) {
+    let (shared, link, mut guest, src) = watching(backend).await;
+    shared.switch(false).await;
+    assert_the_open_page_keeps_playing(&shared, &link, &guest, &src).await;
+    assert_the_refused_reload_ends_everything(&shared, &link, &mut guest, &src, "disabled").await;
 }
 
 async fn an_open_player_keeps_playing_after_the_link_is_deleted(backend: Backend) {
     let (shared, link, mut guest, src) = watching(backend).await;
     shared.delete_link(&link).await;
-    assert_eq!(
-        shared.get_file(&src, &[]).await.status,
-        200,
-        "still playing"
-    );
-    assert_unavailable(
-        &guest.get(&shared, &link.view()).await,
-        "deleted",
-        "until the refresh",
-    );
+    assert_the_open_page_keeps_playing(&shared, &link, &guest, &src).await;
+    assert_the_refused_reload_ends_everything(&shared, &link, &mut guest, &src, "deleted").await;
 }
 
 async fn a_room_guest_sees_the_session_panel(backend: Backend) {
@@ -717,7 +804,7 @@ async fn each_kind_gets_its_player_for_guests(backend: Backend) {
             sample.file_name
         );
         let src = page.attr("#player", "src").expect("a source");
-        let file = shared.get_file(&absolute(&shared, &src), &[]).await;
+        let file = guest.file(&shared, &src, &[]).await;
         assert_eq!(file.status, 200, "{}: the file", sample.file_name);
     }
 }
@@ -739,6 +826,7 @@ async fn switching_back_on_brings_the_link_back(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut guest = admitted(&shared, &link.token).await;
+    let mut unaware = admitted(&shared, &link.token).await;
     shared.switch(false).await;
     assert_unavailable(
         &guest.get(&shared, &link.view()).await,
@@ -747,9 +835,19 @@ async fn switching_back_on_brings_the_link_back(backend: Backend) {
     );
     shared.switch(true).await;
     let page = guest.get(&shared, &link.view()).await;
-    assert_eq!(page.status, 200, "the admitted guest again: {}", page.body);
+    assert_redirect(
+        &page,
+        &link.entry(),
+        "the refused reload ended that guest session",
+    );
+    let page = unaware.get(&shared, &link.view()).await;
+    assert_eq!(
+        page.status, 200,
+        "a guest who did not reload while off: {}",
+        page.body
+    );
     admitted(&shared, &link.token).await;
-    assert_eq!(shared.clicks(&link).await, 2, "a new guest gets in");
+    assert_eq!(shared.clicks(&link).await, 3, "a new guest gets in");
 }
 
 async fn deleting_the_link_turns_the_next_view_into_deleted(backend: Backend) {
@@ -782,14 +880,14 @@ async fn deleting_the_media_turns_the_next_view_into_media_unavailable(backend: 
         .attr("#player", "src")
         .unwrap();
     shared.delete_media().await;
+    let file = guest.file(&shared, &src, &[]).await;
+    assert_eq!(file.status, 404, "the file is gone too");
     let page = guest.get(&shared, &link.view()).await;
     assert_unavailable(
         &page,
         "media_unavailable",
         "view after the media is deleted",
     );
-    let file = shared.get_file(&absolute(&shared, &src), &[]).await;
-    assert_eq!(file.status, 404, "the file is gone too");
 }
 
 async fn platform_modules_off_turn_guests_away_as_disabled(backend: Backend) {
@@ -1003,21 +1101,19 @@ async fn a_guest_session_is_bound_to_its_link(backend: Backend) {
     assert_redirect(&page, &second.entry(), "the same item's other link");
 }
 
-async fn a_guest_file_signature_opens_no_other_file(backend: Backend) {
-    let (shared, link_a, item_b, link_b, mut guest) = two_items(backend).await;
+async fn a_guest_file_url_opens_no_other_link(backend: Backend) {
+    let (shared, link_a, _item_b, link_b, mut guest) = two_items(backend).await;
     let src = guest
         .get(&shared, &link_a.view())
         .await
         .attr("#player", "src")
         .expect("A's player");
-    let borrowed = src
-        .replace(&shared.media, &item_b)
-        .replace(&link_a.token, &link_b.token);
-    assert_ne!(borrowed, src, "the file URL names its item: {src}");
-    let file = shared.get_file(&absolute(&shared, &borrowed), &[]).await;
-    assert_eq!(file.status, 403, "A's signature on B's file");
+    let borrowed = src.replace(&link_a.token, &link_b.token);
+    assert_ne!(borrowed, src, "the file URL names its link: {src}");
+    let file = guest.file(&shared, &borrowed, &[]).await;
+    assert_eq!(file.status, 403, "A's grant under B's link");
     assert_eq!(
-        shared.get_file(&absolute(&shared, &src), &[]).await.status,
+        guest.file(&shared, &src, &[]).await.status,
         200,
         "A's own file"
     );
@@ -1213,6 +1309,7 @@ fn serve_with_trace_log(shared: &Shared, port: u16) -> (std::path::PathBuf, Serv
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_guestlink"))
         .arg("serve")
         .env_clear()
+        .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", shared.database_url())
         .env("GUESTLINK_DATA_DIR", &shared.settings.data_dir)
@@ -1316,7 +1413,7 @@ on_both_backends!(
     a_rate_limit_of_zero_never_answers_429,
     fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five,
     the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else,
-    the_guest_views_file_url_works_without_cookies,
+    the_guest_views_file_url_needs_the_guests_own_session,
     an_open_player_keeps_playing_after_the_switch_off,
     an_open_player_keeps_playing_after_the_link_is_deleted,
     a_room_guest_sees_the_session_panel,
@@ -1340,7 +1437,7 @@ on_both_backends!(
     expiry_outranks_the_click_limit,
     a_guest_of_one_item_is_sent_to_the_entry_of_another,
     a_guest_session_is_bound_to_its_link,
-    a_guest_file_signature_opens_no_other_file,
+    a_guest_file_url_opens_no_other_link,
     a_guest_cookie_opens_nothing_of_the_api_or_the_course,
     the_item_title_is_shown_escaped_to_guests,
     a_refused_entry_shows_the_typed_name_escaped,

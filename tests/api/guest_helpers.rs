@@ -10,16 +10,14 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use guestlink::config::Settings;
-use guestlink::crypto::MacKey;
 use guestlink::demo::claims::Role;
-use guestlink::service::Tool;
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::helpers::{Backend, Page, TestApp, count_rows, free_port};
-use crate::media_helpers::{Course, Reply, Sample};
+use crate::media_helpers::{Course, FileReply, Reply, Sample};
 
 /// The guest entry's cookies, as CONTRACT.md and the interface name them.
 pub const CSRF_COOKIE: &str = "guestlink_guest_csrf";
@@ -186,6 +184,7 @@ impl Shared {
     pub async fn start_off_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Shared {
         let course = Course::start_with(backend, |s| {
             s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
+            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
             adjust(s);
         })
         .await;
@@ -211,6 +210,7 @@ impl Shared {
     pub async fn start_item(backend: Backend, item: Value) -> Shared {
         let course = Course::start_with(backend, |s| {
             s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
+            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
         })
         .await;
         let owner = course.token(Role::Instructor).await;
@@ -228,6 +228,7 @@ impl Shared {
     pub async fn start_upload(backend: Backend, sample: &Sample) -> (Shared, Vec<u8>) {
         let course = Course::start_with(backend, |s| {
             s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
+            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
         })
         .await;
         let owner = course.token(Role::Instructor).await;
@@ -459,6 +460,26 @@ impl Browser {
         self.get_url(&app.http, &app.url(path)).await
     }
 
+    /// A file (or other non-page answer) fetched by this browser, with its
+    /// cookies, at `url` (absolute, or a path of the app).
+    pub async fn file(&self, app: &TestApp, url: &str, headers: &[(&str, &str)]) -> FileReply {
+        let url = if url.starts_with("http") {
+            url.to_string()
+        } else {
+            app.url(url)
+        };
+        let mut request = self.dress(app.http.get(url));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the route answers");
+        FileReply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
     pub async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
         self.post_url(&app.http, &app.url(path), form).await
     }
@@ -682,6 +703,7 @@ pub fn cli(course: &Course, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guestlink"))
         .args(args)
         .env_clear()
+        .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", course.database_url())
         .env("GUESTLINK_DATA_DIR", &course.settings.data_dir)
@@ -718,12 +740,7 @@ pub async fn wait_for_supported(shared: &Shared, want: bool) {
 
 /// Runs the retention purge as the periodic task would, on the app's clock.
 pub async fn purge(course: &Course) -> usize {
-    let tool = Tool::new(
-        course.db.clone(),
-        course.settings.clone(),
-        course.clock.clone(),
-        MacKey::new(b"the purge signs nothing"),
-    );
+    let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
     guestlink::service::guest_links::purge(&tool)
         .await
         .expect("the purge runs")

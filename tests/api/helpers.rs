@@ -13,9 +13,11 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use guestlink::clock::Clock;
 use guestlink::config::{DatabaseUrl, PublicUrl, Settings};
+use guestlink::crypto::{MacKey, Sealer, SecretKey};
 use guestlink::demo::claims::{self, LaunchClaims, Role};
 use guestlink::domain::platform::{Lms, NewPlatform};
 use guestlink::lti::keys::{JwkSet, ToolKey};
+use guestlink::service::Tool;
 use guestlink::startup::Application;
 use guestlink::store::Db;
 use scraper::{Html, Selector};
@@ -25,6 +27,9 @@ pub const TOOL_KEY: &str = include_str!("../fixtures/tool_key.pem");
 pub const PLATFORM_KEY_A: &str = include_str!("../fixtures/platform_key_a.pem");
 pub const PLATFORM_KEY_B: &str = include_str!("../fixtures/platform_key_b.pem");
 pub const PLATFORM_PUBLIC_KEY_A: &str = include_str!("../fixtures/platform_key_a.pub.pem");
+/// The secret key every test's tool seals its secrets with (each test has a
+/// database of its own, so sharing the key shares nothing).
+pub const TEST_SECRET_KEY: &str = "dGVzdCBzZWNyZXQga2V5IGZvciBndWVzdGxpbmsgb25seSE=";
 
 /// Runs each named test function once per backend: `name::sqlite` always,
 /// `name::postgres` when `TEST_DATABASE_URL` is set (CI sets it).
@@ -168,11 +173,13 @@ pub fn free_port() -> u16 {
 
 pub fn test_settings(db: &TestDb, port: u16) -> Settings {
     Settings {
+        mode: guestlink::config::Mode::Serve,
         database_url: db.url.clone(),
         public_url: PublicUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
         bind: format!("127.0.0.1:{port}").parse().unwrap(),
         data_dir: db.dir.path().to_path_buf(),
         session_idle_minutes: 120,
+        session_max_hours: 12,
         login_state_seconds: 600,
         jwt_leeway_seconds: 30,
         jwks_refetch_seconds: 0,
@@ -180,13 +187,19 @@ pub fn test_settings(db: &TestDb, port: u16) -> Settings {
         key_grace_days: 14,
         trusted_proxies: vec![],
         guest_rate_limit: 120,
+        login_rate_limit: 1200,
         guest_session_hours: 12,
         guest_retention_days: 180,
         upload_max_bytes: 1024 * 1024,
+        course_quota_bytes: 0,
+        upload_idle_seconds: 60,
         media_url_seconds: 600,
         registration_allowed_hosts: vec![],
+        // The test platforms and simulated LMSs serve on this machine.
+        outbound_allowed_hosts: vec!["127.0.0.1".parse().unwrap()],
         registration_timeout_seconds: 10,
         admin_token: None,
+        secret_key: Some(SecretKey::parse(TEST_SECRET_KEY).unwrap()),
         diagnostics_days: 30,
         db_pool_size: 4,
         db_timeout_seconds: 2,
@@ -310,9 +323,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let clock = Clock::system();
     let db = Db::connect(&settings).expect("test database connects");
     // A fixed tool key: generating RSA keys per test would dominate test time.
-    guestlink::store::keys::ensure_current(&mut db.get_write().unwrap(), clock.unix(), || {
-        platform_key(TOOL_KEY, "tool-key-1")
-    })
+    guestlink::store::keys::ensure_current(
+        &mut db.get_write().unwrap(),
+        &test_sealer(),
+        clock.unix(),
+        || platform_key(TOOL_KEY, "tool-key-1"),
+    )
     .unwrap();
     let app = Application::build_with_db(db.clone(), settings, clock.clone(), None)
         .expect("the app starts");
@@ -330,6 +346,23 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         http,
         _test_db: test_db,
     }
+}
+
+/// The sealer of every test's tool.
+pub fn test_sealer() -> Sealer {
+    Sealer::new(&SecretKey::parse(TEST_SECRET_KEY).unwrap())
+}
+
+/// A `Tool` on the test's database, for calling use cases directly (the
+/// periodic purge, a fresh cache). Its URL key signs nothing the server checks.
+pub fn tool(db: &Db, settings: &Settings, clock: &Clock) -> Tool {
+    Tool::new(
+        db.clone(),
+        settings.clone(),
+        clock.clone(),
+        MacKey::new(b"not used to sign anything here"),
+        test_sealer(),
+    )
 }
 
 /// What login initiation handed the browser.
@@ -490,6 +523,16 @@ impl TestApp {
     }
 
     pub async fn post_launch(&self, fields: &[(&str, &str)], cookie: Option<&str>) -> Page {
+        self.post_launch_with(fields, cookie, &[]).await
+    }
+
+    /// A launch POST with these request headers too (`Sec-Fetch-Site`, `Origin`).
+    pub async fn post_launch_with(
+        &self,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut request = self
             .http
             .post(self.url("/lti/launch"))
@@ -497,6 +540,9 @@ impl TestApp {
             .body(serde_urlencoded::to_string(fields).unwrap());
         if let Some(cookie) = cookie {
             request = request.header("Cookie", cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         Page::from(request.send().await.unwrap()).await
     }
@@ -573,6 +619,21 @@ pub fn count_rows(db: &Db, table: &str) -> i64 {
     let sql = format!("SELECT COUNT(*) AS n FROM {table}");
     let mut conn = db.get_read().unwrap();
     guestlink::with_conn!(&mut conn, c => diesel::sql_query(&sql).get_result::<Count>(c).unwrap().n)
+}
+
+/// Every value of a text column of a table (to check what is stored in the clear).
+pub fn column_values(db: &Db, table: &str, column: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        v: Option<String>,
+    }
+    let sql = format!("SELECT {column} AS v FROM {table}");
+    let mut conn = db.get_read().unwrap();
+    let rows: Vec<Value> =
+        guestlink::with_conn!(&mut conn, c => diesel::sql_query(&sql).load(c).unwrap());
+    rows.into_iter().filter_map(|r| r.v).collect()
 }
 
 pub fn login_result(response: &reqwest::Response) -> LoginResult {

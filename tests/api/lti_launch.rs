@@ -122,7 +122,7 @@ async fn launch_sets_a_partitioned_session_cookie_and_clears_the_state_cookie(ba
             .iter()
             .any(|c| c.starts_with("guestlink_state_") && c.contains("Max-Age=0"))
     );
-    assert_eq!(page.headers.get("referrer-policy").unwrap(), "same-origin");
+    assert_eq!(page.headers.get("referrer-policy").unwrap(), "no-referrer");
     assert_eq!(page.headers.get("cache-control").unwrap(), "no-store");
 }
 

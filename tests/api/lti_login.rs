@@ -195,6 +195,7 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
     // The launch comes back without the cookie: the tool asks the platform's storage.
     let token = app.sign(&app.claims(&reg, &nonce, Role::Instructor));
     let app = &app;
+    // As the tool's own storage page posts: same-origin.
     let without_cookie = |extra: Vec<(&'static str, String)>| {
         let mut fields = vec![
             ("id_token", token.clone()),
@@ -205,7 +206,8 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
         async move {
             let borrowed: Vec<(&str, &str)> =
                 fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            app.post_launch(&borrowed, None).await
+            app.post_launch_with(&borrowed, None, &[("Sec-Fetch-Site", "same-origin")])
+                .await
         }
     };
     let checked = |binding: Option<&str>| {
@@ -240,7 +242,72 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
     );
 }
 
+/// Login CSRF: an attacker's own login, finished by the victim's browser.
+/// The attacker starts a login, reads its binding from the storage page, and
+/// has the victim's browser post the launch with that binding from another
+/// site: the victim would be signed in as the attacker.
+async fn a_storage_binding_posted_by_another_site_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    let mut form = app.login_form(&reg);
+    form.push(("lti_storage_target".into(), "_parent".into()));
+    let page = Page::from(app.post_login(&form).await).await;
+    let binding = page.attr("#lti-storage", "data-value").unwrap();
+    let next = url::Url::parse(&page.attr("#lti-storage", "data-next").unwrap()).unwrap();
+    let param = |name: &str| {
+        next.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_string())
+            .unwrap()
+    };
+    let (state, nonce) = (param("state"), param("nonce"));
+    let token = app.sign(&app.claims(&reg, &nonce, Role::Instructor));
+    let fields = [
+        ("id_token", token.as_str()),
+        ("state", state.as_str()),
+        ("lti_storage_target", "_parent"),
+        ("storage_binding", binding.as_str()),
+        ("storage_checked", "1"),
+    ];
+    for (case, headers) in [
+        (
+            "cross-site fetch metadata",
+            vec![("Sec-Fetch-Site", "cross-site")],
+        ),
+        (
+            "same-site is not same-origin",
+            vec![("Sec-Fetch-Site", "same-site")],
+        ),
+        (
+            "no metadata, another origin",
+            vec![("Origin", "https://evil.example.com")],
+        ),
+        ("no metadata, no origin", vec![]),
+        ("no-referrer's null origin", vec![("Origin", "null")]),
+    ] {
+        let page = app.post_launch_with(&fields, None, &headers).await;
+        assert_eq!(page.status, 403, "{case}: {}", page.body);
+        assert_eq!(
+            page.error_code().as_deref(),
+            Some("storage_binding_cross_site"),
+            "{case}"
+        );
+        assert_eq!(app.session_count(), 0, "{case}: nobody signed in");
+    }
+    // The tool's own page, from an older browser without fetch metadata.
+    let page = app
+        .post_launch_with(&fields, None, &[("Origin", app.address.as_str())])
+        .await;
+    assert_eq!(
+        page.attr("main", "data-page").as_deref(),
+        Some("course"),
+        "{}",
+        page.body
+    );
+}
+
 on_both_backends!(
+    a_storage_binding_posted_by_another_site_is_refused,
     post_login_redirects_to_the_platform_with_every_parameter,
     get_login_works_like_post,
     a_login_without_client_id_picks_the_only_registration_of_the_issuer,

@@ -714,9 +714,15 @@ async fn the_api_takes_the_session_only_as_a_bearer_token(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
     let cookie = format!("guestlink_session={token}");
-    for (name, path, cookie) in [
-        ("cookie", "/api/media".to_string(), Some(cookie.as_str())),
-        ("query", format!("/api/media?session={token}"), None),
+    for (name, path, cookie, status) in [
+        (
+            "cookie",
+            "/api/media".to_string(),
+            Some(cookie.as_str()),
+            401,
+        ),
+        // A token in a URL is refused outright.
+        ("query", format!("/api/media?session={token}"), None, 400),
     ] {
         for method in [Method::GET, Method::POST] {
             let mut request = course
@@ -728,7 +734,7 @@ async fn the_api_takes_the_session_only_as_a_bearer_token(backend: Backend) {
                 request = request.header("Cookie", cookie);
             }
             let response = request.send().await.unwrap();
-            assert_eq!(response.status().as_u16(), 401, "{method} by {name}");
+            assert_eq!(response.status().as_u16(), status, "{method} by {name}");
         }
     }
     assert_eq!(course.media_rows(), 0, "nothing created without a bearer");
@@ -766,27 +772,79 @@ async fn launches_without_roles_only_read(backend: Backend) {
 
 // --- pages ---
 
-async fn the_media_page_takes_the_session_by_query_and_cookie(backend: Backend) {
+async fn the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_query(
+    backend: Backend,
+) {
     let (course, people, id) = course_with_a_video(backend).await;
-    let by_query = page_as(
-        &course,
-        &format!("/media/{id}?session={}", people.student),
-        None,
-    )
-    .await;
-    assert_eq!(by_query.status, 200, "by query");
-    assert_eq!(by_query.attr("main", "data-media-id"), Some(id.clone()));
+    let path = format!("/media/{id}");
+    let by_query = page_as(&course, &format!("{path}?session={}", people.student), None).await;
+    assert_eq!(by_query.status, 400, "by query: {}", by_query.body);
+    assert_eq!(by_query.error_code().as_deref(), Some("session_in_url"));
     let by_cookie = course
         .http
-        .get(course.url(&format!("/media/{id}")))
+        .get(course.url(&path))
         .header("Cookie", format!("guestlink_session={}", people.student))
         .send()
         .await
         .unwrap();
     assert_eq!(by_cookie.status().as_u16(), 200, "by cookie");
+
+    // The tool's own links and session recovery: a same-origin POST.
+    let post = |token: String, site: &'static str| {
+        let request = course
+            .http
+            .post(course.url(&path))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Sec-Fetch-Site", site)
+            .body(format!("session={token}&navigate=1"));
+        async move { crate::helpers::Page::from(request.send().await.unwrap()).await }
+    };
+    let page = post(people.student.clone(), "same-origin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.attr("main", "data-media-id"), Some(id.clone()));
+    assert_eq!(
+        page.session_token().as_deref(),
+        Some(people.student.as_str())
+    );
+    assert_eq!(
+        page.attr("main", "data-page-url"),
+        Some(path.clone()),
+        "no token in it"
+    );
+
+    let forged = post(people.student.clone(), "cross-site").await;
+    assert_eq!(forged.status, 403, "a form on another site");
+    assert_eq!(forged.error_code().as_deref(), Some("cross_site_request"));
+
+    let stale = post("no-such-session".into(), "same-origin").await;
+    assert_eq!(stale.status, 401);
+    assert_eq!(
+        stale.attr("main", "data-session-recovery").as_deref(),
+        Some("forget"),
+        "the tab drops a token that no longer works"
+    );
+    let reload = page_as(&course, &path, None).await;
+    assert_eq!(reload.status, 401, "a reload without cookies");
+    assert_eq!(reload.error_code().as_deref(), Some("session_required"));
+    assert_eq!(
+        reload.attr("main", "data-session-recovery").as_deref(),
+        Some("resume"),
+        "the tab posts the token it kept"
+    );
+    assert_eq!(
+        reload
+            .attr("script[src^='/static/js/session.js']", "src")
+            .is_some(),
+        true,
+        "with the script that does it"
+    );
+    assert_eq!(
+        reload.headers.get("referrer-policy").unwrap(),
+        "no-referrer"
+    );
 }
 
-async fn the_media_page_plays_the_file_through_a_signed_url(backend: Backend) {
+async fn the_media_page_plays_the_file_through_a_grant(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
     let (id, bytes) = course.upload_sample(&people.instructor, &WEBM, 1_500).await;
@@ -799,10 +857,14 @@ async fn the_media_page_plays_the_file_through_a_signed_url(backend: Backend) {
             .attr("#player", "src")
             .or_else(|| page.attr("#player source", "src"))
             .expect("the player has a source");
-        assert!(src.contains("sig="), "a signed URL: {src}");
+        assert!(src.contains("grant="), "a grant: {src}");
         assert!(
             !src.contains(token.as_str()),
             "no session token in a media URL"
+        );
+        assert_eq!(
+            page.attr("#player", "data-renew-url"),
+            Some(format!("/api/media/{id}/file-url"))
         );
         let file = course.get_file(&absolute(&course, &src), &[]).await;
         assert_eq!(file.status, 200, "the player's URL needs no credentials");
@@ -886,13 +948,11 @@ async fn the_library_lists_each_item_with_a_link_to_its_page(backend: Backend) {
         let href = page
             .attr(&format!("{item} a[href]"), "href")
             .expect("a link to the media page");
-        let url = url::Url::parse(&absolute(&course, &href)).unwrap();
-        assert_eq!(url.path(), format!("/media/{id}"));
-        let session = url
-            .query_pairs()
-            .find(|(k, _)| k == "session")
-            .map(|(_, v)| v.to_string());
-        assert_eq!(session.as_deref(), Some(people.student.as_str()));
+        assert_eq!(href, format!("/media/{id}"), "no session in the link");
+        assert!(
+            page.attr(&format!("{item} a[data-nav]"), "href").is_some(),
+            "followed by a POST that carries the session"
+        );
     }
 }
 
@@ -1037,8 +1097,8 @@ on_both_backends!(
     the_file_follows_the_matrix,
     the_api_takes_the_session_only_as_a_bearer_token,
     launches_without_roles_only_read,
-    the_media_page_takes_the_session_by_query_and_cookie,
-    the_media_page_plays_the_file_through_a_signed_url,
+    the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_query,
+    the_media_page_plays_the_file_through_a_grant,
     each_kind_gets_its_player,
     managers_get_edit_and_delete_in_the_menu_and_learners_do_not,
     the_library_lists_each_item_with_a_link_to_its_page,

@@ -1,6 +1,7 @@
 //! Uploads (the size limit, types checked by their first bytes, a cancelled
-//! upload) and file delivery (Range requests, signed URLs, their expiry and
-//! the grace that keeps a playing stream alive).
+//! upload, the course quota, a stalled body) and file delivery (Range
+//! requests, the URLs pages get: bound to their session, a short start
+//! window, and a stream that continues only while its requests keep coming).
 
 use std::time::Duration;
 
@@ -389,11 +390,12 @@ async fn a_file_without_credentials_is_401(backend: Backend) {
     }
 }
 
-async fn a_signed_url_works_without_a_cookie_or_bearer(backend: Backend) {
+async fn a_page_url_works_without_a_cookie_or_bearer(backend: Backend) {
     let (course, _, id, bytes) = served_video(backend).await;
     let student = course.token(Role::Student).await;
     let url = course.file_url(&student, &id).await;
     assert!(!url.contains(&student), "no session token in a media URL");
+    assert!(url.contains("?grant="), "{url}");
     let file = course.get_file(&url, &[]).await;
     assert_eq!(file.status, 200);
     assert_eq!(file.body, bytes);
@@ -425,21 +427,32 @@ fn flip_middle(value: &str) -> String {
     chars.into_iter().collect()
 }
 
-async fn a_tampered_signature_is_403(backend: Backend) {
+async fn a_tampered_or_made_up_grant_is_403(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     let url = course.file_url(&token, &id).await;
-    let later = |exp: &str| (exp.parse::<i64>().unwrap() + 86_400).to_string();
     for (name, tampered) in [
-        ("sig changed", with_param(&url, "sig", flip_middle)),
-        ("exp extended", with_param(&url, "exp", later)),
-        ("v changed", with_param(&url, "v", |v| format!("{v}x"))),
+        ("grant changed", with_param(&url, "grant", flip_middle)),
+        (
+            "grant made up",
+            with_param(&url, "grant", |_| "A".repeat(22)),
+        ),
+        (
+            "grant not a token",
+            with_param(&url, "grant", |_| "../x".into()),
+        ),
+        ("grant empty", with_param(&url, "grant", |_| String::new())),
     ] {
-        assert_eq!(course.get_file(&tampered, &[]).await.status, 403, "{name}");
+        let file = course.get_file(&tampered, &[]).await;
+        assert_eq!(file.status, 403, "{name}");
+        assert!(
+            String::from_utf8_lossy(&file.body).contains("file_url_invalid"),
+            "{name}"
+        );
     }
     assert_eq!(course.get_file(&url, &[]).await.status, 200, "the original");
 }
 
-async fn a_signature_is_bound_to_its_item(backend: Backend) {
+async fn a_grant_is_bound_to_its_item(backend: Backend) {
     let (course, token, first, _) = served_video(backend).await;
     let (second, _) = course.upload_sample(&token, &PNG, 500).await;
     let url = course.file_url(&token, &first).await;
@@ -447,10 +460,21 @@ async fn a_signature_is_bound_to_its_item(backend: Backend) {
     let borrowed = course
         .get_file(&format!("/media/{second}/file?{query}"), &[])
         .await;
-    assert_eq!(borrowed.status, 403, "item A's signature on item B's path");
+    assert_eq!(borrowed.status, 403, "item A's grant on item B's path");
 }
 
-async fn an_expired_signature_only_continues_a_stream(backend: Backend) {
+async fn a_url_dies_with_its_session(backend: Backend) {
+    let (course, _, id, _) = served_video(backend).await;
+    let student = course.token(Role::Student).await;
+    let url = course.file_url(&student, &id).await;
+    assert_eq!(course.get_file(&url, &[]).await.status, 200);
+    // The session ends (here: idle past its expiry), and every URL it was given.
+    course.clock.advance(time::Duration::minutes(121));
+    let file = course.get_file(&url, &[("Range", "bytes=1-")]).await;
+    assert_eq!(file.status, 403, "the session is over");
+}
+
+async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: Backend) {
     let (course, token, id, bytes) =
         served_video_with(backend, |s| s.media_url_seconds = 120).await;
     let reply = course
@@ -465,14 +489,14 @@ async fn an_expired_signature_only_continues_a_stream(backend: Backend) {
     let lifetime = expires - course.clock.now();
     assert!(
         (lifetime - time::Duration::seconds(120)).abs() <= time::Duration::seconds(5),
-        "the URL lives media_url_seconds: {lifetime}"
+        "the URL starts streams for media_url_seconds: {lifetime}"
     );
 
     course.clock.advance(time::Duration::seconds(100));
     assert_eq!(
         course.get_file(&url, &[]).await.status,
         200,
-        "before expiry"
+        "within the window"
     );
 
     course.clock.advance(time::Duration::seconds(30));
@@ -481,19 +505,79 @@ async fn an_expired_signature_only_continues_a_stream(backend: Backend) {
         ("a range from 0", vec![("Range", "bytes=0-9")]),
         ("an open range from 0", vec![("Range", "bytes=0-")]),
     ] {
-        assert_eq!(
-            course.get_file(&url, &headers).await.status,
-            403,
-            "expired: {name}"
-        );
+        let file = course.get_file(&url, &headers).await;
+        assert_eq!(file.status, 403, "past the window: {name}");
+        assert!(String::from_utf8_lossy(&file.body).contains("file_url_expired"));
     }
     let resumed = course.get_file(&url, &[("Range", "bytes=100-")]).await;
     assert_eq!(resumed.status, 206, "a playing stream continues");
     assert_eq!(resumed.body, bytes[100..]);
 
+    // The stream keeps going while its requests keep coming.
+    for _ in 0..3 {
+        course.clock.advance(time::Duration::minutes(9));
+        let file = course.get_file(&url, &[("Range", "bytes=200-")]).await;
+        assert_eq!(file.status, 206, "requests nine minutes apart");
+    }
+    // A pause longer than ten minutes ends it: `bytes=1-` on a stale URL.
+    course.clock.advance(time::Duration::minutes(11));
+    let stale = course.get_file(&url, &[("Range", "bytes=1-")]).await;
+    assert_eq!(
+        stale.status, 403,
+        "Range: bytes=1- after the stream stopped"
+    );
+}
+
+/// The page's renewals vouch for the URL its player streams: a long
+/// lecture played on one response is not cut off when the viewer seeks.
+async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
+    let (course, token, id, _) = served_video_with(backend, |s| {
+        s.media_url_seconds = 120;
+        s.session_idle_minutes = 600;
+        s.session_max_hours = 24;
+    })
+    .await;
+    let url = course.file_url(&token, &id).await;
+    let grant = url.split_once("grant=").unwrap().1.to_string();
+    for _ in 0..4 {
+        course.clock.advance(time::Duration::minutes(8));
+        let reply = course
+            .get_json(
+                &format!("/api/media/{id}/file-url?grant={grant}"),
+                Some(&token),
+            )
+            .await;
+        reply.expect(200, None, "renewal");
+    }
+    let seek = course.get_file(&url, &[("Range", "bytes=500-")]).await;
+    assert_eq!(seek.status, 206, "32 minutes in, the page still open");
+
     course.clock.advance(time::Duration::hours(4));
-    let late = course.get_file(&url, &[("Range", "bytes=100-")]).await;
-    assert_eq!(late.status, 403, "past the four hours of grace");
+    let reply = course
+        .get_json(
+            &format!("/api/media/{id}/file-url?grant={grant}"),
+            Some(&token),
+        )
+        .await;
+    reply.expect(
+        200,
+        None,
+        "a renewal after the hard end still gives a fresh URL",
+    );
+    let late = course.get_file(&url, &[("Range", "bytes=500-")]).await;
+    assert_eq!(late.status, 403, "never past four hours");
+}
+
+async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
+    let (course, token, id, _) = served_video(backend).await;
+    let url = course.file_url(&token, &id).await;
+    let grant = url.split_once("grant=").unwrap().1.to_string();
+    let stored = crate::helpers::column_values(&course.db, "file_grants", "grant_hash");
+    assert!(!stored.is_empty());
+    assert!(
+        stored.iter().all(|h| !h.contains(&grant)),
+        "no grant in the clear"
+    );
 }
 
 /// A partial upload whose process was killed is removed after a day; one
@@ -517,12 +601,7 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
             .set_modified(two_days_ago)
             .unwrap();
     }
-    let tool = guestlink::service::Tool::new(
-        course.db.clone(),
-        course.settings.clone(),
-        course.clock.clone(),
-        guestlink::crypto::MacKey::new(b"unused"),
-    );
+    let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
     let removed = guestlink::service::media::remove_abandoned_uploads(&tool).await;
     // The server's own purge, which starts with it, may have got there first.
     assert!(
@@ -547,8 +626,11 @@ on_both_backends!(
     a_range_starting_at_or_past_the_end_is_416,
     a_full_get_is_inline_with_its_type_length_and_accept_ranges,
     a_file_without_credentials_is_401,
-    a_signed_url_works_without_a_cookie_or_bearer,
-    a_tampered_signature_is_403,
-    a_signature_is_bound_to_its_item,
-    an_expired_signature_only_continues_a_stream,
+    a_page_url_works_without_a_cookie_or_bearer,
+    a_tampered_or_made_up_grant_is_403,
+    a_grant_is_bound_to_its_item,
+    a_url_dies_with_its_session,
+    a_url_only_starts_within_its_window_and_continues_while_used,
+    the_pages_renewals_keep_its_stream_alive,
+    a_grant_in_the_database_is_only_a_hash,
 );

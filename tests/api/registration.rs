@@ -476,7 +476,7 @@ async fn an_allowed_host_may_be_listed_with_its_port(backend: Backend) {
     let sim = SimLms::start(Flavour::Sakai, "http://127.0.0.1:9/jwks");
     let host_port = sim.base().trim_start_matches("http://").to_string();
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec![host_port];
+        s.registration_allowed_hosts = vec![host_port.parse().unwrap()];
     })
     .await;
     sim.serve_jwks_from(&format!("{}/jwks", tool.platform.base));
@@ -653,7 +653,7 @@ async fn an_unreachable_configuration_is_explained(backend: Backend) {
 
 async fn a_slow_configuration_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1".into()];
+        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
         s.registration_timeout_seconds = 1;
     })
     .await;
@@ -682,7 +682,7 @@ async fn a_slow_configuration_times_out(backend: Backend) {
 
 async fn a_slow_registration_endpoint_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1".into()];
+        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
         s.registration_timeout_seconds = 1;
     })
     .await;
@@ -782,8 +782,8 @@ async fn an_issuer_on_another_host_is_refused(backend: Backend) {
 
 /// With no allowed hosts, an http configuration URL is refused as
 /// insecure before anything is fetched.
-async fn an_http_configuration_url_is_refused_without_allowed_hosts(backend: Backend) {
-    let tool = Tool::start(backend, |_| {}).await;
+async fn an_http_configuration_url_is_refused_without_outbound_allowed_hosts(backend: Backend) {
+    let tool = Tool::start(backend, |s| s.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
     let page = tool
         .open_register(
@@ -799,7 +799,7 @@ async fn an_http_configuration_url_is_refused_without_allowed_hosts(backend: Bac
 /// Plain http is allowed only for listed loopback hosts.
 async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["moodle.example.edu".into()];
+        s.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
     })
     .await;
     let page = tool
@@ -818,8 +818,8 @@ async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: B
 }
 
 /// With no allowed hosts, only public addresses are fetched.
-async fn private_addresses_are_refused_without_allowed_hosts(backend: Backend) {
-    let tool = Tool::start(backend, |_| {}).await;
+async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: Backend) {
+    let tool = Tool::start(backend, |s| s.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
     let port = sim.base().rsplit(':').next().unwrap().to_string();
     for host in [
@@ -843,9 +843,44 @@ async fn private_addresses_are_refused_without_allowed_hosts(backend: Backend) {
     assert_eq!(tool.platform_count(), 0);
 }
 
+/// Accepting a host's registrations does not let the tool fetch from a
+/// private address: that is the outbound list's to allow.
+async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Backend) {
+    let tool = Tool::start(backend, |s| {
+        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
+        s.outbound_allowed_hosts.clear();
+    })
+    .await;
+    let sim = tool.sim(Flavour::Moodle);
+    let page = tool
+        .open_register(
+            &sim.configuration_url(),
+            sim.registration_token().as_deref(),
+        )
+        .await;
+    assert_error(
+        &page,
+        400,
+        "registration_insecure_url",
+        "http on an unlisted loopback",
+    );
+    let https = sim.configuration_url().replace("http://", "https://");
+    let page = tool
+        .open_register(&https, sim.registration_token().as_deref())
+        .await;
+    assert_error(
+        &page,
+        403,
+        "registration_private_address",
+        "https on loopback",
+    );
+    assert_eq!(sim.config_hits(), 0, "nothing was fetched");
+    assert_eq!(tool.platform_count(), 0);
+}
+
 async fn hosts_outside_the_allowed_list_are_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["moodle.example.edu".into()];
+        s.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
     })
     .await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1354,9 +1389,10 @@ on_both_backends!(
     a_slow_registration_endpoint_times_out,
     a_configuration_that_is_not_json_or_incomplete_is_invalid,
     an_issuer_on_another_host_is_refused,
-    an_http_configuration_url_is_refused_without_allowed_hosts,
+    an_http_configuration_url_is_refused_without_outbound_allowed_hosts,
+    a_registration_allowed_host_still_needs_the_outbound_list,
     an_http_configuration_url_on_a_listed_public_host_is_refused,
-    private_addresses_are_refused_without_allowed_hosts,
+    private_addresses_are_refused_without_outbound_allowed_hosts,
     hosts_outside_the_allowed_list_are_refused,
     moodle_answering_401_is_explained,
     canvas_answering_422_is_explained,

@@ -45,7 +45,7 @@ impl Tool {
     /// http allowed for a listed loopback host; registrations active at once).
     pub async fn allowing_loopback(backend: Backend) -> Tool {
         Tool::start(backend, |s| {
-            s.registration_allowed_hosts = vec!["127.0.0.1".into()];
+            s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
         })
         .await
     }
@@ -63,6 +63,7 @@ impl Tool {
         Command::new(env!("CARGO_BIN_EXE_guestlink"))
             .args(args)
             .env_clear()
+            .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", self.database_url())
             .env("GUESTLINK_DATA_DIR", &self.settings.data_dir)

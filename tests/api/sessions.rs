@@ -1,5 +1,6 @@
-//! Sessions inside the LMS frame: found by Bearer token, by the `session`
-//! query parameter, or by cookie; idle sessions end.
+//! Sessions inside the LMS frame: found by Bearer token, by cookie, or by
+//! the tool's own same-origin POST; never by a URL; idle sessions end, and
+//! busy ones at their absolute lifetime.
 
 use guestlink::demo::claims::Role;
 use guestlink::domain::platform::Lms;
@@ -7,7 +8,7 @@ use guestlink::domain::platform::Lms;
 use crate::helpers::{Backend, spawn_app};
 use crate::on_both_backends;
 
-async fn the_course_page_is_reachable_by_bearer_query_and_cookie(backend: Backend) {
+async fn the_course_page_is_reachable_by_bearer_and_cookie_but_not_by_query(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
     let launched = app.launch_as(&reg, Role::Student).await;
@@ -21,10 +22,9 @@ async fn the_course_page_is_reachable_by_bearer_query_and_cookie(backend: Backen
     let by_query = app
         .get_page(&format!("/course?session={token}"), None)
         .await;
-    assert_eq!(
-        by_query.attr("main", "data-can-manage").as_deref(),
-        Some("false")
-    );
+    assert_eq!(by_query.status, 400, "a token in a URL is refused");
+    assert_eq!(by_query.error_code().as_deref(), Some("session_in_url"));
+    assert!(!by_query.body.contains(&token), "and not echoed");
     let by_cookie = app
         .http
         .get(app.url("/course"))
@@ -36,11 +36,6 @@ async fn the_course_page_is_reachable_by_bearer_query_and_cookie(backend: Backen
 
     for (name, path, bearer) in [
         ("no token", "/course".to_string(), None),
-        (
-            "wrong token",
-            "/course?session=not-a-session".to_string(),
-            None,
-        ),
         ("wrong bearer", "/course".to_string(), Some("nope")),
     ] {
         let page = app.get_page(&path, bearer).await;
@@ -118,8 +113,53 @@ async fn unknown_paths_get_an_html_404(backend: Backend) {
     assert_eq!(page.error_code().as_deref(), Some("not_found"));
 }
 
+/// However busy, a session ends `GUESTLINK_SESSION_MAX_HOURS` after its launch.
+async fn a_busy_session_ends_at_its_absolute_lifetime(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Sakai);
+    let token = app
+        .launch_as(&reg, Role::Instructor)
+        .await
+        .session_token()
+        .unwrap();
+    for hour in 1..12 {
+        app.clock.advance(time::Duration::hours(1));
+        assert_eq!(
+            app.get_page("/course", Some(&token)).await.status,
+            200,
+            "used every hour: hour {hour}"
+        );
+    }
+    app.clock.advance(time::Duration::minutes(61));
+    let page = app.get_page("/course", Some(&token)).await;
+    assert_eq!(page.status, 401, "twelve hours after the launch");
+    assert_eq!(page.error_code().as_deref(), Some("session_required"));
+}
+
+/// Tool pages tell no other site where the browser came from, and give
+/// their links no session.
+async fn tool_pages_send_no_referrer_and_no_token_in_links(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Moodle);
+    let page = app.launch_as(&reg, Role::Instructor).await;
+    let token = page.session_token().unwrap();
+    assert_eq!(page.headers.get("referrer-policy").unwrap(), "no-referrer");
+    assert_eq!(
+        page.attr("meta[name=referrer]", "content").as_deref(),
+        Some("no-referrer")
+    );
+    assert_eq!(
+        page.attr("main", "data-page-url").as_deref(),
+        Some("/course")
+    );
+    let html = page.body.replace(&format!("content=\"{token}\""), "");
+    assert!(!html.contains(&token), "the token is only in the meta tag");
+}
+
 on_both_backends!(
-    the_course_page_is_reachable_by_bearer_query_and_cookie,
+    a_busy_session_ends_at_its_absolute_lifetime,
+    tool_pages_send_no_referrer_and_no_token_in_links,
+    the_course_page_is_reachable_by_bearer_and_cookie_but_not_by_query,
     an_idle_session_ends,
     pages_carry_security_headers_and_escape_what_the_lms_sent,
     unknown_paths_get_an_html_404,

@@ -72,6 +72,7 @@ pub(super) fn validate(
     registration: &Registration,
     deployment_id: String,
     new_deployment: bool,
+    return_urls: super::ReturnUrls,
 ) -> Result<ValidatedLaunch, LaunchError> {
     check_version(claims)?;
     let message_type = claims
@@ -97,7 +98,7 @@ pub(super) fn validate(
     } else {
         Ok(ValidatedLaunch::DeepLinking {
             launcher,
-            settings: deep_linking_settings(claims)?,
+            settings: deep_linking_settings(claims, return_urls)?,
         })
     }
 }
@@ -155,7 +156,27 @@ fn launcher(
     })
 }
 
-fn deep_linking_settings(claims: &VerifiedClaims) -> Result<DeepLinkingSettings, LaunchError> {
+/// Whether the tool may post a deep-linking response to `raw`.
+fn acceptable_return_url(raw: &str, return_urls: super::ReturnUrls) -> Result<(), LaunchError> {
+    let url = url::Url::parse(raw).map_err(|_| LaunchError::MissingDeepLinkingSettings)?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback && return_urls == super::ReturnUrls::AlsoLoopbackHttp => Ok(()),
+        "http" => Err(LaunchError::InsecureReturnUrl),
+        _ => Err(LaunchError::MissingDeepLinkingSettings),
+    }
+}
+
+fn deep_linking_settings(
+    claims: &VerifiedClaims,
+    return_urls: super::ReturnUrls,
+) -> Result<DeepLinkingSettings, LaunchError> {
     let settings = claims
         .get(claims::DEEP_LINKING_SETTINGS)
         .and_then(Value::as_object)
@@ -163,9 +184,9 @@ fn deep_linking_settings(claims: &VerifiedClaims) -> Result<DeepLinkingSettings,
     let return_url = settings
         .get("deep_link_return_url")
         .and_then(Value::as_str)
-        .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
         .ok_or(LaunchError::MissingDeepLinkingSettings)?
         .to_string();
+    acceptable_return_url(&return_url, return_urls)?;
     let strings = |name: &str| -> Vec<String> {
         settings
             .get(name)
@@ -195,4 +216,35 @@ fn deep_linking_settings(claims: &VerifiedClaims) -> Result<DeepLinkingSettings,
             .and_then(Value::as_str)
             .map(str::to_string),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ReturnUrls::{AlsoLoopbackHttp, HttpsOnly};
+    use super::*;
+
+    #[test]
+    fn deep_linking_return_urls_must_be_https_except_loopback_in_the_demo() {
+        assert!(acceptable_return_url("https://lms.example.edu/dl", HttpsOnly).is_ok());
+        assert_eq!(
+            acceptable_return_url("http://lms.example.edu/dl", HttpsOnly),
+            Err(LaunchError::InsecureReturnUrl)
+        );
+        assert_eq!(
+            acceptable_return_url("http://127.0.0.1:8080/demo/moodle/dl", HttpsOnly),
+            Err(LaunchError::InsecureReturnUrl)
+        );
+        assert!(
+            acceptable_return_url("http://127.0.0.1:8080/demo/moodle/dl", AlsoLoopbackHttp).is_ok()
+        );
+        assert!(acceptable_return_url("http://localhost/dl", AlsoLoopbackHttp).is_ok());
+        assert_eq!(
+            acceptable_return_url("http://lms.example.edu/dl", AlsoLoopbackHttp),
+            Err(LaunchError::InsecureReturnUrl)
+        );
+        assert_eq!(
+            acceptable_return_url("javascript:alert(1)", AlsoLoopbackHttp),
+            Err(LaunchError::MissingDeepLinkingSettings)
+        );
+    }
 }

@@ -50,6 +50,15 @@ pub struct Leeway {
     pub seconds: i64,
 }
 
+/// Which deep-linking return URLs a launch may name. The tool posts a signed
+/// response to it from the user's browser, so a real platform's must be
+/// https; a platform on this machine (the demo LMS) may use plain http.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnUrls {
+    HttpsOnly,
+    AlsoLoopbackHttp,
+}
+
 /// A launch that passed every step, with the claims it was read from.
 pub struct Verified {
     pub launch: ValidatedLaunch,
@@ -61,6 +70,7 @@ pub async fn validate<B: LaunchBackend>(
     backend: &B,
     input: LaunchInput<'_>,
     leeway: Leeway,
+    return_urls: ReturnUrls,
 ) -> Result<Verified, B::Error> {
     let state = state::check(backend, input.state, input.binding, leeway.now).await?;
     let kid = header::check(input.id_token)?;
@@ -72,7 +82,13 @@ pub async fn validate<B: LaunchBackend>(
     let claims = signature::verify(input.id_token, &key, &registration, leeway)?;
     nonce::consume(backend, &claims, &state).await?;
     let deployment = deployment::check(&claims, &registration)?;
-    let launch = message::validate(&claims, &registration, deployment.id, deployment.new)?;
+    let launch = message::validate(
+        &claims,
+        &registration,
+        deployment.id,
+        deployment.new,
+        return_urls,
+    )?;
     Ok(Verified {
         launch,
         claims: claims.0,

@@ -52,7 +52,13 @@ pub async fn register_page(tool: web::Data<Tool>, session: AdminSession) -> Http
             csrf: &session.csrf,
             section: "register",
             base: tool.settings.public_url.as_str(),
-            allowed_hosts: tool.settings.registration_allowed_hosts.join(", "),
+            allowed_hosts: tool
+                .settings
+                .registration_allowed_hosts
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
             guides: guide_links(),
         },
     )

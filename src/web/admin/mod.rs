@@ -154,6 +154,7 @@ fn page_error(
         title,
         message: message.into(),
         hint: None,
+        recovery: crate::web::error::SessionRecovery::None,
     }
 }
 

@@ -59,10 +59,9 @@ pub async fn sign_in(
 ) -> Result<HttpResponse, Denied> {
     let base = tool.settings.public_url.as_str();
     let client = client_ip(&req);
-    if let Some(ip) = client
-        && !tool
-            .admin_login_limiter
-            .allow(ip, tool.clock.unix(), SIGN_INS_PER_MINUTE)
+    if !tool
+        .admin_login_limiter
+        .allow_client(client, tool.clock.unix(), SIGN_INS_PER_MINUTE)
     {
         return Err(Denied::Page(page_error(
             StatusCode::TOO_MANY_REQUESTS,

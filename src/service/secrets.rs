@@ -1,0 +1,47 @@
+//! The operator's secret key and what it seals: checked and brought up to
+//! date when the server starts, and changed by `guestlink secret-key change`.
+
+use crate::crypto::{Sealer, SecretKey};
+use crate::store::sealed::{self, KeyCheck, Resealed};
+use crate::store::{Conn, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error(
+        "GUESTLINK_SECRET_KEY is not the key this database's secrets were sealed with: give the key it ran with before, or change keys with guestlink secret-key change"
+    )]
+    WrongKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Makes sure `sealer` is the key this database's secrets are sealed with,
+/// and seals what an older guestlink stored in the clear.
+pub fn open_at_start(conn: &mut Conn, sealer: &Sealer, now: i64) -> Result<Resealed, SecretsError> {
+    if sealed::check_key(conn, sealer, now)? == KeyCheck::Mismatch {
+        return Err(SecretsError::WrongKey);
+    }
+    let resealed = sealed::seal_plain_rows(conn, sealer)?;
+    if resealed.total() > 0 {
+        tracing::info!(
+            keys = resealed.keys,
+            secrets = resealed.secrets,
+            guest_links = resealed.links,
+            "sealed secrets an older guestlink stored in the clear"
+        );
+    }
+    Ok(resealed)
+}
+
+/// Re-seals every secret under `new`, after checking that `old` is the key
+/// in use. Guest links already sent keep working.
+pub fn change_key(
+    conn: &mut Conn,
+    old: &SecretKey,
+    new: &SecretKey,
+    now: i64,
+) -> Result<Resealed, SecretsError> {
+    let old = Sealer::new(old);
+    open_at_start(conn, &old, now)?;
+    Ok(sealed::reseal_all(conn, &old, &Sealer::new(new))?)
+}
