@@ -515,6 +515,48 @@ async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(bac
     assert_eq!(post_from("198.51.100.2").await, 303, "second address");
 }
 
+/// Behind a proxy that appends its own `X-Forwarded-For` line, the client's
+/// own line cannot choose its address; hops may carry ports; an IPv6 client
+/// is one client per /64.
+async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Backend) {
+    let shared = Shared::start_with(backend, |s| {
+        s.guest_rate_limit = 1;
+        s.trusted_proxies = vec![IpNet::parse("127.0.0.1/32").unwrap()];
+    })
+    .await;
+    let link = shared.open_link().await;
+    start_of_a_minute(&shared);
+    let post_with = |lines: Vec<&'static str>| {
+        let shared = &shared;
+        let token = link.token.clone();
+        async move {
+            let mut browser = Browser::new();
+            let mut lines = lines.into_iter().map(str::to_string);
+            browser.forwarded_for = lines.next();
+            browser.more_forwarded_for = lines.collect();
+            let csrf = open_form(shared, &mut browser, &token).await;
+            submit(shared, &mut browser, &token, &csrf, GUEST_NAME, GUEST_EMAIL)
+                .await
+                .status
+        }
+    };
+    assert_eq!(post_with(vec!["6.6.6.1", "198.51.100.1"]).await, 303);
+    assert_eq!(
+        post_with(vec!["6.6.6.2", "198.51.100.1"]).await,
+        429,
+        "the client's own line changed, the proxy's did not"
+    );
+    assert_eq!(post_with(vec!["198.51.100.9:5555"]).await, 303, "a hop with a port");
+    assert_eq!(post_with(vec!["198.51.100.9:6666"]).await, 429, "the same client");
+    assert_eq!(post_with(vec!["[2001:db8:1:2::1]:443"]).await, 303, "IPv6");
+    assert_eq!(
+        post_with(vec!["2001:db8:1:2::ffff"]).await,
+        429,
+        "another address of the same /64"
+    );
+    assert_eq!(post_with(vec!["2001:db8:1:3::1"]).await, 303, "another /64");
+}
+
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 0).await;
     let link = shared.open_link().await;
@@ -1410,6 +1452,7 @@ on_both_backends!(
     a_forged_forwarded_for_does_not_escape_the_rate_limit,
     the_rate_limit_allows_again_after_a_minute,
     each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance,
+    the_limit_holds_behind_a_proxy_whatever_the_client_writes,
     a_rate_limit_of_zero_never_answers_429,
     fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five,
     the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else,

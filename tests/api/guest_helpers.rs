@@ -372,6 +372,9 @@ pub fn guest_session_rows(course: &Course) -> i64 {
 pub struct Browser {
     cookies: BTreeMap<String, String>,
     pub forwarded_for: Option<String>,
+    /// Further `X-Forwarded-For` lines, sent after `forwarded_for` (as a
+    /// proxy that appends its own line does).
+    pub more_forwarded_for: Vec<String>,
 }
 
 impl Browser {
@@ -431,6 +434,9 @@ impl Browser {
         }
         if let Some(forwarded) = &self.forwarded_for {
             request = request.header("X-Forwarded-For", forwarded);
+        }
+        for line in &self.more_forwarded_for {
+            request = request.header("X-Forwarded-For", line);
         }
         request
     }

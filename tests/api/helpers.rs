@@ -216,6 +216,13 @@ pub struct TestPlatform {
     pub hits: Arc<AtomicUsize>,
     pub down: Arc<AtomicBool>,
     pub hang: Arc<AtomicBool>,
+    /// Answer the key set with a redirect to `/jwks-elsewhere` (which serves it).
+    pub redirect: Arc<AtomicBool>,
+    /// Answer with an endless stream of bytes without a length.
+    pub endless: Arc<AtomicBool>,
+    /// Bytes the endless answer got out before the reader stopped it.
+    pub endless_bytes: Arc<AtomicUsize>,
+    pub elsewhere_hits: Arc<AtomicUsize>,
 }
 
 #[derive(Clone)]
@@ -224,7 +231,14 @@ struct PlatformState {
     hits: Arc<AtomicUsize>,
     down: Arc<AtomicBool>,
     hang: Arc<AtomicBool>,
+    redirect: Arc<AtomicBool>,
+    endless: Arc<AtomicBool>,
+    endless_bytes: Arc<AtomicUsize>,
+    elsewhere_hits: Arc<AtomicUsize>,
 }
+
+/// At most this much of the endless answer is ever produced.
+pub const ENDLESS_LIMIT: usize = 256 * 1024 * 1024;
 
 async fn serve_jwks(state: web::Data<PlatformState>) -> HttpResponse {
     state.hits.fetch_add(1, Ordering::SeqCst);
@@ -234,6 +248,37 @@ async fn serve_jwks(state: web::Data<PlatformState>) -> HttpResponse {
     if state.down.load(Ordering::SeqCst) {
         return HttpResponse::ServiceUnavailable().finish();
     }
+    if state.redirect.load(Ordering::SeqCst) {
+        return HttpResponse::Found()
+            .insert_header(("Location", "/jwks-elsewhere"))
+            .finish();
+    }
+    if state.endless.load(Ordering::SeqCst) {
+        let counter = state.endless_bytes.clone();
+        let chunk = web::Bytes::from(vec![b' '; 64 * 1024]);
+        let body = futures_util::stream::unfold(0usize, move |sent| {
+            let (counter, chunk) = (counter.clone(), chunk.clone());
+            async move {
+                if sent >= ENDLESS_LIMIT {
+                    return None;
+                }
+                counter.fetch_add(chunk.len(), Ordering::SeqCst);
+                Some((Ok::<_, std::io::Error>(chunk), sent + 64 * 1024))
+            }
+        });
+        return HttpResponse::Ok()
+            .content_type("application/json")
+            .streaming(body);
+    }
+    keys_answer(&state)
+}
+
+async fn serve_jwks_elsewhere(state: web::Data<PlatformState>) -> HttpResponse {
+    state.elsewhere_hits.fetch_add(1, Ordering::SeqCst);
+    keys_answer(&state)
+}
+
+fn keys_answer(state: &PlatformState) -> HttpResponse {
     let keys = state
         .keys
         .lock()
@@ -258,6 +303,10 @@ impl TestPlatform {
             hits: Arc::new(AtomicUsize::new(0)),
             down: Arc::new(AtomicBool::new(false)),
             hang: Arc::new(AtomicBool::new(false)),
+            redirect: Arc::new(AtomicBool::new(false)),
+            endless: Arc::new(AtomicBool::new(false)),
+            endless_bytes: Arc::new(AtomicUsize::new(0)),
+            elsewhere_hits: Arc::new(AtomicUsize::new(0)),
         };
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -266,6 +315,7 @@ impl TestPlatform {
             App::new()
                 .app_data(data.clone())
                 .route("/jwks", web::get().to(serve_jwks))
+                .route("/jwks-elsewhere", web::get().to(serve_jwks_elsewhere))
         })
         .workers(1)
         .disable_signals()
@@ -279,6 +329,10 @@ impl TestPlatform {
             hits: state.hits,
             down: state.down,
             hang: state.hang,
+            redirect: state.redirect,
+            endless: state.endless,
+            endless_bytes: state.endless_bytes,
+            elsewhere_hits: state.elsewhere_hits,
         }
     }
 
@@ -304,6 +358,8 @@ pub struct Registered {
 pub struct TestApp {
     pub address: String,
     pub db: Db,
+    /// The settings the app runs with.
+    pub settings: Settings,
     pub clock: Clock,
     pub platform: TestPlatform,
     pub http: reqwest::Client,
@@ -330,7 +386,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         || platform_key(TOOL_KEY, "tool-key-1"),
     )
     .unwrap();
-    let app = Application::build_with_db(db.clone(), settings, clock.clone(), None)
+    let app = Application::build_with_db(db.clone(), settings.clone(), clock.clone(), None)
         .expect("the app starts");
     let port = app.port();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -340,6 +396,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .unwrap();
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        settings,
         db,
         clock,
         platform: TestPlatform::start(),

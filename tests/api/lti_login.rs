@@ -4,7 +4,7 @@
 use guestlink::demo::claims::Role;
 use guestlink::domain::platform::Lms;
 
-use crate::helpers::{Backend, Page, login_result, spawn_app};
+use crate::helpers::{Backend, Page, count_rows, login_result, spawn_app, spawn_app_with, tool};
 use crate::on_both_backends;
 
 async fn post_login_redirects_to_the_platform_with_every_parameter(backend: Backend) {
@@ -306,7 +306,47 @@ async fn a_storage_binding_posted_by_another_site_is_refused(backend: Backend) {
     );
 }
 
+/// Each login initiation writes a login state and anyone may send one, so
+/// they are limited per client address (a lecture hall behind one NAT must
+/// still get in: the default is 1,200 a minute).
+async fn login_initiations_are_limited_per_client_address(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.login_rate_limit = 3).await;
+    let reg = app.register(Lms::Moodle);
+    let into = app.clock.unix().rem_euclid(60);
+    app.clock.advance(time::Duration::seconds(60 - into + 1));
+    for _ in 0..3 {
+        app.login(&reg).await;
+    }
+    let refused = Page::from(app.post_login(&app.login_form(&reg)).await).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.error_code().as_deref(), Some("rate_limited"));
+    assert_eq!(count_rows(&app.db, "login_states"), 3, "no state for the refused one");
+    app.clock.advance(time::Duration::seconds(60));
+    app.login(&reg).await;
+}
+
+/// A login nobody finished is forgotten a minute after it expires; a used
+/// one is kept an hour longer, so a late replay still reads as a replay.
+async fn unused_login_states_are_purged_soon_after_they_expire(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reg = app.register(Lms::Canvas);
+    for _ in 0..20 {
+        app.login(&reg).await;
+    }
+    assert_eq!(app.launch_as(&reg, Role::Instructor).await.status, 200);
+    assert_eq!(count_rows(&app.db, "login_states"), 21);
+    let tool = tool(&app.db, &app.settings, &app.clock);
+    app.clock.advance(time::Duration::seconds(600 + 61));
+    guestlink::service::housekeeping::purge_short_lived(&tool).await;
+    assert_eq!(count_rows(&app.db, "login_states"), 1, "only the used one is left");
+    app.clock.advance(time::Duration::hours(1));
+    guestlink::service::housekeeping::purge_short_lived(&tool).await;
+    assert_eq!(count_rows(&app.db, "login_states"), 0);
+}
+
 on_both_backends!(
+    login_initiations_are_limited_per_client_address,
+    unused_login_states_are_purged_soon_after_they_expire,
     a_storage_binding_posted_by_another_site_is_refused,
     post_login_redirects_to_the_platform_with_every_parameter,
     get_login_works_like_post,
