@@ -678,6 +678,14 @@ pub fn count_rows(db: &Db, table: &str) -> i64 {
     guestlink::with_conn!(&mut conn, c => diesel::sql_query(&sql).get_result::<Count>(c).unwrap().n)
 }
 
+/// Runs SQL statements on the test's database (to set up what an older
+/// guestlink would have left).
+pub fn execute(db: &Db, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = db.get_write().unwrap();
+    guestlink::with_conn!(&mut conn, c => c.batch_execute(sql).unwrap());
+}
+
 /// Every value of a text column of a table (to check what is stored in the clear).
 pub fn column_values(db: &Db, table: &str, column: &str) -> Vec<String> {
     use diesel::RunQueryDsl;

@@ -24,4 +24,5 @@ mod media;
 mod media_files;
 mod registration;
 mod schema;
+mod secrets;
 mod sessions;
