@@ -433,7 +433,46 @@ async fn a_launch_of_another_courses_item_lands_on_the_library_with_a_notice(bac
     );
 }
 
+/// The chosen content goes back to the LMS signed, from the user's
+/// browser: never to a plain-http return URL (only the demo's own LMS, on
+/// this machine, may use one).
+async fn a_plain_http_return_url_is_refused(backend: Backend) {
+    let course = Course::start(backend).await;
+    for url in ["http://lms.example.edu/deep-link/return", "http://127.0.0.1:9/return"] {
+        let page = deep_link_launch(&course, Role::Instructor, |claims| {
+            settings(claims)["deep_link_return_url"] = json!(url);
+        })
+        .await;
+        assert_eq!(page.status, 400, "{url}: {}", page.body);
+        assert_eq!(page.error_code().as_deref(), Some("insecure_return_url"), "{url}");
+    }
+    assert_eq!(course.session_count(), 0, "no session for a refused launch");
+}
+
+/// The picker reloaded in a frame without cookies: the tab posts its session
+/// back with `navigate`, and gets the picker, not a response to the LMS.
+async fn the_picker_resumes_from_a_navigation_post(backend: Backend) {
+    let course = Course::start(backend).await;
+    let (_, session) = picker(&course, |_| {}).await;
+    let post = |site: &'static str| {
+        let request = course
+            .http
+            .post(course.url("/lti/deep-link"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Sec-Fetch-Site", site)
+            .body(format!("session={session}&navigate=1"));
+        async move { Page::from(request.send().await.unwrap()).await }
+    };
+    let page = post("same-origin").await;
+    assert_eq!(page.attr("main", "data-page").as_deref(), Some("deep-link"), "{}", page.body);
+    assert_eq!(count_of(&page, RETURN_FORM), 0, "nothing sent to the LMS");
+    let forged = post("cross-site").await;
+    assert_eq!(forged.error_code().as_deref(), Some("cross_site_request"));
+}
+
 on_both_backends!(
+    a_plain_http_return_url_is_refused,
+    the_picker_resumes_from_a_navigation_post,
     a_deep_linking_launch_shows_the_course_media_as_a_picker,
     a_single_choice_request_offers_radio_buttons,
     unsupported_accept_types_are_explained_and_only_cancel_is_offered,

@@ -801,6 +801,91 @@ async fn csv_cells_that_could_start_a_formula_are_prefixed(backend: Backend) {
     );
 }
 
+/// Whatever separator a spreadsheet assumes, no cell it sees can start a
+/// formula: `x;=1+1` is two cells to one that splits on semicolons.
+async fn csv_formulas_are_defused_after_any_separator(backend: Backend) {
+    let shared = Shared::start(backend).await;
+    let link = shared.open_link().await;
+    for name in ["x;=1+1", "Ada, @SUM(A1)", "a|+cmd"] {
+        admitted_as(&shared, &link.token, name, GUEST_EMAIL).await;
+    }
+    let (status, _, body) = shared.visits_csv(&link).await;
+    assert_eq!(status, 200);
+    for defused in ["x;'=1+1", "Ada, '@SUM(A1)", "a|'+cmd"] {
+        assert!(
+            csv_rows(&body).iter().any(|r| r[0] == defused),
+            "{defused} in {body}"
+        );
+    }
+    for raw in [";=", ", @", "|+"] {
+        assert!(!body.contains(raw), "{raw:?} left as it was: {body}");
+    }
+}
+
+/// The visits come a page at a time; the CSV streams all of them, page by
+/// page, in the order they came.
+async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
+    let shared = Shared::start(backend).await;
+    let link = shared.open_link().await;
+    let link_id = &link.id;
+    let rows: Vec<String> = (0..1_234)
+        .map(|i| format!("('{link_id}', 'Guest {i:04}', 'g{i}@example.edu', {})", 1_000 + i))
+        .collect();
+    crate::helpers::execute(
+        &shared.db,
+        &format!(
+            "INSERT INTO guest_visits (link_id, name, email, created_at) VALUES {}",
+            rows.join(", ")
+        ),
+    );
+    let path = visits_path(&shared.media, &link.id);
+    let first = shared
+        .get_json(&format!("{path}?limit=500"), Some(&shared.owner))
+        .await;
+    first.expect(200, None, "first page");
+    assert_eq!(first.json["visits"].as_array().unwrap().len(), 500);
+    assert_eq!(first.json["visits"][0]["name"], "Guest 0000");
+    let default = shared.get_json(&path, Some(&shared.owner)).await;
+    assert_eq!(default.json["visits"].as_array().unwrap().len(), 100, "100 unless asked");
+    let mut names = vec![];
+    let mut next: Option<String> = None;
+    loop {
+        let url = match &next {
+            Some(after) => format!("{path}?limit=500&after={after}"),
+            None => format!("{path}?limit=500"),
+        };
+        let page = shared.get_json(&url, Some(&shared.owner)).await;
+        page.expect(200, None, "a page");
+        names.extend(
+            page.json["visits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["name"].as_str().unwrap().to_string()),
+        );
+        match page.json["next"].as_str() {
+            Some(after) => next = Some(after.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(names.len(), 1_234);
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "in order, none twice");
+
+    let (status, _, body) = shared.visits_csv(&link).await;
+    assert_eq!(status, 200);
+    let csv = csv_rows(&body);
+    assert_eq!(csv.len(), 1 + 1_234, "the header and every visit");
+    assert_eq!(csv[1][0], "Guest 0000");
+    assert_eq!(csv[1_234][0], "Guest 1233");
+
+    for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("after=x", "after"), ("limit=1.5", "limit")] {
+        shared
+            .get_json(&format!("{path}?{query}"), Some(&shared.owner))
+            .await
+            .expect_invalid(field, query);
+    }
+}
+
 async fn visits_of_a_deleted_link_stay_readable(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1181,6 +1266,8 @@ on_both_backends!(
     visits_list_each_guest_with_name_email_and_time_oldest_first,
     visits_download_as_csv,
     csv_cells_that_could_start_a_formula_are_prefixed,
+    csv_formulas_are_defused_after_any_separator,
+    visits_are_paged_and_the_csv_streams_them_all,
     visits_of_a_deleted_link_stay_readable,
     visits_of_another_items_link_are_not_found,
     reading_guest_access_follows_the_matrix,

@@ -557,6 +557,26 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
     assert_eq!(post_with(vec!["2001:db8:1:3::1"]).await, 303, "another /64");
 }
 
+/// A guest opens the link in a tab of their own: no other site may frame
+/// their pages (a framing page could only be a trap). Tool pages, which
+/// LMSs frame, stay frameable.
+async fn guest_pages_cannot_be_framed(backend: Backend) {
+    let shared = Shared::start(backend).await;
+    let link = shared.open_link().await;
+    let mut guest = Browser::new();
+    let entry = guest.get(&shared, &link.entry()).await;
+    let unknown = Browser::new().get(&shared, "/g/AAAAAAAAAAAAAAAAAAAAAA").await;
+    for (name, page) in [("entry", &entry), ("unavailable", &unknown)] {
+        let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{name}: {csp}");
+        assert_eq!(page.headers.get("x-frame-options").unwrap(), "DENY", "{name}");
+        assert_eq!(page.headers.get("referrer-policy").unwrap(), "no-referrer", "{name}");
+    }
+    let tool_page = shared.launch_into(guestlink::demo::claims::Role::Student, "course-1").await;
+    let csp = tool_page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(!csp.contains("frame-ancestors"), "LMSs frame the tool: {csp}");
+}
+
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 0).await;
     let link = shared.open_link().await;
@@ -1453,6 +1473,7 @@ on_both_backends!(
     the_rate_limit_allows_again_after_a_minute,
     each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance,
     the_limit_holds_behind_a_proxy_whatever_the_client_writes,
+    guest_pages_cannot_be_framed,
     a_rate_limit_of_zero_never_answers_429,
     fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five,
     the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else,

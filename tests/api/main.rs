@@ -14,6 +14,7 @@ mod cli;
 mod cli_media;
 mod database_outage;
 mod deep_linking;
+mod deployment_files;
 mod guest_access;
 mod guest_entry;
 mod jwks;

@@ -307,6 +307,117 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
     assert_eq!(course.stored_files().len(), 1, "later uploads still work");
 }
 
+/// An upload whose body stops arriving is abandoned after the idle timeout:
+/// its connection and part file are not held open by a stalled client.
+async fn a_stalled_upload_is_answered_408_and_leaves_nothing(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.upload_idle_seconds = 1).await;
+    let token = course.token(Role::Instructor).await;
+    let form = Multipart::new().text("title", "Stalled").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(600 * 1024),
+    );
+    let content_type = form.content_type();
+    let body = form.finish();
+    let host = course.address.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&host).await.unwrap();
+    let head = format!(
+        "POST /api/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body[..64 * 1024]).await.unwrap();
+    stream.flush().await.unwrap();
+    // Then nothing more: the tool answers within a few idle periods.
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut stream, &mut answer),
+    )
+    .await
+    .expect("the tool answers a stalled upload")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("upload_timeout"), "{answer}");
+    assert!(
+        eventually(|| course.stored_files().is_empty()).await,
+        "the partial file is removed: {:?}",
+        course.stored_files()
+    );
+    assert_eq!(course.media_rows(), 0);
+}
+
+/// Parts the form does not name are read past, but only a little of them.
+async fn unknown_parts_are_bounded(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    let small = Multipart::new()
+        .text("title", "With a small extra part")
+        .text("browser_extra", "x")
+        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(2_000));
+    course.upload(Some(&token), small).await.expect(201, None, "a small unknown part");
+    let padding = "p".repeat(70 * 1024);
+    let big = Multipart::new()
+        .text("padding", &padding)
+        .text("title", "With a large extra part")
+        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(2_000));
+    course
+        .upload(Some(&token), big)
+        .await
+        .expect(400, Some("bad_request"), "70 KB of an unknown part");
+    assert_eq!(course.media_rows(), 1);
+}
+
+/// A course's files stay within its quota, checked as the upload streams
+/// and again, under a lock, when the item is added.
+async fn uploads_stay_within_the_course_quota(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
+    let token = course.token(Role::Instructor).await;
+    course.upload_sample(&token, &WEBM, 6_000).await;
+    let form = Multipart::new()
+        .text("title", "Over the quota")
+        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(5_000));
+    let reply = course.upload(Some(&token), form).await;
+    reply.expect(413, Some("quota_exceeded"), "6,000 + 5,000 bytes over 10,000");
+    assert_eq!(reply.field(), Some("file"));
+    assert_eq!(course.media_rows(), 1);
+    assert!(
+        eventually(|| course.stored_files().len() == 1).await,
+        "no file left behind: {:?}",
+        course.stored_files()
+    );
+    course.upload_sample(&token, &WEBM, 4_000).await;
+    let one_more = Multipart::new()
+        .text("title", "One byte more")
+        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(20));
+    let full = course.upload(Some(&token), one_more).await;
+    full.expect(413, Some("quota_exceeded"), "the quota is used up");
+    let linked = course
+        .create(&token, crate::media_helpers::linked_video("Links take no room"))
+        .await;
+    assert!(!linked.is_empty(), "items without a file still come");
+}
+
+async fn racing_uploads_cannot_squeeze_past_the_quota(backend: Backend) {
+    let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
+    let token = course.token(Role::Instructor).await;
+    let uploads = (0..6).map(|i| {
+        let form = Multipart::new()
+            .text("title", &format!("Racer {i}"))
+            .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(3_000));
+        let (course, token) = (&course, token.clone());
+        async move { course.upload(Some(&token), form).await.status }
+    });
+    let statuses = futures_util::future::join_all(uploads).await;
+    let added = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(added, 3, "3 × 3,000 bytes fit in 10,000: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 413), "{statuses:?}");
+    assert_eq!(course.media_rows(), 3);
+}
+
 // --- ranges ---
 
 async fn range_requests_return_exactly_the_requested_bytes(backend: Backend) {
@@ -614,6 +725,10 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
 }
 
 on_both_backends!(
+    a_stalled_upload_is_answered_408_and_leaves_nothing,
+    unknown_parts_are_bounded,
+    uploads_stay_within_the_course_quota,
+    racing_uploads_cannot_squeeze_past_the_quota,
     abandoned_partial_uploads_are_removed_after_a_day,
     a_file_of_exactly_the_size_limit_is_accepted,
     a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing,

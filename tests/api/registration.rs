@@ -1275,6 +1275,32 @@ fn list_line(tool: &Tool, issuer: &str) -> String {
         .to_string()
 }
 
+/// Anyone may start a registration, so the ones waiting for activation are
+/// bounded: a few per LMS host (one host cannot fill the list for all), and
+/// a week: nobody activated them, they go.
+async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) {
+    let tool = Tool::start(backend, |_| {}).await;
+    let sim = tool.sim(Flavour::Moodle);
+    for n in 0..3 {
+        assert!(tool.register_sim(&sim).await.pending, "registration {n} waits");
+    }
+    let page = tool
+        .open_register(&sim.configuration_url(), sim.registration_token().as_deref())
+        .await;
+    assert_error(&page, 429, "registration_pending_limit", "a fourth from one host");
+    let other = tool.sim(Flavour::Sakai);
+    assert!(tool.register_sim(&other).await.pending, "another host still may");
+    assert_eq!(tool.platform_count(), 4);
+
+    let housekeeping = crate::helpers::tool(&tool.db, &tool.settings, &tool.clock);
+    tool.clock.advance(time::Duration::days(6));
+    guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
+    assert_eq!(tool.platform_count(), 4, "six days: still waiting");
+    tool.clock.advance(time::Duration::days(1) + time::Duration::minutes(1));
+    guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
+    assert_eq!(tool.platform_count(), 0, "a week: gone");
+}
+
 /// A platform waiting as pending (as dynamic registration without allowed
 /// hosts leaves it) cannot log in until `guestlink platform activate`.
 async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
@@ -1407,4 +1433,5 @@ on_both_backends!(
     the_configuration_is_checked_again_on_register,
     registering_the_same_client_twice_is_a_conflict,
     a_pending_platform_launches_only_once_activated,
+    pending_registrations_are_capped_per_host_and_expire,
 );
