@@ -586,4 +586,33 @@ mod tests {
             "kind"
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_sniffed_without_panicking(head in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            if let Some(found) = FileType::sniff(&head) {
+                proptest::prop_assert_eq!(FileType::from_content_type(found.content_type()), Some(found));
+            }
+        }
+
+        #[test]
+        fn each_type_is_told_by_its_first_bytes_whatever_follows(
+            which in 0usize..8,
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..32),
+        ) {
+            let (magic, expected): (&[u8], FileType) = [
+                (&b"\0\0\0\x20ftypisom"[..], FileType::Mp4),
+                (&b"\0\0\0\x20ftypM4A "[..], FileType::M4a),
+                (&[0x1A, 0x45, 0xDF, 0xA3][..], FileType::WebM),
+                (&b"ID3"[..], FileType::Mp3),
+                (&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], FileType::Png),
+                (&[0xFF, 0xD8, 0xFF][..], FileType::Jpeg),
+                (&b"RIFF\0\0\0\0WEBP"[..], FileType::Webp),
+                (&b"%PDF-"[..], FileType::Pdf),
+            ][which];
+            let mut head = magic.to_vec();
+            head.extend_from_slice(&tail);
+            proptest::prop_assert_eq!(FileType::sniff(&head), Some(expected));
+        }
+    }
 }

@@ -282,4 +282,39 @@ mod tests {
         assert_eq!(RangeRequest::parse(None, 10), Full);
         assert_eq!(RangeRequest::parse(Some("bytes=0-"), 0), Unsatisfiable);
     }
+
+    proptest::proptest! {
+        /// Whatever the header, a part lies inside the file.
+        #[test]
+        fn any_range_header_gives_a_part_inside_the_file(header in ".{0,40}", size in 0u64..5_000) {
+            if let Part { start, end } = RangeRequest::parse(Some(&header), size) {
+                proptest::prop_assert!(start <= end && end < size, "{start}-{end} of {size}");
+            }
+        }
+
+        #[test]
+        fn range_like_headers_with_huge_numbers_stay_inside_the_file(
+            header in "bytes=[0-9]{0,25}-[0-9]{0,25}(,[0-9]{0,5}-[0-9]{0,5})?",
+            size in proptest::num::u64::ANY,
+        ) {
+            if let Part { start, end } = RangeRequest::parse(Some(&header), size) {
+                proptest::prop_assert!(start <= end && end < size);
+            }
+        }
+
+        #[test]
+        fn a_well_formed_range_reads_back(size in 1u64..u64::MAX, a in proptest::num::u64::ANY, b in proptest::num::u64::ANY) {
+            let start = a % size;
+            let end = start.saturating_add(b % 1_000_000);
+            proptest::prop_assert_eq!(
+                RangeRequest::parse(Some(&format!("bytes={start}-{end}")), size),
+                Part { start, end: end.min(size - 1) }
+            );
+            let suffix = 1 + b % size;
+            proptest::prop_assert_eq!(
+                RangeRequest::parse(Some(&format!("bytes=-{suffix}")), size),
+                Part { start: size - suffix, end: size - 1 }
+            );
+        }
+    }
 }

@@ -244,4 +244,39 @@ mod tests {
         assert_eq!(loggable_path("/g/SECRET/view"), "/g/<token>/view");
         assert_eq!(loggable_path("/lti/launch"), "/lti/launch");
     }
+
+    proptest::proptest! {
+        /// Whatever the lines say, the client is the peer or one of their hops.
+        #[test]
+        fn any_forwarded_for_gives_the_peer_or_one_of_its_hops(
+            lines in proptest::collection::vec(".{0,60}", 0..4),
+            peer in proptest::arbitrary::any::<IpAddr>(),
+        ) {
+            let everyone = nets(&["0.0.0.0/0", "::/0"]);
+            let got = client_addr(Some(peer), lines.iter().map(String::as_str), &everyone).unwrap();
+            let hops: Vec<IpAddr> = lines
+                .iter()
+                .flat_map(|l| l.split(','))
+                .filter_map(forwarded_hop)
+                .collect();
+            proptest::prop_assert!(got == peer || hops.contains(&got));
+        }
+
+        #[test]
+        fn a_hop_with_or_without_a_port_reads_back(
+            ip in proptest::arbitrary::any::<IpAddr>(),
+            port in proptest::arbitrary::any::<u16>(),
+        ) {
+            proptest::prop_assert_eq!(forwarded_hop(&ip.to_string()), Some(ip));
+            proptest::prop_assert_eq!(forwarded_hop(&format!(" {ip} ")), Some(ip));
+            let with_port = match ip {
+                IpAddr::V4(v4) => format!("{v4}:{port}"),
+                IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+            };
+            proptest::prop_assert_eq!(forwarded_hop(&with_port), Some(ip));
+            if let IpAddr::V6(v6) = ip {
+                proptest::prop_assert_eq!(forwarded_hop(&format!("[{v6}]")), Some(ip));
+            }
+        }
+    }
 }

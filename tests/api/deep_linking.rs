@@ -438,13 +438,20 @@ async fn a_launch_of_another_courses_item_lands_on_the_library_with_a_notice(bac
 /// this machine, may use one).
 async fn a_plain_http_return_url_is_refused(backend: Backend) {
     let course = Course::start(backend).await;
-    for url in ["http://lms.example.edu/deep-link/return", "http://127.0.0.1:9/return"] {
+    for url in [
+        "http://lms.example.edu/deep-link/return",
+        "http://127.0.0.1:9/return",
+    ] {
         let page = deep_link_launch(&course, Role::Instructor, |claims| {
             settings(claims)["deep_link_return_url"] = json!(url);
         })
         .await;
         assert_eq!(page.status, 400, "{url}: {}", page.body);
-        assert_eq!(page.error_code().as_deref(), Some("insecure_return_url"), "{url}");
+        assert_eq!(
+            page.error_code().as_deref(),
+            Some("insecure_return_url"),
+            "{url}"
+        );
     }
     assert_eq!(course.session_count(), 0, "no session for a refused launch");
 }
@@ -464,7 +471,12 @@ async fn the_picker_resumes_from_a_navigation_post(backend: Backend) {
         async move { Page::from(request.send().await.unwrap()).await }
     };
     let page = post("same-origin").await;
-    assert_eq!(page.attr("main", "data-page").as_deref(), Some("deep-link"), "{}", page.body);
+    assert_eq!(
+        page.attr("main", "data-page").as_deref(),
+        Some("deep-link"),
+        "{}",
+        page.body
+    );
     assert_eq!(count_of(&page, RETURN_FORM), 0, "nothing sent to the LMS");
     let forged = post("cross-site").await;
     assert_eq!(forged.error_code().as_deref(), Some("cross_site_request"));

@@ -829,7 +829,12 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     let link = shared.open_link().await;
     let link_id = &link.id;
     let rows: Vec<String> = (0..1_234)
-        .map(|i| format!("('{link_id}', 'Guest {i:04}', 'g{i}@example.edu', {})", 1_000 + i))
+        .map(|i| {
+            format!(
+                "('{link_id}', 'Guest {i:04}', 'g{i}@example.edu', {})",
+                1_000 + i
+            )
+        })
         .collect();
     crate::helpers::execute(
         &shared.db,
@@ -846,7 +851,11 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     assert_eq!(first.json["visits"].as_array().unwrap().len(), 500);
     assert_eq!(first.json["visits"][0]["name"], "Guest 0000");
     let default = shared.get_json(&path, Some(&shared.owner)).await;
-    assert_eq!(default.json["visits"].as_array().unwrap().len(), 100, "100 unless asked");
+    assert_eq!(
+        default.json["visits"].as_array().unwrap().len(),
+        100,
+        "100 unless asked"
+    );
     let mut names = vec![];
     let mut next: Option<String> = None;
     loop {
@@ -869,7 +878,10 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
         }
     }
     assert_eq!(names.len(), 1_234);
-    assert!(names.windows(2).all(|w| w[0] < w[1]), "in order, none twice");
+    assert!(
+        names.windows(2).all(|w| w[0] < w[1]),
+        "in order, none twice"
+    );
 
     let (status, _, body) = shared.visits_csv(&link).await;
     assert_eq!(status, 200);
@@ -878,7 +890,12 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     assert_eq!(csv[1][0], "Guest 0000");
     assert_eq!(csv[1_234][0], "Guest 1233");
 
-    for (query, field) in [("limit=0", "limit"), ("limit=501", "limit"), ("after=x", "after"), ("limit=1.5", "limit")] {
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("after=x", "after"),
+        ("limit=1.5", "limit"),
+    ] {
         shared
             .get_json(&format!("{path}?{query}"), Some(&shared.owner))
             .await

@@ -546,8 +546,16 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
         429,
         "the client's own line changed, the proxy's did not"
     );
-    assert_eq!(post_with(vec!["198.51.100.9:5555"]).await, 303, "a hop with a port");
-    assert_eq!(post_with(vec!["198.51.100.9:6666"]).await, 429, "the same client");
+    assert_eq!(
+        post_with(vec!["198.51.100.9:5555"]).await,
+        303,
+        "a hop with a port"
+    );
+    assert_eq!(
+        post_with(vec!["198.51.100.9:6666"]).await,
+        429,
+        "the same client"
+    );
     assert_eq!(post_with(vec!["[2001:db8:1:2::1]:443"]).await, 303, "IPv6");
     assert_eq!(
         post_with(vec!["2001:db8:1:2::ffff"]).await,
@@ -565,16 +573,41 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
     let link = shared.open_link().await;
     let mut guest = Browser::new();
     let entry = guest.get(&shared, &link.entry()).await;
-    let unknown = Browser::new().get(&shared, "/g/AAAAAAAAAAAAAAAAAAAAAA").await;
+    let unknown = Browser::new()
+        .get(&shared, "/g/AAAAAAAAAAAAAAAAAAAAAA")
+        .await;
     for (name, page) in [("entry", &entry), ("unavailable", &unknown)] {
-        let csp = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        let csp = page
+            .headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{name}: {csp}");
-        assert_eq!(page.headers.get("x-frame-options").unwrap(), "DENY", "{name}");
-        assert_eq!(page.headers.get("referrer-policy").unwrap(), "no-referrer", "{name}");
+        assert_eq!(
+            page.headers.get("x-frame-options").unwrap(),
+            "DENY",
+            "{name}"
+        );
+        assert_eq!(
+            page.headers.get("referrer-policy").unwrap(),
+            "no-referrer",
+            "{name}"
+        );
     }
-    let tool_page = shared.launch_into(guestlink::demo::claims::Role::Student, "course-1").await;
-    let csp = tool_page.headers.get("content-security-policy").unwrap().to_str().unwrap();
-    assert!(!csp.contains("frame-ancestors"), "LMSs frame the tool: {csp}");
+    let tool_page = shared
+        .launch_into(guestlink::demo::claims::Role::Student, "course-1")
+        .await;
+    let csp = tool_page
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        !csp.contains("frame-ancestors"),
+        "LMSs frame the tool: {csp}"
+    );
 }
 
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {

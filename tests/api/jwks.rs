@@ -118,21 +118,41 @@ async fn a_failed_key_set_fetch_backs_off_instead_of_refetching_on_every_launch(
     app.platform.down.store(true, Ordering::SeqCst);
     for attempt in 0..5 {
         let page = app.launch_as(&reg, Role::Instructor).await;
-        assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"), "attempt {attempt}");
+        assert_eq!(
+            page.error_code().as_deref(),
+            Some("jwks_unavailable"),
+            "attempt {attempt}"
+        );
     }
-    assert_eq!(app.platform.hits.load(Ordering::SeqCst), 1, "one fetch for five launches");
+    assert_eq!(
+        app.platform.hits.load(Ordering::SeqCst),
+        1,
+        "one fetch for five launches"
+    );
 
     app.clock.advance(time::Duration::seconds(6));
     let page = app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"));
-    assert_eq!(app.platform.hits.load(Ordering::SeqCst), 2, "tried again after the back-off");
+    assert_eq!(
+        app.platform.hits.load(Ordering::SeqCst),
+        2,
+        "tried again after the back-off"
+    );
 
     app.platform.down.store(false, Ordering::SeqCst);
     let page = app.launch_as(&reg, Role::Instructor).await;
-    assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"), "the back-off doubled");
+    assert_eq!(
+        page.error_code().as_deref(),
+        Some("jwks_unavailable"),
+        "the back-off doubled"
+    );
     assert_eq!(app.platform.hits.load(Ordering::SeqCst), 2);
     app.clock.advance(time::Duration::seconds(11));
-    assert_eq!(app.launch_as(&reg, Role::Instructor).await.status, 200, "back up");
+    assert_eq!(
+        app.launch_as(&reg, Role::Instructor).await.status,
+        200,
+        "back up"
+    );
     assert_eq!(app.platform.hits.load(Ordering::SeqCst), 3);
 }
 
@@ -148,7 +168,11 @@ async fn stale_keys_keep_serving_while_the_platform_is_down(backend: Backend) {
         let page = app.launch_as(&reg, Role::Student).await;
         assert_eq!(page.status, 200, "attempt {attempt}: {}", page.body);
     }
-    assert_eq!(app.platform.hits.load(Ordering::SeqCst), 2, "one refresh attempt");
+    assert_eq!(
+        app.platform.hits.load(Ordering::SeqCst),
+        2,
+        "one refresh attempt"
+    );
 }
 
 /// The launch page says only that the keys could not be fetched; what the
@@ -159,7 +183,11 @@ async fn the_upstream_status_goes_to_diagnostics_not_to_the_page(backend: Backen
     app.platform.down.store(true, Ordering::SeqCst);
     let page = app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"));
-    assert!(!page.body.contains("503"), "no upstream status on the page: {}", page.body);
+    assert!(
+        !page.body.contains("503"),
+        "no upstream status on the page: {}",
+        page.body
+    );
     let reasons = column_values(&app.db, "launch_attempts", "reason");
     assert!(
         reasons.iter().any(|r| r.contains("HTTP 503")),
@@ -172,10 +200,22 @@ async fn a_key_set_redirect_is_not_followed(backend: Backend) {
     let reg = app.register(Lms::Brightspace);
     app.platform.redirect.store(true, Ordering::SeqCst);
     let page = app.launch_as(&reg, Role::Instructor).await;
-    assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"), "{}", page.body);
-    assert_eq!(app.platform.elsewhere_hits.load(Ordering::SeqCst), 0, "not followed");
+    assert_eq!(
+        page.error_code().as_deref(),
+        Some("jwks_unavailable"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        app.platform.elsewhere_hits.load(Ordering::SeqCst),
+        0,
+        "not followed"
+    );
     let reasons = column_values(&app.db, "launch_attempts", "reason");
-    assert!(reasons.iter().any(|r| r.contains("redirect")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("redirect")),
+        "{reasons:?}"
+    );
 }
 
 /// A key set read as a stream and dropped past 256 KB: an endless answer
@@ -186,15 +226,26 @@ async fn an_endless_key_set_is_cut_off_at_the_cap(backend: Backend) {
     app.platform.endless.store(true, Ordering::SeqCst);
     let started = Instant::now();
     let page = app.launch_as(&reg, Role::Instructor).await;
-    assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"), "{}", page.body);
+    assert_eq!(
+        page.error_code().as_deref(),
+        Some("jwks_unavailable"),
+        "{}",
+        page.body
+    );
     let sent = app.platform.endless_bytes.load(Ordering::SeqCst);
     assert!(
         sent < 32 * 1024 * 1024 && sent < ENDLESS_LIMIT,
         "the tool stopped reading early ({sent} bytes produced)"
     );
-    assert!(started.elapsed() < Duration::from_secs(10), "and did not wait for the timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "and did not wait for the timeout"
+    );
     let reasons = column_values(&app.db, "launch_attempts", "reason");
-    assert!(reasons.iter().any(|r| r.contains("larger than 256 KB")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("larger than 256 KB")),
+        "{reasons:?}"
+    );
 }
 
 /// The rules hold at every fetch, not only when a URL was registered: a
@@ -205,7 +256,11 @@ async fn a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host(backe
     let reg = app.register(Lms::Canvas);
     let page = app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"));
-    assert_eq!(app.platform.hits.load(Ordering::SeqCst), 0, "nothing was fetched");
+    assert_eq!(
+        app.platform.hits.load(Ordering::SeqCst),
+        0,
+        "nothing was fetched"
+    );
     let reasons = column_values(&app.db, "launch_attempts", "reason");
     assert!(reasons.iter().any(|r| r.contains("https")), "{reasons:?}");
 }

@@ -320,7 +320,11 @@ async fn login_initiations_are_limited_per_client_address(backend: Backend) {
     let refused = Page::from(app.post_login(&app.login_form(&reg)).await).await;
     assert_eq!(refused.status, 429, "{}", refused.body);
     assert_eq!(refused.error_code().as_deref(), Some("rate_limited"));
-    assert_eq!(count_rows(&app.db, "login_states"), 3, "no state for the refused one");
+    assert_eq!(
+        count_rows(&app.db, "login_states"),
+        3,
+        "no state for the refused one"
+    );
     app.clock.advance(time::Duration::seconds(60));
     app.login(&reg).await;
 }
@@ -338,7 +342,11 @@ async fn unused_login_states_are_purged_soon_after_they_expire(backend: Backend)
     let tool = tool(&app.db, &app.settings, &app.clock);
     app.clock.advance(time::Duration::seconds(600 + 61));
     guestlink::service::housekeeping::purge_short_lived(&tool).await;
-    assert_eq!(count_rows(&app.db, "login_states"), 1, "only the used one is left");
+    assert_eq!(
+        count_rows(&app.db, "login_states"),
+        1,
+        "only the used one is left"
+    );
     app.clock.advance(time::Duration::hours(1));
     guestlink::service::housekeeping::purge_short_lived(&tool).await;
     assert_eq!(count_rows(&app.db, "login_states"), 0);

@@ -357,17 +357,31 @@ async fn unknown_parts_are_bounded(backend: Backend) {
     let small = Multipart::new()
         .text("title", "With a small extra part")
         .text("browser_extra", "x")
-        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(2_000));
-    course.upload(Some(&token), small).await.expect(201, None, "a small unknown part");
+        .file(
+            "file",
+            WEBM.file_name,
+            WEBM.content_type,
+            &WEBM.bytes(2_000),
+        );
+    course
+        .upload(Some(&token), small)
+        .await
+        .expect(201, None, "a small unknown part");
     let padding = "p".repeat(70 * 1024);
     let big = Multipart::new()
         .text("padding", &padding)
         .text("title", "With a large extra part")
-        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(2_000));
-    course
-        .upload(Some(&token), big)
-        .await
-        .expect(400, Some("bad_request"), "70 KB of an unknown part");
+        .file(
+            "file",
+            WEBM.file_name,
+            WEBM.content_type,
+            &WEBM.bytes(2_000),
+        );
+    course.upload(Some(&token), big).await.expect(
+        400,
+        Some("bad_request"),
+        "70 KB of an unknown part",
+    );
     assert_eq!(course.media_rows(), 1);
 }
 
@@ -377,11 +391,18 @@ async fn uploads_stay_within_the_course_quota(backend: Backend) {
     let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
     course.upload_sample(&token, &WEBM, 6_000).await;
-    let form = Multipart::new()
-        .text("title", "Over the quota")
-        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(5_000));
+    let form = Multipart::new().text("title", "Over the quota").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(5_000),
+    );
     let reply = course.upload(Some(&token), form).await;
-    reply.expect(413, Some("quota_exceeded"), "6,000 + 5,000 bytes over 10,000");
+    reply.expect(
+        413,
+        Some("quota_exceeded"),
+        "6,000 + 5,000 bytes over 10,000",
+    );
     assert_eq!(reply.field(), Some("file"));
     assert_eq!(course.media_rows(), 1);
     assert!(
@@ -390,13 +411,19 @@ async fn uploads_stay_within_the_course_quota(backend: Backend) {
         course.stored_files()
     );
     course.upload_sample(&token, &WEBM, 4_000).await;
-    let one_more = Multipart::new()
-        .text("title", "One byte more")
-        .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(20));
+    let one_more = Multipart::new().text("title", "One byte more").file(
+        "file",
+        WEBM.file_name,
+        WEBM.content_type,
+        &WEBM.bytes(20),
+    );
     let full = course.upload(Some(&token), one_more).await;
     full.expect(413, Some("quota_exceeded"), "the quota is used up");
     let linked = course
-        .create(&token, crate::media_helpers::linked_video("Links take no room"))
+        .create(
+            &token,
+            crate::media_helpers::linked_video("Links take no room"),
+        )
         .await;
     assert!(!linked.is_empty(), "items without a file still come");
 }
@@ -405,16 +432,22 @@ async fn racing_uploads_cannot_squeeze_past_the_quota(backend: Backend) {
     let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
     let uploads = (0..6).map(|i| {
-        let form = Multipart::new()
-            .text("title", &format!("Racer {i}"))
-            .file("file", WEBM.file_name, WEBM.content_type, &WEBM.bytes(3_000));
+        let form = Multipart::new().text("title", &format!("Racer {i}")).file(
+            "file",
+            WEBM.file_name,
+            WEBM.content_type,
+            &WEBM.bytes(3_000),
+        );
         let (course, token) = (&course, token.clone());
         async move { course.upload(Some(&token), form).await.status }
     });
     let statuses = futures_util::future::join_all(uploads).await;
     let added = statuses.iter().filter(|s| **s == 201).count();
     assert_eq!(added, 3, "3 × 3,000 bytes fit in 10,000: {statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 413), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 413),
+        "{statuses:?}"
+    );
     assert_eq!(course.media_rows(), 3);
 }
 

@@ -1282,21 +1282,36 @@ async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) 
     let tool = Tool::start(backend, |_| {}).await;
     let sim = tool.sim(Flavour::Moodle);
     for n in 0..3 {
-        assert!(tool.register_sim(&sim).await.pending, "registration {n} waits");
+        assert!(
+            tool.register_sim(&sim).await.pending,
+            "registration {n} waits"
+        );
     }
     let page = tool
-        .open_register(&sim.configuration_url(), sim.registration_token().as_deref())
+        .open_register(
+            &sim.configuration_url(),
+            sim.registration_token().as_deref(),
+        )
         .await;
-    assert_error(&page, 429, "registration_pending_limit", "a fourth from one host");
+    assert_error(
+        &page,
+        429,
+        "registration_pending_limit",
+        "a fourth from one host",
+    );
     let other = tool.sim(Flavour::Sakai);
-    assert!(tool.register_sim(&other).await.pending, "another host still may");
+    assert!(
+        tool.register_sim(&other).await.pending,
+        "another host still may"
+    );
     assert_eq!(tool.platform_count(), 4);
 
     let housekeeping = crate::helpers::tool(&tool.db, &tool.settings, &tool.clock);
     tool.clock.advance(time::Duration::days(6));
     guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
     assert_eq!(tool.platform_count(), 4, "six days: still waiting");
-    tool.clock.advance(time::Duration::days(1) + time::Duration::minutes(1));
+    tool.clock
+        .advance(time::Duration::days(1) + time::Duration::minutes(1));
     guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
     assert_eq!(tool.platform_count(), 0, "a week: gone");
 }

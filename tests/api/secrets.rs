@@ -93,10 +93,16 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
             .iter()
             .all(|v| v.starts_with(SEALED_PREFIX))
     );
-    assert!(column_values(&shared.db, "guest_links", "token_hash")
-        .iter()
-        .all(|v| *v != link.token));
-    assert_eq!(entry_status(&shared, &address, &link.token).await, 200, "the link works");
+    assert!(
+        column_values(&shared.db, "guest_links", "token_hash")
+            .iter()
+            .all(|v| *v != link.token)
+    );
+    assert_eq!(
+        entry_status(&shared, &address, &link.token).await,
+        200,
+        "the link works"
+    );
     assert_eq!(shared.listed_link(&link).await["url"], link.url.as_str());
 }
 
@@ -108,9 +114,17 @@ async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(back
     let key_file = shared.settings.data_dir.join("new.key");
     std::fs::write(&key_file, &new_key).unwrap();
 
-    let wrong = cli(&shared, "c29tZSBvdGhlciBrZXkgdGhhdCBpcyBsb25nIGVub3VnaCE=", &key_file);
+    let wrong = cli(
+        &shared,
+        "c29tZSBvdGhlciBrZXkgdGhhdCBpcyBsb25nIGVub3VnaCE=",
+        &key_file,
+    );
     assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
-    assert!(stderr(&wrong).contains("GUESTLINK_SECRET_KEY"), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("GUESTLINK_SECRET_KEY"),
+        "{}",
+        stderr(&wrong)
+    );
 
     let changed = cli(&shared, TEST_SECRET_KEY, &key_file);
     assert!(changed.status.success(), "{}", stderr(&changed));
@@ -123,7 +137,11 @@ async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(back
         "the old key no longer starts the tool"
     );
     let address = instance_with_key(&shared, &new_key).expect("the new key does");
-    assert_eq!(entry_status(&shared, &address, &link.token).await, 200, "the link works");
+    assert_eq!(
+        entry_status(&shared, &address, &link.token).await,
+        200,
+        "the link works"
+    );
     let kids = shared
         .http
         .get(format!("{address}/.well-known/jwks.json"))
@@ -213,9 +231,8 @@ fn the_data_directory_and_its_files_are_private() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(ready, "the demo started");
-    let mode = |path: &std::path::Path| {
-        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-    };
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700, "the data directory");
     let mut files = vec![];
     let mut dirs = vec![data.clone()];

@@ -30,11 +30,55 @@ pub(super) fn check(
         return Err(LaunchError::UnknownDeployment);
     }
     // A new id is stored: it must look like one.
-    if deployment.is_empty() || deployment.len() > 255 || deployment.chars().any(char::is_control) {
+    if !storable(deployment) {
         return Err(LaunchError::InvalidClaim("deployment_id"));
     }
     Ok(Deployment {
         id: deployment.to_string(),
         new: true,
     })
+}
+
+/// Whether a deployment id a launch names may be recorded as it is: 1 to 255
+/// printable characters without surrounding spaces, so that it reads the
+/// same through the administrator's tools (which trim what they are given).
+pub fn storable(id: &str) -> bool {
+    !id.is_empty()
+        && id.trim() == id
+        && id.chars().count() <= 255
+        && !id.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storable;
+
+    #[test]
+    fn storable_ids_are_printable_and_bounded() {
+        assert!(storable("327:a17deed8f179120345abd3e8b6e22a3d8ff68a63"));
+        assert!(storable(&"é".repeat(255)), "characters, not bytes");
+        assert!(!storable(&"x".repeat(256)));
+        assert!(!storable(""));
+        assert!(!storable(" 4"));
+        assert!(!storable("4\n"));
+    }
+
+    proptest::proptest! {
+        /// What a launch records, the admin console and `platform add` read back unchanged.
+        #[test]
+        fn a_recorded_deployment_id_reads_back_unchanged(id in "\\PC{0,300}|[ -~]{0,20}") {
+            if storable(&id) {
+                proptest::prop_assert_eq!(
+                    crate::domain::platform::parse_deployment_id(&id),
+                    Ok(id.clone())
+                );
+            }
+        }
+
+        #[test]
+        fn any_text_is_judged_without_panicking(id in ".{0,400}") {
+            let _ = storable(&id);
+            let _ = crate::domain::platform::parse_deployment_id(&id);
+        }
+    }
 }

@@ -83,4 +83,24 @@ mod tests {
             Ok("k1".into())
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_as_a_token_is_refused_or_yields_a_kid_without_panicking(token in ".{0,300}") {
+            let _ = check(&token);
+        }
+
+        #[test]
+        fn any_bytes_as_a_header_are_read_without_panicking(header in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let token = format!("{}.e30.sig", b64url(&header));
+            let _ = check(&token);
+        }
+
+        #[test]
+        fn an_rs256_header_gives_back_its_kid(kid in ".{1,64}", extra in "[a-z]{0,8}") {
+            let header = serde_json::json!({"alg": "RS256", "kid": kid, "typ": extra});
+            let token = token_with_header(&header.to_string());
+            proptest::prop_assert_eq!(check(&token), Ok(kid));
+        }
+    }
 }
