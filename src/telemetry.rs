@@ -7,6 +7,15 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 pub fn init(level: &str) {
+    init_with(level, std::io::stderr, true);
+}
+
+/// Like [`init`], writing to what `writer` makes (tests capture the log in a
+/// file to check that no secret reaches it).
+pub fn init_with<W>(level: &str, writer: W, ansi: bool)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = match level {
         "off" => LevelFilter::OFF,
         "error" => LevelFilter::ERROR,
@@ -24,7 +33,8 @@ pub fn init(level: &str) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_target(false)
-                .with_writer(std::io::stderr),
+                .with_ansi(ansi)
+                .with_writer(writer),
         )
         .with(targets)
         .try_init();

@@ -27,6 +27,8 @@ fn login_link(tool: &Tool) -> String {
     succeeded(&output, "admin login-link");
     let link = stdout(&output);
     assert_eq!(link.lines().count(), 1, "one line: {link}");
+    crate::log_check::record_secret(link.rsplit('=').next().unwrap_or_default());
+    crate::log_check::record_secret(ADMIN_TOKEN);
     link
 }
 

@@ -65,6 +65,9 @@ pub struct Link {
 
 impl Link {
     pub fn from_json(json: &Value) -> Link {
+        if let Some(url) = json["url"].as_str() {
+            crate::log_check::record_secret(url.rsplit('/').next().unwrap_or_default());
+        }
         let url = json["url"]
             .as_str()
             .unwrap_or_else(|| panic!("a url in {json}"))
@@ -422,6 +425,7 @@ impl Browser {
             if removed {
                 self.cookies.remove(name.trim());
             } else {
+                crate::log_check::record_secret(value.trim());
                 self.cookies
                     .insert(name.trim().to_string(), value.trim().to_string());
             }
@@ -537,6 +541,7 @@ pub async fn enter_as(app: &TestApp, token: &str, name: &str, email: &str) -> (B
 
 /// A fresh browser admitted through `token` as `name`, which must succeed.
 pub async fn admitted_as(app: &TestApp, token: &str, name: &str, email: &str) -> Browser {
+    crate::log_check::record_secret(email);
     let (browser, page) = enter_as(app, token, name, email).await;
     assert_redirect(&page, &view_path(token), "admission");
     assert!(

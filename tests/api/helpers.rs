@@ -372,6 +372,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    crate::log_check::capture_log();
+    crate::log_check::record_secret(TEST_SECRET_KEY);
     let test_db = TestDb::new(&backend);
     let port = free_port();
     let mut settings = test_settings(&test_db, port);
@@ -445,12 +447,17 @@ impl Page {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.unwrap();
-        Page {
+        let page = Page {
             status,
             html: Html::parse_document(&body),
             body,
             headers,
+        };
+        if let Some(token) = page.session_token() {
+            crate::log_check::record_secret(&token);
         }
+        crate::log_check::record_grants(&page.body);
+        page
     }
 
     /// The value of `attr` on the first element matching `selector`.
@@ -576,7 +583,12 @@ impl TestApp {
     }
 
     pub fn sign(&self, claims: &Value) -> String {
-        self.platform.signing_key().sign(claims).unwrap()
+        if let Some(email) = claims["email"].as_str() {
+            crate::log_check::record_secret(email);
+        }
+        let token = self.platform.signing_key().sign(claims).unwrap();
+        crate::log_check::record_secret(&token);
+        token
     }
 
     pub async fn post_launch(&self, fields: &[(&str, &str)], cookie: Option<&str>) -> Page {
@@ -723,6 +735,8 @@ pub fn login_result(response: &reqwest::Response) -> LoginResult {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|c| c.starts_with("guestlink_state_"))
         .expect("a state cookie");
+    crate::log_check::record_secret(&param("state"));
+    crate::log_check::record_secret(&param("nonce"));
     LoginResult {
         state: param("state"),
         nonce: param("nonce"),

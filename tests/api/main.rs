@@ -3,6 +3,7 @@
 
 mod guest_helpers;
 mod helpers;
+mod log_check;
 mod media_helpers;
 mod registration_helpers;
 #[allow(dead_code)]
