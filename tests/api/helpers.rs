@@ -424,6 +424,74 @@ pub fn tool(db: &Db, settings: &Settings, clock: &Clock) -> Tool {
     )
 }
 
+/// `guestlink serve` as a separate process on a fresh database, with these
+/// environment variables, and a `TestApp` that talks to it (its platform,
+/// clock and HTTP client as usual). The process is killed when the returned
+/// guard drops.
+pub async fn spawn_binary(backend: Backend, env: &[(&str, &str)]) -> (TestApp, ServerProcess) {
+    crate::log_check::capture_log();
+    let test_db = TestDb::new(&backend);
+    let port = free_port();
+    let settings = test_settings(&test_db, port);
+    let db = Db::connect_for(&settings, guestlink::store::PoolUse::Command).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_guestlink"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", test_db.url_string())
+        .env("GUESTLINK_DATA_DIR", test_db.dir.path())
+        .env("GUESTLINK_BIND", format!("127.0.0.1:{port}"))
+        .env("GUESTLINK_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("GUESTLINK_SECRET_KEY", TEST_SECRET_KEY)
+        .env("GUESTLINK_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("guestlink serve starts");
+    let process = ServerProcess(child);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..200 {
+        if http
+            .get(format!("{address}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "guestlink serve answers its health check");
+    let app = TestApp {
+        address,
+        settings,
+        db,
+        clock: Clock::system(),
+        platform: TestPlatform::start(),
+        http,
+        _test_db: test_db,
+    };
+    (app, process)
+}
+
+/// A server process, killed on drop.
+pub struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// What login initiation handed the browser.
 #[derive(Debug, Clone)]
 pub struct LoginResult {

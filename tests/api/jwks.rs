@@ -265,7 +265,31 @@ async fn a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host(backe
     assert!(reasons.iter().any(|r| r.contains("https")), "{reasons:?}");
 }
 
+/// A proxy from the environment would resolve the platform's host again and
+/// defeat the address checks: the tool ignores every proxy variable.
+async fn proxies_from_the_environment_are_not_used(backend: Backend) {
+    let dead = format!("http://127.0.0.1:{}", crate::helpers::free_port());
+    let (app, _server) = crate::helpers::spawn_binary(
+        backend,
+        &[
+            ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"),
+            ("HTTP_PROXY", &dead),
+            ("HTTPS_PROXY", &dead),
+            ("ALL_PROXY", &dead),
+            ("http_proxy", &dead),
+            ("https_proxy", &dead),
+            ("all_proxy", &dead),
+        ],
+    )
+    .await;
+    let reg = app.register(Lms::Moodle);
+    let page = app.launch_as(&reg, Role::Instructor).await;
+    assert_eq!(page.status, 200, "the key set came directly: {}", page.body);
+    assert_eq!(app.platform.hits.load(Ordering::SeqCst), 1);
+}
+
 on_both_backends!(
+    proxies_from_the_environment_are_not_used,
     a_failed_key_set_fetch_backs_off_instead_of_refetching_on_every_launch,
     stale_keys_keep_serving_while_the_platform_is_down,
     the_upstream_status_goes_to_diagnostics_not_to_the_page,
