@@ -51,6 +51,12 @@ impl DemoServer {
 
     /// Like `start`, with these settings added.
     async fn start_with(settings: &[(&str, &str)]) -> DemoServer {
+        DemoServer::start_on("127.0.0.1", settings).await
+    }
+
+    /// Like `start_with`, its public URL on `host` (say `localhost`, a
+    /// different site from pages on 127.0.0.1).
+    async fn start_on(host: &str, settings: &[(&str, &str)]) -> DemoServer {
         let port = free_port();
         let data_dir = tempfile::tempdir().expect("create a temporary data directory");
         let log_path = data_dir.path().join("guestlink.log");
@@ -68,6 +74,7 @@ impl DemoServer {
         let child = command
             .arg("demo")
             .env("GUESTLINK_BIND", format!("127.0.0.1:{port}"))
+            .env("GUESTLINK_PUBLIC_URL", format!("http://{host}:{port}"))
             .env("GUESTLINK_DATA_DIR", data_dir.path())
             .env("GUESTLINK_LOG", "warn")
             .stdin(Stdio::null())
@@ -77,13 +84,34 @@ impl DemoServer {
             .expect("start the guestlink binary");
         let mut server = DemoServer {
             process: LoggedChild::new(child, log_path),
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{host}:{port}"),
             port,
             data_dir_path: data_dir.path().to_path_buf(),
             _data_dir: data_dir,
         };
         server.wait_healthy().await;
         server
+    }
+
+    /// `guestlink ARGS` against the server's data directory (SQLite); its
+    /// standard output, or why it failed.
+    fn cli(&self, args: &[&str]) -> Result<String, String> {
+        let output = Command::new(env!("CARGO_BIN_EXE_guestlink"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("GUESTLINK_CONFIG")
+            .env_remove("GUESTLINK_PUBLIC_URL")
+            .env("GUESTLINK_BIND", format!("127.0.0.1:{}", self.port))
+            .env("GUESTLINK_DATA_DIR", &self.data_dir_path)
+            .output()
+            .map_err(|e| format!("cannot run guestlink {args:?}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "guestlink {args:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
     /// A one-time admin sign-in link, from `guestlink admin login-link`
@@ -1162,11 +1190,380 @@ async fn an_admin_signs_in_registers_a_moodle_and_its_launch_works() {
     if !browser_tests_enabled() {
         return;
     }
-    let server =
-        DemoServer::start_with(&[("GUESTLINK_REGISTRATION_ALLOWED_HOSTS", "127.0.0.1")]).await;
+    let server = DemoServer::start_with(&[
+        ("GUESTLINK_REGISTRATION_ALLOWED_HOSTS", "127.0.0.1"),
+        ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"),
+    ])
+    .await;
     let moodle = mini_moodle::MiniMoodle::start(&server.base);
     let browser = start_browser().await;
     let shots = screenshot_dir();
     let result = register_and_launch(&browser, &server, &moodle, &shots).await;
     conclude(result, [("admin-registration", browser)], &server, &shots).await;
+}
+
+/// A Canvas-like LMS on 127.0.0.1 that frames the tool (on `localhost`, so
+/// another site) the way an LMS does, and offers LTI platform storage
+/// (`lti.put_data` / `lti.get_data` by postMessage) for a browser that
+/// refuses the tool's cookies: a course page with the tool in an iframe, an
+/// authorization endpoint that signs the id_token and posts it into the
+/// frame, and its key set.
+mod framing_lms {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use guestlink::lti::keys::{JwkSet, ToolKey};
+    use serde_json::json;
+
+    pub const CLIENT_ID: &str = "10000000000077";
+    pub const DEPLOYMENT_ID: &str = "77:framing";
+
+    struct State {
+        base: String,
+        tool_base: String,
+        key: ToolKey,
+    }
+
+    pub struct FramingLms {
+        pub base: String,
+    }
+
+    impl FramingLms {
+        pub fn start(tool_base: &str) -> FramingLms {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+            let key = ToolKey::from_pkcs8_pem(
+                "framing-key".into(),
+                include_str!("fixtures/platform_key_a.pem"),
+            )
+            .expect("the fixture key");
+            let state = web::Data::new(State {
+                base: base.clone(),
+                tool_base: tool_base.to_string(),
+                key,
+            });
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    HttpServer::new(move || {
+                        App::new()
+                            .app_data(state.clone())
+                            .route("/courses/1", web::get().to(course))
+                            .route("/auth", web::get().to(authorize))
+                            .route("/jwks", web::get().to(jwks))
+                    })
+                    .workers(1)
+                    .disable_signals()
+                    .listen(listener)
+                    .expect("listen")
+                    .run()
+                    .await
+                    .expect("the framing LMS runs")
+                })
+            });
+            FramingLms { base }
+        }
+
+        /// `platform add` arguments that register this LMS in the tool.
+        pub fn platform_add(&self) -> Vec<String> {
+            [
+                "platform",
+                "add",
+                "--name",
+                "Framing Canvas",
+                "--lms",
+                "canvas",
+                "--issuer",
+                &self.base,
+                "--client-id",
+                CLIENT_ID,
+                "--auth-url",
+                &format!("{}/auth", self.base),
+                "--jwks-url",
+                &format!("{}/jwks", self.base),
+                "--deployment-id",
+                DEPLOYMENT_ID,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+        }
+    }
+
+    fn page(body: String) -> HttpResponse {
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+
+    fn urlencode(text: &str) -> String {
+        url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    }
+
+    /// The course page: the tool in a frame, and platform storage for it.
+    async fn course(state: web::Data<State>) -> HttpResponse {
+        let tool = &state.tool_base;
+        let login = format!(
+            "{tool}/lti/login?iss={}&login_hint=teacher-1&target_link_uri={}&client_id={CLIENT_ID}&lti_deployment_id={}&lti_storage_target=_parent",
+            urlencode(&state.base),
+            urlencode(&format!("{tool}/lti/launch")),
+            urlencode(DEPLOYMENT_ID),
+        );
+        page(format!(
+            r#"<!doctype html><title>Biology 101</title>
+<h1 style="font:16px sans-serif">Biology 101 · guestlink</h1>
+<iframe id="tool" name="tool" src="{login}" style="width:1180px;height:760px;border:1px solid #888"></iframe>
+<script>
+var stored = {{}};
+window.addEventListener("message", function (e) {{
+  if (e.origin !== {origin}) return;
+  var d = e.data || {{}};
+  if (d.subject === "lti.put_data") {{
+    stored[d.key] = d.value;
+    e.source.postMessage({{subject: "lti.put_data.response", message_id: d.message_id, key: d.key, value: d.value}}, e.origin);
+  }} else if (d.subject === "lti.get_data") {{
+    e.source.postMessage({{subject: "lti.get_data.response", message_id: d.message_id, key: d.key, value: stored[d.key]}}, e.origin);
+  }}
+}});
+</script>"#,
+            origin = json!(tool),
+        ))
+    }
+
+    async fn authorize(
+        state: web::Data<State>,
+        query: web::Query<std::collections::HashMap<String, String>>,
+    ) -> HttpResponse {
+        let q = |name: &str| query.get(name).cloned().unwrap_or_default();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let claims = json!({
+            "iss": state.base,
+            "aud": q("client_id"),
+            "sub": "teacher-1",
+            "iat": now,
+            "exp": now + 60,
+            "nonce": q("nonce"),
+            "name": "Ada Teacher",
+            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
+            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": q("redirect_uri"),
+            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
+            "https://purl.imsglobal.org/spec/lti/claim/roles": [
+                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+            ],
+            "https://purl.imsglobal.org/spec/lti/claim/context": {
+                "id": "course-1", "label": "BIO101", "title": "Biology 101"
+            },
+        });
+        let token = state.key.sign(&claims).expect("signs");
+        page(format!(
+            r#"<!doctype html><form id="f" method="post" action="{}">
+<input type="hidden" name="id_token" value="{token}">
+<input type="hidden" name="state" value="{}">
+<input type="hidden" name="lti_storage_target" value="_parent">
+</form><script>document.getElementById("f").submit();</script>"#,
+            q("redirect_uri"),
+            q("state")
+        ))
+    }
+
+    async fn jwks(state: web::Data<State>) -> HttpResponse {
+        HttpResponse::Ok().json(JwkSet {
+            keys: vec![state.key.jwk()],
+        })
+    }
+}
+
+/// Waits inside the current frame for `css`, naming `what` when it fails.
+async fn wait_in_frame(browser: &WebDriver, css: &str, what: &str) -> Result<String, String> {
+    match browser.wait_for(css, COURSE_PAGE_TIMEOUT).await {
+        Ok(element) => Ok(element),
+        Err(e) => {
+            let text = browser.page_text().await.unwrap_or_default();
+            let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            Err(format!(
+                "{what}: {e}; the frame shows: {}",
+                text.chars().take(500).collect::<String>()
+            ))
+        }
+    }
+}
+
+/// The frame's address, checked to carry no session.
+async fn frame_url_without_session(browser: &WebDriver, what: &str) -> Result<String, String> {
+    let url = browser
+        .execute("return location.href;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = url.as_str().unwrap_or_default().to_string();
+    if url.contains("session") {
+        return Err(format!("{what}: the address carries the session: {url}"));
+    }
+    Ok(url)
+}
+
+/// The tool inside another site's frame, in a browser that refuses every
+/// cookie of the tool's origin: launch (platform storage carries the login's
+/// binding), navigate, reload, go back, upload, open the guest-access modal.
+/// The session never appears in an address.
+async fn walk_the_tool_in_a_frame_without_cookies(
+    browser: &WebDriver,
+    server: &DemoServer,
+    lms: &framing_lms::FramingLms,
+    shots: &Path,
+) -> Result<(), String> {
+    browser
+        .goto(&format!("{}/courses/1", lms.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    let frame = browser
+        .wait_for("iframe#tool", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .enter_frame(&frame)
+        .await
+        .map_err(|e| e.to_string())?;
+    wait_in_frame(
+        browser,
+        r#"main[data-page="course"]"#,
+        "the launch in the frame",
+    )
+    .await?;
+    let cookies = browser
+        .execute(
+            "document.cookie = 'probe=1; SameSite=None; Secure'; \
+             var storage; try { sessionStorage.setItem('probe', '1'); storage = 'usable'; } catch (e) { storage = 'refused'; } \
+             return [document.cookie, storage];",
+            vec![],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if cookies[0] != "" {
+        return Err(format!(
+            "the profile should refuse the tool's cookies; [cookies, sessionStorage] = {cookies}"
+        ));
+    }
+    println!("in the frame: [cookies, sessionStorage] = {cookies}");
+    frame_url_without_session(browser, "the launch").await?;
+    shot(browser, shots, "framed-1-library").await?;
+
+    // Upload: the new item's page opens.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/demo/assets/lecture.webm");
+    let title = browser
+        .find("#add-title")
+        .await
+        .map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&title, "Framed lecture")
+        .await
+        .map_err(|e| e.to_string())?;
+    let file = browser.find("#add-file").await.map_err(|e| e.to_string())?;
+    browser
+        .send_keys(&file, &sample.display().to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    click(browser, "#add-media button[type=submit]").await?;
+    wait_in_frame(
+        browser,
+        r#"main[data-page="media"] video#player"#,
+        "the uploaded item's page",
+    )
+    .await?;
+    let heading = text_of(browser, "h1[data-field=title]").await?;
+    if heading != "Framed lecture" {
+        return Err(format!("the new item's page shows {heading:?}"));
+    }
+    let media_url = frame_url_without_session(browser, "after the upload").await?;
+    shot(browser, shots, "framed-2-uploaded").await?;
+
+    // Reload: no cookie comes back; the tab's kept session resumes the page.
+    browser
+        .execute("location.reload(); return true;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_in_frame(
+        browser,
+        r#"main[data-page="media"] video#player"#,
+        "the reloaded media page",
+    )
+    .await?;
+    if frame_url_without_session(browser, "after the reload").await? != media_url {
+        return Err("the reload landed elsewhere".into());
+    }
+    play_video(browser, "the reloaded page's").await?;
+    shot(browser, shots, "framed-3-reloaded").await?;
+
+    // Back: the library again, resumed the same way, listing the upload.
+    browser
+        .execute("history.back(); return true;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_in_frame(
+        browser,
+        r#"main[data-page="course"] li[data-kind="video"] a"#,
+        "back to the library",
+    )
+    .await?;
+    frame_url_without_session(browser, "after Back").await?;
+    shot(browser, shots, "framed-4-back").await?;
+
+    // Navigate: the library's link opens the media page.
+    click(browser, r#"li[data-kind="video"] a"#).await?;
+    wait_in_frame(
+        browser,
+        r#"main[data-page="media"] video#player"#,
+        "the media page from the library",
+    )
+    .await?;
+    frame_url_without_session(browser, "the media page").await?;
+
+    // The guest-access modal, through the three-dot menu.
+    click(browser, "#media-menu-button").await?;
+    click(browser, r#"[role="menuitem"][data-action="guest-access"]"#).await?;
+    let count = text_of(browser, "#guest-access-dialog[open] #ga-count").await?;
+    if count != "No links added" {
+        return Err(format!("the modal says {count:?}"));
+    }
+    shot(browser, shots, "framed-5-guest-access").await?;
+    let history = browser
+        .execute("return history.length;", vec![])
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "framed walk done; history length {history}; server {}",
+        server.base
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_tool_works_in_a_frame_that_refuses_its_cookies() {
+    if !browser_tests_enabled() {
+        return;
+    }
+    let server = DemoServer::start_on(
+        "localhost",
+        &[("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")],
+    )
+    .await;
+    let lms = framing_lms::FramingLms::start(&server.base);
+    let args = lms.platform_add();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    server.cli(&args).unwrap_or_else(|e| panic!("{e}"));
+    // Every cookie of the tool's origin refused, in any frame.
+    let prefs = serde_json::json!({
+        "profile.content_settings.exceptions.cookies": {
+            format!("{},*", server.base): { "setting": 2 }
+        }
+    });
+    let browser = WebDriver::start_with_prefs(prefs)
+        .await
+        .unwrap_or_else(|e| panic!("cannot start headless Chromium: {e}"));
+    let shots = screenshot_dir();
+    let result = walk_the_tool_in_a_frame_without_cookies(&browser, &server, &lms, &shots).await;
+    conclude(result, [("framed", browser)], &server, &shots).await;
 }

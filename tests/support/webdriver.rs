@@ -54,6 +54,33 @@ impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// Writes `prefs` (dotted names, as chromedriver takes them: "a.b.c") as
+/// the nested JSON of the profile's `Default/Preferences`.
+fn write_preferences(profile: &Path, prefs: &serde_json::Map<String, Value>) -> Result<()> {
+    let mut root = json!({});
+    for (name, value) in prefs {
+        let mut at = &mut root;
+        let parts: Vec<&str> = name.split('.').collect();
+        for part in &parts[..parts.len() - 1] {
+            at = at
+                .as_object_mut()
+                .expect("an object")
+                .entry(part.to_string())
+                .or_insert_with(|| json!({}));
+        }
+        at[parts[parts.len() - 1]] = value.clone();
+    }
+    let dir = profile.join("Default");
+    std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::write(dir.join("Preferences"), root.to_string()))
+        .map_err(|e| {
+            Error::new(
+                "driver",
+                format!("cannot write the profile's preferences: {e}"),
+            )
+        })
+}
+
 /// A TCP port on loopback that was free a moment ago.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port on 127.0.0.1");
@@ -193,6 +220,12 @@ impl WebDriver {
     /// Starts chromedriver and opens a headless Chromium session with a fresh
     /// profile directory.
     pub async fn start() -> Result<WebDriver> {
+        Self::start_with_prefs(json!({})).await
+    }
+
+    /// Like [`WebDriver::start`], with these Chromium preferences in the
+    /// profile (say, content settings that block an origin's cookies).
+    pub async fn start_with_prefs(prefs: Value) -> Result<WebDriver> {
         let client = reqwest::Client::builder()
             .no_proxy()
             .timeout(COMMAND_TIMEOUT)
@@ -227,6 +260,11 @@ impl WebDriver {
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });
+        // chromedriver applies `prefs` only to a profile it makes itself, so
+        // they go straight into this profile's Preferences file.
+        if let Some(prefs) = prefs.as_object().filter(|p| !p.is_empty()) {
+            write_preferences(profile.path(), prefs)?;
+        }
         if let Some(binary) = find_program(&[
             "/usr/bin/chromium",
             "chromium",
