@@ -18,6 +18,16 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// Whether `value` is shaped like a token this tool hands out: base64url, 16
+/// to 64 characters. Anything else is not looked up, and never goes back out
+/// in a header.
+pub fn is_token_shaped(value: &str) -> bool {
+    (16..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// 128 random bits: the size of every secret token guestlink issues.
 pub fn secret_token() -> String {
     random_token(16)

@@ -4,7 +4,7 @@
 //! the ones concurrency could break.
 
 use super::{ServiceError, ServiceResult, Tool, media};
-use crate::crypto::{hash_secret, random_token, secret_token};
+use crate::crypto::{hash_secret, is_token_shaped, random_token, secret_token};
 use crate::domain::guest_access::{
     GuestIdentity, ItemFacts, LinkStatus, NewLink, Unavailable, kind_supports_guest_access, refusal,
 };
@@ -260,19 +260,10 @@ pub async fn visits_page(
 
 // ---- The guest's side ------------------------------------------------------
 
-/// Tokens are base64url of 128 bits (22 characters); anything else cannot
-/// be one, and is not looked up.
-fn plausible_token(token: &str) -> bool {
-    (16..=64).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The link with this token and, when it is still there, its item: read
 /// together, in one trip to the database.
 async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<(FoundLink, Option<Media>)>> {
-    if !plausible_token(token) {
+    if !is_token_shaped(token) {
         return Ok(None);
     }
     let token_hash = tool.sealer.lookup_hash(token);
@@ -331,7 +322,7 @@ pub async fn admit(
     token: &str,
     identity: GuestIdentity,
 ) -> ServiceResult<Result<Admitted, Unavailable>> {
-    if !plausible_token(token) {
+    if !is_token_shaped(token) {
         return Ok(Err(Unavailable::NotFound));
     }
     let session_token = secret_token();
@@ -437,7 +428,7 @@ async fn guest_session(
     tool: &Tool,
     session_token: Option<&str>,
 ) -> ServiceResult<Option<store::GuestSession>> {
-    let Some(token) = session_token.filter(|t| plausible_token(t)) else {
+    let Some(token) = session_token.filter(|t| is_token_shaped(t)) else {
         return Ok(None);
     };
     let hash = hash_secret(token);

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use super::media::media_dir;
 use super::{ServiceError, ServiceResult, Tool};
-use crate::crypto::{hash_secret, secret_token};
+use crate::crypto::{hash_secret, is_token_shaped, secret_token};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
@@ -33,14 +33,6 @@ pub struct FileUrl {
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct GrantQuery {
     pub grant: Option<String>,
-}
-
-/// Grants are base64url of 128 bits; anything else is not looked up.
-fn plausible(grant: &str) -> bool {
-    (16..=64).contains(&grant.len())
-        && grant
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn forbidden(code: &'static str, message: &str) -> ServiceError {
@@ -128,7 +120,7 @@ async fn held_grant(
     raw: &str,
     held: impl FnOnce(&Holder, Option<&String>) -> bool,
 ) -> ServiceResult<(String, Grant)> {
-    if !plausible(raw) {
+    if !is_token_shaped(raw) {
         return Err(invalid());
     }
     let hash = hash_secret(raw);

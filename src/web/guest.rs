@@ -15,7 +15,7 @@ use super::file_delivery::{continues_stream, range_header, send};
 use super::media_pages::{Player, player_for};
 use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html, rfc3339};
-use crate::crypto::random_token;
+use crate::crypto::{is_token_shaped, random_token};
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
 use crate::domain::media::Media;
 use crate::service::guest_links::{self, GuestPage};
@@ -79,20 +79,12 @@ fn unavailable(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
         },
     );
     let https = tool.settings.public_url.is_https();
-    if plausible_path_token(token)
+    if is_token_shaped(token)
         && let Ok(value) = guest_cookie(token, "", 0, https).parse()
     {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response
-}
-
-/// Only a token that could be one goes back into a cookie's path.
-fn plausible_path_token(token: &str) -> bool {
-    (16..=64).contains(&token.len())
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn page_error(tool: &Tool, err: ServiceError) -> PageError {
@@ -142,11 +134,7 @@ fn entry_page(
     // Only a value this tool could have made is kept: it goes back out in a
     // Set-Cookie header.
     let browser = cookie(req, GUEST_CSRF_COOKIE)
-        .filter(|c| {
-            (16..=64).contains(&c.len())
-                && c.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+        .filter(|c| is_token_shaped(c))
         .unwrap_or_else(|| random_token(16));
     let (name, email, problems) = match form {
         Some((form, problems)) => (form.name.as_str(), form.email.as_str(), problems),
