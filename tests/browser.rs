@@ -1035,39 +1035,14 @@ window.addEventListener("message", function (e) {{
         state: web::Data<State>,
         query: web::Query<std::collections::HashMap<String, String>>,
     ) -> HttpResponse {
-        let q = |name: &str| query.get(name).cloned().unwrap_or_default();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let claims = json!({
-            "iss": state.base,
-            "aud": q("client_id"),
-            "sub": "teacher-1",
-            "iat": now,
-            "exp": now + 60,
-            "nonce": q("nonce"),
-            "name": "Ada Teacher",
-            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
-            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
-            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
-            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": q("redirect_uri"),
-            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
-            "https://purl.imsglobal.org/spec/lti/claim/roles": [
-                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-            ],
-            "https://purl.imsglobal.org/spec/lti/claim/context": {
-                "id": "course-9", "label": "BIO101", "title": "Biology 101"
-            },
-        });
-        let token = state.key.sign(&claims).expect("signs");
-        page(format!(
-            r#"<!doctype html><form id="f" method="post" action="{}">
-<input type="hidden" name="id_token" value="{token}">
-<input type="hidden" name="state" value="{}">
-</form><script>document.getElementById("f").submit();</script>"#,
-            q("redirect_uri"),
-            q("state")
+        let context = json!({"id": "course-9", "label": "BIO101", "title": "Biology 101"});
+        page(super::signed_launch_form(
+            &state.key,
+            &state.base,
+            &query,
+            DEPLOYMENT_ID,
+            context,
+            "",
         ))
     }
 
@@ -1202,6 +1177,52 @@ async fn an_admin_signs_in_registers_a_moodle_and_its_launch_works() {
     conclude(result, [("admin-registration", browser)], &server, &shots).await;
 }
 
+/// What an LMS's authorization endpoint answers: an instructor's resource
+/// link launch (into `context`) signed with `key`, in a form that posts
+/// itself to the tool's redirect URI, with `extra_fields` in it.
+fn signed_launch_form(
+    key: &guestlink::lti::keys::ToolKey,
+    issuer: &str,
+    query: &std::collections::HashMap<String, String>,
+    deployment_id: &str,
+    context: serde_json::Value,
+    extra_fields: &str,
+) -> String {
+    let q = |name: &str| query.get(name).cloned().unwrap_or_default();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = serde_json::json!({
+        "iss": issuer,
+        "aud": q("client_id"),
+        "sub": "teacher-1",
+        "iat": now,
+        "exp": now + 60,
+        "nonce": q("nonce"),
+        "name": "Ada Teacher",
+        "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
+        "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
+        "https://purl.imsglobal.org/spec/lti/claim/deployment_id": deployment_id,
+        "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": q("redirect_uri"),
+        "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
+        "https://purl.imsglobal.org/spec/lti/claim/roles": [
+            "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+        ],
+        "https://purl.imsglobal.org/spec/lti/claim/context": context,
+    });
+    let token = key.sign(&claims).expect("signs");
+    format!(
+        r#"<!doctype html><form id="f" method="post" action="{}">
+<input type="hidden" name="id_token" value="{token}">
+<input type="hidden" name="state" value="{}">
+{extra_fields}
+</form><script>document.getElementById("f").submit();</script>"#,
+        q("redirect_uri"),
+        q("state")
+    )
+}
+
 /// A Canvas-like LMS on 127.0.0.1 that frames the tool (on `localhost`, so
 /// another site) the way an LMS does, and offers LTI platform storage
 /// (`lti.put_data` / `lti.get_data` by postMessage) for a browser that
@@ -1331,40 +1352,16 @@ window.addEventListener("message", function (e) {{
         state: web::Data<State>,
         query: web::Query<std::collections::HashMap<String, String>>,
     ) -> HttpResponse {
-        let q = |name: &str| query.get(name).cloned().unwrap_or_default();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let claims = json!({
-            "iss": state.base,
-            "aud": q("client_id"),
-            "sub": "teacher-1",
-            "iat": now,
-            "exp": now + 60,
-            "nonce": q("nonce"),
-            "name": "Ada Teacher",
-            "https://purl.imsglobal.org/spec/lti/claim/message_type": "LtiResourceLinkRequest",
-            "https://purl.imsglobal.org/spec/lti/claim/version": "1.3.0",
-            "https://purl.imsglobal.org/spec/lti/claim/deployment_id": DEPLOYMENT_ID,
-            "https://purl.imsglobal.org/spec/lti/claim/target_link_uri": q("redirect_uri"),
-            "https://purl.imsglobal.org/spec/lti/claim/resource_link": {"id": "link-1"},
-            "https://purl.imsglobal.org/spec/lti/claim/roles": [
-                "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-            ],
-            "https://purl.imsglobal.org/spec/lti/claim/context": {
-                "id": "course-1", "label": "BIO101", "title": "Biology 101"
-            },
-        });
-        let token = state.key.sign(&claims).expect("signs");
-        page(format!(
-            r#"<!doctype html><form id="f" method="post" action="{}">
-<input type="hidden" name="id_token" value="{token}">
-<input type="hidden" name="state" value="{}">
-<input type="hidden" name="lti_storage_target" value="_parent">
-</form><script>document.getElementById("f").submit();</script>"#,
-            q("redirect_uri"),
-            q("state")
+        let context = json!({"id": "course-1", "label": "BIO101", "title": "Biology 101"});
+        // Canvas names the storage frame in the launch too.
+        let storage = r#"<input type="hidden" name="lti_storage_target" value="_parent">"#;
+        page(super::signed_launch_form(
+            &state.key,
+            &state.base,
+            &query,
+            DEPLOYMENT_ID,
+            context,
+            storage,
         ))
     }
 

@@ -267,10 +267,10 @@ async fn webm_is_accepted_as_audio(backend: Backend) {
     assert_eq!(reply.json["kind"], "audio");
 }
 
-async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) {
-    let course = Course::start(backend).await;
-    let token = course.token(Role::Instructor).await;
-    let form = Multipart::new().text("title", "Cancelled").file(
+/// An upload of a 600 KB video of which only the first `sent` bytes of the
+/// body go out, over a connection the test holds.
+async fn partly_sent_upload(course: &Course, token: &str, title: &str, sent: usize) -> TcpStream {
+    let form = Multipart::new().text("title", title).file(
         "file",
         WEBM.file_name,
         WEBM.content_type,
@@ -279,7 +279,6 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
     let content_type = form.content_type();
     let body = form.finish();
     let host = course.address.trim_start_matches("http://").to_string();
-
     let mut stream = TcpStream::connect(&host).await.unwrap();
     let head = format!(
         "POST /api/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
@@ -287,8 +286,15 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
         body.len()
     );
     stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&body[..128 * 1024]).await.unwrap();
+    stream.write_all(&body[..sent]).await.unwrap();
     stream.flush().await.unwrap();
+    stream
+}
+
+async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) {
+    let course = Course::start(backend).await;
+    let token = course.token(Role::Instructor).await;
+    let stream = partly_sent_upload(&course, &token, "Cancelled", 128 * 1024).await;
     assert!(
         eventually(|| course.stored_files().iter().any(|p| is_partial(p))).await,
         "the upload streams to a .part file: {:?}",
@@ -312,24 +318,7 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
 async fn a_stalled_upload_is_answered_408_and_leaves_nothing(backend: Backend) {
     let course = Course::start_with(backend, |s| s.upload_idle_seconds = 1).await;
     let token = course.token(Role::Instructor).await;
-    let form = Multipart::new().text("title", "Stalled").file(
-        "file",
-        WEBM.file_name,
-        WEBM.content_type,
-        &WEBM.bytes(600 * 1024),
-    );
-    let content_type = form.content_type();
-    let body = form.finish();
-    let host = course.address.trim_start_matches("http://").to_string();
-    let mut stream = TcpStream::connect(&host).await.unwrap();
-    let head = format!(
-        "POST /api/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&body[..64 * 1024]).await.unwrap();
-    stream.flush().await.unwrap();
+    let mut stream = partly_sent_upload(&course, &token, "Stalled", 64 * 1024).await;
     // Then nothing more: the tool answers within a few idle periods.
     let mut answer = vec![0u8; 4096];
     let read = tokio::time::timeout(
