@@ -561,7 +561,8 @@ impl Settings {
                 * 1024,
             upload_idle_seconds: number(sources, "GUESTLINK_UPLOAD_IDLE_SECONDS", 60, 1, 3600)?
                 as u64,
-            media_url_seconds: number(sources, "GUESTLINK_MEDIA_URL_SECONDS", 600, 30, 86_400)?,
+            // At most the four hours a file URL can ever serve.
+            media_url_seconds: number(sources, "GUESTLINK_MEDIA_URL_SECONDS", 600, 30, 4 * 3600)?,
             registration_allowed_hosts,
             outbound_allowed_hosts,
             registration_timeout_seconds: number(

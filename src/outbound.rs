@@ -30,13 +30,24 @@ use url::Url;
 /// without a User-Agent.
 pub const USER_AGENT: &str = concat!("guestlink/", env!("CARGO_PKG_VERSION"), " (LTI 1.3 tool)");
 
-/// A host, or a host and port, an operator listed (`lms.example.edu`,
-/// `lms.example.edu:8443`, `127.0.0.1`, `::1`, `[::1]:9000`). Lower case; an
-/// IPv6 address is kept in its canonical form, without brackets.
+/// A host an operator listed, with the ports it covers: `lms.example.edu`
+/// (its scheme's default port only: 443 for https), `lms.example.edu:8443`
+/// (that port), `127.0.0.1:*` (every port: a test or development machine).
+/// IPv6 is written `::1`, `[::1]:9000` or `[::1]:*`. Lower case; an IPv6
+/// address is kept in its canonical form, without brackets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostPattern {
     host: String,
-    port: Option<u16>,
+    port: Ports,
+}
+
+/// Which ports of a listed host are covered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ports {
+    /// The URL's scheme's default port (443, or 80 for http).
+    Default,
+    One(u16),
+    Any,
 }
 
 impl HostPattern {
@@ -58,9 +69,11 @@ impl HostPattern {
                 None => (raw.clone(), None),
             }
         };
-        let port = port
-            .map(|p| p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad))
-            .transpose()?;
+        let port = match port {
+            None => Ports::Default,
+            Some("*") => Ports::Any,
+            Some(p) => Ports::One(p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?),
+        };
         let host = match host.parse::<IpAddr>() {
             Ok(ip) => ip.to_string(),
             Err(_) if is_host_name(&host) => host,
@@ -69,8 +82,8 @@ impl HostPattern {
         Ok(HostPattern { host, port })
     }
 
-    /// Whether `url` is on this host (and port, when one is given; a URL
-    /// without a port has its scheme's).
+    /// Whether `url` is on this host and one of its ports (a URL without a
+    /// port has its scheme's).
     pub fn matches(&self, url: &Url) -> bool {
         let host = match url.host() {
             Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
@@ -78,10 +91,12 @@ impl HostPattern {
             Some(url::Host::Ipv6(ip)) => ip.to_string(),
             None => return false,
         };
-        host == self.host
-            && self
-                .port
-                .is_none_or(|p| url.port_or_known_default() == Some(p))
+        let port_fits = match self.port {
+            Ports::Any => true,
+            Ports::Default => url.port().is_none(),
+            Ports::One(p) => url.port_or_known_default() == Some(p),
+        };
+        host == self.host && port_fits
     }
 }
 
@@ -95,11 +110,15 @@ impl std::str::FromStr for HostPattern {
 
 impl fmt::Display for HostPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let bracketed = self.host.contains(':');
-        match (self.port, bracketed) {
-            (Some(port), true) => write!(f, "[{}]:{port}", self.host),
-            (Some(port), false) => write!(f, "{}:{port}", self.host),
-            (None, _) => f.write_str(&self.host),
+        let port = match self.port {
+            Ports::Default => return f.write_str(&self.host),
+            Ports::One(port) => port.to_string(),
+            Ports::Any => "*".into(),
+        };
+        if self.host.contains(':') {
+            write!(f, "[{}]:{port}", self.host)
+        } else {
+            write!(f, "{}:{port}", self.host)
         }
     }
 }
@@ -147,16 +166,18 @@ pub fn is_public(ip: IpAddr) -> bool {
             let seg = v6.segments();
             // Only global unicast (2000::/3), without the ranges that carry
             // or reach IPv4 (6to4, Teredo, NAT64) or are for documentation.
+            // (NAT64's 64:ff9b::/96 lies outside 2000::/3 already.)
             (seg[0] & 0xe000) == 0x2000
                 && seg[0] != 0x2002
                 && !(seg[0] == 0x2001 && seg[1] == 0x0000)
                 && !(seg[0] == 0x2001 && seg[1] == 0x0db8)
-                && !(seg[0] == 0x0064 && seg[1] == 0xff9b)
+                && (seg[0] & 0xfff0) != 0x3ff0
         }
     }
 }
 
-fn is_loopback_host(url: &Url) -> bool {
+/// Whether a URL names this machine (`localhost`, 127.0.0.0/8, `::1`).
+pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -453,25 +474,43 @@ mod tests {
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
+        assert!(
+            !is_public("3fff::1".parse().unwrap()),
+            "documentation (RFC 9637)"
+        );
         for public in ["8.8.8.8", "129.132.1.1", "2a00:1450:4001::200e"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
 
     #[test]
-    fn host_patterns_match_with_or_without_port() {
-        let patterns: Vec<HostPattern> = ["127.0.0.1", "LMS.example.edu:8443", "::1", "[::2]:9000"]
-            .iter()
-            .map(|p| HostPattern::parse(p).unwrap())
-            .collect();
+    fn host_patterns_cover_the_default_port_one_port_or_every_port() {
+        let patterns: Vec<HostPattern> = [
+            "127.0.0.1:*",
+            "LMS.example.edu:8443",
+            "moodle.example.edu",
+            "::1",
+            "[::2]:9000",
+        ]
+        .iter()
+        .map(|p| HostPattern::parse(p).unwrap())
+        .collect();
         assert!(listed(&patterns, &url("http://127.0.0.1:9000/x")));
         assert!(listed(&patterns, &url("https://lms.example.edu:8443/x")));
         assert!(!listed(&patterns, &url("https://lms.example.edu/x")));
-        assert!(listed(&patterns, &url("http://[::1]:9000/x")));
+        assert!(listed(&patterns, &url("https://moodle.example.edu/x")));
+        assert!(
+            !listed(&patterns, &url("https://moodle.example.edu:6379/x")),
+            "a host without a port covers its default port only"
+        );
+        assert!(listed(&patterns, &url("http://[::1]/x")));
+        assert!(!listed(&patterns, &url("http://[::1]:9000/x")));
         assert!(listed(&patterns, &url("http://[::2]:9000/x")));
         assert!(!listed(&patterns, &url("http://[::2]:9001/x")));
-        assert_eq!(patterns[3].to_string(), "[::2]:9000");
+        assert_eq!(patterns[4].to_string(), "[::2]:9000");
         assert_eq!(patterns[1].to_string(), "lms.example.edu:8443");
+        assert_eq!(patterns[0].to_string(), "127.0.0.1:*");
+        assert_eq!(patterns[2].to_string(), "moodle.example.edu");
         for bad in [
             "",
             "a b",
@@ -480,6 +519,7 @@ mod tests {
             "[::1",
             "[::1]x",
             "http://x",
+            "*",
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
@@ -488,7 +528,7 @@ mod tests {
     #[test]
     fn plain_http_only_to_a_listed_loopback_host() {
         let rules = Outbound::new(vec![
-            HostPattern::parse("127.0.0.1").unwrap(),
+            HostPattern::parse("127.0.0.1:*").unwrap(),
             HostPattern::parse("lms.example.edu").unwrap(),
         ]);
         assert!(rules.scheme_allowed(&url("https://anything.example.com/")));
@@ -528,7 +568,7 @@ mod tests {
             rules.target("not a url", timeout).await.unwrap_err(),
             FetchError::NotAUrl
         );
-        let listed = Outbound::new(vec![HostPattern::parse("127.0.0.1").unwrap()]);
+        let listed = Outbound::new(vec![HostPattern::parse("127.0.0.1:*").unwrap()]);
         assert!(listed.target("http://127.0.0.1:9/x", timeout).await.is_ok());
         assert!(
             listed

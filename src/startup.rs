@@ -18,20 +18,35 @@ use crate::web as routes;
 
 /// Makes the data directory private to the tool's user: the directory (and
 /// its subdirectories) 0700, its files 0600, whatever an older guestlink or
-/// an operator's umask left.
+/// an operator's umask left. Only the directory itself must exist and be
+/// made private; an entry the tool may not change (another user's, on a
+/// shared volume) is reported in the log rather than stopping the start.
 pub fn prepare_data_dir(dir: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    let private = |path: &std::path::Path, mode: u32| {
+        let loose = std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0);
+        if loose
+            && let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        {
+            tracing::warn!(path = %path.display(), error = %e, "cannot make a data directory entry private");
+        }
+    };
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() && entry.metadata()?.permissions().mode() & 0o077 != 0 {
-                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            tracing::warn!(path = %dir.display(), "cannot read a data directory entry");
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => {
+                    private(&entry.path(), 0o700);
+                    pending.push(entry.path());
+                }
+                Ok(kind) if kind.is_file() => private(&entry.path(), 0o600),
+                _ => {}
             }
         }
     }

@@ -1166,8 +1166,8 @@ async fn an_admin_signs_in_registers_a_moodle_and_its_launch_works() {
         return;
     }
     let server = DemoServer::start_with(&[
-        ("GUESTLINK_REGISTRATION_ALLOWED_HOSTS", "127.0.0.1"),
-        ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"),
+        ("GUESTLINK_REGISTRATION_ALLOWED_HOSTS", "127.0.0.1:*"),
+        ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:*"),
     ])
     .await;
     let moodle = mini_moodle::MiniMoodle::start(&server.base);
@@ -1544,7 +1544,7 @@ async fn the_tool_works_in_a_frame_that_refuses_its_cookies() {
     }
     let server = DemoServer::start_on(
         "localhost",
-        &[("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")],
+        &[("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:*")],
     )
     .await;
     let lms = framing_lms::FramingLms::start(&server.base);

@@ -27,13 +27,25 @@ pub struct GrantTimes {
 
 impl GrantTimes {
     /// The times of a grant made at `now` whose URL may start streams for
-    /// `start_seconds`.
+    /// `start_seconds` (never past the grant's end).
     pub fn new(now: i64, start_seconds: i64) -> GrantTimes {
+        let ends_at = now + GRANT_LIFETIME_SECONDS;
         GrantTimes {
-            starts_until: now + start_seconds,
+            starts_until: (now + start_seconds).min(ends_at),
             last_used_at: now,
-            ends_at: now + GRANT_LIFETIME_SECONDS.max(start_seconds),
+            ends_at,
         }
+    }
+
+    /// The grant renewed by its page at `now`: used now, and able to start
+    /// streams `start_seconds` more, up to its end. None once it has ended:
+    /// the page then needs a new grant.
+    pub fn renewed(self, now: i64, start_seconds: i64) -> Option<GrantTimes> {
+        (now < self.ends_at).then(|| GrantTimes {
+            starts_until: (now + start_seconds).min(self.ends_at),
+            last_used_at: now,
+            ends_at: self.ends_at,
+        })
     }
 
     /// Whether a request at `now` may be served: anything within the start
@@ -89,6 +101,26 @@ mod tests {
         grant.last_used_at = GRANT_LIFETIME_SECONDS;
         assert!(grant.allows(true, GRANT_LIFETIME_SECONDS));
         assert!(!grant.allows(true, GRANT_LIFETIME_SECONDS + 1));
+    }
+
+    #[test]
+    fn a_renewal_extends_the_start_window_up_to_the_end() {
+        let grant = GrantTimes::new(0, START);
+        let renewed = grant.renewed(500, START).unwrap();
+        assert_eq!(renewed.starts_until, 500 + START);
+        assert_eq!(renewed.last_used_at, 500);
+        assert_eq!(renewed.ends_at, grant.ends_at);
+        let late = grant.renewed(GRANT_LIFETIME_SECONDS - 10, START).unwrap();
+        assert_eq!(
+            late.starts_until, GRANT_LIFETIME_SECONDS,
+            "never past the end"
+        );
+        assert_eq!(grant.renewed(GRANT_LIFETIME_SECONDS, START), None, "ended");
+        let long = GrantTimes::new(0, 24 * 3600);
+        assert_eq!(
+            long.starts_until, long.ends_at,
+            "a long window stops at the end too"
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl JwksCache {
         if may_refetch {
             let _guard = entry.fetching.lock().await;
             // Someone else may have fetched while we waited.
-            let attempted_meanwhile = entry.state.read().unwrap().last_attempt != seen.last_attempt;
+            let attempted_meanwhile = entry.state.read().unwrap().fetches != seen.fetches;
             if !attempted_meanwhile {
                 let result = self.fetch(jwks_url).await;
                 let now = self.clock.unix();

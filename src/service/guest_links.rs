@@ -378,6 +378,8 @@ pub enum GuestPage {
         media: Media,
     },
     Unavailable(Unavailable),
+    /// This browser's guest session for the link ended here, refused.
+    Ended(Unavailable),
 }
 
 /// Every view re-checks the link, the switch, the modules and the item (a

@@ -146,8 +146,34 @@ async fn touch(tool: &Tool, hash: String, grant: &Grant) -> ServiceResult<()> {
     Ok(())
 }
 
-/// A fresh URL for a member's page whose player holds `old` (which the
-/// renewal vouches for: the page is still open and playing it).
+/// Renews the page's grant `raw` in place (the renewal vouches for the
+/// stream it plays, and the player keeps its URL), or, once the grant has
+/// ended, None: the page then needs a new one.
+async fn renew(
+    tool: &Tool,
+    raw: &str,
+    hash: String,
+    grant: &Grant,
+    path: &str,
+) -> ServiceResult<Option<FileUrl>> {
+    let now = tool.clock.unix();
+    let Some(times) = grant.times.renewed(now, tool.settings.media_url_seconds) else {
+        return Ok(None);
+    };
+    tool.db
+        .write(move |conn| file_grants::renew(conn, &hash, now, times.starts_until))
+        .await?;
+    Ok(Some(FileUrl {
+        url: tool
+            .settings
+            .public_url
+            .join(&format!("{path}?grant={raw}")),
+        expires_at: times.starts_until,
+    }))
+}
+
+/// The URL for a member's page whose player holds `old`: that one renewed,
+/// or a new one when it has ended or the page has none.
 pub async fn renew_for_member(
     tool: &Tool,
     session: &LaunchSession,
@@ -156,43 +182,59 @@ pub async fn renew_for_member(
     old: Option<&str>,
 ) -> ServiceResult<FileUrl> {
     let media = super::media::get(tool, session, id).await?;
-    let holder = Holder::Member(hash_secret(session_token));
-    if let Some(old) = old
-        && let Ok((hash, grant)) = held_grant(tool, old, |h, _| *h == holder).await
-        && grant.media_id == media.id
-    {
-        touch(tool, hash, &grant).await?;
-    }
-    url_for_member(tool, &media, session_token)
-        .await?
-        .ok_or(ServiceError::Rejected {
+    if media.file().is_none() {
+        return Err(ServiceError::Rejected {
             status: 404,
             code: "no_file",
             field: None,
             message: "This item has no uploaded file.".into(),
-        })
+        });
+    }
+    let holder = Holder::Member(hash_secret(session_token));
+    let path = format!("/media/{}/file", media.id);
+    if let Some(old) = old
+        && let Ok((hash, grant)) = held_grant(tool, old, |h, _| *h == holder).await
+        && grant.media_id == media.id
+        && let Some(url) = renew(tool, old, hash, &grant, &path).await?
+    {
+        return Ok(url);
+    }
+    issue(tool, &media.id, holder, path).await
 }
 
-/// A fresh URL for a guest's page, whose player holds `old`. The page keeps
-/// working while the guest session lives, even after the link was deleted
-/// or guest access switched off (existing guests stay until they reload).
+/// Who a guest's file request comes from: the holder its cookie's session
+/// is, and the lookup hash of the link in its path.
+fn guest_holder(
+    tool: &Tool,
+    link_token: &str,
+    guest_session_token: Option<&str>,
+) -> ServiceResult<(Holder, String)> {
+    let session = guest_session_token.ok_or_else(invalid)?;
+    Ok((
+        Holder::Guest(hash_secret(session)),
+        tool.sealer.lookup_hash(link_token),
+    ))
+}
+
+/// The URL for a guest's page, whose player holds `old`: renewed in place,
+/// or a new one for the same item once it has ended. The page keeps working
+/// while the guest session lives, even after the link was deleted or guest
+/// access switched off (existing guests stay until they reload).
 pub async fn renew_for_guest(
     tool: &Tool,
     link_token: &str,
     guest_session_token: Option<&str>,
     old: Option<&str>,
 ) -> ServiceResult<FileUrl> {
-    let holder = Holder::Guest(hash_secret(guest_session_token.ok_or_else(invalid)?));
-    let link = tool.sealer.lookup_hash(link_token);
-    let (hash, grant) = held_grant(tool, old.ok_or_else(invalid)?, |h, l| {
-        *h == holder && l == Some(&link)
-    })
-    .await?;
-    if tool.clock.unix() > grant.times.ends_at {
-        return Err(expired());
-    }
-    touch(tool, hash, &grant).await?;
+    let (holder, link) = guest_holder(tool, link_token, guest_session_token)?;
+    let old = old.ok_or_else(invalid)?;
+    let (hash, grant) = held_grant(tool, old, |h, l| *h == holder && l == Some(&link)).await?;
     let path = format!("/g/{link_token}/file");
+    if let Some(url) = renew(tool, old, hash, &grant, &path).await? {
+        return Ok(url);
+    }
+    // The item may have gone meanwhile.
+    deliverable(tool, grant.media_id.clone(), |_| true).await?;
     issue(tool, &grant.media_id, holder, path).await
 }
 

@@ -9,7 +9,10 @@
 //! per /64 (IPv4-mapped ones as IPv4). Counts are only kept for the current
 //! minute: a shard forgets them when its minute turns, once, instead of
 //! sweeping on every call. Memory is bounded: past a number of addresses per
-//! shard, further new addresses in that minute share one count.
+//! shard, further new ones in that minute are counted by their network (an
+//! IPv4 /24, an IPv6 /48), and past as many networks they are let through:
+//! whoever controls that many networks is not held back by a per-address
+//! limit anyway, and no flood can lock everyone else out.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -24,8 +27,8 @@ const MOST_PER_SHARD: usize = 8 * 1024;
 struct Shard {
     minute: i64,
     counts: HashMap<IpAddr, u32>,
-    /// What addresses beyond the bound count together.
-    overflow: u32,
+    /// Addresses beyond the bound, counted by their network.
+    networks: HashMap<IpAddr, u32>,
 }
 
 pub struct RateLimiter {
@@ -59,6 +62,14 @@ pub fn client_key(addr: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a client key belongs to: its IPv4 /24 or IPv6 /48.
+fn network_key(key: IpAddr) -> IpAddr {
+    match key {
+        IpAddr::V4(v4) => IpAddr::V4((u32::from(v4) & 0xffff_ff00).into()),
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !((1u128 << 80) - 1)).into()),
+    }
+}
+
 impl RateLimiter {
     /// Counts one attempt from `addr` at `now` (Unix seconds); false when
     /// it is over `per_minute` (0: no limit).
@@ -70,18 +81,24 @@ impl RateLimiter {
         let minute = now.div_euclid(60);
         let index = (self.hasher.hash_one(key) as usize) % SHARDS;
         let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
-        if shard.minute != minute {
+        // Only a later minute starts afresh: a request that read the clock
+        // just before another may still arrive after it.
+        if minute > shard.minute {
             shard.minute = minute;
             shard.counts.clear();
-            shard.overflow = 0;
+            shard.networks.clear();
         }
         let Shard {
-            counts, overflow, ..
+            counts, networks, ..
         } = &mut *shard;
-        let count = if counts.len() >= MOST_PER_SHARD && !counts.contains_key(&key) {
-            overflow
-        } else {
+        let count = if counts.len() < MOST_PER_SHARD || counts.contains_key(&key) {
             counts.entry(key).or_insert(0)
+        } else {
+            let network = network_key(key);
+            if networks.len() >= MOST_PER_SHARD && !networks.contains_key(&network) {
+                return true;
+            }
+            networks.entry(network).or_insert(0)
         };
         *count = count.saturating_add(1);
         *count <= per_minute

@@ -647,10 +647,22 @@ async fn store_platform(
     let now = tool.clock.unix();
     let inserted = tool
         .db
-        .write(move |conn| Ok(platforms::insert(conn, &new, now)))
+        .write(move |conn| {
+            Ok(platforms::insert_within(
+                conn,
+                &new,
+                now,
+                Some(platforms::PendingCaps {
+                    total: MOST_PENDING,
+                    per_host: MOST_PENDING_PER_HOST,
+                }),
+            ))
+        })
         .await?;
     let platform_id = match inserted {
-        Ok(id) => id,
+        Ok(Some(id)) => id,
+        // Others registered while this one was sent: the caps hold anyway.
+        Ok(None) => return Err(RegistrationError::TooManyPending),
         Err(StoreError::Conflict(_)) => {
             return Err(RegistrationError::Conflict {
                 issuer,

@@ -32,6 +32,12 @@ pub struct Grant {
     pub link_token_hash: LinkTokenHash,
 }
 
+/// Grants one holder keeps for one item: enough for every tab it has open;
+/// a script reloading a page cannot pile up rows.
+pub const MOST_PER_HOLDER_AND_ITEM: i64 = 20;
+
+/// Adds a grant, and forgets the holder's oldest grants for the item beyond
+/// [`MOST_PER_HOLDER_AND_ITEM`].
 pub fn insert(
     conn: &mut Conn,
     grant_hash: &str,
@@ -44,19 +50,37 @@ pub fn insert(
         Holder::Member(hash) => (Some(hash.as_str()), None),
         Holder::Guest(hash) => (None, Some(hash.as_str())),
     };
-    with_conn!(conn, c => diesel::insert_into(file_grants::table)
-        .values((
-            file_grants::grant_hash.eq(grant_hash),
-            file_grants::media_id.eq(media.as_str()),
-            file_grants::session_hash.eq(member),
-            file_grants::guest_session_hash.eq(guest),
-            file_grants::created_at.eq(now),
-            file_grants::starts_until.eq(times.starts_until),
-            file_grants::last_used_at.eq(times.last_used_at),
-            file_grants::ends_at.eq(times.ends_at),
-        ))
-        .execute(c)?);
-    Ok(())
+    crate::write_tx!(conn, c => {
+        diesel::insert_into(file_grants::table)
+            .values((
+                file_grants::grant_hash.eq(grant_hash),
+                file_grants::media_id.eq(media.as_str()),
+                file_grants::session_hash.eq(member),
+                file_grants::guest_session_hash.eq(guest),
+                file_grants::created_at.eq(now),
+                file_grants::starts_until.eq(times.starts_until),
+                file_grants::last_used_at.eq(times.last_used_at),
+                file_grants::ends_at.eq(times.ends_at),
+            ))
+            .execute(c)?;
+        let mut held = file_grants::table
+            .filter(file_grants::media_id.eq(media.as_str()))
+            .into_boxed();
+        held = match holder {
+            Holder::Member(hash) => held.filter(file_grants::session_hash.eq(hash)),
+            Holder::Guest(hash) => held.filter(file_grants::guest_session_hash.eq(hash)),
+        };
+        let older: Vec<String> = held
+            .order((file_grants::created_at.desc(), file_grants::grant_hash))
+            .offset(MOST_PER_HOLDER_AND_ITEM)
+            .select(file_grants::grant_hash)
+            .load(c)?;
+        if !older.is_empty() {
+            diesel::delete(file_grants::table.filter(file_grants::grant_hash.eq_any(&older)))
+                .execute(c)?;
+        }
+        Ok::<_, super::StoreError>(())
+    })
 }
 
 type Row = (
@@ -121,6 +145,18 @@ pub fn find(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<Option<G
 pub fn touch(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<()> {
     with_conn!(conn, c => diesel::update(file_grants::table.find(grant_hash))
         .set(file_grants::last_used_at.eq(now))
+        .execute(c)?);
+    Ok(())
+}
+
+/// Renews a grant in place for the page that holds it: used now, and able
+/// to start streams until `starts_until`.
+pub fn renew(conn: &mut Conn, grant_hash: &str, now: i64, starts_until: i64) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::update(file_grants::table.find(grant_hash))
+        .set((
+            file_grants::last_used_at.eq(now),
+            file_grants::starts_until.eq(starts_until),
+        ))
         .execute(c)?);
     Ok(())
 }

@@ -98,9 +98,10 @@ pub fn insert_within_quota(
         _ => None,
     };
     let course = placement.course_id.0;
-    let checked_size = file.map(|f| f.size).filter(|_| quota.is_some());
+    // The size to check against the quota, when there are both.
+    let checked = quota.zip(file.map(|f| f.size));
     let row: Option<MediaRow> = write_tx!(conn, c => {
-        if let Some(size) = checked_size {
+        if let Some((quota, size)) = checked {
             // A no-op write takes the course row's lock until commit
             // (SQLite's write transaction is exclusive already).
             diesel::update(courses::table.find(course))
@@ -112,7 +113,7 @@ pub fn insert_within_quota(
                 .select(media_items::file_size)
                 .load(c)?;
             let used: u64 = sizes.into_iter().flatten().map(|s| s.max(0) as u64).sum();
-            if used.saturating_add(size) > quota.unwrap_or(u64::MAX) {
+            if used.saturating_add(size) > quota {
                 return Ok(None);
             }
         }

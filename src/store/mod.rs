@@ -130,6 +130,30 @@ macro_rules! write_tx {
     };
 }
 
+/// Makes writers that count rows before they insert take turns, so that a
+/// cap checked by counting holds under concurrency: on PostgreSQL an
+/// advisory lock held until the transaction ends; SQLite's write
+/// transaction (BEGIN IMMEDIATE) holds its only write lock already.
+pub trait TakeTurns {
+    fn take_turns(&mut self, lock: i64) -> diesel::QueryResult<()>;
+}
+
+impl TakeTurns for PgConnection {
+    fn take_turns(&mut self, lock: i64) -> diesel::QueryResult<()> {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(lock)
+            .execute(self)
+            .map(|_| ())
+    }
+}
+
+impl TakeTurns for SqliteConnection {
+    fn take_turns(&mut self, _: i64) -> diesel::QueryResult<()> {
+        Ok(())
+    }
+}
+
 #[derive(Clone)]
 pub enum Db {
     Pg(PgPool),

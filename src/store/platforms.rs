@@ -68,7 +68,46 @@ impl PlatformRow {
 /// Registers a platform with its deployments; `Conflict` if the (issuer,
 /// client id) pair is registered already.
 pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<PlatformId> {
+    insert_within(conn, new, now, None)?
+        .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an insert without caps was refused")))
+}
+
+/// How many registrations may wait for activation: in all, and from one host.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingCaps {
+    pub total: i64,
+    pub per_host: i64,
+}
+
+/// The lock pending registrations take turns on (see [`super::TakeTurns`]).
+const PENDING_LOCK: i64 = 727_275;
+
+/// Adds a platform; with `caps`, a pending one only while the registrations
+/// waiting stay within them (None when they would not). The count and the
+/// insert are one transaction that takes turns, so racing registrations
+/// cannot all squeeze under the caps.
+pub fn insert_within(
+    conn: &mut Conn,
+    new: &NewPlatform,
+    now: i64,
+    caps: Option<PendingCaps>,
+) -> StoreResult<Option<PlatformId>> {
     write_tx!(conn, c => {
+        if let Some(caps) = caps.filter(|_| new.pending) {
+            super::TakeTurns::take_turns(c, PENDING_LOCK)?;
+            let waiting: i64 = platforms::table
+                .filter(platforms::pending.eq(true))
+                .count()
+                .get_result(c)?;
+            let from_host: i64 = platforms::table
+                .filter(platforms::pending.eq(true))
+                .filter(platforms::registration_host.eq(&new.registration_host))
+                .count()
+                .get_result(c)?;
+            if waiting >= caps.total || from_host >= caps.per_host {
+                return Ok(None);
+            }
+        }
         let id: i64 = diesel::insert_into(platforms::table)
             .values((
                 platforms::name.eq(&new.name),
@@ -94,7 +133,7 @@ pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<Platf
                 ))
                 .execute(c)?;
         }
-        Ok::<_, StoreError>(PlatformId(id))
+        Ok::<_, StoreError>(Some(PlatformId(id)))
     })
 }
 

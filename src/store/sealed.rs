@@ -67,95 +67,96 @@ pub fn check_key(conn: &mut Conn, sealer: &Sealer, now: i64) -> StoreResult<KeyC
     }
 }
 
+/// Where the secrets being (re)sealed are read from.
+enum Reading<'a> {
+    /// Rows an older guestlink left in the clear; sealed rows stay as they are.
+    Plain,
+    /// Every row, sealed under this (the old) key.
+    SealedUnder(&'a Sealer),
+}
+
+impl Reading<'_> {
+    /// A stored value in the clear, or None when this reading leaves it be.
+    fn read(&self, context: &str, stored: &str) -> StoreResult<Option<String>> {
+        match self {
+            Reading::Plain if stored.starts_with(SEALED_PREFIX) => Ok(None),
+            Reading::Plain => Ok(Some(stored.to_string())),
+            Reading::SealedUnder(old) => {
+                old.open_text(context, stored).map(Some).map_err(unsealable)
+            }
+        }
+    }
+
+    /// A guest link's token, from its lookup hash (which held the plain
+    /// token before sealing) or its sealed copy.
+    fn read_link(&self, id: &str, hash: &str, sealed: Option<&str>) -> StoreResult<Option<String>> {
+        match (self, sealed) {
+            (Reading::Plain, None) => Ok(Some(hash.to_string())),
+            (Reading::Plain, Some(_)) => Ok(None),
+            (Reading::SealedUnder(_), Some(sealed)) => self.read(&link_context(id), sealed),
+            (Reading::SealedUnder(_), None) => Err(StoreError::Other(anyhow::anyhow!(
+                "guest link {id} has no sealed token; start guestlink once before changing the key"
+            ))),
+        }
+    }
+}
+
 fn unsealable(e: crate::crypto::Unsealable) -> StoreError {
     StoreError::Other(e.into())
 }
 
 /// Seals what an older guestlink stored in the clear.
 pub fn seal_plain_rows(conn: &mut Conn, sealer: &Sealer) -> StoreResult<Resealed> {
-    let plain = |v: &str| !v.starts_with(SEALED_PREFIX);
-    write_tx!(conn, c => {
-        let mut done = Resealed::default();
-        let rows: Vec<(String, String)> = tool_keys::table
-            .select((tool_keys::kid, tool_keys::private_key))
-            .load(c)?;
-        for (kid, private) in rows.into_iter().filter(|(_, v)| plain(v)) {
-            diesel::update(tool_keys::table.find(&kid))
-                .set(tool_keys::private_key.eq(sealer.seal_text(&keys::seal_context(&kid), &private)))
-                .execute(c)?;
-            done.keys += 1;
-        }
-        let rows: Vec<(String, String)> = tool_secrets::table
-            .select((tool_secrets::name, tool_secrets::value))
-            .load(c)?;
-        for (name, value) in rows.into_iter().filter(|(_, v)| plain(v)) {
-            diesel::update(tool_secrets::table.find(&name))
-                .set(tool_secrets::value.eq(sealer.seal_text(&secrets::seal_context(&name), &value)))
-                .execute(c)?;
-            done.secrets += 1;
-        }
-        // Before sealing, token_hash held the plain token.
-        let rows: Vec<(String, String)> = guest_links::table
-            .filter(guest_links::token_sealed.is_null())
-            .select((guest_links::id, guest_links::token_hash))
-            .load(c)?;
-        for (id, token) in rows {
-            diesel::update(guest_links::table.find(&id))
-                .set((
-                    guest_links::token_hash.eq(sealer.lookup_hash(&token)),
-                    guest_links::token_sealed.eq(sealer.seal_text(&link_context(&id), &token)),
-                ))
-                .execute(c)?;
-            done.links += 1;
-        }
-        Ok::<_, StoreError>(done)
-    })
+    reseal(conn, Reading::Plain, sealer)
 }
 
 /// Opens every sealed secret with `old` and seals it with `new`; guest-link
 /// lookup hashes are recomputed, so every link already sent keeps working.
-/// All or nothing.
 pub fn reseal_all(conn: &mut Conn, old: &Sealer, new: &Sealer) -> StoreResult<Resealed> {
+    reseal(conn, Reading::SealedUnder(old), new)
+}
+
+/// Reads each secret as `from` says and seals it under `to`, all or nothing.
+fn reseal(conn: &mut Conn, from: Reading<'_>, to: &Sealer) -> StoreResult<Resealed> {
     write_tx!(conn, c => {
         let mut done = Resealed::default();
         let rows: Vec<(String, String)> = tool_keys::table
             .select((tool_keys::kid, tool_keys::private_key))
             .load(c)?;
-        for (kid, sealed) in rows {
+        for (kid, stored) in rows {
             let context = keys::seal_context(&kid);
-            let private = old.open_text(&context, &sealed).map_err(unsealable)?;
-            diesel::update(tool_keys::table.find(&kid))
-                .set(tool_keys::private_key.eq(new.seal_text(&context, &private)))
-                .execute(c)?;
-            done.keys += 1;
+            if let Some(private) = from.read(&context, &stored)? {
+                diesel::update(tool_keys::table.find(&kid))
+                    .set(tool_keys::private_key.eq(to.seal_text(&context, &private)))
+                    .execute(c)?;
+                done.keys += 1;
+            }
         }
         let rows: Vec<(String, String)> = tool_secrets::table
             .select((tool_secrets::name, tool_secrets::value))
             .load(c)?;
-        for (name, sealed) in rows {
+        for (name, stored) in rows {
             let context = secrets::seal_context(&name);
-            let value = old.open_text(&context, &sealed).map_err(unsealable)?;
-            diesel::update(tool_secrets::table.find(&name))
-                .set(tool_secrets::value.eq(new.seal_text(&context, &value)))
-                .execute(c)?;
-            done.secrets += 1;
+            if let Some(value) = from.read(&context, &stored)? {
+                diesel::update(tool_secrets::table.find(&name))
+                    .set(tool_secrets::value.eq(to.seal_text(&context, &value)))
+                    .execute(c)?;
+                done.secrets += 1;
+            }
         }
-        let rows: Vec<(String, Option<String>)> = guest_links::table
-            .select((guest_links::id, guest_links::token_sealed))
+        let rows: Vec<(String, String, Option<String>)> = guest_links::table
+            .select((guest_links::id, guest_links::token_hash, guest_links::token_sealed))
             .load(c)?;
-        for (id, sealed) in rows {
-            let context = link_context(&id);
-            let sealed = sealed.ok_or_else(|| {
-                StoreError::Other(anyhow::anyhow!("guest link {id} has no sealed token; start guestlink once before changing the key"))
-            })?;
-            let token = old.open_text(&context, &sealed).map_err(unsealable)?;
-            diesel::update(guest_links::table.find(&id))
-                .set((
-                    guest_links::token_hash.eq(new.lookup_hash(&token)),
-                    guest_links::token_sealed.eq(new.seal_text(&context, &token)),
-                ))
-                .execute(c)?;
-            done.links += 1;
+        for (id, hash, sealed) in rows {
+            if let Some(token) = from.read_link(&id, &hash, sealed.as_deref())? {
+                diesel::update(guest_links::table.find(&id))
+                    .set((
+                        guest_links::token_hash.eq(to.lookup_hash(&token)),
+                        guest_links::token_sealed.eq(to.seal_text(&link_context(&id), &token)),
+                    ))
+                    .execute(c)?;
+                done.links += 1;
+            }
         }
         Ok::<_, StoreError>(done)
     })

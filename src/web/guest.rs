@@ -65,11 +65,10 @@ pub struct EntryForm {
     csrf: String,
 }
 
-/// The page that says why the link no longer works. The browser's guest
-/// session for the link is over too, so its cookie goes.
-fn unavailable(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
+/// The page that says why the link does not let the guest in.
+fn unavailable(reason: Unavailable) -> HttpResponse {
     let status = StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::GONE);
-    let mut response = html(
+    html(
         status,
         &UnavailablePage {
             version: ASSET_VERSION,
@@ -77,7 +76,13 @@ fn unavailable(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
             title: reason.title(),
             message: reason.message(),
         },
-    );
+    )
+}
+
+/// That page for a guest whose session for the link just ended: its
+/// cookie goes too.
+fn ended(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
+    let mut response = unavailable(reason);
     let https = tool.settings.public_url.is_https();
     if is_token_shaped(token)
         && let Ok(value) = guest_cookie(token, "", 0, https).parse()
@@ -179,7 +184,8 @@ pub async fn entry(
         .map_err(|e| page_error(&tool, e))?
     {
         GuestPage::View { .. } => Ok(see_other(view_path(&token))),
-        GuestPage::Unavailable(reason) => Ok(unavailable(&tool, &token, reason)),
+        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+        GuestPage::Ended(reason) => Ok(ended(&tool, &token, reason)),
         GuestPage::Entry { media } => Ok(entry_page(
             &tool,
             &req,
@@ -245,7 +251,7 @@ pub async fn enter(
                     &open.media.title,
                     Some((&form, problems)),
                 )),
-                Err(reason) => Ok(unavailable(&tool, &token, reason)),
+                Err(reason) => Ok(unavailable(reason)),
             };
         }
     };
@@ -265,7 +271,7 @@ pub async fn enter(
                 ))
                 .finish())
         }
-        Err(reason) => Ok(unavailable(&tool, &token, reason)),
+        Err(reason) => Ok(unavailable(reason)),
     }
 }
 
@@ -303,7 +309,8 @@ pub async fn view(
             ))
         }
         GuestPage::Entry { .. } => Ok(see_other(format!("/g/{token}"))),
-        GuestPage::Unavailable(reason) => Ok(unavailable(&tool, &token, reason)),
+        GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
+        GuestPage::Ended(reason) => Ok(ended(&tool, &token, reason)),
     }
 }
 

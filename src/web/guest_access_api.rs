@@ -257,46 +257,31 @@ fn visits_csv_stream(
     tool: std::sync::Arc<Tool>,
     link: crate::store::guest_links::LinkRow,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
-    struct Cursor {
-        started: bool,
-        after: Option<i64>,
-        done: bool,
-    }
-    let start = Cursor {
-        started: false,
-        after: None,
-        done: false,
-    };
-    futures_util::stream::unfold(start, move |mut cursor| {
+    use futures_util::StreamExt;
+    let header = web::Bytes::from_static(CSV_HEADER.as_bytes());
+    // The next page starts after this visit; None before the first page, and
+    // Some(None) once the last was read.
+    let rows = futures_util::stream::unfold(Some(None), move |after: Option<Option<i64>>| {
         let (tool, link) = (tool.clone(), link.clone());
         async move {
-            if cursor.done {
-                return None;
-            }
-            if !cursor.started {
-                cursor.started = true;
-                return Some((Ok(web::Bytes::from_static(CSV_HEADER.as_bytes())), cursor));
-            }
-            match guest_links::visits_page(&tool, &link, cursor.after, MOST_VISITS_PER_PAGE).await {
-                Ok(page) => {
-                    cursor.after = page.next;
-                    cursor.done = page.next.is_none();
-                    if page.visits.is_empty() {
-                        return None;
-                    }
-                    Some((Ok(web::Bytes::from(visits_csv_rows(&page.visits))), cursor))
-                }
+            let after = after?;
+            match guest_links::visits_page(&tool, &link, after, MOST_VISITS_PER_PAGE).await {
+                Ok(page) if page.visits.is_empty() => None,
+                Ok(page) => Some((
+                    Ok(web::Bytes::from(visits_csv_rows(&page.visits))),
+                    page.next.map(Some),
+                )),
                 Err(err) => {
                     tracing::warn!(error = %err, "the visits CSV broke off");
-                    cursor.done = true;
                     Some((
                         Err(std::io::Error::other("the visits could not be read")),
-                        cursor,
+                        None,
                     ))
                 }
             }
         }
-    })
+    });
+    futures_util::stream::once(async move { Ok(header) }).chain(rows)
 }
 
 fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {

@@ -24,6 +24,9 @@ const LARGEST_TEXT_FIELD: usize = 64 * 1024;
 /// What parts the form does not name may carry in all: browsers add none, so
 /// anything beyond a little is not an upload from the tool's page.
 const LARGEST_UNKNOWN_PARTS: usize = 64 * 1024;
+/// Parts an upload form may have in all (file, title, kind, description,
+/// and a few a browser or script may add).
+const MOST_PARTS: usize = 16;
 /// What multipart framing (boundaries, part headers, text fields) may add
 /// to an upload's file.
 const MULTIPART_OVERHEAD: u64 = 256 * 1024;
@@ -308,8 +311,13 @@ async fn read_upload(
     let mut fields = UploadFields::default();
     let mut uploaded = None;
     let mut unknown_bytes = 0usize;
+    let mut parts = 0usize;
     while let Some(field) = next_within(tool, &mut multipart).await? {
         let mut field = field.map_err(bad_multipart)?;
+        parts += 1;
+        if parts > MOST_PARTS {
+            return Err(unexpected_parts());
+        }
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
             "file" => {
@@ -340,7 +348,9 @@ async fn read_upload(
                     "kind" => &mut fields.kind,
                     _ => &mut fields.description,
                 };
-                *slot = Some(text);
+                if slot.replace(text).is_some() {
+                    return Err(unexpected_parts());
+                }
             }
             // Unknown parts are read past, not refused, but only a little of
             // them: a client could otherwise stream without end into nothing.
@@ -348,17 +358,21 @@ async fn read_upload(
                 while let Some(chunk) = next_within(tool, &mut field).await? {
                     unknown_bytes += chunk.map_err(bad_multipart)?.len();
                     if unknown_bytes > LARGEST_UNKNOWN_PARTS {
-                        return Err(ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            "bad_request",
-                            "The upload carries parts other than file, title, kind and description.",
-                        ));
+                        return Err(unexpected_parts());
                     }
                 }
             }
         }
     }
     Ok((fields, uploaded))
+}
+
+fn unexpected_parts() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "The upload carries parts other than one file, title, kind and description.",
+    )
 }
 
 async fn read_text(

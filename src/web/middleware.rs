@@ -96,11 +96,28 @@ pub fn loggable_path(path: &str) -> String {
 
 const FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' https: http:";
 const NEVER_FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const SAME_ORIGIN_FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
-/// Pages no other site may frame: a guest's (and an invitee's), which are
-/// opened in a tab of their own, so a framing page could only be a trap.
-fn is_never_framed(path: &str) -> bool {
-    path.starts_with("/g/") || path.starts_with("/i/")
+/// Who may frame a response.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// The pages LMSs embed.
+    Anyone,
+    /// A guest's (and an invitee's) pages, opened in a tab of their own: a
+    /// page of another site framing them could only be a trap.
+    Nobody,
+    /// Their files: the guest's own page shows a PDF in a frame.
+    SameOrigin,
+}
+
+fn framing(path: &str) -> Framing {
+    if !(path.starts_with("/g/") || path.starts_with("/i/")) {
+        Framing::Anyone
+    } else if path.ends_with("/file") {
+        Framing::SameOrigin
+    } else {
+        Framing::Nobody
+    }
 }
 
 pub async fn request_context(
@@ -124,7 +141,7 @@ pub async fn request_context(
     }
     let method = req.method().clone();
     let path = loggable_path(req.path());
-    let never_framed = is_never_framed(req.path());
+    let framing = framing(req.path());
 
     let mut response = if has_session_parameter(req.query_string()) {
         let refusal = if req.path().starts_with("/api/") {
@@ -153,11 +170,19 @@ pub async fn request_context(
     // for guests' pages, which are opened in a tab of their own.
     // A route may set a stricter policy of its own (the admin console forbids framing).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let policy = if never_framed {
-            headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            NEVER_FRAMED_POLICY
-        } else {
-            FRAMED_POLICY
+        let policy = match framing {
+            Framing::Anyone => FRAMED_POLICY,
+            Framing::Nobody => {
+                headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+                NEVER_FRAMED_POLICY
+            }
+            Framing::SameOrigin => {
+                headers.insert(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("SAMEORIGIN"),
+                );
+                SAME_ORIGIN_FRAMED_POLICY
+            }
         };
         headers.insert(
             header::CONTENT_SECURITY_POLICY,

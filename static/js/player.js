@@ -3,11 +3,13 @@
 //
 // A file URL may start a stream for a short while, and a stream continues on
 // it only while its requests keep coming. So before it expires the page asks
-// for a fresh one (data-renew-url), naming the URL it plays (?grant=), which
-// the request keeps alive. A player that is not playing takes the new URL at
-// once; a playing one keeps streaming on its old URL and takes the new one
-// when it pauses. Should a request fail anyway, the player resumes from
-// where it was on a fresh URL.
+// to renew it (data-renew-url), naming the URL it plays (?grant=): the
+// request keeps that URL's stream alive and usually extends the URL itself,
+// so nothing changes for the player. Only when the URL has run its course
+// does a new one come: a player that is not playing takes it at once; a
+// playing one keeps streaming on its old URL and takes the new one when it
+// pauses. Should a request fail anyway, the player resumes from where it was
+// on a fresh URL.
 (function () {
   "use strict";
   var player = document.getElementById("player");
@@ -61,7 +63,7 @@
 
   window.setInterval(function () {
     freshUrl().then(function (url) {
-      if (!url) return;
+      if (!url || url === playing()) return;
       if (isMedia && !player.paused && !player.ended) pending = url; else swapTo(url, false);
     });
   }, renewAfter * 1000);

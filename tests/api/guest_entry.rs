@@ -610,6 +610,46 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
     );
 }
 
+/// The guest's own page shows a PDF in a frame: the file may be framed by
+/// the tool's own pages, and by no other site.
+async fn a_guests_pdf_may_be_framed_by_the_guest_page_only(backend: Backend) {
+    let (shared, _) = Shared::start_upload(backend, &PDF).await;
+    let link = shared.open_link().await;
+    let mut guest = admitted(&shared, &link.token).await;
+    let page = guest.get(&shared, &link.view()).await;
+    assert_eq!(element_name(&page, "#player").as_deref(), Some("iframe"));
+    let src = page.attr("#player", "src").unwrap();
+    let file = guest.file(&shared, &src, &[]).await;
+    assert_eq!(file.status, 200);
+    let csp = file.header("content-security-policy").unwrap();
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert_eq!(
+        file.header("x-frame-options").as_deref(),
+        Some("SAMEORIGIN")
+    );
+}
+
+/// A guest reloading their page over and over cannot pile up file URLs:
+/// one guest keeps at most twenty for one item.
+async fn reloads_do_not_pile_up_file_urls(backend: Backend) {
+    let (shared, _) = Shared::start_upload(backend, &WEBM).await;
+    let link = shared.open_link().await;
+    let mut guest = admitted(&shared, &link.token).await;
+    let mut first = None;
+    for _ in 0..25 {
+        let page = guest.get(&shared, &link.view()).await;
+        first.get_or_insert(page.attr("#player", "src").unwrap());
+        shared.clock.advance(time::Duration::seconds(1));
+    }
+    assert_eq!(count_rows(&shared.db, "file_grants"), 20);
+    let oldest = first.unwrap();
+    assert_eq!(
+        guest.file(&shared, &oldest, &[]).await.status,
+        403,
+        "the oldest went"
+    );
+}
+
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 0).await;
     let link = shared.open_link().await;
@@ -801,7 +841,7 @@ async fn assert_the_open_page_keeps_playing(
     );
     let fresh: serde_json::Value = serde_json::from_slice(&renewed.body).unwrap();
     let fresh = fresh["url"].as_str().unwrap();
-    assert_ne!(fresh, src);
+    assert_eq!(fresh, src, "renewed in place: the player keeps its URL");
     assert_eq!(
         guest.file(shared, fresh, &[]).await.status,
         200,
@@ -1507,6 +1547,8 @@ on_both_backends!(
     each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance,
     the_limit_holds_behind_a_proxy_whatever_the_client_writes,
     guest_pages_cannot_be_framed,
+    a_guests_pdf_may_be_framed_by_the_guest_page_only,
+    reloads_do_not_pile_up_file_urls,
     a_rate_limit_of_zero_never_answers_429,
     fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five,
     the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else,

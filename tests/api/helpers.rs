@@ -196,7 +196,7 @@ pub fn test_settings(db: &TestDb, port: u16) -> Settings {
         media_url_seconds: 600,
         registration_allowed_hosts: vec![],
         // The test platforms and simulated LMSs serve on this machine.
-        outbound_allowed_hosts: vec!["127.0.0.1".parse().unwrap()],
+        outbound_allowed_hosts: vec!["127.0.0.1:*".parse().unwrap()],
         registration_timeout_seconds: 10,
         admin_token: None,
         secret_key: Some(SecretKey::parse(TEST_SECRET_KEY).unwrap()),

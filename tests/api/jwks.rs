@@ -272,7 +272,7 @@ async fn proxies_from_the_environment_are_not_used(backend: Backend) {
     let (app, _server) = crate::helpers::spawn_binary(
         backend,
         &[
-            ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1"),
+            ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:*"),
             ("HTTP_PROXY", &dead),
             ("HTTPS_PROXY", &dead),
             ("ALL_PROXY", &dead),

@@ -653,7 +653,7 @@ async fn an_unreachable_configuration_is_explained(backend: Backend) {
 
 async fn a_slow_configuration_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
+        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
         s.registration_timeout_seconds = 1;
     })
     .await;
@@ -682,7 +682,7 @@ async fn a_slow_configuration_times_out(backend: Backend) {
 
 async fn a_slow_registration_endpoint_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
+        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
         s.registration_timeout_seconds = 1;
     })
     .await;
@@ -847,7 +847,7 @@ async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: B
 /// private address: that is the outbound list's to allow.
 async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
+        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
         s.outbound_allowed_hosts.clear();
     })
     .await;
@@ -1316,6 +1316,52 @@ async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) 
     assert_eq!(tool.platform_count(), 0, "a week: gone");
 }
 
+/// Registrations racing each other cannot all squeeze under the caps: the
+/// count and the insert take turns.
+async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
+    let tool = Tool::start(backend, |_| {}).await;
+    let inserts = (0..12).map(|i| {
+        let db = tool.db.clone();
+        let now = tool.clock.unix();
+        std::thread::spawn(move || {
+            let mut new = guestlink::domain::platform::NewPlatform::parse(
+                &format!("Racer {i}"),
+                "moodle",
+                &format!("https://racer-{i}.example.edu"),
+                "client",
+                "https://racer.example.edu/auth",
+                "https://racer.example.edu/jwks",
+                None,
+                &[],
+                guestlink::domain::platform::DeploymentsNeeded::MayComeLater,
+            )
+            .unwrap();
+            new.pending = true;
+            new.registration_host = Some(format!("host-{}", i % 2));
+            let caps = guestlink::store::platforms::PendingCaps {
+                total: 5,
+                per_host: 3,
+            };
+            guestlink::store::platforms::insert_within(
+                &mut db.get_write().unwrap(),
+                &new,
+                now,
+                Some(caps),
+            )
+            .unwrap()
+            .is_some()
+        })
+    });
+    let added = inserts
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().expect("an insert"))
+        .filter(|added| *added)
+        .count();
+    assert_eq!(added, 5, "the total cap held");
+    assert_eq!(tool.platform_count(), 5);
+}
+
 /// A platform waiting as pending (as dynamic registration without allowed
 /// hosts leaves it) cannot log in until `guestlink platform activate`.
 async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
@@ -1449,4 +1495,5 @@ on_both_backends!(
     registering_the_same_client_twice_is_a_conflict,
     a_pending_platform_launches_only_once_activated,
     pending_registrations_are_capped_per_host_and_expire,
+    racing_pending_registrations_stay_within_the_caps,
 );

@@ -45,7 +45,7 @@ impl Tool {
     /// http allowed for a listed loopback host; registrations active at once).
     pub async fn allowing_loopback(backend: Backend) -> Tool {
         Tool::start(backend, |s| {
-            s.registration_allowed_hosts = vec!["127.0.0.1".parse().unwrap()];
+            s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
         })
         .await
     }

@@ -159,12 +159,7 @@ fn launcher(
 /// Whether the tool may post a deep-linking response to `raw`.
 fn acceptable_return_url(raw: &str, return_urls: super::ReturnUrls) -> Result<(), LaunchError> {
     let url = url::Url::parse(raw).map_err(|_| LaunchError::MissingDeepLinkingSettings)?;
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
+    let loopback = crate::outbound::is_loopback_host(&url);
     match url.scheme() {
         "https" => Ok(()),
         "http" if loopback && return_urls == super::ReturnUrls::AlsoLoopbackHttp => Ok(()),
