@@ -2,16 +2,22 @@
 
 use std::process::ExitCode;
 
+use std::future::Future;
+
 use clap::{Parser, Subcommand};
 use guestlink::clock::Clock;
-use guestlink::config::{Mode, Settings, Sources};
-use guestlink::crypto::{Sealer, SecretKey};
+use guestlink::config::{ConfigError, Mode, Settings, Sources};
+use guestlink::crypto::SecretKey;
 use guestlink::demo::DemoLms;
+use guestlink::domain::field::Field;
 use guestlink::domain::ids::PlatformId;
-use guestlink::domain::platform::{DeploymentsNeeded, NewPlatform};
-use guestlink::service::platforms::{Activation, Removal};
-use guestlink::service::{ServiceError, admin, keys, platforms, secrets};
-use guestlink::startup::{Application, prepare_data_dir};
+use guestlink::domain::platform::{
+    DeploymentPolicy, DeploymentsNeeded, NewPlatform, PlatformFields,
+};
+use guestlink::service::failure::{self, Kind};
+use guestlink::service::platforms::{Activation, PlatformError};
+use guestlink::service::{OpenError, Tool, admin, keys, platforms, secrets};
+use guestlink::startup::{Application, StartError, prepare_data_dir};
 use guestlink::store::{Db, PoolUse};
 
 #[derive(Parser)]
@@ -128,18 +134,112 @@ enum KeysCommand {
     Rotate,
 }
 
-/// A failure of a command, printed as one line.
+/// A failure of a command, printed as one line, and its exit code.
 struct Failure {
     message: String,
     code: u8,
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
-    fn from(err: E) -> Self {
+/// Exit codes: what the command line or configuration got wrong, the
+/// database or data directory being away, and every other refusal.
+const BAD_INPUT: u8 = 2;
+const UNAVAILABLE: u8 = 3;
+const REFUSED: u8 = 1;
+
+/// The exit code of each kind of refusal.
+fn exit_code(kind: Kind) -> u8 {
+    match kind {
+        Kind::Invalid | Kind::Malformed => BAD_INPUT,
+        Kind::Unavailable => UNAVAILABLE,
+        _ => REFUSED,
+    }
+}
+
+/// The flag each field is given with.
+fn flag(field: Field) -> &'static str {
+    match field {
+        Field::PlatformName => "--name",
+        Field::Lms => "--lms",
+        Field::Issuer => "--issuer",
+        Field::ClientId => "--client-id",
+        Field::AuthUrl => "--auth-url",
+        Field::JwksUrl => "--jwks-url",
+        Field::TokenUrl => "--token-url",
+        Field::DeploymentId => "--deployment-id",
+        Field::DeploymentPolicy => "--deployments",
+        Field::Module => "--module",
+        other => other.as_str(),
+    }
+}
+
+impl Failure {
+    fn new(code: u8, message: impl Into<String>) -> Failure {
         Failure {
-            message: err.to_string(),
-            code: 1,
+            message: message.into(),
+            code,
         }
+    }
+
+    /// A use case's refusal: a refused field after its flag.
+    fn of(err: &dyn failure::Failure) -> Failure {
+        Failure::with_flags(err, flag)
+    }
+
+    /// Like [`Failure::of`], for a command that gives a field by another flag.
+    fn with_flags(err: &dyn failure::Failure, flag: impl Fn(Field) -> &'static str) -> Failure {
+        let message = match (err.kind(), err.field()) {
+            (Kind::Invalid, Some(field)) => format!("{}: {}", flag(field), err.message()),
+            // Faults are the operator's to read: the whole cause.
+            (Kind::Unavailable | Kind::Internal, _) => err.to_string(),
+            _ => err.message(),
+        };
+        Failure::new(exit_code(err.kind()), message)
+    }
+}
+
+impl From<failure::Fault> for Failure {
+    fn from(fault: failure::Fault) -> Self {
+        Failure::of(&fault)
+    }
+}
+
+impl From<PlatformError> for Failure {
+    fn from(err: PlatformError) -> Self {
+        Failure::of(&err)
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(err: ConfigError) -> Self {
+        Failure::new(BAD_INPUT, format!("configuration: {err}"))
+    }
+}
+
+impl From<OpenError> for Failure {
+    fn from(err: OpenError) -> Self {
+        match err {
+            OpenError::Config(e) => e.into(),
+            OpenError::Secrets(secrets::SecretsError::WrongKey) => {
+                Failure::new(BAD_INPUT, secrets::SecretsError::WrongKey.to_string())
+            }
+            OpenError::Secrets(secrets::SecretsError::Fault(f)) => f.into(),
+        }
+    }
+}
+
+impl From<StartError> for Failure {
+    fn from(err: StartError) -> Self {
+        let code = match err {
+            StartError::Config(_) => BAD_INPUT,
+            StartError::Database(_) | StartError::Bind { .. } => UNAVAILABLE,
+        };
+        Failure::new(code, err.to_string())
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(err: std::io::Error) -> Self {
+        Failure::new(REFUSED, err.to_string())
     }
 }
 
@@ -167,33 +267,49 @@ fn main() -> ExitCode {
 }
 
 fn settings(mode: Mode) -> Result<Settings, Failure> {
-    let config_error = |e: guestlink::config::ConfigError| Failure {
-        message: format!("configuration: {e}"),
-        code: 2,
-    };
-    let sources = Sources::from_process().map_err(config_error)?;
-    Settings::load(&sources, mode).map_err(config_error)
-}
-
-fn config_failure(e: guestlink::config::ConfigError) -> Failure {
-    Failure {
-        message: format!("configuration: {e}"),
-        code: 2,
-    }
-}
-
-/// The sealer for commands that read or write sealed secrets.
-fn sealer(settings: &Settings) -> Result<Sealer, Failure> {
-    Ok(Sealer::new(
-        settings.require_secret_key().map_err(config_failure)?,
-    ))
+    let sources = Sources::from_process()?;
+    Ok(Settings::load(&sources, mode)?)
 }
 
 fn connect(settings: &Settings, usage: PoolUse) -> Result<Db, Failure> {
-    Db::connect_for(settings, usage).map_err(|e| Failure {
-        message: format!("database: {e}"),
-        code: 3,
-    })
+    Db::connect_for(settings, usage)
+        .map_err(|e| Failure::new(UNAVAILABLE, format!("database: {e}")))
+}
+
+/// Runs a command's use cases: the services are async, and a command needs
+/// no more than one thread.
+fn block_on<T>(work: impl Future<Output = Result<T, Failure>>) -> Result<T, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(work)
+}
+
+/// Whether a command seals or opens secrets, and so needs the operator's key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secrets {
+    Needed,
+    NotUsed,
+}
+
+/// The tool's state for a command on the configured database.
+async fn open_tool(secrets: Secrets) -> Result<Tool, Failure> {
+    let settings = settings(Mode::Serve)?;
+    let db = connect(&settings, PoolUse::Command)?;
+    let clock = Clock::system();
+    match secrets {
+        Secrets::Needed => Ok(Tool::open(db, settings, clock).await?),
+        Secrets::NotUsed => Ok(Tool::for_plain_command(db, settings, clock)),
+    }
+}
+
+fn read_input(file: &str) -> Result<String, Failure> {
+    if file == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| Failure::new(BAD_INPUT, format!("cannot read {file}: {e}")))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
@@ -206,103 +322,69 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("migrations applied ({} database)", db.backend_name());
             Ok(())
         }
-        Command::Platform(command) => platform_command(command),
-        Command::Admin(AdminCommand::LoginLink) => {
-            let settings = settings(Mode::Serve)?;
-            let db = connect(&settings, PoolUse::Command)?;
-            let url = admin::create_login_link(
-                &mut db.get_write()?,
-                settings.public_url.as_str(),
-                Clock::system().unix(),
-            )?;
-            println!("{url}");
+        Command::Platform(command) => block_on(platform_command(command)),
+        Command::Admin(AdminCommand::LoginLink) => block_on(async {
+            let tool = open_tool(Secrets::NotUsed).await?;
+            println!("{}", admin::create_login_link(&tool).await?);
             Ok(())
-        }
+        }),
         Command::SecretKey(SecretKeyCommand::Generate) => {
             println!("{}", SecretKey::generate().1);
             Ok(())
         }
         Command::SecretKey(SecretKeyCommand::Change { new_key_file }) => {
-            let settings = settings(Mode::Serve)?;
-            let old = settings.require_secret_key().map_err(config_failure)?;
-            let text = if new_key_file == "-" {
-                std::io::read_to_string(std::io::stdin())
-            } else {
-                std::fs::read_to_string(&new_key_file)
-            }
-            .map_err(|e| Failure {
-                message: format!("cannot read {new_key_file}: {e}"),
-                code: 2,
+            let text = read_input(&new_key_file)?;
+            let new = SecretKey::parse(&text).map_err(|problem| {
+                Failure::new(BAD_INPUT, format!("{new_key_file}: the new key {problem}"))
             })?;
-            let new = SecretKey::parse(&text).map_err(|problem| Failure {
-                message: format!("{new_key_file}: the new key {problem}"),
-                code: 2,
-            })?;
-            let db = connect(&settings, PoolUse::Command)?;
-            let done = secrets::change_key(&mut db.get_write()?, old, &new, Clock::system().unix())
-                .map_err(|e| Failure {
-                    message: e.to_string(),
-                    code: match e {
-                        secrets::SecretsError::WrongKey => 2,
-                        _ => 1,
-                    },
-                })?;
-            println!(
-                "re-sealed {} key(s), {} secret(s) and {} guest link(s); start guestlink with the new key",
-                done.keys, done.secrets, done.links
-            );
-            Ok(())
+            block_on(async {
+                let tool = open_tool(Secrets::Needed).await?;
+                let done = secrets::change_key(&tool, &new).await?;
+                println!(
+                    "re-sealed {} key(s), {} secret(s) and {} guest link(s); start guestlink with the new key",
+                    done.keys, done.secrets, done.links
+                );
+                Ok(())
+            })
         }
-        Command::Keys(KeysCommand::Rotate) => {
-            let settings = settings(Mode::Serve)?;
-            let sealer = sealer(&settings)?;
-            let db = connect(&settings, PoolUse::Command)?;
-            let mut conn = db.get_write()?;
-            secrets::open_at_start(&mut conn, &sealer, Clock::system().unix()).map_err(|e| {
-                Failure {
-                    message: e.to_string(),
-                    code: 2,
-                }
-            })?;
-            let key = keys::rotate(
-                &mut conn,
-                &sealer,
-                Clock::system().unix(),
-                settings.key_grace_days,
-            )?;
+        Command::Keys(KeysCommand::Rotate) => block_on(async {
+            let tool = open_tool(Secrets::Needed).await?;
+            let key = keys::rotate(&tool).await?;
             println!(
                 "new current key {} (the previous key stays published for {} days)",
-                key.kid, settings.key_grace_days
+                key.kid, tool.settings.key_grace_days
             );
             Ok(())
-        }
+        }),
     }
 }
 
 fn serve(mode: Mode) -> Result<(), Failure> {
     let mut settings = settings(mode)?;
     guestlink::telemetry::init(&settings.log_level);
-    prepare_data_dir(&settings.data_dir).map_err(|e| Failure {
-        message: format!("data directory {}: {e}", settings.data_dir.display()),
-        code: 3,
+    prepare_data_dir(&settings.data_dir).map_err(|e| {
+        Failure::new(
+            UNAVAILABLE,
+            format!("data directory {}: {e}", settings.data_dir.display()),
+        )
     })?;
     if mode == Mode::Demo && settings.secret_key.is_none() {
         settings.secret_key = Some(demo_secret_key(&settings.data_dir)?);
     }
-    settings.require_secret_key().map_err(config_failure)?;
-    let clock = Clock::system();
+    settings.require_secret_key()?;
     let db = connect(&settings, PoolUse::Server)?;
-    let demo = match mode {
-        Mode::Demo => Some(DemoLms::prepare(&mut db.get_write()?, &settings, &clock)?),
-        Mode::Serve => None,
-    };
     let public_url = settings.public_url.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
-        let app = Application::build_with_db(db, settings, clock, demo)?;
+        let tool = Tool::open(db, settings, Clock::system()).await?;
+        let demo = match mode {
+            Mode::Demo => Some(DemoLms::prepare(&tool).await?),
+            Mode::Serve => None,
+        };
+        let app = Application::start(tool, demo).await?;
         match mode {
             Mode::Demo => eprintln!(
                 "guestlink demo is running: open {}/demo in a browser (Ctrl-C stops it)",
@@ -324,10 +406,7 @@ fn serve(mode: Mode) -> Result<(), Failure> {
 /// the data would go into every backup with it.
 fn demo_secret_key(data_dir: &std::path::Path) -> Result<SecretKey, Failure> {
     let path = data_dir.join("secret.key");
-    let failure = |e: String| Failure {
-        message: format!("{}: {e}", path.display()),
-        code: 3,
-    };
+    let failure = |e: String| Failure::new(UNAVAILABLE, format!("{}: {e}", path.display()));
     match std::fs::read_to_string(&path) {
         Ok(text) => SecretKey::parse(&text).map_err(failure),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -339,10 +418,8 @@ fn demo_secret_key(data_dir: &std::path::Path) -> Result<SecretKey, Failure> {
     }
 }
 
-fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
-    let settings = settings(Mode::Serve)?;
-    let db = connect(&settings, PoolUse::Command)?;
-    let mut conn = db.get_write()?;
+async fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
+    let tool = open_tool(Secrets::NotUsed).await?;
     match command {
         PlatformCommand::Add {
             name,
@@ -355,41 +432,24 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             deployment_id,
         } => {
             let new = NewPlatform::parse(
-                &name,
-                &lms,
-                &issuer,
-                &client_id,
-                &auth_url,
-                &jwks_url,
-                token_url.as_deref(),
-                &deployment_id,
+                &PlatformFields {
+                    name: &name,
+                    lms: &lms,
+                    issuer: &issuer,
+                    client_id: &client_id,
+                    auth_url: &auth_url,
+                    jwks_url: &jwks_url,
+                    token_url: token_url.as_deref(),
+                    deployment_ids: &deployment_id,
+                },
                 DeploymentsNeeded::AtLeastOne,
             )
-            .map_err(|(field, problem)| Failure {
-                message: format!("--{field}: {problem}"),
-                code: 2,
-            })?;
-            match platforms::add(&mut conn, &new, Clock::system().unix()) {
-                Ok(id) => {
-                    println!("{id}");
-                    Ok(())
-                }
-                Err(guestlink::service::ServiceError::Internal(e))
-                    if e.to_string().starts_with("conflict") =>
-                {
-                    Err(Failure {
-                        message: format!(
-                            "a platform with issuer {} and client id {} is already registered",
-                            new.issuer, new.client_id
-                        ),
-                        code: 1,
-                    })
-                }
-                Err(e) => Err(e.into()),
-            }
+            .map_err(|e| Failure::of(&e))?;
+            println!("{}", platforms::add(&tool, new).await?);
+            Ok(())
         }
         PlatformCommand::List => {
-            let list = platforms::list(&mut conn)?;
+            let list = platforms::list(&tool).await?;
             if list.is_empty() {
                 println!("no platforms registered");
             }
@@ -416,93 +476,48 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             deployments,
         } => {
             let id = PlatformId(id);
-            let no_platform = || Failure {
-                message: format!("no platform with id {id}"),
-                code: 1,
-            };
             if !module.is_empty() {
-                let modules =
-                    platforms::set_modules(&mut conn, id, &module).map_err(|e| match e {
-                        ServiceError::NotFound => no_platform(),
-                        ServiceError::Invalid { field, problem } => Failure {
-                            message: format!("--{field}: {problem}"),
-                            code: 2,
-                        },
-                        other => other.into(),
-                    })?;
+                let modules = platforms::switch_modules(&tool, id, &module).await?;
                 println!("platform {id}: {}", modules.describe());
             }
             if let Some(policy) = deployments {
-                let policy = platforms::set_deployment_policy(&mut conn, id, &policy).map_err(
-                    |e| match e {
-                        ServiceError::NotFound => no_platform(),
-                        ServiceError::Invalid { field, problem } => Failure {
-                            message: format!("--{field}: {problem}"),
-                            code: 2,
-                        },
-                        other => other.into(),
-                    },
-                )?;
+                let policy = DeploymentPolicy::parse(&policy).map_err(|e| Failure::of(&e))?;
+                platforms::set_deployment_policy(&tool, id, policy).await?;
                 println!("platform {id}: deployments={}", policy.as_str());
             }
             if !add_deployment.is_empty() {
-                match platforms::add_deployments(
-                    &mut conn,
-                    id,
-                    &add_deployment,
-                    Clock::system().unix(),
-                ) {
-                    Ok(added) => println!("platform {id}: {added} deployment(s) added"),
-                    Err(ServiceError::NotFound) => return Err(no_platform()),
-                    Err(e) => {
-                        return Err(Failure {
-                            message: e.to_string(),
-                            code: 2,
-                        });
-                    }
-                }
+                let added = platforms::add_deployments(&tool, id, &add_deployment)
+                    .await
+                    .map_err(|e| {
+                        Failure::with_flags(&e, |field| match field {
+                            Field::DeploymentId => "--add-deployment",
+                            other => flag(other),
+                        })
+                    })?;
+                println!("platform {id}: {added} deployment(s) added");
             }
             Ok(())
         }
-        PlatformCommand::Activate { id } => match platforms::activate(&mut conn, PlatformId(id)) {
-            Ok(Activation::Activated) => {
-                println!("platform {id} activated");
-                Ok(())
+        PlatformCommand::Activate { id } => {
+            match platforms::activate(&tool, PlatformId(id)).await? {
+                Activation::Activated => println!("platform {id} activated"),
+                Activation::AlreadyActive => println!("platform {id} is already active"),
             }
-            Ok(Activation::AlreadyActive) => {
-                println!("platform {id} is already active");
-                Ok(())
-            }
-            Err(ServiceError::NotFound) => Err(Failure {
-                message: format!("no platform {id}"),
-                code: 1,
-            }),
-            Err(e) => Err(e.into()),
-        },
+            Ok(())
+        }
         PlatformCommand::Export => {
-            let exported = platforms::export(&mut conn)?;
-            println!("{exported}");
+            println!("{}", platforms::export(&tool).await?);
             Ok(())
         }
         PlatformCommand::Import { file } => {
-            let text = if file == "-" {
-                std::io::read_to_string(std::io::stdin())
-            } else {
-                std::fs::read_to_string(&file)
-            }
-            .map_err(|e| Failure {
-                message: format!("cannot read {file}: {e}"),
-                code: 2,
+            let text = read_input(&file)?;
+            let report = platforms::import(&tool, &text).await.map_err(|e| match e {
+                PlatformError::BadExport { at, problem } => Failure::new(
+                    BAD_INPUT,
+                    format!("{file}: {at}: {problem}; nothing was imported"),
+                ),
+                other => other.into(),
             })?;
-            let report = platforms::import(&mut conn, &text, Clock::system().unix()).map_err(
-                |e| match e {
-                    ServiceError::Invalid { field, problem } => Failure {
-                        message: format!("{file}: {field}: {problem}; nothing was imported"),
-                        code: 2,
-                    },
-                    other => other.into(),
-                },
-            )?;
             println!(
                 "imported {} platform(s); {} already registered and left as they are",
                 report.imported, report.skipped
@@ -510,33 +525,22 @@ fn platform_command(command: PlatformCommand) -> Result<(), Failure> {
             Ok(())
         }
         PlatformCommand::Remove { id, force } => {
-            let removal = platforms::remove(
-                &mut conn,
-                &settings.data_dir,
-                PlatformId(id),
-                force,
-                Clock::system().unix(),
-            )?;
-            match removal {
-                Removal::Removed { media_deleted } => {
-                    if media_deleted > 0 {
-                        println!("removed platform {id} and its {media_deleted} media item(s)");
-                    } else {
-                        println!("removed platform {id}");
-                    }
-                    Ok(())
+            match platforms::remove(&tool, PlatformId(id), force).await {
+                Ok(0) => println!("removed platform {id}"),
+                Ok(media_deleted) => {
+                    println!("removed platform {id} and its {media_deleted} media item(s)")
                 }
-                Removal::HoldsMedia(count) => Err(Failure {
-                    message: format!(
-                        "platform {id} holds {count} media item(s); add --force to delete them with it"
-                    ),
-                    code: 1,
-                }),
-                Removal::NotFound => Err(Failure {
-                    message: format!("no platform with id {id}"),
-                    code: 1,
-                }),
+                Err(PlatformError::HoldsMedia { count, .. }) => {
+                    return Err(Failure::new(
+                        REFUSED,
+                        format!(
+                            "platform {id} holds {count} media item(s); add --force to delete them with it"
+                        ),
+                    ));
+                }
+                Err(other) => return Err(other.into()),
             }
+            Ok(())
         }
     }
 }

@@ -10,10 +10,11 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::{MacKey, Sealer};
 use crate::demo::DemoLms;
-use crate::service::{Tool, housekeeping, keys, secrets as sealed_secrets};
-use crate::store::{Db, secrets};
+use crate::service::failure::Fault;
+use crate::service::secrets::SecretsError;
+use crate::service::{OpenError, Tool, housekeeping, keys};
+use crate::store::Db;
 use crate::web as routes;
 
 /// Makes the data directory private to the tool's user: the directory (and
@@ -72,47 +73,45 @@ pub enum StartError {
     Config(String),
 }
 
+impl From<OpenError> for StartError {
+    fn from(err: OpenError) -> Self {
+        match err {
+            OpenError::Config(e) => StartError::Config(e.to_string()),
+            OpenError::Secrets(e @ SecretsError::WrongKey) => StartError::Config(e.to_string()),
+            OpenError::Secrets(SecretsError::Fault(f)) => f.into(),
+        }
+    }
+}
+
+impl From<Fault> for StartError {
+    fn from(fault: Fault) -> Self {
+        StartError::Database(fault.to_string())
+    }
+}
+
 impl Application {
-    /// Connects to the database (applying migrations), makes sure a tool key
-    /// exists, and binds the listener.
-    pub fn build(
-        settings: Settings,
-        clock: Clock,
-        demo: Option<DemoLms>,
-    ) -> Result<Application, StartError> {
+    /// Connects to the database (applying migrations), opens the tool on it
+    /// and binds the listener.
+    pub async fn build(settings: Settings, clock: Clock) -> Result<Application, StartError> {
         let db = Db::connect(&settings).map_err(|e| StartError::Database(e.to_string()))?;
-        Self::build_with_db(db, settings, clock, demo)
+        Self::build_with_db(db, settings, clock).await
     }
 
-    pub fn build_with_db(
+    /// Opens the tool on `db` and binds the listener.
+    pub async fn build_with_db(
         db: Db,
         settings: Settings,
         clock: Clock,
-        demo: Option<DemoLms>,
     ) -> Result<Application, StartError> {
-        let secret_key = settings
-            .require_secret_key()
-            .map_err(|e| StartError::Config(e.to_string()))?;
-        let sealer = Sealer::new(secret_key);
-        let mut conn = db
-            .get_write()
-            .map_err(|e| StartError::Database(e.to_string()))?;
-        sealed_secrets::open_at_start(&mut conn, &sealer, clock.unix()).map_err(|e| match e {
-            sealed_secrets::SecretsError::WrongKey => StartError::Config(e.to_string()),
-            other => StartError::Database(other.to_string()),
-        })?;
-        keys::ensure_current(&mut conn, &sealer, clock.unix())
-            .map_err(|e| StartError::Database(e.to_string()))?;
-        let url_secret = secrets::get_or_create(
-            &mut conn,
-            &sealer,
-            "media_url_key",
-            || crate::crypto::random_token(32),
-            clock.unix(),
-        )
-        .map_err(|e| StartError::Database(e.to_string()))?;
-        drop(conn);
+        let tool = Tool::open(db, settings, clock).await?;
+        Self::start(tool, None).await
+    }
 
+    /// Makes sure the tool has a signing key, and binds the listener; the
+    /// demo LMS is mounted beside the tool when given.
+    pub async fn start(tool: Tool, demo: Option<DemoLms>) -> Result<Application, StartError> {
+        keys::ensure_current(&tool).await?;
+        let settings = tool.settings.clone();
         let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
             addr: settings.bind.to_string(),
             source,
@@ -126,13 +125,6 @@ impl Application {
             .port();
         let workers = settings.workers;
         let blocking_threads = (settings.db_pool_size as usize).div_ceil(workers).max(4);
-        let tool = Tool::new(
-            db,
-            settings,
-            clock,
-            MacKey::new(url_secret.as_bytes()),
-            sealer,
-        );
         let data = actix_web::web::Data::new(tool.clone());
         let demo = demo.map(actix_web::web::Data::new);
         let server = HttpServer::new(move || {

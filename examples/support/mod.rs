@@ -59,7 +59,9 @@ pub fn number(name: &str, value: &str) -> Result<usize, String> {
 
 /// `--lms`: one of the demo's four platforms.
 pub fn demo_lms(name: &str) -> Result<Lms, String> {
-    let lms: Lms = name.parse().map_err(|e: String| format!("--lms: {e}"))?;
+    let lms: Lms = name
+        .parse()
+        .map_err(|e: guestlink::domain::field::FieldError| format!("--lms: {}", e.problem))?;
     if lms == Lms::Generic {
         return Err("--lms: the demo has moodle, canvas, sakai and brightspace".into());
     }

@@ -3,13 +3,13 @@
 //! compiled in: a six-second WebM (VP9 + Opus, which Debian's Chromium
 //! plays), a PNG and a one-page PDF.
 
-use crate::config::Settings;
+use std::path::Path;
+
 use crate::domain::ids::CourseId;
 use crate::domain::media::{FileType, MediaId, NewMedia, Source, StoredFile};
 use crate::domain::platform::Lms;
-use crate::service::ServiceError;
 use crate::store::media::{self, Placement};
-use crate::store::{Conn, launches, platforms};
+use crate::store::{Conn, StoreError, StoreResult, launches, platforms};
 
 use super::claims;
 
@@ -55,16 +55,17 @@ const SAMPLES: [Sample; 4] = [
 /// (even if all was deleted since) is left as it is.
 pub fn seed_course(
     conn: &mut Conn,
-    settings: &Settings,
+    dir: &Path,
     issuer: &str,
     client_id: &str,
     lms: Lms,
     now: i64,
-) -> Result<(), ServiceError> {
+) -> StoreResult<()> {
+    let failed = |what: String| StoreError::Other(anyhow::anyhow!(what));
     let platform = platforms::find_by_issuer(conn, issuer)?
         .into_iter()
         .find(|p| p.client_id == client_id)
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(StoreError::NotFound)?;
     let course = CourseId(launches::ensure_course(
         conn,
         platform.id,
@@ -76,10 +77,8 @@ pub fn seed_course(
     if media::course_has_history(conn, course)? {
         return Ok(());
     }
-    let dir = settings.data_dir.join("media");
-    std::fs::create_dir_all(&dir).map_err(|e| {
-        ServiceError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
-    })?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
     let placement = Placement {
         platform_id: platform.id,
         course_id: course,
@@ -90,9 +89,8 @@ pub fn seed_course(
         let id = MediaId::generate();
         let source = match sample.file {
             Some((bytes, file_type, name)) => {
-                std::fs::write(dir.join(id.as_str()), bytes).map_err(|e| {
-                    ServiceError::Internal(anyhow::anyhow!("cannot write a demo file: {e}"))
-                })?;
+                std::fs::write(dir.join(id.as_str()), bytes)
+                    .map_err(|e| failed(format!("cannot write a demo file: {e}")))?;
                 Source::File(StoredFile {
                     name: id.to_string(),
                     file_type,
@@ -103,7 +101,7 @@ pub fn seed_course(
             None => Source::None,
         };
         let new = NewMedia {
-            kind: sample.kind.parse()?,
+            kind: sample.kind.parse().map_err(|e| failed(format!("{e}")))?,
             title: sample.title.to_string(),
             description: sample.description.to_string(),
             source,

@@ -107,7 +107,7 @@ pub async fn returned(
     let platform = demo.platform(&lms).ok_or_else(PageError::not_found)?;
     let published = keys::published_jwks(&tool)
         .await
-        .map_err(|e| PageError::from_service(e, ""))?;
+        .map_err(|e| PageError::of(&e, ""))?;
     let header = jsonwebtoken::decode_header(&form.jwt)
         .map_err(|_| demo_error("The deep-linking response is not a JWT."))?;
     let key = published

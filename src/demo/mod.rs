@@ -16,11 +16,11 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::clock::Clock;
-use crate::config::Settings;
-use crate::domain::platform::{DeploymentsNeeded, Lms, NewPlatform};
+use crate::domain::platform::{DeploymentsNeeded, Lms, NewPlatform, PlatformFields};
 use crate::lti::keys::{JwkSet, ToolKey};
-use crate::service::ServiceError;
-use crate::store::{Conn, platforms};
+use crate::service::Tool;
+use crate::service::failure::Fault;
+use crate::store::platforms;
 use crate::web::error::PageError;
 use crate::web::render::{ASSET_VERSION, html};
 use claims::{LaunchClaims, Role};
@@ -61,40 +61,42 @@ pub fn ids(lms: Lms) -> (&'static str, &'static str) {
 }
 
 impl DemoLms {
-    /// Registers the demo platforms in the tool (once) and loads or creates
-    /// their signing keys in the data directory.
-    pub fn prepare(
-        conn: &mut Conn,
-        settings: &Settings,
-        clock: &Clock,
-    ) -> Result<DemoLms, ServiceError> {
-        let base = settings.public_url.as_str().to_string();
+    /// Registers the demo platforms in the tool (once), gives their courses
+    /// sample media, and loads or creates their signing keys in the data
+    /// directory.
+    pub async fn prepare(tool: &Tool) -> Result<DemoLms, Fault> {
+        let base = tool.settings.public_url.as_str().to_string();
         let mut list = Vec::new();
         for lms in FLAVOURS {
             let issuer = format!("{base}/demo/{lms}");
             let (client_id, deployment_id) = ids(lms);
-            if !platforms::find_by_issuer(conn, &issuer)?
-                .iter()
-                .any(|p| p.client_id == client_id)
-            {
-                let new = NewPlatform::parse(
-                    &format!("Demo {}", lms.display_name()),
-                    lms.as_str(),
-                    &issuer,
+            let new = NewPlatform::parse(
+                &PlatformFields {
+                    name: &format!("Demo {}", lms.display_name()),
+                    lms: lms.as_str(),
+                    issuer: &issuer,
                     client_id,
-                    &format!("{issuer}/auth"),
-                    &format!("{issuer}/jwks"),
-                    None,
-                    &[deployment_id.to_string()],
-                    DeploymentsNeeded::AtLeastOne,
-                )
-                .map_err(|(field, problem)| {
-                    ServiceError::Internal(anyhow::anyhow!("demo platform {field}: {problem}"))
-                })?;
-                platforms::insert(conn, &new, clock.unix())?;
-            }
-            content::seed_course(conn, settings, &issuer, client_id, lms, clock.unix())?;
-            let key = load_or_create_key(&settings.data_dir.join("demo-keys"), lms)?;
+                    auth_url: &format!("{issuer}/auth"),
+                    jwks_url: &format!("{issuer}/jwks"),
+                    token_url: None,
+                    deployment_ids: &[deployment_id.to_string()],
+                },
+                DeploymentsNeeded::AtLeastOne,
+            )
+            .map_err(|e| Fault::Internal(anyhow::anyhow!("demo platform {e}")))?;
+            let (now, media_dir) = (tool.clock.unix(), crate::service::media::media_dir(tool));
+            tool.db
+                .write(move |conn| {
+                    let known = platforms::find_by_issuer(conn, &new.issuer)?
+                        .iter()
+                        .any(|p| p.client_id == new.client_id);
+                    if !known {
+                        platforms::insert(conn, &new, now)?;
+                    }
+                    content::seed_course(conn, &media_dir, &new.issuer, &new.client_id, lms, now)
+                })
+                .await?;
+            let key = load_or_create_key(&tool.settings.data_dir.join("demo-keys"), lms)?;
             list.push(DemoPlatform {
                 lms,
                 issuer,
@@ -114,8 +116,8 @@ impl DemoLms {
     }
 }
 
-fn load_or_create_key(dir: &Path, lms: Lms) -> Result<ToolKey, ServiceError> {
-    let internal = |e: String| ServiceError::Internal(anyhow::anyhow!(e));
+fn load_or_create_key(dir: &Path, lms: Lms) -> Result<ToolKey, Fault> {
+    let internal = |e: String| Fault::Internal(anyhow::anyhow!(e));
     let path = dir.join(format!("{lms}.key"));
     if let Ok(text) = std::fs::read_to_string(&path) {
         let der = crate::crypto::b64url_decode(text.trim())
@@ -258,14 +260,12 @@ async fn authorize_post(
 }
 
 fn demo_error(message: &str) -> PageError {
-    PageError {
-        status: StatusCode::BAD_REQUEST,
-        code: "demo_auth_refused",
-        title: "The demo LMS refused this authentication request",
-        message: message.to_string(),
-        hint: None,
-        recovery: crate::web::error::SessionRecovery::None,
-    }
+    PageError::new(
+        crate::service::failure::Kind::Malformed,
+        "demo_auth_refused",
+        "The demo LMS refused this authentication request",
+        message,
+    )
 }
 
 /// The platform's OIDC authorization endpoint: checks the request as an LMS

@@ -5,7 +5,8 @@
 //! admits a guest, and why not, follows from the link, its item and the
 //! time, in the order CONTRACT.md fixes.
 
-use super::media::{Invalid, MediaKind};
+use super::field::{Field, FieldError};
+use super::media::MediaKind;
 
 /// Links an item may have at once.
 pub const MAX_LINKS: usize = 3;
@@ -42,14 +43,14 @@ impl NewLink {
         name: Option<&str>,
         click_limit: NumberField,
         duration_days: NumberField,
-    ) -> Result<NewLink, Invalid> {
+    ) -> Result<NewLink, FieldError> {
         let name = name.map(str::trim).unwrap_or_default();
         if name.is_empty() {
-            return Err(Invalid::new("name", "Enter a name for the link."));
+            return Err(FieldError::new(Field::Name, "Enter a name for the link."));
         }
         if name.chars().count() > NAME_MAX {
-            return Err(Invalid::new(
-                "name",
+            return Err(FieldError::new(
+                Field::Name,
                 format!("A link name can have at most {NAME_MAX} characters."),
             ));
         }
@@ -57,13 +58,13 @@ impl NewLink {
             name: name.to_string(),
             click_limit: bounded(
                 click_limit,
-                "click_limit",
+                Field::ClickLimit,
                 CLICK_LIMIT_MAX,
                 "The number of clicks must be a whole number from 1 to 1,000,000, or empty for unlimited.",
             )?,
             duration_days: bounded(
                 duration_days,
-                "duration_days",
+                Field::DurationDays,
                 DURATION_MAX_DAYS,
                 "The duration must be a whole number of days from 1 to 3,650, or empty for no expiration.",
             )?,
@@ -78,15 +79,48 @@ impl NewLink {
 
 fn bounded(
     field: NumberField,
-    name: &'static str,
+    name: Field,
     max: i64,
     problem: &str,
-) -> Result<Option<i64>, Invalid> {
+) -> Result<Option<i64>, FieldError> {
     match field {
         NumberField::Absent => Ok(None),
         NumberField::Whole(n) if (1..=max).contains(&n) => Ok(Some(n)),
-        _ => Err(Invalid::new(name, problem)),
+        _ => Err(FieldError::new(name, problem)),
     }
+}
+
+/// A guest link as its owner sees it (its token is not part of it: only
+/// the owner's Copy needs it, and it is sealed in the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestLink {
+    pub id: String,
+    pub name: String,
+    pub click_limit: Option<i64>,
+    pub clicks: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+impl GuestLink {
+    pub fn facts(&self) -> LinkFacts {
+        LinkFacts {
+            deleted: self.deleted_at.is_some(),
+            clicks: self.clicks,
+            click_limit: self.click_limit,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// One guest who came in through a link; `id` orders them and pages the list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visit {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub at: i64,
 }
 
 /// What decides whether a link admits a guest.
@@ -168,6 +202,14 @@ pub enum Unavailable {
     Expired,
     Exhausted,
 }
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+impl std::error::Error for Unavailable {}
 
 impl Unavailable {
     pub fn code(self) -> &'static str {
@@ -264,23 +306,23 @@ pub const EMAIL_MAX: usize = 254;
 
 impl GuestIdentity {
     /// Checks both fields; every problem is reported, by field.
-    pub fn parse(name: &str, email: &str) -> Result<GuestIdentity, Vec<Invalid>> {
+    pub fn parse(name: &str, email: &str) -> Result<GuestIdentity, Vec<FieldError>> {
         let mut problems = Vec::new();
         let name = name.trim();
         if name.is_empty() {
-            problems.push(Invalid::new("name", "Enter your name."));
+            problems.push(FieldError::new(Field::Name, "Enter your name."));
         } else if name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-            problems.push(Invalid::new(
-                "name",
+            problems.push(FieldError::new(
+                Field::Name,
                 format!("Enter a name of at most {NAME_MAX} characters."),
             ));
         }
         let email = email.trim();
         if email.is_empty() {
-            problems.push(Invalid::new("email", "Enter your email address."));
+            problems.push(FieldError::new(Field::Email, "Enter your email address."));
         } else if !is_plausible_email(email) {
-            problems.push(Invalid::new(
-                "email",
+            problems.push(FieldError::new(
+                Field::Email,
                 "Enter an email address such as name@example.com.",
             ));
         }
@@ -357,7 +399,13 @@ mod tests {
             (Some("x"), Absent, Whole(3651), "duration_days"),
             (Some("x"), Absent, NotWhole, "duration_days"),
         ] {
-            assert_eq!(NewLink::parse(name, clicks, days).unwrap_err().field, field);
+            assert_eq!(
+                NewLink::parse(name, clicks, days)
+                    .unwrap_err()
+                    .field
+                    .as_str(),
+                field
+            );
         }
         assert!(NewLink::parse(Some(&"n".repeat(100)), Whole(1_000_000), Whole(3650)).is_ok());
     }
@@ -471,11 +519,11 @@ mod tests {
             "ada@x..edu",
         ] {
             let problems = GuestIdentity::parse("Ada", bad).unwrap_err();
-            assert_eq!(problems[0].field, "email", "{bad:?}");
+            assert_eq!(problems[0].field.as_str(), "email", "{bad:?}");
         }
         let both = GuestIdentity::parse("", "nope").unwrap_err();
         assert_eq!(
-            both.iter().map(|p| p.field).collect::<Vec<_>>(),
+            both.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(),
             ["name", "email"]
         );
         assert!(GuestIdentity::parse(&"n".repeat(101), "a@b.co").is_err());

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::field::{Field, FieldError};
 use super::ids::{CourseId, PlatformId, UserId};
 
 /// An item's opaque id as it appears in URLs (96 random bits, base64url).
@@ -129,15 +130,14 @@ impl fmt::Display for MediaKind {
 }
 
 impl FromStr for MediaKind {
-    type Err = Invalid;
+    type Err = FieldError;
 
-    fn from_str(s: &str) -> Result<Self, Invalid> {
+    fn from_str(s: &str) -> Result<Self, FieldError> {
         MediaKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == s)
             .ok_or_else(|| {
-                Invalid::new(
-                    "kind",
+                FieldError::new(Field::Kind,
                     "must be one of video, audio, image, document, quiz, live_event, room, channel_room, gallery_room",
                 )
             })
@@ -280,46 +280,30 @@ fn extension_type(ext: &str) -> Option<&'static [FileType]> {
     })
 }
 
-/// A value refused, naming the field it came in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    pub field: &'static str,
-    pub problem: String,
-}
-
-impl Invalid {
-    pub fn new(field: &'static str, problem: impl Into<String>) -> Invalid {
-        Invalid {
-            field,
-            problem: problem.into(),
-        }
-    }
-}
-
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 5000;
 const SOURCE_URL_MAX: usize = 2000;
 
 /// A title: 1 to 200 characters after trimming.
-pub fn parse_title(raw: &str) -> Result<String, Invalid> {
+pub fn parse_title(raw: &str) -> Result<String, FieldError> {
     let title = raw.trim();
     if title.is_empty() {
-        return Err(Invalid::new("title", "A title is required."));
+        return Err(FieldError::new(Field::Title, "A title is required."));
     }
     if title.chars().count() > TITLE_MAX {
-        return Err(Invalid::new(
-            "title",
+        return Err(FieldError::new(
+            Field::Title,
             format!("A title can have at most {TITLE_MAX} characters."),
         ));
     }
     Ok(title.to_string())
 }
 
-pub fn parse_description(raw: &str) -> Result<String, Invalid> {
+pub fn parse_description(raw: &str) -> Result<String, FieldError> {
     let description = raw.trim();
     if description.chars().count() > DESCRIPTION_MAX {
-        return Err(Invalid::new(
-            "description",
+        return Err(FieldError::new(
+            Field::Description,
             format!("A description can have at most {DESCRIPTION_MAX} characters."),
         ));
     }
@@ -327,12 +311,17 @@ pub fn parse_description(raw: &str) -> Result<String, Invalid> {
 }
 
 /// A source URL: absolute https, with a host and no credentials.
-pub fn parse_source_url(raw: &str) -> Result<String, Invalid> {
+pub fn parse_source_url(raw: &str) -> Result<String, FieldError> {
     let raw = raw.trim();
-    let refuse = || Invalid::new("source_url", "The source must be a full https:// address.");
+    let refuse = || {
+        FieldError::new(
+            Field::SourceUrl,
+            "The source must be a full https:// address.",
+        )
+    };
     if raw.len() > SOURCE_URL_MAX {
-        return Err(Invalid::new(
-            "source_url",
+        return Err(FieldError::new(
+            Field::SourceUrl,
             format!("A source address can have at most {SOURCE_URL_MAX} characters."),
         ));
     }
@@ -341,8 +330,8 @@ pub fn parse_source_url(raw: &str) -> Result<String, Invalid> {
         return Err(refuse());
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Invalid::new(
-            "source_url",
+        return Err(FieldError::new(
+            Field::SourceUrl,
             "The source address must not carry a user name or password.",
         ));
     }
@@ -419,15 +408,15 @@ impl NewMedia {
         kind: &str,
         description: Option<&str>,
         source_url: Option<&str>,
-    ) -> Result<NewMedia, Invalid> {
+    ) -> Result<NewMedia, FieldError> {
         let title = parse_title(title)?;
         let kind: MediaKind = kind.parse()?;
         let description = parse_description(description.unwrap_or(""))?;
         let source = match source_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Source::Url(parse_source_url(url)?),
             None if kind.needs_source() => {
-                return Err(Invalid::new(
-                    "source_url",
+                return Err(FieldError::new(
+                    Field::SourceUrl,
                     format!(
                         "A {} needs a source: upload a file or give an https:// address.",
                         kind.label().to_lowercase()
@@ -451,15 +440,15 @@ impl NewMedia {
         kind: Option<&str>,
         description: Option<&str>,
         file: StoredFile,
-    ) -> Result<NewMedia, Invalid> {
+    ) -> Result<NewMedia, FieldError> {
         let title = parse_title(title)?;
         let kind = match kind.map(str::trim).filter(|k| !k.is_empty()) {
             Some(kind) => kind.parse()?,
             None => file.file_type.default_kind(),
         };
         if !kind.accepts(file.file_type) {
-            return Err(Invalid::new(
-                "file",
+            return Err(FieldError::new(
+                Field::File,
                 format!(
                     "A {} file cannot be a {}.",
                     file.file_type.content_type(),
@@ -485,7 +474,7 @@ pub struct MediaEdit {
 }
 
 impl MediaEdit {
-    pub fn parse(title: Option<&str>, description: Option<&str>) -> Result<MediaEdit, Invalid> {
+    pub fn parse(title: Option<&str>, description: Option<&str>) -> Result<MediaEdit, FieldError> {
         Ok(MediaEdit {
             title: title.map(parse_title).transpose()?,
             description: description.map(parse_description).transpose()?,
@@ -532,7 +521,7 @@ mod tests {
     #[test]
     fn titles_are_trimmed_and_bounded() {
         assert_eq!(parse_title("  Week 1 ").unwrap(), "Week 1");
-        assert_eq!(parse_title("   ").unwrap_err().field, "title");
+        assert_eq!(parse_title("   ").unwrap_err().field.as_str(), "title");
         assert!(parse_title(&"é".repeat(200)).is_ok());
         assert!(parse_title(&"é".repeat(201)).is_err());
     }
@@ -547,7 +536,7 @@ mod tests {
             "https://u:p@x.edu/",
         ] {
             assert_eq!(
-                parse_source_url(bad).unwrap_err().field,
+                parse_source_url(bad).unwrap_err().field.as_str(),
                 "source_url",
                 "{bad}"
             );
@@ -565,7 +554,8 @@ mod tests {
         assert_eq!(
             NewMedia::from_upload("t", Some("video"), None, file.clone())
                 .unwrap_err()
-                .field,
+                .field
+                .as_str(),
             "file"
         );
         assert_eq!(
@@ -575,14 +565,16 @@ mod tests {
         assert_eq!(
             NewMedia::from_fields("t", "video", None, None)
                 .unwrap_err()
-                .field,
+                .field
+                .as_str(),
             "source_url"
         );
         assert!(NewMedia::from_fields("t", "room", None, None).is_ok());
         assert_eq!(
             NewMedia::from_fields("t", "podcast", None, None)
                 .unwrap_err()
-                .field,
+                .field
+                .as_str(),
             "kind"
         );
     }

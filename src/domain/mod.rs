@@ -1,6 +1,7 @@
 //! Pure rules: no actix, diesel or reqwest here, and the time is passed in.
 
 pub mod diagnostics;
+pub mod field;
 pub mod file_access;
 pub mod guest_access;
 pub mod ids;

@@ -1,5 +1,11 @@
+//! LTI platforms as guestlink registers them: which LMS, the (issuer,
+//! client id) pair, endpoints, deployments, and the switches an
+//! administrator sets.
+
 use std::fmt;
 use std::str::FromStr;
+
+use super::field::{Field, FieldError};
 
 /// The LMS a platform is, which decides a few protocol details and the help
 /// shown to its administrators.
@@ -67,15 +73,18 @@ impl fmt::Display for Lms {
 }
 
 impl FromStr for Lms {
-    type Err = String;
+    type Err = FieldError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Lms::ALL
             .into_iter()
             .find(|lms| lms.as_str() == s.trim().to_ascii_lowercase())
             .ok_or_else(|| {
-                format!(
-                    "unknown LMS '{s}' (expected moodle, canvas, sakai, brightspace or generic)"
+                FieldError::new(
+                    Field::Lms,
+                    format!(
+                        "unknown LMS '{s}' (expected moodle, canvas, sakai, brightspace or generic)"
+                    ),
                 )
             })
     }
@@ -122,12 +131,13 @@ impl DeploymentPolicy {
         }
     }
 
-    pub fn parse(raw: &str) -> Result<DeploymentPolicy, String> {
+    pub fn parse(raw: &str) -> Result<DeploymentPolicy, FieldError> {
         match raw.trim() {
             "strict" => Ok(DeploymentPolicy::Strict),
             "register_on_first_launch" => Ok(DeploymentPolicy::RegisterOnFirstLaunch),
-            other => Err(format!(
-                "'{other}' must be strict or register_on_first_launch"
+            other => Err(FieldError::new(
+                Field::DeploymentPolicy,
+                format!("'{other}' must be strict or register_on_first_launch"),
             )),
         }
     }
@@ -158,22 +168,25 @@ impl Modules {
     }
 
     /// Applies one `name=on|off` switch as the command line writes it.
-    pub fn apply(&mut self, switch: &str) -> Result<(), String> {
+    pub fn apply(&mut self, switch: &str) -> Result<(), FieldError> {
+        let refused = |problem: String| FieldError::new(Field::Module, problem);
         let (name, value) = switch.split_once('=').ok_or_else(|| {
-            format!("'{switch}' must look like invitetomedia=on or mediapage=off")
+            refused(format!(
+                "'{switch}' must look like invitetomedia=on or mediapage=off"
+            ))
         })?;
         let on = match value.trim().to_ascii_lowercase().as_str() {
             "on" | "true" | "1" => true,
             "off" | "false" | "0" => false,
-            other => return Err(format!("'{other}' must be on or off")),
+            other => return Err(refused(format!("'{other}' must be on or off"))),
         };
         match name.trim().to_ascii_lowercase().as_str() {
             "invitetomedia" => self.invite_to_media = on,
             "mediapage" => self.media_page = on,
             other => {
-                return Err(format!(
+                return Err(refused(format!(
                     "unknown module '{other}' (expected invitetomedia or mediapage)"
-                ));
+                )));
             }
         }
         Ok(())
@@ -203,12 +216,15 @@ pub struct Deployment {
 /// A deployment id as the LMS shows it: trimmed, 1 to 255 printable
 /// characters. Ids are compared byte for byte (Brightspace's are upper-case
 /// GUIDs), so nothing else is normalised.
-pub fn parse_deployment_id(raw: &str) -> Result<String, String> {
+pub fn parse_deployment_id(raw: &str) -> Result<String, FieldError> {
     let id = raw.trim();
     if id.is_empty() || id.chars().count() > 255 || id.chars().any(char::is_control) {
-        return Err(format!(
-            "'{}' must be 1 to 255 printable characters",
-            id.escape_default()
+        return Err(FieldError::new(
+            Field::DeploymentId,
+            format!(
+                "'{}' must be 1 to 255 printable characters",
+                id.escape_default()
+            ),
         ));
     }
     Ok(id.to_string())
@@ -243,69 +259,253 @@ pub struct NewPlatform {
     pub registration_host: Option<String>,
 }
 
+/// A registration's fields as they came (a form, the command line, an
+/// import file, an LMS's answer), before any is checked.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlatformFields<'a> {
+    pub name: &'a str,
+    pub lms: &'a str,
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub auth_url: &'a str,
+    pub jwks_url: &'a str,
+    /// None, or empty text, for none.
+    pub token_url: Option<&'a str>,
+    pub deployment_ids: &'a [String],
+}
+
+/// Trimmed text of at most `max` printable characters, not empty.
+fn text(field: Field, value: &str, max: usize) -> Result<String, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} printable characters"),
+        ));
+    }
+    Ok(value.to_string())
+}
+
+/// An https URL (http only for this machine: a test or an LMS beside it).
+fn endpoint(field: Field, value: &str) -> Result<String, FieldError> {
+    let value = text(field, value, 2000)?;
+    let parsed = url::Url::parse(&value)
+        .map_err(|_| FieldError::new(field, format!("'{value}' is not a URL")))?;
+    let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
+        return Err(FieldError::new(
+            field,
+            format!("'{value}' must be an https:// URL"),
+        ));
+    }
+    Ok(value)
+}
+
 impl NewPlatform {
-    /// Checks a registration as an admin typed it (or an LMS answered it);
-    /// the error names the field.
-    #[allow(clippy::too_many_arguments)]
+    /// Checks a registration's fields; the error names the first refused.
     pub fn parse(
-        name: &str,
-        lms: &str,
-        issuer: &str,
-        client_id: &str,
-        auth_url: &str,
-        jwks_url: &str,
-        token_url: Option<&str>,
-        deployment_ids: &[String],
+        fields: &PlatformFields<'_>,
         needed: DeploymentsNeeded,
-    ) -> Result<NewPlatform, (&'static str, String)> {
-        let text = |field: &'static str,
-                    value: &str,
-                    max: usize|
-         -> Result<String, (&'static str, String)> {
-            let value = value.trim();
-            if value.is_empty() {
-                return Err((field, "must not be empty".into()));
-            }
-            if value.chars().count() > max || value.chars().any(char::is_control) {
-                return Err((field, format!("must be at most {max} printable characters")));
-            }
-            Ok(value.to_string())
-        };
-        let url = |field: &'static str, value: &str| -> Result<String, (&'static str, String)> {
-            let value = text(field, value, 2000)?;
-            let parsed =
-                url::Url::parse(&value).map_err(|_| (field, format!("'{value}' is not a URL")))?;
-            let local = matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-            if parsed.scheme() != "https" && !(parsed.scheme() == "http" && local) {
-                return Err((field, format!("'{value}' must be an https:// URL")));
-            }
-            Ok(value)
-        };
+    ) -> Result<NewPlatform, FieldError> {
         let mut deployments = Vec::new();
-        for d in deployment_ids {
-            let d = parse_deployment_id(d).map_err(|problem| ("deployment-id", problem))?;
+        for d in fields.deployment_ids {
+            let d = parse_deployment_id(d)?;
             if !deployments.contains(&d) {
                 deployments.push(d);
             }
         }
         if deployments.is_empty() && needed == DeploymentsNeeded::AtLeastOne {
-            return Err((
-                "deployment-id",
-                "at least one deployment id is needed".into(),
+            return Err(FieldError::new(
+                Field::DeploymentId,
+                "at least one deployment id is needed",
             ));
         }
+        let token_url = fields.token_url.map(str::trim).filter(|t| !t.is_empty());
         Ok(NewPlatform {
-            name: text("name", name, 200)?,
-            lms: lms.parse().map_err(|e| ("lms", e))?,
-            issuer: text("issuer", issuer, 2000)?,
-            client_id: text("client-id", client_id, 255)?,
-            auth_url: url("auth-url", auth_url)?,
-            jwks_url: url("jwks-url", jwks_url)?,
-            token_url: token_url.map(|t| url("token-url", t)).transpose()?,
+            name: text(Field::PlatformName, fields.name, 200)?,
+            lms: fields.lms.parse()?,
+            issuer: text(Field::Issuer, fields.issuer, 2000)?,
+            client_id: text(Field::ClientId, fields.client_id, 255)?,
+            auth_url: endpoint(Field::AuthUrl, fields.auth_url)?,
+            jwks_url: endpoint(Field::JwksUrl, fields.jwks_url)?,
+            token_url: token_url
+                .map(|t| endpoint(Field::TokenUrl, t))
+                .transpose()?,
             deployment_ids: deployments,
             deployment_policy: DeploymentPolicy::Strict,
             pending: false,
             registration_host: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moodle<'a>(deployments: &'a [String]) -> PlatformFields<'a> {
+        PlatformFields {
+            name: " Moodle ",
+            lms: "Moodle",
+            issuer: "https://lms.example.edu",
+            client_id: "abc",
+            auth_url: "https://lms.example.edu/auth",
+            jwks_url: "https://lms.example.edu/certs",
+            token_url: Some(""),
+            deployment_ids: deployments,
+        }
+    }
+
+    fn refused(fields: PlatformFields<'_>) -> Field {
+        NewPlatform::parse(&fields, DeploymentsNeeded::AtLeastOne)
+            .expect_err("refused")
+            .field
+    }
+
+    #[test]
+    fn a_registration_is_trimmed_and_its_deployments_deduplicated() {
+        let ids = ["4".to_string(), " 4 ".to_string(), "7".to_string()];
+        let new = NewPlatform::parse(&moodle(&ids), DeploymentsNeeded::AtLeastOne).unwrap();
+        assert_eq!(new.name, "Moodle");
+        assert_eq!(new.lms, Lms::Moodle);
+        assert_eq!(new.deployment_ids, ["4", "7"]);
+        assert_eq!(new.token_url, None, "empty text is no token URL");
+        assert_eq!(new.deployment_policy, DeploymentPolicy::Strict);
+    }
+
+    #[test]
+    fn each_refused_field_is_named() {
+        let ids = ["4".to_string()];
+        let base = moodle(&ids);
+        assert_eq!(
+            refused(PlatformFields { name: " ", ..base }),
+            Field::PlatformName
+        );
+        assert_eq!(
+            refused(PlatformFields {
+                lms: "blackboard",
+                ..base
+            }),
+            Field::Lms
+        );
+        assert_eq!(
+            refused(PlatformFields { issuer: "", ..base }),
+            Field::Issuer
+        );
+        let long = "x".repeat(256);
+        assert_eq!(
+            refused(PlatformFields {
+                client_id: &long,
+                ..base
+            }),
+            Field::ClientId
+        );
+        assert_eq!(
+            refused(PlatformFields {
+                auth_url: "http://lms.example.edu/a",
+                ..base
+            }),
+            Field::AuthUrl
+        );
+        assert_eq!(
+            refused(PlatformFields {
+                jwks_url: "not a url",
+                ..base
+            }),
+            Field::JwksUrl
+        );
+        assert_eq!(
+            refused(PlatformFields {
+                token_url: Some("ftp://x/"),
+                ..base
+            }),
+            Field::TokenUrl
+        );
+        assert_eq!(
+            refused(PlatformFields {
+                deployment_ids: &[],
+                ..base
+            }),
+            Field::DeploymentId
+        );
+        let control = ["a\u{7}b".to_string()];
+        assert_eq!(
+            refused(PlatformFields {
+                deployment_ids: &control,
+                ..base
+            }),
+            Field::DeploymentId
+        );
+    }
+
+    #[test]
+    fn a_dynamic_registration_may_come_without_deployments() {
+        let new = NewPlatform::parse(&moodle(&[]), DeploymentsNeeded::MayComeLater).unwrap();
+        assert!(new.deployment_ids.is_empty());
+    }
+
+    #[test]
+    fn plain_http_is_for_this_machine_only() {
+        assert!(endpoint(Field::AuthUrl, "http://127.0.0.1:8080/auth").is_ok());
+        assert!(endpoint(Field::AuthUrl, "http://localhost/auth").is_ok());
+        assert!(endpoint(Field::AuthUrl, "http://10.0.0.1/auth").is_err());
+        assert!(endpoint(Field::AuthUrl, "https://10.0.0.1/auth").is_ok());
+    }
+
+    #[test]
+    fn module_switches_are_read_as_the_command_line_writes_them() {
+        let mut modules = Modules::default();
+        modules.apply("mediapage=off").unwrap();
+        modules.apply(" InviteToMedia = FALSE ").unwrap();
+        assert_eq!(
+            modules,
+            Modules {
+                invite_to_media: false,
+                media_page: false
+            }
+        );
+        assert!(!modules.guest_access_offered());
+        modules.apply("mediapage=1").unwrap();
+        assert_eq!(modules.describe(), "invitetomedia=off mediapage=on");
+        for bad in ["mediapage", "mediapage=maybe", "gallery=on"] {
+            assert_eq!(
+                modules.apply(bad).unwrap_err().field,
+                Field::Module,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn deployment_policies_and_ids() {
+        assert_eq!(
+            DeploymentPolicy::parse(" register_on_first_launch "),
+            Ok(DeploymentPolicy::RegisterOnFirstLaunch)
+        );
+        assert_eq!(
+            DeploymentPolicy::parse("lenient").unwrap_err().field,
+            Field::DeploymentPolicy
+        );
+        assert_eq!(parse_deployment_id(" 328:b27 ").unwrap(), "328:b27");
+        assert!(parse_deployment_id(&"d".repeat(255)).is_ok());
+        assert!(parse_deployment_id(&"d".repeat(256)).is_err());
+        assert!(parse_deployment_id("   ").is_err());
+    }
+
+    #[test]
+    fn the_product_family_names_the_lms() {
+        assert_eq!(Lms::from_product_family(Some("sakailms.org")), Lms::Sakai);
+        assert_eq!(
+            Lms::from_product_family(Some(" Desire2Learn ")),
+            Lms::Brightspace
+        );
+        assert_eq!(Lms::from_product_family(Some("canvas")), Lms::Canvas);
+        assert_eq!(Lms::from_product_family(None), Lms::Generic);
+        for lms in Lms::ALL {
+            assert_eq!(lms.as_str().parse::<Lms>(), Ok(lms));
+        }
     }
 }

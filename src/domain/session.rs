@@ -27,7 +27,9 @@ pub struct LaunchSession {
     pub platform_id: PlatformId,
     pub platform_name: String,
     pub lms: Lms,
-    pub user_id: UserId,
+    /// None for an anonymous launch (one without `sub`): it may view what
+    /// its roles allow, but change nothing, since no one could be held to it.
+    pub user_id: Option<UserId>,
     pub user_name: Option<String>,
     pub user_email: Option<String>,
     /// None when the tool was launched outside a course.
@@ -44,7 +46,13 @@ pub struct LaunchSession {
 
 impl LaunchSession {
     pub fn can_manage(&self) -> bool {
-        self.course.is_some() && self.rights.can_manage()
+        self.course.is_some() && self.rights.can_manage() && self.user_id.is_some()
+    }
+
+    /// The roles would let this session manage, but the LMS did not say who
+    /// it is: the pages say why managing is not offered.
+    pub fn anonymous_manager(&self) -> bool {
+        self.course.is_some() && self.rights.can_manage() && self.user_id.is_none()
     }
 }
 

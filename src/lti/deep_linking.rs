@@ -77,7 +77,7 @@ pub fn response_claims(
         (claims::DL_CONTENT_ITEMS): content_items,
     });
     if let Some(data) = &settings.data {
-        response[claims::DL_DATA] = json!(data);
+        response[claims::DL_DATA] = data.clone();
     }
     response
 }
@@ -86,13 +86,13 @@ pub fn response_claims(
 mod tests {
     use super::*;
 
-    fn settings(data: Option<&str>) -> DeepLinkingSettings {
+    fn settings(data: Option<Value>) -> DeepLinkingSettings {
         DeepLinkingSettings {
             return_url: "https://lms.example.edu/dl".into(),
             accept_types: vec!["ltiResourceLink".into()],
             accept_multiple: false,
             auto_create: false,
-            data: data.map(str::to_string),
+            data,
         }
     }
 
@@ -109,7 +109,7 @@ mod tests {
             url: "https://tool/media/x".into(),
             custom: Map::new(),
         };
-        let claims = response_claims(&parties, &settings(Some("abc")), &[item], 100, "n");
+        let claims = response_claims(&parties, &settings(Some(json!("abc"))), &[item], 100, "n");
         assert_eq!(claims["iss"], "tool-1");
         assert_eq!(claims["aud"], "https://lms.example.edu");
         assert_eq!(claims[claims::DL_DATA], "abc");
@@ -121,5 +121,12 @@ mod tests {
         let without = response_claims(&parties, &settings(None), &[], 100, "n");
         assert!(without.get(claims::DL_DATA).is_none());
         assert_eq!(without[claims::DL_CONTENT_ITEMS], json!([]));
+        let object = json!({"course": 5, "nested": {"list": [1, "two"]}});
+        let echoed = response_claims(&parties, &settings(Some(object.clone())), &[], 100, "n");
+        assert_eq!(
+            echoed[claims::DL_DATA],
+            object,
+            "data of any JSON type comes back as it came"
+        );
     }
 }

@@ -166,19 +166,6 @@ impl LaunchError {
         }
     }
 
-    /// The HTTP status: 413 for size, 403 for a browser that is not the one
-    /// that started the login, 401 for tokens that do not verify, else 400.
-    pub fn status(&self) -> u16 {
-        use LaunchError::*;
-        match self {
-            RequestTooLarge => 413,
-            StateMismatch | StateCookieMissing | CrossSiteStorageBinding => 403,
-            InvalidSignature | UnknownKid | TokenExpired | IssuedInFuture | NotYetValid
-            | NonceReused | NonceMismatch => 401,
-            _ => 400,
-        }
-    }
-
     /// What an LMS administrator should check, in one sentence.
     pub fn admin_hint(&self) -> &'static str {
         use LaunchError::*;

@@ -3,9 +3,10 @@
 //! admin token of the configuration; either opens an admin session. Every
 //! form of the console carries a CSRF token derived from that session.
 
-use super::{ServiceResult, Tool};
+use super::Tool;
+use super::failure::Fault;
 use crate::crypto::{hash_secret, random_token};
-use crate::store::{Conn, admin};
+use crate::store::admin;
 
 /// How long a printed sign-in link works.
 pub const LOGIN_LINK_MINUTES: i64 = 10;
@@ -18,20 +19,24 @@ fn admin_secret() -> String {
 }
 
 /// Makes a sign-in link and returns its URL (for the command line).
-pub fn create_login_link(conn: &mut Conn, base: &str, now: i64) -> ServiceResult<String> {
+pub async fn create_login_link(tool: &Tool) -> Result<String, Fault> {
     let token = admin_secret();
-    admin::insert_login_link(
-        conn,
-        &hash_secret(&token),
-        now,
-        now + LOGIN_LINK_MINUTES * 60,
-    )?;
-    Ok(format!("{base}/admin/login?token={token}"))
+    let hash = hash_secret(&token);
+    let now = tool.clock.unix();
+    tool.db
+        .write(move |conn| {
+            admin::insert_login_link(conn, &hash, now, now + LOGIN_LINK_MINUTES * 60)
+        })
+        .await?;
+    Ok(tool
+        .settings
+        .public_url
+        .join(&format!("/admin/login?token={token}")))
 }
 
 /// Uses a sign-in link; the new session's token, or None when the link is
 /// unknown, used or expired (one answer for all three).
-pub async fn sign_in_with_link(tool: &Tool, link_token: &str) -> ServiceResult<Option<String>> {
+pub async fn sign_in_with_link(tool: &Tool, link_token: &str) -> Result<Option<String>, Fault> {
     if link_token.is_empty() || link_token.len() > 200 {
         return Ok(None);
     }
@@ -50,7 +55,7 @@ pub async fn sign_in_with_link(tool: &Tool, link_token: &str) -> ServiceResult<O
 pub async fn sign_in_with_admin_token(
     tool: &Tool,
     candidate: &str,
-) -> ServiceResult<Option<String>> {
+) -> Result<Option<String>, Fault> {
     let Some(expected) = tool.settings.admin_token.as_ref() else {
         return Ok(None);
     };
@@ -66,7 +71,7 @@ pub async fn sign_in_with_admin_token(
     Ok(Some(session))
 }
 
-pub async fn session_valid(tool: &Tool, session: &str) -> ServiceResult<bool> {
+pub async fn session_valid(tool: &Tool, session: &str) -> Result<bool, Fault> {
     if session.is_empty() || session.len() > 200 {
         return Ok(false);
     }
@@ -78,7 +83,7 @@ pub async fn session_valid(tool: &Tool, session: &str) -> ServiceResult<bool> {
         .await?)
 }
 
-pub async fn sign_out(tool: &Tool, session: &str) -> ServiceResult<()> {
+pub async fn sign_out(tool: &Tool, session: &str) -> Result<(), Fault> {
     let hash = hash_secret(session);
     Ok(tool
         .db

@@ -3,8 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{ServiceError, ServiceResult, Tool, media};
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use super::media::{self, MediaError};
 use crate::crypto::{hash_secret, secret_token};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
 use crate::lti::deep_linking::{self, Parties, ResourceLinkItem};
@@ -14,6 +17,76 @@ use crate::store::sessions;
 /// The custom parameter a chosen link carries; the launch it later makes
 /// opens that media page.
 pub const MEDIA_ID_PARAMETER: &str = "guestlink_media_id";
+
+/// Why the picker could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DeepLinkingError {
+    #[error("This session did not come from a request to add content.")]
+    NotDeepLinking,
+    #[error("This place in the LMS does not accept links to media.")]
+    UnsupportedTypes,
+    /// The platform was removed since the launch.
+    #[error("The platform this request came from is no longer registered.")]
+    PlatformGone,
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Media(MediaError),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(DeepLinkingError);
+
+impl From<MediaError> for DeepLinkingError {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Fault(f) => DeepLinkingError::Fault(f),
+            other => DeepLinkingError::Media(other),
+        }
+    }
+}
+
+impl Failure for DeepLinkingError {
+    fn code(&self) -> &'static str {
+        match self {
+            DeepLinkingError::NotDeepLinking => "not_deep_linking",
+            DeepLinkingError::UnsupportedTypes => "unsupported_types",
+            DeepLinkingError::PlatformGone => "not_found",
+            DeepLinkingError::Invalid(e) => e.code(),
+            DeepLinkingError::Media(e) => e.code(),
+            DeepLinkingError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            DeepLinkingError::NotDeepLinking => Kind::Malformed,
+            DeepLinkingError::UnsupportedTypes => Kind::Invalid,
+            DeepLinkingError::PlatformGone => Kind::NotFound,
+            DeepLinkingError::Invalid(e) => e.kind(),
+            DeepLinkingError::Media(e) => e.kind(),
+            DeepLinkingError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<Field> {
+        match self {
+            DeepLinkingError::Invalid(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            DeepLinkingError::Invalid(e) => e.message(),
+            DeepLinkingError::Media(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+type DeepLinkingResult<T> = Result<T, DeepLinkingError>;
 
 /// What the picker shows.
 pub struct Picker {
@@ -35,23 +108,22 @@ pub struct Response {
     pub jwt: String,
 }
 
-async fn settings_of(tool: &Tool, token: &str) -> ServiceResult<DeepLinkingSettings> {
+async fn settings_of(tool: &Tool, token: &str) -> DeepLinkingResult<DeepLinkingSettings> {
     let hash = hash_secret(token);
     let now = tool.clock.unix();
     let raw = tool
         .db
         .read(move |conn| sessions::deep_linking(conn, &hash, now))
         .await?
-        .ok_or(ServiceError::Rejected {
-            status: 400,
-            code: "not_deep_linking",
-            field: None,
-            message: "This session did not come from a request to add content.".into(),
-        })?;
-    serde_json::from_str(&raw).map_err(|e| ServiceError::Internal(e.into()))
+        .ok_or(DeepLinkingError::NotDeepLinking)?;
+    serde_json::from_str(&raw).map_err(|e| Fault::Internal(e.into()).into())
 }
 
-pub async fn picker(tool: &Tool, session: &LaunchSession, token: &str) -> ServiceResult<Picker> {
+pub async fn picker(
+    tool: &Tool,
+    session: &LaunchSession,
+    token: &str,
+) -> DeepLinkingResult<Picker> {
     media::require_manage(session)?;
     let settings = settings_of(tool, token).await?;
     Ok(Picker {
@@ -66,7 +138,7 @@ pub async fn respond(
     session: &LaunchSession,
     token: &str,
     choice: Choice,
-) -> ServiceResult<Response> {
+) -> DeepLinkingResult<Response> {
     media::require_manage(session)?;
     let settings = settings_of(tool, token).await?;
     let chosen = match choice {
@@ -78,10 +150,10 @@ pub async fn respond(
         .registrations
         .by_id(tool, session.platform_id)
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(DeepLinkingError::PlatformGone)?;
     let key = super::keys::current(tool)
         .await?
-        .ok_or_else(|| ServiceError::Internal(anyhow::anyhow!("no current tool key")))?;
+        .ok_or_else(|| Fault::Internal(anyhow::anyhow!("no current tool key")))?;
     let claims = deep_linking::response_claims(
         &Parties {
             client_id: &platform.client_id,
@@ -93,9 +165,9 @@ pub async fn respond(
         tool.clock.unix(),
         &secret_token(),
     );
-    let jwt = key.sign(&claims).map_err(|e| {
-        ServiceError::Internal(anyhow::anyhow!("signing a deep-linking response: {e}"))
-    })?;
+    let jwt = key
+        .sign(&claims)
+        .map_err(|e| Fault::Internal(anyhow::anyhow!("signing a deep-linking response: {e}")))?;
     Ok(Response {
         return_url: settings.return_url,
         jwt,
@@ -107,19 +179,11 @@ async fn chosen_media(
     session: &LaunchSession,
     settings: &DeepLinkingSettings,
     ids: Vec<String>,
-) -> ServiceResult<Vec<Media>> {
+) -> DeepLinkingResult<Vec<Media>> {
     if !deep_linking::accepts_resource_links(settings) {
-        return Err(ServiceError::Rejected {
-            status: 422,
-            code: "unsupported_types",
-            field: None,
-            message: "This place in the LMS does not accept links to media.".into(),
-        });
+        return Err(DeepLinkingError::UnsupportedTypes);
     }
-    let invalid = |problem: &str| ServiceError::Invalid {
-        field: "media",
-        problem: problem.into(),
-    };
+    let invalid = |problem: &str| DeepLinkingError::Invalid(FieldError::new(Field::Media, problem));
     if ids.is_empty() {
         return Err(invalid("Choose an item to add."));
     }

@@ -13,9 +13,11 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::Tool;
+use super::failure::Fault;
 use crate::crypto::hash_secret;
-use crate::domain::diagnostics::Stage;
+use crate::domain::diagnostics::{AttemptScope, LaunchAttempt, Stage};
 use crate::domain::ids::PlatformId;
+use crate::domain::platform::Platform;
 use crate::lti::LaunchError;
 use crate::lti::claims::{DEPLOYMENT_ID, unverified_payload};
 use crate::store::launch_attempts::{self, NewAttempt};
@@ -224,4 +226,27 @@ mod tests {
         assert!(text.len() < LARGEST_CLAIMS + 100);
         assert!(text.ends_with("bytes)"));
     }
+}
+
+/// At most this many attempts are listed for all platforms together.
+const LISTED_FOR_ALL: i64 = 200;
+
+/// The newest attempts in `scope`, and the platforms (to name them).
+pub async fn recent(
+    tool: &Tool,
+    scope: AttemptScope,
+) -> Result<(Vec<LaunchAttempt>, Vec<Platform>), Fault> {
+    let limit = match scope {
+        AttemptScope::All => LISTED_FOR_ALL,
+        _ => launch_attempts::KEEP_PER_PLATFORM,
+    };
+    Ok(tool
+        .db
+        .read(move |conn| {
+            Ok((
+                launch_attempts::recent(conn, scope, limit)?,
+                crate::store::platforms::list(conn)?,
+            ))
+        })
+        .await?)
 }

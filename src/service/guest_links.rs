@@ -3,18 +3,125 @@
 //! the view). The rules live in `domain::guest_access`; the store holds
 //! the ones concurrency could break.
 
-use super::{ServiceError, ServiceResult, Tool, media};
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use super::media::{self, MediaError};
 use crate::crypto::{hash_secret, is_token_shaped, random_token, secret_token};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::{
-    GuestIdentity, ItemFacts, LinkStatus, NewLink, Unavailable, kind_supports_guest_access, refusal,
+    GuestIdentity, GuestLink, ItemFacts, LinkStatus, NewLink, Unavailable, Visit,
+    kind_supports_guest_access, refusal,
 };
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
-use crate::store::guest_links::{
-    self as store, Added, Admission, FoundLink, LinkRow, StoredToken, Visit,
-};
+use crate::store::guest_links::{self as store, Added, Admission, FoundLink, StoredToken};
 use crate::store::media as media_store;
 use crate::store::sealed::link_context;
+
+/// Why managing an item's guest access was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestAccessError {
+    #[error("There is no such item in this course.")]
+    NotFound,
+    #[error("There is no such guest link for this item.")]
+    LinkNotFound,
+    #[error("Your role in this course does not allow this.")]
+    Forbidden,
+    #[error(
+        "Guest access is not available for this item: channel and media gallery rooms do not support it, and it needs the platform's invite-to-media module and media page."
+    )]
+    Unsupported,
+    #[error("Turn on Enable guest access to create links.")]
+    Disabled,
+    #[error("This item has 3 guest links, the most it can have. Delete one to create another.")]
+    LinkLimitReached,
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(GuestAccessError);
+
+impl From<MediaError> for GuestAccessError {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::NoCourse | MediaError::NotFound => GuestAccessError::NotFound,
+            MediaError::Forbidden => GuestAccessError::Forbidden,
+            MediaError::Invalid(e) => GuestAccessError::Invalid(e),
+            MediaError::Fault(f) => GuestAccessError::Fault(f),
+            // Guest access reads and checks items; it never uploads.
+            other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
+                GuestAccessError::Fault(Fault::Internal(anyhow::anyhow!("{other}")))
+            }
+        }
+    }
+}
+
+impl Failure for GuestAccessError {
+    fn code(&self) -> &'static str {
+        match self {
+            GuestAccessError::NotFound | GuestAccessError::LinkNotFound => "not_found",
+            GuestAccessError::Forbidden => "forbidden",
+            GuestAccessError::Unsupported => "guest_access_unsupported",
+            GuestAccessError::Disabled => "guest_access_disabled",
+            GuestAccessError::LinkLimitReached => "link_limit_reached",
+            GuestAccessError::Invalid(e) => e.code(),
+            GuestAccessError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            GuestAccessError::NotFound | GuestAccessError::LinkNotFound => Kind::NotFound,
+            GuestAccessError::Forbidden => Kind::Forbidden,
+            GuestAccessError::Unsupported
+            | GuestAccessError::Disabled
+            | GuestAccessError::LinkLimitReached => Kind::Conflict,
+            GuestAccessError::Invalid(e) => e.kind(),
+            GuestAccessError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<Field> {
+        match self {
+            GuestAccessError::Invalid(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            GuestAccessError::Invalid(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type GuestAccessResult<T> = Result<T, GuestAccessError>;
+
+/// A guest turned away: a missing link is not found, one that no longer
+/// admits is gone.
+impl Failure for Unavailable {
+    fn code(&self) -> &'static str {
+        Unavailable::code(*self)
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            Unavailable::NotFound | Unavailable::Deleted => Kind::NotFound,
+            _ => Kind::Gone,
+        }
+    }
+
+    fn message(&self) -> String {
+        Unavailable::message(*self).to_string()
+    }
+
+    fn title(&self) -> Option<&'static str> {
+        Some(Unavailable::title(*self))
+    }
+}
 
 /// An item's guest access as its owner sees it.
 pub struct GuestAccess {
@@ -25,25 +132,9 @@ pub struct GuestAccess {
 
 /// A link with its status and full URL.
 pub struct LinkView {
-    pub link: LinkRow,
+    pub link: GuestLink,
     pub status: LinkStatus,
     pub url: String,
-}
-
-fn conflict(code: &'static str, message: &str) -> ServiceError {
-    ServiceError::Rejected {
-        status: 409,
-        code,
-        field: None,
-        message: message.into(),
-    }
-}
-
-fn unsupported() -> ServiceError {
-    conflict(
-        "guest_access_unsupported",
-        "Guest access is not available for this item: channel and media gallery rooms do not support it, and it needs the platform's invite-to-media module and media page.",
-    )
 }
 
 /// An item whose guest access the session may manage, with what decides
@@ -57,7 +148,11 @@ pub struct ManagedItem {
 
 /// The item, if the session may manage it: another course's item is not
 /// found, a learner is refused. Handlers call this before reading a body.
-pub async fn manage(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<ManagedItem> {
+pub async fn manage(
+    tool: &Tool,
+    session: &LaunchSession,
+    id: &str,
+) -> GuestAccessResult<ManagedItem> {
     let media = media::get(tool, session, id).await?;
     media::require_manage(session)?;
     let supported = kind_supports_guest_access(media.kind)
@@ -79,30 +174,30 @@ pub fn link_url(tool: &Tool, token: &str) -> String {
     tool.settings.public_url.join(&format!("/g/{token}"))
 }
 
-/// The link's URL, from its sealed token.
-fn stored_link_url(tool: &Tool, link: &LinkRow) -> ServiceResult<String> {
-    let sealed = link.token_sealed.as_deref().unwrap_or_default();
+/// The link with its status and its URL, from its sealed token.
+fn view_of(tool: &Tool, stored: store::StoredLink, item: ItemFacts) -> Result<LinkView, Fault> {
+    let link = stored.link;
     let token = tool
         .sealer
-        .open_text(&link_context(&link.id), sealed)
-        .map_err(|e| ServiceError::Internal(e.into()))?;
-    Ok(link_url(tool, &token))
-}
-
-fn view_of(tool: &Tool, link: LinkRow, item: ItemFacts) -> ServiceResult<LinkView> {
+        .open_text(&link_context(&link.id), &stored.token_sealed)
+        .map_err(|e| Fault::Internal(e.into()))?;
     Ok(LinkView {
         status: link.facts().status(item, tool.clock.unix()),
-        url: stored_link_url(tool, &link)?,
+        url: link_url(tool, &token),
         link,
     })
 }
 
 /// The switch, whether guest access is offered, and the live links.
-pub async fn get(tool: &Tool, item: &ManagedItem) -> ServiceResult<GuestAccess> {
+pub async fn get(tool: &Tool, item: &ManagedItem) -> GuestAccessResult<GuestAccess> {
     access_with(tool, item, item.media.guest_access_enabled).await
 }
 
-async fn access_with(tool: &Tool, item: &ManagedItem, enabled: bool) -> ServiceResult<GuestAccess> {
+async fn access_with(
+    tool: &Tool,
+    item: &ManagedItem,
+    enabled: bool,
+) -> GuestAccessResult<GuestAccess> {
     let media_id = item.media.id.clone();
     let links = tool
         .db
@@ -115,7 +210,7 @@ async fn access_with(tool: &Tool, item: &ManagedItem, enabled: bool) -> ServiceR
         links: links
             .into_iter()
             .map(|link| view_of(tool, link, facts))
-            .collect::<ServiceResult<_>>()?,
+            .collect::<Result<_, Fault>>()?,
     })
 }
 
@@ -125,9 +220,9 @@ pub async fn set_enabled(
     tool: &Tool,
     item: &ManagedItem,
     enabled: bool,
-) -> ServiceResult<GuestAccess> {
+) -> GuestAccessResult<GuestAccess> {
     if !item.supported {
-        return Err(unsupported());
+        return Err(GuestAccessError::Unsupported);
     }
     let media_id = item.media.id.clone();
     tool.db
@@ -149,15 +244,12 @@ pub async fn create_link(
     tool: &Tool,
     item: &ManagedItem,
     request: LinkRequest,
-) -> ServiceResult<LinkView> {
+) -> GuestAccessResult<LinkView> {
     if !item.supported {
-        return Err(unsupported());
+        return Err(GuestAccessError::Unsupported);
     }
     if !item.media.guest_access_enabled {
-        return Err(conflict(
-            "guest_access_disabled",
-            "Turn on Enable guest access to create links.",
-        ));
+        return Err(GuestAccessError::Disabled);
     }
     let new = NewLink::parse(
         request.name.as_deref(),
@@ -185,16 +277,13 @@ pub async fn create_link(
                 link,
             })
         }
-        Added::Full => Err(conflict(
-            "link_limit_reached",
-            "This item has 3 guest links, the most it can have. Delete one to create another.",
-        )),
+        Added::Full => Err(GuestAccessError::LinkLimitReached),
     }
 }
 
 /// Deletes a link at once; its token is remembered, so a guest who comes
 /// back is told the link was deleted.
-pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> ServiceResult<()> {
+pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> GuestAccessResult<()> {
     let now = tool.clock.unix();
     let media_id = item.media.id.clone();
     let link = link_id.to_string();
@@ -203,7 +292,7 @@ pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> Serv
         .write(move |conn| store::mark_deleted(conn, &media_id, &link, now))
         .await?;
     if !deleted {
-        return Err(ServiceError::NotFound);
+        return Err(GuestAccessError::LinkNotFound);
     }
     tracing::info!(media = %item.media.id, link = link_id, "guest link deleted");
     Ok(())
@@ -225,23 +314,23 @@ pub async fn visited_link(
     tool: &Tool,
     item: &ManagedItem,
     link_id: &str,
-) -> ServiceResult<LinkRow> {
+) -> GuestAccessResult<GuestLink> {
     let media_id = item.media.id.clone();
     let link = link_id.to_string();
     tool.db
         .read(move |conn| store::find_of_media(conn, &media_id, &link))
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(GuestAccessError::LinkNotFound)
 }
 
 /// Up to `limit` (at most [`MOST_VISITS_PER_PAGE`]) guests who came in
 /// through `link` after the visit `after`, oldest first.
 pub async fn visits_page(
     tool: &Tool,
-    link: &LinkRow,
+    link: &GuestLink,
     after: Option<i64>,
     limit: i64,
-) -> ServiceResult<VisitsPage> {
+) -> Result<VisitsPage, Fault> {
     let limit = limit.clamp(1, MOST_VISITS_PER_PAGE);
     let link_id = link.id.clone();
     // One more than asked tells whether another page follows.
@@ -262,7 +351,7 @@ pub async fn visits_page(
 
 /// The link with this token and, when it is still there, its item: read
 /// together, in one trip to the database.
-async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<(FoundLink, Option<Media>)>> {
+async fn find(tool: &Tool, token: &str) -> Result<Option<(FoundLink, Option<Media>)>, Fault> {
     if !is_token_shaped(token) {
         return Ok(None);
     }
@@ -286,7 +375,7 @@ pub struct OpenLink {
 }
 
 /// Why the link cannot let a new guest in, or the link and its item.
-pub async fn open_link(tool: &Tool, token: &str) -> ServiceResult<Result<OpenLink, Unavailable>> {
+pub async fn open_link(tool: &Tool, token: &str) -> Result<Result<OpenLink, Unavailable>, Fault> {
     let found = find(tool, token).await?;
     Ok(checked(tool, found, false))
 }
@@ -321,7 +410,7 @@ pub async fn admit(
     tool: &Tool,
     token: &str,
     identity: GuestIdentity,
-) -> ServiceResult<Result<Admitted, Unavailable>> {
+) -> Result<Result<Admitted, Unavailable>, Fault> {
     if !is_token_shaped(token) {
         return Ok(Err(Unavailable::NotFound));
     }
@@ -392,7 +481,7 @@ pub async fn view(
     tool: &Tool,
     token: &str,
     session_token: Option<&str>,
-) -> ServiceResult<GuestPage> {
+) -> Result<GuestPage, Fault> {
     let found = find(tool, token).await?;
     let session = match &found {
         Some((found, _)) => guest_session(tool, session_token)
@@ -429,7 +518,7 @@ pub async fn view(
 async fn guest_session(
     tool: &Tool,
     session_token: Option<&str>,
-) -> ServiceResult<Option<store::GuestSession>> {
+) -> Result<Option<store::GuestSession>, Fault> {
     let Some(token) = session_token.filter(|t| is_token_shaped(t)) else {
         return Ok(None);
     };
@@ -443,7 +532,7 @@ async fn guest_session(
 
 /// Removes ended guest sessions, and visits and deleted links older than the
 /// retention period; returns how many records went.
-pub async fn purge(tool: &Tool) -> ServiceResult<usize> {
+pub async fn purge(tool: &Tool) -> Result<usize, Fault> {
     let now = tool.clock.unix();
     let cutoff = now - tool.settings.guest_retention_days * 86_400;
     let purged = tool

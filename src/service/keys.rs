@@ -1,30 +1,45 @@
 //! The tool's signing keys: created on first start, published as a JWKS,
 //! rotated on demand with a grace period for platforms that cached the old one.
 
-use super::{ServiceResult, Tool};
-use crate::crypto::Sealer;
-use crate::lti::keys::{JwkSet, ToolKey};
-use crate::store::{Conn, keys};
+use super::Tool;
+use super::failure::Fault;
+use crate::lti::keys::{JwkSet, KeySummary, ToolKey};
+use crate::store::keys;
 
-pub fn ensure_current(conn: &mut Conn, sealer: &Sealer, now: i64) -> ServiceResult<ToolKey> {
-    Ok(keys::ensure_current(conn, sealer, now, || {
-        ToolKey::generate().expect("RSA key generation failed")
-    })?)
+/// Makes the first signing key unless there is one.
+pub async fn ensure_current(tool: &Tool) -> Result<ToolKey, Fault> {
+    let now = tool.clock.unix();
+    let sealer = tool.sealer.clone();
+    Ok(tool
+        .db
+        .write(move |conn| {
+            keys::ensure_current(conn, &sealer, now, || {
+                ToolKey::generate().expect("RSA key generation failed")
+            })
+        })
+        .await?)
 }
 
-pub fn rotate(
-    conn: &mut Conn,
-    sealer: &Sealer,
-    now: i64,
-    grace_days: i64,
-) -> ServiceResult<ToolKey> {
-    let key = ToolKey::generate().map_err(|e| super::ServiceError::Internal(e.into()))?;
-    keys::rotate(conn, sealer, &key, now, grace_days * 86_400)?;
+/// Makes a new current key; the old one stays published for the grace period.
+pub async fn rotate(tool: &Tool) -> Result<ToolKey, Fault> {
+    let key = ToolKey::generate().map_err(|e| Fault::Internal(e.into()))?;
+    let now = tool.clock.unix();
+    let grace = tool.settings.key_grace_days * 86_400;
+    let (sealer, stored) = (tool.sealer.clone(), key.clone());
+    tool.db
+        .write(move |conn| keys::rotate(conn, &sealer, &stored, now, grace))
+        .await?;
+    tracing::info!(kid = %key.kid, "tool key rotated");
     Ok(key)
 }
 
+/// The keys, current and retired, for the admin console.
+pub async fn summaries(tool: &Tool) -> Result<Vec<KeySummary>, Fault> {
+    Ok(tool.db.read(keys::summaries).await?)
+}
+
 /// The current signing key, opened.
-pub async fn current(tool: &Tool) -> ServiceResult<Option<ToolKey>> {
+pub async fn current(tool: &Tool) -> Result<Option<ToolKey>, Fault> {
     let sealer = tool.sealer.clone();
     Ok(tool
         .db
@@ -32,7 +47,7 @@ pub async fn current(tool: &Tool) -> ServiceResult<Option<ToolKey>> {
         .await?)
 }
 
-pub async fn published_jwks(tool: &Tool) -> ServiceResult<JwkSet> {
+pub async fn published_jwks(tool: &Tool) -> Result<JwkSet, Fault> {
     let now = tool.clock.unix();
     let grace = tool.settings.key_grace_days * 86_400;
     let stored = tool

@@ -3,16 +3,68 @@
 
 use jsonwebtoken::DecodingKey;
 
-use super::{ServiceError, ServiceResult, Tool, platforms};
+use super::failure::{Failure, Fault, Kind};
+use super::{Tool, platforms};
 use crate::crypto::{hash_secret, secret_token};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::permissions::CourseRights;
 use crate::domain::platform::Platform;
 use crate::domain::session::{Course, LaunchSession};
-use crate::lti::launch::{self, LaunchBackend, LaunchInput, Leeway, StateRecord, ValidatedLaunch};
-use crate::lti::{LaunchError, Registration};
-use crate::store::platforms::record_launched_deployment;
-use crate::store::{launch_attempts, launches, login_states};
+use crate::lti::LaunchError;
+use crate::lti::launch::{
+    self, LaunchInput, LaunchRead, Leeway, PlatformKeys, PlatformRead, ValidatedLaunch,
+};
+use crate::store::launches::{self, LaunchCommit};
+use crate::store::{launch_attempts, login_states};
+
+/// Why a launch did not open a session: the platform's token or form was
+/// refused (with its LTI error code), or the tool could not do its part.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchFailure {
+    #[error(transparent)]
+    Refused(#[from] LaunchError),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(LaunchFailure);
+
+impl Failure for LaunchFailure {
+    fn code(&self) -> &'static str {
+        match self {
+            LaunchFailure::Refused(e) => Failure::code(e),
+            LaunchFailure::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            LaunchFailure::Refused(e) => e.kind(),
+            LaunchFailure::Fault(f) => f.kind(),
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            LaunchFailure::Refused(e) => e.message(),
+            LaunchFailure::Fault(f) => f.message(),
+        }
+    }
+
+    fn title(&self) -> Option<&'static str> {
+        match self {
+            LaunchFailure::Refused(e) => e.title(),
+            LaunchFailure::Fault(_) => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            LaunchFailure::Refused(e) => e.hint(),
+            LaunchFailure::Fault(_) => None,
+        }
+    }
+}
 
 /// A launch that passed every check, and the session it opened.
 pub struct Launched {
@@ -21,65 +73,48 @@ pub struct Launched {
     pub launch: ValidatedLaunch,
 }
 
-struct Backend<'a> {
-    tool: &'a Tool,
-    /// The platform the pipeline looked up, kept for opening the session.
-    platform: std::cell::RefCell<Option<Platform>>,
+/// The platforms' keys, from the JWKS cache.
+struct CachedKeys<'a>(&'a Tool);
+
+impl PlatformKeys for CachedKeys<'_> {
+    async fn key(&self, jwks_url: &str, kid: &str) -> Result<DecodingKey, LaunchError> {
+        self.0.jwks.key(jwks_url, kid).await
+    }
 }
 
-impl LaunchBackend for Backend<'_> {
-    type Error = ServiceError;
-
-    async fn find_state(&self, state_hash: &str) -> ServiceResult<Option<StateRecord>> {
-        let hash = state_hash.to_string();
-        Ok(self
-            .tool
-            .db
-            .read(move |conn| login_states::find(conn, &hash))
-            .await?)
+/// The login state the form names, and its platform: all the checks read.
+async fn read(tool: &Tool, state: &str) -> Result<(LaunchRead, Option<Platform>), Fault> {
+    if state.is_empty() {
+        return Ok((LaunchRead::default(), None));
     }
-
-    async fn registration(&self, platform_id: i64) -> ServiceResult<Option<Registration>> {
-        let platform = self
-            .tool
-            .registrations
-            .by_id(self.tool, PlatformId(platform_id))
-            .await?;
-        if platform.as_ref().is_some_and(|p| p.pending) {
-            return Err(LaunchError::PlatformPending.into());
+    let state_hash = hash_secret(state);
+    let record = tool
+        .db
+        .read(move |conn| login_states::find(conn, &state_hash))
+        .await?;
+    let platform = match &record {
+        Some(record) => {
+            tool.registrations
+                .by_id(tool, PlatformId(record.platform_id))
+                .await?
         }
-        let registration = platform.as_ref().map(platforms::registration);
-        *self.platform.borrow_mut() = platform;
-        Ok(registration)
-    }
-
-    async fn platform_key(
-        &self,
-        registration: &Registration,
-        kid: &str,
-    ) -> ServiceResult<DecodingKey> {
-        Ok(self.tool.jwks.key(&registration.jwks_url, kid).await?)
-    }
-
-    async fn consume_state(&self, state_hash: &str) -> ServiceResult<bool> {
-        let hash = state_hash.to_string();
-        let now = self.tool.clock.unix();
-        Ok(self
-            .tool
-            .db
-            .write(move |conn| login_states::consume(conn, &hash, now))
-            .await?)
-    }
+        None => None,
+    };
+    let read = LaunchRead {
+        state: record,
+        platform: platform.as_ref().map(|p| PlatformRead {
+            registration: platforms::registration(p),
+            pending: p.pending,
+        }),
+    };
+    Ok((read, platform))
 }
 
-pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launched> {
+pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> Result<Launched, LaunchFailure> {
+    let (read, platform) = read(tool, input.state).await?;
     let leeway = Leeway {
         now: tool.clock.unix(),
         seconds: tool.settings.jwt_leeway_seconds,
-    };
-    let backend = Backend {
-        tool,
-        platform: Default::default(),
     };
     // Only the demo LMS, on this machine, takes content back over plain http.
     let return_urls = match tool.settings.mode {
@@ -87,14 +122,14 @@ pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> ServiceResult<Launch
         crate::config::Mode::Serve => launch::ReturnUrls::HttpsOnly,
     };
     let launch::Verified { launch, claims } =
-        launch::validate(&backend, input, leeway, return_urls).await?;
-    let platform = backend.platform.into_inner().ok_or_else(|| {
-        ServiceError::Internal(anyhow::anyhow!("a validated launch without its platform"))
+        launch::validate(input, &read, &CachedKeys(tool), leeway, return_urls).await?;
+    let platform = platform.ok_or_else(|| {
+        Fault::Internal(anyhow::anyhow!("a validated launch without its platform"))
     })?;
     let token = secret_token();
     // For the admin console's diagnostics: what this launch carried.
     let claims = super::diagnostics::claims_text(&claims);
-    let session = open_session(tool, platform, &launch, &token, claims).await?;
+    let session = open_session(tool, platform, &launch, input.state, &token, claims).await?;
     Ok(Launched {
         token,
         session,
@@ -108,9 +143,10 @@ async fn open_session(
     tool: &Tool,
     platform: Platform,
     launch: &ValidatedLaunch,
+    state: &str,
     token: &str,
     claims: String,
-) -> ServiceResult<LaunchSession> {
+) -> Result<LaunchSession, LaunchFailure> {
     let launcher = launch.launcher().clone();
     let rights = CourseRights::from_roles(&launcher.roles);
     let now = tool.clock.unix();
@@ -122,9 +158,11 @@ async fn open_session(
     );
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");
+    // An anonymous launch may view, never change: no one could be held to it.
+    let can_manage = rights.can_manage() && launcher.sub.is_some();
     let deep_linking = match launch {
         ValidatedLaunch::DeepLinking { settings, .. } => {
-            Some(serde_json::to_string(settings).map_err(|e| ServiceError::Internal(e.into()))?)
+            Some(serde_json::to_string(settings).map_err(|e| Fault::Internal(e.into()))?)
         }
         ValidatedLaunch::ResourceLink { .. } => None,
     };
@@ -138,58 +176,57 @@ async fn open_session(
             "a new deployment launched; recorded"
         );
     }
+    let state_hash = hash_secret(state);
     let recorded = tool
         .db
         .write(move |conn| {
-            if written.new_deployment {
-                record_launched_deployment(
-                    conn,
-                    PlatformId(written.platform_id),
-                    &written.deployment_id,
-                    now,
-                )?;
-            }
             let context = written.context.as_ref();
-            launch_attempts::record(
+            let platform_id = PlatformId(written.platform_id);
+            launches::commit(
                 conn,
-                &launch_attempts::NewAttempt {
-                    platform_id: Some(PlatformId(written.platform_id)),
-                    issuer: &issuer,
-                    client_id: Some(&client_id),
-                    deployment_id: Some(&written.deployment_id),
-                    stage: crate::domain::diagnostics::Stage::Launch,
-                    error_code: None,
-                    reason: None,
-                    claims: Some(&claims),
-                    now,
-                },
-            )?;
-            launches::record(
-                conn,
-                &launches::LaunchRecord {
-                    platform_id: PlatformId(written.platform_id),
-                    sub: &written.sub,
-                    name: written.name.as_deref(),
-                    email: written.email.as_deref(),
-                    context_id: context.map(|c| c.id.as_str()),
-                    context_label: context.and_then(|c| c.label.as_deref()),
-                    context_title: context.and_then(|c| c.title.as_deref()),
-                    session_token_hash: &token_hash,
-                    deployment_id: &written.deployment_id,
-                    can_manage: rights.can_manage(),
-                    roles: &roles,
-                    now,
-                    expires_at,
-                    deep_linking: deep_linking.as_deref(),
+                &LaunchCommit {
+                    state_hash: &state_hash,
+                    new_deployment: written
+                        .new_deployment
+                        .then_some(written.deployment_id.as_str()),
+                    attempt: launch_attempts::NewAttempt {
+                        platform_id: Some(platform_id),
+                        issuer: &issuer,
+                        client_id: Some(&client_id),
+                        deployment_id: Some(&written.deployment_id),
+                        stage: crate::domain::diagnostics::Stage::Launch,
+                        error_code: None,
+                        reason: None,
+                        claims: Some(&claims),
+                        now,
+                    },
+                    record: launches::LaunchRecord {
+                        platform_id,
+                        sub: written.sub.as_deref(),
+                        name: written.name.as_deref(),
+                        email: written.email.as_deref(),
+                        context_id: context.map(|c| c.id.as_str()),
+                        context_label: context.and_then(|c| c.label.as_deref()),
+                        context_title: context.and_then(|c| c.title.as_deref()),
+                        session_token_hash: &token_hash,
+                        deployment_id: &written.deployment_id,
+                        can_manage,
+                        roles: &roles,
+                        now,
+                        expires_at,
+                        deep_linking: deep_linking.as_deref(),
+                    },
                 },
             )
         })
-        .await?;
+        .await?
+        // Another post of this launch used its state first.
+        .ok_or(LaunchError::NonceReused)?;
     Ok(LaunchSession {
         platform_id: platform.id,
         platform_name: platform.name,
         lms: platform.lms,
-        user_id: UserId(recorded.user_id),
+        user_id: recorded.user_id.map(UserId),
         user_name: launcher.name,
         user_email: launcher.email,
         course: match (launcher.context, recorded.course_id) {

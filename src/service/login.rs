@@ -1,7 +1,9 @@
 //! Login initiation: pick the platform, issue state, nonce and browser
 //! binding, and send the browser to the platform's authorization endpoint.
 
-use super::{ServiceResult, Tool, platforms};
+use super::failure::Fault;
+use super::launch::LaunchFailure;
+use super::{Tool, platforms};
 use crate::crypto::{hash_secret, secret_token};
 use crate::domain::ids::PlatformId;
 use crate::lti::LaunchError;
@@ -22,7 +24,7 @@ pub struct LoginStart {
     pub platform_origin: String,
 }
 
-pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart> {
+pub async fn start(tool: &Tool, params: LoginParams) -> Result<LoginStart, LaunchFailure> {
     let request = params.parse()?;
     if !tool.settings.public_url.contains(&request.target_link_uri) {
         return Err(LaunchError::InvalidTargetLinkUri.into());
@@ -81,7 +83,7 @@ pub async fn start(tool: &Tool, params: LoginParams) -> ServiceResult<LoginStart
 
 /// The origin of the platform a login state was issued for: the only origin
 /// platform-storage messages may be exchanged with.
-pub async fn storage_origin(tool: &Tool, state: &str) -> ServiceResult<Option<String>> {
+pub async fn storage_origin(tool: &Tool, state: &str) -> Result<Option<String>, Fault> {
     if state.is_empty() || state.len() > 100 {
         return Ok(None);
     }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::AsyncWriteExt;
 
-use super::{ServiceError, ServiceResult, Tool};
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::media::{FileType, Media, MediaEdit, MediaId, NewMedia, StoredFile};
 use crate::domain::session::{Course, LaunchSession};
 use crate::store::media::{self as store, Placement};
@@ -16,26 +18,91 @@ pub fn media_dir(tool: &Tool) -> PathBuf {
     tool.settings.data_dir.join("media")
 }
 
-fn course_of(session: &LaunchSession) -> ServiceResult<&Course> {
-    session.course.as_ref().ok_or(ServiceError::Rejected {
-        status: 404,
-        code: "no_course",
-        field: None,
-        message: "This launch did not come from a course, so there is no course media.".into(),
-    })
+/// Why a media use case refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("This launch did not come from a course, so there is no course media.")]
+    NoCourse,
+    #[error("There is no such item in this course.")]
+    NotFound,
+    #[error("Your role in this course does not allow this.")]
+    Forbidden,
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// An upload over the size limit (in bytes).
+    #[error(
+        "The file is larger than the {} MB an upload may be.",
+        (*.0 as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0
+    )]
+    TooLarge(u64),
+    /// An upload that would take the course's files over its quota (bytes).
+    #[error(
+        "This file would take the course's media over its {} MB. Delete media the course no longer needs, or ask guestlink's administrator for a larger quota.",
+        .0 / (1024 * 1024)
+    )]
+    QuotaExceeded(u64),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(MediaError);
+
+impl Failure for MediaError {
+    fn code(&self) -> &'static str {
+        match self {
+            MediaError::NoCourse => "no_course",
+            MediaError::NotFound => "not_found",
+            MediaError::Forbidden => "forbidden",
+            MediaError::Invalid(e) => e.code(),
+            MediaError::TooLarge(_) => "too_large",
+            MediaError::QuotaExceeded(_) => "quota_exceeded",
+            MediaError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            MediaError::NoCourse | MediaError::NotFound => Kind::NotFound,
+            MediaError::Forbidden => Kind::Forbidden,
+            MediaError::Invalid(e) => e.kind(),
+            MediaError::TooLarge(_) | MediaError::QuotaExceeded(_) => Kind::TooLarge,
+            MediaError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<Field> {
+        match self {
+            MediaError::Invalid(e) => e.field(),
+            MediaError::TooLarge(_) | MediaError::QuotaExceeded(_) => Some(Field::File),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            MediaError::Invalid(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type MediaResult<T> = Result<T, MediaError>;
+
+fn course_of(session: &LaunchSession) -> MediaResult<&Course> {
+    session.course.as_ref().ok_or(MediaError::NoCourse)
 }
 
 /// Refuses sessions that may not change the course's media.
-pub fn require_manage(session: &LaunchSession) -> ServiceResult<&Course> {
+pub fn require_manage(session: &LaunchSession) -> MediaResult<&Course> {
     let course = course_of(session)?;
     if session.can_manage() {
         Ok(course)
     } else {
-        Err(ServiceError::Forbidden)
+        Err(MediaError::Forbidden)
     }
 }
 
-pub async fn list(tool: &Tool, session: &LaunchSession) -> ServiceResult<Vec<Media>> {
+pub async fn list(tool: &Tool, session: &LaunchSession) -> MediaResult<Vec<Media>> {
     let course = course_of(session)?.id;
     Ok(tool
         .db
@@ -45,21 +112,21 @@ pub async fn list(tool: &Tool, session: &LaunchSession) -> ServiceResult<Vec<Med
 
 /// A live item of the session's course; `NotFound` for anything else, so
 /// other courses' ids cannot be probed.
-pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<Media> {
+pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResult<Media> {
     let course = course_of(session)?.id;
-    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let media = tool.db.read(move |conn| store::find(conn, &id)).await?;
     media
         .filter(|m| m.course_id == course)
-        .ok_or(ServiceError::NotFound)
+        .ok_or(MediaError::NotFound)
 }
 
-pub async fn create(tool: &Tool, session: &LaunchSession, new: NewMedia) -> ServiceResult<Media> {
+pub async fn create(tool: &Tool, session: &LaunchSession, new: NewMedia) -> MediaResult<Media> {
     let course = require_manage(session)?;
     let placement = Placement {
         platform_id: session.platform_id,
         course_id: course.id,
-        owner_id: Some(session.user_id),
+        owner_id: session.user_id,
     };
     let now = tool.clock.unix();
     let id = MediaId::generate();
@@ -75,7 +142,7 @@ pub async fn create_uploaded(
     session: &LaunchSession,
     fields: UploadFields,
     file: UploadedFile,
-) -> ServiceResult<Media> {
+) -> MediaResult<Media> {
     let course = require_manage(session)?;
     let new = NewMedia::from_upload(
         fields.title.as_deref().unwrap_or(""),
@@ -86,7 +153,7 @@ pub async fn create_uploaded(
     let placement = Placement {
         platform_id: session.platform_id,
         course_id: course.id,
-        owner_id: Some(session.user_id),
+        owner_id: session.user_id,
     };
     let now = tool.clock.unix();
     let id = file.id.clone();
@@ -101,7 +168,7 @@ pub async fn create_uploaded(
         // No row, no file: a refused or failed insert leaves no orphan behind.
         Ok(None) => {
             let _ = tokio::fs::remove_file(&kept).await;
-            Err(quota_exceeded(quota.unwrap_or(0)))
+            Err(MediaError::QuotaExceeded(quota.unwrap_or(0)))
         }
         Err(err) => {
             let _ = tokio::fs::remove_file(&kept).await;
@@ -115,44 +182,31 @@ fn course_quota(tool: &Tool) -> Option<u64> {
     Some(tool.settings.course_quota_bytes).filter(|q| *q > 0)
 }
 
-/// An upload that would take the course's files over its quota.
-pub fn quota_exceeded(quota: u64) -> ServiceError {
-    ServiceError::Rejected {
-        status: 413,
-        code: "quota_exceeded",
-        field: Some("file"),
-        message: format!(
-            "This file would take the course's media over its {} MB. Delete media the course no longer needs, or ask guestlink's administrator for a larger quota.",
-            quota / (1024 * 1024)
-        ),
-    }
-}
-
 pub async fn edit(
     tool: &Tool,
     session: &LaunchSession,
     id: &str,
     edit: MediaEdit,
-) -> ServiceResult<Media> {
+) -> MediaResult<Media> {
     let course = require_manage(session)?.id;
-    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let now = tool.clock.unix();
     tool.db
         .write(move |conn| store::update(conn, &id, course, &edit, now))
         .await?
-        .ok_or(ServiceError::NotFound)
+        .ok_or(MediaError::NotFound)
 }
 
 /// Marks the item deleted and removes its file; nothing of it is served again.
-pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> ServiceResult<()> {
+pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResult<()> {
     let course = require_manage(session)?.id;
-    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+    let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let now = tool.clock.unix();
     let deleted = tool
         .db
         .write(move |conn| store::mark_deleted(conn, &id, course, now))
         .await?
-        .ok_or(ServiceError::NotFound)?;
+        .ok_or(MediaError::NotFound)?;
     if let Some(file) = deleted.file() {
         remove_stored_file(&media_dir(tool), &file.name).await;
     }
@@ -199,7 +253,7 @@ pub async fn remove_abandoned_uploads(tool: &Tool) -> usize {
 
 /// May guest access be offered for this session's course? Only when the
 /// platform has both the invite-to-media module and the media page on.
-pub async fn guest_access_offered(tool: &Tool, session: &LaunchSession) -> ServiceResult<bool> {
+pub async fn guest_access_offered(tool: &Tool, session: &LaunchSession) -> MediaResult<bool> {
     let platform = tool.registrations.by_id(tool, session.platform_id).await?;
     Ok(platform.is_some_and(|p| p.modules.guest_access_offered()))
 }
@@ -239,29 +293,16 @@ pub struct UploadedFile {
     pub stored: StoredFile,
 }
 
-/// An upload over `limit` bytes (checked as it streams, or up front from
-/// its declared length).
-pub fn too_large(limit: u64) -> ServiceError {
-    ServiceError::Rejected {
-        status: 413,
-        code: "too_large",
-        field: Some("file"),
-        message: format!(
-            "The file is larger than the {} MB an upload may be.",
-            (limit as f64 / (1024.0 * 1024.0) * 10.0).round() / 10.0
-        ),
-    }
+fn not_allowed() -> MediaError {
+    FieldError::new(
+        Field::File,
+        "This type of file cannot be uploaded. Allowed: MP4, WebM, MP3, M4A, PNG, JPEG, WebP and PDF.",
+    )
+    .into()
 }
 
-fn not_allowed() -> ServiceError {
-    ServiceError::Invalid {
-        field: "file",
-        problem: "This type of file cannot be uploaded. Allowed: MP4, WebM, MP3, M4A, PNG, JPEG, WebP and PDF.".into(),
-    }
-}
-
-fn io_failure(e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(anyhow::anyhow!("writing an upload: {e}"))
+fn io_failure(e: std::io::Error) -> MediaError {
+    Fault::Internal(anyhow::anyhow!("writing an upload: {e}")).into()
 }
 
 impl Upload {
@@ -272,7 +313,7 @@ impl Upload {
         session: &LaunchSession,
         file_name: Option<String>,
         declared: Option<String>,
-    ) -> ServiceResult<Upload> {
+    ) -> MediaResult<Upload> {
         let course = require_manage(session)?.id;
         let (mut limit, mut quota) = (tool.settings.upload_max_bytes, None);
         if let Some(course_quota) = course_quota(tool) {
@@ -311,12 +352,12 @@ impl Upload {
         })
     }
 
-    pub async fn write(&mut self, chunk: &[u8]) -> ServiceResult<()> {
+    pub async fn write(&mut self, chunk: &[u8]) -> MediaResult<()> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(match self.quota {
-                Some(quota) => quota_exceeded(quota),
-                None => too_large(self.limit),
+                Some(quota) => MediaError::QuotaExceeded(quota),
+                None => MediaError::TooLarge(self.limit),
             });
         }
         if self.head.len() < FileType::SNIFF_LEN {
@@ -330,27 +371,25 @@ impl Upload {
         file.write_all(chunk).await.map_err(io_failure)
     }
 
-    fn check_type(&self) -> ServiceResult<FileType> {
+    fn check_type(&self) -> MediaResult<FileType> {
         let file_type = FileType::sniff(&self.head).ok_or_else(not_allowed)?;
         if !file_type.agrees_with(self.file_name.as_deref(), self.declared.as_deref()) {
-            return Err(ServiceError::Invalid {
-                field: "file",
-                problem: format!(
+            return Err(FieldError::new(
+                Field::File,
+                format!(
                     "The file's content is {}, which does not match its name or declared type.",
                     file_type.content_type()
                 ),
-            });
+            )
+            .into());
         }
         Ok(file_type)
     }
 
     /// Ends the upload: the file is complete and of an allowed type.
-    pub async fn finish(mut self) -> ServiceResult<UploadedFile> {
+    pub async fn finish(mut self) -> MediaResult<UploadedFile> {
         if self.size == 0 {
-            return Err(ServiceError::Invalid {
-                field: "file",
-                problem: "The file is empty.".into(),
-            });
+            return Err(FieldError::new(Field::File, "The file is empty.").into());
         }
         let file_type = self.check_type()?;
         let mut file = self.file.take().expect("an open upload has its file");
@@ -381,7 +420,7 @@ impl Drop for Upload {
 
 impl UploadedFile {
     /// Moves the file to its final place and returns that path.
-    async fn keep(mut self) -> ServiceResult<PathBuf> {
+    async fn keep(mut self) -> MediaResult<PathBuf> {
         let part = self.part.take().expect("an uploaded file has its part");
         let path = self.dir.join(&self.stored.name);
         if let Err(e) = tokio::fs::rename(&part, &path).await {

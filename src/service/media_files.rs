@@ -13,8 +13,9 @@
 
 use std::path::PathBuf;
 
-use super::media::media_dir;
-use super::{ServiceError, ServiceResult, Tool};
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use super::media::{MediaError, media_dir};
 use crate::crypto::{hash_secret, is_token_shaped, secret_token};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
@@ -35,38 +36,63 @@ pub struct GrantQuery {
     pub grant: Option<String>,
 }
 
-fn forbidden(code: &'static str, message: &str) -> ServiceError {
-    ServiceError::Rejected {
-        status: 403,
-        code,
-        field: None,
-        message: message.into(),
+/// Why a file or a file URL was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// No such item the asker may see, or it has no file to serve.
+    #[error("There is no such file.")]
+    NotFound,
+    #[error("This item has no uploaded file.")]
+    NoFile,
+    /// A grant that is unknown, another viewer's, or whose session ended:
+    /// the same refusal whichever, so a stranger learns nothing.
+    #[error("This media address does not work here; reload the page it came from.")]
+    UrlInvalid,
+    #[error("This media address has expired; reload the page.")]
+    UrlExpired,
+    #[error(transparent)]
+    Media(MediaError),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(FileError);
+
+impl From<MediaError> for FileError {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::Fault(f) => FileError::Fault(f),
+            other => FileError::Media(other),
+        }
     }
 }
 
-/// The refusal for a grant that is unknown, another viewer's, or whose
-/// session ended: the same whichever, so a stranger learns nothing.
-fn invalid() -> ServiceError {
-    forbidden(
-        "file_url_invalid",
-        "This media address does not work here; reload the page it came from.",
-    )
+impl Failure for FileError {
+    fn code(&self) -> &'static str {
+        match self {
+            FileError::NotFound => "not_found",
+            FileError::NoFile => "no_file",
+            FileError::UrlInvalid => "file_url_invalid",
+            FileError::UrlExpired => "file_url_expired",
+            FileError::Media(e) => e.code(),
+            FileError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            FileError::NotFound | FileError::NoFile => Kind::NotFound,
+            FileError::UrlInvalid | FileError::UrlExpired => Kind::Forbidden,
+            FileError::Media(e) => e.kind(),
+            FileError::Fault(f) => f.kind(),
+        }
+    }
 }
 
-fn expired() -> ServiceError {
-    forbidden(
-        "file_url_expired",
-        "This media address has expired; reload the page.",
-    )
-}
+type FileResult<T> = Result<T, FileError>;
 
 /// Makes a grant for `media` held by `holder`, served under `path`.
-async fn issue(
-    tool: &Tool,
-    media: &MediaId,
-    holder: Holder,
-    path: String,
-) -> ServiceResult<FileUrl> {
+async fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileResult<FileUrl> {
     let grant = secret_token();
     let now = tool.clock.unix();
     let times = GrantTimes::new(now, tool.settings.media_url_seconds);
@@ -88,7 +114,7 @@ pub async fn url_for_member(
     tool: &Tool,
     media: &Media,
     session_token: &str,
-) -> ServiceResult<Option<FileUrl>> {
+) -> FileResult<Option<FileUrl>> {
     if media.file().is_none() {
         return Ok(None);
     }
@@ -104,7 +130,7 @@ pub async fn url_for_guest(
     media: &Media,
     link_token: &str,
     guest_session_hash: &str,
-) -> ServiceResult<Option<FileUrl>> {
+) -> FileResult<Option<FileUrl>> {
     if media.file().is_none() {
         return Ok(None);
     }
@@ -119,9 +145,9 @@ async fn held_grant(
     tool: &Tool,
     raw: &str,
     held: impl FnOnce(&Holder, Option<&String>) -> bool,
-) -> ServiceResult<(String, Grant)> {
+) -> FileResult<(String, Grant)> {
     if !is_token_shaped(raw) {
-        return Err(invalid());
+        return Err(FileError::UrlInvalid);
     }
     let hash = hash_secret(raw);
     let now = tool.clock.unix();
@@ -131,12 +157,12 @@ async fn held_grant(
         .read(move |conn| file_grants::find(conn, &key, now))
         .await?
         .filter(|g| g.session_alive && held(&g.holder, g.link_token_hash.as_ref()))
-        .ok_or_else(invalid)?;
+        .ok_or(FileError::UrlInvalid)?;
     Ok((hash, grant))
 }
 
 /// Records a grant's use when it is due (a write at most every half minute).
-async fn touch(tool: &Tool, hash: String, grant: &Grant) -> ServiceResult<()> {
+async fn touch(tool: &Tool, hash: String, grant: &Grant) -> FileResult<()> {
     let now = tool.clock.unix();
     if grant.times.needs_touch(now) {
         tool.db
@@ -155,7 +181,7 @@ async fn renew(
     hash: String,
     grant: &Grant,
     path: &str,
-) -> ServiceResult<Option<FileUrl>> {
+) -> FileResult<Option<FileUrl>> {
     let now = tool.clock.unix();
     let Some(times) = grant.times.renewed(now, tool.settings.media_url_seconds) else {
         return Ok(None);
@@ -180,15 +206,10 @@ pub async fn renew_for_member(
     session_token: &str,
     id: &str,
     old: Option<&str>,
-) -> ServiceResult<FileUrl> {
+) -> FileResult<FileUrl> {
     let media = super::media::get(tool, session, id).await?;
     if media.file().is_none() {
-        return Err(ServiceError::Rejected {
-            status: 404,
-            code: "no_file",
-            field: None,
-            message: "This item has no uploaded file.".into(),
-        });
+        return Err(FileError::NoFile);
     }
     let holder = Holder::Member(hash_secret(session_token));
     let path = format!("/media/{}/file", media.id);
@@ -208,8 +229,8 @@ fn guest_holder(
     tool: &Tool,
     link_token: &str,
     guest_session_token: Option<&str>,
-) -> ServiceResult<(Holder, String)> {
-    let session = guest_session_token.ok_or_else(invalid)?;
+) -> FileResult<(Holder, String)> {
+    let session = guest_session_token.ok_or(FileError::UrlInvalid)?;
     Ok((
         Holder::Guest(hash_secret(session)),
         tool.sealer.lookup_hash(link_token),
@@ -225,9 +246,9 @@ pub async fn renew_for_guest(
     link_token: &str,
     guest_session_token: Option<&str>,
     old: Option<&str>,
-) -> ServiceResult<FileUrl> {
+) -> FileResult<FileUrl> {
     let (holder, link) = guest_holder(tool, link_token, guest_session_token)?;
-    let old = old.ok_or_else(invalid)?;
+    let old = old.ok_or(FileError::UrlInvalid)?;
     let (hash, grant) = held_grant(tool, old, |h, l| *h == holder && l == Some(&link)).await?;
     let path = format!("/g/{link_token}/file");
     if let Some(url) = renew(tool, old, hash, &grant, &path).await? {
@@ -253,10 +274,10 @@ async fn by_grant(
     held: impl FnOnce(&Holder, Option<&String>) -> bool,
     media_id: Option<&MediaId>,
     continues_stream: impl FnOnce(u64) -> bool,
-) -> ServiceResult<Deliverable> {
+) -> FileResult<Deliverable> {
     let (hash, grant) = held_grant(tool, raw, held).await?;
     if media_id.is_some_and(|id| *id != grant.media_id) {
-        return Err(invalid());
+        return Err(FileError::UrlInvalid);
     }
     let deliverable = deliverable(tool, grant.media_id.clone(), |_| true).await?;
     let size = deliverable.media.file().map_or(0, |f| f.size);
@@ -264,7 +285,7 @@ async fn by_grant(
         .times
         .allows(continues_stream(size), tool.clock.unix())
     {
-        return Err(expired());
+        return Err(FileError::UrlExpired);
     }
     touch(tool, hash, &grant).await?;
     Ok(deliverable)
@@ -277,8 +298,8 @@ pub async fn by_member_grant(
     id: &str,
     grant: &str,
     continues_stream: impl FnOnce(u64) -> bool,
-) -> ServiceResult<Deliverable> {
-    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+) -> FileResult<Deliverable> {
+    let id = MediaId::parse(id).ok_or(FileError::NotFound)?;
     let held = |h: &Holder, _: Option<&String>| matches!(h, Holder::Member(_));
     by_grant(tool, grant, held, Some(&id), continues_stream).await
 }
@@ -292,8 +313,10 @@ pub async fn by_guest_grant(
     guest_session_token: Option<&str>,
     grant: &str,
     continues_stream: impl FnOnce(u64) -> bool,
-) -> ServiceResult<Deliverable> {
-    let holder = Holder::Guest(hash_secret(guest_session_token.ok_or_else(invalid)?));
+) -> FileResult<Deliverable> {
+    let holder = Holder::Guest(hash_secret(
+        guest_session_token.ok_or(FileError::UrlInvalid)?,
+    ));
     let link = tool.sealer.lookup_hash(link_token);
     by_grant(
         tool,
@@ -306,12 +329,8 @@ pub async fn by_guest_grant(
 }
 
 /// The file of one of the session's course's items.
-pub async fn by_session(
-    tool: &Tool,
-    session: &LaunchSession,
-    id: &str,
-) -> ServiceResult<Deliverable> {
-    let id = MediaId::parse(id).ok_or(ServiceError::NotFound)?;
+pub async fn by_session(tool: &Tool, session: &LaunchSession, id: &str) -> FileResult<Deliverable> {
+    let id = MediaId::parse(id).ok_or(FileError::NotFound)?;
     let course = session.course.as_ref().map(|c| c.id);
     deliverable(tool, id, |media| Some(media.course_id) == course).await
 }
@@ -320,14 +339,14 @@ async fn deliverable(
     tool: &Tool,
     id: MediaId,
     allowed: impl FnOnce(&Media) -> bool,
-) -> ServiceResult<Deliverable> {
+) -> FileResult<Deliverable> {
     let media = tool
         .db
         .read(move |conn| store::find(conn, &id))
         .await?
         .filter(allowed)
-        .ok_or(ServiceError::NotFound)?;
-    let file = media.file().ok_or(ServiceError::NotFound)?;
+        .ok_or(FileError::NotFound)?;
+    let file = media.file().ok_or(FileError::NotFound)?;
     let path = media_dir(tool).join(&file.name);
     Ok(Deliverable { media, path })
 }

@@ -1,75 +1,278 @@
-//! Registering, changing and removing platforms (the command line and the admin console).
+//! Registering, changing and removing platforms, for the command line and
+//! the admin console alike. Each change drops the cached registrations, so
+//! it counts from the next request, and is logged.
 
-use std::path::Path;
-
-use super::{ServiceError, ServiceResult};
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::{
-    DeploymentPolicy, DeploymentsNeeded, Modules, NewPlatform, Platform, parse_deployment_id,
+    Deployment, DeploymentPolicy, DeploymentsNeeded, Modules, NewPlatform, Platform,
+    PlatformFields, parse_deployment_id,
 };
 use crate::lti::Registration;
-use crate::store::{Conn, media, platforms};
+use crate::store::{StoreError, media, platforms};
 
-pub fn add(conn: &mut Conn, new: &NewPlatform, now: i64) -> ServiceResult<PlatformId> {
-    Ok(platforms::insert(conn, new, now)?)
+/// Why a change to the platforms was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("no platform with id {0}")]
+    NotFound(PlatformId),
+    #[error("a platform with issuer {issuer} and client id {client_id} is already registered")]
+    AlreadyRegistered { issuer: String, client_id: String },
+    /// Removal refused: the platform's courses hold this many media items.
+    #[error("platform {id} holds {count} media item(s); removing it would delete them")]
+    HoldsMedia { id: PlatformId, count: i64 },
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// An import file that is not a guestlink export, or one of whose
+    /// entries is refused (`at` says where, as `platforms[1].jwks_url`).
+    #[error("{at}: {problem}")]
+    BadExport { at: String, problem: String },
+    #[error(transparent)]
+    Fault(#[from] Fault),
 }
 
-pub fn list(conn: &mut Conn) -> ServiceResult<Vec<Platform>> {
-    Ok(platforms::list(conn)?)
+crate::faults_from_store!(PlatformError);
+
+impl Failure for PlatformError {
+    fn code(&self) -> &'static str {
+        match self {
+            PlatformError::NotFound(_) => "not_found",
+            PlatformError::AlreadyRegistered { .. } => "platform_exists",
+            PlatformError::HoldsMedia { .. } => "platform_holds_media",
+            PlatformError::Invalid(e) => e.code(),
+            PlatformError::BadExport { .. } => "invalid",
+            PlatformError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            PlatformError::NotFound(_) => Kind::NotFound,
+            PlatformError::AlreadyRegistered { .. } | PlatformError::HoldsMedia { .. } => {
+                Kind::Conflict
+            }
+            PlatformError::Invalid(e) => e.kind(),
+            PlatformError::BadExport { .. } => Kind::Invalid,
+            PlatformError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<Field> {
+        match self {
+            PlatformError::Invalid(e) => e.field(),
+            PlatformError::AlreadyRegistered { .. } => Some(Field::ClientId),
+            PlatformError::BadExport { .. } => Some(Field::Document),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            PlatformError::Invalid(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type PlatformResult<T> = Result<T, PlatformError>;
+
+pub async fn list(tool: &Tool) -> Result<Vec<Platform>, Fault> {
+    Ok(tool.db.read(platforms::list).await?)
+}
+
+/// A platform and its deployments (with how each arrived).
+pub async fn platform(tool: &Tool, id: PlatformId) -> PlatformResult<(Platform, Vec<Deployment>)> {
+    tool.db
+        .read(move |conn| {
+            Ok(match platforms::find(conn, id)? {
+                Some(p) => Some((p, platforms::deployments_of(conn, id)?)),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or(PlatformError::NotFound(id))
+}
+
+/// Registers a platform typed in by an administrator.
+pub async fn add(tool: &Tool, new: NewPlatform) -> PlatformResult<PlatformId> {
+    let now = tool.clock.unix();
+    let (issuer, client_id) = (new.issuer.clone(), new.client_id.clone());
+    match tool
+        .db
+        .write(move |conn| platforms::insert(conn, &new, now))
+        .await
+    {
+        Ok(id) => {
+            changed(tool, id, "added");
+            Ok(id)
+        }
+        // The one unique rule of platforms: (issuer, client id).
+        Err(StoreError::Conflict(_)) => Err(PlatformError::AlreadyRegistered { issuer, client_id }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// What an administrator may change of a registration without registering
+/// it again: the issuer and client id are its identity.
+pub struct Details {
+    pub name: String,
+    pub auth_url: String,
+    pub jwks_url: String,
+    pub token_url: Option<String>,
+}
+
+impl Details {
+    /// The changed details, checked by the rules of a new registration (the
+    /// issuer, client id and deployments stay as they are).
+    pub fn parse(platform: &Platform, fields: &PlatformFields<'_>) -> Result<Details, FieldError> {
+        let checked = NewPlatform::parse(
+            &PlatformFields {
+                lms: platform.lms.as_str(),
+                issuer: &platform.issuer,
+                client_id: &platform.client_id,
+                deployment_ids: &[],
+                ..*fields
+            },
+            DeploymentsNeeded::MayComeLater,
+        )?;
+        Ok(Details {
+            name: checked.name,
+            auth_url: checked.auth_url,
+            jwks_url: checked.jwks_url,
+            token_url: checked.token_url,
+        })
+    }
+}
+
+pub async fn edit(tool: &Tool, id: PlatformId, details: Details) -> PlatformResult<()> {
+    let found = tool
+        .db
+        .write(move |conn| {
+            platforms::update_details(
+                conn,
+                id,
+                &platforms::Details {
+                    name: &details.name,
+                    auth_url: &details.auth_url,
+                    jwks_url: &details.jwks_url,
+                    token_url: details.token_url.as_deref(),
+                },
+            )
+        })
+        .await?;
+    found_then(tool, id, found, "details")
+}
+
+pub async fn set_modules(tool: &Tool, id: PlatformId, modules: Modules) -> PlatformResult<()> {
+    let found = tool
+        .db
+        .write(move |conn| platforms::set_modules(conn, id, modules))
+        .await?;
+    found_then(tool, id, found, "modules")
+}
+
+/// Applies `name=on|off` module switches; the platform's switches after.
+pub async fn switch_modules(
+    tool: &Tool,
+    id: PlatformId,
+    switches: &[String],
+) -> PlatformResult<Modules> {
+    let (platform, _) = platform(tool, id).await?;
+    let mut modules = platform.modules;
+    for switch in switches {
+        modules.apply(switch)?;
+    }
+    set_modules(tool, id, modules).await?;
+    Ok(modules)
+}
+
+pub async fn set_deployment_policy(
+    tool: &Tool,
+    id: PlatformId,
+    policy: DeploymentPolicy,
+) -> PlatformResult<()> {
+    let found = tool
+        .db
+        .write(move |conn| platforms::set_deployment_policy(conn, id, policy))
+        .await?;
+    found_then(tool, id, found, "deployment policy")
 }
 
 /// Adds deployments that the LMS created after registration (Canvas and
-/// Brightspace create one per installation). Ids are checked like `add`'s.
-pub fn add_deployments(
-    conn: &mut Conn,
+/// Brightspace create one per installation); how many were new.
+pub async fn add_deployments(
+    tool: &Tool,
     id: PlatformId,
     deployment_ids: &[String],
-    now: i64,
-) -> ServiceResult<usize> {
+) -> PlatformResult<usize> {
     let clean = deployment_ids
         .iter()
         .map(|d| parse_deployment_id(d))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|problem| ServiceError::Invalid {
-            field: "add-deployment",
-            problem,
-        })?;
-    match platforms::add_deployments(conn, id, &clean, now) {
-        Err(crate::store::StoreError::NotFound) => Err(ServiceError::NotFound),
-        other => Ok(other?),
+        .collect::<Result<Vec<_>, _>>()?;
+    let now = tool.clock.unix();
+    match tool
+        .db
+        .write(move |conn| platforms::add_deployments(conn, id, &clean, now))
+        .await
+    {
+        Ok(added) => {
+            changed(tool, id, "deployment added");
+            Ok(added)
+        }
+        Err(StoreError::NotFound) => Err(PlatformError::NotFound(id)),
+        Err(other) => Err(other.into()),
     }
 }
 
-/// What `remove` did.
+/// What `activate` found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Removal {
-    Removed {
-        media_deleted: usize,
-    },
-    /// Refused: the platform's courses hold this many media items.
-    HoldsMedia(i64),
-    NotFound,
+pub enum Activation {
+    Activated,
+    AlreadyActive,
 }
 
-/// Removes a platform and everything of it. A platform whose courses hold
-/// media is only removed with `force`, which deletes the media as DELETE
-/// does (files included) first.
-pub fn remove(
-    conn: &mut Conn,
-    data_dir: &Path,
-    id: PlatformId,
-    force: bool,
-    now: i64,
-) -> ServiceResult<Removal> {
-    if platforms::find(conn, id)?.is_none() {
-        return Ok(Removal::NotFound);
+/// Lets a pending platform (a dynamic registration from a host the tool does
+/// not list) launch.
+pub async fn activate(tool: &Tool, id: PlatformId) -> PlatformResult<Activation> {
+    let (platform, _) = platform(tool, id).await?;
+    if !platform.pending {
+        return Ok(Activation::AlreadyActive);
     }
-    let held = media::count_for_platform(conn, id)?;
+    tool.db
+        .write(move |conn| platforms::activate(conn, id))
+        .await?;
+    changed(tool, id, "activated");
+    Ok(Activation::Activated)
+}
+
+/// Removes a platform and everything of it; how many media items went with
+/// it. A platform whose courses hold media is only removed with `force`,
+/// which deletes the media as DELETE does (files included) first.
+pub async fn remove(tool: &Tool, id: PlatformId, force: bool) -> PlatformResult<usize> {
+    let now = tool.clock.unix();
+    let held = tool
+        .db
+        .read(move |conn| {
+            Ok(match platforms::find(conn, id)? {
+                Some(_) => Some(media::count_for_platform(conn, id)?),
+                None => None,
+            })
+        })
+        .await?
+        .ok_or(PlatformError::NotFound(id))?;
     if held > 0 && !force {
-        return Ok(Removal::HoldsMedia(held));
+        return Err(PlatformError::HoldsMedia { id, count: held });
     }
-    let files = media::mark_platform_deleted(conn, id, now)?;
-    let dir = data_dir.join("media");
+    let (files, removed) = tool
+        .db
+        .write(move |conn| {
+            let files = media::mark_platform_deleted(conn, id, now)?;
+            Ok((files, platforms::remove(conn, id)?))
+        })
+        .await?;
+    let dir = super::media::media_dir(tool);
     for name in &files {
         if let Err(e) = std::fs::remove_file(dir.join(name))
             && e.kind() != std::io::ErrorKind::NotFound
@@ -77,28 +280,12 @@ pub fn remove(
             tracing::warn!(file = %name, error = %e, "could not remove a media file");
         }
     }
-    if !platforms::remove(conn, id)? {
-        return Ok(Removal::NotFound);
+    if !removed {
+        return Err(PlatformError::NotFound(id));
     }
-    Ok(Removal::Removed {
-        media_deleted: held as usize,
-    })
-}
-
-/// Applies `name=on|off` module switches and returns the platform's switches.
-pub fn set_modules(conn: &mut Conn, id: PlatformId, switches: &[String]) -> ServiceResult<Modules> {
-    let platform = platforms::find(conn, id)?.ok_or(ServiceError::NotFound)?;
-    let mut modules = platform.modules;
-    for switch in switches {
-        modules
-            .apply(switch)
-            .map_err(|problem| ServiceError::Invalid {
-                field: "module",
-                problem,
-            })?;
-    }
-    platforms::set_modules(conn, id, modules)?;
-    Ok(modules)
+    tracing::info!(media_deleted = held, "with its media");
+    changed(tool, id, "removed");
+    Ok(held as usize)
 }
 
 /// The LTI view of a platform.
@@ -115,29 +302,29 @@ pub fn registration(platform: &Platform) -> Registration {
     }
 }
 
-/// Sets the deployment policy; `NotFound` for an unknown platform.
-pub fn set_deployment_policy(
-    conn: &mut Conn,
-    id: PlatformId,
-    policy: &str,
-) -> ServiceResult<DeploymentPolicy> {
-    let policy = DeploymentPolicy::parse(policy).map_err(|problem| ServiceError::Invalid {
-        field: "deployments",
-        problem,
-    })?;
-    if !platforms::set_deployment_policy(conn, id, policy)? {
-        return Err(ServiceError::NotFound);
+fn found_then(tool: &Tool, id: PlatformId, found: bool, what: &'static str) -> PlatformResult<()> {
+    if !found {
+        return Err(PlatformError::NotFound(id));
     }
-    Ok(policy)
+    changed(tool, id, what);
+    Ok(())
 }
+
+fn changed(tool: &Tool, id: PlatformId, what: &'static str) {
+    tool.registrations.forget_all();
+    tracing::info!(platform_id = id.0, what, "platform changed");
+}
+
+// ---- Export and import -----------------------------------------------------
 
 /// The export format's version, so a later format can still read this one.
 const EXPORT_VERSION: u64 = 1;
 
 /// Every registration as JSON (`platform export`): what `import` needs to
 /// register the same platforms elsewhere.
-pub fn export(conn: &mut Conn) -> ServiceResult<String> {
-    let platforms: Vec<serde_json::Value> = platforms::list(conn)?
+pub async fn export(tool: &Tool) -> Result<String, Fault> {
+    let platforms: Vec<serde_json::Value> = list(tool)
+        .await?
         .iter()
         .map(|p| {
             serde_json::json!({
@@ -162,7 +349,7 @@ pub fn export(conn: &mut Conn) -> ServiceResult<String> {
         "guestlink_platforms": EXPORT_VERSION,
         "platforms": platforms,
     }))
-    .map_err(|e| ServiceError::Internal(e.into()))
+    .map_err(|e| Fault::Internal(e.into()))
 }
 
 /// What `import` did.
@@ -202,22 +389,18 @@ struct ExportedModules {
     mediapage: bool,
 }
 
-/// Registers the platforms of an export. Every entry is checked first, so a
-/// bad file imports nothing; platforms already registered (same issuer and
-/// client id) are left as they are.
-pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportReport> {
-    let invalid = |field: String, problem: String| ServiceError::Invalid {
-        field: "platforms",
-        problem: format!("{field}: {problem}"),
-    };
+/// The platforms of an export file, every entry checked, so a bad file
+/// imports nothing.
+fn read_export(json: &str) -> PlatformResult<Vec<(NewPlatform, Modules)>> {
+    let bad = |at: String, problem: String| PlatformError::BadExport { at, problem };
     let file: ExportFile = serde_json::from_str(json).map_err(|e| {
-        invalid(
+        bad(
             "file".into(),
             format!("not a guestlink platform export ({e})"),
         )
     })?;
     if file.guestlink_platforms != EXPORT_VERSION {
-        return Err(invalid(
+        return Err(bad(
             "guestlink_platforms".into(),
             format!(
                 "version {} is not one this guestlink reads",
@@ -227,10 +410,9 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
     }
     let mut checked = Vec::with_capacity(file.platforms.len());
     for (index, p) in file.platforms.iter().enumerate() {
-        let at = |field: &str| format!("platforms[{index}].{field}");
+        let refused = |e: FieldError| bad(format!("platforms[{index}].{}", e.field), e.problem);
         let policy = match &p.deployment_policy {
-            Some(raw) => DeploymentPolicy::parse(raw)
-                .map_err(|problem| invalid(at("deployment_policy"), problem))?,
+            Some(raw) => DeploymentPolicy::parse(raw).map_err(refused)?,
             None => DeploymentPolicy::default(),
         };
         // A platform that registers deployments on their first launch may
@@ -241,17 +423,19 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
             DeploymentsNeeded::AtLeastOne
         };
         let mut new = NewPlatform::parse(
-            &p.name,
-            &p.lms,
-            &p.issuer,
-            &p.client_id,
-            &p.auth_url,
-            &p.jwks_url,
-            p.token_url.as_deref(),
-            &p.deployment_ids,
+            &PlatformFields {
+                name: &p.name,
+                lms: &p.lms,
+                issuer: &p.issuer,
+                client_id: &p.client_id,
+                auth_url: &p.auth_url,
+                jwks_url: &p.jwks_url,
+                token_url: p.token_url.as_deref(),
+                deployment_ids: &p.deployment_ids,
+            },
             needed,
         )
-        .map_err(|(field, problem)| invalid(at(field), problem))?;
+        .map_err(refused)?;
         new.deployment_policy = policy;
         new.pending = p.pending;
         let modules = p
@@ -263,36 +447,96 @@ pub fn import(conn: &mut Conn, json: &str, now: i64) -> ServiceResult<ImportRepo
             });
         checked.push((new, modules));
     }
-    let mut report = ImportReport::default();
-    for (new, modules) in checked {
-        let exists = platforms::find_by_issuer(conn, &new.issuer)?
-            .iter()
-            .any(|p| p.client_id == new.client_id);
-        if exists {
-            report.skipped += 1;
-            continue;
-        }
-        let id = platforms::insert(conn, &new, now)?;
-        platforms::set_modules(conn, id, modules)?;
-        report.imported += 1;
-    }
+    Ok(checked)
+}
+
+/// Registers the platforms of an export; platforms already registered (same
+/// issuer and client id) are left as they are.
+pub async fn import(tool: &Tool, json: &str) -> PlatformResult<ImportReport> {
+    let checked = read_export(json)?;
+    let now = tool.clock.unix();
+    let report = tool
+        .db
+        .write(move |conn| {
+            let mut report = ImportReport::default();
+            for (new, modules) in checked {
+                let exists = platforms::find_by_issuer(conn, &new.issuer)?
+                    .iter()
+                    .any(|p| p.client_id == new.client_id);
+                if exists {
+                    report.skipped += 1;
+                    continue;
+                }
+                let id = platforms::insert(conn, &new, now)?;
+                platforms::set_modules(conn, id, modules)?;
+                report.imported += 1;
+            }
+            Ok(report)
+        })
+        .await?;
+    tool.registrations.forget_all();
     Ok(report)
 }
 
-/// What `activate` found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Activation {
-    Activated,
-    AlreadyActive,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Lets a pending platform (a dynamic registration from a host the tool does
-/// not list) launch. `NotFound` for an unknown platform.
-pub fn activate(conn: &mut Conn, id: PlatformId) -> ServiceResult<Activation> {
-    let platform = platforms::find(conn, id)?.ok_or(ServiceError::NotFound)?;
-    if !platform.pending {
-        return Ok(Activation::AlreadyActive);
+    fn entry(jwks_url: &str) -> String {
+        format!(
+            r#"{{"name": "M", "lms": "moodle", "issuer": "https://lms.example.edu",
+                "client_id": "c", "auth_url": "https://lms.example.edu/a",
+                "jwks_url": "{jwks_url}", "token_url": null, "deployment_ids": ["1"]}}"#
+        )
     }
-    platforms::activate(conn, id)?;
-    Ok(Activation::Activated)
+
+    fn export_of(entries: &[String]) -> String {
+        format!(
+            r#"{{"guestlink_platforms": 1, "platforms": [{}]}}"#,
+            entries.join(",")
+        )
+    }
+
+    #[test]
+    fn an_export_is_read_with_its_defaults() {
+        let read = read_export(&export_of(&[entry("https://lms.example.edu/k")])).unwrap();
+        let (new, modules) = &read[0];
+        assert_eq!(new.deployment_policy, DeploymentPolicy::Strict);
+        assert!(!new.pending);
+        assert_eq!(*modules, Modules::default());
+    }
+
+    #[test]
+    fn a_refused_entry_is_named_by_its_place_and_its_key() {
+        let json = export_of(&[entry("https://lms.example.edu/k"), entry("not a url")]);
+        match read_export(&json) {
+            Err(PlatformError::BadExport { at, .. }) => assert_eq!(at, "platforms[1].jwks_url"),
+            other => panic!("{:?}", other.map(|v| v.len())),
+        }
+    }
+
+    #[test]
+    fn what_is_not_an_export_of_this_version_is_refused() {
+        for json in ["[]", "{}", r#"{"guestlink_platforms": 2, "platforms": []}"#] {
+            let err = read_export(json).map(|v| v.len()).unwrap_err();
+            assert_eq!(
+                (err.code(), err.kind()),
+                ("invalid", Kind::Invalid),
+                "{json}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_duplicate_registration_names_itself_not_the_database() {
+        let err = PlatformError::AlreadyRegistered {
+            issuer: "https://lms.example.edu".into(),
+            client_id: "c".into(),
+        };
+        assert_eq!(err.kind(), Kind::Conflict);
+        assert_eq!(
+            err.message(),
+            "a platform with issuer https://lms.example.edu and client id c is already registered"
+        );
+    }
 }

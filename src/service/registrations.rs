@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{ServiceResult, Tool};
+use super::Tool;
+use super::failure::Fault;
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::Platform;
 use crate::store::platforms;
@@ -31,7 +32,7 @@ impl RegistrationCache {
 
     /// The platforms registered with `issuer` (one per client id). An empty
     /// answer is not cached, so a platform registered a moment ago works at once.
-    pub async fn by_issuer(&self, tool: &Tool, issuer: &str) -> ServiceResult<Arc<Vec<Platform>>> {
+    pub async fn by_issuer(&self, tool: &Tool, issuer: &str) -> Result<Arc<Vec<Platform>>, Fault> {
         if let Some((at, found)) = self.by_issuer.lock().unwrap().get(issuer)
             && at.elapsed() < TTL
         {
@@ -53,7 +54,7 @@ impl RegistrationCache {
     }
 
     /// The platform with this id, read through the issuer cache.
-    pub async fn by_id(&self, tool: &Tool, id: PlatformId) -> ServiceResult<Option<Platform>> {
+    pub async fn by_id(&self, tool: &Tool, id: PlatformId) -> Result<Option<Platform>, Fault> {
         let cached = self
             .by_issuer
             .lock()

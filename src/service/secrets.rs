@@ -1,6 +1,8 @@
 //! The operator's secret key and what it seals: checked and brought up to
 //! date when the server starts, and changed by `guestlink secret-key change`.
 
+use super::Tool;
+use super::failure::Fault;
 use crate::crypto::{Sealer, SecretKey};
 use crate::store::sealed::{self, KeyCheck, Resealed};
 use crate::store::{Conn, StoreError};
@@ -12,7 +14,13 @@ pub enum SecretsError {
     )]
     WrongKey,
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Fault(#[from] Fault),
+}
+
+impl From<StoreError> for SecretsError {
+    fn from(err: StoreError) -> Self {
+        SecretsError::Fault(err.into())
+    }
 }
 
 /// Makes sure `sealer` is the key this database's secrets are sealed with,
@@ -33,15 +41,12 @@ pub fn open_at_start(conn: &mut Conn, sealer: &Sealer, now: i64) -> Result<Resea
     Ok(resealed)
 }
 
-/// Re-seals every secret under `new`, after checking that `old` is the key
-/// in use. Guest links already sent keep working.
-pub fn change_key(
-    conn: &mut Conn,
-    old: &SecretKey,
-    new: &SecretKey,
-    now: i64,
-) -> Result<Resealed, SecretsError> {
-    let old = Sealer::new(old);
-    open_at_start(conn, &old, now)?;
-    Ok(sealed::reseal_all(conn, &old, &Sealer::new(new))?)
+/// Re-seals every secret under `new`; the tool was opened with the key in
+/// use ([`Tool::open`] checked it). Guest links already sent keep working.
+pub async fn change_key(tool: &Tool, new: &SecretKey) -> Result<Resealed, Fault> {
+    let (old, new) = (tool.sealer.clone(), Sealer::new(new));
+    Ok(tool
+        .db
+        .write(move |conn| sealed::reseal_all(conn, &old, &new))
+        .await?)
 }

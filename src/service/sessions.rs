@@ -1,6 +1,7 @@
 //! Finding the launch session behind a token.
 
-use super::{ServiceResult, Tool};
+use super::Tool;
+use super::failure::Fault;
 use crate::crypto::hash_secret;
 use crate::domain::session::{LaunchSession, session_expiry};
 use crate::store::sessions;
@@ -10,7 +11,7 @@ use crate::store::sessions;
 const TOUCH_EVERY_SECONDS: i64 = 60;
 
 /// The live session for `token`, extending its idle expiry when due.
-pub async fn find(tool: &Tool, token: &str) -> ServiceResult<Option<LaunchSession>> {
+pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fault> {
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
     }

@@ -13,20 +13,16 @@ use diesel::sql_types::{BigInt, Text};
 use super::schema::{guest_links, guest_sessions, guest_visits, media_items, platforms};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::guest_access::{
-    ItemFacts, LinkFacts, MAX_LINKS, NewLink, kind_supports_guest_access,
+    GuestLink, ItemFacts, MAX_LINKS, NewLink, Visit, kind_supports_guest_access,
 };
 use crate::domain::media::{MediaId, MediaKind};
 use crate::{with_conn, write_tx};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = guest_links)]
-pub struct LinkRow {
+struct LinkRow {
     pub id: String,
     pub media_id: String,
-    pub slot: i64,
-    pub seq: i64,
-    /// The keyed hash a guest's token is found by.
-    pub token_hash: String,
     pub name: String,
     pub click_limit: Option<i64>,
     pub clicks: i64,
@@ -37,13 +33,32 @@ pub struct LinkRow {
     pub token_sealed: Option<String>,
 }
 
-impl LinkRow {
-    pub fn facts(&self) -> LinkFacts {
-        LinkFacts {
-            deleted: self.deleted_at.is_some(),
-            clicks: self.clicks,
-            click_limit: self.click_limit,
-            expires_at: self.expires_at,
+/// A link with its sealed token, for the owner's Copy.
+#[derive(Clone, Debug)]
+pub struct StoredLink {
+    pub link: GuestLink,
+    pub token_sealed: String,
+}
+
+impl From<LinkRow> for StoredLink {
+    fn from(row: LinkRow) -> StoredLink {
+        StoredLink {
+            token_sealed: row.token_sealed.clone().unwrap_or_default(),
+            link: row.into(),
+        }
+    }
+}
+
+impl From<LinkRow> for GuestLink {
+    fn from(row: LinkRow) -> GuestLink {
+        GuestLink {
+            id: row.id,
+            name: row.name,
+            click_limit: row.click_limit,
+            clicks: row.clicks,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            deleted_at: row.deleted_at,
         }
     }
 }
@@ -51,19 +66,20 @@ impl LinkRow {
 /// A link with what its item and platform say about guest access.
 #[derive(Clone, Debug)]
 pub struct FoundLink {
-    pub link: LinkRow,
+    pub link: GuestLink,
     pub item: ItemFacts,
     pub media_id: MediaId,
 }
 
 /// The item's live links, oldest first.
-pub fn live_links(conn: &mut Conn, media: &MediaId) -> StoreResult<Vec<LinkRow>> {
-    Ok(with_conn!(conn, c => guest_links::table
+pub fn live_links(conn: &mut Conn, media: &MediaId) -> StoreResult<Vec<StoredLink>> {
+    let rows: Vec<LinkRow> = with_conn!(conn, c => guest_links::table
         .filter(guest_links::media_id.eq(media.as_str()))
         .filter(guest_links::deleted_at.is_null())
         .order(guest_links::seq)
         .select(LinkRow::as_select())
-        .load(c)?))
+        .load(c)?);
+    Ok(rows.into_iter().map(StoredLink::from).collect())
 }
 
 pub fn set_enabled(conn: &mut Conn, media: &MediaId, enabled: bool) -> StoreResult<()> {
@@ -77,7 +93,7 @@ pub fn set_enabled(conn: &mut Conn, media: &MediaId, enabled: bool) -> StoreResu
 
 /// The outcome of adding a link.
 pub enum Added {
-    Link(LinkRow),
+    Link(GuestLink),
     /// The item has its three links already.
     Full,
 }
@@ -145,8 +161,8 @@ fn insert_once(
                 guest_links::expires_at.eq(new.expires_at(now)),
             ))
             .returning(LinkRow::as_returning())
-            .get_result(c)?;
-        Ok::<_, StoreError>(Added::Link(row))
+            .get_result::<LinkRow>(c)?;
+        Ok::<_, StoreError>(Added::Link(row.into()))
     })
 }
 
@@ -176,13 +192,14 @@ pub fn find_of_media(
     conn: &mut Conn,
     media: &MediaId,
     link_id: &str,
-) -> StoreResult<Option<LinkRow>> {
-    Ok(with_conn!(conn, c => guest_links::table
+) -> StoreResult<Option<GuestLink>> {
+    let row: Option<LinkRow> = with_conn!(conn, c => guest_links::table
         .filter(guest_links::id.eq(link_id))
         .filter(guest_links::media_id.eq(media.as_str()))
         .select(LinkRow::as_select())
         .first(c)
-        .optional()?))
+        .optional()?);
+    Ok(row.map(GuestLink::from))
 }
 
 type ItemColumns = (String, Option<i64>, bool, bool, bool);
@@ -220,7 +237,7 @@ pub fn find_by_token(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<Fo
     Ok(row.map(|(link, item)| FoundLink {
         media_id: MediaId(link.media_id.clone()),
         item: item_facts(item),
-        link,
+        link: link.into(),
     }))
 }
 
@@ -366,14 +383,7 @@ pub fn end_session(conn: &mut Conn, token_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// One guest who came in through a link.
-#[derive(Clone, Debug, Queryable)]
-pub struct Visit {
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    pub at: i64,
-}
+type VisitColumns = (i64, String, String, i64);
 
 /// Up to `limit` visits of a link after the visit `after`, in the order
 /// they came (ids grow with each admission).
@@ -383,13 +393,22 @@ pub fn visits_page(
     after: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<Visit>> {
-    Ok(with_conn!(conn, c => guest_visits::table
+    let rows: Vec<VisitColumns> = with_conn!(conn, c => guest_visits::table
         .filter(guest_visits::link_id.eq(link_id))
         .filter(guest_visits::id.gt(after.unwrap_or(i64::MIN)))
         .order(guest_visits::id)
         .limit(limit)
         .select((guest_visits::id, guest_visits::name, guest_visits::email, guest_visits::created_at))
-        .load(c)?))
+        .load(c)?);
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email, at)| Visit {
+            id,
+            name,
+            email,
+            at,
+        })
+        .collect())
 }
 
 /// What the retention purge removed.

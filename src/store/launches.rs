@@ -1,17 +1,51 @@
-//! What a successful launch writes: the user, the course, and a session, in
-//! one transaction.
+//! What a successful launch writes, in one transaction: its login state
+//! used, a deployment it brought, its diagnostics record, the user, the
+//! course, and a session.
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
+use super::launch_attempts::{self, NewAttempt};
 use super::schema::{courses, sessions, users};
-use super::{Conn, StoreError, StoreResult};
+use super::{Conn, StoreError, StoreResult, login_states, platforms};
 use crate::domain::ids::PlatformId;
-use crate::write_tx;
+use crate::{with_conn, write_tx};
+
+/// Everything a valid launch writes.
+pub struct LaunchCommit<'a> {
+    /// The login state the launch used: it is used only once.
+    pub state_hash: &'a str,
+    /// A deployment id the platform had not listed, to record.
+    pub new_deployment: Option<&'a str>,
+    pub attempt: NewAttempt<'a>,
+    pub record: LaunchRecord<'a>,
+}
+
+/// Commits a launch: None, with nothing written, when its login state was
+/// used already (a replay, or a second post of the same form).
+pub fn commit(conn: &mut Conn, launch: &LaunchCommit<'_>) -> StoreResult<Option<Recorded>> {
+    super::write_transaction(conn, |conn| {
+        let now = launch.record.now;
+        if !login_states::consume(conn, launch.state_hash, now)? {
+            return Ok(None);
+        }
+        if let Some(deployment_id) = launch.new_deployment {
+            platforms::record_launched_deployment(
+                conn,
+                launch.record.platform_id,
+                deployment_id,
+                now,
+            )?;
+        }
+        launch_attempts::record(conn, &launch.attempt)?;
+        record(conn, &launch.record).map(Some)
+    })
+}
 
 pub struct LaunchRecord<'a> {
     pub platform_id: PlatformId,
-    pub sub: &'a str,
+    /// None for an anonymous launch: no user is recorded.
+    pub sub: Option<&'a str>,
     pub name: Option<&'a str>,
     pub email: Option<&'a str>,
     pub context_id: Option<&'a str>,
@@ -29,28 +63,32 @@ pub struct LaunchRecord<'a> {
 
 /// The ids a launch wrote or found.
 pub struct Recorded {
-    pub user_id: i64,
+    pub user_id: Option<i64>,
     pub course_id: Option<i64>,
 }
 
 /// Upserts the user and course (keyed by platform + sub, platform + context
 /// id) and opens a session for them. A user or course whose details did not
 /// change is only read: rewriting the same rows on every launch made every
-/// launch of a course queue on that course's row lock.
-pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<Recorded> {
-    write_tx!(conn, c => {
+/// launch of a course queue on that course's row lock. Runs inside
+/// [`commit`]'s transaction.
+fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<Recorded> {
+    with_conn!(conn, c => {
+        let user_id: Option<i64> = match launch.sub {
+            None => None,
+            Some(sub) => {
         let known_user: Option<(i64, Option<String>, Option<String>)> = users::table
             .filter(users::platform_id.eq(launch.platform_id.0))
-            .filter(users::sub.eq(launch.sub))
+            .filter(users::sub.eq(sub))
             .select((users::id, users::name, users::email))
             .first(c)
             .optional()?;
-        let user_id: i64 = match known_user {
+        Some(match known_user {
             Some((id, name, email)) if name.as_deref() == launch.name && email.as_deref() == launch.email => id,
             _ => diesel::insert_into(users::table)
             .values((
                 users::platform_id.eq(launch.platform_id.0),
-                users::sub.eq(launch.sub),
+                users::sub.eq(sub),
                 users::name.eq(launch.name),
                 users::email.eq(launch.email),
                 users::updated_at.eq(launch.now),
@@ -64,6 +102,8 @@ pub fn record(conn: &mut Conn, launch: &LaunchRecord<'_>) -> StoreResult<Recorde
             ))
             .returning(users::id)
             .get_result(c)?,
+        })
+            }
         };
         let course_id: Option<i64> = match launch.context_id {
             None => None,

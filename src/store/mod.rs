@@ -130,6 +130,41 @@ macro_rules! write_tx {
     };
 }
 
+/// Runs `work` in one write transaction, committed when it returns Ok and
+/// rolled back otherwise, so that store functions written over `&mut Conn`
+/// can be joined into one atomic step. Inside it, call only functions that
+/// open no transaction of their own ([`with_conn!`] ones): SQLite's
+/// `BEGIN IMMEDIATE` cannot nest.
+pub fn write_transaction<T>(
+    conn: &mut Conn,
+    work: impl FnOnce(&mut Conn) -> StoreResult<T>,
+) -> StoreResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        Conn::Pg(pooled) => AnsiTransactionManager::begin_transaction(&mut pooled.conn)?,
+        Conn::Sqlite(pooled) => {
+            AnsiTransactionManager::begin_transaction_sql(&mut **pooled, "BEGIN IMMEDIATE")?
+        }
+    }
+    let result = work(conn);
+    let ended = match (&result, &mut *conn) {
+        (Ok(_), Conn::Pg(pooled)) => AnsiTransactionManager::commit_transaction(&mut pooled.conn),
+        (Ok(_), Conn::Sqlite(pooled)) => AnsiTransactionManager::commit_transaction(&mut **pooled),
+        (Err(_), Conn::Pg(pooled)) => {
+            AnsiTransactionManager::rollback_transaction(&mut pooled.conn)
+        }
+        (Err(_), Conn::Sqlite(pooled)) => {
+            AnsiTransactionManager::rollback_transaction(&mut **pooled)
+        }
+    };
+    match (result, ended) {
+        (Ok(value), Ok(())) => Ok(value),
+        (Ok(_), Err(e)) => Err(e.into()),
+        // The work's own error says more than a failed rollback.
+        (Err(e), _) => Err(e),
+    }
+}
+
 /// Makes writers that count rows before they insert take turns, so that a
 /// cap checked by counting holds under concurrency: on PostgreSQL an
 /// advisory lock held until the transaction ends; SQLite's write

@@ -46,7 +46,9 @@ impl PlatformRow {
             lms: self
                 .lms
                 .parse()
-                .map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
+                .map_err(|e: crate::domain::field::FieldError| {
+                    StoreError::Other(anyhow::anyhow!(e))
+                })?,
             issuer: self.issuer,
             client_id: self.client_id,
             auth_url: self.auth_url,

@@ -79,7 +79,7 @@ diesel::table! {
     sessions (token_hash) {
         token_hash -> Text,
         platform_id -> BigInt,
-        user_id -> BigInt,
+        user_id -> Nullable<BigInt>,
         course_id -> Nullable<BigInt>,
         deployment_id -> Text,
         can_manage -> Bool,

@@ -11,16 +11,16 @@ use crate::domain::session::{Course, LaunchSession};
 use crate::with_conn;
 
 type Row = (
-    (i64, i64, String, bool, String, i64, i64, i64),
+    (i64, Option<i64>, String, bool, String, i64, i64, i64),
     (String, String),
-    (Option<String>, Option<String>),
+    Option<(Option<String>, Option<String>)>,
     Option<(i64, String, Option<String>, Option<String>)>,
 );
 
 /// The live session with this token hash, if any.
 pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<LaunchSession>> {
     let row: Option<Row> = with_conn!(conn, c => sessions::table
-        .inner_join(users::table)
+        .left_join(users::table)
         .inner_join(platforms::table)
         .left_join(courses::table)
         .filter(sessions::token_hash.eq(token_hash))
@@ -37,7 +37,7 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
                 sessions::expires_at,
             ),
             (platforms::name, platforms::lms),
-            (users::name, users::email),
+            (users::name, users::email).nullable(),
             (courses::id, courses::context_id, courses::label, courses::title).nullable(),
         ))
         .first(c)
@@ -54,7 +54,7 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
             expires_at,
         ),
         (platform_name, lms),
-        (user_name, user_email),
+        user,
         course,
     )) = row
     else {
@@ -65,10 +65,10 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
         platform_name,
         lms: lms
             .parse()
-            .map_err(|e: String| StoreError::Other(anyhow::anyhow!(e)))?,
-        user_id: UserId(user_id),
-        user_name,
-        user_email,
+            .map_err(|e: crate::domain::field::FieldError| StoreError::Other(anyhow::anyhow!(e)))?,
+        user_id: user_id.map(UserId),
+        user_name: user.as_ref().and_then(|(name, _)| name.clone()),
+        user_email: user.and_then(|(_, email)| email),
         course: course.map(|(id, context_id, label, title)| Course {
             id: CourseId(id),
             context_id,

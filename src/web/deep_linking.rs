@@ -48,7 +48,7 @@ pub async fn render_picker(
     let base = tool.settings.public_url.as_str();
     let picker = deep_linking::picker(tool, session, token)
         .await
-        .map_err(|e| PageError::from_service(e, base))?;
+        .map_err(|e| PageError::of(&e, base))?;
     let items = picker.media.into_iter().map(LibraryItem::of).collect();
     Ok(html(
         StatusCode::OK,
@@ -100,7 +100,7 @@ pub async fn respond(
     let token = value("session").unwrap_or_default().to_string();
     let session = sessions::find(&tool, &token)
         .await
-        .map_err(|e| PageError::from_service(e, base))?
+        .map_err(|e| PageError::of(&e, base))?
         .ok_or_else(PageError::session_ended)?;
     if value("navigate").is_some() {
         // As every page opened by a POST: only from the tool's own pages.
@@ -125,10 +125,10 @@ pub async fn respond(
     };
     let response = deep_linking::respond(&tool, &session, &token, choice)
         .await
-        .map_err(|e| PageError::from_service(e, base))?;
+        .map_err(|e| PageError::of(&e, base))?;
     tracing::info!(
         platform_id = session.platform_id.0,
-        user_id = session.user_id.0,
+        user_id = session.user_id.map(|u| u.0),
         items = count,
         "deep-linking response sent"
     );

@@ -1,14 +1,101 @@
 //! The two ways an error leaves the tool: as an HTML page (launches, pages,
-//! guest routes) with `data-error-code`, or as the JSON envelope of
-//! CONTRACT.md for `/api/`. The status table lives here and in `LaunchError`.
+//! guest routes) with `data-error-code`, or as the JSON envelope of the API,
+//! `{"error": {"code", "message", "field"?}}`.
+//!
+//! Every use case's error says what kind of refusal it is
+//! ([`crate::service::failure::Kind`]); [`status_of`] is the one table that
+//! turns a kind into an HTTP status, for pages and JSON alike. Faults (the
+//! database away, a bug) are logged here, once, with their cause; the
+//! answer never carries it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
-use crate::lti::LaunchError;
-use crate::service::ServiceError;
+use crate::service::failure::{Failure, Kind};
+
+/// The HTTP status of each kind of refusal.
+pub fn status_of(kind: Kind) -> StatusCode {
+    match kind {
+        Kind::Malformed => StatusCode::BAD_REQUEST,
+        Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Kind::Forbidden => StatusCode::FORBIDDEN,
+        Kind::NotFound => StatusCode::NOT_FOUND,
+        Kind::WrongMethod => StatusCode::METHOD_NOT_ALLOWED,
+        Kind::Conflict => StatusCode::CONFLICT,
+        Kind::Gone => StatusCode::GONE,
+        Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+        Kind::ClientTimeout => StatusCode::REQUEST_TIMEOUT,
+        Kind::Upstream => StatusCode::BAD_GATEWAY,
+        Kind::UpstreamTimeout => StatusCode::GATEWAY_TIMEOUT,
+        Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A page's title for a kind of refusal, unless the error brings its own.
+fn title_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Malformed => "This request could not be understood",
+        Kind::Unauthenticated => "Your session has ended",
+        Kind::Forbidden => "Not allowed",
+        Kind::NotFound => "Page not found",
+        Kind::TooMany => "Too many attempts",
+        Kind::ClientTimeout => "This request took too long",
+        Kind::Upstream | Kind::UpstreamTimeout => "Another server did not answer as expected",
+        Kind::Unavailable => "guestlink is briefly unavailable",
+        Kind::Internal => "Something went wrong",
+        Kind::WrongMethod
+        | Kind::Conflict
+        | Kind::Gone
+        | Kind::TooLarge
+        | Kind::UnsupportedType
+        | Kind::Invalid => "This request could not be completed",
+    }
+}
+
+/// What the person who made the request is told: the error's own words,
+/// except for faults, whose words are for the log.
+fn message_of(err: &dyn Failure) -> String {
+    match err.kind() {
+        Kind::Unavailable => {
+            "The tool cannot reach its database. Please try again in a minute.".into()
+        }
+        Kind::Internal => "An unexpected error occurred. Please try again.".into(),
+        _ => err.message(),
+    }
+}
+
+/// What a fault's page says, the fault logged with its cause.
+pub fn told_and_logged(err: &dyn Failure) -> String {
+    log(err);
+    message_of(err)
+}
+
+/// Logs a fault once, at the boundary, with its whole cause.
+fn log(err: &dyn Failure) {
+    match err.kind() {
+        Kind::Internal => tracing::error!(error = %chain(err), "internal error"),
+        Kind::Unavailable => tracing::warn!(reason = %chain(err), "database unavailable"),
+        _ => {}
+    }
+}
+
+/// An error and its sources, as one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 #[derive(Template)]
 #[template(path = "pages/error.html")]
@@ -47,7 +134,7 @@ impl SessionRecovery {
 /// An error shown as a page.
 #[derive(Debug)]
 pub struct PageError {
-    pub status: StatusCode,
+    pub kind: Kind,
     pub code: &'static str,
     pub title: &'static str,
     pub message: String,
@@ -57,42 +144,57 @@ pub struct PageError {
 
 impl std::fmt::Display for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.code, self.status)
+        write!(f, "{} ({:?})", self.code, self.kind)
     }
 }
 
 impl PageError {
-    pub fn bad_request() -> Self {
+    /// A refusal of the web layer's own (no session, a malformed address).
+    pub fn new(kind: Kind, code: &'static str, title: &'static str, message: &str) -> Self {
         PageError {
-            status: StatusCode::BAD_REQUEST,
-            code: "bad_request",
-            title: "This request could not be understood",
-            message: "The address or form was malformed.".into(),
+            kind,
+            code,
+            title,
+            message: message.into(),
             hint: None,
             recovery: SessionRecovery::None,
         }
+    }
+
+    /// A use case's refusal, its administrator hint filled in with the
+    /// tool's public URL.
+    pub fn of(err: &dyn Failure, base: &str) -> Self {
+        log(err);
+        PageError {
+            kind: err.kind(),
+            code: err.code(),
+            title: err.title().unwrap_or_else(|| title_of(err.kind())),
+            message: message_of(err),
+            hint: err.hint().map(|h| h.replace("{base}", base)),
+            recovery: SessionRecovery::None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        status_of(self.kind)
+    }
+
+    pub fn bad_request() -> Self {
+        Self::new(
+            Kind::Malformed,
+            "bad_request",
+            "This request could not be understood",
+            "The address or form was malformed.",
+        )
     }
 
     pub fn not_found() -> Self {
-        PageError {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            title: "Page not found",
-            message: "There is nothing at this address.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
-    }
-
-    pub fn forbidden() -> Self {
-        PageError {
-            status: StatusCode::FORBIDDEN,
-            code: "forbidden",
-            title: "Not allowed",
-            message: "Your role in this course does not allow this.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
+        Self::new(
+            Kind::NotFound,
+            "not_found",
+            "Page not found",
+            "There is nothing at this address.",
+        )
     }
 
     /// A tool page reached without a credential: the tab may still hold the
@@ -100,12 +202,13 @@ impl PageError {
     /// its script to resume it before saying the session is gone.
     pub fn session_required() -> Self {
         PageError {
-            status: StatusCode::UNAUTHORIZED,
-            code: "session_required",
-            title: "Your session has ended",
-            message: "Open guestlink again from your course in the LMS.".into(),
-            hint: None,
             recovery: SessionRecovery::Resume,
+            ..Self::new(
+                Kind::Unauthenticated,
+                "session_required",
+                "Your session has ended",
+                "Open guestlink again from your course in the LMS.",
+            )
         }
     }
 
@@ -120,116 +223,48 @@ impl PageError {
     /// A session token in a URL is never accepted: URLs end up in history,
     /// copied links and proxy logs.
     pub fn session_in_url() -> Self {
-        PageError {
-            status: StatusCode::BAD_REQUEST,
-            code: "session_in_url",
-            title: "This address cannot be used",
-            message: "guestlink does not accept a session in a web address. Open guestlink again from your course in the LMS.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
+        Self::new(
+            Kind::Malformed,
+            "session_in_url",
+            "This address cannot be used",
+            "guestlink does not accept a session in a web address. Open guestlink again from your course in the LMS.",
+        )
     }
 
     /// Too many attempts from one client address in the last minute.
     pub fn rate_limited(message: &str) -> Self {
-        PageError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            code: "rate_limited",
-            title: "Too many attempts",
-            message: message.into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
+        Self::new(Kind::TooMany, "rate_limited", "Too many attempts", message)
     }
 
     /// A form that came from another site where only the tool's own pages may post.
     pub fn cross_site() -> Self {
-        PageError {
-            status: StatusCode::FORBIDDEN,
-            code: "cross_site_request",
-            title: "This request came from another site",
-            message: "guestlink accepts this form only from its own pages. Open guestlink again from your course in the LMS.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
-    }
-
-    pub fn unavailable() -> Self {
-        PageError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "database_unavailable",
-            title: "guestlink is briefly unavailable",
-            message: "The tool cannot reach its database. Please try again in a minute.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
+        Self::new(
+            Kind::Forbidden,
+            "cross_site_request",
+            "This request came from another site",
+            "guestlink accepts this form only from its own pages. Open guestlink again from your course in the LMS.",
+        )
     }
 
     pub fn internal() -> Self {
-        PageError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            title: "Something went wrong",
-            message: "An unexpected error occurred. Please try again.".into(),
-            hint: None,
-            recovery: SessionRecovery::None,
-        }
+        Self::new(
+            Kind::Internal,
+            "internal",
+            "Something went wrong",
+            "An unexpected error occurred. Please try again.",
+        )
     }
+}
 
-    /// A refused login or launch, with what an LMS admin should check.
-    pub fn launch(err: &LaunchError, base: &str) -> Self {
-        PageError {
-            status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            code: err.code(),
-            title: "This launch could not be completed",
-            message: format!("guestlink refused the launch: {err}."),
-            hint: Some(err.admin_hint().replace("{base}", base)),
-            recovery: SessionRecovery::None,
-        }
-    }
-
-    pub fn from_service(err: ServiceError, base: &str) -> Self {
-        match err {
-            ServiceError::Launch(e) => PageError::launch(&e, base),
-            ServiceError::Unavailable(what) => {
-                tracing::warn!(reason = %what, "database unavailable");
-                PageError::unavailable()
-            }
-            ServiceError::NotFound => PageError::not_found(),
-            ServiceError::Forbidden => PageError::forbidden(),
-            ServiceError::Conflict(_) => PageError::bad_request(),
-            ServiceError::Invalid { problem, .. } => PageError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid",
-                title: "This request could not be completed",
-                message: problem,
-                hint: None,
-                recovery: SessionRecovery::None,
-            },
-            ServiceError::Rejected {
-                status,
-                code,
-                message,
-                ..
-            } => PageError {
-                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                code,
-                title: "This request could not be completed",
-                message,
-                hint: None,
-                recovery: SessionRecovery::None,
-            },
-            ServiceError::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
-                PageError::internal()
-            }
-        }
+impl<E: Failure> From<E> for PageError {
+    fn from(err: E) -> Self {
+        PageError::of(&err, "")
     }
 }
 
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -241,7 +276,7 @@ impl ResponseError for PageError {
             hint: self.hint.as_deref(),
             recovery: self.recovery.attribute(),
         };
-        super::render::html(self.status, &page)
+        super::render::html(self.status(), &page)
     }
 }
 
@@ -261,7 +296,7 @@ struct ErrorBody<'a> {
 /// An error answered as JSON: `{"error": {"code", "message", "field"?}}`.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
+    pub kind: Kind,
     pub code: &'static str,
     pub message: String,
     pub field: Option<&'static str>,
@@ -269,23 +304,39 @@ pub struct ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({})", self.code, self.status)
+        write!(f, "{} ({:?})", self.code, self.kind)
     }
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// A refusal of the web layer's own (no bearer, a body that is not JSON).
+    pub fn new(kind: Kind, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
-            status,
+            kind,
             code,
             message: message.into(),
             field: None,
         }
     }
 
+    /// A use case's refusal.
+    pub fn of(err: &dyn Failure) -> Self {
+        log(err);
+        ApiError {
+            kind: err.kind(),
+            code: err.code(),
+            message: message_of(err),
+            field: err.field().map(|f| f.as_str()),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        status_of(self.kind)
+    }
+
     pub fn session_in_url() -> Self {
         Self::new(
-            StatusCode::BAD_REQUEST,
+            Kind::Malformed,
             "session_in_url",
             "A session token is never accepted in a URL; send it as Authorization: Bearer.",
         )
@@ -293,71 +344,86 @@ impl ApiError {
 
     pub fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
+            Kind::Unauthenticated,
             "session_required",
             "A launch session token is required (Authorization: Bearer).",
         )
     }
+}
 
-    pub fn from_service(err: ServiceError) -> Self {
-        match err {
-            ServiceError::Launch(e) => Self::new(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
-            ServiceError::Unavailable(what) => {
-                tracing::warn!(reason = %what, "database unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
-                    "The database is unavailable; try again shortly.",
-                )
-            }
-            ServiceError::NotFound => Self::new(StatusCode::NOT_FOUND, "not_found", "Not found."),
-            ServiceError::Forbidden => Self::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "Your role in this course does not allow this.",
-            ),
-            ServiceError::Rejected {
-                status,
-                code,
-                field,
-                message,
-            } => ApiError {
-                status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                code,
-                message,
-                field,
-            },
-            ServiceError::Conflict(what) => Self::new(StatusCode::CONFLICT, "conflict", what),
-            ServiceError::Invalid { field, problem } => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid",
-                message: problem,
-                field: Some(field),
-            },
-            ServiceError::Internal(e) => {
-                tracing::error!(error = ?e, "internal error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "An unexpected error occurred.",
-                )
-            }
-        }
+impl<E: Failure> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError::of(&err)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ErrorEnvelope {
+        HttpResponse::build(self.status()).json(ErrorEnvelope {
             error: ErrorBody {
                 code: self.code,
                 message: &self.message,
                 field: self.field,
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_has_its_status() {
+        let table = [
+            (Kind::Malformed, 400),
+            (Kind::Unauthenticated, 401),
+            (Kind::Forbidden, 403),
+            (Kind::NotFound, 404),
+            (Kind::WrongMethod, 405),
+            (Kind::ClientTimeout, 408),
+            (Kind::Conflict, 409),
+            (Kind::Gone, 410),
+            (Kind::TooLarge, 413),
+            (Kind::UnsupportedType, 415),
+            (Kind::Invalid, 422),
+            (Kind::TooMany, 429),
+            (Kind::Internal, 500),
+            (Kind::Upstream, 502),
+            (Kind::Unavailable, 503),
+            (Kind::UpstreamTimeout, 504),
+        ];
+        for (kind, status) in table {
+            assert_eq!(status_of(kind).as_u16(), status, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_fault_keeps_its_cause_out_of_the_answer() {
+        let fault = crate::service::failure::Fault::Internal(anyhow::anyhow!(
+            "UNIQUE constraint failed: platforms.issuer"
+        ));
+        let api = ApiError::of(&fault);
+        assert_eq!(api.code, "internal");
+        assert!(!api.message.contains("UNIQUE"), "{}", api.message);
+        let page = PageError::of(&fault, "");
+        assert!(!page.message.contains("UNIQUE"));
+        assert_eq!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn a_field_error_names_its_field_in_json() {
+        let err = crate::domain::field::FieldError::new(
+            crate::domain::field::Field::SourceUrl,
+            "The source must be a full https:// address.",
+        );
+        let api = ApiError::of(&err);
+        assert_eq!(api.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(api.field, Some("source_url"));
+        assert_eq!(api.message, "The source must be a full https:// address.");
     }
 }

@@ -11,8 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::error::PageError;
 use super::session::{bearer_token, cookie_token};
+use crate::service::failure::Fault;
 use crate::service::media_files::{self, Deliverable, GrantQuery};
-use crate::service::{ServiceError, Tool, sessions};
+use crate::service::{Tool, sessions};
 
 const CHUNK: usize = 64 * 1024;
 
@@ -117,11 +118,11 @@ pub async fn file(
             .ok_or_else(PageError::session_required)?;
         let session = sessions::find(&tool, &token)
             .await
-            .map_err(|e| PageError::from_service(e, base))?
+            .map_err(|e| PageError::of(&e, base))?
             .ok_or_else(PageError::session_required)?;
         media_files::by_session(&tool, &session, &id).await
     }
-    .map_err(|e| PageError::from_service(e, base))?;
+    .map_err(|e| PageError::of(&e, base))?;
     send(&tool, deliverable, range_header.as_deref()).await
 }
 
@@ -139,10 +140,7 @@ pub async fn send(
             return Err(PageError::not_found());
         }
         Err(e) => {
-            return Err(PageError::from_service(
-                ServiceError::Internal(anyhow::anyhow!("opening a media file: {e}")),
-                "",
-            ));
+            return Err(Fault::Internal(anyhow::anyhow!("opening a media file: {e}")).into());
         }
     };
     let size = file
@@ -174,9 +172,7 @@ pub async fn send(
     if start > 0 {
         file.seek(std::io::SeekFrom::Start(start))
             .await
-            .map_err(|e| {
-                PageError::from_service(ServiceError::Internal(anyhow::anyhow!("seek: {e}")), "")
-            })?;
+            .map_err(|e| PageError::from(Fault::Internal(anyhow::anyhow!("seek: {e}"))))?;
     }
     let body = stream::unfold((file, length), |(mut file, remaining)| async move {
         if remaining == 0 {

@@ -16,11 +16,14 @@ use super::media_pages::{Player, player_for};
 use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html, rfc3339};
 use crate::crypto::{is_token_shaped, random_token};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
 use crate::domain::media::Media;
+use crate::service::Tool;
+use crate::service::failure::Failure;
+use crate::service::failure::Kind;
 use crate::service::guest_links::{self, GuestPage};
 use crate::service::media_files::{self, GrantQuery};
-use crate::service::{ServiceError, Tool};
 
 #[derive(Template)]
 #[template(path = "pages/unavailable.html")]
@@ -67,7 +70,7 @@ pub struct EntryForm {
 
 /// The page that says why the link does not let the guest in.
 fn unavailable(reason: Unavailable) -> HttpResponse {
-    let status = StatusCode::from_u16(reason.http_status()).unwrap_or(StatusCode::GONE);
+    let status = super::error::status_of(Failure::kind(&reason));
     html(
         status,
         &UnavailablePage {
@@ -90,10 +93,6 @@ fn ended(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
         response.headers_mut().append(SET_COOKIE, value);
     }
     response
-}
-
-fn page_error(tool: &Tool, err: ServiceError) -> PageError {
-    PageError::from_service(err, tool.settings.public_url.as_str())
 }
 
 fn see_other(location: String) -> HttpResponse {
@@ -134,7 +133,7 @@ fn entry_page(
     status: StatusCode,
     token: &str,
     title: &str,
-    form: Option<(&EntryForm, Vec<crate::domain::media::Invalid>)>,
+    form: Option<(&EntryForm, Vec<FieldError>)>,
 ) -> HttpResponse {
     // Only a value this tool could have made is kept: it goes back out in a
     // Set-Cookie header.
@@ -145,7 +144,7 @@ fn entry_page(
         Some((form, problems)) => (form.name.as_str(), form.email.as_str(), problems),
         None => ("", "", Vec::new()),
     };
-    let error_for = |field: &str| {
+    let error_for = |field: Field| {
         problems
             .iter()
             .find(|p| p.field == field)
@@ -160,8 +159,8 @@ fn entry_page(
             csrf: &csrf_field(tool, token, &browser),
             name,
             email,
-            name_error: error_for("name"),
-            email_error: error_for("email"),
+            name_error: error_for(Field::Name),
+            email_error: error_for(Field::Email),
         },
     );
     let https = tool.settings.public_url.is_https();
@@ -179,10 +178,7 @@ pub async fn entry(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let session = cookie(&req, GUEST_COOKIE);
-    match guest_links::view(&tool, &token, session.as_deref())
-        .await
-        .map_err(|e| page_error(&tool, e))?
-    {
+    match guest_links::view(&tool, &token, session.as_deref()).await? {
         GuestPage::View { .. } => Ok(see_other(view_path(&token))),
         GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
         GuestPage::Ended(reason) => Ok(ended(&tool, &token, reason)),
@@ -204,14 +200,12 @@ fn rate_limited() -> PageError {
 }
 
 fn csrf_failed() -> PageError {
-    PageError {
-        status: StatusCode::FORBIDDEN,
-        code: "csrf_failed",
-        title: "This form has expired",
-        message: "The form could not be accepted from this browser. Open the guest link again and fill in the form once more.".into(),
-        hint: None,
-        recovery: crate::web::error::SessionRecovery::None,
-    }
+    PageError::new(
+        Kind::Forbidden,
+        "csrf_failed",
+        "This form has expired",
+        "The form could not be accepted from this browser. Open the guest link again and fill in the form once more.",
+    )
 }
 
 /// POST /g/{token}: admits the guest (one click), sets the guest cookie and
@@ -239,10 +233,7 @@ pub async fn enter(
     let identity = match GuestIdentity::parse(&form.name, &form.email) {
         Ok(identity) => identity,
         Err(problems) => {
-            return match guest_links::open_link(&tool, &token)
-                .await
-                .map_err(|e| page_error(&tool, e))?
-            {
+            return match guest_links::open_link(&tool, &token).await? {
                 Ok(open) => Ok(entry_page(
                     &tool,
                     &req,
@@ -255,10 +246,7 @@ pub async fn enter(
             };
         }
     };
-    match guest_links::admit(&tool, &token, identity)
-        .await
-        .map_err(|e| page_error(&tool, e))?
-    {
+    match guest_links::admit(&tool, &token, identity).await? {
         Ok(admitted) => {
             let max_age = admitted.expires_at - tool.clock.unix();
             let https = tool.settings.public_url.is_https();
@@ -282,17 +270,13 @@ pub async fn view(
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let session = cookie(&req, GUEST_COOKIE);
-    match guest_links::view(&tool, &token, session.as_deref())
-        .await
-        .map_err(|e| page_error(&tool, e))?
-    {
+    match guest_links::view(&tool, &token, session.as_deref()).await? {
         GuestPage::View {
             media,
             session_hash,
         } => {
             let src = media_files::url_for_guest(&tool, &media, &token, &session_hash)
-                .await
-                .map_err(|e| page_error(&tool, e))?
+                .await?
                 .map(|u| u.url);
             Ok(html(
                 StatusCode::OK,
@@ -332,8 +316,7 @@ pub async fn file(
         query.grant.as_deref().unwrap_or_default(),
         continues_stream(range.clone()),
     )
-    .await
-    .map_err(|e| page_error(&tool, e))?;
+    .await?;
     send(&tool, deliverable, range.as_deref()).await
 }
 
@@ -348,7 +331,7 @@ pub async fn file_url(
     let url =
         media_files::renew_for_guest(&tool, &token, session.as_deref(), query.grant.as_deref())
             .await
-            .map_err(ApiError::from_service)?;
+            .map_err(|e| ApiError::of(&e))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))
         .json(serde_json::json!({

@@ -1,21 +1,19 @@
 //! The guest-access part of the JSON API (CONTRACT.md): the switch, links,
 //! and who came in (JSON or CSV).
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::error::ApiError;
-use super::media_api::json_body;
+use super::json_body;
 use super::render::rfc3339;
 use super::session::ApiSession;
-use crate::domain::guest_access::{MAX_LINKS, NumberField};
+use crate::domain::field::{Field, FieldError};
+use crate::domain::guest_access::{GuestLink, MAX_LINKS, Visit};
+use crate::service::Tool;
 use crate::service::guest_links::MOST_VISITS_PER_PAGE;
 use crate::service::guest_links::{self, GuestAccess, LinkRequest, LinkView, ManagedItem};
-use crate::service::{ServiceError, Tool};
-use crate::store::guest_links::Visit;
 
 #[derive(Serialize)]
 struct LinkJson<'a> {
@@ -86,25 +84,10 @@ pub struct VisitsQuery {
 /// Visits per JSON page unless `limit` says otherwise.
 const VISITS_PER_PAGE: i64 = 100;
 
-fn api_error(err: ServiceError) -> ApiError {
-    ApiError::from_service(err)
-}
-
-fn invalid(field: &'static str, message: &str) -> ApiError {
-    ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid",
-        message: message.into(),
-        field: Some(field),
-    }
-}
-
 /// The item, if the session may manage its guest access; called before a
 /// body is read, so a learner's malformed body is a 403, not a 400.
 async fn managed(tool: &Tool, api: &ApiSession, id: &str) -> Result<ManagedItem, ApiError> {
-    guest_links::manage(tool, &api.session, id)
-        .await
-        .map_err(api_error)
+    Ok(guest_links::manage(tool, &api.session, id).await?)
 }
 
 pub async fn get(
@@ -113,7 +96,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let item = managed(&tool, &api, &id).await?;
-    let access = guest_links::get(&tool, &item).await.map_err(api_error)?;
+    let access = guest_links::get(&tool, &item).await?;
     Ok(no_store(HttpResponse::Ok()).json(access_json(&access)))
 }
 
@@ -125,30 +108,13 @@ pub async fn put(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let item = managed(&tool, &api, &id).await?;
-    let body: serde_json::Map<String, Value> = json_body(payload).await?;
-    let enabled = body
-        .get("enabled")
-        .and_then(Value::as_bool)
-        .ok_or_else(|| {
-            invalid(
-                "enabled",
-                "Send {\"enabled\": true} or {\"enabled\": false}.",
-            )
-        })?;
-    let access = guest_links::set_enabled(&tool, &item, enabled)
-        .await
-        .map_err(api_error)?;
+    let body = json_body::object(payload).await?;
+    let enabled = body.required_bool(
+        Field::Enabled,
+        "Send {\"enabled\": true} or {\"enabled\": false}.",
+    )?;
+    let access = guest_links::set_enabled(&tool, &item, enabled).await?;
     Ok(no_store(HttpResponse::Ok()).json(access_json(&access)))
-}
-
-/// A JSON number field as the rules read it: null or missing is absent,
-/// a whole number is one, anything else ("abc", 1.5) is not.
-fn number_field(body: &serde_json::Map<String, Value>, name: &str) -> NumberField {
-    match body.get(name) {
-        None | Some(Value::Null) => NumberField::Absent,
-        Some(Value::Number(n)) => n.as_i64().map_or(NumberField::NotWhole, NumberField::Whole),
-        Some(_) => NumberField::NotWhole,
-    }
 }
 
 /// POST `{"name", "click_limit", "duration_days"}`.
@@ -159,20 +125,13 @@ pub async fn create_link(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let item = managed(&tool, &api, &id).await?;
-    let body: serde_json::Map<String, Value> = json_body(payload).await?;
-    let name = match body.get("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name.clone()),
-        Some(_) => return Err(invalid("name", "The link name must be text.")),
-    };
+    let body = json_body::object(payload).await?;
     let request = LinkRequest {
-        name,
-        click_limit: number_field(&body, "click_limit"),
-        duration_days: number_field(&body, "duration_days"),
+        name: body.optional_text(Field::Name)?.map(str::to_string),
+        click_limit: body.number(Field::ClickLimit),
+        duration_days: body.number(Field::DurationDays),
     };
-    let link = guest_links::create_link(&tool, &item, request)
-        .await
-        .map_err(api_error)?;
+    let link = guest_links::create_link(&tool, &item, request).await?;
     Ok(no_store(HttpResponse::Created()).json(LinkJson::of(&link)))
 }
 
@@ -183,9 +142,7 @@ pub async fn delete_link(
 ) -> Result<HttpResponse, ApiError> {
     let (id, link_id) = path.into_inner();
     let item = managed(&tool, &api, &id).await?;
-    guest_links::delete_link(&tool, &item, &link_id)
-        .await
-        .map_err(api_error)?;
+    guest_links::delete_link(&tool, &item, &link_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -200,29 +157,26 @@ pub async fn visits(
 ) -> Result<HttpResponse, ApiError> {
     let (id, link_id) = path.into_inner();
     let item = managed(&tool, &api, &id).await?;
-    let link = guest_links::visited_link(&tool, &item, &link_id)
-        .await
-        .map_err(api_error)?;
-    let number = |field: &'static str, raw: Option<&str>| match raw {
+    let link = guest_links::visited_link(&tool, &item, &link_id).await?;
+    let number = |field: Field, raw: Option<&str>| match raw {
         None => Ok(None),
         Some(raw) => raw
             .parse::<i64>()
             .map(Some)
-            .map_err(|_| invalid(field, &format!("{field} must be a whole number."))),
+            .map_err(|_| FieldError::new(field, format!("{field} must be a whole number."))),
     };
     match query.format.as_deref() {
         None | Some("json") => {
-            let after = number("after", query.after.as_deref())?;
-            let limit = number("limit", query.limit.as_deref())?.unwrap_or(VISITS_PER_PAGE);
+            let after = number(Field::After, query.after.as_deref())?;
+            let limit = number(Field::Limit, query.limit.as_deref())?.unwrap_or(VISITS_PER_PAGE);
             if !(1..=MOST_VISITS_PER_PAGE).contains(&limit) {
-                return Err(invalid(
-                    "limit",
-                    &format!("limit must be from 1 to {MOST_VISITS_PER_PAGE}."),
-                ));
+                return Err(FieldError::new(
+                    Field::Limit,
+                    format!("limit must be from 1 to {MOST_VISITS_PER_PAGE}."),
+                )
+                .into());
             }
-            let page = guest_links::visits_page(&tool, &link, after, limit)
-                .await
-                .map_err(api_error)?;
+            let page = guest_links::visits_page(&tool, &link, after, limit).await?;
             Ok(no_store(HttpResponse::Ok()).json(VisitsJson {
                 visits: page
                     .visits
@@ -243,19 +197,14 @@ pub async fn visits(
                 format!("attachment; filename=\"guests-{}.csv\"", link.id),
             ))
             .streaming(visits_csv_stream(tool.into_inner(), link))),
-        Some(_) => Err(ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid",
-            message: "format must be json or csv.".into(),
-            field: Some("format"),
-        }),
+        Some(_) => Err(FieldError::new(Field::Format, "format must be json or csv.").into()),
     }
 }
 
 /// The CSV of a link's visits: the header line, then one chunk per page.
 fn visits_csv_stream(
     tool: std::sync::Arc<Tool>,
-    link: crate::store::guest_links::LinkRow,
+    link: GuestLink,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, std::io::Error>> {
     use futures_util::StreamExt;
     let header = web::Bytes::from_static(CSV_HEADER.as_bytes());

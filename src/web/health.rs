@@ -6,8 +6,7 @@ use actix_web::{HttpResponse, web};
 use crate::service::Tool;
 
 pub async fn healthz(tool: web::Data<Tool>) -> HttpResponse {
-    let ok = tool.db.ping().await.is_ok();
-    if ok {
+    if tool.database_answers().await {
         HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
     } else {
         HttpResponse::ServiceUnavailable()

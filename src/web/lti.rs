@@ -15,7 +15,9 @@ use crate::lti::LaunchError;
 use crate::lti::launch::{LaunchInput, Launcher, ValidatedLaunch};
 use crate::lti::login::LoginParams;
 use crate::service::deep_linking::MEDIA_ID_PARAMETER;
-use crate::service::{ServiceError, Tool, diagnostics, keys, launch, login};
+use crate::service::failure::Kind;
+use crate::service::launch::LaunchFailure;
+use crate::service::{Tool, diagnostics, keys, launch, login};
 
 /// Launch forms are small (Canvas' tokens with LTI 1.1 migration claims are
 /// a few KB); anything near this limit is not a launch.
@@ -31,14 +33,14 @@ pub fn launch_form_config() -> web::FormConfig {
                 _ => LaunchError::MalformedParameter("form"),
             };
             tracing::info!(reason = launch_error.code(), "launch form refused");
-            PageError::launch(&launch_error, "").into()
+            PageError::of(&launch_error, "").into()
         })
 }
 
 pub async fn jwks(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
     let set = keys::published_jwks(&tool)
         .await
-        .map_err(|e| PageError::from_service(e, ""))?;
+        .map_err(|e| PageError::of(&e, ""))?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "public, max-age=300"))
         .json(set))
@@ -92,7 +94,7 @@ async fn start_login(
     let start = match login::start(tool, params).await {
         Ok(start) => start,
         Err(err) => {
-            if let ServiceError::Launch(launch_error) = &err {
+            if let LaunchFailure::Refused(launch_error) = &err {
                 diagnostics::login_refused(
                     tool,
                     client,
@@ -143,11 +145,11 @@ async fn start_login(
 
 /// The error page for a failed login or launch; `log` records an LTI
 /// refusal's reason code (other failures are logged where they are mapped).
-fn refused(err: ServiceError, base: &str, log: impl FnOnce(&'static str)) -> PageError {
-    if let ServiceError::Launch(launch_error) = &err {
+fn refused(err: LaunchFailure, base: &str, log: impl FnOnce(&'static str)) -> PageError {
+    if let LaunchFailure::Refused(launch_error) = &err {
         log(launch_error.code());
     }
-    PageError::from_service(err, base)
+    PageError::of(&err, base)
 }
 
 /// The platform-storage key under which a login's binding is kept.
@@ -205,7 +207,7 @@ pub async fn launch(
                 )
                 .await;
                 tracing::info!(reason = err.code(), "launch refused");
-                return Err(PageError::launch(&err, base));
+                return Err(PageError::of(&err, base));
             }
             form.storage_binding.clone()
         }
@@ -220,7 +222,7 @@ pub async fn launch(
         // us: read the binding from there and post the launch again.
         let origin = login::storage_origin(&tool, &form.state)
             .await
-            .map_err(|e| PageError::from_service(e, base))?;
+            .map_err(|e| PageError::of(&e, base))?;
         if let Some(origin) = origin {
             let page = StorageGetPage {
                 version: ASSET_VERSION,
@@ -243,7 +245,7 @@ pub async fn launch(
     let launched = match launch::finish(&tool, input).await {
         Ok(launched) => launched,
         Err(err) => {
-            if let ServiceError::Launch(launch_error) = &err {
+            if let LaunchFailure::Refused(launch_error) = &err {
                 diagnostics::launch_refused(
                     &tool,
                     client_ip(&req),
@@ -254,8 +256,8 @@ pub async fn launch(
                 .await;
             }
             let detail = match &err {
-                ServiceError::Launch(e) => e.detail().map(str::to_string),
-                _ => None,
+                LaunchFailure::Refused(e) => e.detail().map(str::to_string),
+                LaunchFailure::Fault(_) => None,
             };
             return Err(refused(err, base, |reason| {
                 tracing::info!(reason, detail, "launch refused")
@@ -264,7 +266,7 @@ pub async fn launch(
     };
     tracing::info!(
         platform_id = launched.session.platform_id.0,
-        user_id = launched.session.user_id.0,
+        user_id = launched.session.user_id.map(|u| u.0),
         course_id = launched.session.course.as_ref().map(|c| c.id.0),
         kind = match launched.launch {
             ValidatedLaunch::ResourceLink { .. } => "resource_link",
@@ -304,7 +306,7 @@ async fn landing_page(tool: &Tool, launched: &launch::Launched) -> Result<HttpRe
     };
     match media_pages::render_media(tool, session, token, &media_id).await {
         // A link copied into another course (a course copy) or to deleted media.
-        Err(page) if page.status == StatusCode::NOT_FOUND => {
+        Err(page) if page.kind == Kind::NotFound => {
             media_pages::render_library(
                 tool,
                 session,
@@ -337,10 +339,10 @@ fn linked_media(tool: &Tool, launcher: &Launcher) -> Option<String> {
 
 /// A GET to the launch URL: someone opened it directly or reloaded a launch.
 pub async fn launch_get(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
-    let mut page = PageError::launch(
+    let mut page = PageError::of(
         &LaunchError::MissingIdToken,
         tool.settings.public_url.as_str(),
     );
-    page.status = StatusCode::METHOD_NOT_ALLOWED;
+    page.kind = Kind::WrongMethod;
     Err(page)
 }

@@ -3,22 +3,21 @@
 //! signed file URL.
 
 use actix_multipart::Multipart;
-use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::error::ApiError;
+use super::json_body;
 use super::render::rfc3339;
 use super::session::ApiSession;
+use crate::domain::field::{Field, FieldError};
 use crate::domain::media::{Media, MediaEdit, NewMedia};
-use crate::service::media::{self, Upload, UploadFields};
-use crate::service::{ServiceError, Tool, media_files};
+use crate::service::failure::Kind;
+use crate::service::media::{self, MediaError, Upload, UploadFields};
+use crate::service::{Tool, media_files};
 
-/// JSON bodies are small; anything larger is refused before it is parsed.
-const LARGEST_JSON: usize = 64 * 1024;
 /// A text field of an upload form (title, kind, description).
 const LARGEST_TEXT_FIELD: usize = 64 * 1024;
 /// What parts the form does not name may carry in all: browsers add none, so
@@ -67,32 +66,14 @@ struct MediaList<'a> {
     media: Vec<MediaJson<'a>>,
 }
 
-#[derive(Deserialize)]
-struct CreateBody {
-    title: String,
-    kind: String,
-    description: Option<String>,
-    source_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct EditBody {
-    title: Option<String>,
-    description: Option<String>,
-}
-
 #[derive(Serialize)]
 struct FileUrlJson {
     url: String,
     expires_at: String,
 }
 
-fn api_error(err: ServiceError) -> ApiError {
-    ApiError::from_service(err)
-}
-
 pub async fn list(tool: web::Data<Tool>, api: ApiSession) -> Result<HttpResponse, ApiError> {
-    let items = media::list(&tool, &api.session).await.map_err(api_error)?;
+    let items = media::list(&tool, &api.session).await?;
     Ok(HttpResponse::Ok().json(MediaList {
         media: items.iter().map(|m| MediaJson::of(&tool, m)).collect(),
     }))
@@ -103,9 +84,7 @@ pub async fn get(
     api: ApiSession,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let item = media::get(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
+    let item = media::get(&tool, &api.session, &id).await?;
     Ok(HttpResponse::Ok().json(MediaJson::of(&tool, &item)))
 }
 
@@ -117,35 +96,26 @@ pub async fn create(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     // Checked before the body is read: a learner's upload is not streamed.
-    media::require_manage(&api.session).map_err(api_error)?;
+    media::require_manage(&api.session)?;
     let content_type = essence(&req);
     let item = match content_type.as_str() {
         "application/json" => {
-            let body: CreateBody = json_body(payload).await?;
+            let body = json_body::object(payload).await?;
             let new = NewMedia::from_fields(
-                &body.title,
-                &body.kind,
-                body.description.as_deref(),
-                body.source_url.as_deref(),
-            )
-            .map_err(|e| api_error(e.into()))?;
-            media::create(&tool, &api.session, new)
-                .await
-                .map_err(api_error)?
+                body.required_text(Field::Title)?,
+                body.required_text(Field::Kind)?,
+                body.optional_text(Field::Description)?,
+                body.optional_text(Field::SourceUrl)?,
+            )?;
+            media::create(&tool, &api.session, new).await?
         }
         "multipart/form-data" => {
             refuse_oversized_upload(&tool, &req)?;
             let multipart = Multipart::new(req.headers(), payload);
             let (fields, upload) = read_upload(&tool, &api.session, multipart).await?;
-            let file = upload.ok_or_else(|| {
-                api_error(ServiceError::Invalid {
-                    field: "file",
-                    problem: "Choose a file to upload.".into(),
-                })
-            })?;
-            media::create_uploaded(&tool, &api.session, fields, file)
-                .await
-                .map_err(api_error)?
+            let file =
+                upload.ok_or_else(|| FieldError::new(Field::File, "Choose a file to upload."))?;
+            media::create_uploaded(&tool, &api.session, fields, file).await?
         }
         _ => return Err(unsupported_media_type()),
     };
@@ -159,17 +129,17 @@ pub async fn edit(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    media::require_manage(&api.session).map_err(api_error)?;
+    media::require_manage(&api.session)?;
     let content_type = essence(&req);
     if !content_type.is_empty() && content_type != "application/json" {
         return Err(unsupported_media_type());
     }
-    let body: EditBody = json_body(payload).await?;
-    let change = MediaEdit::parse(body.title.as_deref(), body.description.as_deref())
-        .map_err(|e| api_error(e.into()))?;
-    let item = media::edit(&tool, &api.session, &id, change)
-        .await
-        .map_err(api_error)?;
+    let body = json_body::object(payload).await?;
+    let change = MediaEdit::parse(
+        body.changed_text(Field::Title)?,
+        body.changed_text(Field::Description)?,
+    )?;
+    let item = media::edit(&tool, &api.session, &id, change).await?;
     Ok(HttpResponse::Ok().json(MediaJson::of(&tool, &item)))
 }
 
@@ -178,9 +148,7 @@ pub async fn delete(
     api: ApiSession,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    media::delete(&tool, &api.session, &id)
-        .await
-        .map_err(api_error)?;
+    media::delete(&tool, &api.session, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -195,8 +163,7 @@ pub async fn file_url(
 ) -> Result<HttpResponse, ApiError> {
     let url =
         media_files::renew_for_member(&tool, &api.session, &api.token, &id, query.grant.as_deref())
-            .await
-            .map_err(api_error)?;
+            .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(FileUrlJson {
@@ -216,19 +183,19 @@ fn essence(req: &HttpRequest) -> String {
 
 fn unsupported_media_type() -> ApiError {
     ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Kind::UnsupportedType,
         "unsupported_media_type",
         "Send JSON (application/json) or an upload (multipart/form-data).",
     )
 }
 
-fn too_large_body() -> ApiError {
+fn too_large_field() -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
+        Kind::TooLarge,
         "too_large",
         format!(
-            "The request body is larger than {} KB.",
-            LARGEST_JSON / 1024
+            "A text field of an upload is larger than {} KB.",
+            LARGEST_TEXT_FIELD / 1024
         ),
     )
 }
@@ -244,40 +211,15 @@ fn refuse_oversized_upload(tool: &Tool, req: &HttpRequest) -> Result<(), ApiErro
     let limit = tool.settings.upload_max_bytes;
     match declared {
         Some(length) if length > limit + MULTIPART_OVERHEAD => {
-            Err(api_error(media::too_large(limit)))
+            Err(MediaError::TooLarge(limit).into())
         }
         _ => Ok(()),
     }
 }
 
-/// Reads a small JSON body into `T`; malformed JSON or wrong types are a 400.
-pub async fn json_body<T: DeserializeOwned>(mut payload: web::Payload) -> Result<T, ApiError> {
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "The request body could not be read.",
-            )
-        })?;
-        if body.len() + chunk.len() > LARGEST_JSON {
-            return Err(too_large_body());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("The body is not the JSON this request takes: {e}"),
-        )
-    })
-}
-
 fn bad_multipart(err: actix_multipart::MultipartError) -> ApiError {
     ApiError::new(
-        StatusCode::BAD_REQUEST,
+        Kind::Malformed,
         "bad_request",
         format!("The upload could not be read: {err}"),
     )
@@ -295,7 +237,7 @@ async fn next_within<T>(
         .await
         .map_err(|_| {
             ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
+                Kind::ClientTimeout,
                 "upload_timeout",
                 "The upload stopped arriving. Please try again.",
             )
@@ -322,24 +264,19 @@ async fn read_upload(
         match name.as_str() {
             "file" => {
                 if uploaded.is_some() {
-                    return Err(api_error(ServiceError::Invalid {
-                        field: "file",
-                        problem: "Upload one file at a time.".into(),
-                    }));
+                    return Err(FieldError::new(Field::File, "Upload one file at a time.").into());
                 }
                 let file_name = field
                     .content_disposition()
                     .and_then(|cd| cd.get_filename())
                     .map(str::to_string);
                 let declared = field.content_type().map(|m| m.essence_str().to_string());
-                let mut upload = Upload::start(tool, session, file_name, declared)
-                    .await
-                    .map_err(api_error)?;
+                let mut upload = Upload::start(tool, session, file_name, declared).await?;
                 while let Some(chunk) = next_within(tool, &mut field).await? {
                     let chunk = chunk.map_err(bad_multipart)?;
-                    upload.write(&chunk).await.map_err(api_error)?;
+                    upload.write(&chunk).await?;
                 }
-                uploaded = Some(upload.finish().await.map_err(api_error)?);
+                uploaded = Some(upload.finish().await?);
             }
             "title" | "kind" | "description" => {
                 let text = read_text(tool, &mut field, &name).await?;
@@ -369,7 +306,7 @@ async fn read_upload(
 
 fn unexpected_parts() -> ApiError {
     ApiError::new(
-        StatusCode::BAD_REQUEST,
+        Kind::Malformed,
         "bad_request",
         "The upload carries parts other than one file, title, kind and description.",
     )
@@ -384,13 +321,13 @@ async fn read_text(
     while let Some(chunk) = next_within(tool, field).await? {
         let chunk = chunk.map_err(bad_multipart)?;
         if bytes.len() + chunk.len() > LARGEST_TEXT_FIELD {
-            return Err(too_large_body());
+            return Err(too_large_field());
         }
         bytes.extend_from_slice(&chunk);
     }
     String::from_utf8(bytes).map_err(|_| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
+            Kind::Malformed,
             "bad_request",
             format!("The field {name} is not UTF-8 text."),
         )

@@ -151,6 +151,8 @@ struct LibraryPage<'a> {
     course_title: &'a str,
     course_label: Option<&'a str>,
     can_manage: bool,
+    /// The roles would manage, but the launch was anonymous.
+    anonymous_manager: bool,
     items: Vec<LibraryItem>,
     notice: Option<&'a str>,
     kinds: Vec<KindOption>,
@@ -176,6 +178,7 @@ struct MediaPage<'a> {
     user_name: &'a str,
     course_title: &'a str,
     can_manage: bool,
+    anonymous_manager: bool,
     media: &'a Media,
     kind_label: &'static str,
     created: String,
@@ -216,7 +219,7 @@ pub async fn render_library(
     };
     let items = media::list(tool, session)
         .await
-        .map_err(|e| PageError::from_service(e, base))?
+        .map_err(|e| PageError::of(&e, base))?
         .into_iter()
         .map(LibraryItem::of)
         .collect();
@@ -234,6 +237,7 @@ pub async fn render_library(
                 .as_deref()
                 .filter(|l| Some(*l) != course.title.as_deref()),
             can_manage: session.can_manage(),
+            anonymous_manager: session.anonymous_manager(),
             items,
             notice,
             kinds: kind_options(),
@@ -253,14 +257,14 @@ pub async fn render_media(
     let base = tool.settings.public_url.as_str();
     let item = media::get(tool, session, id)
         .await
-        .map_err(|e| PageError::from_service(e, base))?;
+        .map_err(|e| PageError::of(&e, base))?;
     let file_src = media_files::url_for_member(tool, &item, token)
         .await
-        .map_err(|e| PageError::from_service(e, base))?
+        .map_err(|e| PageError::of(&e, base))?
         .map(|u| u.url);
     let offered = media::guest_access_offered(tool, session)
         .await
-        .map_err(|e| PageError::from_service(e, base))?;
+        .map_err(|e| PageError::of(&e, base))?;
     let menu = media_menu(session, &item, offered);
     let share = session.can_manage() && offered && kind_supports_guest_access(item.kind);
     let course_title = session
@@ -276,6 +280,7 @@ pub async fn render_media(
             user_name: user_name(session),
             course_title,
             can_manage: session.can_manage(),
+            anonymous_manager: session.anonymous_manager(),
             kind_label: item.kind.label(),
             created: long_date(item.created_at),
             player: player_for(&item, file_src),

@@ -10,6 +10,7 @@ pub mod file_delivery;
 pub mod guest;
 pub mod guest_access_api;
 pub mod health;
+pub mod json_body;
 pub mod lti;
 pub mod lti_config;
 pub mod markdown;
@@ -87,7 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 )
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(error::ApiError::new(
-                        actix_web::http::StatusCode::NOT_FOUND,
+                        crate::service::failure::Kind::NotFound,
                         "not_found",
                         "There is no such API route or method.",
                     ))

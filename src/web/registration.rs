@@ -11,6 +11,7 @@ use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, capitalised, html};
 use crate::lti::registration::{CLAIMS, OfferedMessage};
 use crate::service::Tool;
+use crate::service::failure::Failure;
 use crate::service::registration::{self, RegistrationError, RegistrationRequest};
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,20 +103,13 @@ impl std::fmt::Display for RegistrationPageError {
 
 impl actix_web::ResponseError for RegistrationPageError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST)
+        super::error::status_of(self.0.kind())
     }
 
     fn error_response(&self) -> HttpResponse {
         let err = &self.0;
         let message = match err {
-            RegistrationError::Internal(e) => {
-                tracing::error!(error = %e, "dynamic registration failed");
-                "Something went wrong on guestlink's side".to_string()
-            }
-            RegistrationError::Unavailable(what) => {
-                tracing::warn!(reason = %what, "database unavailable");
-                "guestlink cannot reach its database".to_string()
-            }
+            RegistrationError::Fault(fault) => super::error::told_and_logged(fault),
             other => {
                 tracing::info!(reason = other.code(), "dynamic registration stopped");
                 capitalised(&other.to_string())
@@ -127,7 +121,7 @@ impl actix_web::ResponseError for RegistrationPageError {
             code: err.code(),
             message,
             reasons: err.reasons(),
-            hint: err.hint(),
+            hint: err.hint().unwrap_or_default(),
         };
         html(self.status_code(), &page)
     }

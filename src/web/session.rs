@@ -111,7 +111,7 @@ impl FromRequest for PageSession {
                 .ok_or_else(PageError::session_required)?;
             match sessions::find(&tool, &token)
                 .await
-                .map_err(|e| PageError::from_service(e, &base))?
+                .map_err(|e| PageError::of(&e, &base))?
             {
                 Some(session) => Ok(PageSession { session, token }),
                 // A posted token the tab kept is stale: it should forget it.
@@ -134,7 +134,7 @@ impl FromRequest for ApiSession {
             let token = token.ok_or_else(ApiError::unauthorized)?;
             match sessions::find(&tool, &token)
                 .await
-                .map_err(ApiError::from_service)?
+                .map_err(|e| ApiError::of(&e))?
             {
                 Some(session) => Ok(ApiSession { session, token }),
                 None => Err(ApiError::unauthorized()),

@@ -421,7 +421,7 @@ async fn a_bad_export_file_imports_nothing(backend: Backend) {
     let refused = run(&to, &["platform", "import", file.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(
-        stderr(&refused).contains("platforms[1].jwks-url"),
+        stderr(&refused).contains("platforms[1].jwks_url"),
         "{}",
         stderr(&refused)
     );

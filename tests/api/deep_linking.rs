@@ -327,6 +327,32 @@ async fn no_data_claim_when_the_request_had_none(backend: Backend) {
     assert_eq!(content_items(&claims).len(), 1);
 }
 
+/// Deep Linking 2.0 calls `data` opaque: an object (as the lti1p3platform
+/// library sends) comes back as the same object.
+async fn data_of_any_json_type_comes_back_as_it_was_sent(backend: Backend) {
+    let course = Course::start(backend).await;
+    let instructor = course.token(Role::Instructor).await;
+    let id = course.create_video(&instructor, "Chosen").await;
+    let data = json!({"context": "course-v1:edX+DemoX", "block": [1, "two", null]});
+    let sent = data.clone();
+    let (_, session) = picker(&course, move |claims| settings(claims)["data"] = sent).await;
+    let page = post_choice(&course, &session, &[&id], "add").await;
+    let claims = verified_response(&course, &page).await;
+    assert_eq!(claims[c::DL_DATA], data, "{claims}");
+}
+
+/// A deep-linking request names its user: `sub` is required there, unlike
+/// in a resource-link launch.
+async fn a_deep_linking_request_without_sub_is_refused(backend: Backend) {
+    let course = Course::start(backend).await;
+    let page = deep_link_launch(&course, Role::Instructor, |claims| {
+        claims.as_object_mut().unwrap().remove("sub");
+    })
+    .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert_eq!(page.error_code().as_deref(), Some("missing_sub"));
+}
+
 // --- refused choices ---
 
 async fn two_items_when_only_one_is_accepted_is_422(backend: Backend) {
@@ -492,6 +518,8 @@ on_both_backends!(
     several_items_come_back_when_the_platform_accepts_multiple,
     cancel_returns_no_content_items,
     no_data_claim_when_the_request_had_none,
+    data_of_any_json_type_comes_back_as_it_was_sent,
+    a_deep_linking_request_without_sub_is_refused,
     two_items_when_only_one_is_accepted_is_422,
     add_without_a_choice_is_422,
     another_courses_item_or_an_unknown_one_is_404,

@@ -768,8 +768,8 @@ pub async fn second_instance(course: &Course, adjust: impl FnOnce(&mut Settings)
         course.db.clone(),
         settings,
         course.clock.clone(),
-        None,
     )
+    .await
     .expect("a second instance starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());

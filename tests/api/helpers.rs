@@ -388,7 +388,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         || platform_key(TOOL_KEY, "tool-key-1"),
     )
     .unwrap();
-    let app = Application::build_with_db(db.clone(), settings.clone(), clock.clone(), None)
+    let app = Application::build_with_db(db.clone(), settings.clone(), clock.clone())
+        .await
         .expect("the app starts");
     let port = app.port();
     actix_web::rt::spawn(app.run_until_stopped());
@@ -579,18 +580,20 @@ impl TestApp {
         deployment_id: &str,
     ) -> Registered {
         let new = NewPlatform::parse(
-            &format!("Test {lms}"),
-            lms.as_str(),
-            issuer,
-            client_id,
-            &format!("{}/auth", self.platform.base),
-            &format!("{}/jwks", self.platform.base),
-            None,
-            &[deployment_id.to_string()],
+            &guestlink::domain::platform::PlatformFields {
+                name: &format!("Test {lms}"),
+                lms: lms.as_str(),
+                issuer,
+                client_id,
+                auth_url: &format!("{}/auth", self.platform.base),
+                jwks_url: &format!("{}/jwks", self.platform.base),
+                token_url: None,
+                deployment_ids: &[deployment_id.to_string()],
+            },
             guestlink::domain::platform::DeploymentsNeeded::AtLeastOne,
         )
         .unwrap();
-        guestlink::service::platforms::add(
+        guestlink::store::platforms::insert(
             &mut self.db.get_write().unwrap(),
             &new,
             self.clock.unix(),

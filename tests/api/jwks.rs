@@ -87,13 +87,8 @@ async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period
     assert_eq!(keys[0]["use"], "sig");
     assert_eq!(keys[0]["kty"], "RSA");
 
-    let new_key = guestlink::service::keys::rotate(
-        &mut app.db.get_write().unwrap(),
-        &crate::helpers::test_sealer(),
-        app.clock.unix(),
-        14,
-    )
-    .unwrap();
+    let tool = crate::helpers::tool(&app.db, &app.settings, &app.clock);
+    let new_key = guestlink::service::keys::rotate(&tool).await.unwrap();
     let kids = app.published_kids().await;
     assert_eq!(
         kids,

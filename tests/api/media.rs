@@ -221,20 +221,27 @@ async fn patch_refuses_bad_values_and_keeps_the_item(backend: Backend) {
             .await
             .expect_invalid(field, case);
     }
-    for (case, body) in [
-        ("malformed JSON", br#"{"title": "#.to_vec()),
-        ("title is a number", br#"{"title": 7}"#.to_vec()),
+    // Whatever the shape of the mistake, the field is named.
+    for (case, value) in [
+        ("title is a number", json!({"title": 7})),
+        ("title is null", json!({"title": null})),
+        ("description is a list", json!({"description": ["d"]})),
     ] {
+        let field = value.as_object().unwrap().keys().next().unwrap().clone();
         course
-            .api(
-                Method::PATCH,
-                &path,
-                Some(&token),
-                Some(("application/json", body)),
-            )
+            .send_json(Method::PATCH, &path, Some(&token), &value)
             .await
-            .expect(400, Some("invalid_json"), case);
+            .expect_invalid(&field, case);
     }
+    course
+        .api(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(("application/json", br#"{"title": "#.to_vec())),
+        )
+        .await
+        .expect(400, Some("invalid_json"), "malformed JSON");
     let oversized = json!({"description": "a".repeat(70 * 1024)});
     course
         .send_json(Method::PATCH, &path, Some(&token), &oversized)
@@ -361,26 +368,35 @@ fn bad_creates() -> Vec<BadCreate> {
             400,
             "invalid_json",
         ),
-        bad_raw(
+        bad_json(
             "title of the wrong type",
-            "application/json",
-            br#"{"title": 42, "kind": "room"}"#,
-            400,
-            "invalid_json",
+            with(|v| v["title"] = json!(42)),
+            "title",
         ),
-        bad_raw(
+        bad_json(
             "kind of the wrong type",
-            "application/json",
-            br#"{"title": "Room", "kind": ["room"]}"#,
-            400,
-            "invalid_json",
+            with(|v| v["kind"] = json!(["video"])),
+            "kind",
+        ),
+        bad_json(
+            "no kind",
+            with(|v| {
+                v.as_object_mut().unwrap().remove("kind");
+            }),
+            "kind",
+        ),
+        bad_json("null title", with(|v| v["title"] = Value::Null), "title"),
+        bad_json(
+            "source_url of the wrong type",
+            with(|v| v["source_url"] = json!(7)),
+            "source_url",
         ),
         bad_raw(
             "a JSON array",
             "application/json",
             br#"[1, 2, 3]"#,
-            400,
-            "invalid_json",
+            422,
+            "invalid",
         ),
         bad_raw(
             "JSON body over 64 KiB",

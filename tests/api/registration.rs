@@ -1325,14 +1325,16 @@ async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
         let now = tool.clock.unix();
         std::thread::spawn(move || {
             let mut new = guestlink::domain::platform::NewPlatform::parse(
-                &format!("Racer {i}"),
-                "moodle",
-                &format!("https://racer-{i}.example.edu"),
-                "client",
-                "https://racer.example.edu/auth",
-                "https://racer.example.edu/jwks",
-                None,
-                &[],
+                &guestlink::domain::platform::PlatformFields {
+                    name: &format!("Racer {i}"),
+                    lms: "moodle",
+                    issuer: &format!("https://racer-{i}.example.edu"),
+                    client_id: "client",
+                    auth_url: "https://racer.example.edu/auth",
+                    jwks_url: "https://racer.example.edu/jwks",
+                    token_url: None,
+                    deployment_ids: &[],
+                },
                 guestlink::domain::platform::DeploymentsNeeded::MayComeLater,
             )
             .unwrap();

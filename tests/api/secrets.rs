@@ -16,7 +16,7 @@ use crate::on_both_backends;
 
 /// Another instance of the app on the course's database with `key`; Err
 /// when it refuses to start.
-fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String> {
+async fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String> {
     let mut settings = shared.settings.clone();
     settings.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     settings.secret_key = Some(SecretKey::parse(key).unwrap());
@@ -24,8 +24,8 @@ fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String> {
         shared.db.clone(),
         settings,
         shared.clock.clone(),
-        None,
     )
+    .await
     .map_err(|e| e.to_string())?;
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
@@ -87,7 +87,9 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
             private.private_pkcs8_b64, link.token
         ),
     );
-    let address = instance_with_key(&shared, TEST_SECRET_KEY).expect("it starts");
+    let address = instance_with_key(&shared, TEST_SECRET_KEY)
+        .await
+        .expect("it starts");
     assert!(
         column_values(&shared.db, "tool_keys", "private_key")
             .iter()
@@ -132,11 +134,14 @@ async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(back
 
     assert!(
         instance_with_key(&shared, TEST_SECRET_KEY)
+            .await
             .unwrap_err()
             .contains("GUESTLINK_SECRET_KEY"),
         "the old key no longer starts the tool"
     );
-    let address = instance_with_key(&shared, &new_key).expect("the new key does");
+    let address = instance_with_key(&shared, &new_key)
+        .await
+        .expect("the new key does");
     assert_eq!(
         entry_status(&shared, &address, &link.token).await,
         200,

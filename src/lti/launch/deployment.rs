@@ -1,11 +1,14 @@
-//! Step 6: the deployment id is one registered for this platform, or the
-//! platform registers new ones on their first launch. Ids are compared byte
-//! for byte (Brightspace's are upper-case GUIDs).
+//! Step 6: the deployment id (LTI 1.3 Core §5.3.3,
+//! https://www.imsglobal.org/spec/lti/v1p3#lti-deployment-id-claim) is one
+//! registered for this platform, or the platform registers new ones on
+//! their first launch. Ids are compared byte for byte (Brightspace's are
+//! upper-case GUIDs).
 
 use crate::lti::claims::{DEPLOYMENT_ID, VerifiedClaims};
 use crate::lti::{LaunchError, Registration};
 
 /// The launch's deployment, and whether the platform listed it already.
+#[derive(Debug, PartialEq, Eq)]
 pub(super) struct Deployment {
     pub id: String,
     pub new: bool,
@@ -51,7 +54,76 @@ pub fn storable(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::storable;
+    use serde_json::json;
+
+    use super::super::fakes::{DEPLOYMENT, registration};
+    use super::*;
+
+    fn checked(
+        deployment: serde_json::Value,
+        register_new: bool,
+    ) -> Result<Deployment, LaunchError> {
+        let registration = Registration {
+            register_new_deployments: register_new,
+            ..registration()
+        };
+        check(
+            &VerifiedClaims(json!({ (DEPLOYMENT_ID): deployment })),
+            &registration,
+        )
+    }
+
+    #[test]
+    fn a_listed_deployment_passes_as_known() {
+        assert_eq!(
+            checked(DEPLOYMENT.into(), false),
+            Ok(Deployment {
+                id: DEPLOYMENT.into(),
+                new: false
+            })
+        );
+    }
+
+    #[test]
+    fn an_unlisted_deployment_is_refused_unless_the_platform_records_new_ones() {
+        assert_eq!(
+            checked("99".into(), false),
+            Err(LaunchError::UnknownDeployment)
+        );
+        assert_eq!(
+            checked("99".into(), true),
+            Ok(Deployment {
+                id: "99".into(),
+                new: true
+            })
+        );
+        assert_eq!(
+            checked(" 99".into(), true),
+            Err(LaunchError::InvalidClaim("deployment_id")),
+            "a new id is stored only as it would read back"
+        );
+    }
+
+    #[test]
+    fn ids_are_compared_byte_for_byte() {
+        assert_eq!(
+            checked("1 ".into(), false),
+            Err(LaunchError::UnknownDeployment)
+        );
+    }
+
+    #[test]
+    fn a_missing_or_mistyped_deployment_has_its_code() {
+        let registration = registration();
+        assert_eq!(
+            check(&VerifiedClaims(json!({})), &registration),
+            Err(LaunchError::MissingDeploymentId)
+        );
+        assert_eq!(
+            checked(json!(1), true),
+            Err(LaunchError::InvalidClaim("deployment_id"))
+        );
+    }
 
     #[test]
     fn storable_ids_are_printable_and_bounded() {

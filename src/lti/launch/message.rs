@@ -1,6 +1,11 @@
 //! Step 7: the LTI message. Version 1.3.0; exactly one of the message types
-//! the tool handles; the claims every launch needs (`sub`, roles, which may
-//! be empty) checked once; then the claims each type needs.
+//! the tool handles; the claims every launch needs (roles, which may be
+//! empty) checked once; then the claims each type needs.
+//!
+//! A resource-link launch may leave out `sub`: LTI 1.3 Core §5.3.6.1
+//! (https://www.imsglobal.org/spec/lti/v1p3#anonymous-launch-case) makes it
+//! an anonymous launch. A deep-linking request needs it (Deep Linking 2.0
+//! §4.4, https://www.imsglobal.org/spec/lti-dl/v2p0#deep-linking-request-message).
 
 use serde_json::Value;
 
@@ -23,7 +28,8 @@ pub struct Launcher {
     /// The platform had not listed this deployment (it registers new ones
     /// on their first launch): the service records it.
     pub new_deployment: bool,
-    pub sub: String,
+    /// The platform's id for the user; None for an anonymous launch.
+    pub sub: Option<String>,
     pub name: Option<String>,
     pub email: Option<String>,
     pub roles: Vec<String>,
@@ -41,7 +47,8 @@ pub struct DeepLinkingSettings {
     pub accept_types: Vec<String>,
     pub accept_multiple: bool,
     pub auto_create: bool,
-    pub data: Option<String>,
+    /// Opaque to the tool: sent back exactly as it came, whatever its JSON type.
+    pub data: Option<Value>,
 }
 
 /// A launch every check has passed, by message type.
@@ -70,8 +77,7 @@ impl ValidatedLaunch {
 pub(super) fn validate(
     claims: &VerifiedClaims,
     registration: &Registration,
-    deployment_id: String,
-    new_deployment: bool,
+    deployment: super::deployment::Deployment,
     return_urls: super::ReturnUrls,
 ) -> Result<ValidatedLaunch, LaunchError> {
     check_version(claims)?;
@@ -83,8 +89,8 @@ pub(super) fn validate(
     {
         return Err(LaunchError::UnsupportedMessageType);
     }
-    let mut launcher = launcher(claims, registration, deployment_id)?;
-    launcher.new_deployment = new_deployment;
+    let mut launcher = launcher(claims, registration, deployment.id)?;
+    launcher.new_deployment = deployment.new;
     if message_type == claims::RESOURCE_LINK_REQUEST {
         let resource_link_id = claims
             .member(claims::RESOURCE_LINK, "id")
@@ -96,6 +102,9 @@ pub(super) fn validate(
             resource_link_title,
         })
     } else {
+        if launcher.sub.is_none() {
+            return Err(LaunchError::MissingSub);
+        }
         Ok(ValidatedLaunch::DeepLinking {
             launcher,
             settings: deep_linking_settings(claims, return_urls)?,
@@ -116,10 +125,7 @@ fn launcher(
     registration: &Registration,
     deployment_id: String,
 ) -> Result<Launcher, LaunchError> {
-    let sub = claims
-        .string("sub")?
-        .ok_or(LaunchError::MissingSub)?
-        .to_string();
+    let sub = claims.string("sub")?.map(str::to_string);
     let roles = claims.roles()?;
     let context = claims.member(claims::CONTEXT, "id").map(|id| Context {
         id,
@@ -206,17 +212,148 @@ fn deep_linking_settings(
             .get("auto_create")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        data: settings
-            .get("data")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        data: settings.get("data").filter(|d| !d.is_null()).cloned(),
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::super::ReturnUrls::{AlsoLoopbackHttp, HttpsOnly};
+    use super::super::deployment::Deployment;
+    use super::super::fakes::{
+        DEPLOYMENT, deep_linking_claims, registration, resource_link_claims,
+    };
     use super::*;
+
+    fn validated(claims: Value) -> Result<ValidatedLaunch, LaunchError> {
+        let deployment = Deployment {
+            id: DEPLOYMENT.into(),
+            new: false,
+        };
+        validate(
+            &VerifiedClaims(claims),
+            &registration(),
+            deployment,
+            HttpsOnly,
+        )
+    }
+
+    fn without(mut claims: Value, name: &str) -> Value {
+        claims.as_object_mut().unwrap().remove(name);
+        claims
+    }
+
+    fn with(mut claims: Value, name: &str, value: Value) -> Value {
+        claims[name] = value;
+        claims
+    }
+
+    #[test]
+    fn a_resource_link_launch_reads_who_where_and_what() {
+        let ValidatedLaunch::ResourceLink {
+            launcher,
+            resource_link_id,
+            resource_link_title,
+        } = validated(resource_link_claims()).unwrap()
+        else {
+            panic!("a resource link launch");
+        };
+        assert_eq!(resource_link_id, "link-1");
+        assert_eq!(resource_link_title.as_deref(), Some("Week 1"));
+        assert_eq!(launcher.sub.as_deref(), Some("user-1"));
+        assert_eq!(launcher.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(launcher.context.unwrap().label.as_deref(), Some("BIO101"));
+        assert_eq!(launcher.roles.len(), 1);
+    }
+
+    #[test]
+    fn a_resource_link_launch_without_sub_is_anonymous() {
+        let launch = validated(without(resource_link_claims(), "sub")).unwrap();
+        assert_eq!(launch.launcher().sub, None);
+    }
+
+    #[test]
+    fn a_deep_linking_request_needs_sub() {
+        assert!(validated(deep_linking_claims()).is_ok());
+        assert_eq!(
+            validated(without(deep_linking_claims(), "sub")).unwrap_err(),
+            LaunchError::MissingSub
+        );
+    }
+
+    #[test]
+    fn the_name_is_built_from_its_parts_when_it_is_not_sent_whole() {
+        let claims = with(
+            with(
+                without(resource_link_claims(), "name"),
+                "given_name",
+                json!("Ada"),
+            ),
+            "family_name",
+            json!("Lovelace"),
+        );
+        assert_eq!(
+            validated(claims).unwrap().launcher().name.as_deref(),
+            Some("Ada Lovelace")
+        );
+    }
+
+    #[test]
+    fn the_version_and_message_type_have_their_codes() {
+        let cases = [
+            (
+                without(resource_link_claims(), claims::VERSION),
+                LaunchError::MissingLtiVersion,
+            ),
+            (
+                with(resource_link_claims(), claims::VERSION, json!("1.1")),
+                LaunchError::UnsupportedLtiVersion,
+            ),
+            (
+                without(resource_link_claims(), claims::MESSAGE_TYPE),
+                LaunchError::MissingMessageType,
+            ),
+            (
+                with(
+                    resource_link_claims(),
+                    claims::MESSAGE_TYPE,
+                    json!("LtiSubmissionReviewRequest"),
+                ),
+                LaunchError::UnsupportedMessageType,
+            ),
+            (
+                without(resource_link_claims(), claims::RESOURCE_LINK),
+                LaunchError::MissingResourceLink,
+            ),
+            (
+                with(resource_link_claims(), claims::ROLES, json!(7)),
+                LaunchError::InvalidClaim("roles"),
+            ),
+            (
+                without(deep_linking_claims(), claims::DEEP_LINKING_SETTINGS),
+                LaunchError::MissingDeepLinkingSettings,
+            ),
+        ];
+        for (claims, expected) in cases {
+            assert_eq!(validated(claims).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn deep_linking_data_comes_back_as_it_was_sent() {
+        for data in [json!("opaque"), json!({"state": [1, 2]}), json!(42)] {
+            let mut claims = deep_linking_claims();
+            claims[claims::DEEP_LINKING_SETTINGS]["data"] = data.clone();
+            let ValidatedLaunch::DeepLinking { settings, .. } = validated(claims).unwrap() else {
+                panic!("a deep-linking request");
+            };
+            assert_eq!(settings.data, Some(data));
+            assert!(settings.accept_multiple);
+            assert_eq!(settings.accept_types, ["ltiResourceLink"]);
+        }
+    }
 
     #[test]
     fn deep_linking_return_urls_must_be_https_except_loopback_in_the_demo() {

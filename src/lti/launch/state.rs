@@ -1,7 +1,9 @@
 //! Step 1: the posted `state` is one this tool issued, not expired, and
-//! comes back in the browser that started the login.
+//! comes back in the browser that started the login (OIDC's `state`,
+//! https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest, bound
+//! to the browser as LTI 1.3 Security Framework §5.1.1.3 recommends:
+//! https://www.imsglobal.org/spec/security/v1p0/#authentication-response-validation).
 
-use super::LaunchBackend;
 use crate::crypto::{hash_secret, secrets_equal};
 use crate::lti::LaunchError;
 
@@ -14,33 +16,80 @@ pub struct StateRecord {
     pub expires_at: i64,
 }
 
-pub(super) struct CheckedState {
-    pub record: StateRecord,
-    pub state_hash: String,
-}
-
-pub(super) async fn check<B: LaunchBackend>(
-    backend: &B,
+/// `found` is the record the service read for `state` (None if there was none).
+pub(super) fn check<'r>(
     state: &str,
     binding: &str,
+    found: Option<&'r StateRecord>,
     now: i64,
-) -> Result<CheckedState, B::Error> {
+) -> Result<&'r StateRecord, LaunchError> {
     if state.is_empty() {
-        return Err(LaunchError::MissingState.into());
+        return Err(LaunchError::MissingState);
     }
-    let state_hash = hash_secret(state);
-    let record = backend
-        .find_state(&state_hash)
-        .await?
-        .ok_or(LaunchError::UnknownState)?;
+    let record = found.ok_or(LaunchError::UnknownState)?;
     if now > record.expires_at {
-        return Err(LaunchError::StateExpired.into());
+        return Err(LaunchError::StateExpired);
     }
     if binding.is_empty() {
-        return Err(LaunchError::StateCookieMissing.into());
+        return Err(LaunchError::StateCookieMissing);
     }
     if !secrets_equal(&hash_secret(binding), &record.binding_hash) {
-        return Err(LaunchError::StateMismatch.into());
+        return Err(LaunchError::StateMismatch);
     }
-    Ok(CheckedState { record, state_hash })
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fakes::{BINDING, NOW, STATE, state_record};
+    use super::*;
+
+    #[test]
+    fn a_state_issued_to_this_browser_and_still_fresh_passes() {
+        let record = state_record();
+        assert!(check(STATE, BINDING, Some(&record), NOW).is_ok());
+        assert!(check(STATE, BINDING, Some(&record), record.expires_at).is_ok());
+    }
+
+    #[test]
+    fn each_way_a_state_fails_has_its_code() {
+        let record = state_record();
+        let cases = [
+            ("", BINDING, Some(&record), NOW, LaunchError::MissingState),
+            (STATE, BINDING, None, NOW, LaunchError::UnknownState),
+            (
+                STATE,
+                BINDING,
+                Some(&record),
+                record.expires_at + 1,
+                LaunchError::StateExpired,
+            ),
+            (
+                STATE,
+                "",
+                Some(&record),
+                NOW,
+                LaunchError::StateCookieMissing,
+            ),
+            (
+                STATE,
+                "another browser",
+                Some(&record),
+                NOW,
+                LaunchError::StateMismatch,
+            ),
+        ];
+        for (state, binding, found, now, expected) in cases {
+            assert_eq!(check(state, binding, found, now).unwrap_err(), expected);
+        }
+    }
+
+    #[test]
+    fn an_expired_state_is_expired_whatever_the_browser() {
+        let record = state_record();
+        assert_eq!(
+            check(STATE, "", Some(&record), record.expires_at + 1).unwrap_err(),
+            LaunchError::StateExpired
+        );
+    }
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{AdminSession, Denied, failed, platform_id, readable_time};
 use crate::domain::diagnostics::{AttemptScope, LaunchAttempt};
 use crate::domain::platform::Platform;
-use crate::service::{Tool, console, diagnostics};
+use crate::service::{Tool, diagnostics};
 use crate::store::launch_attempts::KEEP_PER_PLATFORM;
 use crate::web::render::{ASSET_VERSION, capitalised, html};
 
@@ -109,7 +109,7 @@ pub async fn page(
         "unknown" => AttemptScope::UnknownIssuers,
         id => AttemptScope::Platform(platform_id(id)?),
     };
-    let (attempts, platforms) = console::diagnostics(&tool, scope)
+    let (attempts, platforms) = diagnostics::recent(&tool, scope)
         .await
         .map_err(failed(&tool))?;
     Ok(html(

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::{AdminForm, AdminSession, Denied, NoFields, failed, readable_time, see_other};
-use crate::service::{Tool, console};
+use crate::service::Tool;
 use crate::web::render::{ASSET_VERSION, html};
 
 struct KeyView {
@@ -26,7 +26,7 @@ struct KeysPage<'a> {
 }
 
 pub async fn page(tool: web::Data<Tool>, session: AdminSession) -> Result<HttpResponse, Denied> {
-    let keys = console::keys(&tool)
+    let keys = crate::service::keys::summaries(&tool)
         .await
         .map_err(failed(&tool))?
         .into_iter()
@@ -57,6 +57,8 @@ pub async fn rotate(
     tool: web::Data<Tool>,
     _form: AdminForm<NoFields>,
 ) -> Result<HttpResponse, Denied> {
-    console::rotate_key(&tool).await.map_err(failed(&tool))?;
+    crate::service::keys::rotate(&tool)
+        .await
+        .map_err(failed(&tool))?;
     Ok(see_other("/admin/keys"))
 }

@@ -25,7 +25,9 @@ use serde::de::DeserializeOwned;
 
 use super::error::PageError;
 use super::render::rfc3339;
-use crate::service::{ServiceError, Tool, admin};
+use crate::service::failure::Failure;
+use crate::service::failure::Kind;
+use crate::service::{Tool, admin};
 
 pub const ADMIN_COOKIE: &str = "guestlink_admin";
 
@@ -124,7 +126,7 @@ impl ResponseError for Denied {
     fn status_code(&self) -> StatusCode {
         match self {
             Denied::SignIn => StatusCode::SEE_OTHER,
-            Denied::Page(page) => page.status,
+            Denied::Page(page) => page.status(),
         }
     }
 
@@ -142,25 +144,13 @@ impl From<PageError> for Denied {
     }
 }
 
-fn page_error(
-    status: StatusCode,
-    code: &'static str,
-    title: &'static str,
-    message: &str,
-) -> PageError {
-    PageError {
-        status,
-        code,
-        title,
-        message: message.into(),
-        hint: None,
-        recovery: crate::web::error::SessionRecovery::None,
-    }
+fn page_error(kind: Kind, code: &'static str, title: &'static str, message: &str) -> PageError {
+    PageError::new(kind, code, title, message)
 }
 
 fn session_required() -> PageError {
     page_error(
-        StatusCode::UNAUTHORIZED,
+        Kind::Unauthenticated,
         "admin_session_required",
         "Sign in to the admin console",
         "This needs an admin session. Run `guestlink admin login-link` on the server and open the link it prints.",
@@ -169,15 +159,11 @@ fn session_required() -> PageError {
 
 fn csrf_refused() -> PageError {
     page_error(
-        StatusCode::FORBIDDEN,
+        Kind::Forbidden,
         "admin_csrf",
         "This form has expired",
         "The form did not carry this session's security token. Reload the page and try again.",
     )
-}
-
-fn service_error(err: ServiceError, base: &str) -> Denied {
-    Denied::Page(PageError::from_service(err, base))
 }
 
 fn see_other(location: &str) -> HttpResponse {
@@ -201,7 +187,7 @@ async fn session_of(req: &HttpRequest) -> Result<AdminSession, Denied> {
         .unwrap_or_default();
     let valid = admin::session_valid(&tool, &token)
         .await
-        .map_err(|e| service_error(e, tool.settings.public_url.as_str()))?;
+        .map_err(failed(&tool))?;
     if !valid {
         return Err(if req.method() == actix_web::http::Method::GET {
             Denied::SignIn
@@ -286,7 +272,7 @@ fn readable_time(unix: i64) -> String {
         .to_string()
 }
 
-/// A service failure as the console shows it.
-fn failed(tool: &Tool) -> impl Fn(ServiceError) -> Denied + '_ {
-    move |err| service_error(err, tool.settings.public_url.as_str())
+/// A use case's refusal as the console shows it.
+fn failed<E: Failure>(tool: &Tool) -> impl Fn(E) -> Denied + '_ {
+    move |err| Denied::Page(PageError::of(&err, tool.settings.public_url.as_str()))
 }

@@ -7,16 +7,18 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{
-    AdminForm, AdminSession, Denied, NoFields, failed, page_error, platform_id, see_other,
-};
+use super::{AdminForm, AdminSession, Denied, NoFields, failed, platform_id, see_other};
+use crate::domain::field::{Field, FieldError};
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::{
     Deployment, DeploymentPolicy, DeploymentsNeeded, Lms, Modules, NewPlatform, Platform,
+    PlatformFields as Fields,
 };
-use crate::service::platforms::Removal;
-use crate::service::{ServiceError, Tool, console};
-use crate::web::error::PageError;
+use crate::service::Tool;
+use crate::service::failure::Failure;
+use crate::service::failure::Kind;
+use crate::service::platforms::{self, Details, PlatformError};
+use crate::web::error::{PageError, status_of};
 use crate::web::render::{ASSET_VERSION, html, long_date};
 
 /// One platform as the list shows it.
@@ -66,8 +68,8 @@ struct PlatformsPage<'a> {
 
 pub async fn list(tool: web::Data<Tool>, session: AdminSession) -> Result<HttpResponse, Denied> {
     let base = tool.settings.public_url.as_str();
-    let platforms = console::platforms(&tool).await.map_err(failed(&tool))?;
-    let rows: Vec<PlatformRow> = platforms.iter().map(PlatformRow::from).collect();
+    let listed = platforms::list(&tool).await.map_err(failed(&tool))?;
+    let rows: Vec<PlatformRow> = listed.iter().map(PlatformRow::from).collect();
     Ok(html(
         StatusCode::OK,
         &PlatformsPage {
@@ -136,45 +138,30 @@ pub async fn new_form(session: AdminSession) -> HttpResponse {
     )
 }
 
-/// The form's field names differ from the command line's flags only in
-/// their separator.
-fn form_field(cli_field: &str) -> &'static str {
-    match cli_field {
-        "name" => "name",
-        "lms" => "lms",
-        "issuer" => "issuer",
-        "client-id" => "client_id",
-        "auth-url" => "auth_url",
-        "jwks-url" => "jwks_url",
-        "token-url" => "token_url",
-        _ => "deployment_ids",
+/// The form's name of a field, and the label it shows.
+fn form_field(field: Field) -> (&'static str, &'static str) {
+    match field {
+        Field::PlatformName => ("name", "Name"),
+        Field::Lms => ("lms", "LMS"),
+        Field::Issuer => ("issuer", "Issuer"),
+        Field::ClientId => ("client_id", "Client ID"),
+        Field::AuthUrl => ("auth_url", "Auth URL"),
+        Field::JwksUrl => ("jwks_url", "JWKS URL"),
+        Field::TokenUrl => ("token_url", "Token URL"),
+        _ => ("deployment_ids", "Deployment IDs"),
     }
 }
 
-/// The label the form shows for a field, to name it in the error.
-fn field_label(form_field: &str) -> &'static str {
-    match form_field {
-        "name" => "Name",
-        "lms" => "LMS",
-        "issuer" => "Issuer",
-        "client_id" => "Client ID",
-        "auth_url" => "Auth URL",
-        "jwks_url" => "JWKS URL",
-        "token_url" => "Token URL",
-        _ => "Deployment IDs",
-    }
-}
-
-/// A refused field as the form shows it: the field's name and the problem.
-fn field_error((field, problem): (&'static str, String)) -> (&'static str, String) {
-    let field = form_field(field);
-    (field, format!("{}: {problem}", field_label(field)))
+/// A refused field as the form shows it: the field's name, and the problem
+/// after the field's label.
+fn field_error(err: &FieldError) -> (&'static str, String) {
+    let (name, label) = form_field(err.field);
+    (name, format!("{label}: {}", err.problem))
 }
 
 impl PlatformFields {
-    /// The platform the form describes, by the rules of `platform add`; the
-    /// error names the form's field.
-    fn parse(&self) -> Result<NewPlatform, (&'static str, String)> {
+    /// The platform the form describes, by the rules of `platform add`.
+    fn parse(&self) -> Result<NewPlatform, FieldError> {
         let deployments: Vec<String> = self
             .deployment_ids
             .lines()
@@ -183,17 +170,18 @@ impl PlatformFields {
             .map(str::to_string)
             .collect();
         NewPlatform::parse(
-            &self.name,
-            &self.lms,
-            &self.issuer,
-            &self.client_id,
-            &self.auth_url,
-            &self.jwks_url,
-            Some(self.token_url.trim()).filter(|t| !t.is_empty()),
-            &deployments,
+            &Fields {
+                name: &self.name,
+                lms: &self.lms,
+                issuer: &self.issuer,
+                client_id: &self.client_id,
+                auth_url: &self.auth_url,
+                jwks_url: &self.jwks_url,
+                token_url: Some(&self.token_url),
+                deployment_ids: &deployments,
+            },
             DeploymentsNeeded::AtLeastOne,
         )
-        .map_err(field_error)
     }
 }
 
@@ -218,14 +206,15 @@ pub async fn add(
     };
     let new = match fields.parse() {
         Ok(new) => new,
-        Err((field, problem)) => {
-            return Ok(again(StatusCode::UNPROCESSABLE_ENTITY, field, &problem));
+        Err(err) => {
+            let (field, problem) = field_error(&err);
+            return Ok(again(status_of(err.kind()), field, &problem));
         }
     };
-    match console::add_platform(&tool, new).await {
+    match platforms::add(&tool, new).await {
         Ok(id) => Ok(see_other(&format!("/admin/platforms/{}", id.0))),
-        Err(ServiceError::Conflict(_)) => Ok(again(
-            StatusCode::CONFLICT,
+        Err(err @ PlatformError::AlreadyRegistered { .. }) => Ok(again(
+            status_of(err.kind()),
             "client_id",
             "A platform with this issuer and client id is registered already.",
         )),
@@ -312,7 +301,7 @@ pub async fn show(
     session: AdminSession,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Denied> {
-    let (platform, deployments) = console::platform(&tool, platform_id(&path)?)
+    let (platform, deployments) = platforms::platform(&tool, platform_id(&path)?)
         .await
         .map_err(failed(&tool))?;
     Ok(html(
@@ -334,27 +323,17 @@ pub struct EditFields {
 }
 
 impl EditFields {
-    /// The changed details, by the rules of `platform add` (the issuer,
-    /// client id and deployments are kept as they are).
-    fn parse(&self, p: &Platform) -> Result<console::Details, (&'static str, String)> {
-        let checked = NewPlatform::parse(
-            &self.name,
-            p.lms.as_str(),
-            &p.issuer,
-            &p.client_id,
-            &self.auth_url,
-            &self.jwks_url,
-            Some(self.token_url.trim()).filter(|t| !t.is_empty()),
-            &[],
-            DeploymentsNeeded::MayComeLater,
+    fn parse(&self, p: &Platform) -> Result<Details, FieldError> {
+        Details::parse(
+            p,
+            &Fields {
+                name: &self.name,
+                auth_url: &self.auth_url,
+                jwks_url: &self.jwks_url,
+                token_url: Some(&self.token_url),
+                ..Fields::default()
+            },
         )
-        .map_err(field_error)?;
-        Ok(console::Details {
-            name: checked.name,
-            auth_url: checked.auth_url,
-            jwks_url: checked.jwks_url,
-            token_url: checked.token_url,
-        })
     }
 }
 
@@ -364,12 +343,15 @@ pub async fn edit(
     form: AdminForm<EditFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    let (platform, deployments) = console::platform(&tool, id).await.map_err(failed(&tool))?;
+    let (platform, deployments) = platforms::platform(&tool, id)
+        .await
+        .map_err(failed(&tool))?;
     let details = match form.fields.parse(&platform) {
         Ok(details) => details,
-        Err((field, problem)) => {
+        Err(err) => {
+            let (field, problem) = field_error(&err);
             return Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status_of(err.kind()),
                 &platform_view(
                     &form.session,
                     &platform,
@@ -379,7 +361,7 @@ pub async fn edit(
             ));
         }
     };
-    console::edit_platform(&tool, id, details)
+    platforms::edit(&tool, id, details)
         .await
         .map_err(failed(&tool))?;
     Ok(back_to(id))
@@ -406,7 +388,7 @@ pub async fn set_modules(
         invite_to_media: form.fields.invite_to_media.is_some(),
         media_page: form.fields.media_page.is_some(),
     };
-    console::set_modules(&tool, id, modules)
+    platforms::set_modules(&tool, id, modules)
         .await
         .map_err(failed(&tool))?;
     Ok(back_to(id))
@@ -424,7 +406,8 @@ pub async fn set_deployment_policy(
     form: AdminForm<PolicyFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    console::set_deployment_policy(&tool, id, form.fields.policy.clone())
+    let policy = DeploymentPolicy::parse(&form.fields.policy).map_err(failed(&tool))?;
+    platforms::set_deployment_policy(&tool, id, policy)
         .await
         .map_err(failed(&tool))?;
     Ok(back_to(id))
@@ -442,7 +425,7 @@ pub async fn add_deployment(
     form: AdminForm<DeploymentFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    console::add_deployment(&tool, id, form.fields.deployment_id.clone())
+    platforms::add_deployments(&tool, id, std::slice::from_ref(&form.fields.deployment_id))
         .await
         .map_err(failed(&tool))?;
     Ok(back_to(id))
@@ -454,7 +437,9 @@ pub async fn activate(
     _form: AdminForm<NoFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    console::activate(&tool, id).await.map_err(failed(&tool))?;
+    platforms::activate(&tool, id)
+        .await
+        .map_err(failed(&tool))?;
     Ok(back_to(id))
 }
 
@@ -469,13 +454,10 @@ pub async fn remove(
     form: AdminForm<RemoveFields>,
 ) -> Result<HttpResponse, Denied> {
     let id = platform_id(&path)?;
-    match console::remove(&tool, id, form.fields.force.is_some())
-        .await
-        .map_err(failed(&tool))?
-    {
-        Removal::Removed { .. } => Ok(see_other("/admin")),
-        Removal::HoldsMedia(count) => Err(Denied::Page(page_error(
-            StatusCode::CONFLICT,
+    match platforms::remove(&tool, id, form.fields.force.is_some()).await {
+        Ok(_) => Ok(see_other("/admin")),
+        Err(PlatformError::HoldsMedia { count, .. }) => Err(Denied::Page(PageError::new(
+            Kind::Conflict,
             "platform_holds_media",
             "This platform's courses hold media",
             &format!(
@@ -483,6 +465,6 @@ pub async fn remove(
                 id.0
             ),
         ))),
-        Removal::NotFound => Err(Denied::Page(PageError::not_found())),
+        Err(other) => Err(failed(&tool)(other)),
     }
 }

@@ -6,7 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{ADMIN_COOKIE, AdminForm, Denied, NoFields, page_error, see_other, service_error};
+use super::{ADMIN_COOKIE, AdminForm, Denied, NoFields, failed, page_error, see_other};
+use crate::service::failure::Kind;
 use crate::service::{Tool, admin};
 use crate::web::middleware::client_ip;
 use crate::web::render::{ASSET_VERSION, html};
@@ -57,14 +58,13 @@ pub async fn sign_in(
     req: HttpRequest,
     form: web::Form<SignInForm>,
 ) -> Result<HttpResponse, Denied> {
-    let base = tool.settings.public_url.as_str();
     let client = client_ip(&req);
     if !tool
         .admin_login_limiter
         .allow_client(client, tool.clock.unix(), SIGN_INS_PER_MINUTE)
     {
         return Err(Denied::Page(page_error(
-            StatusCode::TOO_MANY_REQUESTS,
+            Kind::TooMany,
             "rate_limited",
             "Too many attempts",
             "Too many sign-in attempts from this address. Wait a minute and try again.",
@@ -77,11 +77,11 @@ pub async fn sign_in(
         }
         _ => Ok(None),
     }
-    .map_err(|e| service_error(e, base))?;
+    .map_err(failed(&tool))?;
     let Some(session) = session else {
         tracing::info!(client = ?client, "admin sign-in refused");
         let mut page = page_error(
-            StatusCode::UNAUTHORIZED,
+            Kind::Unauthenticated,
             "admin_login_invalid",
             "This sign-in did not work",
             "The sign-in link is unknown, was used already or has expired (links work once, for 10 minutes), or the admin token is wrong. Run `guestlink admin login-link` on the server for a new link.",
@@ -114,7 +114,7 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, Denied> {
     admin::sign_out(&tool, &form.session.token)
         .await
-        .map_err(|e| service_error(e, tool.settings.public_url.as_str()))?;
+        .map_err(failed(&tool))?;
     let mut response = see_other("/admin/login");
     response.headers_mut().insert(
         header::SET_COOKIE,

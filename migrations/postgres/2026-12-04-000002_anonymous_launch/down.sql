@@ -1,0 +1,2 @@
+DELETE FROM sessions WHERE user_id IS NULL;
+ALTER TABLE sessions ALTER COLUMN user_id SET NOT NULL;

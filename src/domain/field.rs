@@ -1,0 +1,112 @@
+//! The fields of forms, JSON bodies and command lines that rules check, and
+//! the error that names one. The web answers a field error with its field's
+//! name; the command line with its flag (see `main.rs`).
+
+use std::fmt;
+
+/// A field a rule refused, by what it holds rather than how one interface
+/// spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    // Media.
+    Title,
+    Kind,
+    Description,
+    SourceUrl,
+    File,
+    /// The items a deep-linking picker chose.
+    Media,
+    // Guest links and guests.
+    Name,
+    Email,
+    ClickLimit,
+    DurationDays,
+    Enabled,
+    // Lists.
+    Format,
+    After,
+    Limit,
+    // Platforms.
+    PlatformName,
+    Lms,
+    Issuer,
+    ClientId,
+    AuthUrl,
+    JwksUrl,
+    TokenUrl,
+    DeploymentId,
+    DeploymentPolicy,
+    Module,
+    /// A whole document (an import file).
+    Document,
+}
+
+impl Field {
+    /// The field's name in forms and JSON (and in the API's `field`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Kind => "kind",
+            Field::Description => "description",
+            Field::SourceUrl => "source_url",
+            Field::File => "file",
+            Field::Media => "media",
+            Field::Name => "name",
+            Field::Email => "email",
+            Field::ClickLimit => "click_limit",
+            Field::DurationDays => "duration_days",
+            Field::Enabled => "enabled",
+            Field::Format => "format",
+            Field::After => "after",
+            Field::Limit => "limit",
+            Field::PlatformName => "name",
+            Field::Lms => "lms",
+            Field::Issuer => "issuer",
+            Field::ClientId => "client_id",
+            Field::AuthUrl => "auth_url",
+            Field::JwksUrl => "jwks_url",
+            Field::TokenUrl => "token_url",
+            Field::DeploymentId => "deployment_id",
+            Field::DeploymentPolicy => "deployment_policy",
+            Field::Module => "module",
+            Field::Document => "document",
+        }
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A value a rule refused: which field, and why, in words for the person
+/// who typed it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct FieldError {
+    pub field: Field,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(field: Field, problem: impl Into<String>) -> FieldError {
+        FieldError {
+            field,
+            problem: problem.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_error_names_its_field_as_forms_spell_it() {
+        let err = FieldError::new(Field::SourceUrl, "must be https");
+        assert_eq!(err.to_string(), "source_url: must be https");
+        assert_eq!(Field::ClientId.as_str(), "client_id");
+        assert_eq!(Field::PlatformName.as_str(), "name");
+    }
+}
