@@ -5,7 +5,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
-use time::{Duration, OffsetDateTime};
+
+use crate::domain::time::{Duration, Timestamp};
 
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -17,13 +18,11 @@ impl Clock {
         Self::default()
     }
 
-    pub fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
-    }
-
-    /// Unix seconds, the unit every stored time uses.
-    pub fn unix(&self) -> i64 {
-        self.now().unix_timestamp()
+    /// Now, to the second (the unit every stored time uses).
+    pub fn now(&self) -> Timestamp {
+        let system = time::OffsetDateTime::now_utc().unix_timestamp();
+        Timestamp::from_unix(system)
+            + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }
 
     /// Moves this clock (and every clone of it) forward.

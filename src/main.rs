@@ -352,7 +352,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let key = keys::rotate(&tool).await?;
             println!(
                 "new current key {} (the previous key stays published for {} days)",
-                key.kid, tool.settings.key_grace_days
+                key.kid, tool.settings.lti.key_grace
             );
             Ok(())
         }),
@@ -373,7 +373,7 @@ fn serve(mode: Mode) -> Result<(), Failure> {
     }
     settings.require_secret_key()?;
     let db = connect(&settings, PoolUse::Server)?;
-    let public_url = settings.public_url.clone();
+    let public_url = settings.server.public_url.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

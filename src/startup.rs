@@ -112,19 +112,22 @@ impl Application {
     pub async fn start(tool: Tool, demo: Option<DemoLms>) -> Result<Application, StartError> {
         keys::ensure_current(&tool).await?;
         let settings = tool.settings.clone();
-        let listener = TcpListener::bind(settings.bind).map_err(|source| StartError::Bind {
-            addr: settings.bind.to_string(),
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(settings.server.bind).map_err(|source| StartError::Bind {
+                addr: settings.server.bind.to_string(),
+                source,
+            })?;
         let port = listener
             .local_addr()
             .map_err(|source| StartError::Bind {
-                addr: settings.bind.to_string(),
+                addr: settings.server.bind.to_string(),
                 source,
             })?
             .port();
-        let workers = settings.workers;
-        let blocking_threads = (settings.db_pool_size as usize).div_ceil(workers).max(4);
+        let workers = settings.server.workers;
+        let blocking_threads = (settings.database.pool_size as usize)
+            .div_ceil(workers)
+            .max(4);
         let data = actix_web::web::Data::new(tool.clone());
         let demo = demo.map(actix_web::web::Data::new);
         let server = HttpServer::new(move || {

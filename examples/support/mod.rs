@@ -384,7 +384,7 @@ pub fn sign_all(platform: &Platform, logins: &[Login]) -> (Vec<Result<String, St
                                 deployment_id: &platform.deployment_id,
                                 nonce: &login.nonce,
                                 role: login.role,
-                                now,
+                                now: guestlink::domain::time::Timestamp::from_unix(now),
                                 target_link_uri: &platform.launch_url,
                                 context_id,
                             });

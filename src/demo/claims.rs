@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::platform::Lms;
+use crate::domain::time::Timestamp;
 use crate::lti::claims as c;
 
 const MEM: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#";
@@ -51,7 +52,7 @@ pub struct LaunchClaims<'a> {
     pub deployment_id: &'a str,
     pub nonce: &'a str,
     pub role: Role,
-    pub now: i64,
+    pub now: Timestamp,
     pub target_link_uri: &'a str,
     /// The course's context id; the course's title follows from it.
     pub context_id: &'a str,
@@ -174,8 +175,8 @@ fn base(input: &LaunchClaims<'_>) -> Value {
         "iss": input.issuer,
         "aud": input.client_id,
         "sub": sub,
-        "iat": input.now,
-        "exp": input.now + lifetime,
+        "iat": input.now.unix(),
+        "exp": input.now.unix() + lifetime,
         "nonce": input.nonce,
         "name": name,
         "given_name": given,
@@ -213,7 +214,7 @@ fn base(input: &LaunchClaims<'_>) -> Value {
                 json!({"document_target": "iframe", "locale": "en_US"});
         }
         Lms::Brightspace => {
-            claims["nbf"] = json!(input.now);
+            claims["nbf"] = json!(input.now.unix());
             claims[c::TOOL_PLATFORM] = json!({"guid": "15495cdc", "name": "Example University", "version": "20.24.6", "product_family_code": "desire2learn"});
             claims[c::CUSTOM] = json!({"user_id": "$User.Id"});
             claims["http://www.brightspace.com"] =

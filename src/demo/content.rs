@@ -12,6 +12,7 @@ use crate::store::media::{self, Placement};
 use crate::store::{Conn, StoreError, StoreResult, launches, platforms};
 
 use super::claims;
+use crate::domain::time::{Duration, Timestamp};
 
 const LECTURE: &[u8] = include_bytes!("assets/lecture.webm");
 const SLIDE: &[u8] = include_bytes!("assets/slide.png");
@@ -59,7 +60,7 @@ pub fn seed_course(
     issuer: &str,
     client_id: &str,
     lms: Lms,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     let failed = |what: String| StoreError::Other(anyhow::anyhow!(what));
     let platform = platforms::find_by_issuer(conn, issuer)?
@@ -106,7 +107,7 @@ pub fn seed_course(
             description: sample.description.to_string(),
             source,
         };
-        let created = now - (SAMPLES.len() - age) as i64 * 60;
+        let created = now - Duration::minutes((SAMPLES.len() - age) as i64);
         media::insert(conn, &id, &placement, &new, created)?;
     }
     Ok(())

@@ -65,7 +65,7 @@ impl DemoLms {
     /// sample media, and loads or creates their signing keys in the data
     /// directory.
     pub async fn prepare(tool: &Tool) -> Result<DemoLms, Fault> {
-        let base = tool.settings.public_url.as_str().to_string();
+        let base = tool.settings.server.public_url.as_str().to_string();
         let mut list = Vec::new();
         for lms in FLAVOURS {
             let issuer = format!("{base}/demo/{lms}");
@@ -84,7 +84,7 @@ impl DemoLms {
                 DeploymentsNeeded::AtLeastOne,
             )
             .map_err(|e| Fault::Internal(anyhow::anyhow!("demo platform {e}")))?;
-            let (now, media_dir) = (tool.clock.unix(), crate::service::media::media_dir(tool));
+            let (now, media_dir) = (tool.clock.now(), crate::service::media::media_dir(tool));
             tool.db
                 .write(move |conn| {
                     let known = platforms::find_by_issuer(conn, &new.issuer)?
@@ -308,7 +308,7 @@ fn authorize(
         deployment_id: &platform.deployment_id,
         nonce,
         role,
-        now: clock.unix(),
+        now: clock.now(),
         target_link_uri: &expected_redirect,
         context_id: &context_id,
     };

@@ -41,7 +41,7 @@ pub struct LaunchAttempt {
     pub reason: Option<String>,
     /// The id_token's claims as indented JSON (never the token itself).
     pub claims: Option<String>,
-    pub created_at: i64,
+    pub created_at: super::time::Timestamp,
 }
 
 impl LaunchAttempt {

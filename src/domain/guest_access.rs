@@ -7,13 +7,13 @@
 
 use super::field::{Field, FieldError};
 use super::media::MediaKind;
+use super::time::{Duration, Timestamp};
 
 /// Links an item may have at once.
 pub const MAX_LINKS: usize = 3;
 pub const NAME_MAX: usize = 100;
 pub const CLICK_LIMIT_MAX: i64 = 1_000_000;
 pub const DURATION_MAX_DAYS: i64 = 3650;
-const DAY: i64 = 86_400;
 
 /// Guest access is offered for every kind but channel and media-gallery
 /// rooms, whose guests the channel or gallery decides.
@@ -72,8 +72,9 @@ impl NewLink {
     }
 
     /// When a link made at `created_at` stops admitting guests, if ever.
-    pub fn expires_at(&self, created_at: i64) -> Option<i64> {
-        self.duration_days.map(|days| created_at + days * DAY)
+    pub fn expires_at(&self, created_at: Timestamp) -> Option<Timestamp> {
+        self.duration_days
+            .map(|days| created_at + Duration::days(days))
     }
 }
 
@@ -98,9 +99,9 @@ pub struct GuestLink {
     pub name: String,
     pub click_limit: Option<i64>,
     pub clicks: i64,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub deleted_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
 }
 
 impl GuestLink {
@@ -120,7 +121,7 @@ pub struct Visit {
     pub id: i64,
     pub name: String,
     pub email: String,
-    pub at: i64,
+    pub at: Timestamp,
 }
 
 /// What decides whether a link admits a guest.
@@ -129,7 +130,7 @@ pub struct LinkFacts {
     pub deleted: bool,
     pub clicks: i64,
     pub click_limit: Option<i64>,
-    pub expires_at: Option<i64>,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// What of the link's item decides it.
@@ -171,7 +172,7 @@ impl LinkStatus {
 }
 
 impl LinkFacts {
-    pub fn is_expired(&self, now: i64) -> bool {
+    pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
     }
 
@@ -179,7 +180,7 @@ impl LinkFacts {
         self.click_limit.is_some_and(|limit| self.clicks >= limit)
     }
 
-    pub fn status(&self, item: ItemFacts, now: i64) -> LinkStatus {
+    pub fn status(&self, item: ItemFacts, now: Timestamp) -> LinkStatus {
         if !item.open() {
             LinkStatus::Inactive
         } else if self.is_expired(now) {
@@ -220,15 +221,6 @@ impl Unavailable {
             Unavailable::Disabled => "disabled",
             Unavailable::Expired => "expired",
             Unavailable::Exhausted => "exhausted",
-        }
-    }
-
-    /// 404 for a link that does not (or no longer) exist, 410 for one that
-    /// exists but is gone for good or for now.
-    pub fn http_status(self) -> u16 {
-        match self {
-            Unavailable::NotFound | Unavailable::Deleted => 404,
-            _ => 410,
         }
     }
 
@@ -274,7 +266,7 @@ impl Unavailable {
 /// not them.
 pub fn refusal(
     found: Option<(LinkFacts, ItemFacts)>,
-    now: i64,
+    now: Timestamp,
     admitted: bool,
 ) -> Option<Unavailable> {
     let Some((link, item)) = found else {
@@ -380,11 +372,12 @@ mod tests {
         use NumberField::*;
         let ok = NewLink::parse(Some("  Webinar invite "), Whole(3), Whole(7)).unwrap();
         assert_eq!(ok.name, "Webinar invite");
-        assert_eq!(ok.expires_at(100), Some(100 + 7 * 86_400));
+        let made = Timestamp::from_unix(100);
+        assert_eq!(ok.expires_at(made), Some(made + Duration::days(7)));
         assert_eq!(
             NewLink::parse(Some("x"), Absent, Absent)
                 .unwrap()
-                .expires_at(5),
+                .expires_at(made),
             None
         );
         for (name, clicks, days, field) in [
@@ -412,7 +405,7 @@ mod tests {
 
     #[test]
     fn status_follows_switch_time_and_clicks() {
-        let now = 1000;
+        let now = Timestamp::from_unix(1000);
         assert_eq!(link().status(OPEN, now), LinkStatus::Active);
         let off = ItemFacts {
             enabled: false,
@@ -423,7 +416,10 @@ mod tests {
             expires_at: Some(now),
             ..link()
         };
-        assert_eq!(expiring.status(OPEN, now - 1), LinkStatus::Active);
+        assert_eq!(
+            expiring.status(OPEN, now - Duration::seconds(1)),
+            LinkStatus::Active
+        );
         assert_eq!(expiring.status(OPEN, now), LinkStatus::Expired);
         let used = LinkFacts {
             clicks: 3,
@@ -435,12 +431,12 @@ mod tests {
 
     #[test]
     fn the_first_reason_in_the_contract_order_wins() {
-        let now = 1000;
+        let now = Timestamp::from_unix(1000);
         let everything_wrong = LinkFacts {
             deleted: true,
             clicks: 5,
             click_limit: Some(5),
-            expires_at: Some(1),
+            expires_at: Some(Timestamp::from_unix(1)),
         };
         let gone = ItemFacts {
             available: false,
@@ -496,8 +492,6 @@ mod tests {
             refusal(Some((not_deleted, OPEN)), now, true),
             Some(Unavailable::Expired)
         );
-        assert_eq!(Unavailable::Deleted.http_status(), 404);
-        assert_eq!(Unavailable::Expired.http_status(), 410);
     }
 
     #[test]

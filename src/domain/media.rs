@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use super::field::{Field, FieldError};
 use super::ids::{CourseId, PlatformId, UserId};
+use super::time::Timestamp;
 
 /// An item's opaque id as it appears in URLs (96 random bits, base64url).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -370,8 +371,8 @@ pub struct Media {
     pub title: String,
     pub description: String,
     pub source: Source,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     /// The owner's "Enable guest access" switch (off for a new item).
     pub guest_access_enabled: bool,
 }

@@ -9,3 +9,4 @@ pub mod media;
 pub mod permissions;
 pub mod platform;
 pub mod session;
+pub mod time;

@@ -103,7 +103,7 @@ pub struct Platform {
     pub jwks_url: String,
     pub token_url: Option<String>,
     pub deployment_ids: Vec<String>,
-    pub created_at: i64,
+    pub created_at: super::time::Timestamp,
     pub modules: Modules,
     pub deployment_policy: DeploymentPolicy,
     /// Registered dynamically from a host the tool does not list: it cannot
@@ -207,7 +207,7 @@ impl Modules {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Deployment {
     pub id: String,
-    pub created_at: i64,
+    pub created_at: super::time::Timestamp,
     /// Recorded by its first launch (policy `register_on_first_launch`)
     /// rather than added by an administrator.
     pub added_by_launch: bool,

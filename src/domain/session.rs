@@ -3,6 +3,7 @@
 use super::ids::{CourseId, PlatformId, UserId};
 use super::permissions::CourseRights;
 use super::platform::Lms;
+use super::time::{Duration, Timestamp};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Course {
@@ -39,9 +40,9 @@ pub struct LaunchSession {
     pub roles: Vec<String>,
     /// When the launch opened it: the session never outlives this by more
     /// than its absolute lifetime, however busy.
-    pub started_at: i64,
-    pub last_seen_at: i64,
-    pub expires_at: i64,
+    pub started_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 impl LaunchSession {
@@ -56,23 +57,30 @@ impl LaunchSession {
     }
 }
 
-/// When a session used at `now` ends: after `idle_seconds` without use, and
-/// never later than `max_seconds` after it started.
-pub fn session_expiry(started_at: i64, now: i64, idle_seconds: i64, max_seconds: i64) -> i64 {
-    (now + idle_seconds).min(started_at + max_seconds)
+/// When a session used at `now` ends: after `idle` without use, and never
+/// later than `max` after it started.
+pub fn session_expiry(
+    started_at: Timestamp,
+    now: Timestamp,
+    idle: Duration,
+    max: Duration,
+) -> Timestamp {
+    (now + idle).min(started_at + max)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::session_expiry;
+    use super::*;
 
     #[test]
     fn a_session_ends_when_idle_or_at_its_absolute_lifetime() {
-        let (idle, max) = (7_200, 12 * 3_600);
-        assert_eq!(session_expiry(0, 0, idle, max), 7_200);
-        assert_eq!(session_expiry(0, 3_600, idle, max), 10_800);
+        let (idle, max) = (Duration::hours(2), Duration::hours(12));
+        let start = Timestamp::from_unix(0);
+        let hour = |h: i64| start + Duration::hours(h);
+        assert_eq!(session_expiry(start, start, idle, max), hour(2));
+        assert_eq!(session_expiry(start, hour(1), idle, max), hour(3));
         // Used every hour, it still ends 12 hours after the launch.
-        assert_eq!(session_expiry(0, 11 * 3_600, idle, max), 12 * 3_600);
-        assert_eq!(session_expiry(0, 20 * 3_600, idle, max), 12 * 3_600);
+        assert_eq!(session_expiry(start, hour(11), idle, max), hour(12));
+        assert_eq!(session_expiry(start, hour(20), idle, max), hour(12));
     }
 }

@@ -9,26 +9,26 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 
 use super::LaunchError;
 use crate::clock::Clock;
+use crate::domain::time::{Duration, Timestamp};
 use crate::outbound::{Limits, Outbound};
 
-const DEFAULT_MAX_AGE: i64 = 300;
-const LONGEST_MAX_AGE: i64 = 24 * 3600;
+const DEFAULT_MAX_AGE: Duration = Duration::minutes(5);
+const LONGEST_MAX_AGE: Duration = Duration::days(1);
 /// The wait after a first failed fetch; it doubles with each failure.
-const FIRST_BACKOFF: i64 = 5;
-const LONGEST_BACKOFF: i64 = 300;
+const FIRST_BACKOFF: Duration = Duration::seconds(5);
+const LONGEST_BACKOFF: Duration = Duration::minutes(5);
 
 pub struct JwksCache {
     outbound: Arc<Outbound>,
     limits: Limits,
-    /// Seconds between refetches for an unknown kid.
-    min_refetch: i64,
+    /// The least time between refetches for an unknown kid.
+    min_refetch: Duration,
     clock: Clock,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
 }
@@ -43,12 +43,12 @@ struct Entry {
 #[derive(Default, Clone)]
 struct Cached {
     keys: HashMap<String, DecodingKey>,
-    fresh_until: Option<i64>,
-    last_attempt: Option<i64>,
+    fresh_until: Option<Timestamp>,
+    last_attempt: Option<Timestamp>,
     fetches: u64,
     /// Failed fetches in a row, and when the next may be tried.
     failures: u32,
-    retry_at: Option<i64>,
+    retry_at: Option<Timestamp>,
     /// Why the last fetch failed, for diagnostics (never shown to users).
     last_error: Option<String>,
 }
@@ -80,8 +80,9 @@ struct RemoteJwk {
     e: Option<String>,
 }
 
-fn backoff(failures: u32) -> i64 {
-    (FIRST_BACKOFF << failures.saturating_sub(1).min(16)).min(LONGEST_BACKOFF)
+fn backoff(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    (FIRST_BACKOFF * (1i32 << doublings)).min(LONGEST_BACKOFF)
 }
 
 impl JwksCache {
@@ -93,8 +94,8 @@ impl JwksCache {
     ) -> Self {
         JwksCache {
             outbound,
-            limits: Limits::key_set(timeout),
-            min_refetch: min_refetch.as_secs() as i64,
+            limits: Limits::key_set(timeout.unsigned_abs()),
+            min_refetch,
             clock,
             entries: Mutex::new(HashMap::new()),
         }
@@ -104,7 +105,7 @@ impl JwksCache {
     pub async fn key(&self, jwks_url: &str, kid: &str) -> Result<DecodingKey, LaunchError> {
         let entry = self.entry(jwks_url);
         let seen = entry.state.read().unwrap().clone();
-        let now = self.clock.unix();
+        let now = self.clock.now();
         let fresh = seen.fresh_until.is_some_and(|t| now < t);
         if let Some(key) = seen.keys.get(kid).filter(|_| fresh) {
             return Ok(key.clone());
@@ -122,7 +123,7 @@ impl JwksCache {
             let attempted_meanwhile = entry.state.read().unwrap().fetches != seen.fetches;
             if !attempted_meanwhile {
                 let result = self.fetch(jwks_url).await;
-                let now = self.clock.unix();
+                let now = self.clock.now();
                 let mut state = entry.state.write().unwrap();
                 state.last_attempt = Some(now);
                 state.fetches += 1;
@@ -141,7 +142,7 @@ impl JwksCache {
                         tracing::warn!(
                             jwks_url,
                             reason = %why,
-                            retry_in_seconds = wait,
+                            retry_in_seconds = wait.whole_seconds(),
                             cached_keys = state.keys.len(),
                             "a platform's key set could not be fetched"
                         );
@@ -168,7 +169,7 @@ impl JwksCache {
     }
 
     /// The keys and how long they may be used, or why they could not be had.
-    async fn fetch(&self, url: &str) -> Result<(HashMap<String, DecodingKey>, i64), String> {
+    async fn fetch(&self, url: &str) -> Result<(HashMap<String, DecodingKey>, Duration), String> {
         let fetched = self
             .outbound
             .fetch(url, self.limits)
@@ -202,8 +203,8 @@ fn usable_keys(jwks: RemoteJwks) -> HashMap<String, DecodingKey> {
         .collect()
 }
 
-/// How long a key set may be used (seconds), from its Cache-Control header.
-fn cache_lifetime(header: &str) -> i64 {
+/// How long a key set may be used, from its Cache-Control header.
+fn cache_lifetime(header: &str) -> Duration {
     let directives: Vec<String> = header
         .split(',')
         .map(|d| d.trim().to_ascii_lowercase())
@@ -212,7 +213,7 @@ fn cache_lifetime(header: &str) -> i64 {
         .iter()
         .any(|d| d == "no-store" || d == "no-cache")
     {
-        return 0;
+        return Duration::ZERO;
     }
     directives
         .iter()
@@ -220,7 +221,7 @@ fn cache_lifetime(header: &str) -> i64 {
             d.strip_prefix("max-age=")
                 .and_then(|v| v.trim_matches('"').parse::<i64>().ok())
         })
-        .map(|secs| secs.clamp(0, LONGEST_MAX_AGE))
+        .map(|secs| Duration::seconds(secs).clamp(Duration::ZERO, LONGEST_MAX_AGE))
         .unwrap_or(DEFAULT_MAX_AGE)
 }
 
@@ -231,17 +232,17 @@ mod tests {
     #[test]
     fn cache_control_sets_the_lifetime() {
         assert_eq!(cache_lifetime("public, max-age=864000"), LONGEST_MAX_AGE);
-        assert_eq!(cache_lifetime("max-age=60"), 60);
-        assert_eq!(cache_lifetime("no-cache"), 0);
+        assert_eq!(cache_lifetime("max-age=60"), Duration::minutes(1));
+        assert_eq!(cache_lifetime("no-cache"), Duration::ZERO);
         assert_eq!(cache_lifetime("private"), DEFAULT_MAX_AGE);
     }
 
     #[test]
     fn the_back_off_doubles_up_to_five_minutes() {
-        assert_eq!(backoff(1), 5);
-        assert_eq!(backoff(2), 10);
-        assert_eq!(backoff(4), 40);
-        assert_eq!(backoff(7), 300);
-        assert_eq!(backoff(u32::MAX), 300);
+        assert_eq!(backoff(1), Duration::seconds(5));
+        assert_eq!(backoff(2), Duration::seconds(10));
+        assert_eq!(backoff(4), Duration::seconds(40));
+        assert_eq!(backoff(7), Duration::minutes(5));
+        assert_eq!(backoff(u32::MAX), Duration::minutes(5));
     }
 }

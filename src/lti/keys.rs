@@ -138,7 +138,7 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeySummary {
     pub kid: String,
-    pub created_at: i64,
+    pub created_at: crate::domain::time::Timestamp,
     /// When it stopped signing; it stays published for the grace period.
-    pub retired_at: Option<i64>,
+    pub retired_at: Option<crate::domain::time::Timestamp>,
 }

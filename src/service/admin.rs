@@ -6,12 +6,13 @@
 use super::Tool;
 use super::failure::Fault;
 use crate::crypto::{hash_secret, random_token};
+use crate::domain::time::Duration;
 use crate::store::admin;
 
 /// How long a printed sign-in link works.
-pub const LOGIN_LINK_MINUTES: i64 = 10;
+pub const LOGIN_LINK_LIFETIME: Duration = Duration::minutes(10);
 /// How long an admin session lasts.
-pub const SESSION_HOURS: i64 = 8;
+pub const SESSION_LIFETIME: Duration = Duration::hours(8);
 
 /// 256 bits: admin secrets guard every registration.
 fn admin_secret() -> String {
@@ -22,14 +23,13 @@ fn admin_secret() -> String {
 pub async fn create_login_link(tool: &Tool) -> Result<String, Fault> {
     let token = admin_secret();
     let hash = hash_secret(&token);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     tool.db
-        .write(move |conn| {
-            admin::insert_login_link(conn, &hash, now, now + LOGIN_LINK_MINUTES * 60)
-        })
+        .write(move |conn| admin::insert_login_link(conn, &hash, now, now + LOGIN_LINK_LIFETIME))
         .await?;
     Ok(tool
         .settings
+        .server
         .public_url
         .join(&format!("/admin/login?token={token}")))
 }
@@ -42,8 +42,8 @@ pub async fn sign_in_with_link(tool: &Tool, link_token: &str) -> Result<Option<S
     }
     let session = admin_secret();
     let (link_hash, session_hash) = (hash_secret(link_token), hash_secret(&session));
-    let now = tool.clock.unix();
-    let expires = now + SESSION_HOURS * 3600;
+    let now = tool.clock.now();
+    let expires = now + SESSION_LIFETIME;
     let used = tool
         .db
         .write(move |conn| admin::use_login_link(conn, &link_hash, &session_hash, now, expires))
@@ -56,7 +56,7 @@ pub async fn sign_in_with_admin_token(
     tool: &Tool,
     candidate: &str,
 ) -> Result<Option<String>, Fault> {
-    let Some(expected) = tool.settings.admin_token.as_ref() else {
+    let Some(expected) = tool.settings.admin.token.as_ref() else {
         return Ok(None);
     };
     if !expected.matches(candidate.trim()) {
@@ -64,9 +64,9 @@ pub async fn sign_in_with_admin_token(
     }
     let session = admin_secret();
     let hash = hash_secret(&session);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     tool.db
-        .write(move |conn| admin::insert_session(conn, &hash, now, now + SESSION_HOURS * 3600))
+        .write(move |conn| admin::insert_session(conn, &hash, now, now + SESSION_LIFETIME))
         .await?;
     Ok(Some(session))
 }
@@ -76,7 +76,7 @@ pub async fn session_valid(tool: &Tool, session: &str) -> Result<bool, Fault> {
         return Ok(false);
     }
     let hash = hash_secret(session);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     Ok(tool
         .db
         .read(move |conn| admin::session_valid(conn, &hash, now))

@@ -110,7 +110,7 @@ pub struct Response {
 
 async fn settings_of(tool: &Tool, token: &str) -> DeepLinkingResult<DeepLinkingSettings> {
     let hash = hash_secret(token);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let raw = tool
         .db
         .read(move |conn| sessions::deep_linking(conn, &hash, now))
@@ -162,7 +162,7 @@ pub async fn respond(
         },
         &settings,
         &items,
-        tool.clock.unix(),
+        tool.clock.now().unix(),
         &secret_token(),
     );
     let jwt = key
@@ -208,6 +208,7 @@ fn content_item(tool: &Tool, media: &Media) -> ResourceLinkItem {
         text: media.description.clone(),
         url: tool
             .settings
+            .server
             .public_url
             .join(&format!("/media/{}", media.id)),
         custom,

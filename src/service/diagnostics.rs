@@ -92,8 +92,11 @@ async fn platform_of(tool: &Tool, issuer: &str, client_id: Option<&str>) -> Opti
 
 /// Records a refusal, with the error's code, reason and advice.
 async fn write(tool: &Tool, client: Option<IpAddr>, err: &LaunchError, attempt: OwnedAttempt) {
-    let now = tool.clock.unix();
-    let (code, reason) = (err.code(), reason(err, tool.settings.public_url.as_str()));
+    let now = tool.clock.now();
+    let (code, reason) = (
+        err.code(),
+        reason(err, tool.settings.server.public_url.as_str()),
+    );
     if let Some(ip) = client
         && !tool.diagnostics_limiter.allow(ip, now, REFUSALS_PER_MINUTE)
     {

@@ -14,6 +14,7 @@ use crate::domain::guest_access::{
 };
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
+use crate::domain::time::Timestamp;
 use crate::store::guest_links::{self as store, Added, Admission, FoundLink, StoredToken};
 use crate::store::media as media_store;
 use crate::store::sealed::link_context;
@@ -171,7 +172,7 @@ impl ManagedItem {
 }
 
 pub fn link_url(tool: &Tool, token: &str) -> String {
-    tool.settings.public_url.join(&format!("/g/{token}"))
+    tool.settings.server.public_url.join(&format!("/g/{token}"))
 }
 
 /// The link with its status and its URL, from its sealed token.
@@ -182,7 +183,7 @@ fn view_of(tool: &Tool, stored: store::StoredLink, item: ItemFacts) -> Result<Li
         .open_text(&link_context(&link.id), &stored.token_sealed)
         .map_err(|e| Fault::Internal(e.into()))?;
     Ok(LinkView {
-        status: link.facts().status(item, tool.clock.unix()),
+        status: link.facts().status(item, tool.clock.now()),
         url: link_url(tool, &token),
         link,
     })
@@ -256,7 +257,7 @@ pub async fn create_link(
         request.click_limit,
         request.duration_days,
     )?;
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let media_id = item.media.id.clone();
     let link_id = random_token(9);
     let token = secret_token();
@@ -284,7 +285,7 @@ pub async fn create_link(
 /// Deletes a link at once; its token is remembered, so a guest who comes
 /// back is told the link was deleted.
 pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> GuestAccessResult<()> {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let media_id = item.media.id.clone();
     let link = link_id.to_string();
     let deleted = tool
@@ -387,7 +388,7 @@ fn checked(
     admitted: bool,
 ) -> Result<OpenLink, Unavailable> {
     let facts = found.as_ref().map(|(f, _)| (f.link.facts(), f.item));
-    if let Some(reason) = refusal(facts, tool.clock.unix(), admitted) {
+    if let Some(reason) = refusal(facts, tool.clock.now(), admitted) {
         return Err(reason);
     }
     match found {
@@ -399,7 +400,7 @@ fn checked(
 /// An admitted guest's session token (for the cookie) and when it ends.
 pub struct Admitted {
     pub session_token: String,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
 }
 
 /// Admits a guest: one click counted, the visit recorded, a session opened,
@@ -415,8 +416,8 @@ pub async fn admit(
         return Ok(Err(Unavailable::NotFound));
     }
     let session_token = secret_token();
-    let now = tool.clock.unix();
-    let expires_at = now + tool.settings.guest_session_hours * 3600;
+    let now = tool.clock.now();
+    let expires_at = now + tool.settings.guests.session;
     let token_hash = tool.sealer.lookup_hash(token);
     let session_hash = hash_secret(&session_token);
     let gate = tool.admission_gates.enter(token).await;
@@ -523,7 +524,7 @@ async fn guest_session(
         return Ok(None);
     };
     let hash = hash_secret(token);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     Ok(tool
         .db
         .read(move |conn| store::find_session(conn, &hash, now))
@@ -533,8 +534,8 @@ async fn guest_session(
 /// Removes ended guest sessions, and visits and deleted links older than the
 /// retention period; returns how many records went.
 pub async fn purge(tool: &Tool) -> Result<usize, Fault> {
-    let now = tool.clock.unix();
-    let cutoff = now - tool.settings.guest_retention_days * 86_400;
+    let now = tool.clock.now();
+    let cutoff = now - tool.settings.guests.retention;
     let purged = tool
         .db
         .write(move |conn| store::purge(conn, now, cutoff))

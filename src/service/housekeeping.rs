@@ -3,14 +3,19 @@
 //! pile up), the rest every five minutes.
 
 use super::{Tool, guest_links, media, registration};
+use crate::domain::time::Duration;
 use crate::store::{
     StoreResult, admin, file_grants, launch_attempts, login_states, platforms, registration_tokens,
     sessions,
 };
 
+/// Spent registration tokens are remembered this long (so a reused link is
+/// told it was used, rather than unknown).
+const SPENT_TOKENS_KEPT: Duration = Duration::days(1);
+
 /// What expires within minutes: login states, sessions and file grants.
 pub async fn purge_short_lived(tool: &Tool) {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let result = tool
         .db
         .write(move |conn| -> StoreResult<_> {
@@ -36,21 +41,21 @@ pub async fn purge_short_lived(tool: &Tool) {
 /// What is kept for days: guest records, diagnostics, admin sign-ins, spent
 /// registration tokens, registrations nobody activated, abandoned uploads.
 pub async fn purge_long_lived(tool: &Tool) {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     match guest_links::purge(tool).await {
         Ok(0) => {}
         Ok(records) => tracing::info!(records, "purged guest records past their retention"),
         Err(err) => tracing::warn!(error = %err, "purge of guest records failed"),
     }
-    let kept_since = now - tool.settings.diagnostics_days * 86_400;
-    let pending_since = now - registration::PENDING_DAYS * 86_400;
+    let kept_since = now - tool.settings.admin.diagnostics_kept;
+    let pending_since = now - registration::PENDING_LIFETIME;
     let result = tool
         .db
         .write(move |conn| -> StoreResult<_> {
             Ok((
                 launch_attempts::purge(conn, kept_since)?
                     + admin::purge(conn, now)?
-                    + registration_tokens::purge(conn, now - 86_400)?,
+                    + registration_tokens::purge(conn, now - SPENT_TOKENS_KEPT)?,
                 platforms::purge_pending(conn, pending_since)?,
             ))
         })

@@ -8,7 +8,7 @@ use crate::store::keys;
 
 /// Makes the first signing key unless there is one.
 pub async fn ensure_current(tool: &Tool) -> Result<ToolKey, Fault> {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let sealer = tool.sealer.clone();
     Ok(tool
         .db
@@ -23,8 +23,8 @@ pub async fn ensure_current(tool: &Tool) -> Result<ToolKey, Fault> {
 /// Makes a new current key; the old one stays published for the grace period.
 pub async fn rotate(tool: &Tool) -> Result<ToolKey, Fault> {
     let key = ToolKey::generate().map_err(|e| Fault::Internal(e.into()))?;
-    let now = tool.clock.unix();
-    let grace = tool.settings.key_grace_days * 86_400;
+    let now = tool.clock.now();
+    let grace = tool.settings.lti.key_grace;
     let (sealer, stored) = (tool.sealer.clone(), key.clone());
     tool.db
         .write(move |conn| keys::rotate(conn, &sealer, &stored, now, grace))
@@ -48,8 +48,8 @@ pub async fn current(tool: &Tool) -> Result<Option<ToolKey>, Fault> {
 }
 
 pub async fn published_jwks(tool: &Tool) -> Result<JwkSet, Fault> {
-    let now = tool.clock.unix();
-    let grace = tool.settings.key_grace_days * 86_400;
+    let now = tool.clock.now();
+    let grace = tool.settings.lti.key_grace;
     let stored = tool
         .db
         .read(move |conn| keys::published(conn, now, grace))

@@ -113,8 +113,8 @@ async fn read(tool: &Tool, state: &str) -> Result<(LaunchRead, Option<Platform>)
 pub async fn finish(tool: &Tool, input: LaunchInput<'_>) -> Result<Launched, LaunchFailure> {
     let (read, platform) = read(tool, input.state).await?;
     let leeway = Leeway {
-        now: tool.clock.unix(),
-        seconds: tool.settings.jwt_leeway_seconds,
+        now: tool.clock.now(),
+        skew: tool.settings.lti.jwt_leeway,
     };
     // Only the demo LMS, on this machine, takes content back over plain http.
     let return_urls = match tool.settings.mode {
@@ -149,12 +149,12 @@ async fn open_session(
 ) -> Result<LaunchSession, LaunchFailure> {
     let launcher = launch.launcher().clone();
     let rights = CourseRights::from_roles(&launcher.roles);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let expires_at = crate::domain::session::session_expiry(
         now,
         now,
-        tool.settings.session_idle_minutes * 60,
-        tool.settings.session_max_hours * 3600,
+        tool.settings.sessions.idle,
+        tool.settings.sessions.max,
     );
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");

@@ -26,7 +26,12 @@ pub struct LoginStart {
 
 pub async fn start(tool: &Tool, params: LoginParams) -> Result<LoginStart, LaunchFailure> {
     let request = params.parse()?;
-    if !tool.settings.public_url.contains(&request.target_link_uri) {
+    if !tool
+        .settings
+        .server
+        .public_url
+        .contains(&request.target_link_uri)
+    {
         return Err(LaunchError::InvalidTargetLinkUri.into());
     }
     let candidates = tool.registrations.by_issuer(tool, &request.iss).await?;
@@ -42,13 +47,13 @@ pub async fn start(tool: &Tool, params: LoginParams) -> Result<LoginStart, Launc
     }
 
     let (state, nonce, binding) = (secret_token(), secret_token(), secret_token());
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let record = (
         hash_secret(&state),
         hash_secret(&nonce),
         hash_secret(&binding),
     );
-    let expires_at = now + tool.settings.login_state_seconds;
+    let expires_at = now + tool.settings.lti.login_state;
     let platform_id = PlatformId(registration.platform_id);
     tool.db
         .write(move |conn| {
@@ -66,7 +71,7 @@ pub async fn start(tool: &Tool, params: LoginParams) -> Result<LoginStart, Launc
         })
         .await?;
 
-    let redirect_uri = tool.settings.public_url.join("/lti/launch");
+    let redirect_uri = tool.settings.server.public_url.join("/lti/launch");
     let redirect_url =
         login::authentication_url(&registration, &request, &redirect_uri, &state, &nonce)?;
     let platform_origin = url::Url::parse(&registration.auth_url)

@@ -128,7 +128,7 @@ pub async fn create(tool: &Tool, session: &LaunchSession, new: NewMedia) -> Medi
         course_id: course.id,
         owner_id: session.user_id,
     };
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let id = MediaId::generate();
     Ok(tool
         .db
@@ -155,7 +155,7 @@ pub async fn create_uploaded(
         course_id: course.id,
         owner_id: session.user_id,
     };
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let id = file.id.clone();
     let kept = file.keep().await?;
     let quota = course_quota(tool);
@@ -179,7 +179,7 @@ pub async fn create_uploaded(
 
 /// The course quota in bytes, if there is one.
 fn course_quota(tool: &Tool) -> Option<u64> {
-    Some(tool.settings.course_quota_bytes).filter(|q| *q > 0)
+    Some(tool.settings.media.course_quota_bytes).filter(|q| *q > 0)
 }
 
 pub async fn edit(
@@ -190,7 +190,7 @@ pub async fn edit(
 ) -> MediaResult<Media> {
     let course = require_manage(session)?.id;
     let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     tool.db
         .write(move |conn| store::update(conn, &id, course, &edit, now))
         .await?
@@ -201,7 +201,7 @@ pub async fn edit(
 pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResult<()> {
     let course = require_manage(session)?.id;
     let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let deleted = tool
         .db
         .write(move |conn| store::mark_deleted(conn, &id, course, now))
@@ -224,7 +224,7 @@ pub async fn remove_stored_file(dir: &Path, name: &str) {
 
 /// A `.part` file this old belongs to no upload still running: its process
 /// was killed mid-upload (a dropped upload removes its own part).
-const ABANDONED_UPLOAD_SECONDS: u64 = 24 * 60 * 60;
+const ABANDONED_UPLOAD: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// Removes partial uploads left by a killed process; returns how many.
 pub async fn remove_abandoned_uploads(tool: &Tool) -> usize {
@@ -242,7 +242,7 @@ pub async fn remove_abandoned_uploads(tool: &Tool) -> usize {
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.elapsed().ok());
         if is_part
-            && age.is_some_and(|a| a.as_secs() > ABANDONED_UPLOAD_SECONDS)
+            && age.is_some_and(|a| a > ABANDONED_UPLOAD)
             && tokio::fs::remove_file(entry.path()).await.is_ok()
         {
             removed += 1;
@@ -315,7 +315,7 @@ impl Upload {
         declared: Option<String>,
     ) -> MediaResult<Upload> {
         let course = require_manage(session)?.id;
-        let (mut limit, mut quota) = (tool.settings.upload_max_bytes, None);
+        let (mut limit, mut quota) = (tool.settings.media.upload_max_bytes, None);
         if let Some(course_quota) = course_quota(tool) {
             let used = tool
                 .db

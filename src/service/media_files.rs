@@ -20,6 +20,7 @@ use crate::crypto::{hash_secret, is_token_shaped, secret_token};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
+use crate::domain::time::Timestamp;
 use crate::store::file_grants::{self, Grant, Holder};
 use crate::store::media as store;
 
@@ -27,7 +28,7 @@ use crate::store::media as store;
 #[derive(Clone, Debug)]
 pub struct FileUrl {
     pub url: String,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
 }
 
 /// The grant of a file URL's query.
@@ -94,8 +95,8 @@ type FileResult<T> = Result<T, FileError>;
 /// Makes a grant for `media` held by `holder`, served under `path`.
 async fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileResult<FileUrl> {
     let grant = secret_token();
-    let now = tool.clock.unix();
-    let times = GrantTimes::new(now, tool.settings.media_url_seconds);
+    let now = tool.clock.now();
+    let times = GrantTimes::new(now, tool.settings.media.url_start_window);
     let (hash, media) = (hash_secret(&grant), media.clone());
     tool.db
         .write(move |conn| file_grants::insert(conn, &hash, &media, &holder, now, times))
@@ -103,6 +104,7 @@ async fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> Fi
     Ok(FileUrl {
         url: tool
             .settings
+            .server
             .public_url
             .join(&format!("{path}?grant={grant}")),
         expires_at: times.starts_until,
@@ -150,7 +152,7 @@ async fn held_grant(
         return Err(FileError::UrlInvalid);
     }
     let hash = hash_secret(raw);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let key = hash.clone();
     let grant = tool
         .db
@@ -163,7 +165,7 @@ async fn held_grant(
 
 /// Records a grant's use when it is due (a write at most every half minute).
 async fn touch(tool: &Tool, hash: String, grant: &Grant) -> FileResult<()> {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     if grant.times.needs_touch(now) {
         tool.db
             .write(move |conn| file_grants::touch(conn, &hash, now))
@@ -182,8 +184,11 @@ async fn renew(
     grant: &Grant,
     path: &str,
 ) -> FileResult<Option<FileUrl>> {
-    let now = tool.clock.unix();
-    let Some(times) = grant.times.renewed(now, tool.settings.media_url_seconds) else {
+    let now = tool.clock.now();
+    let Some(times) = grant
+        .times
+        .renewed(now, tool.settings.media.url_start_window)
+    else {
         return Ok(None);
     };
     tool.db
@@ -192,6 +197,7 @@ async fn renew(
     Ok(Some(FileUrl {
         url: tool
             .settings
+            .server
             .public_url
             .join(&format!("{path}?grant={raw}")),
         expires_at: times.starts_until,
@@ -281,10 +287,7 @@ async fn by_grant(
     }
     let deliverable = deliverable(tool, grant.media_id.clone(), |_| true).await?;
     let size = deliverable.media.file().map_or(0, |f| f.size);
-    if !grant
-        .times
-        .allows(continues_stream(size), tool.clock.unix())
-    {
+    if !grant.times.allows(continues_stream(size), tool.clock.now()) {
         return Err(FileError::UrlExpired);
     }
     touch(tool, hash, &grant).await?;

@@ -97,7 +97,7 @@ pub async fn platform(tool: &Tool, id: PlatformId) -> PlatformResult<(Platform, 
 
 /// Registers a platform typed in by an administrator.
 pub async fn add(tool: &Tool, new: NewPlatform) -> PlatformResult<PlatformId> {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let (issuer, client_id) = (new.issuer.clone(), new.client_id.clone());
     match tool
         .db
@@ -211,7 +211,7 @@ pub async fn add_deployments(
         .iter()
         .map(|d| parse_deployment_id(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     match tool
         .db
         .write(move |conn| platforms::add_deployments(conn, id, &clean, now))
@@ -251,7 +251,7 @@ pub async fn activate(tool: &Tool, id: PlatformId) -> PlatformResult<Activation>
 /// it. A platform whose courses hold media is only removed with `force`,
 /// which deletes the media as DELETE does (files included) first.
 pub async fn remove(tool: &Tool, id: PlatformId, force: bool) -> PlatformResult<usize> {
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let held = tool
         .db
         .read(move |conn| {
@@ -454,7 +454,7 @@ fn read_export(json: &str) -> PlatformResult<Vec<(NewPlatform, Modules)>> {
 /// issuer and client id) are left as they are.
 pub async fn import(tool: &Tool, json: &str) -> PlatformResult<ImportReport> {
     let checked = read_export(json)?;
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let report = tool
         .db
         .write(move |conn| {

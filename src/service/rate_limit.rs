@@ -14,6 +14,7 @@
 //! whoever controls that many networks is not held back by a per-address
 //! limit anyway, and no flood can lock everyone else out.
 
+use crate::domain::time::Timestamp;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
@@ -71,14 +72,14 @@ fn network_key(key: IpAddr) -> IpAddr {
 }
 
 impl RateLimiter {
-    /// Counts one attempt from `addr` at `now` (Unix seconds); false when
+    /// Counts one attempt from `addr` at `now`; false when
     /// it is over `per_minute` (0: no limit).
-    pub fn allow(&self, addr: IpAddr, now: i64, per_minute: u32) -> bool {
+    pub fn allow(&self, addr: IpAddr, now: Timestamp, per_minute: u32) -> bool {
         if per_minute == 0 {
             return true;
         }
         let key = client_key(addr);
-        let minute = now.div_euclid(60);
+        let minute = now.unix().div_euclid(60);
         let index = (self.hasher.hash_one(key) as usize) % SHARDS;
         let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
         // Only a later minute starts afresh: a request that read the clock
@@ -113,7 +114,7 @@ impl RateLimiter {
     }
 
     /// Counts one attempt from the client, if its address is known.
-    pub fn allow_client(&self, client: Option<IpAddr>, now: i64, per_minute: u32) -> bool {
+    pub fn allow_client(&self, client: Option<IpAddr>, now: Timestamp, per_minute: u32) -> bool {
         client.is_none_or(|addr| self.allow(addr, now, per_minute))
     }
 }
@@ -122,16 +123,23 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_unix(seconds)
+    }
+
     #[test]
     fn each_address_gets_its_allowance_per_minute() {
         let limiter = RateLimiter::default();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!((0..3).all(|_| limiter.allow(a, 600, 3)));
-        assert!(!limiter.allow(a, 630, 3));
-        assert!(limiter.allow(b, 630, 3));
-        assert!(limiter.allow(a, 660, 3), "a new minute");
-        assert!((0..1000).all(|_| limiter.allow(a, 700, 0)), "0 is no limit");
+        assert!((0..3).all(|_| limiter.allow(a, at(600), 3)));
+        assert!(!limiter.allow(a, at(630), 3));
+        assert!(limiter.allow(b, at(630), 3));
+        assert!(limiter.allow(a, at(660), 3), "a new minute");
+        assert!(
+            (0..1000).all(|_| limiter.allow(a, at(700), 0)),
+            "0 is no limit"
+        );
     }
 
     #[test]
@@ -140,10 +148,10 @@ mod tests {
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert!(limiter.allow(a, 0, 2));
-        assert!(limiter.allow(b, 0, 2));
-        assert!(!limiter.allow(a, 0, 2), "the same /64");
-        assert!(limiter.allow(other, 0, 2), "another /64");
+        assert!(limiter.allow(a, at(0), 2));
+        assert!(limiter.allow(b, at(0), 2));
+        assert!(!limiter.allow(a, at(0), 2), "the same /64");
+        assert!(limiter.allow(other, at(0), 2), "another /64");
         let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(client_key(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
     }
@@ -152,15 +160,18 @@ mod tests {
     fn memory_stays_bounded_and_limits_hold_under_a_flood_of_addresses() {
         let limiter = RateLimiter::default();
         let victim: IpAddr = "198.51.100.1".parse().unwrap();
-        assert!(limiter.allow(victim, 0, 1));
+        assert!(limiter.allow(victim, at(0), 1));
         for i in 0..300_000u32 {
-            limiter.allow(IpAddr::V4(i.into()), 1, 5);
+            limiter.allow(IpAddr::V4(i.into()), at(1), 5);
         }
         assert!(limiter.tracked() <= SHARDS * MOST_PER_SHARD);
         assert!(
-            !limiter.allow(victim, 2, 1),
+            !limiter.allow(victim, at(2), 1),
             "the flood did not reset its count"
         );
-        assert!(limiter.allow(victim, 60, 1), "a new minute starts afresh");
+        assert!(
+            limiter.allow(victim, at(60), 1),
+            "a new minute starts afresh"
+        );
     }
 }

@@ -4,6 +4,7 @@
 use super::Tool;
 use super::failure::Fault;
 use crate::crypto::{Sealer, SecretKey};
+use crate::domain::time::Timestamp;
 use crate::store::sealed::{self, KeyCheck, Resealed};
 use crate::store::{Conn, StoreError};
 
@@ -25,7 +26,11 @@ impl From<StoreError> for SecretsError {
 
 /// Makes sure `sealer` is the key this database's secrets are sealed with,
 /// and seals what an older guestlink stored in the clear.
-pub fn open_at_start(conn: &mut Conn, sealer: &Sealer, now: i64) -> Result<Resealed, SecretsError> {
+pub fn open_at_start(
+    conn: &mut Conn,
+    sealer: &Sealer,
+    now: Timestamp,
+) -> Result<Resealed, SecretsError> {
     if sealed::check_key(conn, sealer, now)? == KeyCheck::Mismatch {
         return Err(SecretsError::WrongKey);
     }

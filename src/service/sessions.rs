@@ -4,11 +4,12 @@ use super::Tool;
 use super::failure::Fault;
 use crate::crypto::hash_secret;
 use crate::domain::session::{LaunchSession, session_expiry};
+use crate::domain::time::Duration;
 use crate::store::sessions;
 
 /// Sessions are touched at most this often, so that reading pages does not
 /// become a database write per request.
-const TOUCH_EVERY_SECONDS: i64 = 60;
+const TOUCH_EVERY: Duration = Duration::minutes(1);
 
 /// The live session for `token`, extending its idle expiry when due.
 pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fault> {
@@ -16,7 +17,7 @@ pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fau
         return Ok(None);
     }
     let token_hash = hash_secret(token);
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let hash = token_hash.clone();
     let Some(mut session) = tool
         .db
@@ -25,12 +26,12 @@ pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fau
     else {
         return Ok(None);
     };
-    if now - session.last_seen_at >= TOUCH_EVERY_SECONDS {
+    if now - session.last_seen_at >= TOUCH_EVERY {
         let expires_at = session_expiry(
             session.started_at,
             now,
-            tool.settings.session_idle_minutes * 60,
-            tool.settings.session_max_hours * 3600,
+            tool.settings.sessions.idle,
+            tool.settings.sessions.max,
         );
         tool.db
             .write(move |conn| sessions::touch(conn, &token_hash, now, expires_at))

@@ -4,7 +4,6 @@
 //! the same way.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::failure::Fault;
 use super::secrets::{self, SecretsError};
@@ -71,7 +70,7 @@ impl Tool {
     /// and forms is read, or made on the first start.
     pub async fn open(db: Db, settings: Settings, clock: Clock) -> Result<Tool, OpenError> {
         let sealer = Arc::new(Sealer::new(settings.require_secret_key()?));
-        let (now, check) = (clock.unix(), sealer.clone());
+        let (now, check) = (clock.now(), sealer.clone());
         db.write(move |conn| Ok(secrets::open_at_start(conn, &check, now)))
             .await
             .map_err(Fault::from)??;
@@ -124,11 +123,11 @@ impl Tool {
         url_key: MacKey,
         sealer: Arc<Sealer>,
     ) -> Tool {
-        let outbound = Arc::new(Outbound::new(settings.outbound_allowed_hosts.clone()));
+        let outbound = Arc::new(Outbound::new(settings.lti.outbound_allowed_hosts.clone()));
         let jwks = JwksCache::new(
             outbound.clone(),
-            Duration::from_secs(settings.jwks_timeout_seconds),
-            Duration::from_secs(settings.jwks_refetch_seconds),
+            settings.lti.jwks_timeout,
+            settings.lti.jwks_refetch,
             clock.clone(),
         );
         Tool {

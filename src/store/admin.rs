@@ -4,6 +4,7 @@ use diesel::prelude::*;
 
 use super::schema::{admin_login_links as links, admin_sessions as sessions};
 use super::{Conn, StoreError, StoreResult};
+use crate::domain::time::Timestamp;
 use crate::{with_conn, write_tx};
 
 /// One admin session row (a macro so it runs inside either backend's transaction).
@@ -22,8 +23,8 @@ macro_rules! insert_session_in {
 pub fn insert_login_link(
     conn: &mut Conn,
     token_hash: &str,
-    now: i64,
-    expires_at: i64,
+    now: Timestamp,
+    expires_at: Timestamp,
 ) -> StoreResult<()> {
     with_conn!(conn, c => diesel::insert_into(links::table)
         .values((
@@ -41,8 +42,8 @@ pub fn use_login_link(
     conn: &mut Conn,
     link_hash: &str,
     session_hash: &str,
-    now: i64,
-    session_expires_at: i64,
+    now: Timestamp,
+    session_expires_at: Timestamp,
 ) -> StoreResult<bool> {
     write_tx!(conn, c => {
         let used = diesel::update(
@@ -64,14 +65,14 @@ pub fn use_login_link(
 pub fn insert_session(
     conn: &mut Conn,
     session_hash: &str,
-    now: i64,
-    expires_at: i64,
+    now: Timestamp,
+    expires_at: Timestamp,
 ) -> StoreResult<()> {
     with_conn!(conn, c => insert_session_in!(c, session_hash, now, expires_at));
     Ok(())
 }
 
-pub fn session_valid(conn: &mut Conn, session_hash: &str, now: i64) -> StoreResult<bool> {
+pub fn session_valid(conn: &mut Conn, session_hash: &str, now: Timestamp) -> StoreResult<bool> {
     let count: i64 = with_conn!(conn, c => sessions::table
         .filter(sessions::token_hash.eq(session_hash))
         .filter(sessions::expires_at.gt(now))
@@ -86,7 +87,7 @@ pub fn end_session(conn: &mut Conn, session_hash: &str) -> StoreResult<()> {
 }
 
 /// Removes ended sessions and sign-in links that can no longer be used.
-pub fn purge(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+pub fn purge(conn: &mut Conn, now: Timestamp) -> StoreResult<usize> {
     let (a, b) = with_conn!(conn, c => (
         diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?,
         diesel::delete(links::table.filter(links::expires_at.le(now))).execute(c)?,

@@ -9,6 +9,7 @@ use super::schema::{file_grants, guest_links, guest_sessions, sessions};
 use super::{Conn, StoreResult};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::MediaId;
+use crate::domain::time::Timestamp;
 use crate::with_conn;
 
 /// Whose page a grant was handed to, by the hash of their session token.
@@ -43,7 +44,7 @@ pub fn insert(
     grant_hash: &str,
     media: &MediaId,
     holder: &Holder,
-    now: i64,
+    now: Timestamp,
     times: GrantTimes,
 ) -> StoreResult<()> {
     let (member, guest) = match holder {
@@ -87,14 +88,14 @@ type Row = (
     String,
     Option<String>,
     Option<String>,
-    (i64, i64, i64),
-    Option<i64>,
-    Option<i64>,
+    (Timestamp, Timestamp, Timestamp),
+    Option<Timestamp>,
+    Option<Timestamp>,
     Option<String>,
 );
 
 /// The grant with this hash, and whether its session lives at `now`.
-pub fn find(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<Option<Grant>> {
+pub fn find(conn: &mut Conn, grant_hash: &str, now: Timestamp) -> StoreResult<Option<Grant>> {
     let row: Option<Row> = with_conn!(conn, c => file_grants::table
         .left_join(sessions::table.on(sessions::token_hash.nullable().eq(file_grants::session_hash)))
         .left_join(guest_sessions::table.on(guest_sessions::token_hash.nullable().eq(file_grants::guest_session_hash)))
@@ -142,7 +143,7 @@ pub fn find(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<Option<G
 }
 
 /// Records that the grant served (or its page vouched for it) at `now`.
-pub fn touch(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<()> {
+pub fn touch(conn: &mut Conn, grant_hash: &str, now: Timestamp) -> StoreResult<()> {
     with_conn!(conn, c => diesel::update(file_grants::table.find(grant_hash))
         .set(file_grants::last_used_at.eq(now))
         .execute(c)?);
@@ -151,7 +152,12 @@ pub fn touch(conn: &mut Conn, grant_hash: &str, now: i64) -> StoreResult<()> {
 
 /// Renews a grant in place for the page that holds it: used now, and able
 /// to start streams until `starts_until`.
-pub fn renew(conn: &mut Conn, grant_hash: &str, now: i64, starts_until: i64) -> StoreResult<()> {
+pub fn renew(
+    conn: &mut Conn,
+    grant_hash: &str,
+    now: Timestamp,
+    starts_until: Timestamp,
+) -> StoreResult<()> {
     with_conn!(conn, c => diesel::update(file_grants::table.find(grant_hash))
         .set((
             file_grants::last_used_at.eq(now),
@@ -162,7 +168,7 @@ pub fn renew(conn: &mut Conn, grant_hash: &str, now: i64, starts_until: i64) -> 
 }
 
 /// Forgets grants that can no longer serve.
-pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+pub fn purge_expired(conn: &mut Conn, now: Timestamp) -> StoreResult<usize> {
     Ok(
         with_conn!(conn, c => diesel::delete(file_grants::table.filter(file_grants::ends_at.lt(now)))
         .execute(c)?),

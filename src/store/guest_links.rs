@@ -16,6 +16,7 @@ use crate::domain::guest_access::{
     GuestLink, ItemFacts, MAX_LINKS, NewLink, Visit, kind_supports_guest_access,
 };
 use crate::domain::media::{MediaId, MediaKind};
+use crate::domain::time::Timestamp;
 use crate::{with_conn, write_tx};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -26,9 +27,9 @@ struct LinkRow {
     pub name: String,
     pub click_limit: Option<i64>,
     pub clicks: i64,
-    pub created_at: i64,
-    pub expires_at: Option<i64>,
-    pub deleted_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
     /// The token itself, sealed, for the owner's Copy.
     pub token_sealed: Option<String>,
 }
@@ -112,7 +113,7 @@ pub fn insert(
     id: &str,
     token: &StoredToken,
     new: &NewLink,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Added> {
     const ATTEMPTS: usize = 2 * MAX_LINKS + 2;
     let mut last = None;
@@ -131,7 +132,7 @@ fn insert_once(
     id: &str,
     token: &StoredToken,
     new: &NewLink,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Added> {
     write_tx!(conn, c => {
         let taken: Vec<i64> = guest_links::table
@@ -172,7 +173,7 @@ pub fn mark_deleted(
     conn: &mut Conn,
     media: &MediaId,
     link_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<bool> {
     let updated = write_tx!(conn, c => {
         Ok::<_, StoreError>(diesel::update(
@@ -276,8 +277,8 @@ pub struct Admission<'a> {
     pub name: &'a str,
     pub email: &'a str,
     pub session_hash: &'a str,
-    pub now: i64,
-    pub session_expires_at: i64,
+    pub now: Timestamp,
+    pub session_expires_at: Timestamp,
 }
 
 /// Admits a guest if the link may admit one now: one click counted, the
@@ -355,15 +356,15 @@ pub struct GuestSession {
     pub token_hash: String,
     pub link_id: String,
     pub visit_id: i64,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
 }
 
 pub fn find_session(
     conn: &mut Conn,
     token_hash: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Option<GuestSession>> {
-    let row: Option<(String, i64, i64)> = with_conn!(conn, c => guest_sessions::table
+    let row: Option<(String, i64, Timestamp)> = with_conn!(conn, c => guest_sessions::table
         .find(token_hash)
         .filter(guest_sessions::expires_at.gt(now))
         .select((guest_sessions::link_id, guest_sessions::visit_id, guest_sessions::expires_at))
@@ -383,7 +384,7 @@ pub fn end_session(conn: &mut Conn, token_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
-type VisitColumns = (i64, String, String, i64);
+type VisitColumns = (i64, String, String, Timestamp);
 
 /// Up to `limit` visits of a link after the visit `after`, in the order
 /// they came (ids grow with each admission).
@@ -421,7 +422,7 @@ pub struct Purged {
 
 /// Removes ended guest sessions, and visits and deleted links older than
 /// `cutoff` (a deleted link's visits go with it).
-pub fn purge(conn: &mut Conn, now: i64, cutoff: i64) -> StoreResult<Purged> {
+pub fn purge(conn: &mut Conn, now: Timestamp, cutoff: Timestamp) -> StoreResult<Purged> {
     write_tx!(conn, c => {
         let sessions = diesel::delete(guest_sessions::table.filter(guest_sessions::expires_at.le(now)))
             .execute(c)?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::tool_keys;
 use super::{Conn, StoreError, StoreResult};
 use crate::crypto::Sealer;
+use crate::domain::time::{Duration, Timestamp};
 use crate::lti::keys::{Jwk, KeySummary, ToolKey};
 use crate::{with_conn, write_tx};
 
@@ -39,8 +40,8 @@ fn open(sealer: &Sealer, row: KeyRow) -> StoreResult<ToolKey> {
 #[derive(Clone, Debug)]
 pub struct PublishedKey {
     pub jwk: Jwk,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub retired_at: Option<Timestamp>,
 }
 
 pub fn current(conn: &mut Conn, sealer: &Sealer) -> StoreResult<Option<ToolKey>> {
@@ -52,10 +53,14 @@ pub fn current(conn: &mut Conn, sealer: &Sealer) -> StoreResult<Option<ToolKey>>
     row.map(|r| open(sealer, r)).transpose()
 }
 
-/// The current key and keys retired less than `grace_seconds` ago, newest first.
-pub fn published(conn: &mut Conn, now: i64, grace_seconds: i64) -> StoreResult<Vec<PublishedKey>> {
-    let rows: Vec<(String, String, String, i64, Option<i64>)> = with_conn!(conn, c => tool_keys::table
-        .filter(tool_keys::retired_at.is_null().or(tool_keys::retired_at.gt(now - grace_seconds)))
+/// The current key and keys retired less than `grace` ago, newest first.
+pub fn published(
+    conn: &mut Conn,
+    now: Timestamp,
+    grace: Duration,
+) -> StoreResult<Vec<PublishedKey>> {
+    let rows: Vec<(String, String, String, Timestamp, Option<Timestamp>)> = with_conn!(conn, c => tool_keys::table
+        .filter(tool_keys::retired_at.is_null().or(tool_keys::retired_at.gt(now - grace)))
         .order(tool_keys::created_at.desc())
         .select((tool_keys::kid, tool_keys::public_n, tool_keys::public_e, tool_keys::created_at, tool_keys::retired_at))
         .load(c)?);
@@ -72,7 +77,7 @@ pub fn published(conn: &mut Conn, now: i64, grace_seconds: i64) -> StoreResult<V
     Ok(keys)
 }
 
-fn insert(conn: &mut Conn, sealer: &Sealer, key: &ToolKey, now: i64) -> StoreResult<()> {
+fn insert(conn: &mut Conn, sealer: &Sealer, key: &ToolKey, now: Timestamp) -> StoreResult<()> {
     let sealed = sealer.seal_text(&seal_context(&key.kid), &key.private_pkcs8_b64);
     with_conn!(conn, c => diesel::insert_into(tool_keys::table)
         .values((
@@ -92,7 +97,7 @@ fn insert(conn: &mut Conn, sealer: &Sealer, key: &ToolKey, now: i64) -> StoreRes
 pub fn ensure_current(
     conn: &mut Conn,
     sealer: &Sealer,
-    now: i64,
+    now: Timestamp,
     generate: impl FnOnce() -> ToolKey,
 ) -> StoreResult<ToolKey> {
     if let Some(key) = current(conn, sealer)? {
@@ -110,8 +115,8 @@ pub fn rotate(
     conn: &mut Conn,
     sealer: &Sealer,
     new_key: &ToolKey,
-    now: i64,
-    grace_seconds: i64,
+    now: Timestamp,
+    grace: Duration,
 ) -> StoreResult<()> {
     let sealed = sealer.seal_text(&seal_context(&new_key.kid), &new_key.private_pkcs8_b64);
     write_tx!(conn, c => {
@@ -127,14 +132,14 @@ pub fn rotate(
                 tool_keys::created_at.eq(now),
             ))
             .execute(c)?;
-        diesel::delete(tool_keys::table.filter(tool_keys::retired_at.lt(now - grace_seconds))).execute(c)?;
+        diesel::delete(tool_keys::table.filter(tool_keys::retired_at.lt(now - grace))).execute(c)?;
         Ok::<_, StoreError>(())
     })
 }
 
 /// Every key, newest first.
 pub fn summaries(conn: &mut Conn) -> StoreResult<Vec<KeySummary>> {
-    let rows: Vec<(String, i64, Option<i64>)> = with_conn!(conn, c => tool_keys::table
+    let rows: Vec<(String, Timestamp, Option<Timestamp>)> = with_conn!(conn, c => tool_keys::table
         .select((tool_keys::kid, tool_keys::created_at, tool_keys::retired_at))
         .order(tool_keys::created_at.desc())
         .load(c)?);

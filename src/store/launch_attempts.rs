@@ -9,6 +9,7 @@ use super::schema::launch_attempts as attempts;
 use super::{Conn, StoreResult};
 use crate::domain::diagnostics::{AttemptScope, LaunchAttempt, Stage};
 use crate::domain::ids::PlatformId;
+use crate::domain::time::Timestamp;
 use crate::with_conn;
 
 pub const KEEP_PER_PLATFORM: i64 = 500;
@@ -25,7 +26,7 @@ pub struct NewAttempt<'a> {
     pub reason: Option<&'a str>,
     /// The id_token's claims as JSON, without the signature.
     pub claims: Option<&'a str>,
-    pub now: i64,
+    pub now: Timestamp,
 }
 
 pub fn record(conn: &mut Conn, attempt: &NewAttempt<'_>) -> StoreResult<()> {
@@ -56,7 +57,7 @@ struct AttemptRow {
     error_code: Option<String>,
     reason: Option<String>,
     claims: Option<String>,
-    created_at: i64,
+    created_at: Timestamp,
 }
 
 impl AttemptRow {
@@ -96,7 +97,7 @@ pub fn recent(conn: &mut Conn, scope: AttemptScope, limit: i64) -> StoreResult<V
 
 /// Removes attempts older than `before`, then all but the newest
 /// `KEEP_PER_PLATFORM` of each platform (and of the unknown issuers).
-pub fn purge(conn: &mut Conn, before: i64) -> StoreResult<usize> {
+pub fn purge(conn: &mut Conn, before: Timestamp) -> StoreResult<usize> {
     Ok(with_conn!(conn, c => {
         let mut removed =
             diesel::delete(attempts::table.filter(attempts::created_at.lt(before))).execute(c)?;

@@ -9,6 +9,7 @@ use super::launch_attempts::{self, NewAttempt};
 use super::schema::{courses, sessions, users};
 use super::{Conn, StoreError, StoreResult, login_states, platforms};
 use crate::domain::ids::PlatformId;
+use crate::domain::time::Timestamp;
 use crate::{with_conn, write_tx};
 
 /// Everything a valid launch writes.
@@ -55,8 +56,8 @@ pub struct LaunchRecord<'a> {
     pub deployment_id: &'a str,
     pub can_manage: bool,
     pub roles: &'a str,
-    pub now: i64,
-    pub expires_at: i64,
+    pub now: Timestamp,
+    pub expires_at: Timestamp,
     /// A deep-linking request's settings (JSON), kept until the picker answers.
     pub deep_linking: Option<&'a str>,
 }
@@ -169,7 +170,7 @@ pub fn ensure_course(
     context_id: &str,
     label: Option<&str>,
     title: Option<&str>,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<i64> {
     write_tx!(conn, c => {
         diesel::insert_into(courses::table)

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::login_states;
 use super::{Conn, StoreResult};
 use crate::domain::ids::PlatformId;
+use crate::domain::time::{Duration, Timestamp};
 use crate::lti::launch::StateRecord;
 use crate::with_conn;
 
@@ -14,8 +15,8 @@ pub struct NewLoginState<'a> {
     pub platform_id: PlatformId,
     pub nonce_hash: &'a str,
     pub binding_hash: &'a str,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }
 
 pub fn insert(conn: &mut Conn, new: &NewLoginState<'_>) -> StoreResult<()> {
@@ -33,7 +34,7 @@ pub fn insert(conn: &mut Conn, new: &NewLoginState<'_>) -> StoreResult<()> {
 }
 
 pub fn find(conn: &mut Conn, state_hash: &str) -> StoreResult<Option<StateRecord>> {
-    let row: Option<(i64, String, String, i64)> = with_conn!(conn, c => login_states::table
+    let row: Option<(i64, String, String, Timestamp)> = with_conn!(conn, c => login_states::table
         .find(state_hash)
         .select((
             login_states::platform_id,
@@ -55,7 +56,7 @@ pub fn find(conn: &mut Conn, state_hash: &str) -> StoreResult<Option<StateRecord
 
 /// Marks the state used. One conditional UPDATE, so of two concurrent
 /// launches with the same state exactly one gets `true`.
-pub fn consume(conn: &mut Conn, state_hash: &str, now: i64) -> StoreResult<bool> {
+pub fn consume(conn: &mut Conn, state_hash: &str, now: Timestamp) -> StoreResult<bool> {
     let updated = with_conn!(conn, c => diesel::update(
         login_states::table
             .filter(login_states::state_hash.eq(state_hash))
@@ -70,18 +71,19 @@ pub fn consume(conn: &mut Conn, state_hash: &str, now: i64) -> StoreResult<bool>
 /// past its expiry, so that a late replay still reads as a replay rather than
 /// an unknown state; one never used (anyone can start a login) goes a minute
 /// after its expiry, so a flood of logins cannot pile up rows.
-pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+pub fn purge_expired(conn: &mut Conn, now: Timestamp) -> StoreResult<usize> {
     Ok(with_conn!(conn, c => diesel::delete(
         login_states::table.filter(
-            login_states::expires_at
-                .lt(now - UNUSED_KEPT_SECONDS)
-                .and(login_states::used_at.is_null())
-                .or(login_states::expires_at.lt(now - USED_KEPT_SECONDS)),
+            diesel::BoolExpressionMethods::and(
+                login_states::expires_at.lt(now - UNUSED_KEPT),
+                login_states::used_at.is_null(),
+            )
+            .or(login_states::expires_at.lt(now - USED_KEPT)),
         ),
     )
     .execute(c)?))
 }
 
 /// How long after its expiry a state is kept: never used, and used.
-pub const UNUSED_KEPT_SECONDS: i64 = 60;
-pub const USED_KEPT_SECONDS: i64 = 3600;
+pub const UNUSED_KEPT: Duration = Duration::minutes(1);
+pub const USED_KEPT: Duration = Duration::hours(1);

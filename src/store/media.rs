@@ -9,6 +9,7 @@ use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::media::{
     FileType, Media, MediaEdit, MediaId, MediaKind, NewMedia, Source, StoredFile,
 };
+use crate::domain::time::Timestamp;
 use crate::{with_conn, write_tx};
 
 #[derive(Queryable, Selectable)]
@@ -26,8 +27,8 @@ struct MediaRow {
     content_type: Option<String>,
     file_size: Option<i64>,
     original_name: Option<String>,
-    created_at: i64,
-    updated_at: i64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
     guest_access_enabled: bool,
 }
 
@@ -86,7 +87,7 @@ pub fn insert_within_quota(
     id: &MediaId,
     placement: &Placement,
     new: &NewMedia,
-    now: i64,
+    now: Timestamp,
     quota: Option<u64>,
 ) -> StoreResult<Option<Media>> {
     let file = match &new.source {
@@ -157,7 +158,7 @@ pub fn insert(
     id: &MediaId,
     placement: &Placement,
     new: &NewMedia,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Media> {
     insert_within_quota(conn, id, placement, new, now, None)?
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an insert without a quota was refused")))
@@ -202,7 +203,7 @@ pub fn update(
     id: &MediaId,
     course: CourseId,
     edit: &MediaEdit,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Option<Media>> {
     let row: Option<MediaRow> = write_tx!(conn, c => {
         if let Some(title) = &edit.title {
@@ -231,7 +232,7 @@ pub fn mark_deleted(
     conn: &mut Conn,
     id: &MediaId,
     course: CourseId,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Option<Media>> {
     let row: Option<MediaRow> = write_tx!(conn, c => {
         diesel::update(live_item_of_course!(id, course))
@@ -257,7 +258,7 @@ pub fn count_for_platform(conn: &mut Conn, platform: PlatformId) -> StoreResult<
 pub fn mark_platform_deleted(
     conn: &mut Conn,
     platform: PlatformId,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<Vec<String>> {
     write_tx!(conn, c => {
         let files: Vec<Option<String>> = diesel::update(

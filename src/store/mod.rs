@@ -21,8 +21,7 @@ pub mod schema;
 pub mod sealed;
 pub mod secrets;
 pub mod sessions;
-
-use std::time::Duration;
+mod timestamp;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, PooledConnection};
@@ -227,15 +226,15 @@ impl Db {
 
     /// Opens pools for `usage` and applies pending migrations.
     pub fn connect_for(settings: &Settings, usage: PoolUse) -> StoreResult<Db> {
-        let timeout = Duration::from_secs(settings.db_timeout_seconds);
+        let timeout = settings.database.timeout.unsigned_abs();
         let min_idle = match usage {
             PoolUse::Server => Some(1),
             PoolUse::Command => Some(0),
         };
-        let db = match &settings.database_url {
+        let db = match &settings.database.url {
             DatabaseUrl::Postgres(url) => {
                 let pool = r2d2::Pool::builder()
-                    .max_size(settings.db_pool_size)
+                    .max_size(settings.database.pool_size)
                     .min_idle(min_idle)
                     .connection_timeout(timeout)
                     // A checkout costs no extra round trip; a connection that
@@ -272,7 +271,7 @@ impl Db {
                     .get()?
                     .batch_execute("PRAGMA journal_mode = WAL;")
                     .map_err(StoreError::from)?;
-                let read = build(settings.db_pool_size.max(2))?;
+                let read = build(settings.database.pool_size.max(2))?;
                 Db::Sqlite { read, write }
             }
         };

@@ -6,6 +6,7 @@ use super::schema::{deployments, platforms};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::PlatformId;
 use crate::domain::platform::{Deployment, DeploymentPolicy, Modules, NewPlatform, Platform};
+use crate::domain::time::Timestamp;
 use crate::{with_conn, write_tx};
 
 /// The deployment ids of one platform, oldest first (a macro because the
@@ -31,7 +32,7 @@ struct PlatformRow {
     auth_url: String,
     jwks_url: String,
     token_url: Option<String>,
-    created_at: i64,
+    created_at: Timestamp,
     invite_to_media: bool,
     media_page: bool,
     deployment_policy: String,
@@ -69,7 +70,7 @@ impl PlatformRow {
 
 /// Registers a platform with its deployments; `Conflict` if the (issuer,
 /// client id) pair is registered already.
-pub fn insert(conn: &mut Conn, new: &NewPlatform, now: i64) -> StoreResult<PlatformId> {
+pub fn insert(conn: &mut Conn, new: &NewPlatform, now: Timestamp) -> StoreResult<PlatformId> {
     insert_within(conn, new, now, None)?
         .ok_or_else(|| StoreError::Other(anyhow::anyhow!("an insert without caps was refused")))
 }
@@ -91,7 +92,7 @@ const PENDING_LOCK: i64 = 727_275;
 pub fn insert_within(
     conn: &mut Conn,
     new: &NewPlatform,
-    now: i64,
+    now: Timestamp,
     caps: Option<PendingCaps>,
 ) -> StoreResult<Option<PlatformId>> {
     write_tx!(conn, c => {
@@ -196,7 +197,7 @@ pub fn add_deployments(
     conn: &mut Conn,
     id: PlatformId,
     deployment_ids: &[String],
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<usize> {
     write_tx!(conn, c => {
         let exists: i64 = platforms::table.filter(platforms::id.eq(id.0)).count().get_result(c)?;
@@ -258,7 +259,7 @@ pub fn record_launched_deployment(
     conn: &mut Conn,
     id: PlatformId,
     deployment_id: &str,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<()> {
     with_conn!(conn, c => diesel::insert_into(deployments::table)
         .values((
@@ -307,7 +308,7 @@ pub fn update_details(conn: &mut Conn, id: PlatformId, details: &Details<'_>) ->
 
 /// A platform's deployments with when and how each arrived, oldest first.
 pub fn deployments_of(conn: &mut Conn, id: PlatformId) -> StoreResult<Vec<Deployment>> {
-    let rows: Vec<(String, i64, String)> = with_conn!(conn, c => deployments::table
+    let rows: Vec<(String, Timestamp, String)> = with_conn!(conn, c => deployments::table
         .filter(deployments::platform_id.eq(id.0))
         .select((deployments::deployment_id, deployments::created_at, deployments::added_by))
         .order((deployments::created_at, deployments::deployment_id))
@@ -341,7 +342,7 @@ pub fn count_pending_from(conn: &mut Conn, host: &str) -> StoreResult<i64> {
 
 /// Removes registrations that waited for activation since before `cutoff`
 /// (nothing can have launched from them).
-pub fn purge_pending(conn: &mut Conn, cutoff: i64) -> StoreResult<usize> {
+pub fn purge_pending(conn: &mut Conn, cutoff: Timestamp) -> StoreResult<usize> {
     Ok(with_conn!(conn, c => diesel::delete(
         platforms::table
             .filter(platforms::pending.eq(true))

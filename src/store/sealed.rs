@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use super::schema::{guest_links, tool_keys, tool_secrets};
 use super::{Conn, StoreError, StoreResult, keys, secrets};
 use crate::crypto::{SEALED_PREFIX, Sealer};
+use crate::domain::time::Timestamp;
 use crate::write_tx;
 
 /// A tool secret whose only use is to tell whether a key is the one this
@@ -47,7 +48,7 @@ pub enum KeyCheck {
     Mismatch,
 }
 
-pub fn check_key(conn: &mut Conn, sealer: &Sealer, now: i64) -> StoreResult<KeyCheck> {
+pub fn check_key(conn: &mut Conn, sealer: &Sealer, now: Timestamp) -> StoreResult<KeyCheck> {
     let stored: Option<String> = crate::with_conn!(conn, c => tool_secrets::table
         .find(KEY_CHECK)
         .select(tool_secrets::value)

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::tool_secrets;
 use super::{Conn, StoreError, StoreResult};
 use crate::crypto::Sealer;
+use crate::domain::time::Timestamp;
 use crate::write_tx;
 
 /// What a sealed tool secret is bound to: its own name.
@@ -20,7 +21,7 @@ pub fn get_or_create(
     sealer: &Sealer,
     name: &str,
     make: impl FnOnce() -> String,
-    now: i64,
+    now: Timestamp,
 ) -> StoreResult<String> {
     let fresh = sealer.seal_text(&seal_context(name), &make());
     let stored = write_tx!(conn, c => {

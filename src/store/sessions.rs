@@ -8,17 +8,31 @@ use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
 use crate::domain::permissions::CourseRights;
 use crate::domain::session::{Course, LaunchSession};
+use crate::domain::time::Timestamp;
 use crate::with_conn;
 
 type Row = (
-    (i64, Option<i64>, String, bool, String, i64, i64, i64),
+    (
+        i64,
+        Option<i64>,
+        String,
+        bool,
+        String,
+        Timestamp,
+        Timestamp,
+        Timestamp,
+    ),
     (String, String),
     Option<(Option<String>, Option<String>)>,
     Option<(i64, String, Option<String>, Option<String>)>,
 );
 
 /// The live session with this token hash, if any.
-pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<LaunchSession>> {
+pub fn find(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<LaunchSession>> {
     let row: Option<Row> = with_conn!(conn, c => sessions::table
         .left_join(users::table)
         .inner_join(platforms::table)
@@ -94,14 +108,19 @@ pub fn find(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<L
 
 /// Extends an idle expiry. Callers touch at most once a minute per session,
 /// so reading pages does not turn into a write per request.
-pub fn touch(conn: &mut Conn, token_hash: &str, now: i64, expires_at: i64) -> StoreResult<()> {
+pub fn touch(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> StoreResult<()> {
     with_conn!(conn, c => diesel::update(sessions::table.find(token_hash))
         .set((sessions::last_seen_at.eq(now), sessions::expires_at.eq(expires_at)))
         .execute(c)?);
     Ok(())
 }
 
-pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
+pub fn purge_expired(conn: &mut Conn, now: Timestamp) -> StoreResult<usize> {
     Ok(
         with_conn!(conn, c => diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(c)?),
     )
@@ -109,7 +128,11 @@ pub fn purge_expired(conn: &mut Conn, now: i64) -> StoreResult<usize> {
 
 /// The deep-linking settings kept with a live session, if it came from a
 /// deep-linking request.
-pub fn deep_linking(conn: &mut Conn, token_hash: &str, now: i64) -> StoreResult<Option<String>> {
+pub fn deep_linking(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<String>> {
     let found: Option<Option<String>> = with_conn!(conn, c => sessions::table
         .find(token_hash)
         .filter(sessions::expires_at.gt(now))

@@ -8,11 +8,14 @@
 
 use actix_web::HttpRequest;
 
+use crate::domain::time::Duration;
+
 pub const SESSION_COOKIE: &str = "guestlink_session";
 const STATE_COOKIE_PREFIX: &str = "guestlink_state_";
 
 /// The cookie that binds a login's state to the browser that started it.
-pub fn state_cookie(state: &str, binding: &str, max_age_seconds: i64) -> String {
+pub fn state_cookie(state: &str, binding: &str, max_age: Duration) -> String {
+    let max_age_seconds = max_age.whole_seconds();
     format!(
         "{STATE_COOKIE_PREFIX}{state}={binding}; Path=/lti/; Max-Age={max_age_seconds}; HttpOnly; Secure; SameSite=None; Partitioned"
     )
@@ -48,7 +51,8 @@ fn secure(https: bool) -> &'static str {
     if https { "; Secure" } else { "" }
 }
 
-pub fn guest_cookie(link_token: &str, session: &str, max_age_seconds: i64, https: bool) -> String {
+pub fn guest_cookie(link_token: &str, session: &str, max_age: Duration, https: bool) -> String {
+    let max_age_seconds = max_age.whole_seconds();
     format!(
         "{GUEST_COOKIE}={session}; Path=/g/{link_token}; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}",
         secure(https)

@@ -45,7 +45,7 @@ pub async fn render_picker(
     session: &LaunchSession,
     token: &str,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let picker = deep_linking::picker(tool, session, token)
         .await
         .map_err(|e| PageError::of(&e, base))?;
@@ -66,7 +66,7 @@ pub async fn render_picker(
             accepts: picker.accepts,
             auto_create: picker.settings.auto_create,
             accept_types: picker.settings.accept_types.join(", "),
-            upload_limit_mb: tool.settings.upload_max_bytes / (1024 * 1024),
+            upload_limit_mb: tool.settings.media.upload_max_bytes / (1024 * 1024),
             kinds: kind_options(),
             after_add: "reload",
         },
@@ -89,7 +89,7 @@ pub async fn respond(
     req: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let fields = form.into_inner();
     let value = |name: &str| {
         fields

@@ -107,7 +107,7 @@ pub async fn file(
     id: web::Path<String>,
     query: web::Query<GrantQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let range_header = range_header(&req);
     let deliverable = if let Some(grant) = query.grant.as_deref() {
         media_files::by_member_grant(&tool, &id, grant, continues_stream(range_header.clone()))
@@ -200,7 +200,7 @@ pub async fn send(
         // working when its session ends.
         .insert_header((
             header::CACHE_CONTROL,
-            format!("private, max-age={}", tool.settings.media_url_seconds),
+            format!("private, max-age={}", tool.settings.media.url_start_window),
         ))
         .insert_header((
             header::CONTENT_DISPOSITION,

@@ -86,9 +86,10 @@ fn unavailable(reason: Unavailable) -> HttpResponse {
 /// cookie goes too.
 fn ended(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
     let mut response = unavailable(reason);
-    let https = tool.settings.public_url.is_https();
+    let https = tool.settings.server.public_url.is_https();
     if is_token_shaped(token)
-        && let Ok(value) = guest_cookie(token, "", 0, https).parse()
+        && let Ok(value) =
+            guest_cookie(token, "", crate::domain::time::Duration::ZERO, https).parse()
     {
         response.headers_mut().append(SET_COOKIE, value);
     }
@@ -163,7 +164,7 @@ fn entry_page(
             email_error: error_for(Field::Email),
         },
     );
-    let https = tool.settings.public_url.is_https();
+    let https = tool.settings.server.public_url.is_https();
     if let Ok(value) = guest_csrf_cookie(&browser, https).parse() {
         response.headers_mut().append(SET_COOKIE, value);
     }
@@ -218,8 +219,8 @@ pub async fn enter(
 ) -> Result<HttpResponse, PageError> {
     if !tool.guest_limiter.allow_client(
         client_ip(&req),
-        tool.clock.unix(),
-        tool.settings.guest_rate_limit,
+        tool.clock.now(),
+        tool.settings.guests.rate_limit,
     ) {
         tracing::info!("guest entry rate-limited");
         return Err(rate_limited());
@@ -248,8 +249,8 @@ pub async fn enter(
     };
     match guest_links::admit(&tool, &token, identity).await? {
         Ok(admitted) => {
-            let max_age = admitted.expires_at - tool.clock.unix();
-            let https = tool.settings.public_url.is_https();
+            let max_age = admitted.expires_at - tool.clock.now();
+            let https = tool.settings.server.public_url.is_https();
             Ok(HttpResponse::SeeOther()
                 .insert_header((LOCATION, view_path(&token)))
                 .insert_header((CACHE_CONTROL, "no-store"))
@@ -286,7 +287,7 @@ pub async fn view(
                     player: player_for(&media, src),
                     // The open page keeps its player going; a reload
                     // re-checks the link.
-                    renew_after_seconds: tool.settings.media_url_seconds / 2,
+                    renew_after_seconds: tool.settings.media.url_start_window.whole_seconds() / 2,
                     renew_url: format!("/g/{token}/file-url"),
                     media: &media,
                 },

@@ -297,7 +297,7 @@ mod tests {
             id: 1,
             name: "=HYPERLINK(\"x\")".into(),
             email: "a,b@example.edu".into(),
-            at: 0,
+            at: crate::domain::time::Timestamp::from_unix(0),
         }];
         assert_eq!(
             visits_csv_rows(&visits),

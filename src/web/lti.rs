@@ -78,12 +78,13 @@ async fn start_login(
     client: Option<std::net::IpAddr>,
     params: LoginParams,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     // Each login initiation writes a login state, and anyone may send one.
-    if !tool
-        .login_limiter
-        .allow_client(client, tool.clock.unix(), tool.settings.login_rate_limit)
-    {
+    if !tool.login_limiter.allow_client(
+        client,
+        tool.clock.now(),
+        tool.settings.lti.login_rate_limit,
+    ) {
         tracing::info!("login initiation rate-limited");
         return Err(PageError::rate_limited(
             "Too many sign-ins to guestlink came from your network in the last minute. Please wait a minute and open the tool again.",
@@ -112,11 +113,7 @@ async fn start_login(
             ));
         }
     };
-    let cookie = cookies::state_cookie(
-        &start.state,
-        &start.binding,
-        tool.settings.login_state_seconds,
-    );
+    let cookie = cookies::state_cookie(&start.state, &start.binding, tool.settings.lti.login_state);
     match &start.storage_target {
         // The platform offers LTI platform storage: keep the binding there too,
         // for browsers that drop the cookie, then continue to the platform.
@@ -189,7 +186,7 @@ pub async fn launch(
     form: web::Form<LaunchForm>,
 ) -> Result<HttpResponse, PageError> {
     let form = form.into_inner();
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let binding = match cookies::state_binding(&req, &form.state) {
         Some(binding) => binding,
         // A binding read from platform storage is only taken from the tool's
@@ -331,7 +328,7 @@ fn linked_media(tool: &Tool, launcher: &Launcher) -> Option<String> {
         return Some(id.to_string());
     }
     let target = launcher.target_link_uri.as_deref()?;
-    let prefix = tool.settings.public_url.join("/media/");
+    let prefix = tool.settings.server.public_url.join("/media/");
     let id = target.strip_prefix(&prefix)?;
     let id = id.split(['?', '#']).next().unwrap_or(id);
     (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
@@ -341,7 +338,7 @@ fn linked_media(tool: &Tool, launcher: &Launcher) -> Option<String> {
 pub async fn launch_get(tool: web::Data<Tool>) -> Result<HttpResponse, PageError> {
     let mut page = PageError::of(
         &LaunchError::MissingIdToken,
-        tool.settings.public_url.as_str(),
+        tool.settings.server.public_url.as_str(),
     );
     page.kind = Kind::WrongMethod;
     Err(page)

@@ -65,8 +65,8 @@ pub fn canvas_configuration(base: &str, domain: &str) -> Value {
 
 /// GET /lti/config/canvas.json
 pub async fn canvas_json(tool: web::Data<Tool>) -> HttpResponse {
-    let base = tool.settings.public_url.as_str();
-    let domain = tool.settings.public_url.domain();
+    let base = tool.settings.server.public_url.as_str();
+    let domain = tool.settings.server.public_url.domain();
     HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-cache"))
         .json(canvas_configuration(base, &domain))

@@ -55,6 +55,7 @@ impl<'a> MediaJson<'a> {
             created_at: rfc3339(media.created_at),
             page_url: tool
                 .settings
+                .server
                 .public_url
                 .join(&format!("/media/{}", media.id)),
         }
@@ -208,7 +209,7 @@ fn refuse_oversized_upload(tool: &Tool, req: &HttpRequest) -> Result<(), ApiErro
         .get(actix_web::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = tool.settings.upload_max_bytes;
+    let limit = tool.settings.media.upload_max_bytes;
     match declared {
         Some(length) if length > limit + MULTIPART_OVERHEAD => {
             Err(MediaError::TooLarge(limit).into())
@@ -232,7 +233,7 @@ async fn next_within<T>(
     tool: &Tool,
     stream: &mut (impl futures_util::Stream<Item = T> + Unpin),
 ) -> Result<Option<T>, ApiError> {
-    let idle = std::time::Duration::from_secs(tool.settings.upload_idle_seconds);
+    let idle = tool.settings.media.upload_idle.unsigned_abs();
     tokio::time::timeout(idle, stream.next())
         .await
         .map_err(|_| {

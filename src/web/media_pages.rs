@@ -205,7 +205,7 @@ pub async fn render_library(
     token: &str,
     notice: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let Some(course) = &session.course else {
         return Ok(html(
             StatusCode::OK,
@@ -241,7 +241,7 @@ pub async fn render_library(
             items,
             notice,
             kinds: kind_options(),
-            upload_limit_mb: tool.settings.upload_max_bytes / (1024 * 1024),
+            upload_limit_mb: tool.settings.media.upload_max_bytes / (1024 * 1024),
             after_add: "open",
         },
     ))
@@ -254,7 +254,7 @@ pub async fn render_media(
     token: &str,
     id: &str,
 ) -> Result<HttpResponse, PageError> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let item = media::get(tool, session, id)
         .await
         .map_err(|e| PageError::of(&e, base))?;
@@ -285,7 +285,7 @@ pub async fn render_media(
             created: long_date(item.created_at),
             player: player_for(&item, file_src),
             // Renewed at half its life, so a slow network never meets an expired URL.
-            renew_after_seconds: tool.settings.media_url_seconds / 2,
+            renew_after_seconds: tool.settings.media.url_start_window.whole_seconds() / 2,
             renew_url: format!("/api/media/{}/file-url", item.id),
             menu,
             share,

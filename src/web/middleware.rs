@@ -127,7 +127,7 @@ pub async fn request_context(
     let started = Instant::now();
     let trusted = req
         .app_data::<web::Data<Tool>>()
-        .map(|tool| tool.settings.trusted_proxies.clone())
+        .map(|tool| tool.settings.server.trusted_proxies.clone())
         .unwrap_or_default();
     let client = client_addr(
         req.peer_addr().map(|a| a.ip()),

@@ -134,7 +134,7 @@ const REGISTRATIONS_PER_MINUTE: u32 = 20;
 fn within_limit(tool: &Tool, req: &HttpRequest) -> Result<(), RegistrationPageError> {
     if tool.registration_limiter.allow_client(
         client_ip(req),
-        tool.clock.unix(),
+        tool.clock.now(),
         REGISTRATIONS_PER_MINUTE,
     ) {
         Ok(())
@@ -153,12 +153,12 @@ pub async fn start(
     let prepared = registration::prepare(&tool, &request)
         .await
         .map_err(RegistrationPageError)?;
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let config = &prepared.configuration;
     let page = ConfirmPage {
         version: ASSET_VERSION,
         base,
-        domain: tool.settings.public_url.domain(),
+        domain: tool.settings.server.public_url.domain(),
         lms: prepared.lms.as_str(),
         lms_name: prepared.lms.display_name(),
         version_text: config.version.as_deref(),

@@ -24,20 +24,16 @@ pub fn html<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
     }
 }
 
-/// A Unix time as RFC 3339 (UTC), the form of every time in the JSON API.
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+use crate::domain::time::Timestamp;
+
+/// An instant as RFC 3339 (UTC), the form of every time in the JSON API.
+pub fn rfc3339(at: Timestamp) -> String {
+    at.rfc3339()
 }
 
-/// A Unix time as a date people read: "April 16, 2026" (UTC).
-pub fn long_date(unix: i64) -> String {
-    match time::OffsetDateTime::from_unix_timestamp(unix) {
+/// An instant as a date people read: "April 16, 2026" (UTC).
+pub fn long_date(at: Timestamp) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(at.unix()) {
         Ok(t) => format!("{} {}, {}", t.month(), t.day(), t.year()),
         Err(_) => String::new(),
     }
@@ -59,7 +55,8 @@ mod tests {
 
     #[test]
     fn dates_read_as_people_write_them() {
-        assert_eq!(long_date(1_776_297_600), "April 16, 2026");
-        assert_eq!(rfc3339(1_776_297_600), "2026-04-16T00:00:00Z");
+        let at = Timestamp::from_unix(1_776_297_600);
+        assert_eq!(long_date(at), "April 16, 2026");
+        assert_eq!(rfc3339(at), "2026-04-16T00:00:00Z");
     }
 }

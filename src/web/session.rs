@@ -96,7 +96,7 @@ impl FromRequest for PageSession {
         let form = (req.method() == Method::POST).then(|| payload.take());
         Box::pin(async move {
             let tool = tool.ok_or_else(PageError::internal)?;
-            let base = tool.settings.public_url.as_str().to_string();
+            let base = tool.settings.server.public_url.as_str().to_string();
             let (token, posted) = match form {
                 Some(payload) => {
                     if !is_same_origin_post(&req, &base) {

@@ -296,7 +296,7 @@ async fn an_admin_session_lasts_eight_hours(backend: Backend) {
 
 async fn the_admin_token_signs_in_and_a_wrong_one_is_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.admin_token = Some(AdminToken::new(ADMIN_TOKEN))
+        s.admin.token = Some(AdminToken::new(ADMIN_TOKEN))
     })
     .await;
     let page = tool.get_page("/admin/login", None).await;
@@ -1048,8 +1048,8 @@ async fn diagnostics_are_bounded(backend: Backend) {
     // The admin token signs in at any time: this test moves the clock by
     // more than a sign-in link lives.
     let tool = Tool::start(backend, |s| {
-        s.diagnostics_days = 30;
-        s.admin_token = Some(AdminToken::new(ADMIN_TOKEN));
+        s.admin.diagnostics_kept = guestlink::domain::time::Duration::days(30);
+        s.admin.token = Some(AdminToken::new(ADMIN_TOKEN));
     })
     .await;
     let (reg, id) = moodle(&tool);
@@ -1084,7 +1084,7 @@ async fn diagnostics_are_bounded(backend: Backend) {
     );
 
     let retention = |tool: &Tool| {
-        let kept_since = tool.clock.unix() - 30 * 86_400;
+        let kept_since = tool.clock.now() - guestlink::domain::time::Duration::days(30);
         guestlink::store::launch_attempts::purge(&mut tool.db.get_write().unwrap(), kept_since)
             .unwrap();
     };

@@ -71,6 +71,12 @@ async fn platform_add_list_remove(backend: Backend) {
         "one line: {}",
         stderr(&again)
     );
+    assert_eq!(
+        stderr(&again),
+        "guestlink: a platform with issuer https://lms.example.edu/moodle and client id k3JpQ8sLm2Xv7Ta is already registered",
+        "the conflict in the tool's words, not the database's"
+    );
+    assert_eq!(again.status.code(), Some(1));
 
     // Canvas: one issuer, several client ids, several deployments.
     let canvas = |client: &str| {

@@ -101,13 +101,13 @@ async fn the_database_going_away_gives_503_and_service_resumes_after() {
     let proxy = ChaosProxy::start(host_port(admin_url));
     let proxy_port = proxy.port;
     let app = spawn_app_with(backend.clone(), move |settings| {
-        let DatabaseUrl::Postgres(url) = &settings.database_url else {
+        let DatabaseUrl::Postgres(url) = &settings.database.url else {
             unreachable!()
         };
         let direct = host_port(url);
-        settings.database_url =
+        settings.database.url =
             DatabaseUrl::Postgres(url.replace(&direct, &format!("127.0.0.1:{proxy_port}")));
-        settings.db_timeout_seconds = 1;
+        settings.database.timeout = guestlink::domain::time::Duration::seconds(1);
     })
     .await;
     let reg = app.register(Lms::Moodle);

@@ -119,7 +119,7 @@ async fn the_guest_cookie_is_secure_when_the_public_url_is_https(backend: Backen
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let https = second_instance(&shared, |s| {
-        s.public_url = PublicUrl::parse("https://media.example.edu").unwrap();
+        s.server.public_url = PublicUrl::parse("https://media.example.edu").unwrap();
     })
     .await;
     let mut browser = Browser::new();
@@ -159,7 +159,7 @@ async fn admission_records_the_visit_and_counts_one_click(backend: Backend) {
     assert_eq!(visits[0]["email"], "grace@example.org");
     let at = rfc3339(&visits[0]["at"], "at");
     assert!(
-        (at - shared.clock.now()).abs() < time::Duration::minutes(1),
+        (at - crate::helpers::wall(&shared.clock)).abs() < time::Duration::minutes(1),
         "entered now: {at}"
     );
 }
@@ -199,7 +199,10 @@ async fn reloading_the_view_counts_no_click(backend: Backend) {
 }
 
 async fn the_guest_session_ends_after_its_configured_hours(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_session_hours = 2).await;
+    let shared = Shared::start_with(backend, |s| {
+        s.guests.session = guestlink::domain::time::Duration::hours(2)
+    })
+    .await;
     let link = shared.open_link().await;
     let mut guest = admitted(&shared, &link.token).await;
     shared
@@ -427,7 +430,7 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
 // --- the rate limit ---
 
 async fn a_post_over_the_rate_limit_is_429_and_counts_nothing(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 3).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 3).await;
     let link = shared.open_link().await;
     start_of_a_minute(&shared);
     for _ in 0..3 {
@@ -442,7 +445,7 @@ async fn a_post_over_the_rate_limit_is_429_and_counts_nothing(backend: Backend) 
 }
 
 async fn gets_are_not_rate_limited(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 1).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
     start_of_a_minute(&shared);
     admitted(&shared, &link.token).await;
@@ -455,7 +458,7 @@ async fn gets_are_not_rate_limited(backend: Backend) {
 }
 
 async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 1).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
     start_of_a_minute(&shared);
     admitted(&shared, &link.token).await;
@@ -479,7 +482,7 @@ async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend)
 }
 
 async fn the_rate_limit_allows_again_after_a_minute(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 1).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
     start_of_a_minute(&shared);
     admitted(&shared, &link.token).await;
@@ -492,8 +495,8 @@ async fn the_rate_limit_allows_again_after_a_minute(backend: Backend) {
 
 async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
-        s.guest_rate_limit = 1;
-        s.trusted_proxies = vec![IpNet::parse("127.0.0.1/32").unwrap()];
+        s.guests.rate_limit = 1;
+        s.server.trusted_proxies = vec![IpNet::parse("127.0.0.1/32").unwrap()];
     })
     .await;
     let link = shared.open_link().await;
@@ -520,8 +523,8 @@ async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(bac
 /// is one client per /64.
 async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
-        s.guest_rate_limit = 1;
-        s.trusted_proxies = vec![IpNet::parse("127.0.0.1/32").unwrap()];
+        s.guests.rate_limit = 1;
+        s.server.trusted_proxies = vec![IpNet::parse("127.0.0.1/32").unwrap()];
     })
     .await;
     let link = shared.open_link().await;
@@ -651,7 +654,7 @@ async fn reloads_do_not_pile_up_file_urls(backend: Backend) {
 }
 
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 0).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 0).await;
     let link = shared.open_link().await;
     for _ in 0..25 {
         admitted(&shared, &link.token).await;
@@ -662,7 +665,7 @@ async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
 // --- admission under concurrency ---
 
 async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_rate_limit = 0).await;
+    let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 0).await;
     let link = shared.link("Five seats", Some(5), None).await;
     let mut forms = Vec::new();
     for _ in 0..50 {
@@ -995,7 +998,10 @@ async fn deleting_the_link_turns_the_next_view_into_deleted(backend: Backend) {
 }
 
 async fn expiry_turns_the_next_view_into_expired(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_session_hours = 48).await;
+    let shared = Shared::start_with(backend, |s| {
+        s.guests.session = guestlink::domain::time::Duration::hours(48)
+    })
+    .await;
     let link = shared.link("One day", None, Some(1)).await;
     let mut guest = admitted(&shared, &link.token).await;
     shared
@@ -1415,7 +1421,10 @@ async fn the_purge_keeps_live_links_and_recent_visits(backend: Backend) {
 }
 
 async fn a_shorter_retention_purges_sooner(backend: Backend) {
-    let shared = Shared::start_with(backend, |s| s.guest_retention_days = 30).await;
+    let shared = Shared::start_with(backend, |s| {
+        s.guests.retention = guestlink::domain::time::Duration::days(30)
+    })
+    .await;
     let link = shared.open_link().await;
     admitted(&shared, &link.token).await;
     shared.clock.advance(time::Duration::days(29));

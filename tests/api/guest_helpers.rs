@@ -186,8 +186,8 @@ impl Shared {
 
     pub async fn start_off_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Shared {
         let course = Course::start_with(backend, |s| {
-            s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
-            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
+            s.sessions.idle = guestlink::domain::time::Duration::minutes(LAUNCH_SESSION_MINUTES);
+            s.sessions.max = guestlink::domain::time::Duration::hours(LAUNCH_SESSION_MINUTES / 60);
             adjust(s);
         })
         .await;
@@ -212,8 +212,8 @@ impl Shared {
     /// An item created from `item` (JSON), guest access on.
     pub async fn start_item(backend: Backend, item: Value) -> Shared {
         let course = Course::start_with(backend, |s| {
-            s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
-            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
+            s.sessions.idle = guestlink::domain::time::Duration::minutes(LAUNCH_SESSION_MINUTES);
+            s.sessions.max = guestlink::domain::time::Duration::hours(LAUNCH_SESSION_MINUTES / 60);
         })
         .await;
         let owner = course.token(Role::Instructor).await;
@@ -230,8 +230,8 @@ impl Shared {
     /// An uploaded file of `sample`, guest access on; with the file's bytes.
     pub async fn start_upload(backend: Backend, sample: &Sample) -> (Shared, Vec<u8>) {
         let course = Course::start_with(backend, |s| {
-            s.session_idle_minutes = LAUNCH_SESSION_MINUTES;
-            s.session_max_hours = LAUNCH_SESSION_MINUTES / 60;
+            s.sessions.idle = guestlink::domain::time::Duration::minutes(LAUNCH_SESSION_MINUTES);
+            s.sessions.max = guestlink::domain::time::Duration::hours(LAUNCH_SESSION_MINUTES / 60);
         })
         .await;
         let owner = course.token(Role::Instructor).await;
@@ -702,7 +702,7 @@ where
 /// requests in a test falls within one minute whatever window a rate limiter
 /// counts in.
 pub fn start_of_a_minute(course: &Course) {
-    let into = course.clock.unix().rem_euclid(60);
+    let into = course.clock.now().unix().rem_euclid(60);
     course.clock.advance(time::Duration::seconds(60 - into + 1));
 }
 
@@ -762,7 +762,7 @@ pub async fn purge(course: &Course) -> usize {
 /// address.
 pub async fn second_instance(course: &Course, adjust: impl FnOnce(&mut Settings)) -> String {
     let mut settings = course.settings.clone();
-    settings.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    settings.server.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     adjust(&mut settings);
     let app = guestlink::startup::Application::build_with_db(
         course.db.clone(),

@@ -12,7 +12,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use guestlink::clock::Clock;
-use guestlink::config::{DatabaseUrl, PublicUrl, Settings};
+use guestlink::config::{DatabaseUrl, Settings};
 use guestlink::crypto::{MacKey, Sealer, SecretKey};
 use guestlink::demo::claims::{self, LaunchClaims, Role};
 use guestlink::domain::platform::{Lms, NewPlatform};
@@ -171,41 +171,32 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The settings a test's app runs with: the defaults `guestlink serve`
+/// reads from an empty environment, but for what a test needs (its own
+/// database and port, small pools, a short key-set timeout, the loopback
+/// hosts its platforms serve on). Tests change the rest in their `adjust`.
 pub fn test_settings(db: &TestDb, port: u16) -> Settings {
-    Settings {
-        mode: guestlink::config::Mode::Serve,
-        database_url: db.url.clone(),
-        public_url: PublicUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap(),
-        bind: format!("127.0.0.1:{port}").parse().unwrap(),
-        data_dir: db.dir.path().to_path_buf(),
-        session_idle_minutes: 120,
-        session_max_hours: 12,
-        login_state_seconds: 600,
-        jwt_leeway_seconds: 30,
-        jwks_refetch_seconds: 0,
-        jwks_timeout_seconds: 2,
-        key_grace_days: 14,
-        trusted_proxies: vec![],
-        guest_rate_limit: 120,
-        login_rate_limit: 1200,
-        guest_session_hours: 12,
-        guest_retention_days: 180,
-        upload_max_bytes: 1024 * 1024,
-        course_quota_bytes: 0,
-        upload_idle_seconds: 60,
-        media_url_seconds: 600,
-        registration_allowed_hosts: vec![],
+    let env = [
+        ("DATABASE_URL", db.url_string()),
+        ("GUESTLINK_DATA_DIR", db.dir.path().display().to_string()),
+        ("GUESTLINK_BIND", format!("127.0.0.1:{port}")),
+        ("GUESTLINK_SECRET_KEY", TEST_SECRET_KEY.to_string()),
+        ("GUESTLINK_JWKS_REFETCH_SECONDS", "0".into()),
+        ("GUESTLINK_JWKS_TIMEOUT_SECONDS", "2".into()),
+        ("GUESTLINK_UPLOAD_MAX_MB", "1".into()),
+        ("GUESTLINK_COURSE_QUOTA_MB", "0".into()),
         // The test platforms and simulated LMSs serve on this machine.
-        outbound_allowed_hosts: vec!["127.0.0.1:*".parse().unwrap()],
-        registration_timeout_seconds: 10,
-        admin_token: None,
-        secret_key: Some(SecretKey::parse(TEST_SECRET_KEY).unwrap()),
-        diagnostics_days: 30,
-        db_pool_size: 4,
-        db_timeout_seconds: 2,
-        workers: 2,
-        log_level: "warn".into(),
-    }
+        ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1:*".into()),
+        ("GUESTLINK_DB_POOL_SIZE", "4".into()),
+        ("GUESTLINK_DB_TIMEOUT_SECONDS", "2".into()),
+        ("GUESTLINK_WORKERS", "2".into()),
+        ("GUESTLINK_LOG", "warn".into()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    let sources = guestlink::config::Sources::new(env).expect("no config file");
+    Settings::load(&sources, guestlink::config::Mode::Serve).expect("the test settings load")
 }
 
 /// A platform as the tests play it: a JWKS endpoint that can rotate its
@@ -384,7 +375,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     guestlink::store::keys::ensure_current(
         &mut db.get_write().unwrap(),
         &test_sealer(),
-        clock.unix(),
+        clock.now(),
         || platform_key(TOOL_KEY, "tool-key-1"),
     )
     .unwrap();
@@ -596,7 +587,7 @@ impl TestApp {
         guestlink::store::platforms::insert(
             &mut self.db.get_write().unwrap(),
             &new,
-            self.clock.unix(),
+            self.clock.now(),
         )
         .unwrap();
         Registered {
@@ -647,7 +638,7 @@ impl TestApp {
             deployment_id: &reg.deployment_id,
             nonce,
             role,
-            now: self.clock.unix(),
+            now: self.clock.now(),
             target_link_uri: &self.url("/lti/launch"),
             context_id: "course-1",
         })
@@ -815,4 +806,9 @@ pub fn login_result(response: &reqwest::Response) -> LoginResult {
         set_cookie,
         location,
     }
+}
+
+/// The test clock's now as a date-time, to compare with the API's RFC 3339 times.
+pub fn wall(clock: &Clock) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(clock.now().unix()).expect("a valid instant")
 }

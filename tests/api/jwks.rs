@@ -38,7 +38,10 @@ async fn a_platform_key_rotation_is_picked_up_without_a_restart(backend: Backend
 }
 
 async fn unknown_kids_refetch_at_most_once_per_interval(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.jwks_refetch_seconds = 3600).await;
+    let app = spawn_app_with(backend, |s| {
+        s.lti.jwks_refetch = guestlink::domain::time::Duration::seconds(3600)
+    })
+    .await;
     let reg = app.register(Lms::Canvas);
     assert_eq!(app.launch_as(&reg, Role::Instructor).await.status, 200);
     for _ in 0..5 {
@@ -59,7 +62,10 @@ async fn unknown_kids_refetch_at_most_once_per_interval(backend: Backend) {
 }
 
 async fn a_platform_jwks_that_is_down_or_hangs_gives_a_clear_error(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.jwks_timeout_seconds = 1).await;
+    let app = spawn_app_with(backend, |s| {
+        s.lti.jwks_timeout = guestlink::domain::time::Duration::seconds(1)
+    })
+    .await;
     let reg = app.register(Lms::Brightspace);
     app.platform.down.store(true, Ordering::SeqCst);
     let page = app.launch_as(&reg, Role::Instructor).await;
@@ -216,7 +222,10 @@ async fn a_key_set_redirect_is_not_followed(backend: Backend) {
 /// A key set read as a stream and dropped past 256 KB: an endless answer
 /// costs the tool no more than that.
 async fn an_endless_key_set_is_cut_off_at_the_cap(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.jwks_timeout_seconds = 10).await;
+    let app = spawn_app_with(backend, |s| {
+        s.lti.jwks_timeout = guestlink::domain::time::Duration::seconds(10)
+    })
+    .await;
     let reg = app.register(Lms::Moodle);
     app.platform.endless.store(true, Ordering::SeqCst);
     let started = Instant::now();
@@ -247,7 +256,7 @@ async fn an_endless_key_set_is_cut_off_at_the_cap(backend: Backend) {
 /// platform added by hand with a key set on a private address cannot make
 /// the tool fetch it unless the operator listed the host.
 async fn a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.outbound_allowed_hosts.clear()).await;
+    let app = spawn_app_with(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let reg = app.register(Lms::Canvas);
     let page = app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(page.error_code().as_deref(), Some("jwks_unavailable"));

@@ -310,9 +310,9 @@ async fn a_storage_binding_posted_by_another_site_is_refused(backend: Backend) {
 /// they are limited per client address (a lecture hall behind one NAT must
 /// still get in: the default is 1,200 a minute).
 async fn login_initiations_are_limited_per_client_address(backend: Backend) {
-    let app = spawn_app_with(backend, |s| s.login_rate_limit = 3).await;
+    let app = spawn_app_with(backend, |s| s.lti.login_rate_limit = 3).await;
     let reg = app.register(Lms::Moodle);
-    let into = app.clock.unix().rem_euclid(60);
+    let into = app.clock.now().unix().rem_euclid(60);
     app.clock.advance(time::Duration::seconds(60 - into + 1));
     for _ in 0..3 {
         app.login(&reg).await;

@@ -69,7 +69,7 @@ fn is_partial(path: &std::path::Path) -> bool {
 // --- the size limit ---
 
 async fn a_file_of_exactly_the_size_limit_is_accepted(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
     let (id, bytes) = course.upload_sample(&token, &WEBM, LIMIT).await;
     let file = get_with_session(&course, &token, &id, None).await;
@@ -80,7 +80,7 @@ async fn a_file_of_exactly_the_size_limit_is_accepted(backend: Backend) {
 }
 
 async fn a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
     let form = Multipart::new().text("title", "Too big").file(
         "file",
@@ -100,7 +100,7 @@ async fn a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing(backend: B
 }
 
 async fn a_file_far_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.upload_max_bytes = LIMIT as u64).await;
+    let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
     let form = Multipart::new().text("title", "Far too big").file(
         "file",
@@ -316,7 +316,10 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
 /// An upload whose body stops arriving is abandoned after the idle timeout:
 /// its connection and part file are not held open by a stalled client.
 async fn a_stalled_upload_is_answered_408_and_leaves_nothing(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.upload_idle_seconds = 1).await;
+    let course = Course::start_with(backend, |s| {
+        s.media.upload_idle = guestlink::domain::time::Duration::seconds(1)
+    })
+    .await;
     let token = course.token(Role::Instructor).await;
     let mut stream = partly_sent_upload(&course, &token, "Stalled", 64 * 1024).await;
     // Then nothing more: the tool answers within a few idle periods.
@@ -377,7 +380,7 @@ async fn unknown_parts_are_bounded(backend: Backend) {
 /// A course's files stay within its quota, checked as the upload streams
 /// and again, under a lock, when the item is added.
 async fn uploads_stay_within_the_course_quota(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
+    let course = Course::start_with(backend, |s| s.media.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
     course.upload_sample(&token, &WEBM, 6_000).await;
     let form = Multipart::new().text("title", "Over the quota").file(
@@ -418,7 +421,7 @@ async fn uploads_stay_within_the_course_quota(backend: Backend) {
 }
 
 async fn racing_uploads_cannot_squeeze_past_the_quota(backend: Backend) {
-    let course = Course::start_with(backend, |s| s.course_quota_bytes = 10_000).await;
+    let course = Course::start_with(backend, |s| s.media.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
     let uploads = (0..6).map(|i| {
         let form = Multipart::new().text("title", &format!("Racer {i}")).file(
@@ -608,8 +611,10 @@ async fn a_url_dies_with_its_session(backend: Backend) {
 }
 
 async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: Backend) {
-    let (course, token, id, bytes) =
-        served_video_with(backend, |s| s.media_url_seconds = 120).await;
+    let (course, token, id, bytes) = served_video_with(backend, |s| {
+        s.media.url_start_window = guestlink::domain::time::Duration::seconds(120)
+    })
+    .await;
     let reply = course
         .get_json(&format!("/api/media/{id}/file-url"), Some(&token))
         .await;
@@ -619,7 +624,7 @@ async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: B
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
-    let lifetime = expires - course.clock.now();
+    let lifetime = expires - crate::helpers::wall(&course.clock);
     assert!(
         (lifetime - time::Duration::seconds(120)).abs() <= time::Duration::seconds(5),
         "the URL starts streams for media_url_seconds: {lifetime}"
@@ -665,9 +670,9 @@ async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: B
 /// lecture played on one response is not cut off when the viewer seeks.
 async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
     let (course, token, id, _) = served_video_with(backend, |s| {
-        s.media_url_seconds = 120;
-        s.session_idle_minutes = 600;
-        s.session_max_hours = 24;
+        s.media.url_start_window = guestlink::domain::time::Duration::seconds(120);
+        s.sessions.idle = guestlink::domain::time::Duration::minutes(600);
+        s.sessions.max = guestlink::domain::time::Duration::hours(24);
     })
     .await;
     let url = course.file_url(&token, &id).await;

@@ -204,7 +204,7 @@ impl Course {
 
     /// The DATABASE_URL the CLI needs to reach this app's database.
     pub fn database_url(&self) -> String {
-        match &self.settings.database_url {
+        match &self.settings.database.url {
             DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => url.clone(),
         }

@@ -476,7 +476,7 @@ async fn an_allowed_host_may_be_listed_with_its_port(backend: Backend) {
     let sim = SimLms::start(Flavour::Sakai, "http://127.0.0.1:9/jwks");
     let host_port = sim.base().trim_start_matches("http://").to_string();
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec![host_port.parse().unwrap()];
+        s.lti.registration_allowed_hosts = vec![host_port.parse().unwrap()];
     })
     .await;
     sim.serve_jwks_from(&format!("{}/jwks", tool.platform.base));
@@ -653,8 +653,8 @@ async fn an_unreachable_configuration_is_explained(backend: Backend) {
 
 async fn a_slow_configuration_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
-        s.registration_timeout_seconds = 1;
+        s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
+        s.lti.registration_timeout = guestlink::domain::time::Duration::seconds(1);
     })
     .await;
     let sim = tool.sim(Flavour::Moodle);
@@ -682,8 +682,8 @@ async fn a_slow_configuration_times_out(backend: Backend) {
 
 async fn a_slow_registration_endpoint_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
-        s.registration_timeout_seconds = 1;
+        s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
+        s.lti.registration_timeout = guestlink::domain::time::Duration::seconds(1);
     })
     .await;
     let sim = tool.sim(Flavour::Canvas);
@@ -783,7 +783,7 @@ async fn an_issuer_on_another_host_is_refused(backend: Backend) {
 /// With no allowed hosts, an http configuration URL is refused as
 /// insecure before anything is fetched.
 async fn an_http_configuration_url_is_refused_without_outbound_allowed_hosts(backend: Backend) {
-    let tool = Tool::start(backend, |s| s.outbound_allowed_hosts.clear()).await;
+    let tool = Tool::start(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
     let page = tool
         .open_register(
@@ -799,7 +799,7 @@ async fn an_http_configuration_url_is_refused_without_outbound_allowed_hosts(bac
 /// Plain http is allowed only for listed loopback hosts.
 async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
+        s.lti.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
     })
     .await;
     let page = tool
@@ -819,7 +819,7 @@ async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: B
 
 /// With no allowed hosts, only public addresses are fetched.
 async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: Backend) {
-    let tool = Tool::start(backend, |s| s.outbound_allowed_hosts.clear()).await;
+    let tool = Tool::start(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
     let port = sim.base().rsplit(':').next().unwrap().to_string();
     for host in [
@@ -847,8 +847,8 @@ async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: B
 /// private address: that is the outbound list's to allow.
 async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
-        s.outbound_allowed_hosts.clear();
+        s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
+        s.lti.outbound_allowed_hosts.clear();
     })
     .await;
     let sim = tool.sim(Flavour::Moodle);
@@ -880,7 +880,7 @@ async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Back
 
 async fn hosts_outside_the_allowed_list_are_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
-        s.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
+        s.lti.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
     })
     .await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1322,7 +1322,7 @@ async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let inserts = (0..12).map(|i| {
         let db = tool.db.clone();
-        let now = tool.clock.unix();
+        let now = tool.clock.now();
         std::thread::spawn(move || {
             let mut new = guestlink::domain::platform::NewPlatform::parse(
                 &guestlink::domain::platform::PlatformFields {

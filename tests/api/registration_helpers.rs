@@ -45,14 +45,14 @@ impl Tool {
     /// http allowed for a listed loopback host; registrations active at once).
     pub async fn allowing_loopback(backend: Backend) -> Tool {
         Tool::start(backend, |s| {
-            s.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
+            s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
         })
         .await
     }
 
     /// The DATABASE_URL the command line needs to reach this tool's database.
     pub fn database_url(&self) -> String {
-        match &self.settings.database_url {
+        match &self.settings.database.url {
             DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => url.clone(),
         }
@@ -67,7 +67,10 @@ impl Tool {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", self.database_url())
             .env("GUESTLINK_DATA_DIR", &self.settings.data_dir)
-            .env("GUESTLINK_PUBLIC_URL", self.settings.public_url.as_str())
+            .env(
+                "GUESTLINK_PUBLIC_URL",
+                self.settings.server.public_url.as_str(),
+            )
             .output()
             .expect("the guestlink binary runs")
     }

@@ -18,7 +18,7 @@ use crate::on_both_backends;
 /// when it refuses to start.
 async fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String> {
     let mut settings = shared.settings.clone();
-    settings.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    settings.server.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     settings.secret_key = Some(SecretKey::parse(key).unwrap());
     let app = guestlink::startup::Application::build_with_db(
         shared.db.clone(),

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::{LaunchInput, LaunchRead, Leeway, PlatformKeys, PlatformRead, StateRecord};
 use crate::crypto::hash_secret;
+use crate::domain::time::{Duration, Timestamp};
 use crate::lti::claims;
 use crate::lti::{LaunchError, Registration};
 
@@ -17,7 +18,7 @@ pub const STATE: &str = "state-value";
 pub const NONCE: &str = "nonce-value";
 pub const BINDING: &str = "binding-value";
 pub const KID: &str = "key-a";
-pub const NOW: i64 = 1_800_000_000;
+pub const NOW: Timestamp = Timestamp::from_unix(1_800_000_000);
 
 const KEY_A: &str = include_str!("../../../tests/fixtures/platform_key_a.pem");
 const KEY_A_PUBLIC: &str = include_str!("../../../tests/fixtures/platform_key_a.pub.pem");
@@ -40,7 +41,7 @@ pub fn state_record() -> StateRecord {
         platform_id: 7,
         nonce_hash: hash_secret(NONCE),
         binding_hash: hash_secret(BINDING),
-        expires_at: NOW + 300,
+        expires_at: NOW + Duration::minutes(5),
     }
 }
 
@@ -66,7 +67,7 @@ pub fn input(id_token: &str) -> LaunchInput<'_> {
 pub fn leeway() -> Leeway {
     Leeway {
         now: NOW,
-        seconds: 60,
+        skew: Duration::minutes(1),
     }
 }
 
@@ -76,8 +77,8 @@ pub fn resource_link_claims() -> Value {
         "iss": ISSUER,
         "aud": CLIENT_ID,
         "sub": "user-1",
-        "exp": NOW + 60,
-        "iat": NOW,
+        "exp": NOW.unix() + 60,
+        "iat": NOW.unix(),
         "nonce": NONCE,
         "name": "Ada Lovelace",
         "email": "ada@example.edu",

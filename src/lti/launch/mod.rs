@@ -24,6 +24,7 @@ pub use state::StateRecord;
 use jsonwebtoken::DecodingKey;
 
 use super::{LaunchError, Registration};
+use crate::domain::time::{Duration, Timestamp};
 
 /// What the launch POST carried, once the browser binding was found (in the
 /// state cookie, or in LTI platform storage when the cookie was blocked).
@@ -57,11 +58,11 @@ pub trait PlatformKeys {
     async fn key(&self, jwks_url: &str, kid: &str) -> Result<DecodingKey, LaunchError>;
 }
 
-/// The time, and the limit on the token's own dates.
+/// The time, and how far the token's own dates may be off it.
 #[derive(Clone, Copy, Debug)]
 pub struct Leeway {
-    pub now: i64,
-    pub seconds: i64,
+    pub now: Timestamp,
+    pub skew: Duration,
 }
 
 /// Which deep-linking return URLs a launch may name. The tool posts a signed

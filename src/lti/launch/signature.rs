@@ -74,14 +74,16 @@ fn check_dates(claims: &VerifiedClaims, leeway: Leeway) -> Result<(), LaunchErro
     let iat = claims
         .date("iat")?
         .ok_or(LaunchError::MissingClaim("iat"))?;
-    if leeway.now > exp + leeway.seconds {
+    // NumericDate claims are whole seconds (RFC 7519 §2).
+    let (now, skew) = (leeway.now.unix(), leeway.skew.whole_seconds());
+    if now > exp + skew {
         return Err(LaunchError::TokenExpired);
     }
-    if iat > leeway.now + leeway.seconds {
+    if iat > now + skew {
         return Err(LaunchError::IssuedInFuture);
     }
     if let Some(nbf) = claims.date("nbf")?
-        && nbf > leeway.now + leeway.seconds
+        && nbf > now + skew
     {
         return Err(LaunchError::NotYetValid);
     }
@@ -188,18 +190,18 @@ mod tests {
     #[test]
     fn dates_are_held_to_the_clock_with_the_leeway() {
         let claims = resource_link_claims();
-        let late = leeway().seconds + 1;
+        let (now, late) = (NOW.unix(), leeway().skew.whole_seconds() + 1);
         let cases = [
             (
-                with(claims.clone(), "exp", json!(NOW - late)),
+                with(claims.clone(), "exp", json!(now - late)),
                 LaunchError::TokenExpired,
             ),
             (
-                with(claims.clone(), "iat", json!(NOW + late)),
+                with(claims.clone(), "iat", json!(now + late)),
                 LaunchError::IssuedInFuture,
             ),
             (
-                with(claims.clone(), "nbf", json!(NOW + late)),
+                with(claims.clone(), "nbf", json!(now + late)),
                 LaunchError::NotYetValid,
             ),
             (
@@ -218,7 +220,7 @@ mod tests {
         for (claims, expected) in cases {
             assert_eq!(verified(claims).unwrap_err(), expected);
         }
-        let within = with(claims, "exp", json!(NOW - leeway().seconds));
+        let within = with(claims, "exp", json!(now - leeway().skew.whole_seconds()));
         assert!(verified(within).is_ok(), "a token a little late passes");
     }
 

@@ -5,6 +5,7 @@
 //! https://www.imsglobal.org/spec/security/v1p0/#authentication-response-validation).
 
 use crate::crypto::{hash_secret, secrets_equal};
+use crate::domain::time::Timestamp;
 use crate::lti::LaunchError;
 
 /// The server-side half of a login, as stored (secrets only as hashes).
@@ -13,7 +14,7 @@ pub struct StateRecord {
     pub platform_id: i64,
     pub nonce_hash: String,
     pub binding_hash: String,
-    pub expires_at: i64,
+    pub expires_at: Timestamp,
 }
 
 /// `found` is the record the service read for `state` (None if there was none).
@@ -21,7 +22,7 @@ pub(super) fn check<'r>(
     state: &str,
     binding: &str,
     found: Option<&'r StateRecord>,
-    now: i64,
+    now: Timestamp,
 ) -> Result<&'r StateRecord, LaunchError> {
     if state.is_empty() {
         return Err(LaunchError::MissingState);
@@ -44,6 +45,8 @@ mod tests {
     use super::super::fakes::{BINDING, NOW, STATE, state_record};
     use super::*;
 
+    const SECOND: crate::domain::time::Duration = crate::domain::time::Duration::seconds(1);
+
     #[test]
     fn a_state_issued_to_this_browser_and_still_fresh_passes() {
         let record = state_record();
@@ -61,7 +64,7 @@ mod tests {
                 STATE,
                 BINDING,
                 Some(&record),
-                record.expires_at + 1,
+                record.expires_at + SECOND,
                 LaunchError::StateExpired,
             ),
             (
@@ -88,7 +91,7 @@ mod tests {
     fn an_expired_state_is_expired_whatever_the_browser() {
         let record = state_record();
         assert_eq!(
-            check(STATE, "", Some(&record), record.expires_at + 1).unwrap_err(),
+            check(STATE, "", Some(&record), record.expires_at + SECOND).unwrap_err(),
             LaunchError::StateExpired
         );
     }

@@ -71,8 +71,8 @@ impl<'a> Rules<'a> {
     pub fn of(tool: &'a Tool) -> Rules<'a> {
         Rules {
             outbound: &tool.outbound,
-            allowed: &tool.settings.registration_allowed_hosts,
-            timeout: Duration::from_secs(tool.settings.registration_timeout_seconds),
+            allowed: &tool.settings.lti.registration_allowed_hosts,
+            timeout: tool.settings.lti.registration_timeout.unsigned_abs(),
         }
     }
 

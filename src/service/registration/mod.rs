@@ -23,6 +23,8 @@ use crate::domain::ids::PlatformId;
 use crate::domain::platform::{
     DeploymentPolicy, DeploymentsNeeded, Lms, NewPlatform, PlatformFields,
 };
+use crate::domain::time::Duration;
+use crate::domain::time::Timestamp;
 use crate::lti::registration::{
     self as protocol, Offer, PlacementStyle, PlatformConfiguration, ToolUrls,
 };
@@ -30,14 +32,14 @@ use crate::outbound::{FetchError, Target};
 use crate::store::{StoreError, platforms, registration_tokens};
 
 /// How long the confirmation page's form stays valid.
-const CONFIRM_SECONDS: i64 = 30 * 60;
+const CONFIRM_WITHIN: Duration = Duration::minutes(30);
 /// Registrations waiting for activation at most: anyone may start one, so
 /// without a ceiling the list could be flooded. One LMS host may hold only a
 /// few of them, so one host cannot fill the list for everyone else.
 const MOST_PENDING: i64 = 20;
 const MOST_PENDING_PER_HOST: i64 = 3;
 /// A registration nobody activated within this long is removed.
-pub const PENDING_DAYS: i64 = 7;
+pub const PENDING_LIFETIME: Duration = Duration::days(7);
 
 pub use error::RegistrationError;
 
@@ -97,7 +99,7 @@ pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepa
     let token = request.token.as_deref().filter(|t| !t.is_empty());
     if token
         .and_then(protocol::token_expiry)
-        .is_some_and(|exp| exp < tool.clock.unix())
+        .is_some_and(|exp| exp < tool.clock.now().unix())
     {
         return Err(RegistrationError::TokenExpired);
     }
@@ -182,7 +184,7 @@ pub async fn prepare(tool: &Tool, request: &RegistrationRequest) -> Result<Prepa
     };
     Ok(Prepared {
         offer: protocol::offer(&configuration, style),
-        confirm: confirm_value(tool, request, tool.clock.unix() + CONFIRM_SECONDS),
+        confirm: confirm_value(tool, request, tool.clock.now() + CONFIRM_WITHIN),
         configuration_host,
         configuration,
         lms,
@@ -204,7 +206,7 @@ pub async fn register(
     }
     let prepared = prepare(tool, request).await?;
     let key = prepared.used_key.clone();
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     // Claimed before it is sent, so two tabs cannot both use it.
     if !tool
         .db
@@ -246,30 +248,31 @@ fn used_key(request: &RegistrationRequest) -> String {
     }
 }
 
-fn confirm_message(request: &RegistrationRequest, expires: i64) -> String {
+fn confirm_message(request: &RegistrationRequest, expires: Timestamp) -> String {
     format!(
-        "register\n{}\n{}\n{expires}",
+        "register\n{}\n{}\n{}",
         request.configuration_url,
-        request.token.as_deref().unwrap_or("")
+        request.token.as_deref().unwrap_or(""),
+        expires.unix()
     )
 }
 
 /// The confirmation form's proof that it came from a page guestlink served
 /// for this very request: stateless, so it works in an LMS frame where
 /// cookies may be blocked.
-fn confirm_value(tool: &Tool, request: &RegistrationRequest, expires: i64) -> String {
+fn confirm_value(tool: &Tool, request: &RegistrationRequest, expires: Timestamp) -> String {
     let tag = tool.url_key.sign(&confirm_message(request, expires));
-    format!("{expires}.{tag}")
+    format!("{}.{tag}", expires.unix())
 }
 
 fn confirm_holds(tool: &Tool, request: &RegistrationRequest, confirm: &str) -> bool {
     let Some((expires, tag)) = confirm.split_once('.') else {
         return false;
     };
-    let Ok(expires) = expires.parse::<i64>() else {
+    let Ok(expires) = expires.parse::<i64>().map(Timestamp::from_unix) else {
         return false;
     };
-    expires >= tool.clock.unix() && tool.url_key.verify(&confirm_message(request, expires), tag)
+    expires >= tool.clock.now() && tool.url_key.verify(&confirm_message(request, expires), tag)
 }
 
 /// POSTs the registration; the Authorization header only when the LMS gave
@@ -280,8 +283,8 @@ async fn send_registration(
     token: Option<&str>,
 ) -> Result<protocol::Assigned> {
     let rules = Rules::of(tool);
-    let base = tool.settings.public_url.as_str();
-    let domain = tool.settings.public_url.domain();
+    let base = tool.settings.server.public_url.as_str();
+    let domain = tool.settings.server.public_url.domain();
     let body = protocol::registration_request(
         &ToolUrls {
             base,
@@ -354,7 +357,7 @@ async fn store_platform(
     new.pending = prepared.activation == Activation::Pending;
     new.registration_host = Some(prepared.configuration_host.clone());
     let issuer = new.issuer.clone();
-    let now = tool.clock.unix();
+    let now = tool.clock.now();
     let inserted = tool
         .db
         .write(move |conn| {

@@ -123,7 +123,7 @@ pub async fn page(
                 .into_iter()
                 .map(|a| AttemptView::of(a, &platforms))
                 .collect(),
-            days: tool.settings.diagnostics_days,
+            days: tool.settings.admin.diagnostics_kept.whole_days(),
             keep: KEEP_PER_PLATFORM,
         },
     ))

@@ -51,9 +51,10 @@ pub async fn register_page(tool: web::Data<Tool>, session: AdminSession) -> Http
             version: ASSET_VERSION,
             csrf: &session.csrf,
             section: "register",
-            base: tool.settings.public_url.as_str(),
+            base: tool.settings.server.public_url.as_str(),
             allowed_hosts: tool
                 .settings
+                .lti
                 .registration_allowed_hosts
                 .iter()
                 .map(ToString::to_string)
@@ -84,7 +85,7 @@ pub async fn guide(
         .iter()
         .find(|(lms, _)| *lms == wanted)
         .ok_or_else(|| Denied::Page(PageError::not_found()))?;
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     // {base} is replaced after rendering, with the URL escaped.
     // The page has its own title: the guide's first heading is left out.
     let text = match text.split_once('\n') {

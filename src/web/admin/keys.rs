@@ -48,7 +48,7 @@ pub async fn page(tool: web::Data<Tool>, session: AdminSession) -> Result<HttpRe
             csrf: &session.csrf,
             section: "keys",
             keys,
-            grace_days: tool.settings.key_grace_days,
+            grace_days: tool.settings.lti.key_grace.whole_days(),
         },
     ))
 }

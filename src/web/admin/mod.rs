@@ -265,8 +265,8 @@ fn platform_id(raw: &str) -> Result<crate::domain::ids::PlatformId, Denied> {
 }
 
 /// "2026-12-02 06:22:21" (UTC), for tables people scan.
-fn readable_time(unix: i64) -> String {
-    rfc3339(unix)
+fn readable_time(at: crate::domain::time::Timestamp) -> String {
+    rfc3339(at)
         .replacen('T', " ", 1)
         .trim_end_matches('Z')
         .to_string()
@@ -274,5 +274,10 @@ fn readable_time(unix: i64) -> String {
 
 /// A use case's refusal as the console shows it.
 fn failed<E: Failure>(tool: &Tool) -> impl Fn(E) -> Denied + '_ {
-    move |err| Denied::Page(PageError::of(&err, tool.settings.public_url.as_str()))
+    move |err| {
+        Denied::Page(PageError::of(
+            &err,
+            tool.settings.server.public_url.as_str(),
+        ))
+    }
 }

@@ -67,7 +67,7 @@ struct PlatformsPage<'a> {
 }
 
 pub async fn list(tool: web::Data<Tool>, session: AdminSession) -> Result<HttpResponse, Denied> {
-    let base = tool.settings.public_url.as_str();
+    let base = tool.settings.server.public_url.as_str();
     let listed = platforms::list(&tool).await.map_err(failed(&tool))?;
     let rows: Vec<PlatformRow> = listed.iter().map(PlatformRow::from).collect();
     Ok(html(

@@ -41,7 +41,7 @@ pub async fn page(tool: web::Data<Tool>, query: web::Query<LoginQuery>) -> HttpR
         &LoginPage {
             version: ASSET_VERSION,
             login_token: token,
-            admin_token_enabled: tool.settings.admin_token.is_some(),
+            admin_token_enabled: tool.settings.admin.token.is_some(),
             error: None,
         },
     )
@@ -61,7 +61,7 @@ pub async fn sign_in(
     let client = client_ip(&req);
     if !tool
         .admin_login_limiter
-        .allow_client(client, tool.clock.unix(), SIGN_INS_PER_MINUTE)
+        .allow_client(client, tool.clock.now(), SIGN_INS_PER_MINUTE)
     {
         return Err(Denied::Page(page_error(
             Kind::TooMany,
@@ -90,7 +90,7 @@ pub async fn sign_in(
         return Err(Denied::Page(page));
     };
     tracing::info!(client = ?client, "admin signed in");
-    let secure = if tool.settings.public_url.is_https() {
+    let secure = if tool.settings.server.public_url.is_https() {
         "; Secure"
     } else {
         ""
@@ -102,7 +102,7 @@ pub async fn sign_in(
             header::SET_COOKIE,
             format!(
                 "{ADMIN_COOKIE}={session}; Path=/admin; Max-Age={}; HttpOnly; SameSite=Strict{secure}",
-                admin::SESSION_HOURS * 3600
+                admin::SESSION_LIFETIME.whole_seconds()
             ),
         ))
         .finish())

@@ -1,0 +1,525 @@
+//! Settings from the environment, with an optional TOML file underneath.
+//!
+//! Every setting has one environment name (`GUESTLINK_...`, or `DATABASE_URL`)
+//! and the same name in lower case without the prefix in the TOML file named
+//! by `GUESTLINK_CONFIG`. The environment wins. Everything is validated here,
+//! at start: a wrong value stops the process with one line naming the setting.
+//! Settings are grouped by what they govern; times are `Duration`s from here
+//! on, whatever unit their name gives.
+
+mod sources;
+mod values;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use sources::{Sources, names};
+pub use values::{AdminToken, DatabaseUrl, IpNet, PublicUrl, host_and_port, redact_url_password};
+
+use crate::crypto::SecretKey;
+use crate::domain::time::Duration;
+use crate::outbound::HostPattern;
+use names::*;
+
+/// A setting that could not be used, with the name an operator would search for.
+#[derive(Debug, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+fn bad(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting: setting.to_string(),
+        problem: problem.into(),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `serve` or `demo`: the demo alone accepts loopback http where real
+    /// LMSs must use https (deep-linking return URLs).
+    pub mode: Mode,
+    pub server: Server,
+    pub database: Database,
+    /// Uploaded files, the SQLite file by default, the demo's keys.
+    pub data_dir: PathBuf,
+    /// The key that seals secrets at rest; `serve` refuses to start without
+    /// it, `demo` makes one in its data directory.
+    pub secret_key: Option<SecretKey>,
+    pub sessions: Sessions,
+    pub lti: Lti,
+    pub guests: Guests,
+    pub media: MediaLimits,
+    pub admin: Admin,
+    pub log_level: String,
+}
+
+/// Where the tool listens and how it is reached.
+#[derive(Clone, Debug)]
+pub struct Server {
+    pub public_url: PublicUrl,
+    pub bind: SocketAddr,
+    pub workers: usize,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub url: DatabaseUrl,
+    /// Connections in the PostgreSQL pool (and SQLite readers).
+    pub pool_size: u32,
+    /// How long a request waits for a connection before answering 503.
+    pub timeout: Duration,
+}
+
+/// Launch sessions.
+#[derive(Clone, Copy, Debug)]
+pub struct Sessions {
+    /// A session ends after this long without a request.
+    pub idle: Duration,
+    /// A session ends this long after its launch, however busy.
+    pub max: Duration,
+}
+
+/// Talking LTI with platforms.
+#[derive(Clone, Debug)]
+pub struct Lti {
+    /// How long a login state (state, nonce) waits for the platform's answer.
+    pub login_state: Duration,
+    /// Clock skew allowed on `exp`, `iat` and `nbf` of id_tokens.
+    pub jwt_leeway: Duration,
+    /// An unknown `kid` refetches a platform's key set at most this often.
+    pub jwks_refetch: Duration,
+    pub jwks_timeout: Duration,
+    /// A retired tool key stays published this long, for platforms that cached it.
+    pub key_grace: Duration,
+    /// Login initiations per minute per client address (0: no limit).
+    pub login_rate_limit: u32,
+    /// Hosts whose dynamic registrations are accepted and active at once.
+    pub registration_allowed_hosts: Vec<HostPattern>,
+    /// How long fetching a platform's configuration or registering with it may take.
+    pub registration_timeout: Duration,
+    /// Hosts an LMS may name for the tool to fetch from although they
+    /// resolve to private or loopback addresses.
+    pub outbound_allowed_hosts: Vec<HostPattern>,
+}
+
+/// Guests who come in through guest links.
+#[derive(Clone, Copy, Debug)]
+pub struct Guests {
+    /// Entries per minute per client address (0: no limit).
+    pub rate_limit: u32,
+    /// How long an admitted guest's session lasts.
+    pub session: Duration,
+    /// Visits, guest sessions and deleted links are kept this long.
+    pub retention: Duration,
+}
+
+/// Uploads and the URLs files are served under.
+#[derive(Clone, Copy, Debug)]
+pub struct MediaLimits {
+    /// The largest file an upload may carry.
+    pub upload_max_bytes: u64,
+    /// Uploaded files a course may hold in all, in bytes (0: no quota).
+    pub course_quota_bytes: u64,
+    /// An upload whose body stops arriving for this long is abandoned.
+    pub upload_idle: Duration,
+    /// How long a file URL may start a download or a stream.
+    pub url_start_window: Duration,
+}
+
+/// The admin console.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    /// A standing sign-in secret (at least 32 characters); without it only
+    /// `guestlink admin login-link` signs in.
+    pub token: Option<AdminToken>,
+    /// How long launch diagnostics (which hold personal data) are kept.
+    pub diagnostics_kept: Duration,
+}
+
+/// Defaults differ between `serve` and `demo` only in the address: the demo
+/// listens on loopback, `serve` on every interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Serve,
+    Demo,
+}
+
+impl Settings {
+    pub fn load(sources: &Sources, mode: Mode) -> Result<Settings, ConfigError> {
+        let read = Read(sources);
+        let server = server(&read, mode)?;
+        let data_dir = PathBuf::from(
+            sources
+                .get(GUESTLINK_DATA_DIR)
+                .unwrap_or_else(|| "guestlink-data".into()),
+        );
+        let database = Database {
+            url: match sources.get(DATABASE_URL) {
+                Some(raw) => DatabaseUrl::parse(&raw).map_err(|p| bad(DATABASE_URL, p))?,
+                None => DatabaseUrl::Sqlite(data_dir.join("guestlink.sqlite3")),
+            },
+            pool_size: read.number(GUESTLINK_DB_POOL_SIZE, 10, 1, 200)? as u32,
+            timeout: read.seconds(GUESTLINK_DB_TIMEOUT_SECONDS, 3, 1, 60)?,
+        };
+        let mut outbound_allowed_hosts = hosts(sources, GUESTLINK_OUTBOUND_ALLOWED_HOSTS)?;
+        if mode == Mode::Demo {
+            // The demo LMSs' key sets are served by the tool itself.
+            outbound_allowed_hosts.extend(HostPattern::parse(&server.public_url.domain()).ok());
+        }
+        Ok(Settings {
+            mode,
+            database,
+            data_dir,
+            secret_key: secret_key(sources)?,
+            sessions: Sessions {
+                idle: read.minutes(GUESTLINK_SESSION_IDLE_MINUTES, 120, 1, 7 * 24 * 60)?,
+                max: read.hours(GUESTLINK_SESSION_MAX_HOURS, 12, 1, 24 * 30)?,
+            },
+            lti: Lti {
+                login_state: read.seconds(GUESTLINK_LOGIN_STATE_SECONDS, 600, 10, 3600)?,
+                jwt_leeway: read.seconds(GUESTLINK_JWT_LEEWAY_SECONDS, 30, 0, 300)?,
+                jwks_refetch: read.seconds(GUESTLINK_JWKS_REFETCH_SECONDS, 10, 0, 3600)?,
+                jwks_timeout: read.seconds(GUESTLINK_JWKS_TIMEOUT_SECONDS, 5, 1, 60)?,
+                key_grace: read.days(GUESTLINK_KEY_GRACE_DAYS, 14, 0, 365)?,
+                // A lecture hall behind one campus NAT address must be able
+                // to launch at once.
+                login_rate_limit: read.number(GUESTLINK_LOGIN_RATE_LIMIT, 1200, 0, 1_000_000)?
+                    as u32,
+                registration_allowed_hosts: hosts(sources, GUESTLINK_REGISTRATION_ALLOWED_HOSTS)?,
+                registration_timeout: read.seconds(
+                    GUESTLINK_REGISTRATION_TIMEOUT_SECONDS,
+                    10,
+                    1,
+                    120,
+                )?,
+                outbound_allowed_hosts,
+            },
+            guests: Guests {
+                rate_limit: read.number(GUESTLINK_GUEST_RATE_LIMIT, 120, 0, 1_000_000)? as u32,
+                session: read.hours(GUESTLINK_GUEST_SESSION_HOURS, 12, 1, 24 * 30)?,
+                retention: read.days(GUESTLINK_GUEST_RETENTION_DAYS, 180, 1, 10 * 365)?,
+            },
+            media: MediaLimits {
+                upload_max_bytes: read.megabytes(GUESTLINK_UPLOAD_MAX_MB, 1024, 1, 1024 * 1024)?,
+                course_quota_bytes: read.megabytes(
+                    GUESTLINK_COURSE_QUOTA_MB,
+                    20 * 1024,
+                    0,
+                    1024 * 1024 * 1024,
+                )?,
+                upload_idle: read.seconds(GUESTLINK_UPLOAD_IDLE_SECONDS, 60, 1, 3600)?,
+                // At most the four hours a file URL can ever serve.
+                url_start_window: read.seconds(GUESTLINK_MEDIA_URL_SECONDS, 600, 30, 4 * 3600)?,
+            },
+            admin: Admin {
+                token: admin_token(sources)?,
+                diagnostics_kept: read.days(GUESTLINK_DIAGNOSTICS_DAYS, 30, 1, 365)?,
+            },
+            log_level: log_level(sources)?,
+            server,
+        })
+    }
+}
+
+fn server(read: &Read<'_>, mode: Mode) -> Result<Server, ConfigError> {
+    let sources = read.0;
+    let bind_default = match mode {
+        Mode::Serve => "0.0.0.0:8080",
+        Mode::Demo => "127.0.0.1:8080",
+    };
+    let bind_raw = sources
+        .get(GUESTLINK_BIND)
+        .unwrap_or_else(|| bind_default.into());
+    let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
+        bad(
+            GUESTLINK_BIND,
+            format!("expected host:port such as 0.0.0.0:8080, got '{bind_raw}'"),
+        )
+    })?;
+    let public_default = {
+        let host = if bind.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            bind.ip().to_string()
+        };
+        let host = if bind.ip().is_ipv6() && !bind.ip().is_unspecified() {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        format!("http://{host}:{}", bind.port())
+    };
+    let public_url = PublicUrl::parse(&sources.get(GUESTLINK_PUBLIC_URL).unwrap_or(public_default))
+        .map_err(|p| bad(GUESTLINK_PUBLIC_URL, p))?;
+    let trusted_proxies = list(sources.get(GUESTLINK_TRUSTED_PROXIES))
+        .iter()
+        .map(|item| IpNet::parse(item))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|p| bad(GUESTLINK_TRUSTED_PROXIES, p))?;
+    Ok(Server {
+        public_url,
+        bind,
+        workers: read.number(GUESTLINK_WORKERS, default_workers() as i64, 1, 256)? as usize,
+        trusted_proxies,
+    })
+}
+
+fn admin_token(sources: &Sources) -> Result<Option<AdminToken>, ConfigError> {
+    match sources.get(GUESTLINK_ADMIN_TOKEN) {
+        None => Ok(None),
+        Some(raw) if raw.trim().is_empty() => Ok(None),
+        Some(raw) if raw.trim().chars().count() < 32 => Err(bad(
+            GUESTLINK_ADMIN_TOKEN,
+            "must be at least 32 characters (try: openssl rand -base64 32)",
+        )),
+        Some(raw) => Ok(Some(AdminToken::new(raw.trim()))),
+    }
+}
+
+fn log_level(sources: &Sources) -> Result<String, ConfigError> {
+    let level = sources
+        .get(GUESTLINK_LOG)
+        .unwrap_or_else(|| "info".into())
+        .to_ascii_lowercase();
+    if ["error", "warn", "info", "debug", "trace", "off"].contains(&level.as_str()) {
+        Ok(level)
+    } else {
+        Err(bad(
+            GUESTLINK_LOG,
+            format!("expected error, warn, info, debug, trace or off, got '{level}'"),
+        ))
+    }
+}
+
+/// Numbers read from the sources, in the unit the setting's name gives.
+struct Read<'a>(&'a Sources);
+
+impl Read<'_> {
+    fn number(&self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ConfigError> {
+        match self.0.get(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        name,
+                        format!("expected a whole number from {min} to {max}, got '{raw}'"),
+                    )
+                }),
+        }
+    }
+
+    fn seconds(
+        &self,
+        name: &str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<Duration, ConfigError> {
+        self.number(name, default, min, max).map(Duration::seconds)
+    }
+
+    fn minutes(
+        &self,
+        name: &str,
+        default: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<Duration, ConfigError> {
+        self.number(name, default, min, max).map(Duration::minutes)
+    }
+
+    fn hours(&self, name: &str, default: i64, min: i64, max: i64) -> Result<Duration, ConfigError> {
+        self.number(name, default, min, max).map(Duration::hours)
+    }
+
+    fn days(&self, name: &str, default: i64, min: i64, max: i64) -> Result<Duration, ConfigError> {
+        self.number(name, default, min, max).map(Duration::days)
+    }
+
+    fn megabytes(&self, name: &str, default: i64, min: i64, max: i64) -> Result<u64, ConfigError> {
+        self.number(name, default, min, max)
+            .map(|mb| mb as u64 * 1024 * 1024)
+    }
+}
+
+/// A list of hosts (or host:port).
+fn hosts(sources: &Sources, name: &str) -> Result<Vec<HostPattern>, ConfigError> {
+    list(sources.get(name))
+        .iter()
+        .map(|h| HostPattern::parse(h))
+        .collect::<Result<_, _>>()
+        .map_err(|p| bad(name, p))
+}
+
+/// The secret key from `GUESTLINK_SECRET_KEY` or the file
+/// `GUESTLINK_SECRET_KEY_FILE` names (not both); None when neither is set.
+fn secret_key(sources: &Sources) -> Result<Option<SecretKey>, ConfigError> {
+    const KEY: &str = GUESTLINK_SECRET_KEY;
+    const FILE: &str = GUESTLINK_SECRET_KEY_FILE;
+    match (sources.get(KEY), sources.get(FILE)) {
+        (Some(_), Some(_)) => Err(bad(KEY, format!("set either {KEY} or {FILE}, not both"))),
+        (Some(text), None) => SecretKey::parse(&text).map(Some).map_err(|p| bad(KEY, p)),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path.trim())
+                .map_err(|e| bad(FILE, format!("cannot read '{}': {e}", path.trim())))?;
+            SecretKey::parse(&text)
+                .map(Some)
+                .map_err(|p| bad(FILE, format!("the key in '{}' {p}", path.trim())))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+impl Settings {
+    /// The secret key, or the one-line reason a command that needs it cannot run.
+    pub fn require_secret_key(&self) -> Result<&SecretKey, ConfigError> {
+        self.secret_key.as_ref().ok_or_else(|| {
+            bad(
+                GUESTLINK_SECRET_KEY,
+                "not set: guestlink seals its keys and secrets with it; give it as GUESTLINK_SECRET_KEY (e.g. the output of openssl rand -base64 32) or in a file named by GUESTLINK_SECRET_KEY_FILE",
+            )
+        })
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+fn list(raw: Option<String>) -> Vec<String> {
+    raw.unwrap_or_default()
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load(&Sources::new(env)?, Mode::Serve)
+    }
+
+    #[test]
+    fn defaults_use_an_sqlite_file_in_the_data_dir() {
+        let s = settings(&[("GUESTLINK_DATA_DIR", "/tmp/x")]).unwrap();
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite(PathBuf::from("/tmp/x/guestlink.sqlite3"))
+        );
+        assert_eq!(s.server.public_url.as_str(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn times_are_read_in_the_unit_their_name_gives() {
+        let s = settings(&[
+            (GUESTLINK_SESSION_IDLE_MINUTES, "90"),
+            (GUESTLINK_GUEST_SESSION_HOURS, "2"),
+            (GUESTLINK_KEY_GRACE_DAYS, "3"),
+            (GUESTLINK_MEDIA_URL_SECONDS, "45"),
+            (GUESTLINK_UPLOAD_MAX_MB, "5"),
+        ])
+        .unwrap();
+        assert_eq!(s.sessions.idle, Duration::minutes(90));
+        assert_eq!(s.guests.session, Duration::hours(2));
+        assert_eq!(s.lti.key_grace, Duration::days(3));
+        assert_eq!(s.media.url_start_window, Duration::seconds(45));
+        assert_eq!(s.media.upload_max_bytes, 5 * 1024 * 1024);
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.sessions.max, Duration::hours(12));
+        assert_eq!(defaults.guests.retention, Duration::days(180));
+    }
+
+    #[test]
+    fn every_named_setting_is_known_to_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("guestlink.toml");
+        let lines: Vec<String> = names::ALL
+            .iter()
+            .filter(|n| !n.starts_with("GUESTLINK_SECRET_KEY"))
+            .map(|n| {
+                format!(
+                    "{} = \"x\"",
+                    n.trim_start_matches("GUESTLINK_").to_ascii_lowercase()
+                )
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n")).unwrap();
+        let env = [("GUESTLINK_CONFIG".to_string(), file.display().to_string())];
+        let read = Sources::new(env.into_iter().collect()).expect("every name is a known key");
+        assert_eq!(read.get(GUESTLINK_LOG).as_deref(), Some("x"));
+        std::fs::write(&file, "sesion_idle_minutes = 5").unwrap();
+        let env = [("GUESTLINK_CONFIG".to_string(), file.display().to_string())];
+        assert!(
+            Sources::new(env.into_iter().collect()).is_err(),
+            "a misspelt key is refused"
+        );
+    }
+
+    #[test]
+    fn each_bad_value_names_its_setting() {
+        let cases = [
+            ("GUESTLINK_BIND", "nonsense"),
+            ("DATABASE_URL", "mysql://x"),
+            ("GUESTLINK_PUBLIC_URL", "ftp://x"),
+            ("GUESTLINK_PUBLIC_URL", "https://x/?a=b"),
+            ("GUESTLINK_TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("GUESTLINK_GUEST_RATE_LIMIT", "-1"),
+            ("GUESTLINK_SESSION_IDLE_MINUTES", "abc"),
+            ("GUESTLINK_LOG", "loud"),
+            ("GUESTLINK_OUTBOUND_ALLOWED_HOSTS", "lms.example.edu:99999"),
+            ("GUESTLINK_LOGIN_RATE_LIMIT", "lots"),
+            ("GUESTLINK_SESSION_MAX_HOURS", "0"),
+            ("GUESTLINK_SECRET_KEY", "c2hvcnQ="),
+            ("GUESTLINK_SECRET_KEY_FILE", "/nonexistent/guestlink.key"),
+        ];
+        for (name, value) in cases {
+            let err = settings(&[(name, value)]).expect_err(name);
+            assert_eq!(err.setting, name, "{name}={value}");
+        }
+    }
+
+    #[test]
+    fn database_url_debug_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db/guestlink").unwrap();
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn trusted_proxy_networks_match_addresses() {
+        let net = IpNet::parse("10.1.0.0/16").unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(
+            IpNet::parse("::1")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn public_url_containment_is_by_origin_not_prefix() {
+        let url = PublicUrl::parse("https://media.example.edu/").unwrap();
+        assert_eq!(url.as_str(), "https://media.example.edu");
+        assert!(url.contains("https://media.example.edu/lti/launch"));
+        assert!(!url.contains("https://media.example.edu.evil.com/lti/launch"));
+        assert!(PublicUrl::parse("https://media.example.edu/tool").is_err());
+    }
+}

@@ -1,0 +1,218 @@
+//! The values settings take that are more than a number: where the data
+//! lives, networks, the public URL, the admin token.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+/// Where the data lives: an SQLite file (the embedded default) or PostgreSQL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl fmt::Debug for DatabaseUrl {
+    // The PostgreSQL URL may carry a password: never print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => write!(f, "{}", redact_url_password(url)),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// The backend is chosen from the scheme, and an unknown scheme is refused
+    /// rather than being taken for an SQLite file name.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("an sqlite: URL needs a file path".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        Err(format!(
+            "expected a postgres:// URL or sqlite://PATH, got '{}'",
+            redact_url_password(raw)
+        ))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DatabaseUrl::Postgres(_))
+    }
+}
+
+pub fn redact_url_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}://{}:***{}",
+                    &url[..scheme_end],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// An address or network (`10.0.0.0/8`) allowed to set `X-Forwarded-For`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let (addr, prefix) = match raw.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (raw, None),
+        };
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{raw}' is not an IP address or network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("'{raw}' has a bad prefix length"))?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - self.prefix as u32)
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - self.prefix as u32)
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V4(ip)) => {
+                net.to_ipv4_mapped() == Some(ip) && self.prefix >= 96
+            }
+            (IpAddr::V4(_), IpAddr::V6(ip)) => ip
+                .to_ipv4_mapped()
+                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+        }
+    }
+}
+
+/// The tool's public URL, `{base}` in CONTRACT.md: scheme, host, optional
+/// port and path, never a trailing slash, query or fragment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let trimmed = raw.trim().trim_end_matches('/');
+        let url = url::Url::parse(trimmed).map_err(|e| format!("'{raw}' is not a URL ({e})"))?;
+        if url.scheme() != "https" && url.scheme() != "http" {
+            return Err(format!(
+                "'{raw}' must start with https:// (or http:// for local use)"
+            ));
+        }
+        if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "'{raw}' must be scheme://host[:port] without query or fragment"
+            ));
+        }
+        // guestlink answers at the root of its host: every page links to
+        // absolute paths such as /static/ and /lti/launch.
+        if url.path() != "/" && !url.path().is_empty() {
+            return Err(format!(
+                "'{raw}' must not have a path: serve guestlink at the root of its own host name"
+            ));
+        }
+        Ok(PublicUrl(trimmed.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// An absolute URL for a path of this tool (`path` starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+
+    /// host[:port]: the `domain` an LMS registers for the tool.
+    pub fn domain(&self) -> String {
+        url::Url::parse(&self.0)
+            .map(|u| host_and_port(&u))
+            .unwrap_or_default()
+    }
+
+    /// Whether `url` points inside this tool: same origin, under its path.
+    pub fn contains(&self, url: &str) -> bool {
+        url == self.0
+            || url.starts_with(&format!("{}/", self.0))
+            || url.starts_with(&format!("{}?", self.0))
+    }
+}
+
+/// A URL's host with its port when it names one (`lms.example.edu:8443`).
+pub fn host_and_port(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// The admin console's standing sign-in secret; never printed.
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    pub fn new(value: impl Into<String>) -> AdminToken {
+        AdminToken(value.into())
+    }
+
+    /// Compares digests in constant time, so the answer's timing says
+    /// nothing, not even the token's length.
+    pub fn matches(&self, candidate: &str) -> bool {
+        crate::crypto::secrets_equal(
+            &crate::crypto::hash_secret(&self.0),
+            &crate::crypto::hash_secret(candidate),
+        )
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken(<redacted>)")
+    }
+}
