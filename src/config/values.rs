@@ -126,8 +126,8 @@ impl IpNet {
     }
 }
 
-/// The tool's public URL, `{base}` in CONTRACT.md: scheme, host, optional
-/// port and path, never a trailing slash, query or fragment.
+/// The tool's public URL, `{base}` in README.md and lti-config/: scheme,
+/// host and optional port; never a path, trailing slash, query or fragment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicUrl(String);
 

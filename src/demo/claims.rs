@@ -1,6 +1,6 @@
-//! id_token payloads in the claim shapes each LMS really sends
-//! (PLATFORMS.md §1.4, §2.4, §3.4, §4.4). The demo LMS signs these, and the
-//! integration tests use them as their test platform.
+//! id_token payloads in the claim shapes each LMS really sends (each LMS's
+//! "Launch claims" in docs/lms-platforms.md). The demo LMS signs these, and
+//! the integration tests use them as their test platform.
 
 use serde_json::{Value, json};
 

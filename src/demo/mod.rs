@@ -43,8 +43,9 @@ pub struct DemoLms {
     pub platforms: Vec<DemoPlatform>,
 }
 
-/// Client and deployment ids in each LMS's own shape (PLATFORMS.md); the
-/// tests' platforms use them too.
+/// Client and deployment ids in each LMS's own shape (each LMS's "Issuer,
+/// ids and endpoints" in docs/lms-platforms.md); the tests' platforms use
+/// them too.
 pub fn ids(lms: Lms) -> (&'static str, &'static str) {
     match lms {
         Lms::Moodle => ("k3JpQ8sLm2Xv7Ta", "4"),

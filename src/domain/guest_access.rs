@@ -3,7 +3,9 @@
 //! An item has a switch (off until its owner turns it on) and up to three
 //! named links. A link may carry a click limit and a duration; whether it
 //! admits a guest, and why not, follows from the link, its item and the
-//! time, in the order CONTRACT.md fixes.
+//! time. When several reasons apply the first of `not_found`, `deleted`,
+//! `media_unavailable`, `disabled`, `expired`, `exhausted` wins: guests and
+//! scripts read it as `data-unavailable-reason` ("Guest links" in README.md).
 
 use super::field::{Field, FieldError};
 use super::media::MediaKind;
@@ -430,7 +432,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_reason_in_the_contract_order_wins() {
+    fn the_first_reason_in_the_documented_order_wins() {
         let now = Timestamp::from_unix(1000);
         let everything_wrong = LinkFacts {
             deleted: true,

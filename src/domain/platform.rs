@@ -143,9 +143,8 @@ impl DeploymentPolicy {
     }
 }
 
-/// The platform's two switches that guest access depends on, as the seed
-/// documents name them: the invite-to-media module and the theming module's
-/// media page feature. Both are on unless an administrator turns one off.
+/// The platform's two switches that guest access depends on: the
+/// invite-to-media module and the theming module's media page feature. Both are on unless an administrator turns one off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Modules {
     pub invite_to_media: bool,

@@ -3,7 +3,13 @@
 
 use super::{LaunchError, Registration};
 
-/// The login initiation parameters of CONTRACT.md, GET query or POST form.
+/// The login initiation parameters, GET query or POST form: LTI Security
+/// Framework §5.1.1.1, Step 1: Third-party Initiated Login
+/// (https://www.imsglobal.org/spec/security/v1p0/#step-1-third-party-initiated-login),
+/// LTI 1.3 Core §4.1, Additional login parameters
+/// (https://www.imsglobal.org/spec/lti/v1p3#additional-login-parameters), and
+/// `lti_storage_target` of LTI platform storage
+/// (https://www.imsglobal.org/spec/lti-pm-s/v0p1).
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LoginParams {
     pub iss: Option<String>,

@@ -2,11 +2,13 @@
 //! configuration, the registration request guestlink sends, and the answers
 //! platforms give. Fetching, address rules and storage are the service's.
 //!
-//! Each LMS bends the specification a little (PLATFORMS.md §1.6, 2.6, 3.6,
-//! 4.6): Moodle lists `messages_supported` as plain strings, Canvas wants a
-//! `claims` array and its own placement names and answers errors as
-//! `{"errors": [...]}`, Brightspace sends no registration token, Sakai and
-//! Moodle answer OIDC-style or plain-text errors.
+//! Each LMS bends the specification (LTI Dynamic Registration,
+//! https://www.imsglobal.org/spec/lti-dr/v1p0) a little, as each LMS's
+//! "Dynamic registration" in docs/lms-platforms.md records: Moodle lists
+//! `messages_supported` as plain strings, Canvas wants a `claims` array and
+//! its own placement names and answers errors as `{"errors": [...]}`,
+//! Brightspace sends no registration token, Sakai and Moodle answer
+//! OIDC-style or plain-text errors.
 
 use serde_json::{Value, json};
 

@@ -475,9 +475,8 @@ pub enum GuestPage {
 /// Every view re-checks the link, the switch, the modules and the item (a
 /// guest already admitted is not turned away by the click limit: their
 /// click is spent). A guest whose link no longer admits them is refused and
-/// their session ends here: a page they still have open stops working, as
-/// the seed's "existing guests remain connected until they refresh or leave"
-/// has it.
+/// their session ends here: a page they still have open keeps playing until
+/// they refresh or leave ("Guest links" in README.md).
 pub async fn view(
     tool: &Tool,
     token: &str,

@@ -17,7 +17,8 @@ use crate::service::{Tool, sessions};
 
 const CHUNK: usize = 64 * 1024;
 
-/// What a `Range` header asks of a file of `size` bytes (RFC 9110 §14).
+/// What a `Range` header asks of a file of `size` bytes (RFC 9110 §14, Range
+/// Requests: https://www.rfc-editor.org/rfc/rfc9110#section-14).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RangeRequest {
     /// No range, or one we ignore (malformed, several ranges): the whole file.

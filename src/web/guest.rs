@@ -1,5 +1,6 @@
-//! The guest's way in (CONTRACT.md "Guest side"): the entry page, the
-//! admission, the view, and the page that says why a link no longer works.
+//! The guest's way in (`/g/{token}`, "Guest links" in README.md): the
+//! entry page, the admission, the view, and the page that says why a link
+//! no longer works.
 //! Guests have no LMS session; a first-party cookie bound to the one link
 //! that admitted them is all they carry.
 

@@ -1,5 +1,7 @@
-//! The guest-access part of the JSON API (CONTRACT.md): the switch, links,
-//! and who came in (JSON or CSV).
+//! The guest-access part of the JSON API (`/api/media/{id}/guest-access`
+//! and `/guest-links`, README.md "What a launch shows"): the switch, links,
+//! and who came in (JSON or CSV). Scripts and the page's modal call these
+//! routes, so their paths and JSON names stay stable.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpResponse, web};

@@ -1,5 +1,6 @@
 //! Registration documents an LMS administrator pastes: the Canvas developer
-//! key JSON (PLATFORMS.md §2.9), built from the public URL.
+//! key JSON (docs/lms-platforms.md, Canvas, "Developer key JSON"; the steps
+//! are in lti-config/canvas.md), built from the public URL.
 
 use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};

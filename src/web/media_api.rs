@@ -1,6 +1,6 @@
-//! The media part of the JSON API (CONTRACT.md): list, create by JSON or
-//! multipart upload, get, edit, delete, and the renewal of a player's
-//! signed file URL.
+//! The media part of the JSON API (`/api/media...`, README.md "What a
+//! launch shows"): list, create by JSON or multipart upload, get, edit,
+//! delete, and the renewal of a player's signed file URL.
 
 use actix_multipart::Multipart;
 use actix_web::http::header::CONTENT_TYPE;
@@ -30,7 +30,8 @@ const MOST_PARTS: usize = 16;
 /// to an upload's file.
 const MULTIPART_OVERHEAD: u64 = 256 * 1024;
 
-/// `media` as CONTRACT.md shapes it.
+/// `media` as the JSON API answers it; scripts read these names, so they
+/// stay stable.
 #[derive(Serialize)]
 pub struct MediaJson<'a> {
     id: &'a str,

@@ -1,6 +1,7 @@
 // The "Manage guest access" modal: the switch, the links table, Create new
 // link, copy, delete and who came in. Everything goes through the JSON API
-// (CONTRACT.md); every name is put on the page as text, never as HTML.
+// (src/web/guest_access_api.rs); every name is put on the page as text,
+// never as HTML.
 (function () {
   "use strict";
 

@@ -13,10 +13,10 @@ use serde_json::json;
 
 use crate::helpers::{Backend, PLATFORM_KEY_B, Page, Registered, count_rows, platform_key};
 use crate::media_helpers::Course;
-use crate::on_both_backends;
 use crate::registration_helpers::{
     Tool, assert_error, attrs, count, location, main_text, stdout, succeeded,
 };
+use guestlink_test_macros::{both_backends, one_backend};
 
 const ADMIN_TOKEN: &str = "admin-token-0123456789-abcdefghij-KLMNOPQRST";
 const ADMIN_COOKIE: &str = "guestlink_admin";
@@ -221,6 +221,7 @@ fn moodle(tool: &Tool) -> (Registered, i64) {
     (reg, id)
 }
 
+#[both_backends]
 async fn a_login_link_signs_in_once(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let link = login_link(&tool);
@@ -269,6 +270,7 @@ async fn a_login_link_signs_in_once(backend: Backend) {
     assert_error(&unknown, 401, "admin_login_invalid", "a link never made");
 }
 
+#[both_backends]
 async fn a_login_link_expires_after_ten_minutes(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let early = link_token(&tool, &login_link(&tool));
@@ -282,6 +284,7 @@ async fn a_login_link_expires_after_ten_minutes(backend: Backend) {
     assert!(admin_set_cookie(&page).is_none_or(|c| c.starts_with(&format!("{ADMIN_COOKIE}=;"))));
 }
 
+#[both_backends]
 async fn an_admin_session_lasts_eight_hours(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
@@ -294,6 +297,7 @@ async fn an_admin_session_lasts_eight_hours(backend: Backend) {
     assert_error(&page, 401, "admin_session_required", "8 h 2 min after");
 }
 
+#[both_backends]
 async fn the_admin_token_signs_in_and_a_wrong_one_is_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.admin.token = Some(AdminToken::new(ADMIN_TOKEN))
@@ -332,6 +336,7 @@ async fn the_admin_token_signs_in_and_a_wrong_one_is_refused(backend: Backend) {
     assert_eq!(get_with(&tool, "/admin", Some(cookie)).await.status, 200);
 }
 
+#[both_backends]
 async fn without_an_admin_token_setting_only_links_sign_in(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let page = tool.get_page("/admin/login", None).await;
@@ -347,6 +352,7 @@ async fn without_an_admin_token_setting_only_links_sign_in(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn sign_in_attempts_are_rate_limited(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     for attempt in 1..=10 {
@@ -377,6 +383,7 @@ async fn sign_in_attempts_are_rate_limited(backend: Backend) {
     assert_redirect(&page, &tool, "/admin", "a minute later");
 }
 
+#[both_backends]
 async fn nothing_under_admin_works_without_a_session(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, id) = moodle(&tool);
@@ -408,6 +415,7 @@ async fn nothing_under_admin_works_without_a_session(backend: Backend) {
     assert_eq!(snapshot(&tool), before, "nothing changed");
 }
 
+#[both_backends]
 async fn signing_out_ends_the_session(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
@@ -434,6 +442,7 @@ async fn signing_out_ends_the_session(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn every_admin_page_carries_the_csrf_token_in_its_forms(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, id) = moodle(&tool);
@@ -461,6 +470,7 @@ async fn every_admin_page_carries_the_csrf_token_in_its_forms(backend: Backend) 
     }
 }
 
+#[one_backend]
 async fn every_admin_form_needs_the_csrf_token(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, id) = moodle(&tool);
@@ -490,6 +500,7 @@ async fn every_admin_form_needs_the_csrf_token(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn admin_pages_cannot_be_framed(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, id) = moodle(&tool);
@@ -522,6 +533,7 @@ async fn admin_pages_cannot_be_framed(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn platforms_are_added_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
@@ -631,6 +643,7 @@ async fn platforms_are_added_in_the_console(backend: Backend) {
     assert_eq!(tool.platform_count(), 1, "nothing more was stored");
 }
 
+#[both_backends]
 async fn a_platform_is_edited_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let reg = tool.register(Lms::Canvas);
@@ -693,6 +706,7 @@ async fn a_platform_is_edited_in_the_console(backend: Backend) {
     assert_eq!(missing.status, 404);
 }
 
+#[both_backends]
 async fn modules_policy_and_deployments_are_set_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (reg, id) = moodle(&tool);
@@ -776,6 +790,7 @@ async fn modules_policy_and_deployments_are_set_in_the_console(backend: Backend)
     );
 }
 
+#[both_backends]
 async fn a_pending_platform_is_activated_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (reg, id) = moodle(&tool);
@@ -807,6 +822,7 @@ async fn a_pending_platform_is_activated_in_the_console(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn a_platform_is_removed_but_one_holding_media_needs_force(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, empty_id) = moodle(&tool);
@@ -847,6 +863,7 @@ async fn a_platform_is_removed_but_one_holding_media_needs_force(backend: Backen
     assert_eq!(tool.platform_count(), 0);
 }
 
+#[both_backends]
 async fn keys_are_rotated_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
@@ -875,6 +892,7 @@ async fn keys_are_rotated_in_the_console(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn the_register_page_and_the_guides_show_the_real_urls(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
@@ -914,6 +932,7 @@ fn newest(page: &Page) -> (Option<String>, Option<String>, Option<String>, Strin
     )
 }
 
+#[both_backends]
 async fn a_failed_launch_appears_in_diagnostics_at_once(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (reg, id) = moodle(&tool);
@@ -964,6 +983,7 @@ async fn a_failed_launch_appears_in_diagnostics_at_once(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn successful_launches_and_unknown_issuers_appear_in_diagnostics(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let reg = tool.register(Lms::Sakai);
@@ -1009,6 +1029,7 @@ async fn successful_launches_and_unknown_issuers_appear_in_diagnostics(backend: 
     );
 }
 
+#[both_backends]
 async fn diagnostics_can_be_narrowed_to_one_platform(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (moodle_reg, moodle_id) = moodle(&tool);
@@ -1044,6 +1065,7 @@ async fn diagnostics_can_be_narrowed_to_one_platform(backend: Backend) {
 /// and the retention job (which the server runs every few
 /// minutes) keeps the last 500 per platform and nothing older than
 /// `diagnostics_days`.
+#[both_backends]
 async fn diagnostics_are_bounded(backend: Backend) {
     // The admin token signs in at any time: this test moves the clock by
     // more than a sign-in link lives.
@@ -1107,6 +1129,7 @@ async fn diagnostics_are_bounded(backend: Backend) {
 
 /// What the LMS sent is shown escaped: a course title and a user name with
 /// markup, an issuer with markup.
+#[one_backend]
 async fn lms_sent_text_is_shown_escaped(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (reg, _) = moodle(&tool);
@@ -1133,29 +1156,3 @@ async fn lms_sent_text_is_shown_escaped(backend: Backend) {
     let list = admin.get("/admin").await;
     assert!(!list.body.contains("<script>alert"));
 }
-
-on_both_backends!(
-    a_login_link_signs_in_once,
-    a_login_link_expires_after_ten_minutes,
-    an_admin_session_lasts_eight_hours,
-    the_admin_token_signs_in_and_a_wrong_one_is_refused,
-    without_an_admin_token_setting_only_links_sign_in,
-    sign_in_attempts_are_rate_limited,
-    nothing_under_admin_works_without_a_session,
-    signing_out_ends_the_session,
-    every_admin_page_carries_the_csrf_token_in_its_forms,
-    every_admin_form_needs_the_csrf_token,
-    admin_pages_cannot_be_framed,
-    platforms_are_added_in_the_console,
-    a_platform_is_edited_in_the_console,
-    modules_policy_and_deployments_are_set_in_the_console,
-    a_pending_platform_is_activated_in_the_console,
-    a_platform_is_removed_but_one_holding_media_needs_force,
-    keys_are_rotated_in_the_console,
-    the_register_page_and_the_guides_show_the_real_urls,
-    a_failed_launch_appears_in_diagnostics_at_once,
-    successful_launches_and_unknown_issuers_appear_in_diagnostics,
-    diagnostics_can_be_narrowed_to_one_platform,
-    diagnostics_are_bounded,
-    lms_sent_text_is_shown_escaped,
-);

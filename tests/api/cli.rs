@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use crate::helpers::{Backend, TestDb};
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 fn guestlink(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_guestlink"));
@@ -50,6 +50,7 @@ const MOODLE: &[&str] = &[
     "4",
 ];
 
+#[both_backends]
 async fn platform_add_list_remove(backend: Backend) {
     let db = TestDb::new(&backend);
     let added = guestlink(&db, MOODLE, &[]);
@@ -170,6 +171,7 @@ async fn platform_add_list_remove(backend: Backend) {
     assert!(!missing.status.success());
 }
 
+#[one_backend]
 async fn platform_add_refuses_bad_values_naming_the_field(backend: Backend) {
     let db = TestDb::new(&backend);
     let cases: Vec<(&str, Vec<&str>)> = vec![
@@ -197,6 +199,7 @@ async fn platform_add_refuses_bad_values_naming_the_field(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn migrate_and_keys_rotate_work(backend: Backend) {
     let db = TestDb::new(&backend);
     let migrate = guestlink(&db, &["migrate"], &[]);
@@ -205,12 +208,6 @@ async fn migrate_and_keys_rotate_work(backend: Backend) {
     assert!(rotate.status.success(), "{}", stderr(&rotate));
     assert!(stdout(&rotate).starts_with("new current key"));
 }
-
-on_both_backends!(
-    platform_add_list_remove,
-    platform_add_refuses_bad_values_naming_the_field,
-    migrate_and_keys_rotate_work
-);
 
 #[test]
 fn bad_configuration_stops_with_one_line_naming_the_setting() {

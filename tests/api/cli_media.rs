@@ -10,7 +10,7 @@ use guestlink::demo::claims::Role;
 
 use crate::helpers::{Backend, TestDb, count_rows};
 use crate::media_helpers::{Course, PNG, WEBM};
-use crate::on_both_backends;
+use guestlink_test_macros::both_backends;
 
 fn guestlink(database_url: &str, data_dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_guestlink"))
@@ -107,6 +107,7 @@ fn listed_modules_line(db: &TestDb) -> String {
     list_line(&list, ISSUER).unwrap_or_else(|| panic!("listed: {list}"))
 }
 
+#[both_backends]
 async fn platform_set_switches_modules_and_list_shows_them(backend: Backend) {
     let db = TestDb::new(&backend);
     let id = database_with_a_platform(&db);
@@ -132,6 +133,7 @@ async fn platform_set_switches_modules_and_list_shows_them(backend: Backend) {
     assert_modules(&listed_modules_line(&db), "on", "on");
 }
 
+#[both_backends]
 async fn platform_set_refuses_unknown_modules_and_values(backend: Backend) {
     let db = TestDb::new(&backend);
     let id = database_with_a_platform(&db);
@@ -162,6 +164,7 @@ async fn platform_set_refuses_unknown_modules_and_values(backend: Backend) {
     assert_modules(&listed_modules_line(&db), "on", "on");
 }
 
+#[both_backends]
 async fn guest_access_is_offered_only_while_both_modules_are_on(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -207,6 +210,7 @@ fn live_media_rows(course: &Course) -> i64 {
     count_rows(&course.db, "media_items WHERE deleted_at IS NULL")
 }
 
+#[both_backends]
 async fn platform_remove_refuses_while_the_platform_holds_media(backend: Backend) {
     let (course, token, items) = course_with_three_items(backend).await;
     let id = platform_id(&course);
@@ -234,6 +238,7 @@ async fn platform_remove_refuses_while_the_platform_holds_media(backend: Backend
     }
 }
 
+#[both_backends]
 async fn platform_remove_with_force_removes_the_platform_and_its_media(backend: Backend) {
     let (course, _, _) = course_with_three_items(backend).await;
     let id = platform_id(&course);
@@ -255,6 +260,7 @@ async fn platform_remove_with_force_removes_the_platform_and_its_media(backend: 
 /// `platform set --deployments register_on_first_launch`: a valid launch
 /// from a deployment the platform has not listed gets in, and the id is
 /// recorded and listed. Without it (strict, the default) it is refused.
+#[both_backends]
 async fn a_platform_may_register_deployments_on_their_first_launch(backend: Backend) {
     let course = Course::start(backend).await;
     let id = platform_id(&course);
@@ -306,6 +312,7 @@ async fn a_platform_may_register_deployments_on_their_first_launch(backend: Back
     assert_eq!(count_rows(&course.db, "deployments"), 2);
 }
 
+#[both_backends]
 async fn a_strict_platform_refuses_unlisted_deployments(backend: Backend) {
     let course = Course::start(backend).await;
     let id = platform_id(&course);
@@ -345,6 +352,7 @@ fn list_without_ids(db: &TestDb) -> Vec<String> {
 
 /// `platform export` on one installation and `platform import` on another
 /// give the same registrations: deployments, policy and modules included.
+#[both_backends]
 async fn platforms_move_between_installations_by_export_and_import(backend: Backend) {
     let from = TestDb::new(&backend);
     let id = database_with_a_platform(&from);
@@ -404,6 +412,7 @@ fn to_db(db: &TestDb) -> guestlink::store::Db {
 }
 
 /// A file with one bad entry imports nothing and says where the problem is.
+#[both_backends]
 async fn a_bad_export_file_imports_nothing(backend: Backend) {
     let from = TestDb::new(&backend);
     database_with_a_platform(&from);
@@ -432,15 +441,3 @@ async fn a_bad_export_file_imports_nothing(backend: Backend) {
     let garbage = run(&to, &["platform", "import", file.to_str().unwrap()]);
     assert_eq!(garbage.status.code(), Some(2));
 }
-
-on_both_backends!(
-    platforms_move_between_installations_by_export_and_import,
-    a_bad_export_file_imports_nothing,
-    a_platform_may_register_deployments_on_their_first_launch,
-    a_strict_platform_refuses_unlisted_deployments,
-    platform_set_switches_modules_and_list_shows_them,
-    platform_set_refuses_unknown_modules_and_values,
-    guest_access_is_offered_only_while_both_modules_are_on,
-    platform_remove_refuses_while_the_platform_holds_media,
-    platform_remove_with_force_removes_the_platform_and_its_media,
-);

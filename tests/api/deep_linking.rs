@@ -14,7 +14,7 @@ use crate::helpers::{Backend, Page};
 use crate::media_helpers::{
     COURSE, Course, OTHER_COURSE, attrs_of_all, count_of, follow_redirects,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 const PICKER: &str = "form#deep-link-form";
 const RETURN_FORM: &str = "form#deep-link-return";
@@ -168,6 +168,7 @@ fn assert_refused(page: &Page, status: u16, case: &str) {
 
 // --- the picker ---
 
+#[both_backends]
 async fn a_deep_linking_launch_shows_the_course_media_as_a_picker(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -223,6 +224,7 @@ async fn a_deep_linking_launch_shows_the_course_media_as_a_picker(backend: Backe
     }
 }
 
+#[both_backends]
 async fn a_single_choice_request_offers_radio_buttons(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -236,6 +238,7 @@ async fn a_single_choice_request_offers_radio_buttons(backend: Backend) {
     assert_eq!(types, vec!["radio", "radio"]);
 }
 
+#[both_backends]
 async fn unsupported_accept_types_are_explained_and_only_cancel_is_offered(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -258,6 +261,7 @@ async fn unsupported_accept_types_are_explained_and_only_cancel_is_offered(backe
 
 // --- the response ---
 
+#[both_backends]
 async fn choosing_an_item_returns_a_signed_response_with_every_claim(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -285,6 +289,7 @@ async fn choosing_an_item_returns_a_signed_response_with_every_claim(backend: Ba
     assert_resource_link(&course, &items[0], &id, "Lecture 1");
 }
 
+#[both_backends]
 async fn several_items_come_back_when_the_platform_accepts_multiple(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -302,6 +307,7 @@ async fn several_items_come_back_when_the_platform_accepts_multiple(backend: Bac
     assert_eq!(returned, BTreeSet::from([first.as_str(), second.as_str()]));
 }
 
+#[both_backends]
 async fn cancel_returns_no_content_items(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -313,6 +319,7 @@ async fn cancel_returns_no_content_items(backend: Backend) {
     assert_eq!(claims[c::DL_DATA], "opaque-platform-data-123");
 }
 
+#[both_backends]
 async fn no_data_claim_when_the_request_had_none(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -329,6 +336,7 @@ async fn no_data_claim_when_the_request_had_none(backend: Backend) {
 
 /// Deep Linking 2.0 calls `data` opaque: an object (as the lti1p3platform
 /// library sends) comes back as the same object.
+#[both_backends]
 async fn data_of_any_json_type_comes_back_as_it_was_sent(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -343,6 +351,7 @@ async fn data_of_any_json_type_comes_back_as_it_was_sent(backend: Backend) {
 
 /// A deep-linking request names its user: `sub` is required there, unlike
 /// in a resource-link launch.
+#[both_backends]
 async fn a_deep_linking_request_without_sub_is_refused(backend: Backend) {
     let course = Course::start(backend).await;
     let page = deep_link_launch(&course, Role::Instructor, |claims| {
@@ -355,6 +364,7 @@ async fn a_deep_linking_request_without_sub_is_refused(backend: Backend) {
 
 // --- refused choices ---
 
+#[both_backends]
 async fn two_items_when_only_one_is_accepted_is_422(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -368,6 +378,7 @@ async fn two_items_when_only_one_is_accepted_is_422(backend: Backend) {
     assert_refused(&page, 422, "two items");
 }
 
+#[both_backends]
 async fn add_without_a_choice_is_422(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -377,6 +388,7 @@ async fn add_without_a_choice_is_422(backend: Backend) {
     assert_refused(&page, 422, "nothing chosen");
 }
 
+#[both_backends]
 async fn another_courses_item_or_an_unknown_one_is_404(backend: Backend) {
     let course = Course::start(backend).await;
     let elsewhere = course.token_in(Role::Instructor, OTHER_COURSE).await;
@@ -391,6 +403,7 @@ async fn another_courses_item_or_an_unknown_one_is_404(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn only_a_deep_linking_session_can_answer(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -411,6 +424,7 @@ fn with_media(id: &str) -> impl FnOnce(&mut Value) {
     }
 }
 
+#[both_backends]
 async fn a_launch_of_the_chosen_item_opens_its_media_page(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -443,6 +457,7 @@ async fn a_launch_of_the_chosen_item_opens_its_media_page(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_launch_of_another_courses_item_lands_on_the_library_with_a_notice(backend: Backend) {
     let course = Course::start(backend).await;
     let elsewhere = course.token_in(Role::Instructor, OTHER_COURSE).await;
@@ -462,6 +477,7 @@ async fn a_launch_of_another_courses_item_lands_on_the_library_with_a_notice(bac
 /// The chosen content goes back to the LMS signed, from the user's
 /// browser: never to a plain-http return URL (only the demo's own LMS, on
 /// this machine, may use one).
+#[one_backend]
 async fn a_plain_http_return_url_is_refused(backend: Backend) {
     let course = Course::start(backend).await;
     for url in [
@@ -484,6 +500,7 @@ async fn a_plain_http_return_url_is_refused(backend: Backend) {
 
 /// The picker reloaded in a frame without cookies: the tab posts its session
 /// back with `navigate`, and gets the picker, not a response to the LMS.
+#[both_backends]
 async fn the_picker_resumes_from_a_navigation_post(backend: Backend) {
     let course = Course::start(backend).await;
     let (_, session) = picker(&course, |_| {}).await;
@@ -507,23 +524,3 @@ async fn the_picker_resumes_from_a_navigation_post(backend: Backend) {
     let forged = post("cross-site").await;
     assert_eq!(forged.error_code().as_deref(), Some("cross_site_request"));
 }
-
-on_both_backends!(
-    a_plain_http_return_url_is_refused,
-    the_picker_resumes_from_a_navigation_post,
-    a_deep_linking_launch_shows_the_course_media_as_a_picker,
-    a_single_choice_request_offers_radio_buttons,
-    unsupported_accept_types_are_explained_and_only_cancel_is_offered,
-    choosing_an_item_returns_a_signed_response_with_every_claim,
-    several_items_come_back_when_the_platform_accepts_multiple,
-    cancel_returns_no_content_items,
-    no_data_claim_when_the_request_had_none,
-    data_of_any_json_type_comes_back_as_it_was_sent,
-    a_deep_linking_request_without_sub_is_refused,
-    two_items_when_only_one_is_accepted_is_422,
-    add_without_a_choice_is_422,
-    another_courses_item_or_an_unknown_one_is_404,
-    only_a_deep_linking_session_can_answer,
-    a_launch_of_the_chosen_item_opens_its_media_page,
-    a_launch_of_another_courses_item_lands_on_the_library_with_a_notice,
-);

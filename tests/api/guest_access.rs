@@ -15,7 +15,7 @@ use crate::guest_helpers::{
 };
 use crate::helpers::{Backend, Page};
 use crate::media_helpers::{Course, EVERYONE, OTHER_COURSE, People, Who, count_of, element_name};
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 /// A course with its people and a linked video the instructor owns, guest access on.
 async fn shared_with_people(backend: Backend) -> (Shared, People) {
@@ -46,6 +46,7 @@ fn expected(who: Who, ok: u16) -> (u16, Option<&'static str>) {
 
 // --- the switch ---
 
+#[both_backends]
 async fn a_new_item_has_guest_access_off_and_no_links(backend: Backend) {
     let shared = Shared::start_off(backend).await;
     let value = shared.access().await;
@@ -56,6 +57,7 @@ async fn a_new_item_has_guest_access_off_and_no_links(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn put_switches_guest_access_on_and_off(backend: Backend) {
     let shared = Shared::start_off(backend).await;
     let on = shared.switch(true).await;
@@ -69,6 +71,7 @@ async fn put_switches_guest_access_on_and_off(backend: Backend) {
     assert_eq!(shared.access().await["enabled"], false, "stored off");
 }
 
+#[both_backends]
 async fn put_refuses_a_missing_or_non_boolean_enabled(backend: Backend) {
     let shared = Shared::start_off(backend).await;
     let path = access_path(&shared.media);
@@ -96,6 +99,7 @@ async fn put_refuses_a_missing_or_non_boolean_enabled(backend: Backend) {
     assert_eq!(shared.access().await["enabled"], false, "still off");
 }
 
+#[both_backends]
 async fn creating_a_link_while_the_switch_is_off_is_409_guest_access_disabled(backend: Backend) {
     let shared = Shared::start_off(backend).await;
     shared
@@ -108,6 +112,7 @@ async fn creating_a_link_while_the_switch_is_off_is_409_guest_access_disabled(ba
 
 // --- creating links ---
 
+#[both_backends]
 async fn an_instructor_creates_a_link_with_its_limits(backend: Backend) {
     let shared = Shared::start(backend).await;
     let reply = shared
@@ -137,6 +142,7 @@ async fn an_instructor_creates_a_link_with_its_limits(backend: Backend) {
     assert_eq!(live_link_rows(&shared), 1);
 }
 
+#[one_backend]
 async fn a_link_url_is_the_public_url_with_a_long_random_token(backend: Backend) {
     let shared = Shared::start(backend).await;
     let first = shared.open_link().await;
@@ -160,6 +166,7 @@ async fn a_link_url_is_the_public_url_with_a_long_random_token(backend: Backend)
     assert_ne!(first.token, second.token, "every link has its own token");
 }
 
+#[both_backends]
 async fn a_link_without_limits_has_no_expiry_and_no_click_limit(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Unlimited", None, None).await;
@@ -168,6 +175,7 @@ async fn a_link_without_limits_has_no_expiry_and_no_click_limit(backend: Backend
     assert_eq!(link.json["status"], "active");
 }
 
+#[both_backends]
 async fn expires_at_is_created_at_plus_the_days(backend: Backend) {
     let shared = Shared::start(backend).await;
     for days in [1, 30, 3650] {
@@ -182,6 +190,7 @@ async fn expires_at_is_created_at_plus_the_days(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn names_are_trimmed_and_need_not_be_unique(backend: Backend) {
     let shared = Shared::start(backend).await;
     let first = shared.link("  Webinar invite \t", None, None).await;
@@ -192,6 +201,7 @@ async fn names_are_trimmed_and_need_not_be_unique(backend: Backend) {
     assert_eq!(shared.listed().await.len(), 2);
 }
 
+#[one_backend]
 async fn html_in_a_link_name_is_stored_as_typed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let name = r#"<script>alert("x")</script> & <b>bold</b>"#;
@@ -200,6 +210,7 @@ async fn html_in_a_link_name_is_stored_as_typed(backend: Backend) {
     assert_eq!(shared.listed_link(&link).await["name"], name);
 }
 
+#[both_backends]
 async fn boundary_values_are_accepted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let long_name = "é".repeat(100);
@@ -211,6 +222,7 @@ async fn boundary_values_are_accepted(backend: Backend) {
     assert_eq!(high.json["click_limit"], 1_000_000);
 }
 
+#[both_backends]
 async fn links_are_listed_oldest_first(backend: Backend) {
     let shared = Shared::start(backend).await;
     let mut created = Vec::new();
@@ -223,6 +235,7 @@ async fn links_are_listed_oldest_first(backend: Backend) {
 
 // --- the limit of three ---
 
+#[both_backends]
 async fn a_fourth_link_is_409_link_limit_reached(backend: Backend) {
     let shared = Shared::start(backend).await;
     for _ in 0..3 {
@@ -236,6 +249,7 @@ async fn a_fourth_link_is_409_link_limit_reached(backend: Backend) {
     assert_eq!(shared.listed().await.len(), 3);
 }
 
+#[both_backends]
 async fn deleting_a_link_frees_its_place(backend: Backend) {
     let shared = Shared::start(backend).await;
     let mut links = Vec::new();
@@ -260,6 +274,7 @@ async fn deleting_a_link_frees_its_place(backend: Backend) {
         .expect(409, Some("link_limit_reached"), "full again");
 }
 
+#[both_backends]
 async fn twenty_concurrent_creates_on_an_empty_item_make_exactly_three_links(backend: Backend) {
     let shared = Shared::start(backend).await;
     let mut tasks = Vec::new();
@@ -300,6 +315,7 @@ async fn twenty_concurrent_creates_on_an_empty_item_make_exactly_three_links(bac
 
 // --- deleting links ---
 
+#[both_backends]
 async fn deleting_a_link_answers_204_and_unlists_it(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -312,6 +328,7 @@ async fn deleting_a_link_answers_204_and_unlists_it(backend: Backend) {
     assert_eq!(link_rows(&shared), 1, "the token is remembered");
 }
 
+#[both_backends]
 async fn deleting_an_unknown_deleted_or_other_items_link_is_404(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -341,6 +358,7 @@ async fn deleting_an_unknown_deleted_or_other_items_link_is_404(backend: Backend
 
 // --- unsupported kinds and platform modules ---
 
+#[both_backends]
 async fn channel_and_gallery_rooms_do_not_support_guest_access(backend: Backend) {
     let course = Course::start(backend).await;
     let owner = course.token(Role::Instructor).await;
@@ -374,6 +392,7 @@ async fn channel_and_gallery_rooms_do_not_support_guest_access(backend: Backend)
     assert_eq!(link_rows(&course), 0);
 }
 
+#[both_backends]
 async fn every_other_kind_supports_guest_access(backend: Backend) {
     let course = Course::start(backend).await;
     let owner = course.token(Role::Instructor).await;
@@ -401,6 +420,7 @@ async fn every_other_kind_supports_guest_access(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -424,6 +444,7 @@ async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Ba
     assert_eq!(live_link_rows(&shared), 1);
 }
 
+#[both_backends]
 async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -437,6 +458,7 @@ async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backen
     );
 }
 
+#[both_backends]
 async fn turning_the_modules_back_on_makes_the_links_active_again(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -450,6 +472,7 @@ async fn turning_the_modules_back_on_makes_the_links_active_again(backend: Backe
 
 // --- link status ---
 
+#[both_backends]
 async fn a_new_link_is_active(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Limited", Some(5), Some(3)).await;
@@ -457,6 +480,7 @@ async fn a_new_link_is_active(backend: Backend) {
     assert_eq!(shared.status(&link).await, "active");
 }
 
+#[both_backends]
 async fn links_are_inactive_while_the_switch_is_off(backend: Backend) {
     let shared = Shared::start(backend).await;
     let open = shared.open_link().await;
@@ -480,6 +504,7 @@ async fn links_are_inactive_while_the_switch_is_off(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn switching_back_on_makes_the_links_active_again(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -489,6 +514,7 @@ async fn switching_back_on_makes_the_links_active_again(backend: Backend) {
     assert_eq!(shared.status(&link).await, "active");
 }
 
+#[both_backends]
 async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
@@ -504,6 +530,7 @@ async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
     assert_eq!(shared.status(&link).await, "expired", "at expiry");
 }
 
+#[both_backends]
 async fn a_link_is_exhausted_when_its_clicks_reach_the_limit(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Two clicks", Some(2), None).await;
@@ -517,6 +544,7 @@ async fn a_link_is_exhausted_when_its_clicks_reach_the_limit(backend: Backend) {
     assert_eq!(listed["status"], "exhausted");
 }
 
+#[both_backends]
 async fn an_expired_link_at_its_click_limit_is_expired(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Both", Some(1), Some(1)).await;
@@ -636,6 +664,7 @@ fn bad_links() -> Vec<(&'static str, Value, &'static str)> {
     ]
 }
 
+#[both_backends]
 async fn bad_link_input_is_422_naming_the_field_and_nothing_is_stored(backend: Backend) {
     let shared = Shared::start(backend).await;
     for (case, body, field) in bad_links() {
@@ -653,6 +682,7 @@ async fn bad_link_input_is_422_naming_the_field_and_nothing_is_stored(backend: B
     assert!(shared.listed().await.is_empty());
 }
 
+#[one_backend]
 async fn malformed_json_is_400_invalid_json(backend: Backend) {
     let shared = Shared::start(backend).await;
     shared
@@ -667,6 +697,7 @@ async fn malformed_json_is_400_invalid_json(backend: Backend) {
     assert_eq!(link_rows(&shared), 0);
 }
 
+#[both_backends]
 async fn create_checks_come_in_the_documented_order(backend: Backend) {
     let shared = Shared::start(backend).await;
     let student = shared.token(Role::Student).await;
@@ -704,6 +735,7 @@ async fn create_checks_come_in_the_documented_order(backend: Backend) {
 
 // --- visits ---
 
+#[both_backends]
 async fn visits_list_each_guest_with_name_email_and_time_oldest_first(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -730,6 +762,7 @@ async fn visits_list_each_guest_with_name_email_and_time_oldest_first(backend: B
     }
 }
 
+#[both_backends]
 async fn visits_download_as_csv(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -771,6 +804,7 @@ async fn visits_download_as_csv(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn csv_cells_that_could_start_a_formula_are_prefixed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -803,6 +837,7 @@ async fn csv_cells_that_could_start_a_formula_are_prefixed(backend: Backend) {
 
 /// Whatever separator a spreadsheet assumes, no cell it sees can start a
 /// formula: `x;=1+1` is two cells to one that splits on semicolons.
+#[both_backends]
 async fn csv_formulas_are_defused_after_any_separator(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -824,6 +859,7 @@ async fn csv_formulas_are_defused_after_any_separator(backend: Backend) {
 
 /// The visits come a page at a time; the CSV streams all of them, page by
 /// page, in the order they came.
+#[both_backends]
 async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -903,6 +939,7 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn visits_of_a_deleted_link_stay_readable(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -916,6 +953,7 @@ async fn visits_of_a_deleted_link_stay_readable(backend: Backend) {
     assert_eq!(csv_rows(&body).len(), 2, "{body}");
 }
 
+#[both_backends]
 async fn visits_of_another_items_link_are_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -942,6 +980,7 @@ async fn visits_of_another_items_link_are_not_found(backend: Backend) {
 
 // --- who may do it ---
 
+#[both_backends]
 async fn reading_guest_access_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     shared.open_link().await;
@@ -963,6 +1002,7 @@ async fn reading_guest_access_follows_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn switching_guest_access_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     let path = access_path(&shared.media);
@@ -997,6 +1037,7 @@ async fn switching_guest_access_follows_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn creating_links_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     for who in EVERYONE {
@@ -1023,6 +1064,7 @@ async fn creating_links_follows_the_matrix(backend: Backend) {
     assert_eq!(live_link_rows(&shared), 2);
 }
 
+#[both_backends]
 async fn deleting_links_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     let first = shared.open_link().await;
@@ -1044,6 +1086,7 @@ async fn deleting_links_follows_the_matrix(backend: Backend) {
     assert!(shared.listed().await.is_empty());
 }
 
+#[both_backends]
 async fn reading_visits_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     let link = shared.open_link().await;
@@ -1101,6 +1144,7 @@ async fn assert_every_route_not_found(shared: &Shared, media: &str, link: &Link,
     }
 }
 
+#[both_backends]
 async fn guest_access_of_an_unknown_item_is_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1108,6 +1152,7 @@ async fn guest_access_of_an_unknown_item_is_not_found(backend: Backend) {
     assert_eq!(live_link_rows(&shared), 1);
 }
 
+#[both_backends]
 async fn guest_access_of_a_deleted_item_is_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1115,6 +1160,7 @@ async fn guest_access_of_a_deleted_item_is_not_found(backend: Backend) {
     assert_every_route_not_found(&shared, &shared.media, &link, "deleted item").await;
 }
 
+#[both_backends]
 async fn a_guest_cookie_opens_no_management_route(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1172,6 +1218,7 @@ async fn media_page(course: &Course, media: &str, token: &str) -> Page {
 
 const MENU_ITEM: &str = "#media-menu [role=menuitem][data-action=\"guest-access\"]";
 
+#[both_backends]
 async fn managers_find_manage_guest_access_in_the_menu_and_a_share_button(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     for who in [Who::Instructor, Who::TeachingAssistant] {
@@ -1200,6 +1247,7 @@ async fn managers_find_manage_guest_access_in_the_menu_and_a_share_button(backen
     }
 }
 
+#[both_backends]
 async fn learners_get_neither_the_menu_item_nor_share(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     let page = media_page(&shared, &shared.media, &people.student).await;
@@ -1214,6 +1262,7 @@ async fn learners_get_neither_the_menu_item_nor_share(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn a_channel_rooms_menu_item_explains_that_guest_access_is_not_supported(backend: Backend) {
     let course = Course::start(backend).await;
     let owner = course.token(Role::Instructor).await;
@@ -1237,6 +1286,7 @@ async fn a_channel_rooms_menu_item_explains_that_guest_access_is_not_supported(b
     }
 }
 
+#[both_backends]
 async fn with_a_module_off_neither_the_menu_item_nor_share_is_offered(backend: Backend) {
     let shared = Shared::start(backend).await;
     set_module(&shared, "mediapage=off");
@@ -1247,56 +1297,3 @@ async fn with_a_module_off_neither_the_menu_item_nor_share_is_offered(backend: B
     .await;
     assert!(gone, "within {CACHE_WAIT:?}");
 }
-
-on_both_backends!(
-    a_new_item_has_guest_access_off_and_no_links,
-    put_switches_guest_access_on_and_off,
-    put_refuses_a_missing_or_non_boolean_enabled,
-    creating_a_link_while_the_switch_is_off_is_409_guest_access_disabled,
-    an_instructor_creates_a_link_with_its_limits,
-    a_link_url_is_the_public_url_with_a_long_random_token,
-    a_link_without_limits_has_no_expiry_and_no_click_limit,
-    expires_at_is_created_at_plus_the_days,
-    names_are_trimmed_and_need_not_be_unique,
-    html_in_a_link_name_is_stored_as_typed,
-    boundary_values_are_accepted,
-    links_are_listed_oldest_first,
-    a_fourth_link_is_409_link_limit_reached,
-    deleting_a_link_frees_its_place,
-    twenty_concurrent_creates_on_an_empty_item_make_exactly_three_links,
-    deleting_a_link_answers_204_and_unlists_it,
-    deleting_an_unknown_deleted_or_other_items_link_is_404,
-    channel_and_gallery_rooms_do_not_support_guest_access,
-    every_other_kind_supports_guest_access,
-    the_invitetomedia_module_off_makes_guest_access_unsupported,
-    the_mediapage_module_off_makes_guest_access_unsupported,
-    turning_the_modules_back_on_makes_the_links_active_again,
-    a_new_link_is_active,
-    links_are_inactive_while_the_switch_is_off,
-    switching_back_on_makes_the_links_active_again,
-    a_link_expires_when_its_days_have_passed,
-    a_link_is_exhausted_when_its_clicks_reach_the_limit,
-    an_expired_link_at_its_click_limit_is_expired,
-    bad_link_input_is_422_naming_the_field_and_nothing_is_stored,
-    malformed_json_is_400_invalid_json,
-    create_checks_come_in_the_documented_order,
-    visits_list_each_guest_with_name_email_and_time_oldest_first,
-    visits_download_as_csv,
-    csv_cells_that_could_start_a_formula_are_prefixed,
-    csv_formulas_are_defused_after_any_separator,
-    visits_are_paged_and_the_csv_streams_them_all,
-    visits_of_a_deleted_link_stay_readable,
-    visits_of_another_items_link_are_not_found,
-    reading_guest_access_follows_the_matrix,
-    switching_guest_access_follows_the_matrix,
-    creating_links_follows_the_matrix,
-    deleting_links_follows_the_matrix,
-    reading_visits_follows_the_matrix,
-    guest_access_of_an_unknown_item_is_not_found,
-    guest_access_of_a_deleted_item_is_not_found,
-    a_guest_cookie_opens_no_management_route,
-    managers_find_manage_guest_access_in_the_menu_and_a_share_button,
-    learners_get_neither_the_menu_item_nor_share,
-    a_channel_rooms_menu_item_explains_that_guest_access_is_not_supported,
-    with_a_module_off_neither_the_menu_item_nor_share_is_offered,
-);

@@ -17,7 +17,7 @@ use crate::guest_helpers::{
 };
 use crate::helpers::{Backend, Page, count_rows, free_port};
 use crate::media_helpers::{MP3, PDF, PNG, WEBM, absolute, attrs_of_all, count_of, element_name};
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 /// Asserts that nothing was counted or stored for `link` by refused entries.
 async fn assert_nothing_counted(shared: &Shared, link: &Link, case: &str) {
@@ -34,6 +34,7 @@ fn field_error(page: &Page, field: &str) -> String {
 
 // --- the entry page ---
 
+#[both_backends]
 async fn the_entry_page_shows_the_title_and_asks_for_name_and_email(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -73,6 +74,7 @@ async fn the_entry_page_shows_the_title_and_asks_for_name_and_email(backend: Bac
     );
 }
 
+#[both_backends]
 async fn opening_the_entry_page_twice_counts_no_click(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Previewed", Some(1), None).await;
@@ -85,6 +87,7 @@ async fn opening_the_entry_page_twice_counts_no_click(backend: Backend) {
     assert_eq!(shared.status(&link).await, "active", "a limit of 1 unused");
 }
 
+#[one_backend]
 async fn the_entry_page_sets_an_http_only_lax_csrf_cookie_for_g(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -98,6 +101,7 @@ async fn the_entry_page_sets_an_http_only_lax_csrf_cookie_for_g(backend: Backend
 
 // --- admission ---
 
+#[both_backends]
 async fn admission_redirects_to_the_view_with_a_cookie_for_the_link(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -115,6 +119,7 @@ async fn admission_redirects_to_the_view_with_a_cookie_for_the_link(backend: Bac
     );
 }
 
+#[one_backend]
 async fn the_guest_cookie_is_secure_when_the_public_url_is_https(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -146,6 +151,7 @@ async fn the_guest_cookie_is_secure_when_the_public_url_is_https(backend: Backen
     );
 }
 
+#[both_backends]
 async fn admission_records_the_visit_and_counts_one_click(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -164,6 +170,7 @@ async fn admission_records_the_visit_and_counts_one_click(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn guests_are_not_added_as_lms_users(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -174,6 +181,7 @@ async fn guests_are_not_added_as_lms_users(backend: Backend) {
     assert_eq!(shared.session_count(), sessions, "no launch session");
 }
 
+#[both_backends]
 async fn coming_back_within_the_session_goes_straight_to_the_view(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -186,6 +194,7 @@ async fn coming_back_within_the_session_goes_straight_to_the_view(backend: Backe
     assert_eq!(visit_rows(&shared), 1, "no second visit");
 }
 
+#[both_backends]
 async fn reloading_the_view_counts_no_click(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -198,6 +207,7 @@ async fn reloading_the_view_counts_no_click(backend: Backend) {
     assert_eq!(visit_rows(&shared), 1);
 }
 
+#[both_backends]
 async fn the_guest_session_ends_after_its_configured_hours(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
         s.guests.session = guestlink::domain::time::Duration::hours(2)
@@ -221,6 +231,7 @@ async fn the_guest_session_ends_after_its_configured_hours(backend: Backend) {
     csrf_field(&entry);
 }
 
+#[both_backends]
 async fn the_view_without_a_guest_session_redirects_to_the_entry(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -304,6 +315,7 @@ fn bad_entries() -> Vec<BadEntry> {
     ]
 }
 
+#[both_backends]
 async fn entry_form_errors_are_422_next_to_their_field_and_store_nothing(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -338,6 +350,7 @@ async fn entry_form_errors_are_422_next_to_their_field_and_store_nothing(backend
     }
 }
 
+#[both_backends]
 async fn a_guest_can_correct_the_form_after_an_error(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -359,6 +372,7 @@ async fn a_guest_can_correct_the_form_after_an_error(backend: Backend) {
     assert_eq!(shared.clicks(&link).await, 1);
 }
 
+#[both_backends]
 async fn a_100_character_name_and_a_254_character_email_are_admitted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -377,6 +391,7 @@ async fn a_100_character_name_and_a_254_character_email_are_admitted(backend: Ba
 
 // --- CSRF ---
 
+#[both_backends]
 async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -429,6 +444,7 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
 
 // --- the rate limit ---
 
+#[both_backends]
 async fn a_post_over_the_rate_limit_is_429_and_counts_nothing(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 3).await;
     let link = shared.open_link().await;
@@ -444,6 +460,7 @@ async fn a_post_over_the_rate_limit_is_429_and_counts_nothing(backend: Backend) 
     assert_eq!(visit_rows(&shared), 3);
 }
 
+#[both_backends]
 async fn gets_are_not_rate_limited(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
@@ -457,6 +474,7 @@ async fn gets_are_not_rate_limited(backend: Backend) {
     assert_eq!(page.status, 429, "the POSTs are still limited");
 }
 
+#[both_backends]
 async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
@@ -481,6 +499,7 @@ async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend)
     assert_eq!(shared.clicks(&link).await, 1);
 }
 
+#[both_backends]
 async fn the_rate_limit_allows_again_after_a_minute(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
@@ -493,6 +512,7 @@ async fn the_rate_limit_allows_again_after_a_minute(backend: Backend) {
     assert_eq!(shared.clicks(&link).await, 2);
 }
 
+#[both_backends]
 async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
         s.guests.rate_limit = 1;
@@ -521,6 +541,7 @@ async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(bac
 /// Behind a proxy that appends its own `X-Forwarded-For` line, the client's
 /// own line cannot choose its address; hops may carry ports; an IPv6 client
 /// is one client per /64.
+#[both_backends]
 async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
         s.guests.rate_limit = 1;
@@ -571,6 +592,7 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
 /// A guest opens the link in a tab of their own: no other site may frame
 /// their pages (a framing page could only be a trap). Tool pages, which
 /// LMSs frame, stay frameable.
+#[one_backend]
 async fn guest_pages_cannot_be_framed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -615,6 +637,7 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
 
 /// The guest's own page shows a PDF in a frame: the file may be framed by
 /// the tool's own pages, and by no other site.
+#[one_backend]
 async fn a_guests_pdf_may_be_framed_by_the_guest_page_only(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &PDF).await;
     let link = shared.open_link().await;
@@ -634,6 +657,7 @@ async fn a_guests_pdf_may_be_framed_by_the_guest_page_only(backend: Backend) {
 
 /// A guest reloading their page over and over cannot pile up file URLs:
 /// one guest keeps at most twenty for one item.
+#[both_backends]
 async fn reloads_do_not_pile_up_file_urls(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
@@ -653,6 +677,7 @@ async fn reloads_do_not_pile_up_file_urls(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 0).await;
     let link = shared.open_link().await;
@@ -664,6 +689,7 @@ async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
 
 // --- admission under concurrency ---
 
+#[both_backends]
 async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 0).await;
     let link = shared.link("Five seats", Some(5), None).await;
@@ -712,6 +738,7 @@ async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(b
 
 // --- the guest view ---
 
+#[both_backends]
 async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
@@ -757,6 +784,7 @@ async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(back
     }
 }
 
+#[both_backends]
 async fn the_guest_views_file_url_needs_the_guests_own_session(backend: Backend) {
     let (shared, bytes) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
@@ -886,6 +914,7 @@ async fn assert_the_refused_reload_ends_everything(
     );
 }
 
+#[both_backends]
 async fn an_open_player_keeps_playing_after_the_switch_off(backend: Backend) {
     let (shared, link, mut guest, src) = watching(backend).await;
     shared.switch(false).await;
@@ -893,6 +922,7 @@ async fn an_open_player_keeps_playing_after_the_switch_off(backend: Backend) {
     assert_the_refused_reload_ends_everything(&shared, &link, &mut guest, &src, "disabled").await;
 }
 
+#[both_backends]
 async fn an_open_player_keeps_playing_after_the_link_is_deleted(backend: Backend) {
     let (shared, link, mut guest, src) = watching(backend).await;
     shared.delete_link(&link).await;
@@ -900,6 +930,7 @@ async fn an_open_player_keeps_playing_after_the_link_is_deleted(backend: Backend
     assert_the_refused_reload_ends_everything(&shared, &link, &mut guest, &src, "deleted").await;
 }
 
+#[both_backends]
 async fn a_room_guest_sees_the_session_panel(backend: Backend) {
     let shared =
         Shared::start_item(backend, json!({"title": "Office hours", "kind": "room"})).await;
@@ -915,6 +946,7 @@ async fn a_room_guest_sees_the_session_panel(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn each_kind_gets_its_player_for_guests(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &PNG).await;
     for (sample, player) in [(&PNG, "img"), (&MP3, "audio"), (&PDF, "iframe")] {
@@ -949,6 +981,7 @@ async fn each_kind_gets_its_player_for_guests(backend: Backend) {
 
 // --- an admitted guest's next view ---
 
+#[both_backends]
 async fn switching_off_turns_the_next_view_into_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -960,6 +993,7 @@ async fn switching_off_turns_the_next_view_into_disabled(backend: Backend) {
     assert_unavailable(&entry, "disabled", "the entry with a live guest session");
 }
 
+#[both_backends]
 async fn switching_back_on_brings_the_link_back(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -988,6 +1022,7 @@ async fn switching_back_on_brings_the_link_back(backend: Backend) {
     assert_eq!(shared.clicks(&link).await, 3, "a new guest gets in");
 }
 
+#[both_backends]
 async fn deleting_the_link_turns_the_next_view_into_deleted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -997,6 +1032,7 @@ async fn deleting_the_link_turns_the_next_view_into_deleted(backend: Backend) {
     assert_unavailable(&page, "deleted", "view after delete");
 }
 
+#[both_backends]
 async fn expiry_turns_the_next_view_into_expired(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
         s.guests.session = guestlink::domain::time::Duration::hours(48)
@@ -1011,6 +1047,7 @@ async fn expiry_turns_the_next_view_into_expired(backend: Backend) {
     assert_unavailable(&page, "expired", "view after expiry");
 }
 
+#[both_backends]
 async fn deleting_the_media_turns_the_next_view_into_media_unavailable(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
@@ -1031,6 +1068,7 @@ async fn deleting_the_media_turns_the_next_view_into_media_unavailable(backend: 
     );
 }
 
+#[both_backends]
 async fn platform_modules_off_turn_guests_away_as_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1064,6 +1102,7 @@ async fn platform_modules_off_turn_guests_away_as_disabled(backend: Backend) {
 
 // --- new guests turned away ---
 
+#[both_backends]
 async fn unknown_tokens_are_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     shared.open_link().await;
@@ -1077,6 +1116,7 @@ async fn unknown_tokens_are_not_found(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_deleted_link_answers_deleted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1085,6 +1125,7 @@ async fn a_deleted_link_answers_deleted(backend: Backend) {
     assert_unavailable(&page, "deleted", "entry of a deleted link");
 }
 
+#[both_backends]
 async fn an_expired_link_answers_expired(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
@@ -1093,6 +1134,7 @@ async fn an_expired_link_answers_expired(backend: Backend) {
     assert_unavailable(&page, "expired", "entry at expiry");
 }
 
+#[both_backends]
 async fn a_link_at_its_click_limit_turns_new_guests_away_as_exhausted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat", Some(1), None).await;
@@ -1121,6 +1163,7 @@ async fn a_link_at_its_click_limit_turns_new_guests_away_as_exhausted(backend: B
 
 /// The click limit stops new entries, not the guest who took the last
 /// click: they see the item, and coming back to the link still lets them in.
+#[both_backends]
 async fn the_guest_who_takes_the_last_click_keeps_watching(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat", Some(1), None).await;
@@ -1138,6 +1181,7 @@ async fn the_guest_who_takes_the_last_click_keeps_watching(backend: Backend) {
     assert_eq!(guest.get(&shared, &link.view()).await.status, 200);
 }
 
+#[both_backends]
 async fn a_form_submitted_after_the_switch_is_turned_off_answers_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1163,6 +1207,7 @@ async fn a_form_submitted_after_the_switch_is_turned_off_answers_disabled(backen
     assert_nothing_counted(&shared, &link, "switch off").await;
 }
 
+#[both_backends]
 async fn a_link_to_deleted_media_answers_media_unavailable(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1173,6 +1218,7 @@ async fn a_link_to_deleted_media_answers_media_unavailable(backend: Backend) {
 
 // --- the order of reasons ---
 
+#[both_backends]
 async fn deleted_media_outranks_the_switch_off(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1182,6 +1228,7 @@ async fn deleted_media_outranks_the_switch_off(backend: Backend) {
     assert_unavailable(&page, "media_unavailable", "deleted media and switch off");
 }
 
+#[both_backends]
 async fn a_deleted_link_outranks_deleted_media(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1191,6 +1238,7 @@ async fn a_deleted_link_outranks_deleted_media(backend: Backend) {
     assert_unavailable(&page, "deleted", "deleted link and deleted media");
 }
 
+#[both_backends]
 async fn the_switch_off_outranks_expiry(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
@@ -1200,6 +1248,7 @@ async fn the_switch_off_outranks_expiry(backend: Backend) {
     assert_unavailable(&page, "disabled", "switch off and expired");
 }
 
+#[both_backends]
 async fn expiry_outranks_the_click_limit(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat, one day", Some(1), Some(1)).await;
@@ -1222,6 +1271,7 @@ async fn two_items(backend: Backend) -> (Shared, Link, String, Link, Browser) {
     (shared, link_a, item_b, link_b, guest)
 }
 
+#[both_backends]
 async fn a_guest_of_one_item_is_sent_to_the_entry_of_another(backend: Backend) {
     let (shared, _, item_b, link_b, mut guest) = two_items(backend).await;
     let page = guest.get(&shared, &link_b.view()).await;
@@ -1233,6 +1283,7 @@ async fn a_guest_of_one_item_is_sent_to_the_entry_of_another(backend: Backend) {
     assert_eq!(links_b[0]["clicks"], 0, "no click on B");
 }
 
+#[both_backends]
 async fn a_guest_session_is_bound_to_its_link(backend: Backend) {
     let shared = Shared::start(backend).await;
     let first = shared.open_link().await;
@@ -1242,6 +1293,7 @@ async fn a_guest_session_is_bound_to_its_link(backend: Backend) {
     assert_redirect(&page, &second.entry(), "the same item's other link");
 }
 
+#[both_backends]
 async fn a_guest_file_url_opens_no_other_link(backend: Backend) {
     let (shared, link_a, _item_b, link_b, mut guest) = two_items(backend).await;
     let src = guest
@@ -1260,6 +1312,7 @@ async fn a_guest_file_url_opens_no_other_link(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn a_guest_cookie_opens_nothing_of_the_api_or_the_course(backend: Backend) {
     let (shared, _, item_b, _, guest) = two_items(backend).await;
     let cookie = guest.cookie_header().unwrap();
@@ -1285,6 +1338,7 @@ const SCRIPT_TITLE: &str = "<script>window.pwnedTitle=1</script><b>Bold</b>";
 const SCRIPT_LINK: &str = "<script>window.pwnedLink=1</script>";
 const SCRIPT_GUEST: &str = "<script>window.pwnedGuest=1</script>";
 
+#[one_backend]
 async fn the_item_title_is_shown_escaped_to_guests(backend: Backend) {
     let shared = Shared::start_item(backend, json!({"title": SCRIPT_TITLE, "kind": "room"})).await;
     let link = shared.open_link().await;
@@ -1316,6 +1370,7 @@ async fn the_item_title_is_shown_escaped_to_guests(backend: Backend) {
     }
 }
 
+#[one_backend]
 async fn a_refused_entry_shows_the_typed_name_escaped(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1328,6 +1383,7 @@ async fn a_refused_entry_shows_the_typed_name_escaped(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn the_guest_view_never_shows_the_guests_name_as_markup(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1337,6 +1393,7 @@ async fn the_guest_view_never_shows_the_guests_name_as_markup(backend: Backend) 
     assert!(!page.body.contains(SCRIPT_GUEST), "{}", page.body);
 }
 
+#[one_backend]
 async fn names_are_shown_escaped_on_the_owners_media_page(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link(SCRIPT_LINK, Some(5), Some(7)).await;
@@ -1354,6 +1411,7 @@ async fn names_are_shown_escaped_on_the_owners_media_page(backend: Backend) {
     }
 }
 
+#[one_backend]
 async fn guest_names_are_data_in_the_visits_json_and_csv(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1373,6 +1431,7 @@ async fn guest_names_are_data_in_the_visits_json_and_csv(backend: Backend) {
 
 // --- the retention purge ---
 
+#[both_backends]
 async fn the_purge_removes_visits_and_guest_sessions_past_the_retention(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1385,6 +1444,7 @@ async fn the_purge_removes_visits_and_guest_sessions_past_the_retention(backend:
     assert!(shared.visits(&link).await.is_empty());
 }
 
+#[both_backends]
 async fn a_purged_deleted_link_answers_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1404,6 +1464,7 @@ async fn a_purged_deleted_link_answers_not_found(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn the_purge_keeps_live_links_and_recent_visits(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -1420,6 +1481,7 @@ async fn the_purge_keeps_live_links_and_recent_visits(backend: Backend) {
     assert_eq!(page.status, 200, "the link still opens");
 }
 
+#[both_backends]
 async fn a_shorter_retention_purges_sooner(backend: Backend) {
     let shared = Shared::start_with(backend, |s| {
         s.guests.retention = guestlink::domain::time::Duration::days(30)
@@ -1467,6 +1529,7 @@ fn serve_with_trace_log(shared: &Shared, port: u16) -> (std::path::PathBuf, Serv
     (log, Serving(child))
 }
 
+#[both_backends]
 async fn the_link_token_never_appears_in_the_log(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Logged", Some(5), Some(7)).await;
@@ -1532,69 +1595,3 @@ async fn the_link_token_never_appears_in_the_log(backend: Backend) {
         "the token is in the log: {text}"
     );
 }
-
-on_both_backends!(
-    the_entry_page_shows_the_title_and_asks_for_name_and_email,
-    opening_the_entry_page_twice_counts_no_click,
-    the_entry_page_sets_an_http_only_lax_csrf_cookie_for_g,
-    admission_redirects_to_the_view_with_a_cookie_for_the_link,
-    the_guest_cookie_is_secure_when_the_public_url_is_https,
-    admission_records_the_visit_and_counts_one_click,
-    guests_are_not_added_as_lms_users,
-    coming_back_within_the_session_goes_straight_to_the_view,
-    reloading_the_view_counts_no_click,
-    the_guest_session_ends_after_its_configured_hours,
-    the_view_without_a_guest_session_redirects_to_the_entry,
-    entry_form_errors_are_422_next_to_their_field_and_store_nothing,
-    a_guest_can_correct_the_form_after_an_error,
-    a_100_character_name_and_a_254_character_email_are_admitted,
-    entries_without_this_browsers_csrf_are_403_and_count_nothing,
-    a_post_over_the_rate_limit_is_429_and_counts_nothing,
-    gets_are_not_rate_limited,
-    a_forged_forwarded_for_does_not_escape_the_rate_limit,
-    the_rate_limit_allows_again_after_a_minute,
-    each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance,
-    the_limit_holds_behind_a_proxy_whatever_the_client_writes,
-    guest_pages_cannot_be_framed,
-    a_guests_pdf_may_be_framed_by_the_guest_page_only,
-    reloads_do_not_pile_up_file_urls,
-    a_rate_limit_of_zero_never_answers_429,
-    fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five,
-    the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else,
-    the_guest_views_file_url_needs_the_guests_own_session,
-    an_open_player_keeps_playing_after_the_switch_off,
-    an_open_player_keeps_playing_after_the_link_is_deleted,
-    a_room_guest_sees_the_session_panel,
-    each_kind_gets_its_player_for_guests,
-    switching_off_turns_the_next_view_into_disabled,
-    switching_back_on_brings_the_link_back,
-    deleting_the_link_turns_the_next_view_into_deleted,
-    expiry_turns_the_next_view_into_expired,
-    deleting_the_media_turns_the_next_view_into_media_unavailable,
-    platform_modules_off_turn_guests_away_as_disabled,
-    unknown_tokens_are_not_found,
-    a_deleted_link_answers_deleted,
-    an_expired_link_answers_expired,
-    a_link_at_its_click_limit_turns_new_guests_away_as_exhausted,
-    the_guest_who_takes_the_last_click_keeps_watching,
-    a_form_submitted_after_the_switch_is_turned_off_answers_disabled,
-    a_link_to_deleted_media_answers_media_unavailable,
-    deleted_media_outranks_the_switch_off,
-    a_deleted_link_outranks_deleted_media,
-    the_switch_off_outranks_expiry,
-    expiry_outranks_the_click_limit,
-    a_guest_of_one_item_is_sent_to_the_entry_of_another,
-    a_guest_session_is_bound_to_its_link,
-    a_guest_file_url_opens_no_other_link,
-    a_guest_cookie_opens_nothing_of_the_api_or_the_course,
-    the_item_title_is_shown_escaped_to_guests,
-    a_refused_entry_shows_the_typed_name_escaped,
-    the_guest_view_never_shows_the_guests_name_as_markup,
-    names_are_shown_escaped_on_the_owners_media_page,
-    guest_names_are_data_in_the_visits_json_and_csv,
-    the_purge_removes_visits_and_guest_sessions_past_the_retention,
-    a_purged_deleted_link_answers_not_found,
-    the_purge_keeps_live_links_and_recent_visits,
-    a_shorter_retention_purges_sooner,
-    the_link_token_never_appears_in_the_log,
-);

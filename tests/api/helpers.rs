@@ -31,27 +31,6 @@ pub const PLATFORM_PUBLIC_KEY_A: &str = include_str!("../fixtures/platform_key_a
 /// database of its own, so sharing the key shares nothing).
 pub const TEST_SECRET_KEY: &str = "dGVzdCBzZWNyZXQga2V5IGZvciBndWVzdGxpbmsgb25seSE=";
 
-/// Runs each named test function once per backend: `name::sqlite` always,
-/// `name::postgres` when `TEST_DATABASE_URL` is set (CI sets it).
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => { $(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                match $crate::helpers::Backend::postgres() {
-                    Some(backend) => super::$name(backend).await,
-                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run of this test skipped"),
-                }
-            }
-        }
-    )* };
-}
-
 #[derive(Clone, Debug)]
 pub enum Backend {
     Sqlite,

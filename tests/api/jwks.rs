@@ -11,8 +11,9 @@ use guestlink::domain::platform::Lms;
 use crate::helpers::{
     Backend, ENDLESS_LIMIT, PLATFORM_KEY_B, column_values, platform_key, spawn_app, spawn_app_with,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
+#[one_backend]
 async fn a_platform_key_rotation_is_picked_up_without_a_restart(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Sakai);
@@ -37,6 +38,7 @@ async fn a_platform_key_rotation_is_picked_up_without_a_restart(backend: Backend
     );
 }
 
+#[one_backend]
 async fn unknown_kids_refetch_at_most_once_per_interval(backend: Backend) {
     let app = spawn_app_with(backend, |s| {
         s.lti.jwks_refetch = guestlink::domain::time::Duration::seconds(3600)
@@ -61,6 +63,7 @@ async fn unknown_kids_refetch_at_most_once_per_interval(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn a_platform_jwks_that_is_down_or_hangs_gives_a_clear_error(backend: Backend) {
     let app = spawn_app_with(backend, |s| {
         s.lti.jwks_timeout = guestlink::domain::time::Duration::seconds(1)
@@ -83,6 +86,7 @@ async fn a_platform_jwks_that_is_down_or_hangs_gives_a_clear_error(backend: Back
     );
 }
 
+#[both_backends]
 async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period(backend: Backend) {
     let app = spawn_app(backend).await;
     let jwks = app.published_jwks().await;
@@ -113,6 +117,7 @@ async fn the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period
 
 /// A platform that is down costs one request per back-off, not one per
 /// launch; when the back-off has passed, the next launch tries again.
+#[one_backend]
 async fn a_failed_key_set_fetch_backs_off_instead_of_refetching_on_every_launch(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -158,6 +163,7 @@ async fn a_failed_key_set_fetch_backs_off_instead_of_refetching_on_every_launch(
 }
 
 /// Keys the tool already has keep serving while the platform is down.
+#[one_backend]
 async fn stale_keys_keep_serving_while_the_platform_is_down(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -178,6 +184,7 @@ async fn stale_keys_keep_serving_while_the_platform_is_down(backend: Backend) {
 
 /// The launch page says only that the keys could not be fetched; what the
 /// platform answered goes to the admin's diagnostics.
+#[one_backend]
 async fn the_upstream_status_goes_to_diagnostics_not_to_the_page(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Sakai);
@@ -196,6 +203,7 @@ async fn the_upstream_status_goes_to_diagnostics_not_to_the_page(backend: Backen
     );
 }
 
+#[one_backend]
 async fn a_key_set_redirect_is_not_followed(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Brightspace);
@@ -221,6 +229,7 @@ async fn a_key_set_redirect_is_not_followed(backend: Backend) {
 
 /// A key set read as a stream and dropped past 256 KB: an endless answer
 /// costs the tool no more than that.
+#[one_backend]
 async fn an_endless_key_set_is_cut_off_at_the_cap(backend: Backend) {
     let app = spawn_app_with(backend, |s| {
         s.lti.jwks_timeout = guestlink::domain::time::Duration::seconds(10)
@@ -255,6 +264,7 @@ async fn an_endless_key_set_is_cut_off_at_the_cap(backend: Backend) {
 /// The rules hold at every fetch, not only when a URL was registered: a
 /// platform added by hand with a key set on a private address cannot make
 /// the tool fetch it unless the operator listed the host.
+#[one_backend]
 async fn a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let reg = app.register(Lms::Canvas);
@@ -271,6 +281,7 @@ async fn a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host(backe
 
 /// A proxy from the environment would resolve the platform's host again and
 /// defeat the address checks: the tool ignores every proxy variable.
+#[one_backend]
 async fn proxies_from_the_environment_are_not_used(backend: Backend) {
     let dead = format!("http://127.0.0.1:{}", crate::helpers::free_port());
     let (app, _server) = crate::helpers::spawn_binary(
@@ -291,17 +302,3 @@ async fn proxies_from_the_environment_are_not_used(backend: Backend) {
     assert_eq!(page.status, 200, "the key set came directly: {}", page.body);
     assert_eq!(app.platform.hits.load(Ordering::SeqCst), 1);
 }
-
-on_both_backends!(
-    proxies_from_the_environment_are_not_used,
-    a_failed_key_set_fetch_backs_off_instead_of_refetching_on_every_launch,
-    stale_keys_keep_serving_while_the_platform_is_down,
-    the_upstream_status_goes_to_diagnostics_not_to_the_page,
-    a_key_set_redirect_is_not_followed,
-    an_endless_key_set_is_cut_off_at_the_cap,
-    a_key_set_on_a_private_address_is_fetched_only_from_a_listed_host,
-    a_platform_key_rotation_is_picked_up_without_a_restart,
-    unknown_kids_refetch_at_most_once_per_interval,
-    a_platform_jwks_that_is_down_or_hangs_gives_a_clear_error,
-    the_tool_publishes_its_key_and_keeps_a_rotated_one_for_the_grace_period,
-);

@@ -75,6 +75,7 @@ pub fn record_grants(body: &str) {
 
 /// Plants the canary: the tool logs the issuer of a refused login at info
 /// level, so a login from a made-up issuer puts a known value in the log.
+#[guestlink_test_macros::both_backends]
 async fn the_log_check_has_a_canary_to_find(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -92,5 +93,3 @@ async fn the_log_check_has_a_canary_to_find(backend: Backend) {
     // A launch too, so the log has the launch path's events in it.
     assert_eq!(app.launch_as(&reg, Role::Instructor).await.status, 200);
 }
-
-crate::on_both_backends!(the_log_check_has_a_canary_to_find);

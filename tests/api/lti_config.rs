@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::helpers::{Backend, spawn_app};
-use crate::on_both_backends;
+use guestlink_test_macros::one_backend;
 
 /// Every string in `value` that is a URL of the tool.
 fn urls_in(value: &Value, base: &str, found: &mut Vec<String>) {
@@ -16,6 +16,7 @@ fn urls_in(value: &Value, base: &str, found: &mut Vec<String>) {
     }
 }
 
+#[one_backend]
 async fn the_canvas_json_has_what_canvas_reads_and_its_urls_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     let response = app
@@ -76,5 +77,3 @@ async fn the_canvas_json_has_what_canvas_reads_and_its_urls_answer(backend: Back
         assert!(status != 404 && status < 500, "{url} answered {status}");
     }
 }
-
-on_both_backends!(the_canvas_json_has_what_canvas_reads_and_its_urls_answer);

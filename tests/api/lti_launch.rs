@@ -10,7 +10,7 @@ use crate::helpers::{
     Backend, PLATFORM_KEY_B, PLATFORM_PUBLIC_KEY_A, Page, TestApp, count_rows, platform_key,
     spawn_app,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 const LMSS: [Lms; 4] = [Lms::Moodle, Lms::Canvas, Lms::Sakai, Lms::Brightspace];
 
@@ -32,6 +32,7 @@ fn assert_course_page(page: &Page, can_manage: bool, case: &str) {
     );
 }
 
+#[both_backends]
 async fn every_lms_launches_instructors_students_and_no_roles(backend: Backend) {
     let app = spawn_app(backend).await;
     for lms in LMSS {
@@ -51,6 +52,7 @@ async fn every_lms_launches_instructors_students_and_no_roles(backend: Backend) 
 /// LTI 1.3 Core §5.3.6.1: a resource-link launch without `sub` is an
 /// anonymous user. It sees the course's media as its roles allow, but
 /// managing needs a user the LMS identifies, and the page says so.
+#[both_backends]
 async fn an_anonymous_launch_views_the_course_but_manages_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -79,6 +81,7 @@ async fn an_anonymous_launch_views_the_course_but_manages_nothing(backend: Backe
     assert_eq!(app.session_count(), 1);
 }
 
+#[both_backends]
 async fn teaching_assistants_manage_in_canvas_and_sakai(backend: Backend) {
     let app = spawn_app(backend).await;
     for lms in [Lms::Canvas, Lms::Sakai, Lms::Moodle] {
@@ -88,6 +91,7 @@ async fn teaching_assistants_manage_in_canvas_and_sakai(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_launch_without_context_explains_guestlink_works_in_a_course(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -103,6 +107,7 @@ async fn a_launch_without_context_explains_guestlink_works_in_a_course(backend: 
     );
 }
 
+#[both_backends]
 async fn one_issuer_with_several_client_ids_launches_each(backend: Backend) {
     let app = spawn_app(backend).await;
     let first = app.register_with(
@@ -129,6 +134,7 @@ async fn one_issuer_with_several_client_ids_launches_each(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn launch_sets_a_partitioned_session_cookie_and_clears_the_state_cookie(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -544,6 +550,7 @@ fn battery() -> Vec<Bad> {
     ]
 }
 
+#[one_backend]
 async fn the_bad_launch_battery_is_refused_each_with_its_own_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -613,6 +620,7 @@ async fn the_bad_launch_battery_is_refused_each_with_its_own_code(backend: Backe
     );
 }
 
+#[both_backends]
 async fn the_same_good_id_token_posted_twice_is_a_reused_nonce(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -633,6 +641,7 @@ async fn the_same_good_id_token_posted_twice_is_a_reused_nonce(backend: Backend)
     assert_eq!(app.session_count(), 1);
 }
 
+#[both_backends]
 async fn concurrent_posts_of_one_token_open_exactly_one_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -652,6 +661,7 @@ async fn concurrent_posts_of_one_token_open_exactly_one_session(backend: Backend
     assert_eq!(app.session_count(), 1);
 }
 
+#[both_backends]
 async fn an_expired_state_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Sakai);
@@ -663,23 +673,10 @@ async fn an_expired_state_is_refused(backend: Backend) {
     assert_eq!(page.error_code().as_deref(), Some("state_expired"));
 }
 
+#[one_backend]
 async fn a_get_of_the_launch_url_is_a_clear_error(backend: Backend) {
     let app = spawn_app(backend).await;
     let page = app.get_page("/lti/launch", None).await;
     assert_eq!(page.status, 405);
     assert!(page.error_code().is_some());
 }
-
-on_both_backends!(
-    every_lms_launches_instructors_students_and_no_roles,
-    teaching_assistants_manage_in_canvas_and_sakai,
-    an_anonymous_launch_views_the_course_but_manages_nothing,
-    a_launch_without_context_explains_guestlink_works_in_a_course,
-    one_issuer_with_several_client_ids_launches_each,
-    launch_sets_a_partitioned_session_cookie_and_clears_the_state_cookie,
-    the_bad_launch_battery_is_refused_each_with_its_own_code,
-    the_same_good_id_token_posted_twice_is_a_reused_nonce,
-    concurrent_posts_of_one_token_open_exactly_one_session,
-    an_expired_state_is_refused,
-    a_get_of_the_launch_url_is_a_clear_error,
-);

@@ -5,8 +5,9 @@ use guestlink::demo::claims::Role;
 use guestlink::domain::platform::Lms;
 
 use crate::helpers::{Backend, Page, count_rows, login_result, spawn_app, spawn_app_with, tool};
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
+#[both_backends]
 async fn post_login_redirects_to_the_platform_with_every_parameter(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -47,6 +48,7 @@ async fn post_login_redirects_to_the_platform_with_every_parameter(backend: Back
     }
 }
 
+#[one_backend]
 async fn get_login_works_like_post(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Sakai);
@@ -69,6 +71,7 @@ async fn get_login_works_like_post(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn a_login_without_client_id_picks_the_only_registration_of_the_issuer(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Brightspace);
@@ -80,6 +83,7 @@ async fn a_login_without_client_id_picks_the_only_registration_of_the_issuer(bac
     assert_eq!(app.post_login(&form).await.status().as_u16(), 302);
 }
 
+#[one_backend]
 async fn bad_logins_get_an_error_page_with_their_code(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -153,6 +157,7 @@ async fn bad_logins_get_an_error_page_with_their_code(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -246,6 +251,7 @@ async fn platform_storage_keeps_the_launch_working_without_cookies(backend: Back
 /// The attacker starts a login, reads its binding from the storage page, and
 /// has the victim's browser post the launch with that binding from another
 /// site: the victim would be signed in as the attacker.
+#[one_backend]
 async fn a_storage_binding_posted_by_another_site_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -309,6 +315,7 @@ async fn a_storage_binding_posted_by_another_site_is_refused(backend: Backend) {
 /// Each login initiation writes a login state and anyone may send one, so
 /// they are limited per client address (a lecture hall behind one NAT must
 /// still get in: the default is 1,200 a minute).
+#[both_backends]
 async fn login_initiations_are_limited_per_client_address(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.lti.login_rate_limit = 3).await;
     let reg = app.register(Lms::Moodle);
@@ -331,6 +338,7 @@ async fn login_initiations_are_limited_per_client_address(backend: Backend) {
 
 /// A login nobody finished is forgotten a minute after it expires; a used
 /// one is kept an hour longer, so a late replay still reads as a replay.
+#[both_backends]
 async fn unused_login_states_are_purged_soon_after_they_expire(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -351,14 +359,3 @@ async fn unused_login_states_are_purged_soon_after_they_expire(backend: Backend)
     guestlink::service::housekeeping::purge_short_lived(&tool).await;
     assert_eq!(count_rows(&app.db, "login_states"), 0);
 }
-
-on_both_backends!(
-    login_initiations_are_limited_per_client_address,
-    unused_login_states_are_purged_soon_after_they_expire,
-    a_storage_binding_posted_by_another_site_is_refused,
-    post_login_redirects_to_the_platform_with_every_parameter,
-    get_login_works_like_post,
-    a_login_without_client_id_picks_the_only_registration_of_the_issuer,
-    bad_logins_get_an_error_page_with_their_code,
-    platform_storage_keeps_the_launch_working_without_cookies,
-);

@@ -14,7 +14,7 @@ use crate::media_helpers::{
     Course, EVERYONE, MP3, Multipart, PDF, PNG, People, Reply, WEBM, Who, absolute, count_of,
     element_name, linked_video,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
 /// A course with its people and one uploaded video the instructor owns.
 async fn course_with_a_video(backend: Backend) -> (Course, People, String) {
@@ -52,6 +52,7 @@ fn assert_media_json(media: &Value, course: &Course, case: &str) {
 
 // --- create, read, edit ---
 
+#[both_backends]
 async fn an_instructor_creates_a_linked_video_and_reads_it_back(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -87,6 +88,7 @@ async fn an_instructor_creates_a_linked_video_and_reads_it_back(backend: Backend
     assert_eq!(course.media_rows(), 1);
 }
 
+#[both_backends]
 async fn rooms_and_live_events_are_created_without_a_source(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -106,6 +108,7 @@ async fn rooms_and_live_events_are_created_without_a_source(backend: Backend) {
     assert_eq!(course.media_rows(), 4);
 }
 
+#[both_backends]
 async fn linked_kinds_need_a_source_url(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -122,6 +125,7 @@ async fn linked_kinds_need_a_source_url(backend: Backend) {
     assert_eq!(course.media_rows(), 0);
 }
 
+#[both_backends]
 async fn an_instructor_uploads_a_file_with_multipart(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -148,6 +152,7 @@ async fn an_instructor_uploads_a_file_with_multipart(backend: Backend) {
     assert_eq!(fetched.json["has_file"], true);
 }
 
+#[both_backends]
 async fn the_list_holds_the_course_items_newest_first(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -160,6 +165,7 @@ async fn the_list_holds_the_course_items_newest_first(backend: Backend) {
     assert_eq!(course.listed_ids(&token).await, created);
 }
 
+#[both_backends]
 async fn patch_edits_the_title_and_the_description(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -199,6 +205,7 @@ async fn patch_edits_the_title_and_the_description(backend: Backend) {
     assert_eq!(fetched.json, described.json, "the edit is stored");
 }
 
+#[both_backends]
 async fn patch_refuses_bad_values_and_keeps_the_item(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -250,6 +257,7 @@ async fn patch_refuses_bad_values_and_keeps_the_item(backend: Backend) {
     assert_eq!(course.get_json(&path, Some(&token)).await.json, before);
 }
 
+#[both_backends]
 async fn titles_of_200_characters_are_accepted(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -454,6 +462,7 @@ fn bad_creates() -> Vec<BadCreate> {
     ]
 }
 
+#[both_backends]
 async fn bad_input_is_refused_naming_the_field_and_nothing_is_stored(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -500,6 +509,7 @@ fn expected(who: Who, managers: u16, student: u16) -> (u16, Option<&'static str>
     }
 }
 
+#[both_backends]
 async fn listing_is_open_to_the_course_and_scoped_to_it(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let theirs = course
@@ -528,6 +538,7 @@ async fn listing_is_open_to_the_course_and_scoped_to_it(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn only_managers_create_media(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
@@ -567,6 +578,7 @@ async fn only_managers_create_media(backend: Backend) {
     assert_eq!(course.listed_ids(&people.other_course).await.len(), 2);
 }
 
+#[both_backends]
 async fn reading_an_item_follows_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     for who in EVERYONE {
@@ -581,6 +593,7 @@ async fn reading_an_item_follows_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn editing_an_item_follows_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let path = format!("/api/media/{id}");
@@ -605,6 +618,7 @@ async fn editing_an_item_follows_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn deleting_an_item_follows_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let path = format!("/api/media/{id}");
@@ -634,6 +648,7 @@ async fn deleting_an_item_follows_the_matrix(backend: Backend) {
     assert!(course.listed_ids(&people.student).await.is_empty());
 }
 
+#[both_backends]
 async fn file_urls_follow_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     for who in EVERYONE {
@@ -659,6 +674,7 @@ async fn file_urls_follow_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn items_without_a_file_have_no_file_url(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -674,6 +690,7 @@ async fn items_without_a_file_have_no_file_url(backend: Backend) {
     assert_eq!(file.status, 404, "a linked item serves no file");
 }
 
+#[both_backends]
 async fn the_media_page_follows_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let path = format!("/media/{id}");
@@ -708,6 +725,7 @@ async fn the_media_page_follows_the_matrix(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn the_file_follows_the_matrix(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let path = format!("/media/{id}/file");
@@ -729,6 +747,7 @@ async fn the_file_follows_the_matrix(backend: Backend) {
     assert_eq!(other.status, 404, "other course by cookie");
 }
 
+#[both_backends]
 async fn the_api_takes_the_session_only_as_a_bearer_token(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -759,6 +778,7 @@ async fn the_api_takes_the_session_only_as_a_bearer_token(backend: Backend) {
     assert_eq!(course.media_rows(), 0, "nothing created without a bearer");
 }
 
+#[both_backends]
 async fn launches_without_roles_only_read(backend: Backend) {
     let course = Course::start(backend).await;
     let instructor = course.token(Role::Instructor).await;
@@ -791,6 +811,7 @@ async fn launches_without_roles_only_read(backend: Backend) {
 
 // --- pages ---
 
+#[one_backend]
 async fn the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_query(
     backend: Backend,
 ) {
@@ -863,6 +884,7 @@ async fn the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_que
     );
 }
 
+#[both_backends]
 async fn the_media_page_plays_the_file_through_a_grant(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
@@ -891,6 +913,7 @@ async fn the_media_page_plays_the_file_through_a_grant(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn each_kind_gets_its_player(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -918,6 +941,7 @@ async fn each_kind_gets_its_player(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn managers_get_edit_and_delete_in_the_menu_and_learners_do_not(backend: Backend) {
     let (course, people, id) = course_with_a_video(backend).await;
     let path = format!("/media/{id}");
@@ -947,6 +971,7 @@ async fn managers_get_edit_and_delete_in_the_menu_and_learners_do_not(backend: B
     );
 }
 
+#[both_backends]
 async fn the_library_lists_each_item_with_a_link_to_its_page(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
@@ -975,6 +1000,7 @@ async fn the_library_lists_each_item_with_a_link_to_its_page(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn an_empty_library_says_so_and_only_managers_can_add(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
@@ -997,6 +1023,7 @@ async fn an_empty_library_says_so_and_only_managers_can_add(backend: Backend) {
 
 // --- deletion ---
 
+#[both_backends]
 async fn deleted_media_is_served_nowhere(backend: Backend) {
     let course = Course::start(backend).await;
     let people = course.people().await;
@@ -1074,6 +1101,7 @@ async fn deleted_media_is_served_nowhere(backend: Backend) {
     );
 }
 
+#[both_backends]
 async fn unknown_ids_are_not_found(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -1094,34 +1122,3 @@ async fn unknown_ids_are_not_found(backend: Backend) {
     assert_eq!(page.status, 404);
     assert_eq!(page.error_code().as_deref(), Some("not_found"));
 }
-
-on_both_backends!(
-    an_instructor_creates_a_linked_video_and_reads_it_back,
-    rooms_and_live_events_are_created_without_a_source,
-    linked_kinds_need_a_source_url,
-    an_instructor_uploads_a_file_with_multipart,
-    the_list_holds_the_course_items_newest_first,
-    patch_edits_the_title_and_the_description,
-    patch_refuses_bad_values_and_keeps_the_item,
-    titles_of_200_characters_are_accepted,
-    bad_input_is_refused_naming_the_field_and_nothing_is_stored,
-    listing_is_open_to_the_course_and_scoped_to_it,
-    only_managers_create_media,
-    reading_an_item_follows_the_matrix,
-    editing_an_item_follows_the_matrix,
-    deleting_an_item_follows_the_matrix,
-    file_urls_follow_the_matrix,
-    items_without_a_file_have_no_file_url,
-    the_media_page_follows_the_matrix,
-    the_file_follows_the_matrix,
-    the_api_takes_the_session_only_as_a_bearer_token,
-    launches_without_roles_only_read,
-    the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_query,
-    the_media_page_plays_the_file_through_a_grant,
-    each_kind_gets_its_player,
-    managers_get_edit_and_delete_in_the_menu_and_learners_do_not,
-    the_library_lists_each_item_with_a_link_to_its_page,
-    an_empty_library_says_so_and_only_managers_can_add,
-    deleted_media_is_served_nowhere,
-    unknown_ids_are_not_found,
-);

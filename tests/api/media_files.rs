@@ -13,7 +13,7 @@ use crate::helpers::Backend;
 use crate::media_helpers::{
     Course, FileReply, JPEG, M4A, MP3, MP3_FRAME, MP4, Multipart, PDF, PNG, Sample, WEBM, WEBP,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::both_backends;
 
 /// The upload limit of the size tests.
 const LIMIT: usize = 64 * 1024;
@@ -68,6 +68,7 @@ fn is_partial(path: &std::path::Path) -> bool {
 
 // --- the size limit ---
 
+#[both_backends]
 async fn a_file_of_exactly_the_size_limit_is_accepted(backend: Backend) {
     let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
@@ -79,6 +80,7 @@ async fn a_file_of_exactly_the_size_limit_is_accepted(backend: Backend) {
     assert_eq!(course.stored_files().len(), 1);
 }
 
+#[both_backends]
 async fn a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
@@ -99,6 +101,7 @@ async fn a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing(backend: B
     );
 }
 
+#[both_backends]
 async fn a_file_far_over_the_limit_is_refused_and_leaves_nothing(backend: Backend) {
     let course = Course::start_with(backend, |s| s.media.upload_max_bytes = LIMIT as u64).await;
     let token = course.token(Role::Instructor).await;
@@ -204,6 +207,7 @@ fn wrong_types() -> Vec<WrongType> {
     ]
 }
 
+#[both_backends]
 async fn files_of_the_wrong_type_are_refused_naming_the_file(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -227,6 +231,7 @@ async fn files_of_the_wrong_type_are_refused_naming_the_file(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn every_allowed_type_is_recognised_by_its_first_bytes(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -255,6 +260,7 @@ async fn every_allowed_type_is_recognised_by_its_first_bytes(backend: Backend) {
     assert_eq!(course.stored_files().len(), samples.len());
 }
 
+#[both_backends]
 async fn webm_is_accepted_as_audio(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -291,6 +297,7 @@ async fn partly_sent_upload(course: &Course, token: &str, title: &str, sent: usi
     stream
 }
 
+#[both_backends]
 async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -315,6 +322,7 @@ async fn a_cancelled_upload_leaves_no_partial_file_and_no_row(backend: Backend) 
 
 /// An upload whose body stops arriving is abandoned after the idle timeout:
 /// its connection and part file are not held open by a stalled client.
+#[both_backends]
 async fn a_stalled_upload_is_answered_408_and_leaves_nothing(backend: Backend) {
     let course = Course::start_with(backend, |s| {
         s.media.upload_idle = guestlink::domain::time::Duration::seconds(1)
@@ -343,6 +351,7 @@ async fn a_stalled_upload_is_answered_408_and_leaves_nothing(backend: Backend) {
 }
 
 /// Parts the form does not name are read past, but only a little of them.
+#[both_backends]
 async fn unknown_parts_are_bounded(backend: Backend) {
     let course = Course::start(backend).await;
     let token = course.token(Role::Instructor).await;
@@ -379,6 +388,7 @@ async fn unknown_parts_are_bounded(backend: Backend) {
 
 /// A course's files stay within its quota, checked as the upload streams
 /// and again, under a lock, when the item is added.
+#[both_backends]
 async fn uploads_stay_within_the_course_quota(backend: Backend) {
     let course = Course::start_with(backend, |s| s.media.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
@@ -420,6 +430,7 @@ async fn uploads_stay_within_the_course_quota(backend: Backend) {
     assert!(!linked.is_empty(), "items without a file still come");
 }
 
+#[both_backends]
 async fn racing_uploads_cannot_squeeze_past_the_quota(backend: Backend) {
     let course = Course::start_with(backend, |s| s.media.course_quota_bytes = 10_000).await;
     let token = course.token(Role::Instructor).await;
@@ -445,6 +456,7 @@ async fn racing_uploads_cannot_squeeze_past_the_quota(backend: Backend) {
 
 // --- ranges ---
 
+#[both_backends]
 async fn range_requests_return_exactly_the_requested_bytes(backend: Backend) {
     let (course, token, id, bytes) = served_video(backend).await;
     for (name, range, first, last) in [
@@ -470,6 +482,7 @@ async fn range_requests_return_exactly_the_requested_bytes(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_range_starting_at_or_past_the_end_is_416(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     for range in [
@@ -487,6 +500,7 @@ async fn a_range_starting_at_or_past_the_end_is_416(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_full_get_is_inline_with_its_type_length_and_accept_ranges(backend: Backend) {
     let (course, token, id, bytes) = served_video(backend).await;
     let file = get_with_session(&course, &token, &id, None).await;
@@ -511,6 +525,7 @@ async fn a_full_get_is_inline_with_its_type_length_and_accept_ranges(backend: Ba
 
 // --- credentials and signatures ---
 
+#[both_backends]
 async fn a_file_without_credentials_is_401(backend: Backend) {
     let (course, _, id, _) = served_video(backend).await;
     let path = format!("/media/{id}/file");
@@ -526,6 +541,7 @@ async fn a_file_without_credentials_is_401(backend: Backend) {
     }
 }
 
+#[both_backends]
 async fn a_page_url_works_without_a_cookie_or_bearer(backend: Backend) {
     let (course, _, id, bytes) = served_video(backend).await;
     let student = course.token(Role::Student).await;
@@ -563,6 +579,7 @@ fn flip_middle(value: &str) -> String {
     chars.into_iter().collect()
 }
 
+#[both_backends]
 async fn a_tampered_or_made_up_grant_is_403(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     let url = course.file_url(&token, &id).await;
@@ -588,6 +605,7 @@ async fn a_tampered_or_made_up_grant_is_403(backend: Backend) {
     assert_eq!(course.get_file(&url, &[]).await.status, 200, "the original");
 }
 
+#[both_backends]
 async fn a_grant_is_bound_to_its_item(backend: Backend) {
     let (course, token, first, _) = served_video(backend).await;
     let (second, _) = course.upload_sample(&token, &PNG, 500).await;
@@ -599,6 +617,7 @@ async fn a_grant_is_bound_to_its_item(backend: Backend) {
     assert_eq!(borrowed.status, 403, "item A's grant on item B's path");
 }
 
+#[both_backends]
 async fn a_url_dies_with_its_session(backend: Backend) {
     let (course, _, id, _) = served_video(backend).await;
     let student = course.token(Role::Student).await;
@@ -610,6 +629,7 @@ async fn a_url_dies_with_its_session(backend: Backend) {
     assert_eq!(file.status, 403, "the session is over");
 }
 
+#[both_backends]
 async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: Backend) {
     let (course, token, id, bytes) = served_video_with(backend, |s| {
         s.media.url_start_window = guestlink::domain::time::Duration::seconds(120)
@@ -668,6 +688,7 @@ async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: B
 
 /// The page's renewals vouch for the URL its player streams: a long
 /// lecture played on one response is not cut off when the viewer seeks.
+#[both_backends]
 async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
     let (course, token, id, _) = served_video_with(backend, |s| {
         s.media.url_start_window = guestlink::domain::time::Duration::seconds(120);
@@ -706,6 +727,7 @@ async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
     assert_eq!(late.status, 403, "never past four hours");
 }
 
+#[both_backends]
 async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     let url = course.file_url(&token, &id).await;
@@ -720,6 +742,7 @@ async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
 
 /// A partial upload whose process was killed is removed after a day; one
 /// still being written, and finished files, are not.
+#[both_backends]
 async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
     let course = Course::start(backend).await;
     let dir = course.settings.data_dir.join("media");
@@ -750,29 +773,3 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
     assert!(fresh_part.exists());
     assert!(old_file.exists());
 }
-
-on_both_backends!(
-    a_stalled_upload_is_answered_408_and_leaves_nothing,
-    unknown_parts_are_bounded,
-    uploads_stay_within_the_course_quota,
-    racing_uploads_cannot_squeeze_past_the_quota,
-    abandoned_partial_uploads_are_removed_after_a_day,
-    a_file_of_exactly_the_size_limit_is_accepted,
-    a_file_one_byte_over_the_limit_is_refused_and_leaves_nothing,
-    a_file_far_over_the_limit_is_refused_and_leaves_nothing,
-    files_of_the_wrong_type_are_refused_naming_the_file,
-    every_allowed_type_is_recognised_by_its_first_bytes,
-    webm_is_accepted_as_audio,
-    a_cancelled_upload_leaves_no_partial_file_and_no_row,
-    range_requests_return_exactly_the_requested_bytes,
-    a_range_starting_at_or_past_the_end_is_416,
-    a_full_get_is_inline_with_its_type_length_and_accept_ranges,
-    a_file_without_credentials_is_401,
-    a_page_url_works_without_a_cookie_or_bearer,
-    a_tampered_or_made_up_grant_is_403,
-    a_grant_is_bound_to_its_item,
-    a_url_dies_with_its_session,
-    a_url_only_starts_within_its_window_and_continues_while_used,
-    the_pages_renewals_keep_its_stream_alive,
-    a_grant_in_the_database_is_only_a_hash,
-);

@@ -13,7 +13,6 @@ use guestlink::domain::platform::{DeploymentPolicy, Lms, Platform};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, Page, Registered, TestApp, free_port, login_result};
-use crate::on_both_backends;
 use crate::registration_helpers::{
     Tool, assert_done, assert_error, attrs, form_fields, lms_of, main_text, stderr, stdout,
     succeeded,
@@ -21,6 +20,7 @@ use crate::registration_helpers::{
 use crate::support::sim_lms::{
     CANVAS_PRIVACY_LEVEL, DEEP_LINKING, Flavour, Knobs, RESOURCE_LINK, RecordedRequest, SimLms,
 };
+use guestlink_test_macros::{both_backends, one_backend};
 
 /// A Canvas deployment id created when an admin installs the tool, after
 /// the registration.
@@ -319,6 +319,7 @@ fn deployments_of(tool: &Tool, platform: &Platform) -> Vec<(String, String)> {
         .collect()
 }
 
+#[both_backends]
 async fn moodle_registers_dynamically_and_launches(backend: Backend) {
     let (tool, sim, platform) = registration_round_trip(backend, Flavour::Moodle).await;
     let deployment = sim.issued()[0]
@@ -332,6 +333,7 @@ async fn moodle_registers_dynamically_and_launches(backend: Backend) {
     assert_course_page(&page, "Moodle launch after registration");
 }
 
+#[both_backends]
 async fn sakai_registers_dynamically_and_launches(backend: Backend) {
     let (tool, _sim, platform) = registration_round_trip(backend, Flavour::Sakai).await;
     assert_eq!(platform.deployment_ids, vec!["1".to_string()]);
@@ -344,6 +346,7 @@ async fn sakai_registers_dynamically_and_launches(backend: Backend) {
 /// Canvas creates the deployment only when an admin installs the tool:
 /// the registration stores none, and the first launch from the new
 /// deployment gets in and records it.
+#[both_backends]
 async fn canvas_registers_dynamically_and_its_later_deployment_launches(backend: Backend) {
     let (tool, _sim, platform) = registration_round_trip(backend, Flavour::Canvas).await;
     assert!(platform.deployment_ids.is_empty());
@@ -371,6 +374,7 @@ async fn canvas_registers_dynamically_and_its_later_deployment_launches(backend:
 /// Brightspace opens the registration URL without a registration_token
 /// (its one-time token is in the configuration URL): the tool sends no
 /// Authorization header, and the deployment comes with the first launch.
+#[both_backends]
 async fn brightspace_registers_without_a_token_and_launches(backend: Backend) {
     let (tool, sim, platform) = registration_round_trip(backend, Flavour::Brightspace).await;
     assert!(
@@ -397,6 +401,7 @@ async fn brightspace_registers_without_a_token_and_launches(backend: Backend) {
 
 /// Hosted Canvas names the shared issuer https://canvas.instructure.com
 /// whatever host serves its configuration.
+#[both_backends]
 async fn canvas_with_the_shared_issuer_registers_and_launches(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Canvas);
@@ -419,6 +424,7 @@ async fn canvas_with_the_shared_issuer_registers_and_launches(backend: Backend) 
 
 /// Only the message types the platform lists are registered, whether it
 /// lists them as strings (Moodle) or objects (Canvas).
+#[one_backend]
 async fn only_the_message_types_the_platform_supports_are_registered(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     for flavour in [Flavour::Moodle, Flavour::Canvas] {
@@ -437,6 +443,7 @@ async fn only_the_message_types_the_platform_supports_are_registered(backend: Ba
 }
 
 /// The flavour comes from the configuration's product family code.
+#[one_backend]
 async fn the_product_family_code_decides_the_flavour(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Sakai);
@@ -472,6 +479,7 @@ async fn the_product_family_code_decides_the_flavour(backend: Backend) {
 
 /// An allowed host may be listed with its port (then every URL of the
 /// configuration is on that host and port: the LMS serves its own key set).
+#[one_backend]
 async fn an_allowed_host_may_be_listed_with_its_port(backend: Backend) {
     let sim = SimLms::start(Flavour::Sakai, "http://127.0.0.1:9/jwks");
     let host_port = sim.base().trim_start_matches("http://").to_string();
@@ -507,6 +515,7 @@ fn assert_nothing_happened(tool: &Tool, sim: &SimLms, case: &str) {
     assert_eq!(tool.platform_count(), 0, "{case}: nothing is stored");
 }
 
+#[one_backend]
 async fn the_configuration_url_is_required(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     for (case, path) in [
@@ -527,6 +536,7 @@ async fn the_configuration_url_is_required(backend: Backend) {
     assert_eq!(tool.platform_count(), 0);
 }
 
+#[one_backend]
 async fn a_missing_registration_token_is_refused_where_the_lms_requires_one(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     for flavour in [Flavour::Moodle, Flavour::Canvas, Flavour::Sakai] {
@@ -538,6 +548,7 @@ async fn a_missing_registration_token_is_refused_where_the_lms_requires_one(back
     }
 }
 
+#[both_backends]
 async fn a_registration_token_is_used_once(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -572,6 +583,7 @@ async fn a_registration_token_is_used_once(backend: Backend) {
 
 /// Brightspace's configuration URL is the one-time token: the same URL
 /// twice is a reused token.
+#[both_backends]
 async fn a_configuration_url_without_a_token_is_used_once(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Brightspace);
@@ -589,6 +601,7 @@ async fn a_configuration_url_without_a_token_is_used_once(backend: Backend) {
     assert_eq!(tool.platform_count(), 1);
 }
 
+#[one_backend]
 async fn an_expired_registration_token_is_refused(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     for flavour in [Flavour::Moodle, Flavour::Canvas] {
@@ -601,6 +614,7 @@ async fn an_expired_registration_token_is_refused(backend: Backend) {
     }
 }
 
+#[one_backend]
 async fn an_unreachable_configuration_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -651,6 +665,7 @@ async fn an_unreachable_configuration_is_explained(backend: Backend) {
     assert_nothing_happened(&tool, &sim, "unreachable configuration");
 }
 
+#[one_backend]
 async fn a_slow_configuration_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
@@ -680,6 +695,7 @@ async fn a_slow_configuration_times_out(backend: Backend) {
     assert_nothing_happened(&tool, &sim, "slow configuration");
 }
 
+#[one_backend]
 async fn a_slow_registration_endpoint_times_out(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
@@ -710,6 +726,7 @@ async fn a_slow_registration_endpoint_times_out(backend: Backend) {
     assert_eq!(tool.platform_count(), 0, "nothing is stored");
 }
 
+#[one_backend]
 async fn a_configuration_that_is_not_json_or_incomplete_is_invalid(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -760,6 +777,7 @@ async fn a_configuration_that_is_not_json_or_incomplete_is_invalid(backend: Back
     assert_nothing_happened(&tool, &sim, "invalid configuration");
 }
 
+#[one_backend]
 async fn an_issuer_on_another_host_is_refused(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     for (flavour, issuer) in [
@@ -782,6 +800,7 @@ async fn an_issuer_on_another_host_is_refused(backend: Backend) {
 
 /// With no allowed hosts, an http configuration URL is refused as
 /// insecure before anything is fetched.
+#[one_backend]
 async fn an_http_configuration_url_is_refused_without_outbound_allowed_hosts(backend: Backend) {
     let tool = Tool::start(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -797,6 +816,7 @@ async fn an_http_configuration_url_is_refused_without_outbound_allowed_hosts(bac
 }
 
 /// Plain http is allowed only for listed loopback hosts.
+#[one_backend]
 async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.lti.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
@@ -818,6 +838,7 @@ async fn an_http_configuration_url_on_a_listed_public_host_is_refused(backend: B
 }
 
 /// With no allowed hosts, only public addresses are fetched.
+#[one_backend]
 async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: Backend) {
     let tool = Tool::start(backend, |s| s.lti.outbound_allowed_hosts.clear()).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -845,6 +866,7 @@ async fn private_addresses_are_refused_without_outbound_allowed_hosts(backend: B
 
 /// Accepting a host's registrations does not let the tool fetch from a
 /// private address: that is the outbound list's to allow.
+#[one_backend]
 async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.lti.registration_allowed_hosts = vec!["127.0.0.1:*".parse().unwrap()];
@@ -878,6 +900,7 @@ async fn a_registration_allowed_host_still_needs_the_outbound_list(backend: Back
     assert_eq!(tool.platform_count(), 0);
 }
 
+#[one_backend]
 async fn hosts_outside_the_allowed_list_are_refused(backend: Backend) {
     let tool = Tool::start(backend, |s| {
         s.lti.registration_allowed_hosts = vec!["moodle.example.edu".parse().unwrap()];
@@ -961,6 +984,7 @@ async fn assert_refused(
 }
 
 /// Moodle's answer to a token used meanwhile: 401 `token_already_used`, as text.
+#[one_backend]
 async fn moodle_answering_401_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -975,6 +999,7 @@ async fn moodle_answering_401_is_explained(backend: Backend) {
 }
 
 /// Canvas's schema errors: 422 `{"errors": [...]}`, each item shown.
+#[one_backend]
 async fn canvas_answering_422_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Canvas);
@@ -996,6 +1021,7 @@ async fn canvas_answering_422_is_explained(backend: Backend) {
 }
 
 /// Sakai's answer to a token it no longer accepts: 403, as text.
+#[one_backend]
 async fn sakai_answering_403_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Sakai);
@@ -1011,6 +1037,7 @@ async fn sakai_answering_403_is_explained(backend: Backend) {
 
 /// Brightspace lets a domain register once: a second registration gets
 /// 400 with an OAuth-style error and description.
+#[one_backend]
 async fn brightspace_answering_400_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Brightspace);
@@ -1026,6 +1053,7 @@ async fn brightspace_answering_400_is_explained(backend: Backend) {
 }
 
 /// Sakai refuses a missing or malformed Bearer with 400 `invalid_authorization`.
+#[one_backend]
 async fn sakai_answering_400_is_explained(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Sakai);
@@ -1054,6 +1082,7 @@ fn assert_shown_escaped(page: &Page, text: &str) {
 }
 
 /// The LMS's error text is the LMS's: shown escaped.
+#[one_backend]
 async fn the_lms_error_text_is_shown_escaped(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Canvas);
@@ -1080,6 +1109,7 @@ async fn the_lms_error_text_is_shown_escaped(backend: Backend) {
 }
 
 /// What the LMS's configuration says is shown escaped on the confirmation page.
+#[one_backend]
 async fn the_configuration_is_shown_escaped(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1110,6 +1140,7 @@ async fn the_configuration_is_shown_escaped(backend: Backend) {
     assert!(!page.body.contains("<script>alert(2)"), "{}", page.body);
 }
 
+#[one_backend]
 async fn a_registration_answer_without_a_client_id_is_refused(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1132,6 +1163,7 @@ async fn a_registration_answer_without_a_client_id_is_refused(backend: Backend) 
 
 /// The confirmation form cannot be altered: each change is refused before
 /// anything is sent, and the genuine form still works afterwards.
+#[one_backend]
 async fn a_tampered_confirmation_is_refused(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1189,6 +1221,7 @@ async fn a_tampered_confirmation_is_refused(backend: Backend) {
     assert_done(&tool.post_register(&genuine).await);
 }
 
+#[one_backend]
 async fn a_confirmation_expires_after_thirty_minutes(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Sakai);
@@ -1210,6 +1243,7 @@ async fn a_confirmation_expires_after_thirty_minutes(backend: Backend) {
 
 /// Register fetches and checks the configuration again; a check failing
 /// then sends nothing and does not use the token up.
+#[both_backends]
 async fn the_configuration_is_checked_again_on_register(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Canvas);
@@ -1246,6 +1280,7 @@ async fn the_configuration_is_checked_again_on_register(backend: Backend) {
     assert_done(&tool.post_register(&form).await);
 }
 
+#[both_backends]
 async fn registering_the_same_client_twice_is_a_conflict(backend: Backend) {
     let tool = Tool::allowing_loopback(backend).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1278,6 +1313,7 @@ fn list_line(tool: &Tool, issuer: &str) -> String {
 /// Anyone may start a registration, so the ones waiting for activation are
 /// bounded: a few per LMS host (one host cannot fill the list for all), and
 /// a week: nobody activated them, they go.
+#[both_backends]
 async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let sim = tool.sim(Flavour::Moodle);
@@ -1318,6 +1354,7 @@ async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) 
 
 /// Registrations racing each other cannot all squeeze under the caps: the
 /// count and the insert take turns.
+#[both_backends]
 async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let inserts = (0..12).map(|i| {
@@ -1366,6 +1403,7 @@ async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
 
 /// A platform waiting as pending (as dynamic registration without allowed
 /// hosts leaves it) cannot log in until `guestlink platform activate`.
+#[both_backends]
 async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let issuer = "https://moodle.pending.test";
@@ -1458,44 +1496,3 @@ async fn login_within(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
-
-on_both_backends!(
-    moodle_registers_dynamically_and_launches,
-    sakai_registers_dynamically_and_launches,
-    canvas_registers_dynamically_and_its_later_deployment_launches,
-    brightspace_registers_without_a_token_and_launches,
-    canvas_with_the_shared_issuer_registers_and_launches,
-    only_the_message_types_the_platform_supports_are_registered,
-    the_product_family_code_decides_the_flavour,
-    an_allowed_host_may_be_listed_with_its_port,
-    the_configuration_url_is_required,
-    a_missing_registration_token_is_refused_where_the_lms_requires_one,
-    a_registration_token_is_used_once,
-    a_configuration_url_without_a_token_is_used_once,
-    an_expired_registration_token_is_refused,
-    an_unreachable_configuration_is_explained,
-    a_slow_configuration_times_out,
-    a_slow_registration_endpoint_times_out,
-    a_configuration_that_is_not_json_or_incomplete_is_invalid,
-    an_issuer_on_another_host_is_refused,
-    an_http_configuration_url_is_refused_without_outbound_allowed_hosts,
-    a_registration_allowed_host_still_needs_the_outbound_list,
-    an_http_configuration_url_on_a_listed_public_host_is_refused,
-    private_addresses_are_refused_without_outbound_allowed_hosts,
-    hosts_outside_the_allowed_list_are_refused,
-    moodle_answering_401_is_explained,
-    canvas_answering_422_is_explained,
-    sakai_answering_403_is_explained,
-    sakai_answering_400_is_explained,
-    brightspace_answering_400_is_explained,
-    the_lms_error_text_is_shown_escaped,
-    the_configuration_is_shown_escaped,
-    a_registration_answer_without_a_client_id_is_refused,
-    a_tampered_confirmation_is_refused,
-    a_confirmation_expires_after_thirty_minutes,
-    the_configuration_is_checked_again_on_register,
-    registering_the_same_client_twice_is_a_conflict,
-    a_pending_platform_launches_only_once_activated,
-    pending_registrations_are_capped_per_host_and_expire,
-    racing_pending_registrations_stay_within_the_caps,
-);

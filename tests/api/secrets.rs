@@ -12,7 +12,7 @@ use crate::guest_helpers::{Browser, Shared, admitted};
 use crate::helpers::{
     Backend, TEST_SECRET_KEY, TOOL_KEY, TestDb, column_values, execute, free_port, test_sealer,
 };
-use crate::on_both_backends;
+use guestlink_test_macros::both_backends;
 
 /// Another instance of the app on the course's database with `key`; Err
 /// when it refuses to start.
@@ -44,6 +44,7 @@ fn pem_body(pem: &str) -> String {
     pem.lines().filter(|l| !l.starts_with("-----")).collect()
 }
 
+#[both_backends]
 async fn keys_and_link_tokens_are_not_stored_in_the_clear(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -71,6 +72,7 @@ async fn keys_and_link_tokens_are_not_stored_in_the_clear(backend: Backend) {
 
 /// An older guestlink kept these in the clear: the next start seals them,
 /// and the link already sent keeps working.
+#[both_backends]
 async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -108,6 +110,7 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
     assert_eq!(shared.listed_link(&link).await["url"], link.url.as_str());
 }
 
+#[both_backends]
 async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
@@ -179,12 +182,6 @@ fn cli(shared: &Shared, key: &str, new_key_file: &std::path::Path) -> Output {
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).trim().to_string()
 }
-
-on_both_backends!(
-    keys_and_link_tokens_are_not_stored_in_the_clear,
-    plain_rows_from_an_older_guestlink_are_sealed_at_start,
-    changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key,
-);
 
 #[test]
 fn serve_refuses_to_start_without_a_secret_key() {

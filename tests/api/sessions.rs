@@ -6,8 +6,9 @@ use guestlink::demo::claims::Role;
 use guestlink::domain::platform::Lms;
 
 use crate::helpers::{Backend, spawn_app};
-use crate::on_both_backends;
+use guestlink_test_macros::{both_backends, one_backend};
 
+#[one_backend]
 async fn the_course_page_is_reachable_by_bearer_and_cookie_but_not_by_query(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -48,6 +49,7 @@ async fn the_course_page_is_reachable_by_bearer_and_cookie_but_not_by_query(back
     }
 }
 
+#[both_backends]
 async fn an_idle_session_ends(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -76,6 +78,7 @@ async fn an_idle_session_ends(backend: Backend) {
     );
 }
 
+#[one_backend]
 async fn pages_carry_security_headers_and_escape_what_the_lms_sent(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Canvas);
@@ -106,6 +109,7 @@ async fn pages_carry_security_headers_and_escape_what_the_lms_sent(backend: Back
     );
 }
 
+#[one_backend]
 async fn unknown_paths_get_an_html_404(backend: Backend) {
     let app = spawn_app(backend).await;
     let page = app.get_page("/no/such/page", None).await;
@@ -114,6 +118,7 @@ async fn unknown_paths_get_an_html_404(backend: Backend) {
 }
 
 /// However busy, a session ends `GUESTLINK_SESSION_MAX_HOURS` after its launch.
+#[both_backends]
 async fn a_busy_session_ends_at_its_absolute_lifetime(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Sakai);
@@ -138,6 +143,7 @@ async fn a_busy_session_ends_at_its_absolute_lifetime(backend: Backend) {
 
 /// Tool pages tell no other site where the browser came from, and give
 /// their links no session.
+#[one_backend]
 async fn tool_pages_send_no_referrer_and_no_token_in_links(backend: Backend) {
     let app = spawn_app(backend).await;
     let reg = app.register(Lms::Moodle);
@@ -155,12 +161,3 @@ async fn tool_pages_send_no_referrer_and_no_token_in_links(backend: Backend) {
     let html = page.body.replace(&format!("content=\"{token}\""), "");
     assert!(!html.contains(&token), "the token is only in the meta tag");
 }
-
-on_both_backends!(
-    a_busy_session_ends_at_its_absolute_lifetime,
-    tool_pages_send_no_referrer_and_no_token_in_links,
-    the_course_page_is_reachable_by_bearer_and_cookie_but_not_by_query,
-    an_idle_session_ends,
-    pages_carry_security_headers_and_escape_what_the_lms_sent,
-    unknown_paths_get_an_html_404,
-);

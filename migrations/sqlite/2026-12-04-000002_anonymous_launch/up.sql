@@ -1,7 +1,8 @@
 -- An anonymous launch (a resource-link launch without `sub`, LTI 1.3 Core
--- §5.3.6.1) opens a session for no user. SQLite cannot drop a NOT NULL, so
--- the table is rebuilt; open sessions are kept (their file grants, which
--- the rebuild's delete cascades to, are renewed by the pages).
+-- §5.3.6.1, https://www.imsglobal.org/spec/lti/v1p3#anonymous-launch-case)
+-- opens a session for no user. SQLite cannot drop a NOT NULL, so the table
+-- is rebuilt; open sessions are kept (their file grants, which the
+-- rebuild's delete cascades to, are renewed by the pages).
 CREATE TABLE sessions_new (
     token_hash TEXT PRIMARY KEY,
     platform_id BIGINT NOT NULL REFERENCES platforms (id) ON DELETE CASCADE,

@@ -74,7 +74,8 @@ fn check_dates(claims: &VerifiedClaims, leeway: Leeway) -> Result<(), LaunchErro
     let iat = claims
         .date("iat")?
         .ok_or(LaunchError::MissingClaim("iat"))?;
-    // NumericDate claims are whole seconds (RFC 7519 §2).
+    // NumericDate claims are whole seconds (RFC 7519 §2, Terminology:
+    // https://www.rfc-editor.org/rfc/rfc7519#section-2).
     let (now, skew) = (leeway.now.unix(), leeway.skew.whole_seconds());
     if now > exp + skew {
         return Err(LaunchError::TokenExpired);

@@ -1,8 +1,9 @@
 //! Step 1: the posted `state` is one this tool issued, not expired, and
-//! comes back in the browser that started the login (OIDC's `state`,
-//! https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest, bound
-//! to the browser as LTI 1.3 Security Framework §5.1.1.3 recommends:
-//! https://www.imsglobal.org/spec/security/v1p0/#authentication-response-validation).
+//! comes back in the browser that started the login. OpenID Connect Core
+//! §3.1.2.1 (https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest)
+//! binds `state` to the browser against CSRF; the LTI Security Framework
+//! returns it with the id_token in Step 3, Authentication Response, §5.1.1.3
+//! (https://www.imsglobal.org/spec/security/v1p0/#step-3-authentication-response).
 
 use crate::crypto::{hash_secret, secrets_equal};
 use crate::domain::time::Timestamp;
