@@ -34,7 +34,7 @@ fn login_link(tool: &Tool) -> String {
 
 /// The token of a login link, checked for shape.
 fn link_token(tool: &Tool, link: &str) -> String {
-    let prefix = format!("{}/admin/login?token=", tool.address);
+    let prefix = format!("{}/admin/login?token=", tool.app.address);
     let token = link
         .strip_prefix(&prefix)
         .unwrap_or_else(|| panic!("{link} starts with {prefix}"));
@@ -49,7 +49,7 @@ fn link_token(tool: &Tool, link: &str) -> String {
 }
 
 async fn get_with(tool: &Tool, path: &str, cookie: Option<&str>) -> Page {
-    let mut request = tool.http.get(tool.url(path));
+    let mut request = tool.app.http.get(tool.app.url(path));
     if let Some(cookie) = cookie {
         request = request.header("Cookie", cookie);
     }
@@ -58,8 +58,9 @@ async fn get_with(tool: &Tool, path: &str, cookie: Option<&str>) -> Page {
 
 async fn post_with(tool: &Tool, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Page {
     let mut request = tool
+        .app
         .http
-        .post(tool.url(path))
+        .post(tool.app.url(path))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(form).unwrap());
     if let Some(cookie) = cookie {
@@ -102,7 +103,7 @@ impl Admin<'_> {
     }
 
     fn location(&self, page: &Page) -> Option<String> {
-        location(page, self.tool)
+        location(page, &self.tool.app)
     }
 }
 
@@ -128,7 +129,7 @@ async fn sign_in_with<'a>(tool: &'a Tool, field: &str, value: &str) -> Admin<'a>
 
 fn assert_redirect(page: &Page, tool: &Tool, to: &str, case: &str) {
     assert_eq!(page.status, 303, "{case}: {}", page.body);
-    assert_eq!(location(page, tool).as_deref(), Some(to), "{case}");
+    assert_eq!(location(page, &tool.app).as_deref(), Some(to), "{case}");
 }
 
 fn data_page(page: &Page) -> Option<String> {
@@ -140,10 +141,10 @@ fn snapshot(tool: &Tool) -> String {
     format!(
         "{:?} deployments={} keys={} retired={} pending={}",
         tool.platforms(),
-        count_rows(&tool.db, "deployments"),
-        count_rows(&tool.db, "tool_keys"),
-        count_rows(&tool.db, "tool_keys WHERE retired_at IS NOT NULL"),
-        count_rows(&tool.db, "platforms WHERE pending = true"),
+        count_rows(&tool.app.db, "deployments"),
+        count_rows(&tool.app.db, "tool_keys"),
+        count_rows(&tool.app.db, "tool_keys WHERE retired_at IS NOT NULL"),
+        count_rows(&tool.app.db, "platforms WHERE pending = true"),
     )
 }
 
@@ -163,8 +164,8 @@ fn admin_pages(id: i64) -> Vec<String> {
 
 /// Every admin action (POST) with a form that would otherwise succeed.
 fn admin_actions(tool: &Tool, id: i64) -> Vec<(String, Vec<(&'static str, String)>)> {
-    let auth_url = format!("{}/auth", tool.platform.base);
-    let jwks_url = format!("{}/jwks", tool.platform.base);
+    let auth_url = format!("{}/auth", tool.app.platform.base);
+    let jwks_url = format!("{}/jwks", tool.app.platform.base);
     vec![
         ("/admin/logout".into(), vec![]),
         (
@@ -216,7 +217,7 @@ fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'a str, &'a str)> {
 
 /// A Moodle platform registered in the tool, and its id.
 fn moodle(tool: &Tool) -> (Registered, i64) {
-    let reg = tool.register(Lms::Moodle);
+    let reg = tool.app.register(Lms::Moodle);
     let id = tool.platform_id(&reg.issuer, &reg.client_id);
     (reg, id)
 }
@@ -275,10 +276,10 @@ async fn a_login_link_expires_after_ten_minutes(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let early = link_token(&tool, &login_link(&tool));
     let late = link_token(&tool, &login_link(&tool));
-    tool.clock.advance(time::Duration::minutes(9));
+    tool.app.clock.advance(time::Duration::minutes(9));
     let page = post_with(&tool, "/admin/login", None, &[("login_token", &early)]).await;
     assert_redirect(&page, &tool, "/admin", "9 minutes after");
-    tool.clock.advance(time::Duration::minutes(2));
+    tool.app.clock.advance(time::Duration::minutes(2));
     let page = post_with(&tool, "/admin/login", None, &[("login_token", &late)]).await;
     assert_error(&page, 401, "admin_login_invalid", "11 minutes after");
     assert!(admin_set_cookie(&page).is_none_or(|c| c.starts_with(&format!("{ADMIN_COOKIE}=;"))));
@@ -288,9 +289,9 @@ async fn a_login_link_expires_after_ten_minutes(backend: Backend) {
 async fn an_admin_session_lasts_eight_hours(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let admin = sign_in(&tool).await;
-    tool.clock.advance(time::Duration::minutes(8 * 60 - 2));
+    tool.app.clock.advance(time::Duration::minutes(8 * 60 - 2));
     assert_eq!(admin.get("/admin").await.status, 200, "7 h 58 min after");
-    tool.clock.advance(time::Duration::minutes(4));
+    tool.app.clock.advance(time::Duration::minutes(4));
     let page = admin.get("/admin").await;
     assert_redirect(&page, &tool, "/admin/login", "8 h 2 min after");
     let page = admin.post("/admin/keys/rotate", &[]).await;
@@ -303,7 +304,7 @@ async fn the_admin_token_signs_in_and_a_wrong_one_is_refused(backend: Backend) {
         s.admin.token = Some(AdminToken::new(ADMIN_TOKEN))
     })
     .await;
-    let page = tool.get_page("/admin/login", None).await;
+    let page = tool.app.get_page("/admin/login", None).await;
     assert_eq!(page.status, 200);
     assert_eq!(data_page(&page).as_deref(), Some("admin-login"));
     assert_eq!(
@@ -339,7 +340,7 @@ async fn the_admin_token_signs_in_and_a_wrong_one_is_refused(backend: Backend) {
 #[both_backends]
 async fn without_an_admin_token_setting_only_links_sign_in(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
-    let page = tool.get_page("/admin/login", None).await;
+    let page = tool.app.get_page("/admin/login", None).await;
     assert_eq!(page.status, 200);
     assert_eq!(count(&page, r#"input[name="admin_token"]"#), 0);
     assert!(page.body.contains("guestlink admin login-link"));
@@ -378,7 +379,7 @@ async fn sign_in_attempts_are_rate_limited(backend: Backend) {
         "rate_limited",
         "the eleventh attempt in a minute",
     );
-    tool.clock.advance(time::Duration::seconds(61));
+    tool.app.clock.advance(time::Duration::seconds(61));
     let page = post_with(&tool, "/admin/login", None, &[("login_token", &token)]).await;
     assert_redirect(&page, &tool, "/admin", "a minute later");
 }
@@ -507,7 +508,7 @@ async fn admin_pages_cannot_be_framed(backend: Backend) {
     let admin = sign_in(&tool).await;
     let mut pages = vec![(
         "/admin/login".to_string(),
-        tool.get_page("/admin/login", None).await,
+        tool.app.get_page("/admin/login", None).await,
     )];
     for path in admin_pages(id) {
         pages.push((path.clone(), admin.get(&path).await));
@@ -544,8 +545,8 @@ async fn platforms_are_added_in_the_console(backend: Backend) {
         1
     );
 
-    let auth_url = format!("{}/auth", tool.platform.base);
-    let jwks_url = format!("{}/jwks", tool.platform.base);
+    let auth_url = format!("{}/auth", tool.app.platform.base);
+    let jwks_url = format!("{}/jwks", tool.app.platform.base);
     let issuer = "https://moodle.example.edu";
     let form = |issuer: &'static str, auth_url: &str| -> Vec<(&'static str, String)> {
         vec![
@@ -601,7 +602,7 @@ async fn platforms_are_added_in_the_console(backend: Backend) {
         client_id: "k3JpQ8sLm2Xv7Ta".into(),
         deployment_id: "7".into(),
     };
-    let launched = tool.launch_as(&reg, Role::Instructor).await;
+    let launched = tool.app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(
         data_page(&launched).as_deref(),
         Some("course"),
@@ -646,14 +647,14 @@ async fn platforms_are_added_in_the_console(backend: Backend) {
 #[both_backends]
 async fn a_platform_is_edited_in_the_console(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
-    let reg = tool.register(Lms::Canvas);
+    let reg = tool.app.register(Lms::Canvas);
     let id = tool.platform_id(&reg.issuer, &reg.client_id);
     let admin = sign_in(&tool).await;
     let page = admin.get(&format!("/admin/platforms/{id}")).await;
     assert_eq!(data_page(&page).as_deref(), Some("admin-platform"));
     assert!(page.body.contains(&reg.issuer) && page.body.contains(&reg.client_id));
 
-    let jwks_url = format!("{}/jwks", tool.platform.base);
+    let jwks_url = format!("{}/jwks", tool.app.platform.base);
     let page = admin
         .post(
             &format!("/admin/platforms/{id}"),
@@ -765,6 +766,7 @@ async fn modules_policy_and_deployments_are_set_in_the_console(backend: Backend)
         .await;
     assert_redirect(&page, &tool, &back, "add a deployment");
     let launched = tool
+        .app
         .launch_with(&reg, Role::Instructor, |claims| {
             claims[c::DEPLOYMENT_ID] = json!("9:launch-added");
         })
@@ -813,7 +815,7 @@ async fn a_pending_platform_is_activated_in_the_console(backend: Backend) {
     assert_eq!(page.status, 303, "{}", page.body);
     let list = admin.get("/admin").await;
     assert_eq!(list.attr(&row, "data-status").as_deref(), Some("active"));
-    let launched = tool.launch_as(&reg, Role::Instructor).await;
+    let launched = tool.app.launch_as(&reg, Role::Instructor).await;
     assert_eq!(
         data_page(&launched).as_deref(),
         Some("course"),
@@ -826,19 +828,15 @@ async fn a_pending_platform_is_activated_in_the_console(backend: Backend) {
 async fn a_platform_is_removed_but_one_holding_media_needs_force(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (_, empty_id) = moodle(&tool);
-    let canvas = tool.register(Lms::Canvas);
+    let canvas = tool.app.register(Lms::Canvas);
     let media_id = tool.platform_id(&canvas.issuer, &canvas.client_id);
     let course = Course {
         app: tool.app,
         reg: canvas,
-        settings: tool.settings,
     };
     let token = course.token(Role::Instructor).await;
     course.create_video(&token, "Lecture 1").await;
-    let tool = Tool {
-        app: course.app,
-        settings: course.settings,
-    };
+    let tool = Tool { app: course.app };
     let admin = sign_in(&tool).await;
 
     let page = admin
@@ -885,7 +883,7 @@ async fn keys_are_rotated_in_the_console(backend: Backend) {
             .as_deref(),
         Some("retired")
     );
-    let kids = tool.published_kids().await;
+    let kids = tool.app.published_kids().await;
     assert!(
         kids.iter().any(|k| k == "tool-key-1") && kids.contains(&current[0]),
         "both keys are published: {kids:?}"
@@ -900,7 +898,7 @@ async fn the_register_page_and_the_guides_show_the_real_urls(backend: Backend) {
     assert_eq!(data_page(&page).as_deref(), Some("admin-register"));
     assert_eq!(
         page.text("code[data-registration-url]"),
-        Some(tool.url("/lti/register"))
+        Some(tool.app.url("/lti/register"))
     );
     for lms in ["moodle", "canvas", "sakai", "brightspace"] {
         assert!(
@@ -910,7 +908,7 @@ async fn the_register_page_and_the_guides_show_the_real_urls(backend: Backend) {
         let guide = admin.get(&format!("/admin/guides/{lms}")).await;
         assert_eq!(guide.status, 200, "{lms}");
         assert_eq!(data_page(&guide).as_deref(), Some("admin-guide"));
-        for url in [tool.url("/lti/register"), tool.url("/lti/login")] {
+        for url in [tool.app.url("/lti/register"), tool.app.url("/lti/login")] {
             assert!(guide.body.contains(&url), "{lms} guide shows {url}");
         }
         assert!(!guide.body.contains("{base}"), "{lms}: a placeholder left");
@@ -939,6 +937,7 @@ async fn a_failed_launch_appears_in_diagnostics_at_once(backend: Backend) {
     let admin = sign_in(&tool).await;
 
     let refused = tool
+        .app
         .launch_with(&reg, Role::Instructor, |claims| {
             claims[c::DEPLOYMENT_ID] = json!("unlisted-deployment-7");
         })
@@ -961,10 +960,10 @@ async fn a_failed_launch_appears_in_diagnostics_at_once(backend: Backend) {
     );
 
     // A token signed with another key.
-    let login = tool.login(&reg).await;
-    let claims = tool.claims(&reg, &login.nonce, Role::Instructor);
+    let login = tool.app.login(&reg).await;
+    let claims = tool.app.claims(&reg, &login.nonce, Role::Instructor);
     let forged = platform_key(PLATFORM_KEY_B, "key-a").sign(&claims).unwrap();
-    let refused = tool.post_token(&login, &forged).await;
+    let refused = tool.app.post_token(&login, &forged).await;
     assert_eq!(refused.error_code().as_deref(), Some("invalid_signature"));
     let page = admin.get("/admin/diagnostics").await;
     let (outcome, code, platform, _) = newest(&page);
@@ -986,13 +985,15 @@ async fn a_failed_launch_appears_in_diagnostics_at_once(backend: Backend) {
 #[both_backends]
 async fn successful_launches_and_unknown_issuers_appear_in_diagnostics(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
-    let reg = tool.register(Lms::Sakai);
+    let reg = tool.app.register(Lms::Sakai);
     let id = tool.platform_id(&reg.issuer, &reg.client_id);
     let admin = sign_in(&tool).await;
 
-    let login = tool.login(&reg).await;
-    let token = tool.sign(&tool.claims(&reg, &login.nonce, Role::Instructor));
-    let page = tool.post_token(&login, &token).await;
+    let login = tool.app.login(&reg).await;
+    let token = tool
+        .app
+        .sign(&tool.app.claims(&reg, &login.nonce, Role::Instructor));
+    let page = tool.app.post_token(&login, &token).await;
     assert_eq!(data_page(&page).as_deref(), Some("course"));
     let page = admin.get("/admin/diagnostics").await;
     let (outcome, code, platform, text) = newest(&page);
@@ -1013,9 +1014,9 @@ async fn successful_launches_and_unknown_issuers_appear_in_diagnostics(backend: 
         "no raw token"
     );
 
-    let mut form = tool.login_form(&reg);
+    let mut form = tool.app.login_form(&reg);
     form[0].1 = "https://unknown-lms.example.edu".into();
-    let refused = Page::from(tool.post_login(&form).await).await;
+    let refused = Page::from(tool.app.post_login(&form).await).await;
     assert_eq!(refused.error_code().as_deref(), Some("unknown_issuer"));
     let page = admin.get("/admin/diagnostics").await;
     let (outcome, code, platform, text) = newest(&page);
@@ -1033,12 +1034,12 @@ async fn successful_launches_and_unknown_issuers_appear_in_diagnostics(backend: 
 async fn diagnostics_can_be_narrowed_to_one_platform(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let (moodle_reg, moodle_id) = moodle(&tool);
-    let canvas = tool.register(Lms::Canvas);
+    let canvas = tool.app.register(Lms::Canvas);
     let canvas_id = tool.platform_id(&canvas.issuer, &canvas.client_id);
     let admin = sign_in(&tool).await;
-    tool.launch_as(&moodle_reg, Role::Instructor).await;
-    tool.launch_as(&canvas, Role::Student).await;
-    tool.launch_as(&moodle_reg, Role::Student).await;
+    tool.app.launch_as(&moodle_reg, Role::Instructor).await;
+    tool.app.launch_as(&canvas, Role::Student).await;
+    tool.app.launch_as(&moodle_reg, Role::Student).await;
 
     let all = admin.get("/admin/diagnostics").await;
     let ids = attrs(&all, "tr[data-outcome]", "data-platform-id");
@@ -1078,21 +1079,21 @@ async fn diagnostics_are_bounded(backend: Backend) {
     tool.make_pending(id);
     let attempts_of = |tool: &Tool| {
         count_rows(
-            &tool.db,
+            &tool.app.db,
             &format!("launch_attempts WHERE platform_id = {id}"),
         )
     };
     // Refusals are recorded at most 30 a minute per client address.
     for _ in 0..35 {
-        let response = tool.post_login(&tool.login_form(&reg)).await;
+        let response = tool.app.post_login(&tool.app.login_form(&reg)).await;
         assert_eq!(response.status().as_u16(), 400);
     }
     assert_eq!(attempts_of(&tool), 30, "30 a minute from one address");
     for i in 0..475 {
         if i % 25 == 0 {
-            tool.clock.advance(time::Duration::seconds(61));
+            tool.app.clock.advance(time::Duration::seconds(61));
         }
-        let response = tool.post_login(&tool.login_form(&reg)).await;
+        let response = tool.app.post_login(&tool.app.login_form(&reg)).await;
         assert_eq!(response.status().as_u16(), 400);
     }
     let admin = sign_in_with(&tool, "admin_token", ADMIN_TOKEN).await;
@@ -1106,16 +1107,16 @@ async fn diagnostics_are_bounded(backend: Backend) {
     );
 
     let retention = |tool: &Tool| {
-        let kept_since = tool.clock.now() - guestlink::domain::time::Duration::days(30);
-        guestlink::store::launch_attempts::purge(&mut tool.db.get_write().unwrap(), kept_since)
+        let kept_since = tool.app.clock.now() - guestlink::domain::time::Duration::days(30);
+        guestlink::store::launch_attempts::purge(&mut tool.app.db.get_write().unwrap(), kept_since)
             .unwrap();
     };
     retention(&tool);
     assert_eq!(attempts_of(&tool), 500, "the last 500 are kept");
-    tool.clock.advance(time::Duration::days(29));
+    tool.app.clock.advance(time::Duration::days(29));
     retention(&tool);
     assert_eq!(attempts_of(&tool), 500, "29 days later");
-    tool.clock.advance(time::Duration::days(2));
+    tool.app.clock.advance(time::Duration::days(2));
     retention(&tool);
     assert_eq!(attempts_of(&tool), 0, "31 days later");
     // A new session: the first one has ended with the days that passed.
@@ -1136,15 +1137,16 @@ async fn lms_sent_text_is_shown_escaped(backend: Backend) {
     let admin = sign_in(&tool).await;
     let markup = "<script>alert(1)</script>";
     let page = tool
+        .app
         .launch_with(&reg, Role::Instructor, |claims| {
             claims[c::CONTEXT]["title"] = json!(markup);
             claims["name"] = json!(markup);
         })
         .await;
     assert_eq!(data_page(&page).as_deref(), Some("course"), "{}", page.body);
-    let mut form = tool.login_form(&reg);
+    let mut form = tool.app.login_form(&reg);
     form[0].1 = format!("https://lms.example.edu/{markup}");
-    Page::from(tool.post_login(&form).await).await;
+    Page::from(tool.app.post_login(&form).await).await;
 
     let page = admin.get("/admin/diagnostics").await;
     assert!(

@@ -26,7 +26,7 @@ fn guestlink(database_url: &str, data_dir: &Path, args: &[&str]) -> Output {
 
 /// The command line against a running test app's database and data directory.
 fn cli(course: &Course, args: &[&str]) -> Output {
-    guestlink(&course.database_url(), &course.settings.data_dir, args)
+    guestlink(&course.database_url(), &course.app.settings.data_dir, args)
 }
 
 fn stdout(output: &Output) -> String {
@@ -184,7 +184,7 @@ async fn guest_access_is_offered_only_while_both_modules_are_on(backend: Backend
             succeeded(&cli(&course, &args), &format!("{modules:?}"));
         }
         // A fresh Tool, so nothing cached from an earlier step answers.
-        let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
+        let tool = crate::helpers::tool(&course.app.db, &course.app.settings, &course.app.clock);
         let session = guestlink::service::sessions::find(&tool, &token)
             .await
             .unwrap()
@@ -207,7 +207,7 @@ async fn course_with_three_items(backend: Backend) -> (Course, String, Vec<Strin
 }
 
 fn live_media_rows(course: &Course) -> i64 {
-    count_rows(&course.db, "media_items WHERE deleted_at IS NULL")
+    count_rows(&course.app.db, "media_items WHERE deleted_at IS NULL")
 }
 
 #[both_backends]
@@ -303,13 +303,13 @@ async fn a_platform_may_register_deployments_on_their_first_launch(backend: Back
         "{line}"
     );
     assert!(line.contains("328:b27ef04b4"), "{line}");
-    assert_eq!(count_rows(&course.db, "deployments"), 2);
+    assert_eq!(count_rows(&course.app.db, "deployments"), 2);
     // Known now: a second launch from it needs nothing new.
     let again = course
         .launch_with_claims(Role::Student, from_new_deployment)
         .await;
     assert_eq!(again.status, 200);
-    assert_eq!(count_rows(&course.db, "deployments"), 2);
+    assert_eq!(count_rows(&course.app.db, "deployments"), 2);
 }
 
 #[both_backends]
@@ -329,7 +329,7 @@ async fn a_strict_platform_refuses_unlisted_deployments(backend: Backend) {
         })
         .await;
     assert_eq!(page.error_code().as_deref(), Some("unknown_deployment"));
-    assert_eq!(count_rows(&course.db, "deployments"), 1);
+    assert_eq!(count_rows(&course.app.db, "deployments"), 1);
     let bad = cli(
         &course,
         &["platform", "set", &id, "--deployments", "sometimes"],

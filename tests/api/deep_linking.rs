@@ -68,8 +68,9 @@ async fn post_choice(course: &Course, session: &str, media: &[&str], action: &st
     fields.extend(media.iter().map(|id| ("media", *id)));
     fields.push(("action", action));
     let response = course
+        .app
         .http
-        .post(course.url("/lti/deep-link"))
+        .post(course.app.url("/lti/deep-link"))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(serde_urlencoded::to_string(&fields).unwrap())
         .send()
@@ -103,8 +104,9 @@ async fn verified_response(course: &Course, page: &Page) -> Value {
     assert_eq!(header.alg, Algorithm::RS256);
     let kid = header.kid.expect("a kid in the header");
     let jwks: JwkSet = course
+        .app
         .http
-        .get(course.url("/.well-known/jwks.json"))
+        .get(course.app.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -125,7 +127,7 @@ async fn verified_response(course: &Course, page: &Page) -> Value {
 }
 
 fn assert_protocol_claims(course: &Course, claims: &Value) {
-    let now = course.clock.now().unix();
+    let now = course.app.clock.now().unix();
     let iat = claims["iat"].as_i64().expect("iat");
     let exp = claims["exp"].as_i64().expect("exp");
     assert!((iat - now).abs() <= 60, "iat is now: {iat} vs {now}");
@@ -151,7 +153,7 @@ fn assert_resource_link(course: &Course, item: &Value, id: &str, title: &str) {
     assert!(item["text"].is_string(), "a text: {item}");
     assert_eq!(
         item["url"].as_str(),
-        Some(course.url(&format!("/media/{id}")).as_str()),
+        Some(course.app.url(&format!("/media/{id}")).as_str()),
         "{item}"
     );
     assert_eq!(item["custom"], json!({"guestlink_media_id": id}), "{item}");
@@ -495,7 +497,11 @@ async fn a_plain_http_return_url_is_refused(backend: Backend) {
             "{url}"
         );
     }
-    assert_eq!(course.session_count(), 0, "no session for a refused launch");
+    assert_eq!(
+        course.app.session_count(),
+        0,
+        "no session for a refused launch"
+    );
 }
 
 /// The picker reloaded in a frame without cookies: the tab posts its session
@@ -506,8 +512,9 @@ async fn the_picker_resumes_from_a_navigation_post(backend: Backend) {
     let (_, session) = picker(&course, |_| {}).await;
     let post = |site: &'static str| {
         let request = course
+            .app
             .http
-            .post(course.url("/lti/deep-link"))
+            .post(course.app.url("/lti/deep-link"))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Sec-Fetch-Site", site)
             .body(format!("session={session}&navigate=1"));

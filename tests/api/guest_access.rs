@@ -20,7 +20,7 @@ use guestlink_test_macros::{both_backends, one_backend};
 /// A course with its people and a linked video the instructor owns, guest access on.
 async fn shared_with_people(backend: Backend) -> (Shared, People) {
     let shared = Shared::start(backend).await;
-    let people = shared.people().await;
+    let people = shared.course.people().await;
     (shared, people)
 }
 
@@ -83,11 +83,13 @@ async fn put_refuses_a_missing_or_non_boolean_enabled(backend: Backend) {
         ("10,000 characters", json!({"enabled": "y".repeat(10_000)})),
     ] {
         shared
+            .course
             .send_json(Method::PUT, &path, Some(&shared.owner), &body)
             .await
             .expect_invalid("enabled", case);
     }
     shared
+        .course
         .api(
             Method::PUT,
             &path,
@@ -106,7 +108,7 @@ async fn creating_a_link_while_the_switch_is_off_is_409_guest_access_disabled(ba
         .try_link(&link_body("Webinar invite", None, None))
         .await
         .expect(409, Some("guest_access_disabled"), "switch off");
-    assert_eq!(link_rows(&shared), 0, "nothing stored");
+    assert_eq!(link_rows(&shared.course), 0, "nothing stored");
     assert!(shared.listed().await.is_empty());
 }
 
@@ -130,7 +132,7 @@ async fn an_instructor_creates_a_link_with_its_limits(backend: Backend) {
     assert_eq!(link["status"], "active");
     let created = rfc3339(&link["created_at"], "created_at");
     assert!(
-        (created - crate::helpers::wall(&shared.clock)).abs() < time::Duration::minutes(1),
+        (created - crate::helpers::wall(&shared.app().clock)).abs() < time::Duration::minutes(1),
         "created now: {created}"
     );
     assert_eq!(
@@ -139,7 +141,7 @@ async fn an_instructor_creates_a_link_with_its_limits(backend: Backend) {
         "expires 7 days after creation"
     );
     assert_eq!(shared.listed().await, vec![link.clone()], "GET lists it");
-    assert_eq!(live_link_rows(&shared), 1);
+    assert_eq!(live_link_rows(&shared.course), 1);
 }
 
 #[one_backend]
@@ -150,7 +152,7 @@ async fn a_link_url_is_the_public_url_with_a_long_random_token(backend: Backend)
     for link in [&first, &second] {
         assert_eq!(
             link.url,
-            shared.url(&format!("/g/{}", link.token)),
+            shared.app().url(&format!("/g/{}", link.token)),
             "{{base}}/g/{{token}}"
         );
         assert!(
@@ -228,7 +230,7 @@ async fn links_are_listed_oldest_first(backend: Backend) {
     let mut created = Vec::new();
     for name in ["First", "Second", "Third"] {
         created.push(shared.link(name, None, None).await.id);
-        shared.clock.advance(time::Duration::minutes(1));
+        shared.app().clock.advance(time::Duration::minutes(1));
     }
     assert_eq!(ids_of(&shared.listed().await), created);
 }
@@ -245,7 +247,7 @@ async fn a_fourth_link_is_409_link_limit_reached(backend: Backend) {
         .try_link(&link_body("Fourth", None, None))
         .await
         .expect(409, Some("link_limit_reached"), "fourth link");
-    assert_eq!(live_link_rows(&shared), 3);
+    assert_eq!(live_link_rows(&shared.course), 3);
     assert_eq!(shared.listed().await.len(), 3);
 }
 
@@ -267,7 +269,7 @@ async fn deleting_a_link_frees_its_place(backend: Backend) {
         ids_of(&shared.listed().await),
         vec![links[0].id.clone(), links[2].id.clone(), fourth.id.clone()]
     );
-    assert_eq!(live_link_rows(&shared), 3);
+    assert_eq!(live_link_rows(&shared.course), 3);
     shared
         .try_link(&link_body("Five", None, None))
         .await
@@ -279,8 +281,8 @@ async fn twenty_concurrent_creates_on_an_empty_item_make_exactly_three_links(bac
     let shared = Shared::start(backend).await;
     let mut tasks = Vec::new();
     for i in 0..20 {
-        let http = shared.http.clone();
-        let url = shared.url(&links_path(&shared.media));
+        let http = shared.app().http.clone();
+        let url = shared.app().url(&links_path(&shared.media));
         let token = shared.owner.clone();
         tasks.push(actix_web::rt::spawn(async move {
             let response = http
@@ -309,7 +311,7 @@ async fn twenty_concurrent_creates_on_an_empty_item_make_exactly_three_links(bac
             .all(|(s, c)| *s == 409 && c.as_deref() == Some("link_limit_reached")),
         "the rest are 409 link_limit_reached: {answers:?}"
     );
-    assert_eq!(live_link_rows(&shared), 3);
+    assert_eq!(live_link_rows(&shared.course), 3);
     assert_eq!(shared.listed().await.len(), 3);
 }
 
@@ -320,20 +322,25 @@ async fn deleting_a_link_answers_204_and_unlists_it(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     shared
+        .course
         .delete(&link_path(&shared.media, &link.id), Some(&shared.owner))
         .await
         .expect(204, None, "delete");
     assert!(shared.listed().await.is_empty());
-    assert_eq!(live_link_rows(&shared), 0);
-    assert_eq!(link_rows(&shared), 1, "the token is remembered");
+    assert_eq!(live_link_rows(&shared.course), 0);
+    assert_eq!(link_rows(&shared.course), 1, "the token is remembered");
 }
 
 #[both_backends]
 async fn deleting_an_unknown_deleted_or_other_items_link_is_404(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let other = shared.create_video(&shared.owner, "Another video").await;
+    let other = shared
+        .course
+        .create_video(&shared.owner, "Another video")
+        .await;
     shared
+        .course
         .delete(
             &link_path(&shared.media, "no-such-link"),
             Some(&shared.owner),
@@ -341,6 +348,7 @@ async fn deleting_an_unknown_deleted_or_other_items_link_is_404(backend: Backend
         .await
         .expect(404, Some("not_found"), "unknown link");
     shared
+        .course
         .delete(&link_path(&other, &link.id), Some(&shared.owner))
         .await
         .expect(404, Some("not_found"), "another item's link");
@@ -351,6 +359,7 @@ async fn deleting_an_unknown_deleted_or_other_items_link_is_404(backend: Backend
     );
     shared.delete_link(&link).await;
     shared
+        .course
         .delete(&link_path(&shared.media, &link.id), Some(&shared.owner))
         .await
         .expect(404, Some("not_found"), "already deleted");
@@ -424,7 +433,7 @@ async fn every_other_kind_supports_guest_access(backend: Backend) {
 async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared, "invitetomedia=off");
+    set_module(&shared.course, "invitetomedia=off");
     wait_for_supported(&shared, false).await;
     assert_eq!(shared.status(&link).await, "inactive", "existing links");
     shared.try_link(&link_body("New", None, None)).await.expect(
@@ -433,6 +442,7 @@ async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Ba
         "create",
     );
     shared
+        .course
         .send_json(
             Method::PUT,
             &access_path(&shared.media),
@@ -441,14 +451,14 @@ async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Ba
         )
         .await
         .expect(409, Some("guest_access_unsupported"), "switch");
-    assert_eq!(live_link_rows(&shared), 1);
+    assert_eq!(live_link_rows(&shared.course), 1);
 }
 
 #[both_backends]
 async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared, "mediapage=off");
+    set_module(&shared.course, "mediapage=off");
     wait_for_supported(&shared, false).await;
     assert_eq!(shared.status(&link).await, "inactive", "existing links");
     shared.try_link(&link_body("New", None, None)).await.expect(
@@ -462,9 +472,9 @@ async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backen
 async fn turning_the_modules_back_on_makes_the_links_active_again(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared, "invitetomedia=off");
+    set_module(&shared.course, "invitetomedia=off");
     wait_for_supported(&shared, false).await;
-    set_module(&shared, "invitetomedia=on");
+    set_module(&shared.course, "invitetomedia=on");
     wait_for_supported(&shared, true).await;
     assert_eq!(shared.status(&link).await, "active");
     shared.link("After", None, None).await;
@@ -495,7 +505,7 @@ async fn links_are_inactive_while_the_switch_is_off(backend: Backend) {
         "PUT answers inactive links: {}",
         off.body
     );
-    shared.clock.advance(time::Duration::days(2));
+    shared.app().clock.advance(time::Duration::days(2));
     assert_eq!(shared.status(&open).await, "inactive");
     assert_eq!(
         shared.status(&timed).await,
@@ -519,6 +529,7 @@ async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
     shared
+        .app()
         .clock
         .advance(time::Duration::days(1) - time::Duration::minutes(1));
     assert_eq!(
@@ -526,7 +537,7 @@ async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
         "active",
         "a minute before expiry"
     );
-    shared.clock.advance(time::Duration::minutes(1));
+    shared.app().clock.advance(time::Duration::minutes(1));
     assert_eq!(shared.status(&link).await, "expired", "at expiry");
 }
 
@@ -534,11 +545,11 @@ async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
 async fn a_link_is_exhausted_when_its_clicks_reach_the_limit(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Two clicks", Some(2), None).await;
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     let listed = shared.listed_link(&link).await;
     assert_eq!(listed["clicks"], 1);
     assert_eq!(listed["status"], "active");
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     let listed = shared.listed_link(&link).await;
     assert_eq!(listed["clicks"], 2);
     assert_eq!(listed["status"], "exhausted");
@@ -548,8 +559,8 @@ async fn a_link_is_exhausted_when_its_clicks_reach_the_limit(backend: Backend) {
 async fn an_expired_link_at_its_click_limit_is_expired(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("Both", Some(1), Some(1)).await;
-    admitted(&shared, &link.token).await;
-    shared.clock.advance(time::Duration::days(2));
+    admitted(shared.app(), &link.token).await;
+    shared.app().clock.advance(time::Duration::days(2));
     assert_eq!(shared.status(&link).await, "expired");
 }
 
@@ -677,7 +688,7 @@ async fn bad_link_input_is_422_naming_the_field_and_nothing_is_stored(backend: B
             "{case}: a message; body {}",
             reply.body
         );
-        assert_eq!(link_rows(&shared), 0, "{case}: nothing stored");
+        assert_eq!(link_rows(&shared.course), 0, "{case}: nothing stored");
     }
     assert!(shared.listed().await.is_empty());
 }
@@ -686,6 +697,7 @@ async fn bad_link_input_is_422_naming_the_field_and_nothing_is_stored(backend: B
 async fn malformed_json_is_400_invalid_json(backend: Backend) {
     let shared = Shared::start(backend).await;
     shared
+        .course
         .api(
             Method::POST,
             &links_path(&shared.media),
@@ -694,25 +706,28 @@ async fn malformed_json_is_400_invalid_json(backend: Backend) {
         )
         .await
         .expect(400, Some("invalid_json"), "malformed JSON");
-    assert_eq!(link_rows(&shared), 0);
+    assert_eq!(link_rows(&shared.course), 0);
 }
 
 #[both_backends]
 async fn create_checks_come_in_the_documented_order(backend: Backend) {
     let shared = Shared::start(backend).await;
-    let student = shared.token(Role::Student).await;
+    let student = shared.course.token(Role::Student).await;
     let bad = link_body("", Some(0), Some(0));
     let room = shared
+        .course
         .create(
             &shared.owner,
             json!({"title": "Channel", "kind": "channel_room"}),
         )
         .await;
     shared
+        .course
         .post_json(&links_path(&room), Some(&student), &bad)
         .await
         .expect(403, Some("forbidden"), "a learner before anything else");
     shared
+        .course
         .post_json(&links_path(&room), Some(&shared.owner), &bad)
         .await
         .expect(409, Some("guest_access_unsupported"), "unsupported first");
@@ -730,7 +745,7 @@ async fn create_checks_come_in_the_documented_order(backend: Backend) {
         .try_link(&link_body("", None, None))
         .await
         .expect_invalid("name", "input before the limit");
-    assert_eq!(live_link_rows(&shared), 3);
+    assert_eq!(live_link_rows(&shared.course), 3);
 }
 
 // --- visits ---
@@ -740,11 +755,17 @@ async fn visits_list_each_guest_with_name_email_and_time_oldest_first(backend: B
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     assert!(shared.visits(&link).await.is_empty(), "no visits yet");
-    admitted_as(&shared, &link.token, "Ada Lovelace", "ada@example.com").await;
-    let first_at = crate::helpers::wall(&shared.clock);
-    shared.clock.advance(time::Duration::minutes(5));
-    admitted_as(&shared, &link.token, "Grace Hopper", "grace@example.org").await;
-    let second_at = crate::helpers::wall(&shared.clock);
+    admitted_as(shared.app(), &link.token, "Ada Lovelace", "ada@example.com").await;
+    let first_at = crate::helpers::wall(&shared.app().clock);
+    shared.app().clock.advance(time::Duration::minutes(5));
+    admitted_as(
+        shared.app(),
+        &link.token,
+        "Grace Hopper",
+        "grace@example.org",
+    )
+    .await;
+    let second_at = crate::helpers::wall(&shared.app().clock);
 
     let visits = shared.visits(&link).await;
     assert_eq!(visits.len(), 2, "{visits:?}");
@@ -766,9 +787,15 @@ async fn visits_list_each_guest_with_name_email_and_time_oldest_first(backend: B
 async fn visits_download_as_csv(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted_as(&shared, &link.token, "Ada Lovelace", "ada@example.com").await;
-    shared.clock.advance(time::Duration::seconds(1));
-    admitted_as(&shared, &link.token, "Doe, \"Jane\"", "jane@example.org").await;
+    admitted_as(shared.app(), &link.token, "Ada Lovelace", "ada@example.com").await;
+    shared.app().clock.advance(time::Duration::seconds(1));
+    admitted_as(
+        shared.app(),
+        &link.token,
+        "Doe, \"Jane\"",
+        "jane@example.org",
+    )
+    .await;
     let (status, headers, body) = shared.visits_csv(&link).await;
     assert_eq!(status, 200, "{body}");
     let header = |name: &str| {
@@ -810,9 +837,9 @@ async fn csv_cells_that_could_start_a_formula_are_prefixed(backend: Backend) {
     let link = shared.open_link().await;
     let names = ["=1+2", "+SUM(A1)", "-2+3", "@SUM(A1)"];
     for name in names {
-        admitted_as(&shared, &link.token, name, GUEST_EMAIL).await;
+        admitted_as(shared.app(), &link.token, name, GUEST_EMAIL).await;
     }
-    admitted_as(&shared, &link.token, GUEST_NAME, "-dash@example.com").await;
+    admitted_as(shared.app(), &link.token, GUEST_NAME, "-dash@example.com").await;
     let (status, _, body) = shared.visits_csv(&link).await;
     assert_eq!(status, 200);
     let rows = csv_rows(&body);
@@ -842,7 +869,7 @@ async fn csv_formulas_are_defused_after_any_separator(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     for name in ["x;=1+1", "Ada, @SUM(A1)", "a|+cmd"] {
-        admitted_as(&shared, &link.token, name, GUEST_EMAIL).await;
+        admitted_as(shared.app(), &link.token, name, GUEST_EMAIL).await;
     }
     let (status, _, body) = shared.visits_csv(&link).await;
     assert_eq!(status, 200);
@@ -873,7 +900,7 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
         })
         .collect();
     crate::helpers::execute(
-        &shared.db,
+        &shared.app().db,
         &format!(
             "INSERT INTO guest_visits (link_id, name, email, created_at) VALUES {}",
             rows.join(", ")
@@ -881,12 +908,13 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
     );
     let path = visits_path(&shared.media, &link.id);
     let first = shared
+        .course
         .get_json(&format!("{path}?limit=500"), Some(&shared.owner))
         .await;
     first.expect(200, None, "first page");
     assert_eq!(first.json["visits"].as_array().unwrap().len(), 500);
     assert_eq!(first.json["visits"][0]["name"], "Guest 0000");
-    let default = shared.get_json(&path, Some(&shared.owner)).await;
+    let default = shared.course.get_json(&path, Some(&shared.owner)).await;
     assert_eq!(
         default.json["visits"].as_array().unwrap().len(),
         100,
@@ -899,7 +927,7 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
             Some(after) => format!("{path}?limit=500&after={after}"),
             None => format!("{path}?limit=500"),
         };
-        let page = shared.get_json(&url, Some(&shared.owner)).await;
+        let page = shared.course.get_json(&url, Some(&shared.owner)).await;
         page.expect(200, None, "a page");
         names.extend(
             page.json["visits"]
@@ -933,6 +961,7 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
         ("limit=1.5", "limit"),
     ] {
         shared
+            .course
             .get_json(&format!("{path}?{query}"), Some(&shared.owner))
             .await
             .expect_invalid(field, query);
@@ -943,7 +972,7 @@ async fn visits_are_paged_and_the_csv_streams_them_all(backend: Backend) {
 async fn visits_of_a_deleted_link_stay_readable(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     shared.delete_link(&link).await;
     let visits = shared.visits(&link).await;
     assert_eq!(visits.len(), 1);
@@ -957,19 +986,22 @@ async fn visits_of_a_deleted_link_stay_readable(backend: Backend) {
 async fn visits_of_another_items_link_are_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
-    let mine = shared.create_video(&shared.owner, "Mine too").await;
+    admitted(shared.app(), &link.token).await;
+    let mine = shared.course.create_video(&shared.owner, "Mine too").await;
     shared
+        .course
         .get_json(&visits_path(&mine, &link.id), Some(&shared.owner))
         .await
         .expect(404, Some("not_found"), "same course, other item");
-    let other = shared.token_in(Role::Instructor, OTHER_COURSE).await;
-    let theirs = shared.create_video(&other, "Theirs").await;
+    let other = shared.course.token_in(Role::Instructor, OTHER_COURSE).await;
+    let theirs = shared.course.create_video(&other, "Theirs").await;
     shared
+        .course
         .get_json(&visits_path(&theirs, &link.id), Some(&other))
         .await
         .expect(404, Some("not_found"), "other course's item");
     shared
+        .course
         .get_json(
             &visits_path(&shared.media, "no-such-link"),
             Some(&shared.owner),
@@ -986,6 +1018,7 @@ async fn reading_guest_access_follows_the_matrix(backend: Backend) {
     shared.open_link().await;
     for who in EVERYONE {
         let reply = shared
+            .course
             .get_json(&access_path(&shared.media), people.token(who))
             .await;
         let (status, code) = expected(who, 200);
@@ -1009,6 +1042,7 @@ async fn switching_guest_access_follows_the_matrix(backend: Backend) {
     for who in [Who::Student, Who::OtherCourse, Who::Nobody] {
         let (status, code) = expected(who, 200);
         shared
+            .course
             .send_json(
                 Method::PUT,
                 &path,
@@ -1025,6 +1059,7 @@ async fn switching_guest_access_follows_the_matrix(backend: Backend) {
     }
     for (who, on) in [(Who::TeachingAssistant, false), (Who::Instructor, true)] {
         let reply = shared
+            .course
             .send_json(
                 Method::PUT,
                 &path,
@@ -1042,6 +1077,7 @@ async fn creating_links_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     for who in EVERYONE {
         let reply = shared
+            .course
             .post_json(
                 &links_path(&shared.media),
                 people.token(who),
@@ -1061,7 +1097,7 @@ async fn creating_links_follows_the_matrix(backend: Backend) {
         names,
         vec![json!("By Instructor"), json!("By TeachingAssistant")]
     );
-    assert_eq!(live_link_rows(&shared), 2);
+    assert_eq!(live_link_rows(&shared.course), 2);
 }
 
 #[both_backends]
@@ -1072,6 +1108,7 @@ async fn deleting_links_follows_the_matrix(backend: Backend) {
     for who in [Who::Student, Who::OtherCourse, Who::Nobody] {
         let (status, code) = expected(who, 204);
         shared
+            .course
             .delete(&link_path(&shared.media, &first.id), people.token(who))
             .await
             .expect(status, code, &format!("{who:?}"));
@@ -1079,6 +1116,7 @@ async fn deleting_links_follows_the_matrix(backend: Backend) {
     }
     for (who, link) in [(Who::TeachingAssistant, &first), (Who::Instructor, &second)] {
         shared
+            .course
             .delete(&link_path(&shared.media, &link.id), people.token(who))
             .await
             .expect(204, None, &format!("{who:?}"));
@@ -1090,14 +1128,14 @@ async fn deleting_links_follows_the_matrix(backend: Backend) {
 async fn reading_visits_follows_the_matrix(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     let json_path = visits_path(&shared.media, &link.id);
     let csv_path = format!("{json_path}?format=csv");
     for who in EVERYONE {
         let (status, code) = expected(who, 200);
-        let reply = shared.get_json(&json_path, people.token(who)).await;
+        let reply = shared.course.get_json(&json_path, people.token(who)).await;
         reply.expect(status, code, &format!("{who:?} JSON"));
-        let csv = shared.get_json(&csv_path, people.token(who)).await;
+        let csv = shared.course.get_json(&csv_path, people.token(who)).await;
         assert_eq!(csv.status, status, "{who:?} CSV");
         if status != 200 {
             assert!(
@@ -1112,10 +1150,14 @@ async fn reading_visits_follows_the_matrix(backend: Backend) {
 async fn assert_every_route_not_found(shared: &Shared, media: &str, link: &Link, case: &str) {
     let token = Some(shared.owner.as_str());
     let replies = [
-        ("GET", shared.get_json(&access_path(media), token).await),
+        (
+            "GET",
+            shared.course.get_json(&access_path(media), token).await,
+        ),
         (
             "PUT",
             shared
+                .course
                 .send_json(
                     Method::PUT,
                     &access_path(media),
@@ -1127,16 +1169,23 @@ async fn assert_every_route_not_found(shared: &Shared, media: &str, link: &Link,
         (
             "POST",
             shared
+                .course
                 .post_json(&links_path(media), token, &link_body("Invite", None, None))
                 .await,
         ),
         (
             "DELETE",
-            shared.delete(&link_path(media, &link.id), token).await,
+            shared
+                .course
+                .delete(&link_path(media, &link.id), token)
+                .await,
         ),
         (
             "visits",
-            shared.get_json(&visits_path(media, &link.id), token).await,
+            shared
+                .course
+                .get_json(&visits_path(media, &link.id), token)
+                .await,
         ),
     ];
     for (route, reply) in replies {
@@ -1149,7 +1198,7 @@ async fn guest_access_of_an_unknown_item_is_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     assert_every_route_not_found(&shared, "no-such-item", &link, "unknown item").await;
-    assert_eq!(live_link_rows(&shared), 1);
+    assert_eq!(live_link_rows(&shared.course), 1);
 }
 
 #[both_backends]
@@ -1164,7 +1213,7 @@ async fn guest_access_of_a_deleted_item_is_not_found(backend: Backend) {
 async fn a_guest_cookie_opens_no_management_route(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let guest = admitted(&shared, &link.token).await;
+    let guest = admitted(shared.app(), &link.token).await;
     let cookie = guest.cookie_header().unwrap();
     assert!(cookie.contains(GUEST_COOKIE));
     let routes = [
@@ -1189,8 +1238,9 @@ async fn a_guest_cookie_opens_no_management_route(backend: Backend) {
     ];
     for (method, path, body) in routes {
         let mut request = shared
+            .app()
             .http
-            .request(method.clone(), shared.url(&path))
+            .request(method.clone(), shared.app().url(&path))
             .header("Cookie", &cookie);
         if let Some(body) = body {
             request = request
@@ -1202,7 +1252,7 @@ async fn a_guest_cookie_opens_no_management_route(backend: Backend) {
     }
     assert_eq!(shared.access().await["enabled"], true, "still on");
     assert_eq!(ids_of(&shared.listed().await), vec![link.id.clone()]);
-    assert_eq!(visit_rows(&shared), 1);
+    assert_eq!(visit_rows(&shared.course), 1);
 }
 
 // --- the media page offers it to managers ---
@@ -1210,6 +1260,7 @@ async fn a_guest_cookie_opens_no_management_route(backend: Backend) {
 /// The media page of `media` as the holder of `token`.
 async fn media_page(course: &Course, media: &str, token: &str) -> Page {
     let page = course
+        .app
         .get_page(&format!("/media/{media}"), Some(token))
         .await;
     assert_eq!(page.status, 200, "the media page: {}", page.body);
@@ -1222,7 +1273,7 @@ const MENU_ITEM: &str = "#media-menu [role=menuitem][data-action=\"guest-access\
 async fn managers_find_manage_guest_access_in_the_menu_and_a_share_button(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
     for who in [Who::Instructor, Who::TeachingAssistant] {
-        let page = media_page(&shared, &shared.media, people.token(who).unwrap()).await;
+        let page = media_page(&shared.course, &shared.media, people.token(who).unwrap()).await;
         assert_eq!(count_of(&page, MENU_ITEM), 1, "{who:?}: the menu item");
         assert_eq!(
             page.text(MENU_ITEM).as_deref(),
@@ -1250,7 +1301,7 @@ async fn managers_find_manage_guest_access_in_the_menu_and_a_share_button(backen
 #[both_backends]
 async fn learners_get_neither_the_menu_item_nor_share(backend: Backend) {
     let (shared, people) = shared_with_people(backend).await;
-    let page = media_page(&shared, &shared.media, &people.student).await;
+    let page = media_page(&shared.course, &shared.media, &people.student).await;
     assert_eq!(
         count_of(
             &page,
@@ -1289,9 +1340,9 @@ async fn a_channel_rooms_menu_item_explains_that_guest_access_is_not_supported(b
 #[both_backends]
 async fn with_a_module_off_neither_the_menu_item_nor_share_is_offered(backend: Backend) {
     let shared = Shared::start(backend).await;
-    set_module(&shared, "mediapage=off");
+    set_module(&shared.course, "mediapage=off");
     let gone = eventually(CACHE_WAIT, || async {
-        let page = media_page(&shared, &shared.media, &shared.owner).await;
+        let page = media_page(&shared.course, &shared.media, &shared.owner).await;
         count_of(&page, &format!("{MENU_ITEM}, #share-button")) == 0
     })
     .await;

@@ -21,8 +21,12 @@ use guestlink_test_macros::{both_backends, one_backend};
 
 /// Asserts that nothing was counted or stored for `link` by refused entries.
 async fn assert_nothing_counted(shared: &Shared, link: &Link, case: &str) {
-    assert_eq!(visit_rows(shared), 0, "{case}: no visit");
-    assert_eq!(guest_session_rows(shared), 0, "{case}: no guest session");
+    assert_eq!(visit_rows(&shared.course), 0, "{case}: no visit");
+    assert_eq!(
+        guest_session_rows(&shared.course),
+        0,
+        "{case}: no guest session"
+    );
     assert_eq!(shared.clicks(link).await, 0, "{case}: no click");
 }
 
@@ -38,7 +42,7 @@ fn field_error(page: &Page, field: &str) -> String {
 async fn the_entry_page_shows_the_title_and_asks_for_name_and_email(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(
         page.attr("main", "data-page").as_deref(),
@@ -80,7 +84,7 @@ async fn opening_the_entry_page_twice_counts_no_click(backend: Backend) {
     let link = shared.link("Previewed", Some(1), None).await;
     let mut browser = Browser::new();
     for round in ["first", "second"] {
-        let page = browser.get(&shared, &link.entry()).await;
+        let page = browser.get(shared.app(), &link.entry()).await;
         assert_eq!(page.status, 200, "{round} GET");
     }
     assert_nothing_counted(&shared, &link, "two GETs").await;
@@ -91,7 +95,7 @@ async fn opening_the_entry_page_twice_counts_no_click(backend: Backend) {
 async fn the_entry_page_sets_an_http_only_lax_csrf_cookie_for_g(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     let line = set_cookie_line(&page, CSRF_COOKIE).expect("a csrf cookie");
     let attributes = cookie_attributes(&line);
     for want in ["httponly", "samesite=lax", "path=/g/"] {
@@ -105,7 +109,7 @@ async fn the_entry_page_sets_an_http_only_lax_csrf_cookie_for_g(backend: Backend
 async fn admission_redirects_to_the_view_with_a_cookie_for_the_link(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let (_, page) = enter_as(&shared, &link.token, GUEST_NAME, GUEST_EMAIL).await;
+    let (_, page) = enter_as(shared.app(), &link.token, GUEST_NAME, GUEST_EMAIL).await;
     assert_redirect(&page, &link.view(), "admission");
     let line = set_cookie_line(&page, GUEST_COOKIE).expect("a guest cookie");
     let attributes = cookie_attributes(&line);
@@ -123,18 +127,18 @@ async fn admission_redirects_to_the_view_with_a_cookie_for_the_link(backend: Bac
 async fn the_guest_cookie_is_secure_when_the_public_url_is_https(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let https = second_instance(&shared, |s| {
+    let https = second_instance(&shared.course, |s| {
         s.server.public_url = PublicUrl::parse("https://media.example.edu").unwrap();
     })
     .await;
     let mut browser = Browser::new();
     let url = format!("{https}{}", link.entry());
-    let form = browser.get_url(&shared.http, &url).await;
+    let form = browser.get_url(&shared.app().http, &url).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let csrf = csrf_field(&form);
     let page = browser
         .post_url(
-            &shared.http,
+            &shared.app().http,
             &url,
             &[
                 ("name", GUEST_NAME),
@@ -155,17 +159,23 @@ async fn the_guest_cookie_is_secure_when_the_public_url_is_https(backend: Backen
 async fn admission_records_the_visit_and_counts_one_click(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted_as(&shared, &link.token, "Grace Hopper", "grace@example.org").await;
+    admitted_as(
+        shared.app(),
+        &link.token,
+        "Grace Hopper",
+        "grace@example.org",
+    )
+    .await;
     assert_eq!(shared.clicks(&link).await, 1);
-    assert_eq!(visit_rows(&shared), 1);
-    assert_eq!(guest_session_rows(&shared), 1);
+    assert_eq!(visit_rows(&shared.course), 1);
+    assert_eq!(guest_session_rows(&shared.course), 1);
     let visits = shared.visits(&link).await;
     assert_eq!(visits.len(), 1);
     assert_eq!(visits[0]["name"], "Grace Hopper");
     assert_eq!(visits[0]["email"], "grace@example.org");
     let at = rfc3339(&visits[0]["at"], "at");
     assert!(
-        (at - crate::helpers::wall(&shared.clock)).abs() < time::Duration::minutes(1),
+        (at - crate::helpers::wall(&shared.app().clock)).abs() < time::Duration::minutes(1),
         "entered now: {at}"
     );
 }
@@ -174,37 +184,37 @@ async fn admission_records_the_visit_and_counts_one_click(backend: Backend) {
 async fn guests_are_not_added_as_lms_users(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let users = count_rows(&shared.db, "users");
-    let sessions = shared.session_count();
-    admitted(&shared, &link.token).await;
-    assert_eq!(count_rows(&shared.db, "users"), users, "no user row");
-    assert_eq!(shared.session_count(), sessions, "no launch session");
+    let users = count_rows(&shared.app().db, "users");
+    let sessions = shared.app().session_count();
+    admitted(shared.app(), &link.token).await;
+    assert_eq!(count_rows(&shared.app().db, "users"), users, "no user row");
+    assert_eq!(shared.app().session_count(), sessions, "no launch session");
 }
 
 #[both_backends]
 async fn coming_back_within_the_session_goes_straight_to_the_view(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let page = guest.get(&shared, &link.entry()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let page = guest.get(shared.app(), &link.entry()).await;
     assert_redirect(&page, &link.view(), "the entry again");
-    let view = guest.get(&shared, &link.view()).await;
+    let view = guest.get(shared.app(), &link.view()).await;
     assert_eq!(view.status, 200, "{}", view.body);
     assert_eq!(shared.clicks(&link).await, 1, "no second click");
-    assert_eq!(visit_rows(&shared), 1, "no second visit");
+    assert_eq!(visit_rows(&shared.course), 1, "no second visit");
 }
 
 #[both_backends]
 async fn reloading_the_view_counts_no_click(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     for round in ["first", "second", "third"] {
-        let view = guest.get(&shared, &link.view()).await;
+        let view = guest.get(shared.app(), &link.view()).await;
         assert_eq!(view.status, 200, "{round} view");
     }
     assert_eq!(shared.clicks(&link).await, 1);
-    assert_eq!(visit_rows(&shared), 1);
+    assert_eq!(visit_rows(&shared.course), 1);
 }
 
 #[both_backends]
@@ -214,19 +224,20 @@ async fn the_guest_session_ends_after_its_configured_hours(backend: Backend) {
     })
     .await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     shared
+        .app()
         .clock
         .advance(time::Duration::hours(2) - time::Duration::minutes(1));
     assert_eq!(
-        guest.get(&shared, &link.view()).await.status,
+        guest.get(shared.app(), &link.view()).await.status,
         200,
         "a minute before the end"
     );
-    shared.clock.advance(time::Duration::minutes(2));
-    let view = guest.get(&shared, &link.view()).await;
+    shared.app().clock.advance(time::Duration::minutes(2));
+    let view = guest.get(shared.app(), &link.view()).await;
     assert_redirect(&view, &link.entry(), "the view after the session");
-    let entry = guest.get(&shared, &link.entry()).await;
+    let entry = guest.get(shared.app(), &link.entry()).await;
     assert_eq!(entry.status, 200, "the form again, not the view");
     csrf_field(&entry);
 }
@@ -236,11 +247,11 @@ async fn the_view_without_a_guest_session_redirects_to_the_entry(backend: Backen
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut stranger = Browser::new();
-    let page = stranger.get(&shared, &link.view()).await;
+    let page = stranger.get(shared.app(), &link.view()).await;
     assert_redirect(&page, &link.entry(), "no cookie");
     let mut forger = Browser::new();
     forger.set_cookie(GUEST_COOKIE, "bm90LWEtcmVhbC1zZXNzaW9uLXRva2Vu");
-    let page = forger.get(&shared, &link.view()).await;
+    let page = forger.get(shared.app(), &link.view()).await;
     assert_redirect(&page, &link.entry(), "a forged cookie");
     assert_eq!(shared.clicks(&link).await, 0);
 }
@@ -321,10 +332,10 @@ async fn entry_form_errors_are_422_next_to_their_field_and_store_nothing(backend
     let link = shared.open_link().await;
     for (case, fields, named) in bad_entries() {
         let mut browser = Browser::new();
-        let csrf = open_form(&shared, &mut browser, &link.token).await;
+        let csrf = open_form(shared.app(), &mut browser, &link.token).await;
         let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         form.push(("csrf", csrf.as_str()));
-        let page = browser.post(&shared, &link.entry(), &form).await;
+        let page = browser.post(shared.app(), &link.entry(), &form).await;
         assert_eq!(page.status, 422, "{case}: {}", page.body);
         assert_eq!(
             count_of(&page, "form#guest-entry-form"),
@@ -355,12 +366,20 @@ async fn a_guest_can_correct_the_form_after_an_error(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut browser = Browser::new();
-    let csrf = open_form(&shared, &mut browser, &link.token).await;
-    let refused = submit(&shared, &mut browser, &link.token, &csrf, GUEST_NAME, "ada").await;
+    let csrf = open_form(shared.app(), &mut browser, &link.token).await;
+    let refused = submit(
+        shared.app(),
+        &mut browser,
+        &link.token,
+        &csrf,
+        GUEST_NAME,
+        "ada",
+    )
+    .await;
     assert_eq!(refused.status, 422);
     let again = csrf_field(&refused);
     let page = submit(
-        &shared,
+        shared.app(),
         &mut browser,
         &link.token,
         &again,
@@ -383,7 +402,7 @@ async fn a_100_character_name_and_a_254_character_email_are_admitted(backend: Ba
         format!("{}.", "b".repeat(61)).repeat(3)
     );
     assert_eq!(email.len(), 254);
-    admitted_as(&shared, &link.token, &name, &email).await;
+    admitted_as(shared.app(), &link.token, &name, &email).await;
     let visits = shared.visits(&link).await;
     assert_eq!(visits[0]["name"], name.as_str());
     assert_eq!(visits[0]["email"], email.as_str());
@@ -396,7 +415,7 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut other = Browser::new();
-    let other_csrf = open_form(&shared, &mut other, &link.token).await;
+    let other_csrf = open_form(shared.app(), &mut other, &link.token).await;
     let flipped = |csrf: &str| {
         let mut chars: Vec<char> = csrf.chars().collect();
         let last = chars.len() - 1;
@@ -412,7 +431,7 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
         "another browser's csrf field",
     ] {
         let mut browser = Browser::new();
-        let csrf = open_form(&shared, &mut browser, &link.token).await;
+        let csrf = open_form(shared.app(), &mut browser, &link.token).await;
         let sent = match case {
             "no csrf field" => None,
             "an empty csrf field" => Some(String::new()),
@@ -431,7 +450,7 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
         if let Some(sent) = &sent {
             form.push(("csrf", sent.as_str()));
         }
-        let page = browser.post(&shared, &link.entry(), &form).await;
+        let page = browser.post(shared.app(), &link.entry(), &form).await;
         assert_eq!(page.status, 403, "{case}: {}", page.body);
         assert_eq!(page.error_code().as_deref(), Some("csrf_failed"), "{case}");
         assert!(
@@ -448,29 +467,29 @@ async fn entries_without_this_browsers_csrf_are_403_and_count_nothing(backend: B
 async fn a_post_over_the_rate_limit_is_429_and_counts_nothing(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 3).await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
+    start_of_a_minute(&shared.course);
     for _ in 0..3 {
-        admitted(&shared, &link.token).await;
+        admitted(shared.app(), &link.token).await;
     }
-    let (browser, page) = enter_as(&shared, &link.token, GUEST_NAME, GUEST_EMAIL).await;
+    let (browser, page) = enter_as(shared.app(), &link.token, GUEST_NAME, GUEST_EMAIL).await;
     assert_eq!(page.status, 429, "the fourth POST: {}", page.body);
     assert_eq!(page.error_code().as_deref(), Some("rate_limited"));
     assert!(browser.cookie(GUEST_COOKIE).is_none());
     assert_eq!(shared.clicks(&link).await, 3);
-    assert_eq!(visit_rows(&shared), 3);
+    assert_eq!(visit_rows(&shared.course), 3);
 }
 
 #[both_backends]
 async fn gets_are_not_rate_limited(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
-    admitted(&shared, &link.token).await;
+    start_of_a_minute(&shared.course);
+    admitted(shared.app(), &link.token).await;
     for i in 0..10 {
-        let page = Browser::new().get(&shared, &link.entry()).await;
+        let page = Browser::new().get(shared.app(), &link.entry()).await;
         assert_eq!(page.status, 200, "GET {i}");
     }
-    let (_, page) = enter_as(&shared, &link.token, GUEST_NAME, GUEST_EMAIL).await;
+    let (_, page) = enter_as(shared.app(), &link.token, GUEST_NAME, GUEST_EMAIL).await;
     assert_eq!(page.status, 429, "the POSTs are still limited");
 }
 
@@ -478,13 +497,13 @@ async fn gets_are_not_rate_limited(backend: Backend) {
 async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
-    admitted(&shared, &link.token).await;
+    start_of_a_minute(&shared.course);
+    admitted(shared.app(), &link.token).await;
     let mut browser = Browser::new();
     browser.forwarded_for = Some("203.0.113.7".into());
-    let csrf = open_form(&shared, &mut browser, &link.token).await;
+    let csrf = open_form(shared.app(), &mut browser, &link.token).await;
     let page = submit(
-        &shared,
+        shared.app(),
         &mut browser,
         &link.token,
         &csrf,
@@ -503,12 +522,12 @@ async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend)
 async fn the_rate_limit_allows_again_after_a_minute(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 1).await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
-    admitted(&shared, &link.token).await;
-    let (_, page) = enter_as(&shared, &link.token, GUEST_NAME, GUEST_EMAIL).await;
+    start_of_a_minute(&shared.course);
+    admitted(shared.app(), &link.token).await;
+    let (_, page) = enter_as(shared.app(), &link.token, GUEST_NAME, GUEST_EMAIL).await;
     assert_eq!(page.status, 429, "the second POST in the minute");
-    shared.clock.advance(time::Duration::seconds(61));
-    admitted(&shared, &link.token).await;
+    shared.app().clock.advance(time::Duration::seconds(61));
+    admitted(shared.app(), &link.token).await;
     assert_eq!(shared.clicks(&link).await, 2);
 }
 
@@ -520,17 +539,24 @@ async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(bac
     })
     .await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
+    start_of_a_minute(&shared.course);
     let post_from = |address: &'static str| {
         let shared = &shared;
         let token = link.token.clone();
         async move {
             let mut browser = Browser::new();
             browser.forwarded_for = Some(address.into());
-            let csrf = open_form(shared, &mut browser, &token).await;
-            submit(shared, &mut browser, &token, &csrf, GUEST_NAME, GUEST_EMAIL)
-                .await
-                .status
+            let csrf = open_form(shared.app(), &mut browser, &token).await;
+            submit(
+                shared.app(),
+                &mut browser,
+                &token,
+                &csrf,
+                GUEST_NAME,
+                GUEST_EMAIL,
+            )
+            .await
+            .status
         }
     };
     assert_eq!(post_from("198.51.100.1").await, 303, "first address");
@@ -549,7 +575,7 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
     })
     .await;
     let link = shared.open_link().await;
-    start_of_a_minute(&shared);
+    start_of_a_minute(&shared.course);
     let post_with = |lines: Vec<&'static str>| {
         let shared = &shared;
         let token = link.token.clone();
@@ -558,10 +584,17 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
             let mut lines = lines.into_iter().map(str::to_string);
             browser.forwarded_for = lines.next();
             browser.more_forwarded_for = lines.collect();
-            let csrf = open_form(shared, &mut browser, &token).await;
-            submit(shared, &mut browser, &token, &csrf, GUEST_NAME, GUEST_EMAIL)
-                .await
-                .status
+            let csrf = open_form(shared.app(), &mut browser, &token).await;
+            submit(
+                shared.app(),
+                &mut browser,
+                &token,
+                &csrf,
+                GUEST_NAME,
+                GUEST_EMAIL,
+            )
+            .await
+            .status
         }
     };
     assert_eq!(post_with(vec!["6.6.6.1", "198.51.100.1"]).await, 303);
@@ -597,9 +630,9 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut guest = Browser::new();
-    let entry = guest.get(&shared, &link.entry()).await;
+    let entry = guest.get(shared.app(), &link.entry()).await;
     let unknown = Browser::new()
-        .get(&shared, "/g/AAAAAAAAAAAAAAAAAAAAAA")
+        .get(shared.app(), "/g/AAAAAAAAAAAAAAAAAAAAAA")
         .await;
     for (name, page) in [("entry", &entry), ("unavailable", &unknown)] {
         let csp = page
@@ -621,6 +654,7 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
         );
     }
     let tool_page = shared
+        .course
         .launch_into(guestlink::demo::claims::Role::Student, "course-1")
         .await;
     let csp = tool_page
@@ -641,11 +675,11 @@ async fn guest_pages_cannot_be_framed(backend: Backend) {
 async fn a_guests_pdf_may_be_framed_by_the_guest_page_only(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &PDF).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_eq!(element_name(&page, "#player").as_deref(), Some("iframe"));
     let src = page.attr("#player", "src").unwrap();
-    let file = guest.file(&shared, &src, &[]).await;
+    let file = guest.file(shared.app(), &src, &[]).await;
     assert_eq!(file.status, 200);
     let csp = file.header("content-security-policy").unwrap();
     assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
@@ -661,17 +695,17 @@ async fn a_guests_pdf_may_be_framed_by_the_guest_page_only(backend: Backend) {
 async fn reloads_do_not_pile_up_file_urls(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     let mut first = None;
     for _ in 0..25 {
-        let page = guest.get(&shared, &link.view()).await;
+        let page = guest.get(shared.app(), &link.view()).await;
         first.get_or_insert(page.attr("#player", "src").unwrap());
-        shared.clock.advance(time::Duration::seconds(1));
+        shared.app().clock.advance(time::Duration::seconds(1));
     }
-    assert_eq!(count_rows(&shared.db, "file_grants"), 20);
+    assert_eq!(count_rows(&shared.app().db, "file_grants"), 20);
     let oldest = first.unwrap();
     assert_eq!(
-        guest.file(&shared, &oldest, &[]).await.status,
+        guest.file(shared.app(), &oldest, &[]).await.status,
         403,
         "the oldest went"
     );
@@ -682,7 +716,7 @@ async fn a_rate_limit_of_zero_never_answers_429(backend: Backend) {
     let shared = Shared::start_with(backend, |s| s.guests.rate_limit = 0).await;
     let link = shared.open_link().await;
     for _ in 0..25 {
-        admitted(&shared, &link.token).await;
+        admitted(shared.app(), &link.token).await;
     }
     assert_eq!(shared.clicks(&link).await, 25);
 }
@@ -696,13 +730,13 @@ async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(b
     let mut forms = Vec::new();
     for _ in 0..50 {
         let mut browser = Browser::new();
-        let csrf = open_form(&shared, &mut browser, &link.token).await;
+        let csrf = open_form(shared.app(), &mut browser, &link.token).await;
         forms.push((browser, csrf));
     }
     let mut tasks = Vec::new();
     for (i, (mut browser, csrf)) in forms.into_iter().enumerate() {
-        let http = shared.http.clone();
-        let url = shared.url(&link.entry());
+        let http = shared.app().http.clone();
+        let url = shared.app().url(&link.entry());
         tasks.push(actix_web::rt::spawn(async move {
             let email = format!("guest{i}@example.com");
             let page = browser
@@ -728,8 +762,8 @@ async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(b
             .all(|(s, r)| *s == 410 && r.as_deref() == Some("exhausted")),
         "the others get the exhausted page: {answers:?}"
     );
-    assert_eq!(visit_rows(&shared), 5, "exactly five visits");
-    assert_eq!(guest_session_rows(&shared), 5);
+    assert_eq!(visit_rows(&shared.course), 5, "exactly five visits");
+    assert_eq!(guest_session_rows(&shared.course), 5);
     assert_eq!(shared.visits(&link).await.len(), 5);
     let listed = shared.listed_link(&link).await;
     assert_eq!(listed["clicks"], 5);
@@ -742,8 +776,8 @@ async fn fifty_concurrent_entries_on_a_link_limited_to_five_admit_exactly_five(b
 async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(
         page.attr("main", "data-page").as_deref(),
@@ -773,7 +807,7 @@ async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(back
         if href == src {
             continue;
         }
-        let url = url::Url::parse(&absolute(&shared, &href)).unwrap();
+        let url = url::Url::parse(&absolute(shared.app(), &href)).unwrap();
         assert!(
             !["/course", "/media/", "/api", "/lti", "/admin"]
                 .iter()
@@ -788,10 +822,10 @@ async fn the_guest_view_shows_the_item_with_the_guest_mark_and_nothing_else(back
 async fn the_guest_views_file_url_needs_the_guests_own_session(backend: Backend) {
     let (shared, bytes) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     let src = page.attr("#player", "src").expect("the player's source");
-    let url = url::Url::parse(&absolute(&shared, &src)).unwrap();
+    let url = url::Url::parse(&absolute(shared.app(), &src)).unwrap();
     assert_eq!(
         url.path(),
         format!("/g/{}/file", link.token),
@@ -801,14 +835,17 @@ async fn the_guest_views_file_url_needs_the_guests_own_session(backend: Backend)
         url.query().unwrap_or_default().starts_with("grant="),
         "{src}"
     );
-    let file = guest.file(&shared, &src, &[]).await;
+    let file = guest.file(shared.app(), &src, &[]).await;
     assert_eq!(file.status, 200, "the guest's own browser");
     assert_eq!(file.body, bytes);
 
-    let copied = shared.get_file(&absolute(&shared, &src), &[]).await;
+    let copied = shared
+        .course
+        .get_file(&absolute(shared.app(), &src), &[])
+        .await;
     assert_eq!(copied.status, 403, "a copy in a browser without the cookie");
-    let other = admitted(&shared, &link.token).await;
-    let borrowed = other.file(&shared, &src, &[]).await;
+    let other = admitted(shared.app(), &link.token).await;
+    let borrowed = other.file(shared.app(), &src, &[]).await;
     assert_eq!(borrowed.status, 403, "another guest's session");
     assert!(
         String::from_utf8_lossy(&borrowed.body).contains("file_url_invalid"),
@@ -821,13 +858,13 @@ async fn the_guest_views_file_url_needs_the_guests_own_session(backend: Backend)
 async fn watching(backend: Backend) -> (Shared, Link, Browser, String) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     let src = guest
-        .get(&shared, &link.view())
+        .get(shared.app(), &link.view())
         .await
         .attr("#player", "src")
         .expect("the player's source");
-    let src = absolute(&shared, &src);
+    let src = absolute(shared.app(), &src);
     (shared, link, guest, src)
 }
 
@@ -839,13 +876,13 @@ async fn assert_the_open_page_keeps_playing(
     src: &str,
 ) {
     assert_eq!(
-        guest.file(shared, src, &[]).await.status,
+        guest.file(shared.app(), src, &[]).await.status,
         200,
         "still playing"
     );
     assert_eq!(
         guest
-            .file(shared, src, &[("Range", "bytes=100-")])
+            .file(shared.app(), src, &[("Range", "bytes=100-")])
             .await
             .status,
         206,
@@ -859,7 +896,7 @@ async fn assert_the_open_page_keeps_playing(
         .unwrap();
     let renewed = guest
         .file(
-            shared,
+            shared.app(),
             &format!("/g/{}/file-url?grant={grant}", link.token),
             &[],
         )
@@ -874,7 +911,7 @@ async fn assert_the_open_page_keeps_playing(
     let fresh = fresh["url"].as_str().unwrap();
     assert_eq!(fresh, src, "renewed in place: the player keeps its URL");
     assert_eq!(
-        guest.file(shared, fresh, &[]).await.status,
+        guest.file(shared.app(), fresh, &[]).await.status,
         200,
         "the renewed URL plays"
     );
@@ -892,7 +929,7 @@ async fn assert_the_refused_reload_ends_everything(
     // it, to show the session behind it is over.
     let cookie = guest.cookie("guestlink_guest").map(str::to_string);
     assert_unavailable(
-        &guest.get(shared, &link.view()).await,
+        &guest.get(shared.app(), &link.view()).await,
         reason,
         "the refresh",
     );
@@ -900,13 +937,13 @@ async fn assert_the_refused_reload_ends_everything(
         guest.set_cookie("guestlink_guest", &cookie);
     }
     assert_eq!(
-        guest.file(shared, src, &[]).await.status,
+        guest.file(shared.app(), src, &[]).await.status,
         403,
         "the open page stops"
     );
     assert_eq!(
         guest
-            .file(shared, src, &[("Range", "bytes=100-")])
+            .file(shared.app(), src, &[("Range", "bytes=100-")])
             .await
             .status,
         403,
@@ -935,8 +972,8 @@ async fn a_room_guest_sees_the_session_panel(backend: Backend) {
     let shared =
         Shared::start_item(backend, json!({"title": "Office hours", "kind": "room"})).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(
         count_of(&page, "#player[data-session-panel]"),
@@ -953,19 +990,22 @@ async fn each_kind_gets_its_player_for_guests(backend: Backend) {
         let media = if sample.file_name == PNG.file_name {
             shared.media.clone()
         } else {
-            let (media, _) = shared.upload_sample(&shared.owner, sample, 600).await;
-            switch(&shared, &shared.owner, &media, true).await;
+            let (media, _) = shared
+                .course
+                .upload_sample(&shared.owner, sample, 600)
+                .await;
+            switch(&shared.course, &shared.owner, &media, true).await;
             media
         };
         let link = new_link(
-            &shared,
+            &shared.course,
             &shared.owner,
             &media,
             &link_body("Kind", None, None),
         )
         .await;
-        let mut guest = admitted(&shared, &link.token).await;
-        let page = guest.get(&shared, &link.view()).await;
+        let mut guest = admitted(shared.app(), &link.token).await;
+        let page = guest.get(shared.app(), &link.view()).await;
         assert_eq!(page.status, 200, "{}", sample.file_name);
         assert_eq!(
             element_name(&page, "#player").as_deref(),
@@ -974,7 +1014,7 @@ async fn each_kind_gets_its_player_for_guests(backend: Backend) {
             sample.file_name
         );
         let src = page.attr("#player", "src").expect("a source");
-        let file = guest.file(&shared, &src, &[]).await;
+        let file = guest.file(shared.app(), &src, &[]).await;
         assert_eq!(file.status, 200, "{}: the file", sample.file_name);
     }
 }
@@ -985,11 +1025,11 @@ async fn each_kind_gets_its_player_for_guests(backend: Backend) {
 async fn switching_off_turns_the_next_view_into_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     shared.switch(false).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_unavailable(&page, "disabled", "view after switch off");
-    let entry = guest.get(&shared, &link.entry()).await;
+    let entry = guest.get(shared.app(), &link.entry()).await;
     assert_unavailable(&entry, "disabled", "the entry with a live guest session");
 }
 
@@ -997,28 +1037,28 @@ async fn switching_off_turns_the_next_view_into_disabled(backend: Backend) {
 async fn switching_back_on_brings_the_link_back(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let mut unaware = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let mut unaware = admitted(shared.app(), &link.token).await;
     shared.switch(false).await;
     assert_unavailable(
-        &guest.get(&shared, &link.view()).await,
+        &guest.get(shared.app(), &link.view()).await,
         "disabled",
         "while off",
     );
     shared.switch(true).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_redirect(
         &page,
         &link.entry(),
         "the refused reload ended that guest session",
     );
-    let page = unaware.get(&shared, &link.view()).await;
+    let page = unaware.get(shared.app(), &link.view()).await;
     assert_eq!(
         page.status, 200,
         "a guest who did not reload while off: {}",
         page.body
     );
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     assert_eq!(shared.clicks(&link).await, 3, "a new guest gets in");
 }
 
@@ -1026,9 +1066,9 @@ async fn switching_back_on_brings_the_link_back(backend: Backend) {
 async fn deleting_the_link_turns_the_next_view_into_deleted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     shared.delete_link(&link).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_unavailable(&page, "deleted", "view after delete");
 }
 
@@ -1039,11 +1079,12 @@ async fn expiry_turns_the_next_view_into_expired(backend: Backend) {
     })
     .await;
     let link = shared.link("One day", None, Some(1)).await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     shared
+        .app()
         .clock
         .advance(time::Duration::days(1) + time::Duration::minutes(1));
-    let page = guest.get(&shared, &link.view()).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_unavailable(&page, "expired", "view after expiry");
 }
 
@@ -1051,16 +1092,16 @@ async fn expiry_turns_the_next_view_into_expired(backend: Backend) {
 async fn deleting_the_media_turns_the_next_view_into_media_unavailable(backend: Backend) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
     let src = guest
-        .get(&shared, &link.view())
+        .get(shared.app(), &link.view())
         .await
         .attr("#player", "src")
         .unwrap();
     shared.delete_media().await;
-    let file = guest.file(&shared, &src, &[]).await;
+    let file = guest.file(shared.app(), &src, &[]).await;
     assert_eq!(file.status, 404, "the file is gone too");
-    let page = guest.get(&shared, &link.view()).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_unavailable(
         &page,
         "media_unavailable",
@@ -1072,29 +1113,28 @@ async fn deleting_the_media_turns_the_next_view_into_media_unavailable(backend: 
 async fn platform_modules_off_turn_guests_away_as_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted(&shared, &link.token).await;
-    set_module(&shared, "invitetomedia=off");
-    let turned_away =
-        eventually(CACHE_WAIT, || {
-            let mut guest = guest.clone();
-            let path = link.view();
-            let shared = &shared;
-            async move {
-                unavailable_reason(&guest.get(shared, &path).await).as_deref() == Some("disabled")
-            }
-        })
-        .await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    set_module(&shared.course, "invitetomedia=off");
+    let turned_away = eventually(CACHE_WAIT, || {
+        let mut guest = guest.clone();
+        let path = link.view();
+        let shared = &shared;
+        async move {
+            unavailable_reason(&guest.get(shared.app(), &path).await).as_deref() == Some("disabled")
+        }
+    })
+    .await;
     assert!(
         turned_away,
         "the admitted guest's view within {CACHE_WAIT:?}"
     );
     assert_unavailable(
-        &guest.get(&shared, &link.view()).await,
+        &guest.get(shared.app(), &link.view()).await,
         "disabled",
         "admitted guest",
     );
     assert_unavailable(
-        &Browser::new().get(&shared, &link.entry()).await,
+        &Browser::new().get(shared.app(), &link.entry()).await,
         "disabled",
         "a new guest",
     );
@@ -1111,7 +1151,7 @@ async fn unknown_tokens_are_not_found(backend: Backend) {
         "short".to_string(),
         "x".repeat(500),
     ] {
-        let page = Browser::new().get(&shared, &entry_path(&token)).await;
+        let page = Browser::new().get(shared.app(), &entry_path(&token)).await;
         assert_unavailable(&page, "not_found", &format!("GET {}", &token[..5]));
     }
 }
@@ -1121,7 +1161,7 @@ async fn a_deleted_link_answers_deleted(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     shared.delete_link(&link).await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "deleted", "entry of a deleted link");
 }
 
@@ -1129,8 +1169,8 @@ async fn a_deleted_link_answers_deleted(backend: Backend) {
 async fn an_expired_link_answers_expired(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
-    shared.clock.advance(time::Duration::days(1));
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    shared.app().clock.advance(time::Duration::days(1));
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "expired", "entry at expiry");
 }
 
@@ -1139,15 +1179,15 @@ async fn a_link_at_its_click_limit_turns_new_guests_away_as_exhausted(backend: B
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat", Some(1), None).await;
     let mut late = Browser::new();
-    let late_csrf = open_form(&shared, &mut late, &link.token).await;
-    admitted(&shared, &link.token).await;
+    let late_csrf = open_form(shared.app(), &mut late, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     assert_unavailable(
-        &Browser::new().get(&shared, &link.entry()).await,
+        &Browser::new().get(shared.app(), &link.entry()).await,
         "exhausted",
         "a new guest's GET",
     );
     let page = submit(
-        &shared,
+        shared.app(),
         &mut late,
         &link.token,
         &late_csrf,
@@ -1158,7 +1198,7 @@ async fn a_link_at_its_click_limit_turns_new_guests_away_as_exhausted(backend: B
     assert_unavailable(&page, "exhausted", "a form fetched before");
     assert!(late.cookie(GUEST_COOKIE).is_none());
     assert_eq!(shared.clicks(&link).await, 1);
-    assert_eq!(visit_rows(&shared), 1);
+    assert_eq!(visit_rows(&shared.course), 1);
 }
 
 /// The click limit stops new entries, not the guest who took the last
@@ -1167,18 +1207,18 @@ async fn a_link_at_its_click_limit_turns_new_guests_away_as_exhausted(backend: B
 async fn the_guest_who_takes_the_last_click_keeps_watching(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat", Some(1), None).await;
-    let mut guest = admitted(&shared, &link.token).await;
-    let view = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted(shared.app(), &link.token).await;
+    let view = guest.get(shared.app(), &link.view()).await;
     assert_eq!(view.status, 200, "{}", view.body);
     assert_eq!(
         view.attr("main", "data-page").as_deref(),
         Some("guest-view")
     );
-    let again = guest.get(&shared, &link.entry()).await;
+    let again = guest.get(shared.app(), &link.entry()).await;
     assert_redirect(&again, &link.view(), "coming back within the session");
     assert_eq!(shared.clicks(&link).await, 1);
-    shared.clock.advance(time::Duration::hours(1));
-    assert_eq!(guest.get(&shared, &link.view()).await.status, 200);
+    shared.app().clock.advance(time::Duration::hours(1));
+    assert_eq!(guest.get(shared.app(), &link.view()).await.status, 200);
 }
 
 #[both_backends]
@@ -1186,10 +1226,10 @@ async fn a_form_submitted_after_the_switch_is_turned_off_answers_disabled(backen
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut browser = Browser::new();
-    let csrf = open_form(&shared, &mut browser, &link.token).await;
+    let csrf = open_form(shared.app(), &mut browser, &link.token).await;
     shared.switch(false).await;
     let page = submit(
-        &shared,
+        shared.app(),
         &mut browser,
         &link.token,
         &csrf,
@@ -1199,7 +1239,7 @@ async fn a_form_submitted_after_the_switch_is_turned_off_answers_disabled(backen
     .await;
     assert_unavailable(&page, "disabled", "POST after switch off");
     assert_unavailable(
-        &Browser::new().get(&shared, &link.entry()).await,
+        &Browser::new().get(shared.app(), &link.entry()).await,
         "disabled",
         "GET after switch off",
     );
@@ -1212,7 +1252,7 @@ async fn a_link_to_deleted_media_answers_media_unavailable(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     shared.delete_media().await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "media_unavailable", "entry to deleted media");
 }
 
@@ -1224,7 +1264,7 @@ async fn deleted_media_outranks_the_switch_off(backend: Backend) {
     let link = shared.open_link().await;
     shared.switch(false).await;
     shared.delete_media().await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "media_unavailable", "deleted media and switch off");
 }
 
@@ -1234,7 +1274,7 @@ async fn a_deleted_link_outranks_deleted_media(backend: Backend) {
     let link = shared.open_link().await;
     shared.delete_link(&link).await;
     shared.delete_media().await;
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "deleted", "deleted link and deleted media");
 }
 
@@ -1243,8 +1283,8 @@ async fn the_switch_off_outranks_expiry(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One day", None, Some(1)).await;
     shared.switch(false).await;
-    shared.clock.advance(time::Duration::days(2));
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    shared.app().clock.advance(time::Duration::days(2));
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "disabled", "switch off and expired");
 }
 
@@ -1252,9 +1292,9 @@ async fn the_switch_off_outranks_expiry(backend: Backend) {
 async fn expiry_outranks_the_click_limit(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link("One seat, one day", Some(1), Some(1)).await;
-    admitted(&shared, &link.token).await;
-    shared.clock.advance(time::Duration::days(2));
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    admitted(shared.app(), &link.token).await;
+    shared.app().clock.advance(time::Duration::days(2));
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_unavailable(&page, "expired", "expired and exhausted");
 }
 
@@ -1264,22 +1304,28 @@ async fn expiry_outranks_the_click_limit(backend: Backend) {
 async fn two_items(backend: Backend) -> (Shared, Link, String, Link, Browser) {
     let (shared, _) = Shared::start_upload(backend, &WEBM).await;
     let link_a = shared.open_link().await;
-    let (item_b, _) = shared.upload_sample(&shared.owner, &PNG, 800).await;
-    switch(&shared, &shared.owner, &item_b, true).await;
-    let link_b = new_link(&shared, &shared.owner, &item_b, &link_body("B", None, None)).await;
-    let guest = admitted(&shared, &link_a.token).await;
+    let (item_b, _) = shared.course.upload_sample(&shared.owner, &PNG, 800).await;
+    switch(&shared.course, &shared.owner, &item_b, true).await;
+    let link_b = new_link(
+        &shared.course,
+        &shared.owner,
+        &item_b,
+        &link_body("B", None, None),
+    )
+    .await;
+    let guest = admitted(shared.app(), &link_a.token).await;
     (shared, link_a, item_b, link_b, guest)
 }
 
 #[both_backends]
 async fn a_guest_of_one_item_is_sent_to_the_entry_of_another(backend: Backend) {
     let (shared, _, item_b, link_b, mut guest) = two_items(backend).await;
-    let page = guest.get(&shared, &link_b.view()).await;
+    let page = guest.get(shared.app(), &link_b.view()).await;
     assert_redirect(&page, &link_b.entry(), "B's view with A's cookie");
-    let entry = guest.get(&shared, &link_b.entry()).await;
+    let entry = guest.get(shared.app(), &link_b.entry()).await;
     assert_eq!(entry.status, 200, "B's form, not B's view");
     csrf_field(&entry);
-    let links_b = listed_links(&shared, &shared.owner, &item_b).await;
+    let links_b = listed_links(&shared.course, &shared.owner, &item_b).await;
     assert_eq!(links_b[0]["clicks"], 0, "no click on B");
 }
 
@@ -1288,8 +1334,8 @@ async fn a_guest_session_is_bound_to_its_link(backend: Backend) {
     let shared = Shared::start(backend).await;
     let first = shared.open_link().await;
     let second = shared.open_link().await;
-    let mut guest = admitted(&shared, &first.token).await;
-    let page = guest.get(&shared, &second.view()).await;
+    let mut guest = admitted(shared.app(), &first.token).await;
+    let page = guest.get(shared.app(), &second.view()).await;
     assert_redirect(&page, &second.entry(), "the same item's other link");
 }
 
@@ -1297,16 +1343,16 @@ async fn a_guest_session_is_bound_to_its_link(backend: Backend) {
 async fn a_guest_file_url_opens_no_other_link(backend: Backend) {
     let (shared, link_a, _item_b, link_b, mut guest) = two_items(backend).await;
     let src = guest
-        .get(&shared, &link_a.view())
+        .get(shared.app(), &link_a.view())
         .await
         .attr("#player", "src")
         .expect("A's player");
     let borrowed = src.replace(&link_a.token, &link_b.token);
     assert_ne!(borrowed, src, "the file URL names its link: {src}");
-    let file = guest.file(&shared, &borrowed, &[]).await;
+    let file = guest.file(shared.app(), &borrowed, &[]).await;
     assert_eq!(file.status, 403, "A's grant under B's link");
     assert_eq!(
-        guest.file(&shared, &src, &[]).await.status,
+        guest.file(shared.app(), &src, &[]).await.status,
         200,
         "A's own file"
     );
@@ -1327,7 +1373,7 @@ async fn a_guest_cookie_opens_nothing_of_the_api_or_the_course(backend: Backend)
         format!("/media/{}/file", shared.media),
         "/course".to_string(),
     ] {
-        let file = shared.get_file(&path, &[("Cookie", &cookie)]).await;
+        let file = shared.course.get_file(&path, &[("Cookie", &cookie)]).await;
         assert_eq!(file.status, 401, "{path}");
     }
 }
@@ -1343,10 +1389,10 @@ async fn the_item_title_is_shown_escaped_to_guests(backend: Backend) {
     let shared = Shared::start_item(backend, json!({"title": SCRIPT_TITLE, "kind": "room"})).await;
     let link = shared.open_link().await;
     let mut guest = Browser::new();
-    let entry = guest.get(&shared, &link.entry()).await;
+    let entry = guest.get(shared.app(), &link.entry()).await;
     let csrf = csrf_field(&entry);
     let admission = submit(
-        &shared,
+        shared.app(),
         &mut guest,
         &link.token,
         &csrf,
@@ -1355,7 +1401,7 @@ async fn the_item_title_is_shown_escaped_to_guests(backend: Backend) {
     )
     .await;
     assert_redirect(&admission, &link.view(), "admission");
-    let view = guest.get(&shared, &link.view()).await;
+    let view = guest.get(shared.app(), &link.view()).await;
     for (which, page) in [("entry", &entry), ("view", &view)] {
         assert_eq!(page.status, 200, "{which}");
         assert!(
@@ -1374,7 +1420,7 @@ async fn the_item_title_is_shown_escaped_to_guests(backend: Backend) {
 async fn a_refused_entry_shows_the_typed_name_escaped(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let (_, page) = enter_as(&shared, &link.token, SCRIPT_GUEST, "not-an-email").await;
+    let (_, page) = enter_as(shared.app(), &link.token, SCRIPT_GUEST, "not-an-email").await;
     assert_eq!(page.status, 422);
     assert!(
         !page.body.contains(SCRIPT_GUEST),
@@ -1387,8 +1433,8 @@ async fn a_refused_entry_shows_the_typed_name_escaped(backend: Backend) {
 async fn the_guest_view_never_shows_the_guests_name_as_markup(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let mut guest = admitted_as(&shared, &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
-    let page = guest.get(&shared, &link.view()).await;
+    let mut guest = admitted_as(shared.app(), &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
+    let page = guest.get(shared.app(), &link.view()).await;
     assert_eq!(page.status, 200);
     assert!(!page.body.contains(SCRIPT_GUEST), "{}", page.body);
 }
@@ -1397,8 +1443,9 @@ async fn the_guest_view_never_shows_the_guests_name_as_markup(backend: Backend) 
 async fn names_are_shown_escaped_on_the_owners_media_page(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.link(SCRIPT_LINK, Some(5), Some(7)).await;
-    admitted_as(&shared, &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
+    admitted_as(shared.app(), &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
     let page = shared
+        .app()
         .get_page(&format!("/media/{}", shared.media), Some(&shared.owner))
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -1415,7 +1462,7 @@ async fn names_are_shown_escaped_on_the_owners_media_page(backend: Backend) {
 async fn guest_names_are_data_in_the_visits_json_and_csv(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted_as(&shared, &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
+    admitted_as(shared.app(), &link.token, SCRIPT_GUEST, GUEST_EMAIL).await;
     assert_eq!(shared.visits(&link).await[0]["name"], SCRIPT_GUEST);
     let (status, headers, body) = shared.visits_csv(&link).await;
     assert_eq!(status, 200);
@@ -1435,12 +1482,22 @@ async fn guest_names_are_data_in_the_visits_json_and_csv(backend: Backend) {
 async fn the_purge_removes_visits_and_guest_sessions_past_the_retention(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
-    assert_eq!((visit_rows(&shared), guest_session_rows(&shared)), (1, 1));
-    shared.clock.advance(time::Duration::days(181));
-    purge(&shared).await;
-    assert_eq!(visit_rows(&shared), 0, "visits purged");
-    assert_eq!(guest_session_rows(&shared), 0, "guest sessions purged");
+    admitted(shared.app(), &link.token).await;
+    assert_eq!(
+        (
+            visit_rows(&shared.course),
+            guest_session_rows(&shared.course)
+        ),
+        (1, 1)
+    );
+    shared.app().clock.advance(time::Duration::days(181));
+    purge(&shared.course).await;
+    assert_eq!(visit_rows(&shared.course), 0, "visits purged");
+    assert_eq!(
+        guest_session_rows(&shared.course),
+        0,
+        "guest sessions purged"
+    );
     assert!(shared.visits(&link).await.is_empty());
 }
 
@@ -1448,17 +1505,17 @@ async fn the_purge_removes_visits_and_guest_sessions_past_the_retention(backend:
 async fn a_purged_deleted_link_answers_not_found(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
     shared.delete_link(&link).await;
-    shared.clock.advance(time::Duration::days(181));
+    shared.app().clock.advance(time::Duration::days(181));
     assert_unavailable(
-        &Browser::new().get(&shared, &link.entry()).await,
+        &Browser::new().get(shared.app(), &link.entry()).await,
         "deleted",
         "before the purge",
     );
-    purge(&shared).await;
+    purge(&shared.course).await;
     assert_unavailable(
-        &Browser::new().get(&shared, &link.entry()).await,
+        &Browser::new().get(shared.app(), &link.entry()).await,
         "not_found",
         "after the purge",
     );
@@ -1468,16 +1525,16 @@ async fn a_purged_deleted_link_answers_not_found(backend: Backend) {
 async fn the_purge_keeps_live_links_and_recent_visits(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    admitted_as(&shared, &link.token, "Early guest", GUEST_EMAIL).await;
-    shared.clock.advance(time::Duration::days(100));
-    admitted_as(&shared, &link.token, "Recent guest", GUEST_EMAIL).await;
-    shared.clock.advance(time::Duration::days(81));
-    purge(&shared).await;
+    admitted_as(shared.app(), &link.token, "Early guest", GUEST_EMAIL).await;
+    shared.app().clock.advance(time::Duration::days(100));
+    admitted_as(shared.app(), &link.token, "Recent guest", GUEST_EMAIL).await;
+    shared.app().clock.advance(time::Duration::days(81));
+    purge(&shared.course).await;
     let visits = shared.visits(&link).await;
     assert_eq!(visits.len(), 1, "{visits:?}");
     assert_eq!(visits[0]["name"], "Recent guest");
     assert_eq!(shared.status(&link).await, "active", "the live link stays");
-    let page = Browser::new().get(&shared, &link.entry()).await;
+    let page = Browser::new().get(shared.app(), &link.entry()).await;
     assert_eq!(page.status, 200, "the link still opens");
 }
 
@@ -1488,13 +1545,13 @@ async fn a_shorter_retention_purges_sooner(backend: Backend) {
     })
     .await;
     let link = shared.open_link().await;
-    admitted(&shared, &link.token).await;
-    shared.clock.advance(time::Duration::days(29));
-    purge(&shared).await;
-    assert_eq!(visit_rows(&shared), 1, "kept within 30 days");
-    shared.clock.advance(time::Duration::days(2));
-    purge(&shared).await;
-    assert_eq!(visit_rows(&shared), 0, "purged after 30 days");
+    admitted(shared.app(), &link.token).await;
+    shared.app().clock.advance(time::Duration::days(29));
+    purge(&shared.course).await;
+    assert_eq!(visit_rows(&shared.course), 1, "kept within 30 days");
+    shared.app().clock.advance(time::Duration::days(2));
+    purge(&shared.course).await;
+    assert_eq!(visit_rows(&shared.course), 0, "purged after 30 days");
 }
 
 /// A server process, stopped when dropped (also when the test fails).
@@ -1510,15 +1567,15 @@ impl Drop for Serving {
 /// `guestlink serve` on the course's database at trace level, its output
 /// going to a file: the log file and the running process.
 fn serve_with_trace_log(shared: &Shared, port: u16) -> (std::path::PathBuf, Serving) {
-    let log = shared.settings.data_dir.join("serve.log");
+    let log = shared.app().settings.data_dir.join("serve.log");
     let out = std::fs::File::create(&log).unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_guestlink"))
         .arg("serve")
         .env_clear()
         .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", shared.database_url())
-        .env("GUESTLINK_DATA_DIR", &shared.settings.data_dir)
+        .env("DATABASE_URL", shared.course.database_url())
+        .env("GUESTLINK_DATA_DIR", &shared.app().settings.data_dir)
         .env("GUESTLINK_BIND", format!("127.0.0.1:{port}"))
         .env("GUESTLINK_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("GUESTLINK_LOG", "trace")
@@ -1537,7 +1594,7 @@ async fn the_link_token_never_appears_in_the_log(backend: Backend) {
     let (log, server) = serve_with_trace_log(&shared, port);
     let base = format!("http://127.0.0.1:{port}");
     let up = eventually(std::time::Duration::from_secs(20), || {
-        let http = shared.http.clone();
+        let http = shared.app().http.clone();
         let url = format!("{base}/healthz");
         async move {
             http.get(url)
@@ -1555,7 +1612,7 @@ async fn the_link_token_never_appears_in_the_log(backend: Backend) {
 
     let mut guest = Browser::new();
     let entry = guest
-        .get_url(&shared.http, &format!("{base}{}", link.entry()))
+        .get_url(&shared.app().http, &format!("{base}{}", link.entry()))
         .await;
     let csrf = csrf_field(&entry);
     let form = [
@@ -1564,11 +1621,15 @@ async fn the_link_token_never_appears_in_the_log(backend: Backend) {
         ("csrf", csrf.as_str()),
     ];
     let admission = guest
-        .post_url(&shared.http, &format!("{base}{}", link.entry()), &form)
+        .post_url(
+            &shared.app().http,
+            &format!("{base}{}", link.entry()),
+            &form,
+        )
         .await;
     assert_eq!(admission.status, 303, "{}", admission.body);
     let view = guest
-        .get_url(&shared.http, &format!("{base}{}", link.view()))
+        .get_url(&shared.app().http, &format!("{base}{}", link.view()))
         .await;
     assert_eq!(view.status, 200);
     let bad_csrf = [
@@ -1577,11 +1638,15 @@ async fn the_link_token_never_appears_in_the_log(backend: Backend) {
         ("csrf", "wrong"),
     ];
     Browser::new()
-        .post_url(&shared.http, &format!("{base}{}", link.entry()), &bad_csrf)
+        .post_url(
+            &shared.app().http,
+            &format!("{base}{}", link.entry()),
+            &bad_csrf,
+        )
         .await;
     shared.delete_link(&link).await;
     Browser::new()
-        .get_url(&shared.http, &format!("{base}{}", link.entry()))
+        .get_url(&shared.app().http, &format!("{base}{}", link.entry()))
         .await;
     drop(server);
 

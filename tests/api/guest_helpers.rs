@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::ops::Deref;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -154,13 +153,6 @@ pub struct Shared {
     pub media: String,
 }
 
-impl Deref for Shared {
-    type Target = Course;
-    fn deref(&self) -> &Course {
-        &self.course
-    }
-}
-
 pub const ITEM_TITLE: &str = "Theming design system";
 
 /// The owner's launch session outlives the clock moves of these tests (up to
@@ -168,6 +160,11 @@ pub const ITEM_TITLE: &str = "Theming design system";
 pub const LAUNCH_SESSION_MINUTES: i64 = 400 * 24 * 60;
 
 impl Shared {
+    /// The running tool.
+    pub fn app(&self) -> &TestApp {
+        &self.course.app
+    }
+
     /// A linked video with guest access on.
     pub async fn start(backend: Backend) -> Shared {
         Shared::start_with(backend, |_| {}).await
@@ -333,8 +330,9 @@ impl Shared {
     pub async fn visits_csv(&self, link: &Link) -> (u16, reqwest::header::HeaderMap, String) {
         let response = self
             .course
+            .app
             .http
-            .get(self.course.url(&format!(
+            .get(self.course.app.url(&format!(
                 "{}?format=csv",
                 visits_path(&self.media, &link.id)
             )))
@@ -351,19 +349,19 @@ impl Shared {
 // --- rows ---
 
 pub fn live_link_rows(course: &Course) -> i64 {
-    count_rows(&course.db, "guest_links WHERE deleted_at IS NULL")
+    count_rows(&course.app.db, "guest_links WHERE deleted_at IS NULL")
 }
 
 pub fn link_rows(course: &Course) -> i64 {
-    count_rows(&course.db, "guest_links")
+    count_rows(&course.app.db, "guest_links")
 }
 
 pub fn visit_rows(course: &Course) -> i64 {
-    count_rows(&course.db, "guest_visits")
+    count_rows(&course.app.db, "guest_visits")
 }
 
 pub fn guest_session_rows(course: &Course) -> i64 {
-    count_rows(&course.db, "guest_sessions")
+    count_rows(&course.app.db, "guest_sessions")
 }
 
 // --- a guest's browser ---
@@ -702,8 +700,11 @@ where
 /// requests in a test falls within one minute whatever window a rate limiter
 /// counts in.
 pub fn start_of_a_minute(course: &Course) {
-    let into = course.clock.now().unix().rem_euclid(60);
-    course.clock.advance(time::Duration::seconds(60 - into + 1));
+    let into = course.app.clock.now().unix().rem_euclid(60);
+    course
+        .app
+        .clock
+        .advance(time::Duration::seconds(60 - into + 1));
 }
 
 /// Longer than the tool's platform cache.
@@ -717,7 +718,7 @@ pub fn cli(course: &Course, args: &[&str]) -> Output {
         .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", course.database_url())
-        .env("GUESTLINK_DATA_DIR", &course.settings.data_dir)
+        .env("GUESTLINK_DATA_DIR", &course.app.settings.data_dir)
         .output()
         .expect("the guestlink binary runs")
 }
@@ -751,7 +752,7 @@ pub async fn wait_for_supported(shared: &Shared, want: bool) {
 
 /// Runs the retention purge as the periodic task would, on the app's clock.
 pub async fn purge(course: &Course) -> usize {
-    let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
+    let tool = crate::helpers::tool(&course.app.db, &course.app.settings, &course.app.clock);
     guestlink::service::guest_links::purge(&tool)
         .await
         .expect("the purge runs")
@@ -761,13 +762,13 @@ pub async fn purge(course: &Course) -> usize {
 /// server behind a load balancer would run), with `adjust`ed settings; its
 /// address.
 pub async fn second_instance(course: &Course, adjust: impl FnOnce(&mut Settings)) -> String {
-    let mut settings = course.settings.clone();
+    let mut settings = course.app.settings.clone();
     settings.server.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     adjust(&mut settings);
     let app = guestlink::startup::Application::build_with_db(
-        course.db.clone(),
+        course.app.db.clone(),
         settings,
-        course.clock.clone(),
+        course.app.clock.clone(),
     )
     .await
     .expect("a second instance starts");

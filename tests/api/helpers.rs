@@ -62,7 +62,9 @@ fn without_tls(url: String) -> String {
     }
 }
 
-/// A database that exists for one test only.
+/// A database that exists for one test only: a copy of a template that
+/// already has every migration (see [`templates`]), so a test pays for a
+/// copy rather than for running the migrations.
 pub struct TestDb {
     pub url: DatabaseUrl,
     pub dir: tempfile::TempDir,
@@ -76,6 +78,7 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let path = dir.path().join("test.sqlite3");
+                std::fs::copy(templates::sqlite(), &path).expect("copy the SQLite template");
                 TestDb {
                     url: DatabaseUrl::Sqlite(path),
                     dir,
@@ -90,10 +93,11 @@ impl TestDb {
                         .to_lowercase()
                         .replace(['-', '_'], "x")
                 );
+                let template = templates::postgres(admin_url);
                 let mut admin =
                     PgConnection::establish(admin_url).expect("TEST_DATABASE_URL answers");
                 admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .expect("create test database");
                 let url = replace_database(admin_url, &name);
                 TestDb {
@@ -121,6 +125,109 @@ impl Drop for TestDb {
         {
             let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
+    }
+}
+
+/// Migrated template databases, one per set of migrations (named by a hash
+/// of the migration files, so a changed migration makes a new template and
+/// never reuses a stale one), made by whichever test needs one first.
+mod templates {
+    use std::path::{Path, PathBuf};
+    use std::sync::OnceLock;
+
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+
+    /// A hash of one backend's migration files.
+    fn migrations_hash(backend: &str) -> String {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("migrations")
+            .join(backend);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("the migrations directory")
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .map(|f| f.path())
+            .collect();
+        files.sort();
+        let mut all = String::new();
+        for file in files {
+            all.push_str(&file.display().to_string());
+            all.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
+        }
+        guestlink::crypto::hash_secret(&all)[..16].to_string()
+    }
+
+    /// Runs guestlink's own migrations on the database at `url`.
+    fn migrate(url: &str, data_dir: &Path) {
+        let env = [
+            ("DATABASE_URL".to_string(), url.to_string()),
+            (
+                "GUESTLINK_DATA_DIR".to_string(),
+                data_dir.display().to_string(),
+            ),
+        ];
+        let sources = guestlink::config::Sources::new(env.into_iter().collect()).unwrap();
+        let settings =
+            guestlink::config::Settings::load(&sources, guestlink::config::Mode::Serve).unwrap();
+        let db = guestlink::store::Db::connect_for(&settings, guestlink::store::PoolUse::Command)
+            .expect("the template migrates");
+        drop(db);
+    }
+
+    /// The SQLite template file, in the tests' own scratch directory.
+    pub fn sqlite() -> &'static Path {
+        static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+        TEMPLATE.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            let path = dir.join(format!("template-{}.sqlite3", migrations_hash("sqlite")));
+            if !path.exists() {
+                // Built aside and renamed into place, so a test process
+                // running beside this one never copies a half-made file.
+                let scratch = tempfile::tempdir_in(dir).expect("a scratch dir");
+                let building = scratch.path().join("template.sqlite3");
+                migrate(&format!("sqlite://{}", building.display()), scratch.path());
+                // Back out of WAL, so the one file holds everything.
+                let mut conn = diesel::SqliteConnection::establish(&building.display().to_string())
+                    .expect("the template opens");
+                conn.batch_execute("PRAGMA journal_mode = DELETE;").unwrap();
+                drop(conn);
+                std::fs::rename(&building, &path).expect("the template is put in place");
+            }
+            path
+        })
+    }
+
+    /// The PostgreSQL template database's name.
+    pub fn postgres(admin_url: &str) -> &'static str {
+        static TEMPLATE: OnceLock<String> = OnceLock::new();
+        TEMPLATE.get_or_init(|| {
+            let name = format!("guestlink_template_{}", migrations_hash("postgres"));
+            let mut admin = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL answers");
+            // Test processes running side by side make it once between them.
+            admin.batch_execute("SELECT pg_advisory_lock(727275)").unwrap();
+            let exists = diesel::sql_query(format!(
+                "SELECT 1 AS one FROM pg_database WHERE datname = '{name}'"
+            ))
+            .execute(&mut admin)
+            .unwrap()
+                > 0;
+            if !exists {
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create the template");
+                let scratch = tempfile::tempdir().unwrap();
+                migrate(&super::replace_database(admin_url, &name), scratch.path());
+                // No connection may stay open on a template being copied.
+                admin
+                    .batch_execute(&format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                    ))
+                    .unwrap();
+            }
+            admin.batch_execute("SELECT pg_advisory_unlock(727275)").unwrap();
+            name
+        })
     }
 }
 

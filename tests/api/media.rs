@@ -25,7 +25,7 @@ async fn course_with_a_video(backend: Backend) -> (Course, People, String) {
 }
 
 async fn page_as(course: &Course, path: &str, token: Option<&str>) -> Page {
-    course.get_page(path, token).await
+    course.app.get_page(path, token).await
 }
 
 fn assert_media_json(media: &Value, course: &Course, case: &str) {
@@ -39,13 +39,13 @@ fn assert_media_json(media: &Value, course: &Course, case: &str) {
     );
     assert_eq!(
         media["page_url"].as_str(),
-        Some(course.url(&format!("/media/{id}")).as_str()),
+        Some(course.app.url(&format!("/media/{id}")).as_str()),
         "{case}: page_url"
     );
     let created = OffsetDateTime::parse(media["created_at"].as_str().unwrap(), &Rfc3339)
         .unwrap_or_else(|e| panic!("{case}: created_at is RFC 3339: {e}"));
     assert!(
-        (created - crate::helpers::wall(&course.clock)).abs() < time::Duration::minutes(1),
+        (created - crate::helpers::wall(&course.app.clock)).abs() < time::Duration::minutes(1),
         "{case}: created_at is now: {created}"
     );
 }
@@ -159,7 +159,7 @@ async fn the_list_holds_the_course_items_newest_first(backend: Backend) {
     let mut created = Vec::new();
     for title in ["First", "Second", "Third"] {
         created.push(course.create_video(&token, title).await);
-        course.clock.advance(time::Duration::minutes(1));
+        course.app.clock.advance(time::Duration::minutes(1));
     }
     created.reverse();
     assert_eq!(course.listed_ids(&token).await, created);
@@ -660,14 +660,14 @@ async fn file_urls_follow_the_matrix(backend: Backend) {
         if status == 200 {
             let url = reply.json["url"].as_str().unwrap();
             assert!(
-                url.starts_with(&course.url(&format!("/media/{id}/file?"))),
+                url.starts_with(&course.app.url(&format!("/media/{id}/file?"))),
                 "{who:?}: {url}"
             );
             let expires =
                 OffsetDateTime::parse(reply.json["expires_at"].as_str().unwrap(), &Rfc3339)
                     .expect("expires_at is RFC 3339");
             assert!(
-                expires > crate::helpers::wall(&course.clock),
+                expires > crate::helpers::wall(&course.app.clock),
                 "{who:?}: expires later"
             );
         }
@@ -764,8 +764,9 @@ async fn the_api_takes_the_session_only_as_a_bearer_token(backend: Backend) {
     ] {
         for method in [Method::GET, Method::POST] {
             let mut request = course
+                .app
                 .http
-                .request(method.clone(), course.url(&path))
+                .request(method.clone(), course.app.url(&path))
                 .header("Content-Type", "application/json")
                 .body(linked_video("Through a cookie").to_string());
             if let Some(cookie) = cookie {
@@ -821,8 +822,9 @@ async fn the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_que
     assert_eq!(by_query.status, 400, "by query: {}", by_query.body);
     assert_eq!(by_query.error_code().as_deref(), Some("session_in_url"));
     let by_cookie = course
+        .app
         .http
-        .get(course.url(&path))
+        .get(course.app.url(&path))
         .header("Cookie", format!("guestlink_session={}", people.student))
         .send()
         .await
@@ -832,8 +834,9 @@ async fn the_media_page_takes_the_session_by_cookie_or_its_own_post_never_by_que
     // The tool's own links and session recovery: a same-origin POST.
     let post = |token: String, site: &'static str| {
         let request = course
+            .app
             .http
-            .post(course.url(&path))
+            .post(course.app.url(&path))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .header("Sec-Fetch-Site", site)
             .body(format!("session={token}&navigate=1"));
@@ -907,7 +910,7 @@ async fn the_media_page_plays_the_file_through_a_grant(backend: Backend) {
             page.attr("#player", "data-renew-url"),
             Some(format!("/api/media/{id}/file-url"))
         );
-        let file = course.get_file(&absolute(&course, &src), &[]).await;
+        let file = course.get_file(&absolute(&course.app, &src), &[]).await;
         assert_eq!(file.status, 200, "the player's URL needs no credentials");
         assert_eq!(file.body, bytes);
     }

@@ -284,7 +284,7 @@ async fn partly_sent_upload(course: &Course, token: &str, title: &str, sent: usi
     );
     let content_type = form.content_type();
     let body = form.finish();
-    let host = course.address.trim_start_matches("http://").to_string();
+    let host = course.app.address.trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&host).await.unwrap();
     let head = format!(
         "POST /api/media HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
@@ -624,7 +624,7 @@ async fn a_url_dies_with_its_session(backend: Backend) {
     let url = course.file_url(&student, &id).await;
     assert_eq!(course.get_file(&url, &[]).await.status, 200);
     // The session ends (here: idle past its expiry), and every URL it was given.
-    course.clock.advance(time::Duration::minutes(121));
+    course.app.clock.advance(time::Duration::minutes(121));
     let file = course.get_file(&url, &[("Range", "bytes=1-")]).await;
     assert_eq!(file.status, 403, "the session is over");
 }
@@ -644,20 +644,20 @@ async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: B
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
-    let lifetime = expires - crate::helpers::wall(&course.clock);
+    let lifetime = expires - crate::helpers::wall(&course.app.clock);
     assert!(
         (lifetime - time::Duration::seconds(120)).abs() <= time::Duration::seconds(5),
         "the URL starts streams for media_url_seconds: {lifetime}"
     );
 
-    course.clock.advance(time::Duration::seconds(100));
+    course.app.clock.advance(time::Duration::seconds(100));
     assert_eq!(
         course.get_file(&url, &[]).await.status,
         200,
         "within the window"
     );
 
-    course.clock.advance(time::Duration::seconds(30));
+    course.app.clock.advance(time::Duration::seconds(30));
     for (name, headers) in [
         ("no range", vec![]),
         ("a range from 0", vec![("Range", "bytes=0-9")]),
@@ -673,12 +673,12 @@ async fn a_url_only_starts_within_its_window_and_continues_while_used(backend: B
 
     // The stream keeps going while its requests keep coming.
     for _ in 0..3 {
-        course.clock.advance(time::Duration::minutes(9));
+        course.app.clock.advance(time::Duration::minutes(9));
         let file = course.get_file(&url, &[("Range", "bytes=200-")]).await;
         assert_eq!(file.status, 206, "requests nine minutes apart");
     }
     // A pause longer than ten minutes ends it: `bytes=1-` on a stale URL.
-    course.clock.advance(time::Duration::minutes(11));
+    course.app.clock.advance(time::Duration::minutes(11));
     let stale = course.get_file(&url, &[("Range", "bytes=1-")]).await;
     assert_eq!(
         stale.status, 403,
@@ -699,7 +699,7 @@ async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
     let url = course.file_url(&token, &id).await;
     let grant = url.split_once("grant=").unwrap().1.to_string();
     for _ in 0..4 {
-        course.clock.advance(time::Duration::minutes(8));
+        course.app.clock.advance(time::Duration::minutes(8));
         let reply = course
             .get_json(
                 &format!("/api/media/{id}/file-url?grant={grant}"),
@@ -711,7 +711,7 @@ async fn the_pages_renewals_keep_its_stream_alive(backend: Backend) {
     let seek = course.get_file(&url, &[("Range", "bytes=500-")]).await;
     assert_eq!(seek.status, 206, "32 minutes in, the page still open");
 
-    course.clock.advance(time::Duration::hours(4));
+    course.app.clock.advance(time::Duration::hours(4));
     let reply = course
         .get_json(
             &format!("/api/media/{id}/file-url?grant={grant}"),
@@ -732,7 +732,7 @@ async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     let url = course.file_url(&token, &id).await;
     let grant = url.split_once("grant=").unwrap().1.to_string();
-    let stored = crate::helpers::column_values(&course.db, "file_grants", "grant_hash");
+    let stored = crate::helpers::column_values(&course.app.db, "file_grants", "grant_hash");
     assert!(!stored.is_empty());
     assert!(
         stored.iter().all(|h| !h.contains(&grant)),
@@ -745,7 +745,7 @@ async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
 #[both_backends]
 async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
     let course = Course::start(backend).await;
-    let dir = course.settings.data_dir.join("media");
+    let dir = course.app.settings.data_dir.join("media");
     std::fs::create_dir_all(&dir).unwrap();
     let old_part = dir.join("abandoned.part");
     let fresh_part = dir.join("uploading.part");
@@ -762,7 +762,7 @@ async fn abandoned_partial_uploads_are_removed_after_a_day(backend: Backend) {
             .set_modified(two_days_ago)
             .unwrap();
     }
-    let tool = crate::helpers::tool(&course.db, &course.settings, &course.clock);
+    let tool = crate::helpers::tool(&course.app.db, &course.app.settings, &course.app.clock);
     let removed = guestlink::service::media::remove_abandoned_uploads(&tool).await;
     // The server's own purge, which starts with it, may have got there first.
     assert!(

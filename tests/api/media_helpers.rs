@@ -3,7 +3,6 @@
 //! test client has no multipart feature), sample files of every allowed type
 //! and a look into the media directory.
 
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use guestlink::config::{DatabaseUrl, Settings};
@@ -61,18 +60,10 @@ impl People {
     }
 }
 
-/// A running tool with one registered Canvas platform, and the settings it runs with.
+/// A running tool with one registered Canvas platform.
 pub struct Course {
     pub app: TestApp,
     pub reg: Registered,
-    pub settings: Settings,
-}
-
-impl Deref for Course {
-    type Target = TestApp;
-    fn deref(&self) -> &TestApp {
-        &self.app
-    }
 }
 
 /// A JSON API answer.
@@ -140,18 +131,9 @@ impl Course {
     }
 
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Course {
-        let mut captured = None;
-        let app = spawn_app_with(backend, |settings| {
-            adjust(settings);
-            captured = Some(settings.clone());
-        })
-        .await;
+        let app = spawn_app_with(backend, adjust).await;
         let reg = app.register(Lms::Canvas);
-        Course {
-            app,
-            reg,
-            settings: captured.expect("the settings were adjusted"),
-        }
+        Course { app, reg }
     }
 
     /// A resource-link launch as `role` into `context_id`, ending on the page it lands on.
@@ -190,7 +172,7 @@ impl Course {
     }
 
     pub fn media_dir(&self) -> PathBuf {
-        self.settings.data_dir.join("media")
+        self.app.settings.data_dir.join("media")
     }
 
     /// Every file under the media directory (none when it does not exist).
@@ -204,7 +186,7 @@ impl Course {
 
     /// The DATABASE_URL the CLI needs to reach this app's database.
     pub fn database_url(&self) -> String {
-        match &self.settings.database.url {
+        match &self.app.settings.database.url {
             DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => url.clone(),
         }

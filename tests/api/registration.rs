@@ -74,8 +74,8 @@ fn assert_confirm_page(
     );
     for shown in [
         sim.issuer(),
-        tool.url("/lti/login"),
-        tool.url("/lti/launch"),
+        tool.app.url("/lti/login"),
+        tool.app.url("/lti/launch"),
         RESOURCE_LINK.to_string(),
         DEEP_LINKING.to_string(),
     ] {
@@ -143,15 +143,15 @@ fn assert_registration_request(
         set_of(&body["grant_types"]).is_superset(&strings(&["implicit", "client_credentials"])),
         "{body}"
     );
-    assert_eq!(body["initiate_login_uri"], tool.url("/lti/login"));
-    assert_eq!(body["redirect_uris"], json!([tool.url("/lti/launch")]));
+    assert_eq!(body["initiate_login_uri"], tool.app.url("/lti/login"));
+    assert_eq!(body["redirect_uris"], json!([tool.app.url("/lti/launch")]));
     assert_eq!(body["client_name"], "guestlink");
-    assert_eq!(body["jwks_uri"], tool.url("/.well-known/jwks.json"));
+    assert_eq!(body["jwks_uri"], tool.app.url("/.well-known/jwks.json"));
     assert_eq!(body["token_endpoint_auth_method"], "private_key_jwt");
     assert!(
         body["logo_uri"]
             .as_str()
-            .is_some_and(|l| l.starts_with(&tool.address)),
+            .is_some_and(|l| l.starts_with(&tool.app.address)),
         "logo_uri: {body}"
     );
     // No LTI services, but the field is there: Canvas fails without it.
@@ -160,10 +160,10 @@ fn assert_registration_request(
     let ltc = request.ltc();
     assert_eq!(
         ltc["domain"],
-        tool.address.trim_start_matches("http://"),
+        tool.app.address.trim_start_matches("http://"),
         "host:port without a scheme"
     );
-    assert_eq!(ltc["target_link_uri"], tool.url("/lti/launch"));
+    assert_eq!(ltc["target_link_uri"], tool.app.url("/lti/launch"));
     assert!(ltc["description"].as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(
         set_of(&ltc["claims"]),
@@ -177,7 +177,7 @@ fn assert_registration_request(
     assert_eq!(types, strings(&[RESOURCE_LINK, DEEP_LINKING]), "{ltc}");
     let message = |kind: &str| messages.iter().find(|m| m["type"] == kind).unwrap();
     for m in messages {
-        assert_eq!(m["target_link_uri"], tool.url("/lti/launch"), "{m}");
+        assert_eq!(m["target_link_uri"], tool.app.url("/lti/launch"), "{m}");
         assert!(m["label"].as_str().is_some_and(|l| !l.is_empty()), "{m}");
     }
     assert!(
@@ -213,10 +213,11 @@ async fn assert_closes_the_dialog(tool: &Tool, page: &Page) {
         let url = if src.starts_with("http") {
             src
         } else {
-            tool.url(&src)
+            tool.app.url(&src)
         };
         scripts.push(
-            tool.http
+            tool.app
+                .http
                 .get(url)
                 .send()
                 .await
@@ -309,7 +310,7 @@ fn registered(platform: &Platform, deployment_id: &str) -> Registered {
 
 /// The deployments of a platform with who added each.
 fn deployments_of(tool: &Tool, platform: &Platform) -> Vec<(String, String)> {
-    guestlink::store::platforms::deployments_of(&mut tool.db.get_read().unwrap(), platform.id)
+    guestlink::store::platforms::deployments_of(&mut tool.app.db.get_read().unwrap(), platform.id)
         .unwrap()
         .into_iter()
         .map(|d| {
@@ -328,6 +329,7 @@ async fn moodle_registers_dynamically_and_launches(backend: Backend) {
         .expect("Moodle answers with a deployment id");
     assert_eq!(platform.deployment_ids, vec![deployment.clone()]);
     let page = tool
+        .app
         .launch_as(&registered(&platform, &deployment), Role::Instructor)
         .await;
     assert_course_page(&page, "Moodle launch after registration");
@@ -338,6 +340,7 @@ async fn sakai_registers_dynamically_and_launches(backend: Backend) {
     let (tool, _sim, platform) = registration_round_trip(backend, Flavour::Sakai).await;
     assert_eq!(platform.deployment_ids, vec!["1".to_string()]);
     let page = tool
+        .app
         .launch_as(&registered(&platform, "1"), Role::Student)
         .await;
     assert_course_page(&page, "Sakai launch after registration");
@@ -351,6 +354,7 @@ async fn canvas_registers_dynamically_and_its_later_deployment_launches(backend:
     let (tool, _sim, platform) = registration_round_trip(backend, Flavour::Canvas).await;
     assert!(platform.deployment_ids.is_empty());
     let page = tool
+        .app
         .launch_as(
             &registered(&platform, LATER_CANVAS_DEPLOYMENT),
             Role::Instructor,
@@ -362,6 +366,7 @@ async fn canvas_registers_dynamically_and_its_later_deployment_launches(backend:
         vec![(LATER_CANVAS_DEPLOYMENT.to_string(), "launch".to_string())]
     );
     let again = tool
+        .app
         .launch_as(
             &registered(&platform, LATER_CANVAS_DEPLOYMENT),
             Role::Student,
@@ -384,6 +389,7 @@ async fn brightspace_registers_without_a_token_and_launches(backend: Backend) {
     );
     assert!(platform.deployment_ids.is_empty());
     let page = tool
+        .app
         .launch_as(
             &registered(&platform, LATER_BRIGHTSPACE_DEPLOYMENT),
             Role::Instructor,
@@ -414,6 +420,7 @@ async fn canvas_with_the_shared_issuer_registers_and_launches(backend: Backend) 
         format!("Canvas ({})", sim.base().trim_start_matches("http://"))
     );
     let page = tool
+        .app
         .launch_as(
             &registered(&platform, LATER_CANVAS_DEPLOYMENT),
             Role::Instructor,
@@ -487,9 +494,10 @@ async fn an_allowed_host_may_be_listed_with_its_port(backend: Backend) {
         s.lti.registration_allowed_hosts = vec![host_port.parse().unwrap()];
     })
     .await;
-    sim.serve_jwks_from(&format!("{}/jwks", tool.platform.base));
+    sim.serve_jwks_from(&format!("{}/jwks", tool.app.platform.base));
     let platform = tool.register_sim(&sim).await;
     let page = tool
+        .app
         .launch_as(&registered(&platform, "1"), Role::Instructor)
         .await;
     assert_course_page(&page, "launch after a host:port registration");
@@ -530,7 +538,7 @@ async fn the_configuration_url_is_required(backend: Backend) {
             "/lti/register?registration_token=abc.def.ghi",
         ),
     ] {
-        let page = tool.get_page(path, None).await;
+        let page = tool.app.get_page(path, None).await;
         assert_error(&page, 400, "registration_missing_configuration", case);
     }
     assert_eq!(tool.platform_count(), 0);
@@ -1232,9 +1240,9 @@ async fn a_confirmation_expires_after_thirty_minutes(backend: Backend) {
     let second = tool
         .open_register(&config_url, sim.registration_token().as_deref())
         .await;
-    tool.clock.advance(time::Duration::minutes(29));
+    tool.app.clock.advance(time::Duration::minutes(29));
     assert_done(&tool.post_register(&form_fields(&first)).await);
-    tool.clock.advance(time::Duration::minutes(2));
+    tool.app.clock.advance(time::Duration::minutes(2));
     let late = tool.post_register(&form_fields(&second)).await;
     assert_error(&late, 400, "registration_form_invalid", "31 minutes after");
     assert_eq!(sim.registration_requests().len(), 1);
@@ -1342,11 +1350,12 @@ async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) 
     );
     assert_eq!(tool.platform_count(), 4);
 
-    let housekeeping = crate::helpers::tool(&tool.db, &tool.settings, &tool.clock);
-    tool.clock.advance(time::Duration::days(6));
+    let housekeeping = crate::helpers::tool(&tool.app.db, &tool.app.settings, &tool.app.clock);
+    tool.app.clock.advance(time::Duration::days(6));
     guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
     assert_eq!(tool.platform_count(), 4, "six days: still waiting");
-    tool.clock
+    tool.app
+        .clock
         .advance(time::Duration::days(1) + time::Duration::minutes(1));
     guestlink::service::housekeeping::purge_long_lived(&housekeeping).await;
     assert_eq!(tool.platform_count(), 0, "a week: gone");
@@ -1358,8 +1367,8 @@ async fn pending_registrations_are_capped_per_host_and_expire(backend: Backend) 
 async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let inserts = (0..12).map(|i| {
-        let db = tool.db.clone();
-        let now = tool.clock.now();
+        let db = tool.app.db.clone();
+        let now = tool.app.clock.now();
         std::thread::spawn(move || {
             let mut new = guestlink::domain::platform::NewPlatform::parse(
                 &guestlink::domain::platform::PlatformFields {
@@ -1407,8 +1416,8 @@ async fn racing_pending_registrations_stay_within_the_caps(backend: Backend) {
 async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
     let tool = Tool::start(backend, |_| {}).await;
     let issuer = "https://moodle.pending.test";
-    let auth_url = format!("{}/auth", tool.platform.base);
-    let jwks_url = format!("{}/jwks", tool.platform.base);
+    let auth_url = format!("{}/auth", tool.app.platform.base);
+    let jwks_url = format!("{}/jwks", tool.app.platform.base);
     let added = tool.cli(&[
         "platform",
         "add",
@@ -1447,7 +1456,7 @@ async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
         client_id: "pending-client-1".into(),
         deployment_id: "4".into(),
     };
-    let refused = Page::from(tool.post_login(&tool.login_form(&reg)).await).await;
+    let refused = Page::from(tool.app.post_login(&tool.app.login_form(&reg)).await).await;
     assert_error(
         &refused,
         400,
@@ -1468,9 +1477,9 @@ async fn a_pending_platform_launches_only_once_activated(backend: Backend) {
 
     // Another process changed the registration: the server sees it within
     // its registration cache's lifetime (10 s).
-    let login = login_within(&tool, &reg, Duration::from_secs(15)).await;
-    let claims = tool.claims(&reg, &login.nonce, Role::Instructor);
-    let page = tool.post_token(&login, &tool.sign(&claims)).await;
+    let login = login_within(&tool.app, &reg, Duration::from_secs(15)).await;
+    let claims = tool.app.claims(&reg, &login.nonce, Role::Instructor);
+    let page = tool.app.post_token(&login, &tool.app.sign(&claims)).await;
     assert_course_page(&page, "launch after activation");
 }
 

@@ -4,7 +4,6 @@
 //! test platform's, the registration round trip, and a look into the stored
 //! platforms.
 
-use std::ops::Deref;
 use std::process::{Command, Output};
 
 use guestlink::config::{DatabaseUrl, Settings};
@@ -14,30 +13,15 @@ use scraper::Selector;
 use crate::helpers::{Backend, Page, TestApp, count_rows, spawn_app_with};
 use crate::support::sim_lms::{Flavour, SimLms, register_url};
 
-/// The tool under test and the settings it was started with.
+/// The tool under test.
 pub struct Tool {
     pub app: TestApp,
-    pub settings: Settings,
-}
-
-impl Deref for Tool {
-    type Target = TestApp;
-    fn deref(&self) -> &TestApp {
-        &self.app
-    }
 }
 
 impl Tool {
     pub async fn start(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Tool {
-        let mut captured = None;
-        let app = spawn_app_with(backend, |settings| {
-            adjust(settings);
-            captured = Some(settings.clone());
-        })
-        .await;
         Tool {
-            app,
-            settings: captured.expect("the settings were adjusted"),
+            app: spawn_app_with(backend, adjust).await,
         }
     }
 
@@ -52,7 +36,7 @@ impl Tool {
 
     /// The DATABASE_URL the command line needs to reach this tool's database.
     pub fn database_url(&self) -> String {
-        match &self.settings.database.url {
+        match &self.app.settings.database.url {
             DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
             DatabaseUrl::Postgres(url) => url.clone(),
         }
@@ -66,10 +50,10 @@ impl Tool {
             .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", self.database_url())
-            .env("GUESTLINK_DATA_DIR", &self.settings.data_dir)
+            .env("GUESTLINK_DATA_DIR", &self.app.settings.data_dir)
             .env(
                 "GUESTLINK_PUBLIC_URL",
-                self.settings.server.public_url.as_str(),
+                self.app.settings.server.public_url.as_str(),
             )
             .output()
             .expect("the guestlink binary runs")
@@ -78,22 +62,22 @@ impl Tool {
     /// A simulated LMS whose key set is the test platform's, so launches
     /// signed with the test platform's key verify.
     pub fn sim(&self, flavour: Flavour) -> SimLms {
-        SimLms::start(flavour, &format!("{}/jwks", self.platform.base))
+        SimLms::start(flavour, &format!("{}/jwks", self.app.platform.base))
     }
 
     /// Every stored platform, oldest first.
     pub fn platforms(&self) -> Vec<Platform> {
-        guestlink::store::platforms::list(&mut self.db.get_read().unwrap()).unwrap()
+        guestlink::store::platforms::list(&mut self.app.db.get_read().unwrap()).unwrap()
     }
 
     pub fn platform_count(&self) -> i64 {
-        count_rows(&self.db, "platforms")
+        count_rows(&self.app.db, "platforms")
     }
 
     /// Runs one SQL statement against the tool's database.
     pub fn execute_sql(&self, sql: &str) {
         use diesel::RunQueryDsl;
-        let mut conn = self.db.get_write().unwrap();
+        let mut conn = self.app.db.get_write().unwrap();
         guestlink::with_conn!(&mut conn, c => diesel::sql_query(sql).execute(c).unwrap());
     }
 
@@ -117,19 +101,20 @@ impl Tool {
 
     /// GET /lti/register as the LMS opens it.
     pub async fn open_register(&self, config_url: &str, token: Option<&str>) -> Page {
-        self.get_page_at(&register_url(&self.address, config_url, token))
+        self.get_page_at(&register_url(&self.app.address, config_url, token))
             .await
     }
 
     pub async fn get_page_at(&self, url: &str) -> Page {
-        Page::from(self.http.get(url).send().await.unwrap()).await
+        Page::from(self.app.http.get(url).send().await.unwrap()).await
     }
 
     /// POST /lti/register with these form fields.
     pub async fn post_register(&self, fields: &[(String, String)]) -> Page {
         Page::from(
-            self.http
-                .post(self.url("/lti/register"))
+            self.app
+                .http
+                .post(self.app.url("/lti/register"))
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .body(serde_urlencoded::to_string(fields).unwrap())
                 .send()

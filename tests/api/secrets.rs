@@ -17,13 +17,13 @@ use guestlink_test_macros::both_backends;
 /// Another instance of the app on the course's database with `key`; Err
 /// when it refuses to start.
 async fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String> {
-    let mut settings = shared.settings.clone();
+    let mut settings = shared.app().settings.clone();
     settings.server.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     settings.secret_key = Some(SecretKey::parse(key).unwrap());
     let app = guestlink::startup::Application::build_with_db(
-        shared.db.clone(),
+        shared.app().db.clone(),
         settings,
-        shared.clock.clone(),
+        shared.app().clock.clone(),
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -35,7 +35,7 @@ async fn instance_with_key(shared: &Shared, key: &str) -> Result<String, String>
 /// The entry page of a link on the tool at `address`.
 async fn entry_status(shared: &Shared, address: &str, token: &str) -> u16 {
     Browser::new()
-        .get_url(&shared.http, &format!("{address}/g/{token}"))
+        .get_url(&shared.app().http, &format!("{address}/g/{token}"))
         .await
         .status
 }
@@ -48,17 +48,17 @@ fn pem_body(pem: &str) -> String {
 async fn keys_and_link_tokens_are_not_stored_in_the_clear(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    for value in column_values(&shared.db, "tool_keys", "private_key") {
+    for value in column_values(&shared.app().db, "tool_keys", "private_key") {
         assert!(value.starts_with(SEALED_PREFIX), "a sealed private key");
         // The fixture key's PKCS#8 body shares no long run with what is stored.
         assert!(!value.contains(&pem_body(TOOL_KEY)[40..80]));
     }
-    for value in column_values(&shared.db, "tool_secrets", "value") {
+    for value in column_values(&shared.app().db, "tool_secrets", "value") {
         assert!(value.starts_with(SEALED_PREFIX), "a sealed tool secret");
     }
     let stored: Vec<String> = ["token_hash", "token_sealed"]
         .iter()
-        .flat_map(|c| column_values(&shared.db, "guest_links", c))
+        .flat_map(|c| column_values(&shared.app().db, "guest_links", c))
         .collect();
     assert_eq!(stored.len(), 2);
     assert!(
@@ -67,7 +67,7 @@ async fn keys_and_link_tokens_are_not_stored_in_the_clear(backend: Backend) {
     );
     // The owner still copies the link, and it still works.
     assert_eq!(shared.listed_link(&link).await["url"], link.url.as_str());
-    admitted(&shared, &link.token).await;
+    admitted(shared.app(), &link.token).await;
 }
 
 /// An older guestlink kept these in the clear: the next start seals them,
@@ -77,11 +77,12 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let sealer = test_sealer();
-    let private = guestlink::store::keys::current(&mut shared.db.get_read().unwrap(), &sealer)
-        .unwrap()
-        .unwrap();
+    let private =
+        guestlink::store::keys::current(&mut shared.app().db.get_read().unwrap(), &sealer)
+            .unwrap()
+            .unwrap();
     execute(
-        &shared.db,
+        &shared.app().db,
         &format!(
             "UPDATE tool_keys SET private_key = '{}'; \
              UPDATE guest_links SET token_hash = '{}', token_sealed = NULL; \
@@ -93,12 +94,12 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
         .await
         .expect("it starts");
     assert!(
-        column_values(&shared.db, "tool_keys", "private_key")
+        column_values(&shared.app().db, "tool_keys", "private_key")
             .iter()
             .all(|v| v.starts_with(SEALED_PREFIX))
     );
     assert!(
-        column_values(&shared.db, "guest_links", "token_hash")
+        column_values(&shared.app().db, "guest_links", "token_hash")
             .iter()
             .all(|v| *v != link.token)
     );
@@ -114,9 +115,9 @@ async fn plain_rows_from_an_older_guestlink_are_sealed_at_start(backend: Backend
 async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    let kid_before = shared.published_kids().await;
+    let kid_before = shared.app().published_kids().await;
     let (_, new_key) = SecretKey::generate();
-    let key_file = shared.settings.data_dir.join("new.key");
+    let key_file = shared.app().settings.data_dir.join("new.key");
     std::fs::write(&key_file, &new_key).unwrap();
 
     let wrong = cli(
@@ -151,6 +152,7 @@ async fn changing_the_secret_key_keeps_links_and_keys_and_needs_the_old_key(back
         "the link works"
     );
     let kids = shared
+        .app()
         .http
         .get(format!("{address}/.well-known/jwks.json"))
         .send()
@@ -173,8 +175,8 @@ fn cli(shared: &Shared, key: &str, new_key_file: &std::path::Path) -> Output {
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GUESTLINK_SECRET_KEY", key)
-        .env("DATABASE_URL", shared.database_url())
-        .env("GUESTLINK_DATA_DIR", &shared.settings.data_dir)
+        .env("DATABASE_URL", shared.course.database_url())
+        .env("GUESTLINK_DATA_DIR", &shared.app().settings.data_dir)
         .output()
         .expect("the guestlink binary runs")
 }
