@@ -304,4 +304,164 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
+
+    fn url_safe(token: &str) -> bool {
+        token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
+    #[test]
+    fn a_random_token_is_unpadded_base64url_of_its_bytes() {
+        for (bytes, chars) in [(12, 16), (16, 22), (32, 43), (0, 0)] {
+            let token = random_token(bytes);
+            assert_eq!(token.len(), chars, "{bytes} bytes");
+            assert!(url_safe(&token), "{token}");
+            assert_eq!(b64url_decode(&token).unwrap().len(), bytes);
+        }
+    }
+
+    #[test]
+    fn the_tokens_the_tool_issues_are_token_shaped() {
+        assert!(is_token_shaped(&secret_token()));
+        assert!(is_token_shaped(&random_token(12)));
+        assert!(is_token_shaped(&random_token(48)));
+    }
+
+    #[test]
+    fn a_token_shape_is_16_to_64_url_safe_characters() {
+        assert!(!is_token_shaped(&"a".repeat(15)));
+        assert!(is_token_shaped(&"a".repeat(16)));
+        assert!(is_token_shaped(&"a".repeat(64)));
+        assert!(!is_token_shaped(&"a".repeat(65)));
+        for bad in [
+            "aaaaaaaaaaaaaaa+",
+            "aaaaaaaaaaaaaaa/",
+            "aaaaaaaaaaaaaaa=",
+            "aaaaaaa aaaaaaaa",
+            "aaaaaaaaaaaaaaaé",
+        ] {
+            assert!(!is_token_shaped(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_is() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+        assert!(secrets_equal("", ""));
+    }
+
+    #[test]
+    fn a_mac_tag_is_the_same_each_time_and_changes_with_one_character() {
+        let key = MacKey::new(b"k");
+        let tag = key.sign("m");
+        assert_eq!(tag, key.sign("m"));
+        assert_eq!(b64url_decode(&tag).unwrap().len(), 32);
+        let mut altered = tag.clone().into_bytes();
+        altered[0] = if altered[0] == b'A' { b'B' } else { b'A' };
+        assert!(!key.verify("m", std::str::from_utf8(&altered).unwrap()));
+        assert!(!key.verify("m", &tag[..tag.len() - 1]), "a shortened tag");
+    }
+
+    #[test]
+    fn an_altered_sealed_value_does_not_open() {
+        let sealer = Sealer::new(&SecretKey::generate().0);
+        let sealed = sealer.seal_text("ctx", "secret value");
+        let body = sealed.strip_prefix(SEALED_PREFIX).unwrap();
+        let mut raw = b64url_decode(body).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        let altered = format!("{SEALED_PREFIX}{}", b64url(&raw));
+        assert!(sealer.open_text("ctx", &altered).is_err());
+    }
+
+    #[test]
+    fn nothing_and_binary_values_seal_and_open_again() {
+        let sealer = Sealer::new(&SecretKey::generate().0);
+        assert_eq!(sealer.open("c", &sealer.seal("c", b"")).unwrap(), b"");
+        let binary = [0u8, 255, 10, 13];
+        assert_eq!(
+            sealer.open("c", &sealer.seal("c", &binary)).unwrap(),
+            binary
+        );
+    }
+
+    #[test]
+    fn a_sealed_value_that_is_not_text_does_not_open_as_text() {
+        let sealer = Sealer::new(&SecretKey::generate().0);
+        let sealed = sealer.seal("c", &[0xff, 0xfe]);
+        assert!(sealer.open("c", &sealed).is_ok());
+        assert!(sealer.open_text("c", &sealed).is_err());
+    }
+
+    #[test]
+    fn the_same_key_text_seals_and_looks_up_alike_across_restarts() {
+        let text = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+        let first = Sealer::new(&SecretKey::parse(text).unwrap());
+        let again = Sealer::new(&SecretKey::parse(text).unwrap());
+        let sealed = first.seal_text("c", "v");
+        assert_eq!(again.open_text("c", &sealed).unwrap(), "v");
+        assert_eq!(first.lookup_hash("tok"), again.lookup_hash("tok"));
+    }
+
+    #[test]
+    fn a_lookup_hash_is_keyed_hex_unlike_the_plain_hash() {
+        let sealer = Sealer::new(&SecretKey::generate().0);
+        let hash = sealer.lookup_hash("tok");
+        assert_eq!(hash.len(), 64);
+        assert!(
+            hash.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(hash, hash_secret("tok"));
+        assert_ne!(hash, sealer.lookup_hash("tok2"));
+    }
+
+    #[test]
+    fn a_secret_key_is_read_in_any_base64_with_surrounding_whitespace() {
+        let bytes: Vec<u8> = (0u8..32)
+            .map(|b| b.wrapping_mul(37).wrapping_add(250))
+            .collect();
+        let standard = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        assert!(
+            standard.contains('+') || standard.contains('/'),
+            "{standard}"
+        );
+        for text in [
+            standard.clone(),
+            format!("  {standard}\n"),
+            standard.trim_end_matches('=').to_string(),
+            URL_SAFE_NO_PAD.encode(&bytes),
+            base64::engine::general_purpose::URL_SAFE.encode(&bytes),
+        ] {
+            assert!(SecretKey::parse(&text).is_ok(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_secret_key_needs_32_bytes_and_says_how_many_it_has() {
+        let short = URL_SAFE_NO_PAD.encode([7u8; 31]);
+        let err = SecretKey::parse(&short).unwrap_err();
+        assert!(err.starts_with("holds 31 bytes"), "{err}");
+        assert!(SecretKey::parse(&URL_SAFE_NO_PAD.encode([7u8; 32])).is_ok());
+    }
+
+    #[test]
+    fn key_holders_never_print_their_keys() {
+        assert_eq!(format!("{:?}", MacKey::new(b"secret")), "MacKey(..)");
+        assert_eq!(
+            format!("{:?}", Sealer::new(&SecretKey::generate().0)),
+            "Sealer(..)"
+        );
+    }
+
+    #[test]
+    fn base64url_decoding_tolerates_padding_and_refuses_other_alphabets() {
+        assert_eq!(b64url_decode("YQ==").unwrap(), b"a");
+        assert_eq!(b64url_decode("YQ").unwrap(), b"a");
+        assert_eq!(b64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+        assert_eq!(b64url_decode("+/8"), None);
+    }
 }

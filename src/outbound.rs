@@ -171,7 +171,8 @@ pub fn is_public(ip: IpAddr) -> bool {
                 && seg[0] != 0x2002
                 && !(seg[0] == 0x2001 && seg[1] == 0x0000)
                 && !(seg[0] == 0x2001 && seg[1] == 0x0db8)
-                && (seg[0] & 0xfff0) != 0x3ff0
+                // 3fff::/20 (RFC 9637).
+                && !(seg[0] == 0x3fff && (seg[1] & 0xf000) == 0)
         }
     }
 }
@@ -576,5 +577,204 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    fn pattern(raw: &str) -> HostPattern {
+        HostPattern::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn a_bare_host_covers_the_default_port_of_either_scheme() {
+        let moodle = pattern("moodle.example.edu");
+        assert!(moodle.matches(&url("https://moodle.example.edu/")));
+        assert!(moodle.matches(&url("http://moodle.example.edu/")));
+        assert!(
+            moodle.matches(&url("https://moodle.example.edu:443/")),
+            "an explicit default port is the default port"
+        );
+        assert!(!moodle.matches(&url("http://moodle.example.edu:8080/")));
+    }
+
+    #[test]
+    fn a_listed_port_matches_a_url_whose_scheme_defaults_to_it() {
+        let https_port = pattern("lms.example.edu:443");
+        assert!(https_port.matches(&url("https://lms.example.edu/")));
+        assert!(!https_port.matches(&url("http://lms.example.edu/")));
+    }
+
+    #[test]
+    fn a_star_covers_every_port_including_the_default() {
+        let any = pattern("lms.example.edu:*");
+        for u in [
+            "https://lms.example.edu/",
+            "http://lms.example.edu:1/",
+            "https://lms.example.edu:65535/",
+        ] {
+            assert!(any.matches(&url(u)), "{u}");
+        }
+        assert!(!any.matches(&url("https://other.example.edu/")));
+    }
+
+    #[test]
+    fn a_pattern_matches_its_host_only_not_subdomains_or_parents() {
+        let p = pattern("example.edu");
+        assert!(!p.matches(&url("https://lms.example.edu/")));
+        assert!(!p.matches(&url("https://example.edu.evil.com/")));
+        assert!(pattern("LMS.Example.EDU").matches(&url("https://lms.example.edu/")));
+    }
+
+    #[test]
+    fn ipv6_patterns_are_kept_in_canonical_form() {
+        let long = pattern("[0:0:0:0:0:0:0:1]");
+        assert_eq!(long, pattern("::1"));
+        assert_eq!(long.to_string(), "::1");
+        assert_eq!(pattern("[0:0::1]:*").to_string(), "[::1]:*");
+        assert!(pattern("2001:DB8::A").matches(&url("https://[2001:db8::a]/")));
+    }
+
+    #[test]
+    fn a_pattern_reads_back_from_its_display() {
+        for raw in [
+            "lms.example.edu",
+            "lms.example.edu:8443",
+            "10.0.0.1:*",
+            "::1",
+            "[::1]:9000",
+        ] {
+            let p = pattern(raw);
+            assert_eq!(p.to_string().parse::<HostPattern>(), Ok(p), "{raw}");
+        }
+    }
+
+    #[test]
+    fn host_names_need_short_non_empty_labels() {
+        assert!(HostPattern::parse(&format!("{}.edu", "a".repeat(63))).is_ok());
+        for bad in [
+            format!("{}.edu", "a".repeat(64)),
+            "a..edu".to_string(),
+            ".edu".to_string(),
+            "lms.example.edu.".to_string(),
+            "lms/x".to_string(),
+        ] {
+            assert!(HostPattern::parse(&bad).is_err(), "{bad}");
+        }
+        assert!(
+            HostPattern::parse("my_lms.local").is_ok(),
+            "underscores occur in real names"
+        );
+    }
+
+    #[test]
+    fn reserved_ipv4_ranges_are_not_public() {
+        for reserved in [
+            "0.1.2.3",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.1",
+            "203.0.113.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "100.127.255.255",
+        ] {
+            assert!(!is_public(reserved.parse().unwrap()), "{reserved}");
+        }
+    }
+
+    #[test]
+    fn the_neighbours_of_reserved_ipv4_ranges_are_public() {
+        for public in [
+            "1.0.0.1",
+            "100.63.255.255",
+            "100.128.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.0.1.255",
+            "192.169.0.1",
+            "198.17.255.255",
+            "198.20.0.0",
+            "223.255.255.255",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn only_global_unicast_ipv6_outside_special_ranges_is_public() {
+        for reserved in [
+            "::",
+            "2001:db8::1",
+            "2001::1",
+            "2002::1",
+            "3fff:fff::1",
+            "4000::1",
+            "ff02::1",
+            "fd12:3456::1",
+        ] {
+            assert!(!is_public(reserved.parse().unwrap()), "{reserved}");
+        }
+        for public in ["2001:4860:4860::8888", "2600::1", "2c0f:f248::1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_as_public_as_its_ipv4() {
+        assert!(is_public("::ffff:8.8.8.8".parse().unwrap()));
+        assert!(!is_public("::ffff:192.168.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn this_machine_is_localhost_the_127_network_or_ipv6_loopback() {
+        for u in [
+            "http://localhost/",
+            "http://LocalHost:8080/",
+            "http://127.1.2.3/",
+            "http://[::1]:9/",
+        ] {
+            assert!(is_loopback_host(&url(u)), "{u}");
+        }
+        for u in [
+            "http://localhost.example.com/",
+            "http://10.0.0.1/",
+            "http://[::2]/",
+            "file:///etc/passwd",
+        ] {
+            assert!(!is_loopback_host(&url(u)), "{u}");
+        }
+    }
+
+    #[test]
+    fn only_a_2xx_answer_is_a_success() {
+        let answer = |status| Fetched {
+            status,
+            headers: reqwest::header::HeaderMap::new(),
+            body: vec![],
+        };
+        assert!(answer(200).is_success());
+        assert!(answer(299).is_success());
+        assert!(!answer(199).is_success());
+        assert!(!answer(304).is_success());
+        assert!(!answer(404).is_success());
+    }
+
+    #[test]
+    fn fetch_errors_name_the_host_but_never_a_url() {
+        let err = FetchError::PrivateAddress {
+            host: "lms.internal".into(),
+        };
+        assert_eq!(err.to_string(), "lms.internal is not on a public address");
+        assert_eq!(
+            FetchError::Redirect(302).to_string(),
+            "it answered with a redirect (HTTP 302); guestlink follows none"
+        );
+    }
+
+    #[test]
+    fn only_3fff_20_of_the_3ff0_block_is_documentation() {
+        assert!(is_public("3fff:1000::1".parse().unwrap()));
+        assert!(is_public("3ffe::1".parse().unwrap()));
     }
 }

@@ -116,9 +116,16 @@ impl IpNet {
                 };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
-            (IpAddr::V6(net), IpAddr::V4(ip)) => {
-                net.to_ipv4_mapped() == Some(ip) && self.prefix >= 96
-            }
+            // An IPv4-mapped network (::ffff:10.0.0.0/104) covers the IPv4
+            // addresses inside it.
+            (IpAddr::V6(net), IpAddr::V4(ip)) => match net.to_ipv4_mapped() {
+                Some(net) if self.prefix >= 96 => IpNet {
+                    addr: IpAddr::V4(net),
+                    prefix: self.prefix - 96,
+                }
+                .contains(IpAddr::V4(ip)),
+                _ => false,
+            },
             (IpAddr::V4(_), IpAddr::V6(ip)) => ip
                 .to_ipv4_mapped()
                 .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
@@ -214,5 +221,149 @@ impl AdminToken {
 impl fmt::Debug for AdminToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AdminToken(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_postgres_schemes_choose_postgres() {
+        for raw in ["postgres://u@h/db", " postgresql://u@h/db "] {
+            let url = DatabaseUrl::parse(raw).unwrap();
+            assert!(url.is_postgres(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn sqlite_urls_name_a_file_with_or_without_slashes() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/g.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("/var/lib/g.db"))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:data/g.db").unwrap(),
+            DatabaseUrl::Sqlite(PathBuf::from("data/g.db"))
+        );
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+        assert!(!DatabaseUrl::parse("sqlite:x").unwrap().is_postgres());
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_without_showing_its_password() {
+        let err = DatabaseUrl::parse("mysql://app:hunter2@db/g").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("mysql://app:***@db/g"), "{err}");
+        assert!(DatabaseUrl::parse("guestlink.sqlite3").is_err());
+    }
+
+    #[test]
+    fn a_password_is_redacted_up_to_the_last_at_sign() {
+        assert_eq!(
+            redact_url_password("postgres://u:p@ss@db:5432/g"),
+            "postgres://u:***@db:5432/g"
+        );
+        assert_eq!(
+            redact_url_password("postgres://u@db/g"),
+            "postgres://u@db/g"
+        );
+        assert_eq!(redact_url_password("postgres://db/g"), "postgres://db/g");
+    }
+
+    #[test]
+    fn a_network_prefix_may_be_as_long_as_its_family_allows() {
+        assert!(IpNet::parse("10.0.0.1/32").is_ok());
+        assert!(IpNet::parse("10.0.0.1/33").is_err());
+        assert!(IpNet::parse("2001:db8::/128").is_ok());
+        assert!(IpNet::parse("2001:db8::/129").is_err());
+        assert!(IpNet::parse("10.0.0.0/x").is_err());
+        assert!(IpNet::parse("proxy.example.edu").is_err());
+    }
+
+    #[test]
+    fn a_zero_prefix_covers_its_whole_family() {
+        let v4 = IpNet::parse("0.0.0.0/0").unwrap();
+        assert!(v4.contains("203.0.113.9".parse().unwrap()));
+        assert!(!v4.contains("2001:db8::1".parse().unwrap()));
+        let v6 = IpNet::parse("::/0").unwrap();
+        assert!(v6.contains("2001:db8::1".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_ipv4_network_covers_its_addresses_written_as_ipv4_mapped_ipv6() {
+        let net = IpNet::parse("10.0.0.0/8").unwrap();
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("::ffff:11.1.2.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_single_ipv4_mapped_address_covers_its_ipv4_address() {
+        let net = IpNet::parse("::ffff:10.0.0.5").unwrap();
+        assert!(net.contains("10.0.0.5".parse().unwrap()));
+        assert!(!net.contains("10.0.0.6".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_ipv4_mapped_network_covers_the_ipv4_addresses_inside_it() {
+        let net = IpNet::parse("::ffff:10.0.0.0/104").unwrap();
+        assert!(net.contains("::ffff:10.9.9.9".parse().unwrap()));
+        assert!(net.contains("10.9.9.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_public_url_loses_its_trailing_slash_and_joins_paths() {
+        let url = PublicUrl::parse(" https://media.example.edu:8443/ ").unwrap();
+        assert_eq!(url.as_str(), "https://media.example.edu:8443");
+        assert_eq!(
+            url.join("/lti/launch"),
+            "https://media.example.edu:8443/lti/launch"
+        );
+        assert_eq!(url.domain(), "media.example.edu:8443");
+        assert!(url.is_https());
+        assert!(
+            !PublicUrl::parse("http://127.0.0.1:8080")
+                .unwrap()
+                .is_https()
+        );
+    }
+
+    #[test]
+    fn a_public_url_has_no_query_fragment_or_path() {
+        for bad in [
+            "https://media.example.edu/#top",
+            "https://media.example.edu?x=1",
+            "https://media.example.edu/guestlink/",
+            "media.example.edu",
+        ] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_public_url_contains_its_own_paths_and_queries_only() {
+        let url = PublicUrl::parse("https://media.example.edu").unwrap();
+        assert!(url.contains("https://media.example.edu"));
+        assert!(url.contains("https://media.example.edu?x=1"));
+        assert!(!url.contains("https://media.example.edu:8443/lti"));
+        assert!(!url.contains("http://media.example.edu/lti"));
+    }
+
+    #[test]
+    fn a_host_is_given_with_its_port_only_when_the_url_names_one() {
+        let at = |u: &str| host_and_port(&url::Url::parse(u).unwrap());
+        assert_eq!(at("https://lms.example.edu/x"), "lms.example.edu");
+        assert_eq!(at("https://lms.example.edu:443/x"), "lms.example.edu");
+        assert_eq!(at("https://lms.example.edu:8443/x"), "lms.example.edu:8443");
+        assert_eq!(at("http://[::1]:9000/"), "[::1]:9000");
+    }
+
+    #[test]
+    fn an_admin_token_matches_only_itself_and_never_prints() {
+        let token = AdminToken::new("a".repeat(32));
+        assert!(token.matches(&"a".repeat(32)));
+        assert!(!token.matches(&"a".repeat(31)));
+        assert!(!token.matches(""));
+        assert_eq!(format!("{token:?}"), "AdminToken(<redacted>)");
     }
 }

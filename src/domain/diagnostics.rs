@@ -66,3 +66,59 @@ pub enum AttemptScope {
     /// Attempts from issuers no platform is registered with.
     UnknownIssuers,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(error_code: Option<&str>, reason: Option<&str>) -> LaunchAttempt {
+        LaunchAttempt {
+            platform_id: None,
+            issuer: "https://lms.example.edu".into(),
+            client_id: None,
+            deployment_id: None,
+            stage: Stage::Launch,
+            error_code: error_code.map(str::to_string),
+            reason: reason.map(str::to_string),
+            claims: None,
+            created_at: super::super::time::Timestamp::from_unix(0),
+        }
+    }
+
+    #[test]
+    fn each_stage_reads_back_from_its_name() {
+        for stage in [Stage::Login, Stage::Launch] {
+            assert_eq!(Stage::parse(stage.as_str()), Ok(stage));
+        }
+        assert_ne!(Stage::Login.as_str(), Stage::Launch.as_str());
+    }
+
+    #[test]
+    fn an_unknown_stage_is_refused_by_name() {
+        for raw in ["Login", "LAUNCH", "", "logout"] {
+            let err = Stage::parse(raw).unwrap_err();
+            assert!(err.contains(&format!("'{raw}'")), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_attempt_succeeded_when_it_has_no_error_code() {
+        assert!(attempt(None, None).succeeded());
+        assert!(!attempt(Some("unknown_kid"), Some("why")).succeeded());
+    }
+
+    #[test]
+    fn the_reason_and_the_hint_are_split_at_the_first_line_break() {
+        let both = attempt(
+            Some("x"),
+            Some("the kid is unknown\ncheck the JWKS URL\nand more"),
+        );
+        assert_eq!(
+            both.reason_and_hint(),
+            ("the kid is unknown", "check the JWKS URL\nand more")
+        );
+        let reason_only = attempt(Some("x"), Some("no hint here"));
+        assert_eq!(reason_only.reason_and_hint(), ("no hint here", ""));
+        assert_eq!(attempt(None, None).reason_and_hint(), ("", ""));
+    }
+}

@@ -109,4 +109,57 @@ mod tests {
         assert_eq!(Field::ClientId.as_str(), "client_id");
         assert_eq!(Field::PlatformName.as_str(), "name");
     }
+
+    const EVERY_FIELD: [Field; 25] = [
+        Field::Title,
+        Field::Kind,
+        Field::Description,
+        Field::SourceUrl,
+        Field::File,
+        Field::Media,
+        Field::Name,
+        Field::Email,
+        Field::ClickLimit,
+        Field::DurationDays,
+        Field::Enabled,
+        Field::Format,
+        Field::After,
+        Field::Limit,
+        Field::PlatformName,
+        Field::Lms,
+        Field::Issuer,
+        Field::ClientId,
+        Field::AuthUrl,
+        Field::JwksUrl,
+        Field::TokenUrl,
+        Field::DeploymentId,
+        Field::DeploymentPolicy,
+        Field::Module,
+        Field::Document,
+    ];
+
+    #[test]
+    fn fields_have_distinct_names_but_a_platforms_name_is_spelt_name_too() {
+        let mut names: Vec<&str> = EVERY_FIELD.iter().map(|f| f.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            EVERY_FIELD.len() - 1,
+            "only one name is shared"
+        );
+        assert_eq!(Field::PlatformName.as_str(), Field::Name.as_str());
+    }
+
+    #[test]
+    fn field_names_are_lower_snake_case_as_forms_and_json_spell_them() {
+        for field in EVERY_FIELD {
+            let name = field.as_str();
+            assert!(
+                !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{field:?}: {name}"
+            );
+            assert_eq!(field.to_string(), name);
+        }
+    }
 }

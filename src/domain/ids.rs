@@ -18,3 +18,15 @@ macro_rules! int_id {
 int_id!(PlatformId);
 int_id!(UserId);
 int_id!(CourseId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_displays_as_its_bare_number() {
+        assert_eq!(PlatformId(42).to_string(), "42");
+        assert_eq!(UserId(-1).to_string(), "-1");
+        assert_eq!(CourseId(i64::MAX).to_string(), "9223372036854775807");
+    }
+}

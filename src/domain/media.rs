@@ -5,6 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::field::{Field, FieldError};
+pub use super::file_type::FileType;
 use super::ids::{CourseId, PlatformId, UserId};
 use super::time::Timestamp;
 
@@ -136,149 +137,13 @@ impl FromStr for MediaKind {
     fn from_str(s: &str) -> Result<Self, FieldError> {
         MediaKind::ALL
             .into_iter()
-            .find(|kind| kind.as_str() == s)
+            .find(|kind| kind.as_str() == s.trim())
             .ok_or_else(|| {
                 FieldError::new(Field::Kind,
                     "must be one of video, audio, image, document, quiz, live_event, room, channel_room, gallery_room",
                 )
             })
     }
-}
-
-/// The file types an upload may be, told by their first bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileType {
-    Mp4,
-    M4a,
-    WebM,
-    Mp3,
-    Png,
-    Jpeg,
-    Webp,
-    Pdf,
-}
-
-impl FileType {
-    /// How many leading bytes [`FileType::sniff`] needs.
-    pub const SNIFF_LEN: usize = 12;
-
-    /// The type the first bytes of a file show, if it is one we accept.
-    pub fn sniff(head: &[u8]) -> Option<FileType> {
-        let at =
-            |offset: usize, magic: &[u8]| head.get(offset..offset + magic.len()) == Some(magic);
-        if at(4, b"ftyp") {
-            // The major brand says whether an MP4 container holds audio only.
-            return Some(if at(8, b"M4A ") || at(8, b"M4B ") {
-                FileType::M4a
-            } else {
-                FileType::Mp4
-            });
-        }
-        if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
-            return Some(FileType::WebM);
-        }
-        if at(0, b"ID3") || matches!(head, [0xFF, 0xFB | 0xF3 | 0xF2, ..]) {
-            return Some(FileType::Mp3);
-        }
-        if at(0, &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-            return Some(FileType::Png);
-        }
-        if at(0, &[0xFF, 0xD8, 0xFF]) {
-            return Some(FileType::Jpeg);
-        }
-        if at(0, b"RIFF") && at(8, b"WEBP") {
-            return Some(FileType::Webp);
-        }
-        if at(0, b"%PDF-") {
-            return Some(FileType::Pdf);
-        }
-        None
-    }
-
-    pub fn content_type(self) -> &'static str {
-        match self {
-            FileType::Mp4 => "video/mp4",
-            FileType::M4a => "audio/mp4",
-            FileType::WebM => "video/webm",
-            FileType::Mp3 => "audio/mpeg",
-            FileType::Png => "image/png",
-            FileType::Jpeg => "image/jpeg",
-            FileType::Webp => "image/webp",
-            FileType::Pdf => "application/pdf",
-        }
-    }
-
-    pub fn from_content_type(value: &str) -> Option<FileType> {
-        [
-            FileType::Mp4,
-            FileType::M4a,
-            FileType::WebM,
-            FileType::Mp3,
-            FileType::Png,
-            FileType::Jpeg,
-            FileType::Webp,
-            FileType::Pdf,
-        ]
-        .into_iter()
-        .find(|t| t.content_type() == value)
-    }
-
-    /// The kind an upload becomes when the uploader did not say.
-    pub fn default_kind(self) -> MediaKind {
-        match self {
-            FileType::Mp4 | FileType::WebM => MediaKind::Video,
-            FileType::M4a | FileType::Mp3 => MediaKind::Audio,
-            FileType::Png | FileType::Jpeg | FileType::Webp => MediaKind::Image,
-            FileType::Pdf => MediaKind::Document,
-        }
-    }
-
-    /// Whether a file name's extension and a declared content type fit these
-    /// bytes. Unknown or missing declarations are not held against a file;
-    /// a declaration of another accepted type is (a PNG named `.mp4`).
-    pub fn agrees_with(self, file_name: Option<&str>, declared: Option<&str>) -> bool {
-        let extension_fits = match file_name.and_then(extension) {
-            None => true,
-            Some(ext) => match extension_type(&ext) {
-                Some(types) => types.contains(&self),
-                None => false,
-            },
-        };
-        let declared_fits = match declared.map(|d| d.split(';').next().unwrap_or(d).trim()) {
-            None | Some("") | Some("application/octet-stream") => true,
-            Some(d) => {
-                let d = d.to_ascii_lowercase();
-                let same_family = self.content_type().split('/').next() == d.split('/').next();
-                FileType::from_content_type(&d).is_some_and(|t| t == self)
-                    // audio/webm, video/quicktime-like aliases of a family we sniffed
-                    || (self == FileType::WebM && d == "audio/webm")
-                    || (self == FileType::M4a && (d == "audio/x-m4a" || d == "audio/m4a"))
-                    || (self == FileType::Mp3 && d == "audio/mp3")
-                    || (self == FileType::Jpeg && d == "image/jpg")
-                    || (FileType::from_content_type(&d).is_none() && same_family)
-            }
-        };
-        extension_fits && declared_fits
-    }
-}
-
-fn extension(file_name: &str) -> Option<String> {
-    let (_, ext) = file_name.rsplit_once('.')?;
-    Some(ext.to_ascii_lowercase())
-}
-
-fn extension_type(ext: &str) -> Option<&'static [FileType]> {
-    Some(match ext {
-        "mp4" | "m4v" => &[FileType::Mp4],
-        "m4a" => &[FileType::M4a, FileType::Mp4],
-        "webm" => &[FileType::WebM],
-        "mp3" => &[FileType::Mp3],
-        "png" => &[FileType::Png],
-        "jpg" | "jpeg" => &[FileType::Jpeg],
-        "webp" => &[FileType::Webp],
-        "pdf" => &[FileType::Pdf],
-        _ => return None,
-    })
 }
 
 pub const TITLE_MAX: usize = 200;
@@ -488,38 +353,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn files_are_told_by_their_first_bytes() {
-        let cases: [(&[u8], Option<FileType>); 10] = [
-            (b"\0\0\0\x20ftypisom\0\0", Some(FileType::Mp4)),
-            (b"\0\0\0\x20ftypM4A \0\0", Some(FileType::M4a)),
-            (&[0x1A, 0x45, 0xDF, 0xA3, 1, 2], Some(FileType::WebM)),
-            (b"ID3\x04\0\0", Some(FileType::Mp3)),
-            (
-                &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A],
-                Some(FileType::Png),
-            ),
-            (&[0xFF, 0xD8, 0xFF, 0xE0], Some(FileType::Jpeg)),
-            (b"RIFF\x10\0\0\0WEBPVP8 ", Some(FileType::Webp)),
-            (b"%PDF-1.7\n", Some(FileType::Pdf)),
-            (b"MZ\x90\0\x03\0", None),
-            (b"hello", None),
-        ];
-        for (head, expected) in cases {
-            assert_eq!(FileType::sniff(head), expected, "{head:?}");
-        }
-    }
-
-    #[test]
-    fn a_declared_name_or_type_must_fit_the_bytes() {
-        assert!(FileType::Png.agrees_with(Some("a.png"), Some("image/png")));
-        assert!(FileType::Png.agrees_with(None, None));
-        assert!(!FileType::Png.agrees_with(Some("a.mp4"), None));
-        assert!(!FileType::Png.agrees_with(Some("a.exe"), None));
-        assert!(!FileType::Png.agrees_with(None, Some("video/mp4")));
-        assert!(FileType::WebM.agrees_with(Some("talk.webm"), Some("audio/webm")));
-    }
-
-    #[test]
     fn titles_are_trimmed_and_bounded() {
         assert_eq!(parse_title("  Week 1 ").unwrap(), "Week 1");
         assert_eq!(parse_title("   ").unwrap_err().field.as_str(), "title");
@@ -580,32 +413,311 @@ mod tests {
         );
     }
 
-    proptest::proptest! {
-        #[test]
-        fn any_bytes_are_sniffed_without_panicking(head in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
-            if let Some(found) = FileType::sniff(&head) {
-                proptest::prop_assert_eq!(FileType::from_content_type(found.content_type()), Some(found));
+    fn stored(file_type: FileType) -> StoredFile {
+        StoredFile {
+            name: "f".into(),
+            file_type,
+            size: 10,
+            original_name: Some("talk.bin".into()),
+        }
+    }
+
+    const EVERY_FILE_TYPE: [FileType; 8] = [
+        FileType::Mp4,
+        FileType::M4a,
+        FileType::WebM,
+        FileType::Mp3,
+        FileType::Png,
+        FileType::Jpeg,
+        FileType::Webp,
+        FileType::Pdf,
+    ];
+
+    #[test]
+    fn each_kind_reads_back_from_its_name() {
+        for kind in MediaKind::ALL {
+            assert_eq!(kind.as_str().parse::<MediaKind>(), Ok(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+    }
+
+    #[test]
+    fn kinds_are_named_exactly_in_lower_case_around_spaces() {
+        assert_eq!(" video ".parse::<MediaKind>(), Ok(MediaKind::Video));
+        for raw in ["Video", "VIDEO", "live-event", "liveevent", ""] {
+            assert_eq!(
+                raw.parse::<MediaKind>().unwrap_err().field,
+                Field::Kind,
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_kind_has_its_own_label() {
+        let mut labels: Vec<&str> = MediaKind::ALL.iter().map(|k| k.label()).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), MediaKind::ALL.len());
+        assert_eq!(MediaKind::GalleryRoom.label(), "Media gallery room");
+        assert_eq!(MediaKind::LiveEvent.label(), "Live event");
+    }
+
+    #[test]
+    fn live_events_and_rooms_are_sessions_that_need_no_source() {
+        for kind in MediaKind::ALL {
+            let session = matches!(
+                kind,
+                MediaKind::LiveEvent
+                    | MediaKind::Room
+                    | MediaKind::ChannelRoom
+                    | MediaKind::GalleryRoom
+            );
+            assert_eq!(kind.is_session(), session, "{kind}");
+            assert_eq!(kind.needs_source(), !session, "{kind}");
+        }
+    }
+
+    #[test]
+    fn each_file_kind_accepts_only_its_file_types() {
+        use FileType::*;
+        let table: [(MediaKind, &[FileType]); 4] = [
+            (MediaKind::Video, &[Mp4, WebM]),
+            (MediaKind::Audio, &[Mp3, M4a, WebM]),
+            (MediaKind::Image, &[Png, Jpeg, Webp]),
+            (MediaKind::Document, &[Pdf]),
+        ];
+        for (kind, accepted) in table {
+            for file_type in EVERY_FILE_TYPE {
+                assert_eq!(
+                    kind.accepts(file_type),
+                    accepted.contains(&file_type),
+                    "{kind} / {file_type:?}"
+                );
             }
         }
+    }
 
-        #[test]
-        fn each_type_is_told_by_its_first_bytes_whatever_follows(
-            which in 0usize..8,
-            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..32),
-        ) {
-            let (magic, expected): (&[u8], FileType) = [
-                (&b"\0\0\0\x20ftypisom"[..], FileType::Mp4),
-                (&b"\0\0\0\x20ftypM4A "[..], FileType::M4a),
-                (&[0x1A, 0x45, 0xDF, 0xA3][..], FileType::WebM),
-                (&b"ID3"[..], FileType::Mp3),
-                (&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A][..], FileType::Png),
-                (&[0xFF, 0xD8, 0xFF][..], FileType::Jpeg),
-                (&b"RIFF\0\0\0\0WEBP"[..], FileType::Webp),
-                (&b"%PDF-"[..], FileType::Pdf),
-            ][which];
-            let mut head = magic.to_vec();
-            head.extend_from_slice(&tail);
-            proptest::prop_assert_eq!(FileType::sniff(&head), Some(expected));
+    #[test]
+    fn quizzes_and_sessions_take_no_uploaded_file() {
+        for kind in [
+            MediaKind::Quiz,
+            MediaKind::LiveEvent,
+            MediaKind::Room,
+            MediaKind::ChannelRoom,
+            MediaKind::GalleryRoom,
+        ] {
+            assert!(EVERY_FILE_TYPE.iter().all(|t| !kind.accepts(*t)), "{kind}");
         }
+    }
+
+    #[test]
+    fn an_upload_may_name_any_kind_that_fits_its_file() {
+        let made =
+            NewMedia::from_upload("Talk", Some(" audio "), None, stored(FileType::WebM)).unwrap();
+        assert_eq!(made.kind, MediaKind::Audio);
+        assert_eq!(made.source, Source::File(stored(FileType::WebM)));
+    }
+
+    #[test]
+    fn an_upload_with_a_blank_kind_takes_its_files_default_kind() {
+        let made =
+            NewMedia::from_upload("Slides", Some("   "), None, stored(FileType::Pdf)).unwrap();
+        assert_eq!(made.kind, MediaKind::Document);
+    }
+
+    #[test]
+    fn an_upload_whose_kind_does_not_fit_says_what_the_file_is() {
+        let err = NewMedia::from_upload("Talk", Some("document"), None, stored(FileType::Mp4))
+            .unwrap_err();
+        assert_eq!(err.field, Field::File);
+        assert!(err.problem.contains("video/mp4"), "{}", err.problem);
+        assert!(err.problem.contains("document"), "{}", err.problem);
+    }
+
+    #[test]
+    fn an_upload_of_a_session_kind_is_refused_as_a_file_mismatch() {
+        let err =
+            NewMedia::from_upload("Talk", Some("room"), None, stored(FileType::Mp4)).unwrap_err();
+        assert_eq!(err.field, Field::File);
+    }
+
+    #[test]
+    fn an_upload_names_an_unknown_kind_and_a_bad_title_before_the_file() {
+        assert_eq!(
+            NewMedia::from_upload("Talk", Some("podcast"), None, stored(FileType::Mp4))
+                .unwrap_err()
+                .field,
+            Field::Kind
+        );
+        assert_eq!(
+            NewMedia::from_upload(" ", Some("image"), None, stored(FileType::Mp4))
+                .unwrap_err()
+                .field,
+            Field::Title
+        );
+    }
+
+    #[test]
+    fn an_upload_description_is_bounded_like_any_other() {
+        let long = "d".repeat(DESCRIPTION_MAX + 1);
+        assert_eq!(
+            NewMedia::from_upload("Talk", None, Some(&long), stored(FileType::Mp4))
+                .unwrap_err()
+                .field,
+            Field::Description
+        );
+    }
+
+    #[test]
+    fn a_blank_source_url_is_no_source() {
+        let room = NewMedia::from_fields("Office hours", "room", None, Some("   ")).unwrap();
+        assert_eq!(room.source, Source::None);
+        assert_eq!(
+            NewMedia::from_fields("Talk", "video", None, Some("  "))
+                .unwrap_err()
+                .field,
+            Field::SourceUrl
+        );
+    }
+
+    #[test]
+    fn a_missing_source_is_explained_with_the_kinds_name() {
+        let err = NewMedia::from_fields("Talk", "live_event", None, None);
+        assert!(err.is_ok(), "a live event needs no source");
+        let err = NewMedia::from_fields("Talk", "video", None, None).unwrap_err();
+        assert!(
+            err.problem.starts_with("A video needs a source"),
+            "{}",
+            err.problem
+        );
+    }
+
+    #[test]
+    fn an_item_by_fields_keeps_its_source_url_and_trimmed_texts() {
+        let made = NewMedia::from_fields(
+            " Week 1 ",
+            "video",
+            Some("  Intro  "),
+            Some(" https://media.example.edu/v.mp4 "),
+        )
+        .unwrap();
+        assert_eq!(made.title, "Week 1");
+        assert_eq!(made.description, "Intro");
+        assert_eq!(
+            made.source,
+            Source::Url("https://media.example.edu/v.mp4".into())
+        );
+    }
+
+    #[test]
+    fn descriptions_are_trimmed_and_may_be_5000_characters_long() {
+        assert_eq!(parse_description("  notes \n").unwrap(), "notes");
+        assert_eq!(parse_description("").unwrap(), "");
+        assert!(parse_description(&"é".repeat(DESCRIPTION_MAX)).is_ok());
+        assert_eq!(
+            parse_description(&"é".repeat(DESCRIPTION_MAX + 1))
+                .unwrap_err()
+                .field,
+            Field::Description
+        );
+    }
+
+    #[test]
+    fn an_edit_changes_only_what_it_names() {
+        let nothing = MediaEdit::parse(None, None).unwrap();
+        assert_eq!((nothing.title, nothing.description), (None, None));
+        let cleared = MediaEdit::parse(None, Some("")).unwrap();
+        assert_eq!(
+            cleared.description.as_deref(),
+            Some(""),
+            "a description may be emptied"
+        );
+        let renamed = MediaEdit::parse(Some(" New "), None).unwrap();
+        assert_eq!(renamed.title.as_deref(), Some("New"));
+    }
+
+    #[test]
+    fn an_edit_may_not_empty_the_title_or_overfill_the_description() {
+        assert_eq!(
+            MediaEdit::parse(Some("  "), None).unwrap_err().field,
+            Field::Title
+        );
+        assert_eq!(
+            MediaEdit::parse(None, Some(&"d".repeat(DESCRIPTION_MAX + 1)))
+                .unwrap_err()
+                .field,
+            Field::Description
+        );
+    }
+
+    #[test]
+    fn a_source_url_is_kept_in_its_normal_form() {
+        assert_eq!(
+            parse_source_url("  HTTPS://Media.Example.EDU  ").unwrap(),
+            "https://media.example.edu/"
+        );
+    }
+
+    #[test]
+    fn a_source_url_may_be_2000_characters_long_and_no_longer() {
+        let url = |len: usize| {
+            let base = "https://example.edu/";
+            format!("{base}{}", "a".repeat(len - base.len()))
+        };
+        assert!(parse_source_url(&url(2000)).is_ok());
+        let err = parse_source_url(&url(2001)).unwrap_err();
+        assert_eq!(err.field, Field::SourceUrl);
+        assert!(err.problem.contains("2000"), "{}", err.problem);
+    }
+
+    #[test]
+    fn a_source_url_with_only_a_user_name_is_refused_as_credentials() {
+        let err = parse_source_url("https://user@example.edu/v.mp4").unwrap_err();
+        assert!(err.problem.contains("user name"), "{}", err.problem);
+    }
+
+    #[test]
+    fn media_ids_are_made_of_url_safe_characters_and_at_most_64_long() {
+        for good in ["abc", "A-b_9", &"x".repeat(64)] {
+            assert_eq!(MediaId::parse(good).map(|id| id.0), Some(good.to_string()));
+        }
+        for bad in ["", "a/b", "a.b", "a%2F", "a b", "ä", &"x".repeat(65)] {
+            assert_eq!(MediaId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_generated_media_id_is_a_parseable_96_bit_token() {
+        let id = MediaId::generate();
+        assert_eq!(id.as_str().len(), 16);
+        assert_eq!(MediaId::parse(id.as_str()), Some(id.clone()));
+        assert_ne!(MediaId::generate(), id);
+    }
+
+    #[test]
+    fn an_items_file_and_url_come_from_its_source() {
+        let at = Timestamp::from_unix(0);
+        let item = |source| Media {
+            id: MediaId("m".into()),
+            platform_id: PlatformId(1),
+            course_id: CourseId(1),
+            owner_id: None,
+            kind: MediaKind::Video,
+            title: "t".into(),
+            description: String::new(),
+            source,
+            created_at: at,
+            updated_at: at,
+            guest_access_enabled: false,
+        };
+        let file = item(Source::File(stored(FileType::Mp4)));
+        assert_eq!(file.file(), Some(&stored(FileType::Mp4)));
+        assert_eq!(file.source_url(), None);
+        let url = item(Source::Url("https://x.edu/v".into()));
+        assert_eq!(url.file(), None);
+        assert_eq!(url.source_url(), Some("https://x.edu/v"));
+        let none = item(Source::None);
+        assert_eq!((none.file(), none.source_url()), (None, None));
     }
 }

@@ -3,6 +3,7 @@
 pub mod diagnostics;
 pub mod field;
 pub mod file_access;
+pub mod file_type;
 pub mod guest_access;
 pub mod ids;
 pub mod media;

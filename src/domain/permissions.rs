@@ -9,6 +9,7 @@ const MEMBERSHIP: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#";
 const MEMBERSHIP_SUBROLE: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership/";
 const SYSTEM: &str = "http://purl.imsglobal.org/vocab/lis/v2/system/person#";
 const LTI11_CONTEXT: &str = "urn:lti:role:ims/lis/";
+const LTI11_SYSTEM: &str = "urn:lti:sysrole:ims/lis/";
 
 /// Membership roles whose holders may manage the course's media.
 const MANAGING: [&str; 4] = [
@@ -42,7 +43,11 @@ impl CourseRights {
 
 fn grants_management(role: &str) -> bool {
     let role = role.trim();
-    if let Some(name) = role.strip_prefix(SYSTEM) {
+    // The system administrator, in LTI 1.3's vocabulary or LTI 1.1's URN.
+    if let Some(name) = role
+        .strip_prefix(SYSTEM)
+        .or_else(|| role.strip_prefix(LTI11_SYSTEM))
+    {
         return name.eq_ignore_ascii_case("Administrator") || name.eq_ignore_ascii_case("SysAdmin");
     }
     match membership_principal(role) {
@@ -74,6 +79,22 @@ fn membership_principal(role: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_system_administrator_manages_in_either_vocabulary() {
+        assert_eq!(
+            rights(&["urn:lti:sysrole:ims/lis/SysAdmin"]),
+            CourseRights::Manage
+        );
+        assert_eq!(
+            rights(&["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"]),
+            CourseRights::Manage
+        );
+        assert_eq!(
+            rights(&["urn:lti:sysrole:ims/lis/User"]),
+            CourseRights::View
+        );
+    }
 
     fn rights(roles: &[&str]) -> CourseRights {
         CourseRights::from_roles(roles)
@@ -127,5 +148,118 @@ mod tests {
             rights(&["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"]),
             CourseRights::View
         );
+    }
+
+    #[test]
+    fn lti_1_1_context_role_urns_grant_what_their_principal_grants() {
+        assert_eq!(
+            rights(&["urn:lti:role:ims/lis/Instructor"]),
+            CourseRights::Manage
+        );
+        assert_eq!(
+            rights(&["urn:lti:role:ims/lis/TeachingAssistant/TeachingAssistantSection"]),
+            CourseRights::Manage
+        );
+        assert_eq!(
+            rights(&["urn:lti:role:ims/lis/Learner"]),
+            CourseRights::View
+        );
+    }
+
+    #[test]
+    fn lti_1_1_institution_role_urns_never_grant_course_rights() {
+        for role in [
+            "urn:lti:instrole:ims/lis/Administrator",
+            "urn:lti:instrole:ims/lis/Instructor",
+        ] {
+            assert_eq!(rights(&[role]), CourseRights::View, "{role}");
+        }
+    }
+
+    #[test]
+    fn role_names_are_compared_without_regard_to_case_or_surrounding_spaces() {
+        for role in [
+            "http://purl.imsglobal.org/vocab/lis/v2/membership#instructor",
+            "INSTRUCTOR",
+            "  Instructor  ",
+            "http://purl.imsglobal.org/vocab/lis/v2/system/person#administrator",
+            "http://purl.imsglobal.org/vocab/lis/v2/system/person#SYSADMIN",
+        ] {
+            assert_eq!(rights(&[role]), CourseRights::Manage, "{role:?}");
+        }
+    }
+
+    #[test]
+    fn one_managing_role_among_others_is_enough_wherever_it_comes() {
+        let learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner";
+        let user = "http://purl.imsglobal.org/vocab/lis/v2/system/person#User";
+        let instructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor";
+        assert_eq!(rights(&[learner, user, instructor]), CourseRights::Manage);
+        assert_eq!(rights(&[instructor, learner, user]), CourseRights::Manage);
+    }
+
+    #[test]
+    fn the_system_sysadmin_manages_but_other_system_roles_do_not() {
+        let system = "http://purl.imsglobal.org/vocab/lis/v2/system/person#";
+        assert_eq!(
+            rights(&[&format!("{system}SysAdmin")]),
+            CourseRights::Manage
+        );
+        for other in ["User", "SysSupport", "Creator", "AccountAdmin", "None"] {
+            assert_eq!(
+                rights(&[&format!("{system}{other}")]),
+                CourseRights::View,
+                "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_four_managing_membership_roles_manage() {
+        let membership = "http://purl.imsglobal.org/vocab/lis/v2/membership#";
+        for other in ["Member", "Manager", "Officer", "Mentor", "Learner", ""] {
+            assert_eq!(
+                rights(&[&format!("{membership}{other}")]),
+                CourseRights::View,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_sub_role_is_read_by_its_principal_role() {
+        let sub = "http://purl.imsglobal.org/vocab/lis/v2/membership/";
+        assert_eq!(
+            rights(&[&format!("{sub}Learner#Instructor")]),
+            CourseRights::View
+        );
+        assert_eq!(
+            rights(&[&format!("{sub}ContentDeveloper#ContentExpert")]),
+            CourseRights::Manage
+        );
+        // Sakai's short form with a sub-role.
+        assert_eq!(
+            rights(&["Instructor#TeachingAssistant"]),
+            CourseRights::Manage
+        );
+        assert_eq!(rights(&["Learner#Instructor"]), CourseRights::View);
+    }
+
+    #[test]
+    fn a_managing_name_in_a_foreign_vocabulary_grants_nothing() {
+        for role in [
+            "http://example.com/vocab/membership#Instructor",
+            "https://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+            "urn:example:Instructor",
+            "x/Instructor",
+        ] {
+            assert_eq!(rights(&[role]), CourseRights::View, "{role}");
+        }
+    }
+
+    #[test]
+    fn only_manage_rights_can_manage() {
+        assert!(CourseRights::Manage.can_manage());
+        assert!(!CourseRights::View.can_manage());
     }
 }

@@ -83,4 +83,85 @@ mod tests {
         assert_eq!(session_expiry(start, hour(11), idle, max), hour(12));
         assert_eq!(session_expiry(start, hour(20), idle, max), hour(12));
     }
+
+    fn session(user: Option<i64>, course: bool, rights: CourseRights) -> LaunchSession {
+        let at = Timestamp::from_unix(1_000);
+        LaunchSession {
+            platform_id: PlatformId(1),
+            platform_name: "Moodle".into(),
+            lms: Lms::Moodle,
+            user_id: user.map(UserId),
+            user_name: None,
+            user_email: None,
+            course: course.then(|| Course {
+                id: CourseId(7),
+                context_id: "c-7".into(),
+                label: None,
+                title: None,
+            }),
+            rights,
+            deployment_id: "1".into(),
+            roles: vec![],
+            started_at: at,
+            last_seen_at: at,
+            expires_at: at + Duration::hours(2),
+        }
+    }
+
+    #[test]
+    fn a_known_user_with_manage_rights_in_a_course_can_manage() {
+        let manager = session(Some(3), true, CourseRights::Manage);
+        assert!(manager.can_manage());
+        assert!(!manager.anonymous_manager());
+    }
+
+    #[test]
+    fn an_anonymous_launch_with_manage_rights_cannot_manage_and_is_told_why() {
+        let anonymous = session(None, true, CourseRights::Manage);
+        assert!(!anonymous.can_manage());
+        assert!(anonymous.anonymous_manager());
+    }
+
+    #[test]
+    fn without_a_course_nobody_manages_or_is_an_anonymous_manager() {
+        for user in [Some(3), None] {
+            let outside = session(user, false, CourseRights::Manage);
+            assert!(!outside.can_manage(), "{user:?}");
+            assert!(!outside.anonymous_manager(), "{user:?}");
+        }
+    }
+
+    #[test]
+    fn a_viewer_neither_manages_nor_counts_as_an_anonymous_manager() {
+        for user in [Some(3), None] {
+            let viewer = session(user, true, CourseRights::View);
+            assert!(!viewer.can_manage(), "{user:?}");
+            assert!(!viewer.anonymous_manager(), "{user:?}");
+        }
+    }
+
+    #[test]
+    fn a_course_is_called_by_its_title_then_its_label_then_its_id() {
+        let course = |label: Option<&str>, title: Option<&str>| Course {
+            id: CourseId(1),
+            context_id: "ctx-1".into(),
+            label: label.map(str::to_string),
+            title: title.map(str::to_string),
+        };
+        assert_eq!(
+            course(Some("BIO101"), Some("Biology")).display_name(),
+            "Biology"
+        );
+        assert_eq!(course(Some("BIO101"), None).display_name(), "BIO101");
+        assert_eq!(course(None, None).display_name(), "ctx-1");
+    }
+
+    #[test]
+    fn an_idle_time_longer_than_the_absolute_lifetime_is_cut_to_it() {
+        let start = Timestamp::from_unix(5_000);
+        assert_eq!(
+            session_expiry(start, start, Duration::days(2), Duration::hours(1)),
+            start + Duration::hours(1)
+        );
+    }
 }

@@ -87,4 +87,34 @@ mod tests {
             "2026-12-04T18:30:00Z"
         );
     }
+
+    #[test]
+    fn going_back_past_the_earliest_instant_saturates_too() {
+        let start = Timestamp::from_unix(i64::MIN);
+        assert_eq!(start - Duration::days(1), start);
+    }
+
+    #[test]
+    fn an_earlier_instant_minus_a_later_one_is_a_negative_duration() {
+        let (early, late) = (Timestamp::from_unix(100), Timestamp::from_unix(160));
+        assert_eq!(early - late, Duration::minutes(-1));
+        assert_eq!(late - late, Duration::ZERO);
+    }
+
+    #[test]
+    fn instants_move_by_whole_seconds_only() {
+        let t = Timestamp::from_unix(10);
+        assert_eq!(t + Duration::milliseconds(1_999), Timestamp::from_unix(11));
+        assert_eq!(t - Duration::milliseconds(999), t);
+    }
+
+    #[test]
+    fn instants_before_the_epoch_read_as_rfc3339() {
+        assert_eq!(Timestamp::from_unix(-1).rfc3339(), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn an_instant_past_what_a_calendar_can_show_reads_as_empty() {
+        assert_eq!(Timestamp::from_unix(i64::MAX).rfc3339(), "");
+    }
 }

@@ -120,3 +120,170 @@ impl VerifiedClaims {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: Value) -> VerifiedClaims {
+        VerifiedClaims(value)
+    }
+
+    #[test]
+    fn an_absent_null_or_blank_string_claim_is_none() {
+        let c = claims(json!({"a": null, "b": "", "c": "   "}));
+        for name in ["a", "b", "c", "missing"] {
+            assert_eq!(c.string(name), Ok(None), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_string_claim_is_given_as_sent() {
+        let c = claims(json!({"sub": " 42 "}));
+        assert_eq!(c.string("sub"), Ok(Some(" 42 ")));
+    }
+
+    #[test]
+    fn a_string_claim_of_another_type_is_an_invalid_claim_naming_it() {
+        for value in [json!(42), json!(true), json!(["x"]), json!({"x": 1})] {
+            let c = claims(json!({ "sub": value }));
+            assert_eq!(c.string("sub"), Err(LaunchError::InvalidClaim("sub")));
+        }
+    }
+
+    #[test]
+    fn a_personal_claim_is_trimmed_and_absent_when_empty_or_not_text() {
+        let c = claims(json!({
+            "name": "  Ada Lovelace ",
+            "email": "",
+            "given_name": 7,
+            "family_name": null,
+        }));
+        assert_eq!(c.personal("name").as_deref(), Some("Ada Lovelace"));
+        for name in ["email", "given_name", "family_name", "missing"] {
+            assert_eq!(c.personal(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_date_is_read_from_whole_or_fractional_seconds() {
+        let c = claims(json!({"exp": 1_700_000_000, "iat": 1_700_000_000.9}));
+        assert_eq!(c.date("exp"), Ok(Some(1_700_000_000)));
+        assert_eq!(c.date("iat"), Ok(Some(1_700_000_000)));
+        assert_eq!(c.date("nbf"), Ok(None));
+    }
+
+    #[test]
+    fn a_date_sent_as_text_is_an_invalid_claim() {
+        let c = claims(json!({"exp": "1700000000"}));
+        assert_eq!(c.date("exp"), Err(LaunchError::InvalidClaim("exp")));
+    }
+
+    #[test]
+    fn the_audience_may_be_one_string_or_a_list_of_strings() {
+        assert_eq!(claims(json!({"aud": "c1"})).audiences(), Ok(vec!["c1"]));
+        assert_eq!(
+            claims(json!({"aud": ["c1", "c2"]})).audiences(),
+            Ok(vec!["c1", "c2"])
+        );
+    }
+
+    #[test]
+    fn a_missing_or_null_audience_is_a_missing_claim() {
+        for c in [claims(json!({})), claims(json!({"aud": null}))] {
+            assert_eq!(c.audiences(), Err(LaunchError::MissingClaim("aud")));
+        }
+    }
+
+    #[test]
+    fn an_audience_that_is_not_text_is_an_invalid_claim() {
+        for aud in [json!(5), json!(["c1", 5]), json!({"c": 1})] {
+            assert_eq!(
+                claims(json!({ "aud": aud })).audiences(),
+                Err(LaunchError::InvalidClaim("aud"))
+            );
+        }
+    }
+
+    #[test]
+    fn roles_missing_or_null_are_missing_roles() {
+        assert_eq!(claims(json!({})).roles(), Err(LaunchError::MissingRoles));
+        assert_eq!(
+            claims(json!({ (ROLES): null })).roles(),
+            Err(LaunchError::MissingRoles)
+        );
+    }
+
+    #[test]
+    fn roles_are_read_from_a_list_skipping_what_is_not_text() {
+        let c = claims(json!({ (ROLES): ["Instructor", 3, "", null, "Learner"] }));
+        assert_eq!(c.roles().unwrap(), ["Instructor", "", "Learner"]);
+        assert_eq!(
+            claims(json!({ (ROLES): [] })).roles(),
+            Ok(vec![]),
+            "an empty list is a launch without roles, not a missing claim"
+        );
+    }
+
+    #[test]
+    fn roles_sent_as_one_comma_separated_string_are_split_and_trimmed() {
+        let c = claims(json!({ (ROLES): "Instructor, Learner ,Mentor" }));
+        assert_eq!(c.roles().unwrap(), ["Instructor", "Learner", "Mentor"]);
+    }
+
+    #[test]
+    fn roles_of_another_type_are_an_invalid_claim() {
+        assert_eq!(
+            claims(json!({ (ROLES): {"Instructor": true} })).roles(),
+            Err(LaunchError::InvalidClaim("roles"))
+        );
+    }
+
+    #[test]
+    fn a_member_is_read_as_text_and_numbers_as_their_digits() {
+        let c = claims(json!({ (CONTEXT): {"id": 42, "title": "Biology", "label": "  "} }));
+        assert_eq!(c.member(CONTEXT, "id").as_deref(), Some("42"));
+        assert_eq!(c.member(CONTEXT, "title").as_deref(), Some("Biology"));
+        assert_eq!(c.member(CONTEXT, "label"), None, "blank is absent");
+    }
+
+    #[test]
+    fn a_member_of_a_missing_or_oddly_typed_claim_is_absent() {
+        let c = claims(json!({
+            (CONTEXT): "not an object",
+            (RESOURCE_LINK): {"id": true, "title": ["x"]},
+        }));
+        assert_eq!(c.member(CONTEXT, "id"), None);
+        assert_eq!(c.member(RESOURCE_LINK, "id"), None);
+        assert_eq!(c.member(RESOURCE_LINK, "title"), None);
+        assert_eq!(c.member(LIS, "id"), None);
+    }
+
+    #[test]
+    fn an_unverified_payload_is_the_middle_part_when_it_is_a_json_object() {
+        let payload = crate::crypto::b64url(br#"{"iss":"https://lms.example.edu"}"#);
+        assert_eq!(
+            unverified_payload(&format!("h.{payload}.s")),
+            Some(json!({"iss": "https://lms.example.edu"}))
+        );
+        assert_eq!(
+            unverified_payload(&format!("h.{payload}==.s")),
+            Some(json!({"iss": "https://lms.example.edu"})),
+            "padding is tolerated"
+        );
+    }
+
+    #[test]
+    fn an_unverified_payload_that_is_not_a_json_object_is_none() {
+        let array = crate::crypto::b64url(b"[1,2]");
+        for token in [
+            "no-dots".to_string(),
+            "h.!!!.s".to_string(),
+            format!("h.{array}.s"),
+            format!("h.{}.s", crate::crypto::b64url(b"not json")),
+        ] {
+            assert_eq!(unverified_payload(&token), None, "{token}");
+        }
+    }
+}

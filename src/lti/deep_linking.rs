@@ -129,4 +129,79 @@ mod tests {
             "data of any JSON type comes back as it came"
         );
     }
+
+    fn parties() -> Parties<'static> {
+        Parties {
+            client_id: "tool-1",
+            issuer: "https://lms.example.edu",
+            deployment_id: "d1",
+        }
+    }
+
+    fn item(title: &str, text: &str, custom: Map<String, Value>) -> ResourceLinkItem {
+        ResourceLinkItem {
+            title: title.into(),
+            text: text.into(),
+            url: format!("https://tool.example.edu/media/{title}"),
+            custom,
+        }
+    }
+
+    fn accepting(types: &[&str]) -> DeepLinkingSettings {
+        DeepLinkingSettings {
+            accept_types: types.iter().map(|t| t.to_string()).collect(),
+            ..settings(None)
+        }
+    }
+
+    #[test]
+    fn a_placement_listing_no_types_accepts_resource_links() {
+        assert!(accepts_resource_links(&accepting(&[])));
+    }
+
+    #[test]
+    fn a_placement_accepts_resource_links_only_when_it_lists_them() {
+        assert!(accepts_resource_links(&accepting(&[
+            "file",
+            "ltiResourceLink"
+        ])));
+        assert!(!accepts_resource_links(&accepting(&[
+            "file", "html", "link"
+        ])));
+        assert!(
+            !accepts_resource_links(&accepting(&["LtiResourceLink"])),
+            "type names are case-sensitive"
+        );
+    }
+
+    #[test]
+    fn the_response_is_a_deep_linking_response_of_lti_1_3_for_the_deployment() {
+        let claims = response_claims(&parties(), &settings(None), &[], 1_000, "n-1");
+        assert_eq!(claims[claims::MESSAGE_TYPE], "LtiDeepLinkingResponse");
+        assert_eq!(claims[claims::VERSION], "1.3.0");
+        assert_eq!(claims[claims::DEPLOYMENT_ID], "d1");
+        assert_eq!(claims["nonce"], "n-1");
+    }
+
+    #[test]
+    fn the_response_expires_five_minutes_after_it_is_made() {
+        let claims = response_claims(&parties(), &settings(None), &[], 1_000, "n");
+        assert_eq!(claims["iat"], 1_000);
+        assert_eq!(claims["exp"], 1_300);
+    }
+
+    #[test]
+    fn items_keep_their_order_and_carry_text_and_custom_only_when_they_have_them() {
+        let mut custom = Map::new();
+        custom.insert("guestlink_media_id".into(), json!("m2"));
+        let items = [item("a", "", Map::new()), item("b", "About b", custom)];
+        let claims = response_claims(&parties(), &settings(None), &items, 0, "n");
+        let sent = claims[claims::DL_CONTENT_ITEMS].as_array().unwrap();
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0]["title"], "a");
+        assert_eq!(sent[0]["url"], "https://tool.example.edu/media/a");
+        assert!(sent[0].get("custom").is_none());
+        assert_eq!(sent[1]["text"], "About b");
+        assert_eq!(sent[1]["custom"], json!({"guestlink_media_id": "m2"}));
+    }
 }

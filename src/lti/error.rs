@@ -236,3 +236,127 @@ impl LaunchError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_error() -> Vec<LaunchError> {
+        use LaunchError::*;
+        vec![
+            RequestTooLarge,
+            MissingParameter("iss"),
+            MalformedParameter("login_hint"),
+            UnknownIssuer,
+            UnknownClient,
+            AmbiguousClient,
+            InvalidTargetLinkUri,
+            PlatformPending,
+            MissingState,
+            UnknownState,
+            StateExpired,
+            StateMismatch,
+            StateCookieMissing,
+            CrossSiteStorageBinding,
+            MissingIdToken,
+            MalformedToken,
+            UnsupportedAlgorithm("HS256".into()),
+            MissingKid,
+            UnknownKid,
+            JwksUnavailable("HTTP 503".into()),
+            InvalidSignature,
+            MissingClaim("aud"),
+            InvalidClaim("exp"),
+            TokenExpired,
+            IssuedInFuture,
+            NotYetValid,
+            InvalidIssuer,
+            InvalidAudience,
+            MissingAzp,
+            InvalidAzp,
+            NonceMismatch,
+            NonceReused,
+            MissingDeploymentId,
+            UnknownDeployment,
+            MissingLtiVersion,
+            UnsupportedLtiVersion,
+            MissingMessageType,
+            UnsupportedMessageType,
+            MissingResourceLink,
+            MissingDeepLinkingSettings,
+            InsecureReturnUrl,
+            MissingRoles,
+            MissingSub,
+        ]
+    }
+
+    #[test]
+    fn every_launch_error_has_its_own_code() {
+        let errors = every_error();
+        let mut codes: Vec<&str> = errors.iter().map(LaunchError::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+    }
+
+    #[test]
+    fn codes_are_lower_snake_case_whatever_the_parameter() {
+        for err in every_error() {
+            let code = err.code();
+            assert!(
+                !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+        }
+        assert_eq!(
+            LaunchError::MissingParameter("iss").code(),
+            LaunchError::MissingParameter("login_hint").code()
+        );
+    }
+
+    #[test]
+    fn every_launch_error_tells_the_admin_what_to_check_in_a_sentence() {
+        for err in every_error() {
+            let hint = err.admin_hint();
+            assert!(hint.len() > 20, "{err:?}: {hint}");
+            assert!(hint.ends_with('.'), "{err:?}: {hint}");
+        }
+    }
+
+    #[test]
+    fn only_an_unavailable_key_set_carries_a_detail_for_the_admin() {
+        for err in every_error() {
+            match &err {
+                LaunchError::JwksUnavailable(_) => assert_eq!(err.detail(), Some("HTTP 503")),
+                _ => assert_eq!(err.detail(), None, "{err:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_detail_of_an_unavailable_key_set_stays_out_of_its_message() {
+        let err = LaunchError::JwksUnavailable("connect to 10.0.0.7 refused".into());
+        assert!(!err.to_string().contains("10.0.0.7"), "{err}");
+    }
+
+    #[test]
+    fn a_message_names_the_parameter_claim_or_algorithm_it_is_about() {
+        assert!(
+            LaunchError::MissingParameter("login_hint")
+                .to_string()
+                .contains("login_hint")
+        );
+        assert!(
+            LaunchError::MalformedParameter("lti_storage_target")
+                .to_string()
+                .contains("lti_storage_target")
+        );
+        assert!(LaunchError::MissingClaim("aud").to_string().contains("aud"));
+        assert!(LaunchError::InvalidClaim("exp").to_string().contains("exp"));
+        assert!(
+            LaunchError::UnsupportedAlgorithm("HS256".into())
+                .to_string()
+                .contains("HS256")
+        );
+    }
+}

@@ -245,4 +245,109 @@ mod tests {
         assert_eq!(backoff(7), Duration::minutes(5));
         assert_eq!(backoff(u32::MAX), Duration::minutes(5));
     }
+
+    fn key_set(keys: serde_json::Value) -> RemoteJwks {
+        serde_json::from_value(serde_json::json!({ "keys": keys })).unwrap()
+    }
+
+    fn rsa(kid: &str) -> serde_json::Value {
+        serde_json::json!({"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": "sXch", "e": "AQAB"})
+    }
+
+    fn kids(keys: &HashMap<String, DecodingKey>) -> Vec<&str> {
+        let mut kids: Vec<&str> = keys.keys().map(String::as_str).collect();
+        kids.sort_unstable();
+        kids
+    }
+
+    #[test]
+    fn rs256_signing_keys_are_used_by_their_kid() {
+        let keys = usable_keys(key_set(serde_json::json!([rsa("a"), rsa("b")])));
+        assert_eq!(kids(&keys), ["a", "b"]);
+    }
+
+    #[test]
+    fn keys_that_are_not_rsa_are_left_out() {
+        let ec =
+            serde_json::json!({"kty": "EC", "kid": "ec", "crv": "P-256", "x": "AQAB", "y": "AQAB"});
+        let untyped = serde_json::json!({"kid": "none", "n": "sXch", "e": "AQAB"});
+        let keys = usable_keys(key_set(serde_json::json!([ec, untyped, rsa("r")])));
+        assert_eq!(kids(&keys), ["r"]);
+    }
+
+    #[test]
+    fn keys_for_another_algorithm_or_for_encryption_are_left_out() {
+        let mut rs512 = rsa("rs512");
+        rs512["alg"] = "RS512".into();
+        let mut enc = rsa("enc");
+        enc["use"] = "enc".into();
+        let keys = usable_keys(key_set(serde_json::json!([rs512, enc, rsa("ok")])));
+        assert_eq!(kids(&keys), ["ok"]);
+    }
+
+    #[test]
+    fn a_key_that_does_not_say_its_algorithm_or_use_is_used() {
+        let mut bare = rsa("bare");
+        bare.as_object_mut().unwrap().remove("alg");
+        bare.as_object_mut().unwrap().remove("use");
+        let keys = usable_keys(key_set(serde_json::json!([bare])));
+        assert_eq!(kids(&keys), ["bare"]);
+    }
+
+    #[test]
+    fn a_key_without_a_kid_or_its_components_is_left_out() {
+        let mut no_kid = rsa("x");
+        no_kid.as_object_mut().unwrap().remove("kid");
+        let mut no_n = rsa("no-n");
+        no_n.as_object_mut().unwrap().remove("n");
+        let mut no_e = rsa("no-e");
+        no_e.as_object_mut().unwrap().remove("e");
+        let keys = usable_keys(key_set(serde_json::json!([no_kid, no_n, no_e])));
+        assert!(keys.is_empty());
+    }
+
+    #[test]
+    fn a_negative_or_zero_max_age_leaves_nothing_to_cache() {
+        assert_eq!(cache_lifetime("max-age=0"), Duration::ZERO);
+        assert_eq!(cache_lifetime("max-age=-60"), Duration::ZERO);
+    }
+
+    #[test]
+    fn no_store_wins_over_a_max_age_whatever_the_case() {
+        assert_eq!(cache_lifetime("Max-Age=600, NO-STORE"), Duration::ZERO);
+        assert_eq!(cache_lifetime("MAX-AGE=120"), Duration::minutes(2));
+    }
+
+    #[test]
+    fn a_quoted_max_age_is_read_and_an_unreadable_one_gives_the_default() {
+        assert_eq!(cache_lifetime("max-age=\"90\""), Duration::seconds(90));
+        assert_eq!(cache_lifetime("max-age=soon"), DEFAULT_MAX_AGE);
+        assert_eq!(cache_lifetime(""), DEFAULT_MAX_AGE);
+    }
+
+    #[test]
+    fn a_cached_key_is_found_by_its_kid() {
+        let cached = Cached {
+            keys: usable_keys(key_set(serde_json::json!([rsa("k1")]))),
+            ..Cached::default()
+        };
+        assert!(cached.key("k1").is_ok());
+        assert_eq!(cached.key("k2").err(), Some(LaunchError::UnknownKid));
+    }
+
+    #[test]
+    fn a_missing_kid_after_a_failed_fetch_says_the_key_set_is_unavailable() {
+        let cached = Cached {
+            keys: usable_keys(key_set(serde_json::json!([rsa("k1")]))),
+            last_error: Some("the platform answered HTTP 503".into()),
+            ..Cached::default()
+        };
+        assert!(cached.key("k1").is_ok(), "stale keys keep serving");
+        assert_eq!(
+            cached.key("k2").err(),
+            Some(LaunchError::JwksUnavailable(
+                "the platform answered HTTP 503".into()
+            ))
+        );
+    }
 }

@@ -132,6 +132,77 @@ mod tests {
         // 2048-bit modulus.
         assert_eq!(b64url_decode(&jwk.n).unwrap().len(), 256);
     }
+
+    #[test]
+    fn a_jwk_publishes_an_rs256_signing_key_under_its_kid() {
+        let jwk = Jwk::rs256("k1", "bW9k", "AQAB");
+        let json = serde_json::to_value(&jwk).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "kty": "RSA",
+                "alg": "RS256",
+                "use": "sig",
+                "kid": "k1",
+                "n": "bW9k",
+                "e": "AQAB",
+            })
+        );
+    }
+
+    #[test]
+    fn a_key_loaded_again_from_its_pkcs8_has_the_same_public_half() {
+        let key = ToolKey::generate().unwrap();
+        let der = b64url_decode(&key.private_pkcs8_b64).unwrap();
+        let again = ToolKey::from_pkcs8("other".into(), &der).unwrap();
+        assert_eq!(
+            (again.n.as_str(), again.e.as_str()),
+            (key.n.as_str(), key.e.as_str())
+        );
+        assert_eq!(again.kid, "other");
+    }
+
+    #[test]
+    fn a_pem_private_key_loads_as_its_der_does() {
+        let key = ToolKey::generate().unwrap();
+        let der = b64url_decode(&key.private_pkcs8_b64).unwrap();
+        let body = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        let loaded = ToolKey::from_pkcs8_pem("k".into(), &pem).unwrap();
+        assert_eq!(loaded.n, key.n);
+        assert_eq!(loaded.private_pkcs8_b64, key.private_pkcs8_b64);
+    }
+
+    #[test]
+    fn what_is_not_a_pkcs8_rsa_key_is_refused() {
+        assert!(ToolKey::from_pkcs8("k".into(), b"not a key").is_err());
+        assert!(
+            ToolKey::from_pkcs8_pem("k".into(), "-----BEGIN X-----\n!!!\n-----END X-----").is_err()
+        );
+    }
+
+    #[test]
+    fn a_keys_debug_shows_its_kid_and_no_key_material() {
+        let key = ToolKey::generate().unwrap();
+        let shown = format!("{key:?}");
+        assert!(shown.contains(&key.kid));
+        assert!(!shown.contains(&key.private_pkcs8_b64[..40]));
+    }
+
+    #[test]
+    fn two_generated_keys_differ_in_kid_and_modulus() {
+        let (a, b) = (ToolKey::generate().unwrap(), ToolKey::generate().unwrap());
+        assert_ne!(a.kid, b.kid);
+        assert_ne!(a.n, b.n);
+    }
 }
 
 /// One of the tool's keys as an administrator sees it: no key material.

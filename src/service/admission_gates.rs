@@ -45,3 +45,40 @@ impl std::fmt::Debug for AdmissionGates {
         f.write_str("AdmissionGates")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::FutureExt;
+
+    #[test]
+    fn two_admissions_to_one_link_pass_at_once_and_a_third_waits() {
+        let gates = AdmissionGates::default();
+        let first = gates.enter("link-token").now_or_never();
+        let second = gates.enter("link-token").now_or_never();
+        assert!(first.is_some() && second.is_some());
+        assert!(gates.enter("link-token").now_or_never().is_none());
+    }
+
+    #[test]
+    fn a_finished_admission_lets_the_next_one_in() {
+        let gates = AdmissionGates::default();
+        let first = gates.enter("t").now_or_never().unwrap();
+        let _second = gates.enter("t").now_or_never().unwrap();
+        drop(first);
+        assert!(gates.enter("t").now_or_never().is_some());
+    }
+
+    #[test]
+    fn a_busy_link_holds_back_only_the_links_on_its_gate() {
+        let gates = AdmissionGates::default();
+        let _held = [
+            gates.enter("busy").now_or_never().unwrap(),
+            gates.enter("busy").now_or_never().unwrap(),
+        ];
+        let passing = (0..100)
+            .filter(|i| gates.enter(&format!("other-{i}")).now_or_never().is_some())
+            .count();
+        assert!(passing >= 90, "only {passing} of 100 other links got in");
+    }
+}

@@ -214,3 +214,53 @@ fn content_item(tool: &Tool, media: &Media) -> ResourceLinkItem {
         custom,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_picker_outside_a_deep_linking_launch_is_a_malformed_request() {
+        let err = DeepLinkingError::NotDeepLinking;
+        assert_eq!(
+            (err.code(), err.kind()),
+            ("not_deep_linking", Kind::Malformed)
+        );
+    }
+
+    #[test]
+    fn a_placement_that_takes_no_links_refuses_the_choice() {
+        let err = DeepLinkingError::UnsupportedTypes;
+        assert_eq!(
+            (err.code(), err.kind()),
+            ("unsupported_types", Kind::Invalid)
+        );
+        assert_eq!(err.field(), None);
+    }
+
+    #[test]
+    fn a_platform_removed_since_the_launch_is_not_found() {
+        let err = DeepLinkingError::PlatformGone;
+        assert_eq!((err.code(), err.kind()), ("not_found", Kind::NotFound));
+    }
+
+    #[test]
+    fn a_refused_choice_names_the_media_field() {
+        let err = DeepLinkingError::from(FieldError::new(Field::Media, "Choose an item to add."));
+        assert_eq!(err.field(), Some(Field::Media));
+        assert_eq!(err.message(), "Choose an item to add.");
+    }
+
+    #[test]
+    fn a_media_refusal_speaks_for_itself_and_a_media_fault_stays_a_fault() {
+        let forbidden = DeepLinkingError::from(MediaError::Forbidden);
+        assert_eq!(
+            (forbidden.code(), forbidden.kind()),
+            ("forbidden", Kind::Forbidden)
+        );
+        assert_eq!(forbidden.message(), MediaError::Forbidden.to_string());
+        let away = DeepLinkingError::from(MediaError::Fault(Fault::Unavailable("x".into())));
+        assert!(matches!(away, DeepLinkingError::Fault(_)));
+        assert_eq!(away.kind(), Kind::Unavailable);
+    }
+}

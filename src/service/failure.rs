@@ -161,3 +161,101 @@ macro_rules! faults_from_store {
         }
     )* };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lti::LaunchError;
+
+    #[test]
+    fn a_store_that_cannot_reach_its_database_is_an_unavailable_fault() {
+        let fault = Fault::from(StoreError::Unavailable("pool timed out".into()));
+        assert!(matches!(&fault, Fault::Unavailable(why) if why == "pool timed out"));
+        assert_eq!(
+            (fault.code(), fault.kind()),
+            ("database_unavailable", Kind::Unavailable)
+        );
+    }
+
+    #[test]
+    fn every_other_store_error_is_an_internal_fault() {
+        for err in [
+            StoreError::NotFound,
+            StoreError::Conflict("UNIQUE constraint failed".into()),
+            StoreError::Other(anyhow::anyhow!("disk I/O error")),
+        ] {
+            let fault = Fault::from(err);
+            assert_eq!((fault.code(), fault.kind()), ("internal", Kind::Internal));
+        }
+    }
+
+    #[test]
+    fn a_field_error_is_invalid_names_its_field_and_says_only_its_problem() {
+        let err = FieldError::new(Field::Email, "Enter your email address.");
+        assert_eq!((err.code(), err.kind()), ("invalid", Kind::Invalid));
+        assert_eq!(err.field(), Some(Field::Email));
+        assert_eq!(err.message(), "Enter your email address.");
+    }
+
+    #[test]
+    fn a_launch_too_large_is_too_large_and_a_foreign_browser_forbidden() {
+        assert_eq!(LaunchError::RequestTooLarge.kind(), Kind::TooLarge);
+        for err in [
+            LaunchError::StateMismatch,
+            LaunchError::StateCookieMissing,
+            LaunchError::CrossSiteStorageBinding,
+        ] {
+            assert_eq!(err.kind(), Kind::Forbidden, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn a_token_that_does_not_verify_now_is_unauthenticated() {
+        for err in [
+            LaunchError::InvalidSignature,
+            LaunchError::UnknownKid,
+            LaunchError::TokenExpired,
+            LaunchError::IssuedInFuture,
+            LaunchError::NotYetValid,
+            LaunchError::NonceReused,
+            LaunchError::NonceMismatch,
+        ] {
+            assert_eq!(err.kind(), Kind::Unauthenticated, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn other_launch_refusals_are_malformed_requests() {
+        for err in [
+            LaunchError::MissingParameter("iss"),
+            LaunchError::UnknownIssuer,
+            LaunchError::UnknownDeployment,
+            LaunchError::JwksUnavailable("down".into()),
+            LaunchError::MissingSub,
+        ] {
+            assert_eq!(err.kind(), Kind::Malformed, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn a_launch_refusal_says_so_and_carries_the_admins_hint() {
+        let err = LaunchError::UnknownIssuer;
+        assert_eq!(Failure::code(&err), "unknown_issuer");
+        assert_eq!(
+            err.message(),
+            "guestlink refused the launch: no platform is registered with this issuer."
+        );
+        assert_eq!(err.title(), Some("This launch could not be completed"));
+        assert_eq!(err.hint().as_deref(), Some(err.admin_hint()));
+        assert_eq!(err.field(), None);
+    }
+
+    #[test]
+    fn a_fault_has_no_field_title_or_hint() {
+        let fault = Fault::Unavailable("x".into());
+        assert_eq!(
+            (fault.field(), fault.title(), fault.hint()),
+            (None, None, None)
+        );
+    }
+}

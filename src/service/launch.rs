@@ -246,3 +246,35 @@ async fn open_session(
         expires_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_launch_keeps_the_lti_code_kind_title_and_hint() {
+        let refused = LaunchFailure::from(LaunchError::NonceReused);
+        assert_eq!(refused.code(), "nonce_reused");
+        assert_eq!(refused.kind(), Kind::Unauthenticated);
+        assert_eq!(refused.title(), Some("This launch could not be completed"));
+        assert_eq!(
+            refused.hint().as_deref(),
+            Some(LaunchError::NonceReused.admin_hint())
+        );
+        assert!(
+            refused
+                .message()
+                .starts_with("guestlink refused the launch:")
+        );
+    }
+
+    #[test]
+    fn a_launch_the_tool_failed_has_the_faults_code_and_no_title_or_hint() {
+        let failed = LaunchFailure::from(crate::store::StoreError::Unavailable("x".into()));
+        assert_eq!(
+            (failed.code(), failed.kind()),
+            ("database_unavailable", Kind::Unavailable)
+        );
+        assert_eq!((failed.title(), failed.hint()), (None, None));
+    }
+}

@@ -466,4 +466,141 @@ mod tests {
         assert_eq!(clean_file_name("a\"b\n.pdf"), "ab.pdf");
         assert_eq!(clean_file_name("/"), "file");
     }
+
+    use super::{Failure, Fault, Field, FieldError, Kind, MediaError, require_manage};
+    use crate::domain::ids::{CourseId, PlatformId, UserId};
+    use crate::domain::permissions::CourseRights;
+    use crate::domain::platform::Lms;
+    use crate::domain::session::{Course, LaunchSession};
+    use crate::domain::time::{Duration, Timestamp};
+    use crate::store::StoreError;
+
+    fn session(user: Option<i64>, course: bool, rights: CourseRights) -> LaunchSession {
+        let at = Timestamp::from_unix(0);
+        LaunchSession {
+            platform_id: PlatformId(1),
+            platform_name: "Moodle".into(),
+            lms: Lms::Moodle,
+            user_id: user.map(UserId),
+            user_name: None,
+            user_email: None,
+            course: course.then(|| Course {
+                id: CourseId(9),
+                context_id: "c".into(),
+                label: None,
+                title: None,
+            }),
+            rights,
+            deployment_id: "1".into(),
+            roles: vec![],
+            started_at: at,
+            last_seen_at: at,
+            expires_at: at + Duration::hours(1),
+        }
+    }
+
+    const MB: u64 = 1024 * 1024;
+
+    #[test]
+    fn media_refusals_have_distinct_codes() {
+        let errors = [
+            MediaError::NoCourse,
+            MediaError::NotFound,
+            MediaError::Forbidden,
+            MediaError::TooLarge(MB),
+            MediaError::QuotaExceeded(MB),
+        ];
+        let mut codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+    }
+
+    #[test]
+    fn no_course_and_no_such_item_are_both_not_found() {
+        assert_eq!(MediaError::NoCourse.kind(), Kind::NotFound);
+        assert_eq!(MediaError::NotFound.kind(), Kind::NotFound);
+        assert_eq!(MediaError::Forbidden.kind(), Kind::Forbidden);
+    }
+
+    #[test]
+    fn an_oversized_upload_and_an_exceeded_quota_are_too_large_and_name_the_file() {
+        for err in [MediaError::TooLarge(MB), MediaError::QuotaExceeded(MB)] {
+            assert_eq!(err.kind(), Kind::TooLarge, "{err:?}");
+            assert_eq!(err.field(), Some(Field::File), "{err:?}");
+        }
+        assert_eq!(MediaError::NotFound.field(), None);
+    }
+
+    #[test]
+    fn the_upload_limit_is_told_in_megabytes_to_one_decimal() {
+        assert!(
+            MediaError::TooLarge(1024 * MB)
+                .message()
+                .contains("the 1024 MB")
+        );
+        assert!(
+            MediaError::TooLarge(1_500_000)
+                .message()
+                .contains("the 1.4 MB")
+        );
+    }
+
+    #[test]
+    fn the_quota_is_told_in_whole_megabytes() {
+        let message = MediaError::QuotaExceeded(20 * 1024 * MB + 5).message();
+        assert!(message.contains("over its 20480 MB"), "{message}");
+    }
+
+    #[test]
+    fn an_invalid_field_keeps_its_field_and_says_only_its_problem() {
+        let err = MediaError::from(FieldError::new(Field::Title, "A title is required."));
+        assert_eq!((err.code(), err.kind()), ("invalid", Kind::Invalid));
+        assert_eq!(err.field(), Some(Field::Title));
+        assert_eq!(err.message(), "A title is required.");
+    }
+
+    #[test]
+    fn a_store_failure_becomes_a_fault_of_the_same_kind() {
+        let away = MediaError::from(StoreError::Unavailable("pool timed out".into()));
+        assert_eq!(
+            (away.code(), away.kind()),
+            ("database_unavailable", Kind::Unavailable)
+        );
+        let bug = MediaError::from(Fault::Internal(anyhow::anyhow!("x")));
+        assert_eq!(bug.kind(), Kind::Internal);
+    }
+
+    #[test]
+    fn only_a_known_manager_of_the_course_may_change_its_media() {
+        let manager = session(Some(1), true, CourseRights::Manage);
+        assert_eq!(require_manage(&manager).unwrap().id, CourseId(9));
+        assert!(matches!(
+            require_manage(&session(Some(1), true, CourseRights::View)),
+            Err(MediaError::Forbidden)
+        ));
+        assert!(matches!(
+            require_manage(&session(None, true, CourseRights::Manage)),
+            Err(MediaError::Forbidden)
+        ));
+    }
+
+    #[test]
+    fn without_a_course_there_is_no_media_to_manage() {
+        assert!(matches!(
+            require_manage(&session(Some(1), false, CourseRights::Manage)),
+            Err(MediaError::NoCourse)
+        ));
+    }
+
+    #[test]
+    fn an_uploaded_name_is_cut_to_200_characters_and_keeps_its_letters() {
+        let long = format!("{}.mp4", "é".repeat(300));
+        assert_eq!(clean_file_name(&long).chars().count(), 200);
+        assert_eq!(
+            clean_file_name("Vortrag – Woche 1.mp4"),
+            "Vortrag – Woche 1.mp4"
+        );
+        assert_eq!(clean_file_name("  "), "file");
+    }
 }

@@ -88,6 +88,20 @@ impl Failure for FileError {
             FileError::Fault(f) => f.kind(),
         }
     }
+
+    fn field(&self) -> Option<crate::domain::field::Field> {
+        match self {
+            FileError::Media(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            FileError::Media(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
 }
 
 type FileResult<T> = Result<T, FileError>;
@@ -352,4 +366,62 @@ async fn deliverable(
     let file = media.file().ok_or(FileError::NotFound)?;
     let path = media_dir(tool).join(&file.name);
     Ok(Deliverable { media, path })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_media_refusal_keeps_its_field_and_words() {
+        let err = FileError::from(MediaError::TooLarge(1024 * 1024));
+        assert_eq!(err.field(), Some(crate::domain::field::Field::File));
+        assert_eq!(err.message(), MediaError::TooLarge(1024 * 1024).to_string());
+        assert_eq!(err.kind(), Kind::TooLarge);
+    }
+
+    #[test]
+    fn each_refusal_of_a_file_has_its_own_code() {
+        let codes = [
+            FileError::NotFound,
+            FileError::NoFile,
+            FileError::UrlInvalid,
+            FileError::UrlExpired,
+        ]
+        .map(|e| e.code());
+        assert_eq!(
+            codes,
+            [
+                "not_found",
+                "no_file",
+                "file_url_invalid",
+                "file_url_expired"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_item_or_file_is_not_found() {
+        assert_eq!(FileError::NotFound.kind(), Kind::NotFound);
+        assert_eq!(FileError::NoFile.kind(), Kind::NotFound);
+    }
+
+    #[test]
+    fn a_file_url_that_does_not_work_here_or_any_more_is_forbidden() {
+        assert_eq!(FileError::UrlInvalid.kind(), Kind::Forbidden);
+        assert_eq!(FileError::UrlExpired.kind(), Kind::Forbidden);
+    }
+
+    #[test]
+    fn a_media_refusal_keeps_its_code_and_kind_and_a_media_fault_stays_a_fault() {
+        let refused = FileError::from(MediaError::NoCourse);
+        assert!(matches!(refused, FileError::Media(_)));
+        assert_eq!(
+            (refused.code(), refused.kind()),
+            ("no_course", Kind::NotFound)
+        );
+        let fault = FileError::from(MediaError::Fault(Fault::Unavailable("down".into())));
+        assert!(matches!(fault, FileError::Fault(_)));
+        assert_eq!(fault.kind(), Kind::Unavailable);
+    }
 }

@@ -174,4 +174,50 @@ mod tests {
             "a new minute starts afresh"
         );
     }
+
+    #[test]
+    fn a_client_without_a_known_address_is_never_limited() {
+        let limiter = RateLimiter::default();
+        assert!((0..10).all(|_| limiter.allow_client(None, at(0), 1)));
+        assert_eq!(limiter.tracked(), 0);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limiter.allow_client(Some(a), at(0), 1));
+        assert!(!limiter.allow_client(Some(a), at(0), 1));
+    }
+
+    #[test]
+    fn a_request_stamped_in_an_earlier_minute_does_not_reset_the_count() {
+        let limiter = RateLimiter::default();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limiter.allow(a, at(120), 1));
+        assert!(
+            !limiter.allow(a, at(119), 1),
+            "a late request from minute 1"
+        );
+        assert!(!limiter.allow(a, at(179), 1));
+    }
+
+    #[test]
+    fn an_ipv4_client_is_counted_by_its_own_address() {
+        let a: IpAddr = "198.51.100.77".parse().unwrap();
+        assert_eq!(client_key(a), a);
+    }
+
+    #[test]
+    fn an_ipv6_client_key_keeps_the_64_bit_prefix_only() {
+        let a: IpAddr = "2001:db8:aa:bb:1:2:3:4".parse().unwrap();
+        assert_eq!(client_key(a), "2001:db8:aa:bb::".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn past_the_bound_clients_are_counted_by_their_24_or_48() {
+        assert_eq!(
+            network_key("198.51.100.77".parse().unwrap()),
+            "198.51.100.0".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(
+            network_key("2001:db8:aa:bb::".parse().unwrap()),
+            "2001:db8:aa::".parse::<IpAddr>().unwrap()
+        );
+    }
 }

@@ -65,3 +65,109 @@ pub fn guest_csrf_cookie(value: &str, https: bool) -> String {
         secure(https)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn attributes(cookie: &str) -> Vec<&str> {
+        cookie.split("; ").skip(1).collect()
+    }
+
+    #[test]
+    fn the_session_cookie_comes_back_inside_an_lms_frame_and_lasts_the_browser_session() {
+        let cookie = session_cookie("tok");
+        assert!(cookie.starts_with("guestlink_session=tok; "));
+        assert_eq!(
+            attributes(&cookie),
+            [
+                "Path=/",
+                "HttpOnly",
+                "Secure",
+                "SameSite=None",
+                "Partitioned"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_state_cookie_is_named_by_its_state_and_only_sent_to_lti_paths() {
+        let cookie = state_cookie("st1", "bind", Duration::minutes(10));
+        assert!(cookie.starts_with("guestlink_state_st1=bind; "));
+        assert_eq!(
+            attributes(&cookie),
+            [
+                "Path=/lti/",
+                "Max-Age=600",
+                "HttpOnly",
+                "Secure",
+                "SameSite=None",
+                "Partitioned"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_used_state_cookie_is_removed_where_it_was_set() {
+        let cookie = expired_state_cookie("st1");
+        assert!(cookie.starts_with("guestlink_state_st1=; "));
+        assert!(cookie.contains("; Path=/lti/;"));
+        assert!(cookie.contains("; Max-Age=0;"));
+        assert!(cookie.ends_with("SameSite=None; Partitioned"));
+    }
+
+    #[test]
+    fn a_guests_cookie_is_first_party_lax_and_only_for_its_link() {
+        let cookie = guest_cookie("LINK", "sess", Duration::hours(12), true);
+        assert!(cookie.starts_with("guestlink_guest=sess; "));
+        assert_eq!(
+            attributes(&cookie),
+            [
+                "Path=/g/LINK",
+                "Max-Age=43200",
+                "HttpOnly",
+                "SameSite=Lax",
+                "Secure"
+            ]
+        );
+        assert!(!cookie.contains("Partitioned"));
+    }
+
+    #[test]
+    fn guest_cookies_are_secure_only_when_the_tool_is_served_over_https() {
+        assert!(!guest_cookie("L", "s", Duration::hours(1), false).contains("Secure"));
+        assert!(!guest_csrf_cookie("v", false).contains("Secure"));
+        assert!(guest_csrf_cookie("v", true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn the_guest_forms_csrf_cookie_covers_every_guest_link_path() {
+        assert_eq!(
+            guest_csrf_cookie("v1", true),
+            "guestlink_guest_csrf=v1; Path=/g/; HttpOnly; SameSite=Lax; Secure"
+        );
+    }
+
+    #[test]
+    fn a_state_binding_is_read_from_the_cookie_of_that_state() {
+        let req = TestRequest::default()
+            .insert_header(("cookie", "guestlink_state_s1=b1; guestlink_state_s2=b2"))
+            .to_http_request();
+        assert_eq!(state_binding(&req, "s2").as_deref(), Some("b2"));
+        assert_eq!(state_binding(&req, "s3"), None);
+    }
+
+    #[test]
+    fn an_empty_or_overlong_state_has_no_binding() {
+        let long = "s".repeat(101);
+        let req = TestRequest::default()
+            .insert_header((
+                "cookie",
+                format!("guestlink_state_={}; guestlink_state_{long}=b", "x"),
+            ))
+            .to_http_request();
+        assert_eq!(state_binding(&req, ""), None);
+        assert_eq!(state_binding(&req, &long), None);
+    }
+}

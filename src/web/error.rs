@@ -426,4 +426,140 @@ mod tests {
         assert_eq!(api.field, Some("source_url"));
         assert_eq!(api.message, "The source must be a full https:// address.");
     }
+
+    #[test]
+    fn a_page_error_keeps_the_use_cases_code_kind_and_own_title() {
+        let page = PageError::of(&crate::lti::LaunchError::StateExpired, "https://t.example");
+        assert_eq!(page.code, "state_expired");
+        assert_eq!(page.kind, Kind::Malformed);
+        assert_eq!(page.title, "This launch could not be completed");
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_page_error_without_a_title_of_its_own_takes_its_kinds() {
+        let page = PageError::of(
+            &crate::service::media::MediaError::Forbidden,
+            "https://t.example",
+        );
+        assert_eq!(page.title, "Not allowed");
+        let conflict = PageError::of(
+            &crate::service::guest_links::GuestAccessError::LinkLimitReached,
+            "",
+        );
+        assert_eq!(conflict.title, "This request could not be completed");
+    }
+
+    #[test]
+    fn the_admins_hint_names_the_tools_own_address() {
+        let page = PageError::of(
+            &crate::lti::LaunchError::MissingIdToken,
+            "https://media.example.edu",
+        );
+        let hint = page.hint.unwrap();
+        assert!(
+            hint.contains("https://media.example.edu/lti/login"),
+            "{hint}"
+        );
+        assert!(!hint.contains("{base}"), "{hint}");
+    }
+
+    #[test]
+    fn an_unavailable_database_is_told_as_such_without_its_cause() {
+        let fault = crate::service::failure::Fault::Unavailable(
+            "connection to server at \"db.internal\" (10.0.0.5), port 5432 failed".into(),
+        );
+        let api = ApiError::of(&fault);
+        assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            api.message,
+            "The tool cannot reach its database. Please try again in a minute."
+        );
+        let page = PageError::of(&fault, "");
+        assert!(!page.message.contains("db.internal"));
+        assert_eq!(page.title, "guestlink is briefly unavailable");
+    }
+
+    #[test]
+    fn a_fault_inside_a_use_case_error_is_answered_without_its_cause_too() {
+        let err = crate::service::media::MediaError::from(crate::store::StoreError::Other(
+            anyhow::anyhow!("no such table: media_items"),
+        ));
+        let api = ApiError::from(err);
+        assert_eq!((api.code, api.kind), ("internal", Kind::Internal));
+        assert!(!api.message.contains("media_items"), "{}", api.message);
+    }
+
+    #[test]
+    fn an_api_error_keeps_the_use_cases_code_and_has_no_field_unless_one_was_refused() {
+        let api = ApiError::from(crate::service::guest_links::GuestAccessError::Disabled);
+        assert_eq!(api.code, "guest_access_disabled");
+        assert_eq!(api.status(), StatusCode::CONFLICT);
+        assert_eq!(api.field, None);
+        let quota = ApiError::from(crate::service::media::MediaError::QuotaExceeded(1 << 20));
+        assert_eq!(quota.field, Some("file"));
+        assert_eq!(quota.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn the_json_envelope_leaves_out_a_field_it_does_not_have() {
+        let without = serde_json::to_value(ErrorEnvelope {
+            error: ErrorBody {
+                code: "not_found",
+                message: "m",
+                field: None,
+            },
+        })
+        .unwrap();
+        assert_eq!(
+            without,
+            serde_json::json!({"error": {"code": "not_found", "message": "m"}})
+        );
+        let with = serde_json::to_value(ErrorEnvelope {
+            error: ErrorBody {
+                code: "invalid",
+                message: "m",
+                field: Some("title"),
+            },
+        })
+        .unwrap();
+        assert_eq!(with["error"]["field"], "title");
+    }
+
+    #[test]
+    fn a_missing_session_asks_the_page_to_resume_and_an_ended_one_to_forget() {
+        let required = PageError::session_required();
+        let ended = PageError::session_ended();
+        assert_eq!(required.recovery, SessionRecovery::Resume);
+        assert_eq!(ended.recovery, SessionRecovery::Forget);
+        assert_eq!(
+            (required.code, ended.code),
+            ("session_required", "session_required")
+        );
+        assert_eq!(ended.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(SessionRecovery::Resume.attribute(), Some("resume"));
+        assert_eq!(SessionRecovery::Forget.attribute(), Some("forget"));
+        assert_eq!(SessionRecovery::None.attribute(), None);
+    }
+
+    #[test]
+    fn a_session_token_in_a_url_is_a_malformed_request_for_pages_and_api_alike() {
+        let page = PageError::session_in_url();
+        let api = ApiError::session_in_url();
+        assert_eq!(
+            (page.code, page.status()),
+            ("session_in_url", StatusCode::BAD_REQUEST)
+        );
+        assert_eq!(
+            (api.code, api.status()),
+            ("session_in_url", StatusCode::BAD_REQUEST)
+        );
+    }
+
+    #[test]
+    fn an_error_chain_is_logged_as_one_line_with_every_cause() {
+        let err = anyhow::anyhow!("disk full").context("writing an upload");
+        let boxed: &dyn std::error::Error = err.as_ref();
+        assert_eq!(chain(boxed), "writing an upload: disk full");
+    }
 }

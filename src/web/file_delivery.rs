@@ -314,4 +314,69 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_first_byte_alone_is_a_one_byte_part() {
+        assert_eq!(parse("bytes=0-0"), Part { start: 0, end: 0 });
+        assert_eq!(
+            parse("bytes=999-999"),
+            Part {
+                start: 999,
+                end: 999
+            }
+        );
+    }
+
+    #[test]
+    fn a_suffix_of_an_empty_file_cannot_be_satisfied() {
+        assert_eq!(RangeRequest::parse(Some("bytes=-10"), 0), Unsatisfiable);
+    }
+
+    #[test]
+    fn a_whole_answer_starts_at_byte_zero() {
+        assert_eq!(Full.start(), 0);
+        assert_eq!(Unsatisfiable.start(), 0);
+        assert_eq!(Part { start: 7, end: 9 }.start(), 7);
+    }
+
+    #[test]
+    fn only_a_range_past_the_first_byte_continues_a_stream() {
+        assert!(!super::continues_stream(None)(1000));
+        assert!(!super::continues_stream(Some("bytes=0-".into()))(1000));
+        assert!(super::continues_stream(Some("bytes=100-".into()))(1000));
+        assert!(super::continues_stream(Some("bytes=-10".into()))(1000));
+        assert!(
+            !super::continues_stream(Some("bytes=5000-".into()))(1000),
+            "a range past the end continues nothing"
+        );
+    }
+
+    #[test]
+    fn a_download_is_named_by_its_original_name_in_ascii_and_in_utf_8() {
+        assert_eq!(
+            super::content_disposition(Some("Übung 1.pdf"), "Title"),
+            "inline; filename=\"_bung 1.pdf\"; filename*=UTF-8''%C3%9Cbung%201.pdf"
+        );
+    }
+
+    #[test]
+    fn a_download_without_an_original_name_is_named_by_its_title() {
+        assert_eq!(
+            super::content_disposition(None, "Week 1"),
+            "inline; filename=\"Week 1\"; filename*=UTF-8''Week%201"
+        );
+    }
+
+    #[test]
+    fn quotes_and_backslashes_never_break_out_of_the_file_name() {
+        let header = super::content_disposition(Some("a\"b\\c\r\n.pdf"), "t");
+        assert!(
+            header.starts_with("inline; filename=\"a_b_c__.pdf\"; "),
+            "{header}"
+        );
+        assert!(
+            header.ends_with("filename*=UTF-8''a%22b%5Cc%0D%0A.pdf"),
+            "{header}"
+        );
+    }
 }

@@ -317,4 +317,36 @@ mod tests {
         assert_eq!(csv_cell("a-b@example.edu"), "\"a-b@example.edu\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
+
+    #[test]
+    fn an_empty_cell_is_an_empty_quoted_cell() {
+        assert_eq!(csv_cell(""), "\"\"");
+    }
+
+    #[test]
+    fn a_formula_after_a_line_break_is_defused() {
+        assert_eq!(csv_cell("Ada\n=1+1"), "\"Ada\n'=1+1\"");
+        assert_eq!(csv_cell("\r@x"), "\"'\r'@x\"");
+    }
+
+    #[test]
+    fn signs_inside_a_cell_are_left_alone() {
+        assert_eq!(csv_cell("Jean-Luc +1"), "\"Jean-Luc +1\"");
+        assert_eq!(csv_cell("a=b"), "\"a=b\"");
+    }
+
+    #[test]
+    fn each_visit_is_one_crlf_terminated_row_in_order() {
+        let visit = |id, name: &str| Visit {
+            id,
+            name: name.into(),
+            email: format!("{name}@example.edu"),
+            at: crate::domain::time::Timestamp::from_unix(60 * id),
+        };
+        assert_eq!(visits_csv_rows(&[]), "");
+        assert_eq!(
+            visits_csv_rows(&[visit(1, "ada"), visit(2, "bob")]),
+            "\"ada\",\"ada@example.edu\",\"1970-01-01T00:01:00Z\"\r\n\"bob\",\"bob@example.edu\",\"1970-01-01T00:02:00Z\"\r\n"
+        );
+    }
 }

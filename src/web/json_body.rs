@@ -109,7 +109,15 @@ impl JsonObject {
     pub fn number(&self, field: Field) -> NumberField {
         match self.0.get(field.as_str()) {
             None | Some(Value::Null) => NumberField::Absent,
-            Some(Value::Number(n)) => n.as_i64().map_or(NumberField::NotWhole, NumberField::Whole),
+            // 2.0 is the whole number 2 however it was written; 2.5 is not.
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .map_or(NumberField::NotWhole, NumberField::Whole),
             Some(_) => NumberField::NotWhole,
         }
     }
@@ -129,6 +137,15 @@ mod tests {
         assert_eq!(parse(b"not json").err().unwrap().code, "invalid_json");
         let array = parse(b"[1]").err().unwrap();
         assert_eq!((array.code, array.kind), ("invalid", Kind::Invalid));
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_of_zero_is_whole() {
+        let body = fields(r#"{"click_limit": 2.0, "duration_days": 2.5}"#);
+        assert_eq!(body.number(Field::ClickLimit), NumberField::Whole(2));
+        assert_eq!(body.number(Field::DurationDays), NumberField::NotWhole);
+        let huge = fields(r#"{"click_limit": 1e300}"#);
+        assert_eq!(huge.number(Field::ClickLimit), NumberField::NotWhole);
     }
 
     #[test]
@@ -155,5 +172,75 @@ mod tests {
             fields(r#"{"enabled": true}"#).required_bool(Field::Enabled, ""),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn an_empty_body_is_not_json() {
+        let err = parse(b"").err().unwrap();
+        assert_eq!((err.code, err.kind), ("invalid_json", Kind::Malformed));
+    }
+
+    #[test]
+    fn json_that_is_text_number_or_null_is_not_an_object() {
+        for body in [&b"\"x\""[..], b"3", b"null", b"true"] {
+            let err = parse(body).err().unwrap();
+            assert_eq!((err.code, err.kind), ("invalid", Kind::Invalid));
+        }
+    }
+
+    #[test]
+    fn a_number_field_is_whole_only_when_it_fits_a_whole_number() {
+        let body =
+            fields(r#"{"click_limit": -3, "duration_days": 1.5, "limit": 18446744073709551615}"#);
+        assert_eq!(body.number(Field::ClickLimit), NumberField::Whole(-3));
+        assert_eq!(body.number(Field::DurationDays), NumberField::NotWhole);
+        assert_eq!(body.number(Field::Limit), NumberField::NotWhole, "past i64");
+    }
+
+    #[test]
+    fn a_number_sent_as_text_a_boolean_or_a_list_is_not_whole() {
+        let body = fields(r#"{"click_limit": true, "duration_days": [3], "limit": null}"#);
+        assert_eq!(body.number(Field::ClickLimit), NumberField::NotWhole);
+        assert_eq!(body.number(Field::DurationDays), NumberField::NotWhole);
+        assert_eq!(body.number(Field::Limit), NumberField::Absent);
+    }
+
+    #[test]
+    fn optional_and_changed_text_are_given_as_sent() {
+        let body = fields(r#"{"title": " T ", "description": ""}"#);
+        assert_eq!(body.optional_text(Field::Title), Ok(Some(" T ")));
+        assert_eq!(body.changed_text(Field::Description), Ok(Some("")));
+        assert_eq!(
+            body.changed_text(Field::Kind),
+            Ok(None),
+            "left out is unchanged"
+        );
+        assert_eq!(body.optional_text(Field::Kind), Ok(None));
+    }
+
+    #[test]
+    fn a_text_field_of_another_type_says_it_must_be_text() {
+        let body = fields(r#"{"email": ["a@b.co"]}"#);
+        let err = body.optional_text(Field::Email).unwrap_err();
+        assert_eq!(err, FieldError::new(Field::Email, "email must be text."));
+    }
+
+    #[test]
+    fn a_boolean_field_refuses_text_null_and_numbers_with_the_given_words() {
+        for json in [
+            r#"{"enabled": "true"}"#,
+            r#"{"enabled": null}"#,
+            r#"{"enabled": 1}"#,
+            "{}",
+        ] {
+            assert_eq!(
+                fields(json).required_bool(Field::Enabled, "Send enabled as true or false."),
+                Err(FieldError::new(
+                    Field::Enabled,
+                    "Send enabled as true or false."
+                )),
+                "{json}"
+            );
+        }
     }
 }

@@ -178,4 +178,88 @@ mod tests {
         assert!(html.contains("<td><code>x</code></td><td>y</td>"));
         assert!(html.contains("<pre><code>guestlink platform add &#60;x&#62;</code></pre>"));
     }
+
+    #[test]
+    fn escaping_covers_markup_quotes_and_ampersands() {
+        let escaped = escape(r#"<a href="x">&'</a>"#);
+        for raw in ['<', '>', '"', '\''] {
+            assert!(!escaped.contains(raw), "{escaped}");
+        }
+        assert!(escaped.contains("&#38;"), "{escaped}");
+    }
+
+    #[test]
+    fn numbered_lines_become_an_ordered_list() {
+        assert_eq!(
+            to_html("1. one\n2. two\n"),
+            "<ol>\n<li>one</li>\n<li>two</li>\n</ol>\n"
+        );
+    }
+
+    #[test]
+    fn a_number_without_a_dot_and_space_is_a_paragraph() {
+        assert_eq!(to_html("2026 was a year.\n"), "<p>2026 was a year.</p>\n");
+        assert_eq!(to_html("1.5 points\n"), "<p>1.5 points</p>\n");
+    }
+
+    #[test]
+    fn a_switch_from_bullets_to_numbers_starts_a_new_list() {
+        assert_eq!(
+            to_html("- a\n1. b\n"),
+            "<ul>\n<li>a</li>\n</ul>\n<ol>\n<li>b</li>\n</ol>\n"
+        );
+    }
+
+    #[test]
+    fn indented_lines_continue_a_list_item() {
+        assert_eq!(
+            to_html("- first line\n  goes on\n- second\n"),
+            "<ul>\n<li>first line goes on</li>\n<li>second</li>\n</ul>\n"
+        );
+    }
+
+    #[test]
+    fn lines_of_a_paragraph_are_joined_and_a_blank_line_ends_it() {
+        assert_eq!(
+            to_html("one\ntwo\n\nthree"),
+            "<p>one two</p>\n<p>three</p>\n"
+        );
+    }
+
+    #[test]
+    fn guide_headings_start_one_level_below_the_pages_own() {
+        assert_eq!(
+            to_html("# A\n## B\n### C\n"),
+            "<h2>A</h2>\n<h3>B</h3>\n<h4>C</h4>\n"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_bold_is_closed_so_the_page_stays_well_formed() {
+        assert_eq!(to_html("**open"), "<p><strong>open</strong></p>\n");
+    }
+
+    #[test]
+    fn markup_inside_code_is_shown_as_written() {
+        assert_eq!(
+            to_html("`**x** <y>`"),
+            "<p><code>**x** &#60;y&#62;</code></p>\n"
+        );
+    }
+
+    #[test]
+    fn a_table_without_a_rule_line_has_every_following_row_in_its_body() {
+        assert_eq!(
+            to_html("| A |\n| 1 |\n| 2 |\n"),
+            "<div class=\"table-wrap\"><table class=\"links-table\"><thead><tr><th>A</th></tr></thead><tbody><tr><td>1</td></tr><tr><td>2</td></tr></tbody></table></div>\n"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_code_fence_runs_to_the_end() {
+        assert_eq!(
+            to_html("```\nline <1>\nline 2"),
+            "<pre><code>line &#60;1&#62;\nline 2</code></pre>\n"
+        );
+    }
 }

@@ -304,4 +304,91 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn without_a_peer_address_there_is_no_client_address() {
+        assert_eq!(
+            client_addr(None, ["198.51.100.7"], &nets(&["0.0.0.0/0"])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_that_forwards_nothing_is_the_client() {
+        let got = client_addr(ip("10.0.0.2"), std::iter::empty(), &nets(&["10.0.0.0/8"]));
+        assert_eq!(got, ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn when_every_hop_is_trusted_the_farthest_one_is_the_client() {
+        let got = client_addr(
+            ip("10.0.0.2"),
+            ["10.0.0.9, 10.0.0.3"],
+            &nets(&["10.0.0.0/8"]),
+        );
+        assert_eq!(got, ip("10.0.0.9"));
+    }
+
+    #[test]
+    fn an_unreadable_hop_stops_the_walk_at_the_last_address_read() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let got = client_addr(ip("10.0.0.2"), ["198.51.100.7, unknown"], &trusted);
+        assert_eq!(got, ip("10.0.0.2"), "what lies beyond is not believed");
+        let got = client_addr(
+            ip("10.0.0.2"),
+            ["198.51.100.7, garbage, 10.0.0.3"],
+            &trusted,
+        );
+        assert_eq!(got, ip("10.0.0.3"));
+    }
+
+    #[test]
+    fn an_empty_hop_between_commas_is_unreadable() {
+        assert_eq!(forwarded_hop(""), None);
+        assert_eq!(forwarded_hop("  "), None);
+        assert_eq!(forwarded_hop("198.51.100.7:"), None);
+    }
+
+    #[test]
+    fn pages_an_lms_embeds_may_be_framed_by_anyone() {
+        for path in [
+            "/",
+            "/lti/launch",
+            "/media/abc",
+            "/media/abc/file",
+            "/admin",
+            "/gx/1",
+        ] {
+            assert!(framing(path) == Framing::Anyone, "{path}");
+        }
+    }
+
+    #[test]
+    fn guest_and_invitee_pages_may_be_framed_by_nobody() {
+        for path in ["/g/TOKEN", "/g/TOKEN/view", "/i/TOKEN", "/g/TOKEN/file/x"] {
+            assert!(framing(path) == Framing::Nobody, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_guests_file_may_be_framed_by_its_own_page() {
+        for path in ["/g/TOKEN/file", "/i/TOKEN/file"] {
+            assert!(framing(path) == Framing::SameOrigin, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_guest_paths_have_a_token_cut_out_of_the_log() {
+        assert_eq!(loggable_path("/g/"), "/g/<token>");
+        assert_eq!(loggable_path("/g/T/file/x"), "/g/<token>/file/x");
+        assert_eq!(loggable_path("/gallery/T"), "/gallery/T");
+        assert_eq!(loggable_path("/media/g/T"), "/media/g/T");
+    }
+
+    #[test]
+    fn a_session_parameter_is_only_the_exact_key() {
+        assert!(!has_session_parameter("session_id=1"));
+        assert!(!has_session_parameter("x=session%3D1"));
+        assert!(has_session_parameter("x=1&&session"));
+    }
 }

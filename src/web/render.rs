@@ -59,4 +59,39 @@ mod tests {
         assert_eq!(long_date(at), "April 16, 2026");
         assert_eq!(rfc3339(at), "2026-04-16T00:00:00Z");
     }
+
+    #[derive(askama::Template)]
+    #[template(source = "<p>{{ text }}</p>", ext = "html")]
+    struct Snippet<'a> {
+        text: &'a str,
+    }
+
+    #[test]
+    fn a_rendered_page_is_html_that_is_never_cached() {
+        let response = html(StatusCode::NOT_FOUND, &Snippet { text: "<b>" });
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let header = |name| response.headers().get(name).unwrap().to_str().unwrap();
+        assert_eq!(header(CONTENT_TYPE), "text/html; charset=utf-8");
+        assert_eq!(header(CACHE_CONTROL), "no-store");
+    }
+
+    #[test]
+    fn a_single_digit_day_is_written_without_a_leading_zero() {
+        assert_eq!(long_date(Timestamp::from_unix(0)), "January 1, 1970");
+    }
+
+    #[test]
+    fn a_date_past_the_calendar_is_empty() {
+        assert_eq!(long_date(Timestamp::from_unix(i64::MAX)), "");
+    }
+
+    #[test]
+    fn only_the_first_letter_of_a_message_is_raised() {
+        assert_eq!(
+            capitalised("the state has expired"),
+            "The state has expired"
+        );
+        assert_eq!(capitalised("élan vital"), "Élan vital");
+        assert_eq!(capitalised(""), "");
+    }
 }

@@ -142,3 +142,87 @@ impl FromRequest for ApiSession {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn with(headers: &[(&str, &str)]) -> HttpRequest {
+        headers
+            .iter()
+            .fold(TestRequest::post(), |req, (name, value)| {
+                req.insert_header((name.to_string(), value.to_string()))
+            })
+            .to_http_request()
+    }
+
+    #[test]
+    fn a_bearer_token_is_read_whatever_the_schemes_case() {
+        for header in ["Bearer abc", "bearer abc", "BEARER   abc  "] {
+            assert_eq!(
+                bearer_token(&with(&[("authorization", header)])).as_deref(),
+                Some("abc"),
+                "{header:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn another_authorization_scheme_or_none_gives_no_bearer_token() {
+        assert_eq!(
+            bearer_token(&with(&[("authorization", "Basic YTpi")])),
+            None
+        );
+        assert_eq!(bearer_token(&with(&[("authorization", "Bearer")])), None);
+        assert_eq!(bearer_token(&with(&[])), None);
+    }
+
+    #[test]
+    fn the_session_cookie_gives_its_token_unless_empty() {
+        let req = with(&[("cookie", "other=1; guestlink_session=tok")]);
+        assert_eq!(cookie_token(&req).as_deref(), Some("tok"));
+        assert_eq!(
+            cookie_token(&with(&[("cookie", "guestlink_session=")])),
+            None
+        );
+        assert_eq!(cookie_token(&with(&[])), None);
+    }
+
+    #[test]
+    fn a_post_the_browser_calls_same_origin_is_the_tools_own() {
+        let req = with(&[("sec-fetch-site", "Same-Origin")]);
+        assert!(is_same_origin_post(&req, "https://tool.example.edu"));
+    }
+
+    #[test]
+    fn a_post_the_browser_calls_cross_or_same_site_is_refused_whatever_its_origin() {
+        for site in ["cross-site", "same-site", "none"] {
+            let req = with(&[
+                ("sec-fetch-site", site),
+                ("origin", "https://tool.example.edu"),
+            ]);
+            assert!(
+                !is_same_origin_post(&req, "https://tool.example.edu"),
+                "{site}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_fetch_metadata_the_origin_must_be_the_tools_exactly() {
+        let base = "https://tool.example.edu";
+        assert!(is_same_origin_post(&with(&[("origin", base)]), base));
+        for origin in [
+            "null",
+            "https://tool.example.edu.evil.com",
+            "http://tool.example.edu",
+        ] {
+            assert!(
+                !is_same_origin_post(&with(&[("origin", origin)]), base),
+                "{origin}"
+            );
+        }
+        assert!(!is_same_origin_post(&with(&[]), base), "no header at all");
+    }
+}

@@ -144,6 +144,89 @@ async fn an_instructor_creates_a_link_with_its_limits(backend: Backend) {
     assert_eq!(live_link_rows(&shared.course), 1);
 }
 
+/// What the API stores of a link's fields, end to end: trimmed names that
+/// need not be unique, no limits, the edges of each range. (Every rule's
+/// cases are the unit tests of `NewLink::parse`.)
+#[both_backends]
+async fn link_fields_are_stored_as_the_rules_read_them(backend: Backend) {
+    let shared = Shared::start(backend).await;
+    let first = shared.link("  Webinar invite \t", None, None).await;
+    let second = shared.link("Webinar invite", None, None).await;
+    assert_eq!(first.json["name"], "Webinar invite");
+    assert_eq!(second.json["name"], "Webinar invite");
+    assert_ne!(first.id, second.id);
+    assert_eq!(
+        first.json["expires_at"],
+        Value::Null,
+        "no duration, no expiry"
+    );
+    assert_eq!(first.json["click_limit"], Value::Null);
+    shared.delete_link(&first).await;
+    let long_name = "é".repeat(100);
+    let high = shared.link(&long_name, Some(1_000_000), Some(3650)).await;
+    assert_eq!(high.json["name"], long_name.as_str());
+    assert_eq!(high.json["click_limit"], 1_000_000);
+    assert_eq!(
+        rfc3339(&high.json["expires_at"], "expires_at") - rfc3339(&high.json["created_at"], "c"),
+        time::Duration::days(3650)
+    );
+    assert_eq!(shared.listed().await.len(), 2);
+}
+
+/// A link's status as its owner sees it moves with the switch, the time and
+/// the clicks: active, inactive while the switch is off (whatever else holds),
+/// exhausted at its click limit, expired when its days have passed, and
+/// expired rather than exhausted when both hold.
+#[both_backends]
+async fn a_links_status_follows_the_switch_the_time_and_the_clicks(backend: Backend) {
+    let shared = Shared::start(backend).await;
+    let clicks = shared.link("Two clicks", Some(2), None).await;
+    let day = shared.link("One day", Some(1), Some(1)).await;
+    assert_eq!(clicks.json["status"], "active");
+    let off = shared.switch(false).await;
+    assert!(
+        off.json["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["status"] == "inactive"),
+        "PUT answers inactive links: {}",
+        off.body
+    );
+    let on = shared.switch(true).await;
+    assert_eq!(on.json["links"][0]["status"], "active");
+    for _ in 0..2 {
+        admitted(shared.app(), &clicks.token).await;
+    }
+    let listed = shared.listed_link(&clicks).await;
+    assert_eq!(
+        (listed["clicks"].clone(), listed["status"].clone()),
+        (json!(2), json!("exhausted"))
+    );
+    admitted(shared.app(), &day.token).await;
+    shared
+        .app()
+        .clock
+        .advance(time::Duration::days(1) - time::Duration::minutes(1));
+    assert_eq!(
+        shared.status(&day).await,
+        "exhausted",
+        "a minute before expiry"
+    );
+    shared.app().clock.advance(time::Duration::minutes(1));
+    assert_eq!(
+        shared.status(&day).await,
+        "expired",
+        "expired wins over exhausted"
+    );
+    shared.switch(false).await;
+    assert_eq!(
+        shared.status(&day).await,
+        "inactive",
+        "inactive wins over expired"
+    );
+}
+
 #[one_backend]
 async fn a_link_url_is_the_public_url_with_a_long_random_token(backend: Backend) {
     let shared = Shared::start(backend).await;
@@ -168,41 +251,6 @@ async fn a_link_url_is_the_public_url_with_a_long_random_token(backend: Backend)
     assert_ne!(first.token, second.token, "every link has its own token");
 }
 
-#[both_backends]
-async fn a_link_without_limits_has_no_expiry_and_no_click_limit(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.link("Unlimited", None, None).await;
-    assert_eq!(link.json["expires_at"], Value::Null);
-    assert_eq!(link.json["click_limit"], Value::Null);
-    assert_eq!(link.json["status"], "active");
-}
-
-#[both_backends]
-async fn expires_at_is_created_at_plus_the_days(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    for days in [1, 30, 3650] {
-        let link = shared.link("Timed", None, Some(days)).await;
-        let created = rfc3339(&link.json["created_at"], "created_at");
-        let expires = rfc3339(&link.json["expires_at"], "expires_at");
-        assert_eq!(
-            expires - created,
-            time::Duration::seconds(days * 86_400),
-            "{days} days"
-        );
-    }
-}
-
-#[both_backends]
-async fn names_are_trimmed_and_need_not_be_unique(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let first = shared.link("  Webinar invite \t", None, None).await;
-    let second = shared.link("Webinar invite", None, None).await;
-    assert_eq!(first.json["name"], "Webinar invite");
-    assert_eq!(second.json["name"], "Webinar invite");
-    assert_ne!(first.id, second.id);
-    assert_eq!(shared.listed().await.len(), 2);
-}
-
 #[one_backend]
 async fn html_in_a_link_name_is_stored_as_typed(backend: Backend) {
     let shared = Shared::start(backend).await;
@@ -210,18 +258,6 @@ async fn html_in_a_link_name_is_stored_as_typed(backend: Backend) {
     let link = shared.link(name, None, None).await;
     assert_eq!(link.json["name"], name);
     assert_eq!(shared.listed_link(&link).await["name"], name);
-}
-
-#[both_backends]
-async fn boundary_values_are_accepted(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let long_name = "é".repeat(100);
-    let low = shared.link(&long_name, Some(1), Some(1)).await;
-    assert_eq!(low.json["name"], long_name.as_str());
-    assert_eq!(low.json["click_limit"], 1);
-    let high = shared.link("x", Some(1_000_000), Some(3650)).await;
-    assert_eq!(high.json["name"], "x");
-    assert_eq!(high.json["click_limit"], 1_000_000);
 }
 
 #[both_backends]
@@ -482,99 +518,17 @@ async fn turning_the_modules_back_on_makes_the_links_active_again(backend: Backe
 
 // --- link status ---
 
-#[both_backends]
-async fn a_new_link_is_active(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.link("Limited", Some(5), Some(3)).await;
-    assert_eq!(link.json["status"], "active");
-    assert_eq!(shared.status(&link).await, "active");
-}
-
-#[both_backends]
-async fn links_are_inactive_while_the_switch_is_off(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let open = shared.open_link().await;
-    let timed = shared.link("Timed", None, Some(1)).await;
-    let off = shared.switch(false).await;
-    assert!(
-        off.json["links"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|l| l["status"] == "inactive"),
-        "PUT answers inactive links: {}",
-        off.body
-    );
-    shared.app().clock.advance(time::Duration::days(2));
-    assert_eq!(shared.status(&open).await, "inactive");
-    assert_eq!(
-        shared.status(&timed).await,
-        "inactive",
-        "inactive wins over expired"
-    );
-}
-
-#[both_backends]
-async fn switching_back_on_makes_the_links_active_again(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.open_link().await;
-    shared.switch(false).await;
-    let on = shared.switch(true).await;
-    assert_eq!(on.json["links"][0]["status"], "active");
-    assert_eq!(shared.status(&link).await, "active");
-}
-
-#[both_backends]
-async fn a_link_expires_when_its_days_have_passed(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.link("One day", None, Some(1)).await;
-    shared
-        .app()
-        .clock
-        .advance(time::Duration::days(1) - time::Duration::minutes(1));
-    assert_eq!(
-        shared.status(&link).await,
-        "active",
-        "a minute before expiry"
-    );
-    shared.app().clock.advance(time::Duration::minutes(1));
-    assert_eq!(shared.status(&link).await, "expired", "at expiry");
-}
-
-#[both_backends]
-async fn a_link_is_exhausted_when_its_clicks_reach_the_limit(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.link("Two clicks", Some(2), None).await;
-    admitted(shared.app(), &link.token).await;
-    let listed = shared.listed_link(&link).await;
-    assert_eq!(listed["clicks"], 1);
-    assert_eq!(listed["status"], "active");
-    admitted(shared.app(), &link.token).await;
-    let listed = shared.listed_link(&link).await;
-    assert_eq!(listed["clicks"], 2);
-    assert_eq!(listed["status"], "exhausted");
-}
-
-#[both_backends]
-async fn an_expired_link_at_its_click_limit_is_expired(backend: Backend) {
-    let shared = Shared::start(backend).await;
-    let link = shared.link("Both", Some(1), Some(1)).await;
-    admitted(shared.app(), &link.token).await;
-    shared.app().clock.advance(time::Duration::days(2));
-    assert_eq!(shared.status(&link).await, "expired");
-}
-
 // --- bad input ---
 
+/// One case per rule and per shape of mistake; the rules' edges are the
+/// unit tests of `NewLink::parse` and `json_body`.
 fn bad_links() -> Vec<(&'static str, Value, &'static str)> {
     let with = |field: &str, value: Value| {
         let mut body = link_body("Webinar invite", None, None);
         body[field] = value;
         body
     };
-    let long = "1".repeat(10_000);
     vec![
-        ("empty name", with("name", json!("")), "name"),
         ("blank name", with("name", json!(" \t \n ")), "name"),
         (
             "101-character name",
@@ -582,24 +536,14 @@ fn bad_links() -> Vec<(&'static str, Value, &'static str)> {
             "name",
         ),
         (
-            "10,000-character name",
-            with("name", json!("n".repeat(10_000))),
-            "name",
-        ),
-        ("null name", with("name", Value::Null), "name"),
-        (
             "missing name",
             json!({"click_limit": null, "duration_days": null}),
             "name",
         ),
+        ("name of the wrong type", with("name", json!(7)), "name"),
         (
             "click_limit 0",
             with("click_limit", json!(0)),
-            "click_limit",
-        ),
-        (
-            "click_limit -1",
-            with("click_limit", json!(-1)),
             "click_limit",
         ),
         (
@@ -608,68 +552,13 @@ fn bad_links() -> Vec<(&'static str, Value, &'static str)> {
             "click_limit",
         ),
         (
-            "click_limit 1.5",
-            with("click_limit", json!(1.5)),
-            "click_limit",
-        ),
-        (
-            "click_limit empty string",
-            with("click_limit", json!("")),
-            "click_limit",
-        ),
-        (
-            "click_limit of 10,000 characters",
-            with("click_limit", json!(long)),
-            "click_limit",
-        ),
-        (
-            "click_limit 1,000,001",
-            with("click_limit", json!(1_000_001)),
-            "click_limit",
-        ),
-        (
-            "click_limit past 32 bits",
-            with("click_limit", json!(10_000_000_000_i64)),
-            "click_limit",
-        ),
-        (
-            "duration_days 0",
-            with("duration_days", json!(0)),
-            "duration_days",
-        ),
-        (
-            "duration_days -1",
-            with("duration_days", json!(-1)),
-            "duration_days",
-        ),
-        (
-            "duration_days \"abc\"",
-            with("duration_days", json!("abc")),
-            "duration_days",
-        ),
-        (
-            "duration_days 1.5",
-            with("duration_days", json!(1.5)),
-            "duration_days",
-        ),
-        (
             "duration_days 3651",
             with("duration_days", json!(3651)),
             "duration_days",
         ),
         (
-            "duration_days 100000",
-            with("duration_days", json!(100_000)),
-            "duration_days",
-        ),
-        (
-            "duration_days empty string",
-            with("duration_days", json!("")),
-            "duration_days",
-        ),
-        (
-            "duration_days of 10,000 characters",
-            with("duration_days", json!(long)),
+            "duration_days 1.5",
+            with("duration_days", json!(1.5)),
             "duration_days",
         ),
     ]

@@ -204,4 +204,221 @@ mod tests {
         // A host the administrator listed is trusted as it is.
         assert!(check_issuer(&fake, &target("https://evil.example.com/c", true)).is_ok());
     }
+
+    fn configuration(issuer: &str, auth: &str, jwks: &str) -> PlatformConfiguration {
+        PlatformConfiguration {
+            issuer: issuer.into(),
+            authorization_endpoint: auth.into(),
+            token_endpoint: None,
+            jwks_uri: jwks.into(),
+            registration_endpoint: String::new(),
+            product_family: None,
+            version: None,
+            messages_supported: vec![],
+        }
+    }
+
+    fn at(url: &str) -> Url {
+        Url::parse(url).unwrap()
+    }
+
+    fn rules<'a>(
+        outbound: &'a crate::outbound::Outbound,
+        allowed: &'a [crate::outbound::HostPattern],
+    ) -> Rules<'a> {
+        Rules {
+            outbound,
+            allowed,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn an_issuer_on_the_configuration_host_may_have_a_path_and_other_case() {
+        let own = configuration(
+            "https://LMS.example.edu/moodle",
+            "https://x/a",
+            "https://x/k",
+        );
+        assert!(check_issuer(&own, &at("https://lms.example.edu/c"), false).is_ok());
+    }
+
+    #[test]
+    fn an_issuer_on_a_sibling_or_parent_host_is_a_mismatch() {
+        let config_url = at("https://moodle.example.edu/c");
+        for issuer in [
+            "https://example.edu",
+            "https://moodle.example.edu.evil.com",
+            "not a url",
+        ] {
+            let own = configuration(issuer, "https://x/a", "https://x/k");
+            assert!(check_issuer(&own, &config_url, false).is_err(), "{issuer}");
+        }
+    }
+
+    #[test]
+    fn a_mismatch_names_the_issuer_without_its_slash_and_the_host() {
+        let own = configuration("https://other.example.edu/", "https://x/a", "https://x/k");
+        match check_issuer(&own, &at("https://lms.example.edu/c"), false) {
+            Err(RegistrationError::IssuerMismatch { issuer, host }) => {
+                assert_eq!(issuer, "https://other.example.edu");
+                assert_eq!(host, "lms.example.edu");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_shared_canvas_issuer_needs_both_sign_in_and_keys_on_instructure() {
+        let school = at("https://school.instructure.com/api/lti/security/openid-configuration");
+        let half = configuration(
+            "https://canvas.instructure.com",
+            "https://sso.canvaslms.com/api/lti/authorize_redirect",
+            "https://evil.example.com/jwks",
+        );
+        assert!(check_issuer(&half, &school, false).is_err());
+        let other_half = configuration(
+            "https://canvas.instructure.com",
+            "https://evil.example.com/auth",
+            "https://sso.canvaslms.com/api/lti/security/jwks",
+        );
+        assert!(check_issuer(&other_half, &school, false).is_err());
+    }
+
+    #[test]
+    fn the_beta_and_test_canvas_issuers_are_shared_too() {
+        let school = at("https://school.beta.instructure.com/c");
+        for (issuer, host) in [
+            (
+                "https://canvas.beta.instructure.com/",
+                "sso.beta.canvaslms.com",
+            ),
+            (
+                "https://canvas.test.instructure.com",
+                "sso.test.canvaslms.com",
+            ),
+        ] {
+            let config = configuration(
+                issuer,
+                &format!("https://{host}/api/lti/authorize_redirect"),
+                &format!("https://{host}/api/lti/security/jwks"),
+            );
+            assert!(check_issuer(&config, &school, false).is_ok(), "{issuer}");
+        }
+    }
+
+    #[test]
+    fn a_configuration_that_is_not_a_url_means_the_lms_named_none() {
+        assert!(matches!(
+            config_fetch_error(&at("https://lms.example.edu/c"), FetchError::NotAUrl),
+            RegistrationError::MissingConfiguration
+        ));
+    }
+
+    #[test]
+    fn a_refused_scheme_or_address_is_told_by_url_or_host() {
+        let url = at("http://lms.example.edu/c");
+        assert!(matches!(
+            config_fetch_error(&url, FetchError::NotHttps),
+            RegistrationError::InsecureUrl(u) if u == "http://lms.example.edu/c"
+        ));
+        assert!(matches!(
+            config_fetch_error(&url, FetchError::PrivateAddress { host: "lms.example.edu".into() }),
+            RegistrationError::PrivateAddress(h) if h == "lms.example.edu"
+        ));
+    }
+
+    #[test]
+    fn a_slow_configuration_is_a_configuration_timeout() {
+        assert!(matches!(
+            config_fetch_error(&at("https://lms.example.edu/c"), FetchError::Timeout),
+            RegistrationError::ConfigTimeout(u) if u == "https://lms.example.edu/c"
+        ));
+    }
+
+    #[test]
+    fn an_oversized_or_broken_answer_is_an_invalid_configuration() {
+        for err in [
+            FetchError::TooLarge("1 MB"),
+            FetchError::BrokenOff("a network error"),
+        ] {
+            let said = err.to_string();
+            match config_fetch_error(&at("https://lms.example.edu/c"), err) {
+                RegistrationError::ConfigInvalid { problem, .. } => assert_eq!(problem, said),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unresolvable_unreachable_or_redirecting_host_is_unreachable() {
+        for err in [
+            FetchError::DoesNotResolve {
+                host: "lms.example.edu".into(),
+            },
+            FetchError::Unreachable("the connection was refused or could not be made"),
+            FetchError::Redirect(302),
+        ] {
+            let said = err.to_string();
+            match config_fetch_error(&at("https://lms.example.edu/c"), err) {
+                RegistrationError::ConfigUnreachable { url, problem } => {
+                    assert_eq!(url, "https://lms.example.edu/c");
+                    assert_eq!(problem, said);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_url_the_lms_gives_is_secure_enough_over_https_or_listed_loopback_http() {
+        let outbound = crate::outbound::Outbound::new(vec![
+            crate::outbound::HostPattern::parse("127.0.0.1:*").unwrap(),
+        ]);
+        let rules = rules(&outbound, &[]);
+        assert!(
+            rules
+                .secure_enough(" https://lms.example.edu/auth ")
+                .is_ok()
+        );
+        assert!(rules.secure_enough("http://127.0.0.1:8081/auth").is_ok());
+        assert_eq!(
+            rules
+                .secure_enough("http://lms.example.edu/auth")
+                .unwrap_err(),
+            "'http://lms.example.edu/auth' is not an https:// address"
+        );
+        assert_eq!(
+            rules.secure_enough("nope").unwrap_err(),
+            "'nope' is not a URL"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_configuration_url_that_is_not_web_is_missing() {
+        let outbound = crate::outbound::Outbound::default();
+        let rules = rules(&outbound, &[]);
+        for raw in ["", "not a url", "ftp://lms.example.edu/c", "mailto:x@y.z"] {
+            assert!(
+                matches!(
+                    rules.configuration_target(raw).await,
+                    Err(RegistrationError::MissingConfiguration)
+                ),
+                "{raw:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn with_a_list_of_hosts_an_unlisted_configuration_host_is_not_allowed() {
+        let outbound = crate::outbound::Outbound::default();
+        let allowed = [crate::outbound::HostPattern::parse("moodle.example.edu").unwrap()];
+        let rules = rules(&outbound, &allowed);
+        assert!(matches!(
+            rules.configuration_target("https://evil.example.com/c").await,
+            Err(RegistrationError::HostNotAllowed(host)) if host == "evil.example.com"
+        ));
+        assert!(rules.listed(&at("https://moodle.example.edu/c")));
+        assert!(!rules.listed(&at("https://moodle.example.edu:8443/c")));
+    }
 }

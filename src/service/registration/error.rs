@@ -137,3 +137,174 @@ impl RegistrationError {
 }
 
 crate::faults_from_store!(RegistrationError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RegistrationError::*;
+
+    fn every_error() -> Vec<RegistrationError> {
+        vec![
+            MissingConfiguration,
+            InsecureUrl("http://lms".into()),
+            HostNotAllowed("lms".into()),
+            PrivateAddress("lms".into()),
+            ConfigUnreachable {
+                url: "u".into(),
+                problem: "p".into(),
+            },
+            ConfigTimeout("u".into()),
+            ConfigInvalid {
+                url: "u".into(),
+                problem: "p".into(),
+            },
+            IssuerMismatch {
+                issuer: "i".into(),
+                host: "h".into(),
+            },
+            TokenMissing("Moodle"),
+            TokenExpired,
+            TokenUsed,
+            FormInvalid,
+            Refused {
+                status: 400,
+                reasons: vec![],
+            },
+            Unreachable("refused".into()),
+            Timeout,
+            ResponseInvalid("no client_id".into()),
+            Conflict {
+                issuer: "i".into(),
+                client_id: "c".into(),
+            },
+            TooManyAttempts,
+            TooManyPending,
+            Fault(crate::service::failure::Fault::Unavailable("x".into())),
+        ]
+    }
+
+    #[test]
+    fn each_registration_refusal_has_its_own_code_but_an_unreachable_lms_counts_as_refused() {
+        let errors = every_error();
+        let mut codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len() - 1);
+        assert_eq!(Unreachable("x".into()).code(), "registration_refused");
+    }
+
+    #[test]
+    fn every_registration_refusal_tells_the_admin_what_to_do() {
+        for err in every_error() {
+            let hint = err.hint().unwrap_or_default();
+            assert!(hint.ends_with('.'), "{err:?}: {hint}");
+        }
+    }
+
+    #[test]
+    fn hosts_the_tool_may_not_fetch_from_are_forbidden() {
+        assert_eq!(HostNotAllowed("x".into()).kind(), Kind::Forbidden);
+        assert_eq!(PrivateAddress("x".into()).kind(), Kind::Forbidden);
+    }
+
+    #[test]
+    fn an_lms_that_answers_badly_is_upstream_and_one_that_is_slow_an_upstream_timeout() {
+        for err in [
+            ConfigUnreachable {
+                url: "u".into(),
+                problem: "p".into(),
+            },
+            ConfigInvalid {
+                url: "u".into(),
+                problem: "p".into(),
+            },
+            Refused {
+                status: 500,
+                reasons: vec![],
+            },
+            Unreachable("x".into()),
+            ResponseInvalid("x".into()),
+        ] {
+            assert_eq!(err.kind(), Kind::Upstream, "{err:?}");
+        }
+        assert_eq!(ConfigTimeout("u".into()).kind(), Kind::UpstreamTimeout);
+        assert_eq!(Timeout.kind(), Kind::UpstreamTimeout);
+    }
+
+    #[test]
+    fn a_request_without_a_usable_token_or_form_is_malformed() {
+        for err in [
+            MissingConfiguration,
+            InsecureUrl("u".into()),
+            TokenMissing("Canvas"),
+            TokenExpired,
+            TokenUsed,
+            FormInvalid,
+        ] {
+            assert_eq!(err.kind(), Kind::Malformed, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn too_many_registrations_are_too_many_requests() {
+        assert_eq!(TooManyAttempts.kind(), Kind::TooMany);
+        assert_eq!(TooManyAttempts.code(), "rate_limited");
+        assert_eq!(TooManyPending.kind(), Kind::TooMany);
+        assert_eq!(
+            Conflict {
+                issuer: "i".into(),
+                client_id: "c".into()
+            }
+            .kind(),
+            Kind::Conflict
+        );
+    }
+
+    #[test]
+    fn a_refused_token_is_told_to_start_again_from_the_lms() {
+        let token_hint = |err: RegistrationError| {
+            err.hint()
+                .unwrap()
+                .starts_with("The LMS refused the registration token")
+        };
+        assert!(token_hint(Refused {
+            status: 401,
+            reasons: vec![]
+        }));
+        assert!(token_hint(Refused {
+            status: 403,
+            reasons: vec![]
+        }));
+        assert!(token_hint(Refused {
+            status: 400,
+            reasons: vec!["invalid_authorization: bad token".into()]
+        }));
+        assert!(!token_hint(Refused {
+            status: 400,
+            reasons: vec!["claims: is required".into()]
+        }));
+    }
+
+    #[test]
+    fn only_a_refusal_carries_the_platforms_reasons() {
+        let refused = Refused {
+            status: 422,
+            reasons: vec!["domain taken".into()],
+        };
+        assert_eq!(refused.reasons(), ["domain taken"]);
+        assert!(Unreachable("x".into()).reasons().is_empty());
+        assert!(TokenUsed.reasons().is_empty());
+    }
+
+    #[test]
+    fn a_refusal_says_the_status_the_lms_answered() {
+        let err = Refused {
+            status: 422,
+            reasons: vec![],
+        };
+        assert_eq!(
+            err.to_string(),
+            "the LMS refused the registration (HTTP 422)"
+        );
+    }
+}
