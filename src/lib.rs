@@ -1,9 +1,23 @@
 //! guestlink: an LTI 1.3 tool that shares one course media item with guests.
 //!
-//! Layers, and the way their dependencies point:
-//! `web -> service -> {domain, store, lti}`, `store -> {domain, lti}`.
-//! `lti` is the LTI 1.3 protocol only and knows nothing of guest links;
-//! `domain` holds pure rules and knows nothing of HTTP or SQL.
+//! # Layers
+//!
+//! Each module may use only the ones listed after it (leaves use nothing of
+//! the crate). Dependencies point one way, towards the pure rules.
+//!
+//! | module | what it is | may use |
+//! |---|---|---|
+//! | `domain` | pure rules and types: rights, platforms, media, guest links, file grants, instants | `crypto` (random ids) |
+//! | `lti` | the LTI 1.3 and OIDC protocol only (login, the launch steps, keys, deep-linking and registration messages); knows nothing of guest links | `domain`, `crypto`, `outbound`, `clock` |
+//! | `store` | diesel over PostgreSQL and SQLite; returns domain types | `domain`, `lti` (the records it keeps: login states, tool keys), `crypto` (sealing), `config` |
+//! | `service` | use cases over the [`service::Tool`], each with its own error enum; the only caller of `store` | `domain`, `lti`, `store`, `outbound`, `crypto`, `config`, `clock` |
+//! | `web` | actix-web: routes, extractors, pages, the one status table (`web::error`) | `service`, and `domain`/`lti` types to render; never `store` |
+//! | `demo` | the demo LMS under `guestlink demo`, and its sample courses (seeded through `store` at start) | `service`, `web` (pages), `lti`, `domain`, `store` |
+//! | `startup` | opens the database and the [`service::Tool`], binds the server | `service`, `web`, `demo`, `store` (`Db::connect` only) |
+//! | `config`, `outbound`, `crypto`, `clock`, `telemetry` | settings, the outbound-fetch rules, keys and tokens, the time, logging | leaves (`config` uses `outbound`'s host patterns and `crypto`'s key type) |
+//!
+//! `main.rs` (the command line) calls `service` through a runtime, like the
+//! web layer does, and maps the use cases' errors to exit codes in one table.
 
 pub mod clock;
 pub mod config;

@@ -18,6 +18,17 @@ pub enum FileType {
 }
 
 impl FileType {
+    pub const ALL: [FileType; 8] = [
+        FileType::Mp4,
+        FileType::M4a,
+        FileType::WebM,
+        FileType::Mp3,
+        FileType::Png,
+        FileType::Jpeg,
+        FileType::Webp,
+        FileType::Pdf,
+    ];
+
     /// How many leading bytes [`FileType::sniff`] needs.
     pub const SNIFF_LEN: usize = 12;
 
@@ -68,18 +79,9 @@ impl FileType {
     }
 
     pub fn from_content_type(value: &str) -> Option<FileType> {
-        [
-            FileType::Mp4,
-            FileType::M4a,
-            FileType::WebM,
-            FileType::Mp3,
-            FileType::Png,
-            FileType::Jpeg,
-            FileType::Webp,
-            FileType::Pdf,
-        ]
-        .into_iter()
-        .find(|t| t.content_type() == value)
+        FileType::ALL
+            .into_iter()
+            .find(|t| t.content_type() == value)
     }
 
     /// The kind an upload becomes when the uploader did not say.
@@ -211,20 +213,9 @@ mod tests {
         }
     }
 
-    const EVERY_TYPE: [FileType; 8] = [
-        FileType::Mp4,
-        FileType::M4a,
-        FileType::WebM,
-        FileType::Mp3,
-        FileType::Png,
-        FileType::Jpeg,
-        FileType::Webp,
-        FileType::Pdf,
-    ];
-
     #[test]
     fn each_type_reads_back_from_its_content_type() {
-        for file_type in EVERY_TYPE {
+        for file_type in FileType::ALL {
             assert_eq!(
                 FileType::from_content_type(file_type.content_type()),
                 Some(file_type)
@@ -237,7 +228,7 @@ mod tests {
 
     #[test]
     fn each_type_becomes_a_kind_that_accepts_it() {
-        for file_type in EVERY_TYPE {
+        for file_type in FileType::ALL {
             assert!(
                 file_type.default_kind().accepts(file_type),
                 "{file_type:?} -> {:?}",

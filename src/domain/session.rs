@@ -68,9 +68,37 @@ pub fn session_expiry(
     (now + idle).min(started_at + max)
 }
 
+/// A session for unit tests: `user` (None: an anonymous launch), in a
+/// course or not, with `rights`.
+#[cfg(test)]
+pub(crate) fn session(user: Option<i64>, course: bool, rights: CourseRights) -> LaunchSession {
+    let at = Timestamp::from_unix(1_000);
+    LaunchSession {
+        platform_id: PlatformId(1),
+        platform_name: "Moodle".into(),
+        lms: Lms::Moodle,
+        user_id: user.map(UserId),
+        user_name: None,
+        user_email: None,
+        course: course.then(|| Course {
+            id: CourseId(7),
+            context_id: "c-7".into(),
+            label: None,
+            title: None,
+        }),
+        rights,
+        deployment_id: "1".into(),
+        roles: vec![],
+        started_at: at,
+        last_seen_at: at,
+        expires_at: at + Duration::hours(2),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::session::session;
 
     #[test]
     fn a_session_ends_when_idle_or_at_its_absolute_lifetime() {
@@ -82,30 +110,6 @@ mod tests {
         // Used every hour, it still ends 12 hours after the launch.
         assert_eq!(session_expiry(start, hour(11), idle, max), hour(12));
         assert_eq!(session_expiry(start, hour(20), idle, max), hour(12));
-    }
-
-    fn session(user: Option<i64>, course: bool, rights: CourseRights) -> LaunchSession {
-        let at = Timestamp::from_unix(1_000);
-        LaunchSession {
-            platform_id: PlatformId(1),
-            platform_name: "Moodle".into(),
-            lms: Lms::Moodle,
-            user_id: user.map(UserId),
-            user_name: None,
-            user_email: None,
-            course: course.then(|| Course {
-                id: CourseId(7),
-                context_id: "c-7".into(),
-                label: None,
-                title: None,
-            }),
-            rights,
-            deployment_id: "1".into(),
-            roles: vec![],
-            started_at: at,
-            last_seen_at: at,
-            expires_at: at + Duration::hours(2),
-        }
     }
 
     #[test]

@@ -231,6 +231,9 @@ mod tests {
     }
 }
 
+/// At most this many attempts are kept (and listed) per platform.
+pub const KEPT_PER_PLATFORM: i64 = launch_attempts::KEEP_PER_PLATFORM;
+
 /// At most this many attempts are listed for all platforms together.
 const LISTED_FOR_ALL: i64 = 200;
 

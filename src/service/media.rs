@@ -468,36 +468,9 @@ mod tests {
     }
 
     use super::{Failure, Fault, Field, FieldError, Kind, MediaError, require_manage};
-    use crate::domain::ids::{CourseId, PlatformId, UserId};
     use crate::domain::permissions::CourseRights;
-    use crate::domain::platform::Lms;
-    use crate::domain::session::{Course, LaunchSession};
-    use crate::domain::time::{Duration, Timestamp};
+    use crate::domain::session::session;
     use crate::store::StoreError;
-
-    fn session(user: Option<i64>, course: bool, rights: CourseRights) -> LaunchSession {
-        let at = Timestamp::from_unix(0);
-        LaunchSession {
-            platform_id: PlatformId(1),
-            platform_name: "Moodle".into(),
-            lms: Lms::Moodle,
-            user_id: user.map(UserId),
-            user_name: None,
-            user_email: None,
-            course: course.then(|| Course {
-                id: CourseId(9),
-                context_id: "c".into(),
-                label: None,
-                title: None,
-            }),
-            rights,
-            deployment_id: "1".into(),
-            roles: vec![],
-            started_at: at,
-            last_seen_at: at,
-            expires_at: at + Duration::hours(1),
-        }
-    }
 
     const MB: u64 = 1024 * 1024;
 
@@ -574,7 +547,11 @@ mod tests {
     #[test]
     fn only_a_known_manager_of_the_course_may_change_its_media() {
         let manager = session(Some(1), true, CourseRights::Manage);
-        assert_eq!(require_manage(&manager).unwrap().id, CourseId(9));
+        assert_eq!(
+            require_manage(&manager).unwrap().id,
+            manager.course.as_ref().unwrap().id,
+            "the session's own course"
+        );
         assert!(matches!(
             require_manage(&session(Some(1), true, CourseRights::View)),
             Err(MediaError::Forbidden)

@@ -482,9 +482,9 @@ mod tests {
 
     #[test]
     fn a_fault_inside_a_use_case_error_is_answered_without_its_cause_too() {
-        let err = crate::service::media::MediaError::from(crate::store::StoreError::Other(
-            anyhow::anyhow!("no such table: media_items"),
-        ));
+        let err = crate::service::media::MediaError::from(
+            crate::service::failure::Fault::Internal(anyhow::anyhow!("no such table: media_items")),
+        );
         let api = ApiError::from(err);
         assert_eq!((api.code, api.kind), ("internal", Kind::Internal));
         assert!(!api.message.contains("media_items"), "{}", api.message);

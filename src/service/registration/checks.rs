@@ -168,16 +168,7 @@ mod tests {
         let check_issuer = |config: &PlatformConfiguration, (url, listed): &(Url, bool)| {
             check_issuer(config, url, *listed)
         };
-        let config = |issuer: &str, auth: &str, jwks: &str| PlatformConfiguration {
-            issuer: issuer.into(),
-            authorization_endpoint: auth.into(),
-            token_endpoint: None,
-            jwks_uri: jwks.into(),
-            registration_endpoint: String::new(),
-            product_family: None,
-            version: None,
-            messages_supported: vec![],
-        };
+        let config = configuration;
         let moodle = target(
             "https://moodle.example.edu/mod/lti/openid-configuration.php",
             false,

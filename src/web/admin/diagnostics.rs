@@ -10,7 +10,6 @@ use super::{AdminSession, Denied, failed, platform_id, readable_time};
 use crate::domain::diagnostics::{AttemptScope, LaunchAttempt};
 use crate::domain::platform::Platform;
 use crate::service::{Tool, diagnostics};
-use crate::store::launch_attempts::KEEP_PER_PLATFORM;
 use crate::web::render::{ASSET_VERSION, capitalised, html};
 
 struct AttemptView {
@@ -124,7 +123,7 @@ pub async fn page(
                 .map(|a| AttemptView::of(a, &platforms))
                 .collect(),
             days: tool.settings.admin.diagnostics_kept.whole_days(),
-            keep: KEEP_PER_PLATFORM,
+            keep: diagnostics::KEPT_PER_PLATFORM,
         },
     ))
 }
