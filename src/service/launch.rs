@@ -227,8 +227,10 @@ async fn open_session(
         platform_name: platform.name,
         lms: platform.lms,
         user_id: recorded.user_id.map(UserId),
-        user_name: launcher.name,
-        user_email: launcher.email,
+        // An anonymous launch records no one: its pages name no one either,
+        // now or after a reload.
+        user_name: launcher.sub.as_ref().and(launcher.name),
+        user_email: launcher.sub.as_ref().and(launcher.email),
         course: match (launcher.context, recorded.course_id) {
             (Some(context), Some(id)) => Some(Course {
                 id: CourseId(id),

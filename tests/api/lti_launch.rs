@@ -65,6 +65,11 @@ async fn an_anonymous_launch_views_the_course_but_manages_nothing(backend: Backe
         "the page says why managing is not offered: {}",
         page.body
     );
+    assert_eq!(
+        page.text("[data-field=user-name]").as_deref(),
+        Some("Anonymous user"),
+        "no one is named, whatever name the claims carried"
+    );
     let token = page.session_token().unwrap();
     let listed = app.get_page("/api/media", Some(&token)).await;
     assert_eq!(listed.status, 200, "{}", listed.body);
