@@ -11,10 +11,10 @@
 //! | `lti` | the LTI 1.3 and OIDC protocol only (login, the launch steps, keys, deep-linking and registration messages); knows nothing of guest links | `domain`, `crypto`, `outbound`, `clock` |
 //! | `store` | diesel over PostgreSQL and SQLite; returns domain types | `domain`, `lti` (the records it keeps: login states, tool keys), `crypto` (sealing), `config` |
 //! | `service` | use cases over the [`service::Tool`], each with its own error enum; the only caller of `store` | `domain`, `lti`, `store`, `outbound`, `crypto`, `config`, `clock` |
-//! | `web` | actix-web: routes, extractors, pages, the one status table (`web::error`) | `service`, and `domain`/`lti` types to render; never `store` |
+//! | `web` | actix-web: routes, extractors, pages, the one status table (`web::error`) | `service`, `domain`/`lti` types to render, `crypto` (token shapes, form signatures), `config`; never `store` |
 //! | `demo` | the demo LMS under `guestlink demo`, and its sample courses (seeded through `store` at start) | `service`, `web` (pages), `lti`, `domain`, `store` |
 //! | `startup` | opens the database and the [`service::Tool`], binds the server | `service`, `web`, `demo`, `store` (`Db::connect` only) |
-//! | `config`, `outbound`, `crypto`, `clock`, `telemetry` | settings, the outbound-fetch rules, keys and tokens, the time, logging | leaves (`config` uses `outbound`'s host patterns and `crypto`'s key type) |
+//! | `config`, `outbound`, `crypto`, `clock`, `telemetry` | settings, the outbound-fetch rules, keys and tokens, the time, logging | leaves, but for `domain::time` (`config`, `clock`), `outbound`'s host patterns and `crypto`'s key type (`config`) |
 //!
 //! `main.rs` (the command line) calls `service` through a runtime, like the
 //! web layer does, and maps the use cases' errors to exit codes in one table.

@@ -352,7 +352,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let key = keys::rotate(&tool).await?;
             println!(
                 "new current key {} (the previous key stays published for {} days)",
-                key.kid, tool.settings.lti.key_grace
+                key.kid,
+                tool.settings.lti.key_grace.whole_days()
             );
             Ok(())
         }),

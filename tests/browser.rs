@@ -12,7 +12,7 @@
 //! the three-dot menu must work from the keyboard, and Edit details must save.
 //! A third adds content through deep linking from the demo Canvas and opens
 //! the link the demo LMS received, which must land on that media page. A
-//! fourth walks the guest-link seed document: an owner creates a link, a
+//! fourth walks the guest-link story: an owner creates a link, a
 //! guest in a second browser profile enters and watches, the owner deletes
 //! the link and the guest's refresh shows why they can no longer get in.
 //! A fifth signs in to the admin console with a printed link, registers
@@ -663,7 +663,7 @@ async fn text_of(browser: &WebDriver, css: &str) -> Result<String, String> {
     browser.text(&element).await.map_err(|e| e.to_string())
 }
 
-/// The seed document's steps, as an owner and a guest take them.
+/// "Share a guest link to specific media", as an owner and a guest take it.
 async fn walk_the_guest_link_steps(
     owner: &WebDriver,
     guest: &WebDriver,

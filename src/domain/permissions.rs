@@ -9,7 +9,6 @@ const MEMBERSHIP: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership#";
 const MEMBERSHIP_SUBROLE: &str = "http://purl.imsglobal.org/vocab/lis/v2/membership/";
 const SYSTEM: &str = "http://purl.imsglobal.org/vocab/lis/v2/system/person#";
 const LTI11_CONTEXT: &str = "urn:lti:role:ims/lis/";
-const LTI11_SYSTEM: &str = "urn:lti:sysrole:ims/lis/";
 
 /// Membership roles whose holders may manage the course's media.
 const MANAGING: [&str; 4] = [
@@ -43,11 +42,7 @@ impl CourseRights {
 
 fn grants_management(role: &str) -> bool {
     let role = role.trim();
-    // The system administrator, in LTI 1.3's vocabulary or LTI 1.1's URN.
-    if let Some(name) = role
-        .strip_prefix(SYSTEM)
-        .or_else(|| role.strip_prefix(LTI11_SYSTEM))
-    {
+    if let Some(name) = role.strip_prefix(SYSTEM) {
         return name.eq_ignore_ascii_case("Administrator") || name.eq_ignore_ascii_case("SysAdmin");
     }
     match membership_principal(role) {
@@ -81,17 +76,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_system_administrator_manages_in_either_vocabulary() {
-        assert_eq!(
-            rights(&["urn:lti:sysrole:ims/lis/SysAdmin"]),
-            CourseRights::Manage
-        );
+    fn only_lti_1_3_system_administrators_manage() {
         assert_eq!(
             rights(&["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"]),
             CourseRights::Manage
         );
+        // LTI 1.1's system role URNs are not read (LTI 1.3 platforms send
+        // them only beside the 1.3 roles).
         assert_eq!(
-            rights(&["urn:lti:sysrole:ims/lis/User"]),
+            rights(&["urn:lti:sysrole:ims/lis/SysAdmin"]),
             CourseRights::View
         );
     }

@@ -15,6 +15,7 @@ use crate::domain::guest_access::{
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
 use crate::domain::time::Timestamp;
+use crate::store::StoreError;
 use crate::store::guest_links::{self as store, Added, Admission, FoundLink, StoredToken};
 use crate::store::media as media_store;
 use crate::store::sealed::link_context;
@@ -22,6 +23,8 @@ use crate::store::sealed::link_context;
 /// Why managing an item's guest access was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum GuestAccessError {
+    #[error("This launch did not come from a course, so there is no course media.")]
+    NoCourse,
     #[error("There is no such item in this course.")]
     NotFound,
     #[error("There is no such guest link for this item.")]
@@ -36,6 +39,10 @@ pub enum GuestAccessError {
     Disabled,
     #[error("This item has 3 guest links, the most it can have. Delete one to create another.")]
     LinkLimitReached,
+    /// Links of the item were created at the same moment, too often to
+    /// find a free place.
+    #[error("Other links of this item were being created at the same moment. Please try again.")]
+    Busy,
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error(transparent)]
@@ -47,7 +54,8 @@ crate::faults_from_store!(GuestAccessError);
 impl From<MediaError> for GuestAccessError {
     fn from(err: MediaError) -> Self {
         match err {
-            MediaError::NoCourse | MediaError::NotFound => GuestAccessError::NotFound,
+            MediaError::NoCourse => GuestAccessError::NoCourse,
+            MediaError::NotFound => GuestAccessError::NotFound,
             MediaError::Forbidden => GuestAccessError::Forbidden,
             MediaError::Invalid(e) => GuestAccessError::Invalid(e),
             MediaError::Fault(f) => GuestAccessError::Fault(f),
@@ -62,11 +70,13 @@ impl From<MediaError> for GuestAccessError {
 impl Failure for GuestAccessError {
     fn code(&self) -> &'static str {
         match self {
+            GuestAccessError::NoCourse => "no_course",
             GuestAccessError::NotFound | GuestAccessError::LinkNotFound => "not_found",
             GuestAccessError::Forbidden => "forbidden",
             GuestAccessError::Unsupported => "guest_access_unsupported",
             GuestAccessError::Disabled => "guest_access_disabled",
             GuestAccessError::LinkLimitReached => "link_limit_reached",
+            GuestAccessError::Busy => "conflict",
             GuestAccessError::Invalid(e) => e.code(),
             GuestAccessError::Fault(f) => f.code(),
         }
@@ -74,11 +84,14 @@ impl Failure for GuestAccessError {
 
     fn kind(&self) -> Kind {
         match self {
-            GuestAccessError::NotFound | GuestAccessError::LinkNotFound => Kind::NotFound,
+            GuestAccessError::NoCourse
+            | GuestAccessError::NotFound
+            | GuestAccessError::LinkNotFound => Kind::NotFound,
             GuestAccessError::Forbidden => Kind::Forbidden,
             GuestAccessError::Unsupported
             | GuestAccessError::Disabled
-            | GuestAccessError::LinkLimitReached => Kind::Conflict,
+            | GuestAccessError::LinkLimitReached
+            | GuestAccessError::Busy => Kind::Conflict,
             GuestAccessError::Invalid(e) => e.kind(),
             GuestAccessError::Fault(f) => f.kind(),
         }
@@ -265,10 +278,16 @@ pub async fn create_link(
         hash: tool.sealer.lookup_hash(&token),
         sealed: tool.sealer.seal_text(&link_context(&link_id), &token),
     };
-    let added = tool
+    let added = match tool
         .db
         .write(move |conn| store::insert(conn, &media_id, &link_id, &stored, &new, now))
-        .await?;
+        .await
+    {
+        Ok(added) => added,
+        // Every place was taken by a concurrent create, again and again.
+        Err(StoreError::Conflict(_)) => return Err(GuestAccessError::Busy),
+        Err(other) => return Err(other.into()),
+    };
     match added {
         Added::Link(link) => {
             tracing::info!(media = %item.media.id, link = %link.id, "guest link created");
@@ -371,7 +390,7 @@ async fn find(tool: &Tool, token: &str) -> Result<Option<(FoundLink, Option<Medi
 
 /// A link that admits guests now, with its item.
 pub struct OpenLink {
-    pub found: FoundLink,
+    pub link: GuestLink,
     pub media: Media,
 }
 
@@ -392,7 +411,10 @@ fn checked(
         return Err(reason);
     }
     match found {
-        Some((found, Some(media))) => Ok(OpenLink { found, media }),
+        Some((found, Some(media))) => Ok(OpenLink {
+            link: found.link,
+            media,
+        }),
         _ => Err(Unavailable::MediaUnavailable),
     }
 }
@@ -502,6 +524,7 @@ pub async fn view(
                     reason = reason.code(),
                     "guest session ended"
                 );
+                return Ok(GuestPage::Ended(reason));
             }
             return Ok(GuestPage::Unavailable(reason));
         }

@@ -66,10 +66,11 @@ fn a_refused_link_field_is_named_and_explained_in_its_own_words() {
 
 #[test]
 fn a_media_refusal_becomes_the_guest_access_refusal_it_means() {
-    assert!(matches!(
-        GuestAccessError::from(MediaError::NoCourse),
-        GuestAccessError::NotFound
-    ));
+    let no_course = GuestAccessError::from(MediaError::NoCourse);
+    assert_eq!(
+        (no_course.code(), no_course.kind()),
+        ("no_course", Kind::NotFound)
+    );
     assert!(matches!(
         GuestAccessError::from(MediaError::NotFound),
         GuestAccessError::NotFound
@@ -89,4 +90,11 @@ fn an_upload_refusal_reaching_guest_access_is_a_bug() {
     }
     let away = GuestAccessError::from(MediaError::Fault(Fault::Unavailable("x".into())));
     assert_eq!(away.kind(), Kind::Unavailable);
+}
+
+#[test]
+fn links_created_at_the_same_moment_too_often_are_a_conflict_without_database_words() {
+    let busy = GuestAccessError::Busy;
+    assert_eq!((busy.code(), busy.kind()), ("conflict", Kind::Conflict));
+    assert!(busy.message().contains("try again"), "{}", busy.message());
 }

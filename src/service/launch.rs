@@ -158,8 +158,9 @@ async fn open_session(
     );
     let token_hash = hash_secret(token);
     let roles = launcher.roles.join("\n");
-    // An anonymous launch may view, never change: no one could be held to it.
-    let can_manage = rights.can_manage() && launcher.sub.is_some();
+    // The rights the roles give are kept as they are; an anonymous launch
+    // still changes nothing, as `LaunchSession::can_manage` needs a user.
+    let can_manage = rights.can_manage();
     let deep_linking = match launch {
         ValidatedLaunch::DeepLinking { settings, .. } => {
             Some(serde_json::to_string(settings).map_err(|e| Fault::Internal(e.into()))?)

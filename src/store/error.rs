@@ -44,6 +44,8 @@ impl From<DieselError> for StoreError {
     }
 }
 
+/// Read from libpq's text because it is all libpq gives: a lost server has
+/// no SQLSTATE. Only the choice between 503 and 500 depends on it.
 fn lost_connection(message: &str) -> bool {
     let message = message.to_ascii_lowercase();
     ["connection", "eof detected", "terminating", "server closed"]

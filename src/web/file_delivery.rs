@@ -201,7 +201,7 @@ pub async fn send(
         // working when its session ends.
         .insert_header((
             header::CACHE_CONTROL,
-            format!("private, max-age={}", tool.settings.media.url_start_window),
+            file_cache_control(tool.settings.media.url_start_window),
         ))
         .insert_header((
             header::CONTENT_DISPOSITION,
@@ -227,6 +227,12 @@ fn content_disposition(original: Option<&str>, title: &str) -> String {
         .collect::<String>()
         .replace('+', "%20");
     format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A served file's caching: private, as each URL is one viewer's; for no
+/// longer than its URL may start a stream, as it may stop working after.
+fn file_cache_control(url_start_window: crate::domain::time::Duration) -> String {
+    format!("private, max-age={}", url_start_window.whole_seconds())
 }
 
 #[cfg(test)]

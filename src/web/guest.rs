@@ -239,7 +239,7 @@ pub async fn enter(
                 Ok(open) => Ok(entry_page(
                     &tool,
                     &req,
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    super::error::status_of(crate::service::failure::Kind::Invalid),
                     &token,
                     &open.media.title,
                     Some((&form, problems)),

@@ -281,12 +281,12 @@ async fn read_upload(
                 uploaded = Some(upload.finish().await?);
             }
             "title" | "kind" | "description" => {
-                let text = read_text(tool, &mut field, &name).await?;
-                let slot = match name.as_str() {
-                    "title" => &mut fields.title,
-                    "kind" => &mut fields.kind,
-                    _ => &mut fields.description,
+                let (named, slot) = match name.as_str() {
+                    "title" => (Field::Title, &mut fields.title),
+                    "kind" => (Field::Kind, &mut fields.kind),
+                    _ => (Field::Description, &mut fields.description),
                 };
+                let text = read_text(tool, &mut field, named).await?;
                 if slot.replace(text).is_some() {
                     return Err(unexpected_parts());
                 }
@@ -317,7 +317,7 @@ fn unexpected_parts() -> ApiError {
 async fn read_text(
     tool: &Tool,
     field: &mut actix_multipart::Field,
-    name: &str,
+    named: Field,
 ) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = next_within(tool, field).await? {
@@ -327,11 +327,6 @@ async fn read_text(
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| {
-        ApiError::new(
-            Kind::Malformed,
-            "bad_request",
-            format!("The field {name} is not UTF-8 text."),
-        )
-    })
+    String::from_utf8(bytes)
+        .map_err(|_| FieldError::new(named, format!("{named} must be UTF-8 text.")).into())
 }

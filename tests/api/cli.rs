@@ -207,6 +207,11 @@ async fn migrate_and_keys_rotate_work(backend: Backend) {
     let rotate = guestlink(&db, &["keys", "rotate"], &[]);
     assert!(rotate.status.success(), "{}", stderr(&rotate));
     assert!(stdout(&rotate).starts_with("new current key"));
+    assert!(
+        stdout(&rotate).ends_with("stays published for 14 days)"),
+        "{}",
+        stdout(&rotate)
+    );
 }
 
 #[test]

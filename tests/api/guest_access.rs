@@ -469,7 +469,7 @@ async fn every_other_kind_supports_guest_access(backend: Backend) {
 async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared.course, "invitetomedia=off");
+    set_module(&shared.course, "invitetomedia=off").await;
     wait_for_supported(&shared, false).await;
     assert_eq!(shared.status(&link).await, "inactive", "existing links");
     shared.try_link(&link_body("New", None, None)).await.expect(
@@ -494,7 +494,7 @@ async fn the_invitetomedia_module_off_makes_guest_access_unsupported(backend: Ba
 async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared.course, "mediapage=off");
+    set_module(&shared.course, "mediapage=off").await;
     wait_for_supported(&shared, false).await;
     assert_eq!(shared.status(&link).await, "inactive", "existing links");
     shared.try_link(&link_body("New", None, None)).await.expect(
@@ -508,9 +508,9 @@ async fn the_mediapage_module_off_makes_guest_access_unsupported(backend: Backen
 async fn turning_the_modules_back_on_makes_the_links_active_again(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
-    set_module(&shared.course, "invitetomedia=off");
+    set_module(&shared.course, "invitetomedia=off").await;
     wait_for_supported(&shared, false).await;
-    set_module(&shared.course, "invitetomedia=on");
+    set_module(&shared.course, "invitetomedia=on").await;
     wait_for_supported(&shared, true).await;
     assert_eq!(shared.status(&link).await, "active");
     shared.link("After", None, None).await;
@@ -1229,7 +1229,7 @@ async fn a_channel_rooms_menu_item_explains_that_guest_access_is_not_supported(b
 #[both_backends]
 async fn with_a_module_off_neither_the_menu_item_nor_share_is_offered(backend: Backend) {
     let shared = Shared::start(backend).await;
-    set_module(&shared.course, "mediapage=off");
+    set_module(&shared.course, "mediapage=off").await;
     let gone = eventually(CACHE_WAIT, || async {
         let page = media_page(&shared.course, &shared.media, &shared.owner).await;
         count_of(&page, &format!("{MENU_ITEM}, #share-button")) == 0

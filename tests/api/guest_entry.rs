@@ -1040,10 +1040,12 @@ async fn switching_back_on_brings_the_link_back(backend: Backend) {
     let mut guest = admitted(shared.app(), &link.token).await;
     let mut unaware = admitted(shared.app(), &link.token).await;
     shared.switch(false).await;
-    assert_unavailable(
-        &guest.get(shared.app(), &link.view()).await,
-        "disabled",
-        "while off",
+    let refused = guest.get(shared.app(), &link.view()).await;
+    assert_unavailable(&refused, "disabled", "while off");
+    assert!(
+        set_cookie_line(&refused, GUEST_COOKIE).is_some_and(|l| l.contains("Max-Age=0")),
+        "the refused reload clears the guest's cookie: {:?}",
+        set_cookie_line(&refused, GUEST_COOKIE)
     );
     shared.switch(true).await;
     let page = guest.get(shared.app(), &link.view()).await;
@@ -1114,7 +1116,7 @@ async fn platform_modules_off_turn_guests_away_as_disabled(backend: Backend) {
     let shared = Shared::start(backend).await;
     let link = shared.open_link().await;
     let mut guest = admitted(shared.app(), &link.token).await;
-    set_module(&shared.course, "invitetomedia=off");
+    set_module(&shared.course, "invitetomedia=off").await;
     let turned_away = eventually(CACHE_WAIT, || {
         let mut guest = guest.clone();
         let path = link.view();

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use guestlink::config::Settings;
@@ -18,7 +17,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::helpers::{Backend, Page, TestApp, count_rows, free_port};
 use crate::media_helpers::{Course, FileReply, Reply, Sample};
 
-/// The guest entry's cookies, as CONTRACT.md and the interface name them.
+/// The guest entry's cookies, as the tool names them.
 pub const CSRF_COOKIE: &str = "guestlink_guest_csrf";
 pub const GUEST_COOKIE: &str = "guestlink_guest";
 
@@ -609,7 +608,7 @@ pub fn unavailable_reason(page: &Page) -> Option<String> {
     page.attr("main[data-unavailable-reason]", "data-unavailable-reason")
 }
 
-/// The status CONTRACT.md gives each unavailable reason.
+/// The status each unavailable reason is answered with (README, "Guest links").
 pub fn status_of(reason: &str) -> u16 {
     match reason {
         "not_found" | "deleted" => 404,
@@ -710,35 +709,21 @@ pub fn start_of_a_minute(course: &Course) {
 /// Longer than the tool's platform cache.
 pub const CACHE_WAIT: Duration = Duration::from_secs(12);
 
-/// The `guestlink` command line against the course's database.
-pub fn cli(course: &Course, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_guestlink"))
-        .args(args)
-        .env_clear()
-        .env("GUESTLINK_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", course.database_url())
-        .env("GUESTLINK_DATA_DIR", &course.app.settings.data_dir)
-        .output()
-        .expect("the guestlink binary runs")
-}
-
-/// Switches one of the course platform's modules, e.g. `invitetomedia=off`.
-pub fn set_module(course: &Course, module: &str) {
-    let list = cli(course, &["platform", "list"]);
-    let list = String::from_utf8_lossy(&list.stdout).to_string();
-    let id = list
-        .lines()
-        .find(|l| l.contains(&format!("\tissuer={}\t", course.reg.issuer)))
-        .and_then(|l| l.split('\t').next())
-        .unwrap_or_else(|| panic!("the platform is listed: {list}"))
-        .to_string();
-    let output = cli(course, &["platform", "set", &id, "--module", module]);
-    assert!(
-        output.status.success(),
-        "platform set --module {module}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// Switches a module of the course's platform through the running tool's
+/// own use case, as the admin console does, so it counts at once. (A change
+/// by the command line, another process, counts within the registration
+/// cache's lifetime: `registration::a_pending_platform_launches_only_once_activated`.)
+pub async fn set_module(course: &Course, module: &str) {
+    let tool = &course.app.tool;
+    let platform = guestlink::service::platforms::list(tool)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.issuer == course.reg.issuer)
+        .expect("the course's platform is registered");
+    guestlink::service::platforms::switch_modules(tool, platform.id, &[module.to_string()])
+        .await
+        .unwrap_or_else(|e| panic!("{module}: {e}"));
 }
 
 /// Waits until GET guest-access reports `supported` as `want`.

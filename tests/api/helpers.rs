@@ -213,17 +213,28 @@ mod templates {
             .unwrap()
                 > 0;
             if !exists {
-                admin
-                    .batch_execute(&format!("CREATE DATABASE {name}"))
-                    .expect("create the template");
+                // Built under another name and renamed when complete, so a
+                // run that stops halfway never leaves a template to reuse.
+                let building = format!("{name}_building");
+                for statement in [
+                    format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"),
+                    format!("CREATE DATABASE {building}"),
+                ] {
+                    admin.batch_execute(&statement).expect("create the template");
+                }
                 let scratch = tempfile::tempdir().unwrap();
-                migrate(&super::replace_database(admin_url, &name), scratch.path());
+                migrate(&super::replace_database(admin_url, &building), scratch.path());
                 // No connection may stay open on a template being copied.
-                admin
-                    .batch_execute(&format!(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-                    ))
-                    .unwrap();
+                for statement in [
+                    format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{building}'"
+                    ),
+                    format!("ALTER DATABASE {building} RENAME TO {name}"),
+                ] {
+                    admin
+                        .batch_execute(&statement)
+                        .expect("the template is put in place");
+                }
             }
             admin.batch_execute("SELECT pg_advisory_unlock(727275)").unwrap();
             name
@@ -440,6 +451,9 @@ pub struct TestApp {
     pub clock: Clock,
     pub platform: TestPlatform,
     pub http: reqwest::Client,
+    /// The running server's own state, for calling its use cases directly
+    /// (a change made through it counts at once, as the admin console's do).
+    pub tool: Tool,
     /// Held so the test's database lives as long as the app, and is dropped with it.
     _test_db: TestDb,
 }
@@ -469,6 +483,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .await
         .expect("the app starts");
     let port = app.port();
+    let tool = app.tool.clone();
     actix_web::rt::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -481,6 +496,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         clock,
         platform: TestPlatform::start(),
         http,
+        tool,
         _test_db: test_db,
     }
 }
@@ -548,11 +564,14 @@ pub async fn spawn_binary(backend: Backend, env: &[(&str, &str)]) -> (TestApp, S
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(up, "guestlink serve answers its health check");
+    let clock = Clock::system();
     let app = TestApp {
         address,
+        // The server is another process: this state shares its database, not its caches.
+        tool: tool(&db, &settings, &clock),
         settings,
         db,
-        clock: Clock::system(),
+        clock,
         platform: TestPlatform::start(),
         http,
         _test_db: test_db,

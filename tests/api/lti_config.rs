@@ -1,4 +1,4 @@
-//! The Canvas developer-key JSON (PLATFORMS.md §2.9): the fields Canvas
+//! The Canvas developer-key JSON (docs/lms-platforms.md, "Developer key JSON"): the fields Canvas
 //! reads, built from the public URL, and every URL in it answers.
 
 use serde_json::Value;

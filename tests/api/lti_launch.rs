@@ -82,6 +82,16 @@ async fn an_anonymous_launch_views_the_course_but_manages_nothing(backend: Backe
         .await
         .unwrap();
     assert_eq!(created.status(), 403);
+    let reloaded = app.get_page("/course", Some(&token)).await;
+    assert!(
+        reloaded.body.contains("data-notice=\"anonymous_launch\""),
+        "the notice stays on later pages: {}",
+        reloaded.body
+    );
+    assert_eq!(
+        reloaded.attr("main", "data-can-manage").as_deref(),
+        Some("false")
+    );
     assert_eq!(count_rows(&app.db, "users"), 0, "no user was recorded");
     assert_eq!(app.session_count(), 1);
 }

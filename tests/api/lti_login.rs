@@ -1,4 +1,4 @@
-//! Login initiation: GET and POST, every parameter of CONTRACT.md, unknown
+//! Login initiation: GET and POST, every parameter LTI 1.3 login initiation carries, unknown
 //! platforms and foreign target links refused, platform storage offered.
 
 use guestlink::demo::claims::Role;

@@ -1,8 +1,8 @@
 //! The registration side of an LMS, simulated for LTI Dynamic Registration
 //! tests: one small HTTP server per flavour on 127.0.0.1, serving the
 //! platform's OpenID configuration and its registration endpoint with the
-//! checks and error shapes of the real LMS (PLATFORMS.md §1.6, §2.6, §3.6,
-//! §4.6):
+//! checks and error shapes of the real LMS ("Dynamic registration" for each
+//! LMS in docs/lms-platforms.md):
 //!
 //! - Moodle lists `messages_supported` as plain strings and
 //!   `placements: ["AddContentMenu"]`; its registration endpoint wants
@@ -569,7 +569,7 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<SimState>) 
                 return text(400, "missing key");
             }
             // Canvas and Moodle show their configuration only to the holder
-            // of a registration token they issued (PLATFORMS.md §2.2).
+            // of a registration token they issued (docs/lms-platforms.md).
             if matches!(state.flavour, Flavour::Canvas | Flavour::Moodle)
                 && bearer(&req).is_none_or(|t| token_is_fresh(&state, &t).is_none())
             {

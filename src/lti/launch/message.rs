@@ -125,7 +125,12 @@ fn launcher(
     registration: &Registration,
     deployment_id: String,
 ) -> Result<Launcher, LaunchError> {
-    let sub = claims.string("sub")?.map(str::to_string);
+    // An empty `sub` names no one: it is read as absent (anonymous), not
+    // as one user every such launch would share.
+    let sub = claims
+        .string("sub")?
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_string);
     let roles = claims.roles()?;
     let context = claims.member(claims::CONTEXT, "id").map(|id| Context {
         id,
@@ -212,7 +217,7 @@ fn deep_linking_settings(
             .get("auto_create")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        data: settings.get("data").filter(|d| !d.is_null()).cloned(),
+        data: settings.get("data").cloned(),
     })
 }
 
@@ -272,6 +277,8 @@ mod tests {
     fn a_resource_link_launch_without_sub_is_anonymous() {
         let launch = validated(without(resource_link_claims(), "sub")).unwrap();
         assert_eq!(launch.launcher().sub, None);
+        let empty = validated(with(resource_link_claims(), "sub", json!(""))).unwrap();
+        assert_eq!(empty.launcher().sub, None, "an empty sub names no one");
     }
 
     #[test]
@@ -343,7 +350,12 @@ mod tests {
 
     #[test]
     fn deep_linking_data_comes_back_as_it_was_sent() {
-        for data in [json!("opaque"), json!({"state": [1, 2]}), json!(42)] {
+        for data in [
+            json!("opaque"),
+            json!({"state": [1, 2]}),
+            json!(42),
+            json!(null),
+        ] {
             let mut claims = deep_linking_claims();
             claims[claims::DEEP_LINKING_SETTINGS]["data"] = data.clone();
             let ValidatedLaunch::DeepLinking { settings, .. } = validated(claims).unwrap() else {

@@ -74,8 +74,9 @@ fn check_dates(claims: &VerifiedClaims, leeway: Leeway) -> Result<(), LaunchErro
     let iat = claims
         .date("iat")?
         .ok_or(LaunchError::MissingClaim("iat"))?;
-    // NumericDate claims are whole seconds (RFC 7519 §2, Terminology:
-    // https://www.rfc-editor.org/rfc/rfc7519#section-2).
+    // NumericDate claims are seconds (RFC 7519 §2, Terminology:
+    // https://www.rfc-editor.org/rfc/rfc7519#section-2), read here to the
+    // whole second (a fraction is dropped).
     let (now, skew) = (leeway.now.unix(), leeway.skew.whole_seconds());
     if now > exp + skew {
         return Err(LaunchError::TokenExpired);

@@ -109,7 +109,10 @@ impl Failure for RegistrationError {
             ConfigInvalid { .. } => "The LMS's OpenID configuration lacks what LTI Dynamic Registration needs; register guestlink by hand instead (see the guide for your LMS).".into(),
             IssuerMismatch { .. } => "The LMS's issuer must be on the same host as its configuration URL. Check the LMS's site URL (wwwroot) setting, or register guestlink by hand.".into(),
             TokenMissing(_) | TokenExpired | TokenUsed | FormInvalid => "Start the registration again from the LMS: each registration link works once and for a limited time.".into(),
-            // Sakai answers a bad token with 400 invalid_authorization.
+            // Sakai answers a bad token with 400 and the error code
+            // invalid_authorization in its body (see docs/lms-platforms.md,
+            // Sakai); the LMS's words are all it gives, and they only pick
+            // the hint.
             Refused { status, reasons }
                 if matches!(status, 401 | 403)
                     || reasons.iter().any(|r| r.contains("invalid_authorization")) =>
