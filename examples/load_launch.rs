@@ -11,8 +11,10 @@
 //!    cookie, timed. Each must answer 200 with a session cookie.
 //!
 //! 4. `page`: `--pages` views (default 4 × N) of the demo video's media page
-//!    (`GET /media/{id}` with a launched session as Bearer, sessions taken in
-//!    turn), timed. Each must answer 200 with the media page.
+//!    as a launched user's browser loads it after a launch (the same-origin
+//!    `POST /media/{id}` of the session token, as the tool's links and
+//!    reloads send it; sessions taken in turn), timed. Each must answer 200
+//!    with the media page, which issues the page's file URL (a grant).
 //!
 //! Each timed phase keeps `--concurrency` requests in flight on as many
 //! keep-alive connections and prints requests, errors, seconds, rate (answered
@@ -353,10 +355,14 @@ fn page_job(
         let (ctx, url, tokens) = (ctx.clone(), url.clone(), tokens.clone());
         Box::pin(async move {
             let token = &tokens[index % tokens.len()];
+            // What the tool's links do in a browser: a same-origin POST of
+            // the session the page holds (sessions never travel in URLs).
             let response = ctx
                 .client
-                .get(url.as_str())
-                .bearer_auth(token)
+                .post(url.as_str())
+                .header("sec-fetch-site", "same-origin")
+                .header(reqwest::header::CONTENT_TYPE, support::FORM)
+                .body(format!("session={token}"))
                 .send()
                 .await
                 .map_err(|e| format!("request failed: {e}"))?;

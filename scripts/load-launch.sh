@@ -21,6 +21,9 @@
 #                       one per CPU it may run on)
 #   LOAD_PIN=0          do not pin the server to CPU 0 and the client to CPU 1
 #   LOAD_SERVER_ENV     extra VAR=value settings for the server, space-separated
+#   LOAD_BIN_DIR        take guestlink and the example from this directory
+#                       instead of building them (another commit's, for
+#                       side-by-side runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -197,6 +197,17 @@ impl Sealer {
         Ok(plain.to_vec())
     }
 
+    /// Like [`Sealer::seal`], as a URL-safe token (no prefix): for values
+    /// handed out rather than stored.
+    pub fn seal_token(&self, context: &str, plain: &[u8]) -> String {
+        let sealed = self.seal(context, plain);
+        sealed[SEALED_PREFIX.len()..].to_string()
+    }
+
+    pub fn open_token(&self, context: &str, token: &str) -> Result<Vec<u8>, Unsealable> {
+        self.open(context, &format!("{SEALED_PREFIX}{token}"))
+    }
+
     pub fn seal_text(&self, context: &str, plain: &str) -> String {
         self.seal(context, plain.as_bytes())
     }
@@ -218,12 +229,28 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        out.push_str(&format!("{byte:02x}"));
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0xf)] as char);
     }
     out
+}
+
+/// The bytes of lowercase or uppercase hex text; None if it is not hex.
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let bytes = text.as_bytes();
+    if bytes.len() % 2 != 0 {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| Some(digit(pair[0])? << 4 | digit(pair[1])?))
+        .collect()
 }
 
 pub fn b64url(bytes: &[u8]) -> String {

@@ -7,9 +7,16 @@
 # The environment it reads is described in the scripts that source it.
 
 target_dir="${CARGO_TARGET_DIR:-target}"
-cargo build --release --bin guestlink --example "$load_example"
-server_bin="$target_dir/release/guestlink"
-client_bin="$target_dir/release/examples/$load_example"
+if [ -n "${LOAD_BIN_DIR:-}" ]; then
+  # Binaries built before (another commit's, for side-by-side runs).
+  server_bin="$LOAD_BIN_DIR/guestlink"
+  client_bin="$LOAD_BIN_DIR/examples/$load_example"
+  if [ ! -x "$client_bin" ]; then client_bin="$LOAD_BIN_DIR/$load_example"; fi
+else
+  cargo build --release --bin guestlink --example "$load_example"
+  server_bin="$target_dir/release/guestlink"
+  client_bin="$target_dir/release/examples/$load_example"
+fi
 
 backends="${LOAD_BACKENDS:-sqlite${LOAD_DATABASE_URL:+ postgres}}"
 
@@ -115,7 +122,8 @@ for backend in $backends; do
   curl -fsS -o /dev/null "$url/healthz"
   sleep 1
   echo "server pid $server_pid on $url, ${pin_server[*]:-not pinned}; settings: ${server_env[*]}" | sed 's#://[^@/ ]*@#://***@#g'
-  echo "server RSS idle: $(rss "$server_pid")"
+  idle_rss="$(rss "$server_pid")"
+  echo "server RSS idle: $idle_rss"
 
   if "${pin_client[@]}" "$client_bin" --url "$url" --data-dir "$data_dir" --server-pid "$server_pid" "$@"; then
     :
@@ -126,6 +134,7 @@ for backend in $backends; do
   fi
   if kill -0 "$server_pid" 2>/dev/null; then
     echo "server RSS after load: $(rss "$server_pid") (peak $(peak_rss "$server_pid"))"
+    echo "RESULT backend=$backend rss_idle_kb=${idle_rss%% *} rss_peak_kb=$(peak_rss "$server_pid" | cut -d' ' -f1)"
   else
     server_status=0
     wait "$server_pid" || server_status=$?

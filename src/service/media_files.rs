@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
 use super::media::{MediaError, media_dir};
-use crate::crypto::{hash_secret, is_token_shaped, secret_token};
+use crate::crypto::{hash_secret, hex, hex_decode};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
@@ -106,23 +106,75 @@ impl Failure for FileError {
 
 type FileResult<T> = Result<T, FileError>;
 
+/// What a grant's token is sealed for: its item, its holder and when it was
+/// made travel in the token itself, so that a page load writes nothing; the
+/// grant's row is made when its URL is first used.
+const GRANT_CONTEXT: &str = "guestlink file grant v1";
+
+/// A grant as its token carries it, before its first use.
+struct Minted {
+    media_id: MediaId,
+    holder: Holder,
+    issued_at: Timestamp,
+}
+
+/// Issue time, holder kind and holder hash come first; the item id fills the rest.
+const MINTED_HEAD: usize = 8 + 1 + 32;
+
+fn mint(tool: &Tool, media: &MediaId, holder: &Holder, now: Timestamp) -> String {
+    let (kind, hash) = match holder {
+        Holder::Member(hash) => (b'm', hash),
+        Holder::Guest(hash) => (b'g', hash),
+    };
+    let mut plain = Vec::with_capacity(MINTED_HEAD + media.as_str().len());
+    plain.extend_from_slice(&now.unix().to_be_bytes());
+    plain.push(kind);
+    plain.extend(hex_decode(hash).expect("session hashes are hex SHA-256"));
+    plain.extend_from_slice(media.as_str().as_bytes());
+    tool.sealer.seal_token(GRANT_CONTEXT, &plain)
+}
+
+fn open_minted(tool: &Tool, raw: &str) -> Option<Minted> {
+    let plain = tool.sealer.open_token(GRANT_CONTEXT, raw).ok()?;
+    if plain.len() <= MINTED_HEAD {
+        return None;
+    }
+    let issued_at = Timestamp::from_unix(i64::from_be_bytes(plain[..8].try_into().ok()?));
+    let hash = hex(&plain[9..MINTED_HEAD]);
+    let holder = match plain[8] {
+        b'm' => Holder::Member(hash),
+        b'g' => Holder::Guest(hash),
+        _ => return None,
+    };
+    let media_id = MediaId::parse(std::str::from_utf8(&plain[MINTED_HEAD..]).ok()?)?;
+    Some(Minted {
+        media_id,
+        holder,
+        issued_at,
+    })
+}
+
+/// Sealed tokens are longer than random ones: a nonce, the grant and a tag.
+fn is_grant_shaped(raw: &str) -> bool {
+    (16..=200).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// Makes a grant for `media` held by `holder`, served under `path`.
-async fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileResult<FileUrl> {
-    let grant = secret_token();
+fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileUrl {
     let now = tool.clock.now();
     let times = GrantTimes::new(now, tool.settings.media.url_start_window);
-    let (hash, media) = (hash_secret(&grant), media.clone());
-    tool.db
-        .write(move |conn| file_grants::insert(conn, &hash, &media, &holder, now, times))
-        .await?;
-    Ok(FileUrl {
+    let grant = mint(tool, media, &holder, now);
+    FileUrl {
         url: tool
             .settings
             .server
             .public_url
             .join(&format!("{path}?grant={grant}")),
         expires_at: times.starts_until,
-    })
+    }
 }
 
 /// The file URL for a member's page, or None if the item has no file.
@@ -136,7 +188,7 @@ pub async fn url_for_member(
     }
     let holder = Holder::Member(hash_secret(session_token));
     let path = format!("/media/{}/file", media.id);
-    Ok(Some(issue(tool, &media.id, holder, path).await?))
+    Ok(Some(issue(tool, &media.id, holder, path)))
 }
 
 /// The file URL for a guest's page (under their link, where their cookie
@@ -152,7 +204,7 @@ pub async fn url_for_guest(
     }
     let holder = Holder::Guest(guest_session_hash.to_string());
     let path = format!("/g/{link_token}/file");
-    Ok(Some(issue(tool, &media.id, holder, path).await?))
+    Ok(Some(issue(tool, &media.id, holder, path)))
 }
 
 /// The grant behind `raw` (with its hash), if its session lives and `held`
@@ -162,19 +214,46 @@ async fn held_grant(
     raw: &str,
     held: impl FnOnce(&Holder, Option<&String>) -> bool,
 ) -> FileResult<(String, Grant)> {
-    if !is_token_shaped(raw) {
+    if !is_grant_shaped(raw) {
         return Err(FileError::UrlInvalid);
     }
     let hash = hash_secret(raw);
     let now = tool.clock.now();
     let key = hash.clone();
-    let grant = tool
+    let mut found = tool
         .db
         .read(move |conn| file_grants::find(conn, &key, now))
-        .await?
+        .await?;
+    if found.is_none() {
+        found = first_use(tool, raw, &hash, now).await?;
+    }
+    let grant = found
         .filter(|g| g.session_alive && held(&g.holder, g.link_token_hash.as_ref()))
         .ok_or(FileError::UrlInvalid)?;
     Ok((hash, grant))
+}
+
+/// The row of a grant used for the first time, made from its token; None
+/// if the token is not one this tool sealed or its holder's session is gone.
+async fn first_use(
+    tool: &Tool,
+    raw: &str,
+    hash: &str,
+    now: Timestamp,
+) -> FileResult<Option<Grant>> {
+    let minted = open_minted(tool, raw).ok_or(FileError::UrlInvalid)?;
+    let times = GrantTimes::new(minted.issued_at, tool.settings.media.url_start_window);
+    if now >= times.ends_at {
+        return Err(FileError::UrlExpired);
+    }
+    let hash = hash.to_string();
+    Ok(tool
+        .db
+        .write(move |conn| {
+            file_grants::insert(conn, &hash, &minted.media_id, &minted.holder, now, times)?;
+            file_grants::find(conn, &hash, now)
+        })
+        .await?)
 }
 
 /// Records a grant's use when it is due (a write at most every half minute).
@@ -240,7 +319,7 @@ pub async fn renew_for_member(
     {
         return Ok(url);
     }
-    issue(tool, &media.id, holder, path).await
+    Ok(issue(tool, &media.id, holder, path))
 }
 
 /// Who a guest's file request comes from: the holder its cookie's session
@@ -276,7 +355,7 @@ pub async fn renew_for_guest(
     }
     // The item may have gone meanwhile.
     deliverable(tool, grant.media_id.clone(), |_| true).await?;
-    issue(tool, &grant.media_id, holder, path).await
+    Ok(issue(tool, &grant.media_id, holder, path))
 }
 
 /// A file that may be sent, with where it lies on disk.

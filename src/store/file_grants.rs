@@ -37,7 +37,9 @@ pub struct Grant {
 /// a script reloading a page cannot pile up rows.
 pub const MOST_PER_HOLDER_AND_ITEM: i64 = 20;
 
-/// Adds a grant, and forgets the holder's oldest grants for the item beyond
+/// Adds a grant at its first use, unless its holder's session is gone (then
+/// nothing is written) or a concurrent first use added it already; and
+/// forgets the holder's oldest grants for the item beyond
 /// [`MOST_PER_HOLDER_AND_ITEM`].
 pub fn insert(
     conn: &mut Conn,
@@ -52,6 +54,13 @@ pub fn insert(
         Holder::Guest(hash) => (None, Some(hash.as_str())),
     };
     crate::write_tx!(conn, c => {
+        let holder_lives = match holder {
+            Holder::Member(hash) => diesel::select(diesel::dsl::exists(sessions::table.find(hash))).get_result::<bool>(c)?,
+            Holder::Guest(hash) => diesel::select(diesel::dsl::exists(guest_sessions::table.find(hash))).get_result::<bool>(c)?,
+        };
+        if !holder_lives {
+            return Ok(());
+        }
         diesel::insert_into(file_grants::table)
             .values((
                 file_grants::grant_hash.eq(grant_hash),
@@ -63,6 +72,7 @@ pub fn insert(
                 file_grants::last_used_at.eq(times.last_used_at),
                 file_grants::ends_at.eq(times.ends_at),
             ))
+            .on_conflict_do_nothing()
             .execute(c)?;
         let mut held = file_grants::table
             .filter(file_grants::media_id.eq(media.as_str()))

@@ -300,14 +300,16 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                  SELECT $5, link_id, id, $2, $6 FROM visit RETURNING visit_id",
                 admissible("$2")
             );
-            let admitted: Option<Admitted> = diesel::sql_query(sql)
-                .bind::<Text, _>(a.token_hash)
-                .bind::<BigInt, _>(a.now)
-                .bind::<Text, _>(a.name)
-                .bind::<Text, _>(a.email)
-                .bind::<Text, _>(a.session_hash)
-                .bind::<BigInt, _>(a.session_expires_at)
-                .get_result(&mut pooled.conn)
+            let admitted: Option<Admitted> = crate::prepared!(
+                diesel::sql_query(sql)
+                    .bind::<Text, _>(a.token_hash)
+                    .bind::<BigInt, _>(a.now)
+                    .bind::<Text, _>(a.name)
+                    .bind::<Text, _>(a.email)
+                    .bind::<Text, _>(a.session_hash)
+                    .bind::<BigInt, _>(a.session_expires_at)
+            )
+            .get_result(&mut pooled.conn)
                 .optional()?;
             Ok(admitted.map(|r| r.visit_id))
         }
@@ -315,35 +317,40 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
         Conn::Sqlite(pooled) => {
             let c: &mut diesel::SqliteConnection = &mut *pooled;
             c.immediate_transaction(|c| {
-                let counted: Option<CountedLink> = diesel::sql_query(format!(
-                    "UPDATE guest_links SET clicks = clicks + 1 WHERE token_hash = ?1 AND {} RETURNING id",
-                    admissible("?2")
-                ))
-                .bind::<Text, _>(a.token_hash)
-                .bind::<BigInt, _>(a.now)
+                let counted: Option<CountedLink> = crate::prepared!(
+                    diesel::sql_query(format!(
+                        "UPDATE guest_links SET clicks = clicks + 1 WHERE token_hash = ?1 AND {} RETURNING id",
+                        admissible("?2")
+                    ))
+                    .bind::<Text, _>(a.token_hash)
+                    .bind::<BigInt, _>(a.now)
+                )
                 .get_result(c)
                 .optional()?;
                 let Some(CountedLink { id: link_id }) = counted else {
                     return Ok(None);
                 };
-                let visit_id: i64 = diesel::insert_into(guest_visits::table)
-                    .values((
-                        guest_visits::link_id.eq(&link_id),
-                        guest_visits::name.eq(a.name),
-                        guest_visits::email.eq(a.email),
-                        guest_visits::created_at.eq(a.now),
-                    ))
-                    .returning(guest_visits::id)
-                    .get_result(c)?;
-                diesel::insert_into(guest_sessions::table)
-                    .values((
+                let visit_id: i64 = crate::prepared!(
+                    diesel::insert_into(guest_visits::table)
+                        .values((
+                            guest_visits::link_id.eq(&link_id),
+                            guest_visits::name.eq(a.name),
+                            guest_visits::email.eq(a.email),
+                            guest_visits::created_at.eq(a.now),
+                        ))
+                        .returning(guest_visits::id)
+                )
+                .get_result(c)?;
+                crate::prepared!(
+                    diesel::insert_into(guest_sessions::table).values((
                         guest_sessions::token_hash.eq(a.session_hash),
                         guest_sessions::link_id.eq(&link_id),
                         guest_sessions::visit_id.eq(visit_id),
                         guest_sessions::created_at.eq(a.now),
                         guest_sessions::expires_at.eq(a.session_expires_at),
                     ))
-                    .execute(c)?;
+                )
+                .execute(c)?;
                 Ok::<_, StoreError>(Some(visit_id))
             })
         }

@@ -30,7 +30,7 @@ pub struct NewAttempt<'a> {
 }
 
 pub fn record(conn: &mut Conn, attempt: &NewAttempt<'_>) -> StoreResult<()> {
-    with_conn!(conn, c => diesel::insert_into(attempts::table)
+    with_conn!(conn, c => crate::prepared!(diesel::insert_into(attempts::table)
         .values((
             attempts::platform_id.eq(attempt.platform_id.map(|p| p.0)),
             attempts::issuer.eq(attempt.issuer),
@@ -41,7 +41,7 @@ pub fn record(conn: &mut Conn, attempt: &NewAttempt<'_>) -> StoreResult<()> {
             attempts::reason.eq(attempt.reason),
             attempts::claims.eq(attempt.claims),
             attempts::created_at.eq(attempt.now),
-        ))
+        )))
         .execute(c)?);
     Ok(())
 }

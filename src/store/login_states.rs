@@ -57,12 +57,12 @@ pub fn find(conn: &mut Conn, state_hash: &str) -> StoreResult<Option<StateRecord
 /// Marks the state used. One conditional UPDATE, so of two concurrent
 /// launches with the same state exactly one gets `true`.
 pub fn consume(conn: &mut Conn, state_hash: &str, now: Timestamp) -> StoreResult<bool> {
-    let updated = with_conn!(conn, c => diesel::update(
+    let updated = with_conn!(conn, c => crate::prepared!(diesel::update(
         login_states::table
             .filter(login_states::state_hash.eq(state_hash))
             .filter(login_states::used_at.is_null()),
     )
-    .set(login_states::used_at.eq(now))
+    .set(login_states::used_at.eq(now)))
     .execute(c)?);
     Ok(updated == 1)
 }

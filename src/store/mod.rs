@@ -16,6 +16,7 @@ pub mod launches;
 pub mod login_states;
 pub mod media;
 pub mod platforms;
+pub mod prepared;
 pub mod registration_tokens;
 pub mod schema;
 pub mod sealed;
