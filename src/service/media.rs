@@ -121,6 +121,30 @@ pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResult<
         .ok_or(MediaError::NotFound)
 }
 
+/// The session behind `token` and its course's live item `id`, read in one
+/// trip to the database (a media page's load); None when `token` has no
+/// live session. The item is refused as [`get`] refuses it.
+pub async fn with_session(
+    tool: &Tool,
+    token: &str,
+    id: &str,
+) -> Result<Option<(LaunchSession, MediaResult<Media>)>, Fault> {
+    let id = MediaId::parse(id);
+    let found = super::sessions::find_with(tool, token, move |conn, _| match id {
+        Some(id) => store::find(conn, &id),
+        None => Ok(None),
+    })
+    .await?;
+    Ok(found.map(|(session, media)| {
+        let item = course_of(&session).and_then(|course| {
+            media
+                .filter(|m| m.course_id == course.id)
+                .ok_or(MediaError::NotFound)
+        });
+        (session, item)
+    }))
+}
+
 pub async fn create(tool: &Tool, session: &LaunchSession, new: NewMedia) -> MediaResult<Media> {
     let course = require_manage(session)?;
     let placement = Placement {

@@ -5,7 +5,7 @@ use super::failure::Fault;
 use crate::crypto::hash_secret;
 use crate::domain::session::{LaunchSession, session_expiry};
 use crate::domain::time::Duration;
-use crate::store::sessions;
+use crate::store::{Conn, StoreResult, sessions};
 
 /// Sessions are touched at most this often, so that reading pages does not
 /// become a database write per request.
@@ -13,15 +13,38 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 
 /// The live session for `token`, extending its idle expiry when due.
 pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fault> {
+    Ok(find_with(tool, token, |_, _| Ok(()))
+        .await?
+        .map(|(session, ())| session))
+}
+
+/// The live session for `token` and what `also` reads for it, in one trip
+/// to the database (a page load's reads), extending the session's idle
+/// expiry when due.
+pub async fn find_with<T, F>(
+    tool: &Tool,
+    token: &str,
+    also: F,
+) -> Result<Option<(LaunchSession, T)>, Fault>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn, &LaunchSession) -> StoreResult<T> + Send + 'static,
+{
     if token.is_empty() || token.len() > 100 {
         return Ok(None);
     }
     let token_hash = hash_secret(token);
     let now = tool.clock.now();
     let hash = token_hash.clone();
-    let Some(mut session) = tool
+    let Some((mut session, extra)) = tool
         .db
-        .read(move |conn| sessions::find(conn, &hash, now))
+        .read(move |conn| {
+            let Some(session) = sessions::find(conn, &hash, now)? else {
+                return Ok(None);
+            };
+            let extra = also(conn, &session)?;
+            Ok(Some((session, extra)))
+        })
         .await?
     else {
         return Ok(None);
@@ -39,5 +62,5 @@ pub async fn find(tool: &Tool, token: &str) -> Result<Option<LaunchSession>, Fau
         session.last_seen_at = now;
         session.expires_at = expires_at;
     }
-    Ok(Some(session))
+    Ok(Some((session, extra)))
 }

@@ -310,13 +310,13 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                     .bind::<BigInt, _>(a.session_expires_at)
             )
             .get_result(&mut pooled.conn)
-                .optional()?;
+            .optional()?;
             Ok(admitted.map(|r| r.visit_id))
         }
         // SQLite has one writer, so the transaction is as atomic.
         Conn::Sqlite(pooled) => {
             let c: &mut diesel::SqliteConnection = &mut *pooled;
-            c.immediate_transaction(|c| {
+            super::sqlite_write_transaction(c, |c| {
                 let counted: Option<CountedLink> = crate::prepared!(
                     diesel::sql_query(format!(
                         "UPDATE guest_links SET clicks = clicks + 1 WHERE token_hash = ?1 AND {} RETURNING id",
@@ -341,15 +341,13 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
                         .returning(guest_visits::id)
                 )
                 .get_result(c)?;
-                crate::prepared!(
-                    diesel::insert_into(guest_sessions::table).values((
-                        guest_sessions::token_hash.eq(a.session_hash),
-                        guest_sessions::link_id.eq(&link_id),
-                        guest_sessions::visit_id.eq(visit_id),
-                        guest_sessions::created_at.eq(a.now),
-                        guest_sessions::expires_at.eq(a.session_expires_at),
-                    ))
-                )
+                crate::prepared!(diesel::insert_into(guest_sessions::table).values((
+                    guest_sessions::token_hash.eq(a.session_hash),
+                    guest_sessions::link_id.eq(&link_id),
+                    guest_sessions::visit_id.eq(visit_id),
+                    guest_sessions::created_at.eq(a.now),
+                    guest_sessions::expires_at.eq(a.session_expires_at),
+                )))
                 .execute(c)?;
                 Ok::<_, StoreError>(Some(visit_id))
             })

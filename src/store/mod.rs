@@ -2,9 +2,10 @@
 //!
 //! Every query is written once and compiled for both backends by
 //! [`with_conn!`] and [`write_tx!`]. SQLite gets a pool of readers and a single
-//! writer (one writer is as fast as several and keeps tail latency low);
-//! PostgreSQL one pool. Diesel blocks, so async callers go through
-//! [`Db::read`] / [`Db::write`], which run on tokio's blocking threads.
+//! writer that commits writes in groups ([`sqlite_writer`]); PostgreSQL one
+//! pool. Diesel blocks, so async callers go through [`Db::read`] /
+//! [`Db::write`]: PostgreSQL's work runs on tokio's blocking threads, SQLite's
+//! reads in place and its writes on the writer's thread.
 
 pub mod admin;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod schema;
 pub mod sealed;
 pub mod secrets;
 pub mod sessions;
+pub mod sqlite_writer;
 mod timestamp;
 
 use diesel::connection::SimpleConnection;
@@ -124,10 +126,28 @@ macro_rules! write_tx {
             }
             $crate::store::Conn::Sqlite(pooled) => {
                 let conn: &mut diesel::SqliteConnection = &mut *pooled;
-                conn.immediate_transaction(|$c| $body)
+                $crate::store::sqlite_write_transaction(conn, |$c| $body)
             }
         }
     };
+}
+
+/// A SQLite write transaction: `BEGIN IMMEDIATE`, or a savepoint when the
+/// writer runs this inside its group's transaction
+/// ([`sqlite_writer::in_group`]).
+pub fn sqlite_write_transaction<T, E>(
+    conn: &mut SqliteConnection,
+    work: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    if sqlite_writer::in_group() {
+        conn.transaction(work)
+    } else {
+        conn.immediate_transaction(work)
+    }
 }
 
 /// Runs `work` in one write transaction, committed when it returns Ok and
@@ -142,6 +162,9 @@ pub fn write_transaction<T>(
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match conn {
         Conn::Pg(pooled) => AnsiTransactionManager::begin_transaction(&mut pooled.conn)?,
+        Conn::Sqlite(pooled) if sqlite_writer::in_group() => {
+            AnsiTransactionManager::begin_transaction(&mut **pooled)?
+        }
         Conn::Sqlite(pooled) => {
             AnsiTransactionManager::begin_transaction_sql(&mut **pooled, "BEGIN IMMEDIATE")?
         }
@@ -192,7 +215,12 @@ impl TakeTurns for SqliteConnection {
 #[derive(Clone)]
 pub enum Db {
     Pg(PgPool),
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        /// The one write connection: the writer's, and one-off work's.
+        write: SqlitePool,
+        writer: std::sync::Arc<sqlite_writer::Writer>,
+    },
 }
 
 #[derive(Debug)]
@@ -273,7 +301,12 @@ impl Db {
                     .batch_execute("PRAGMA journal_mode = WAL;")
                     .map_err(StoreError::from)?;
                 let read = build(settings.database.pool_size.max(2))?;
-                Db::Sqlite { read, write }
+                let writer = std::sync::Arc::new(sqlite_writer::Writer::start(write.clone())?);
+                Db::Sqlite {
+                    read,
+                    write,
+                    writer,
+                }
             }
         };
         db.migrate()?;
@@ -327,24 +360,41 @@ impl Db {
         })
     }
 
-    /// Runs read-only store work off the async executor.
+    /// Runs read-only store work. On PostgreSQL it goes to a blocking
+    /// thread (a round trip would hold up the worker's other requests). On
+    /// SQLite it runs right here: a read in the same process takes a few
+    /// microseconds and never waits for the writer (WAL), which is less than
+    /// handing it to another thread and back costs; the readers' pool is
+    /// larger than the workers, so a checkout finds a connection at once.
     pub async fn read<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || with_broken_marked(db.get_read()?, work)).await
+        match self {
+            Db::Sqlite { read, .. } => work(&mut Conn::Sqlite(read.get()?)),
+            Db::Pg(_) => {
+                let db = self.clone();
+                run_blocking(move || with_broken_marked(db.get_read()?, work)).await
+            }
+        }
     }
 
-    /// Runs store work that writes, off the async executor.
+    /// Runs store work that writes, off the async executor: on PostgreSQL
+    /// on a blocking thread, on SQLite in the writer's next group
+    /// ([`sqlite_writer`]). The work must not open a connection of its own.
     pub async fn write<T, F>(&self, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Conn) -> StoreResult<T> + Send + 'static,
     {
-        let db = self.clone();
-        run_blocking(move || with_broken_marked(db.get_write()?, work)).await
+        match self {
+            Db::Sqlite { writer, .. } => writer.write(work).await,
+            Db::Pg(_) => {
+                let db = self.clone();
+                run_blocking(move || with_broken_marked(db.get_write()?, work)).await
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use askama::Template;
 
 use super::error::PageError;
 use super::render::{ASSET_VERSION, html, long_date};
-use super::session::PageSession;
+use super::session::{PageSession, PageToken};
 use crate::domain::guest_access::kind_supports_guest_access;
 use crate::domain::media::{FileType, Media, MediaKind};
 use crate::domain::session::LaunchSession;
@@ -254,10 +254,19 @@ pub async fn render_media(
     token: &str,
     id: &str,
 ) -> Result<HttpResponse, PageError> {
+    let item = media::get(tool, session, id).await;
+    render_item(tool, session, token, item).await
+}
+
+/// The media page of `item`, as found for the session (or why not).
+async fn render_item(
+    tool: &Tool,
+    session: &LaunchSession,
+    token: &str,
+    item: media::MediaResult<Media>,
+) -> Result<HttpResponse, PageError> {
     let base = tool.settings.server.public_url.as_str();
-    let item = media::get(tool, session, id)
-        .await
-        .map_err(|e| PageError::of(&e, base))?;
+    let item = item.map_err(|e| PageError::of(&e, base))?;
     let file_src = media_files::url_for_member(tool, &item, token)
         .await
         .map_err(|e| PageError::of(&e, base))?
@@ -298,10 +307,18 @@ pub async fn library(tool: web::Data<Tool>, page: PageSession) -> Result<HttpRes
     render_library(&tool, &page.session, &page.token, None).await
 }
 
+/// A media page: the session and the item are read together.
 pub async fn media_page(
     tool: web::Data<Tool>,
-    page: PageSession,
+    page: PageToken,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    render_media(&tool, &page.session, &page.token, &id).await
+    let base = tool.settings.server.public_url.as_str();
+    match media::with_session(&tool, &page.token, &id)
+        .await
+        .map_err(|e| PageError::of(&e, base))?
+    {
+        Some((session, item)) => render_item(&tool, &session, &page.token, item).await,
+        None => Err(page.no_session()),
+    }
 }

@@ -86,7 +86,27 @@ async fn read_navigation_form(mut payload: Payload) -> Result<NavigationForm, Pa
     serde_urlencoded::from_bytes(&body).map_err(|_| PageError::bad_request())
 }
 
-impl FromRequest for PageSession {
+/// The token a page request brought (before its session is looked up), and
+/// how: a page whose reads go with the session's use it to read everything
+/// in one trip to the database.
+pub struct PageToken {
+    pub token: String,
+    posted: bool,
+}
+
+impl PageToken {
+    /// The refusal when the token finds no live session: a posted token the
+    /// tab kept is stale, and the tab should forget it.
+    pub fn no_session(&self) -> PageError {
+        if self.posted {
+            PageError::session_ended()
+        } else {
+            PageError::session_required()
+        }
+    }
+}
+
+impl FromRequest for PageToken {
     type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -96,10 +116,10 @@ impl FromRequest for PageSession {
         let form = (req.method() == Method::POST).then(|| payload.take());
         Box::pin(async move {
             let tool = tool.ok_or_else(PageError::internal)?;
-            let base = tool.settings.server.public_url.as_str().to_string();
+            let base = tool.settings.server.public_url.as_str();
             let (token, posted) = match form {
                 Some(payload) => {
-                    if !is_same_origin_post(&req, &base) {
+                    if !is_same_origin_post(&req, base) {
                         return Err(PageError::cross_site());
                     }
                     (Some(read_navigation_form(payload).await?.session), true)
@@ -109,14 +129,30 @@ impl FromRequest for PageSession {
             let token = token
                 .filter(|t| !t.is_empty())
                 .ok_or_else(PageError::session_required)?;
-            match sessions::find(&tool, &token)
+            Ok(PageToken { token, posted })
+        })
+    }
+}
+
+impl FromRequest for PageSession {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let tool = req.app_data::<web::Data<Tool>>().cloned();
+        let token = PageToken::from_request(req, payload);
+        Box::pin(async move {
+            let tool = tool.ok_or_else(PageError::internal)?;
+            let page = token.await?;
+            match sessions::find(&tool, &page.token)
                 .await
-                .map_err(|e| PageError::of(&e, &base))?
+                .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?
             {
-                Some(session) => Ok(PageSession { session, token }),
-                // A posted token the tab kept is stale: it should forget it.
-                None if posted => Err(PageError::session_ended()),
-                None => Err(PageError::session_required()),
+                Some(session) => Ok(PageSession {
+                    session,
+                    token: page.token,
+                }),
+                None => Err(page.no_session()),
             }
         })
     }

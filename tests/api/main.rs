@@ -28,3 +28,4 @@ mod registration;
 mod schema;
 mod secrets;
 mod sessions;
+mod store_writes;

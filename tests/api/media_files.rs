@@ -732,6 +732,8 @@ async fn a_grant_in_the_database_is_only_a_hash(backend: Backend) {
     let (course, token, id, _) = served_video(backend).await;
     let url = course.file_url(&token, &id).await;
     let grant = url.split_once("grant=").unwrap().1.to_string();
+    // A grant is stored at its first use.
+    assert_eq!(course.get_file(&url, &[]).await.status, 200);
     let stored = crate::helpers::column_values(&course.app.db, "file_grants", "grant_hash");
     assert!(!stored.is_empty());
     assert!(
