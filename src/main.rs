@@ -250,6 +250,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::umask(0o077);
     }
+    guestlink::startup::limit_malloc_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -386,6 +387,7 @@ fn serve(mode: Mode) -> Result<(), Failure> {
             Mode::Serve => None,
         };
         let app = Application::start(tool, demo).await?;
+        guestlink::startup::release_startup_memory();
         match mode {
             Mode::Demo => eprintln!(
                 "guestlink demo is running: open {}/demo in a browser (Ctrl-C stops it)",

@@ -130,6 +130,7 @@ impl Tool {
             settings.lti.jwks_refetch,
             clock.clone(),
         );
+        let admission_gates = Arc::new(admission_gates::AdmissionGates::for_database(&db));
         Tool {
             db,
             settings: Arc::new(settings),
@@ -144,7 +145,7 @@ impl Tool {
             admin_login_limiter: Arc::default(),
             registration_limiter: Arc::default(),
             diagnostics_limiter: Arc::default(),
-            admission_gates: Arc::default(),
+            admission_gates,
         }
     }
 

@@ -260,9 +260,18 @@ impl Db {
             PoolUse::Server => Some(1),
             PoolUse::Command => Some(0),
         };
+        // The pools' upkeep (opening connections in the background) is rare:
+        // one thread serves them all.
+        let upkeep = std::sync::Arc::new(
+            scheduled_thread_pool::ScheduledThreadPool::builder()
+                .num_threads(1)
+                .thread_name_pattern("db-pool-upkeep")
+                .build(),
+        );
         let db = match &settings.database.url {
             DatabaseUrl::Postgres(url) => {
                 let pool = r2d2::Pool::builder()
+                    .thread_pool(upkeep)
                     .max_size(settings.database.pool_size)
                     .min_idle(min_idle)
                     .connection_timeout(timeout)
@@ -285,6 +294,7 @@ impl Db {
                 let url = path.to_string_lossy().to_string();
                 let build = |size: u32| {
                     r2d2::Pool::builder()
+                        .thread_pool(upkeep.clone())
                         .max_size(size)
                         .min_idle(min_idle)
                         .connection_timeout(timeout)
