@@ -24,8 +24,8 @@
 #                       dropped afterwards (only if this script created it)
 #   LOAD_BACKENDS       which backends to run, default "sqlite" plus "postgres"
 #                       when LOAD_DATABASE_URL is set
-#   LOAD_DB_POOL_SIZE   GUESTLINK_DB_POOL_SIZE for the server (default 8 on
-#                       PostgreSQL, the server's default on SQLite)
+#   LOAD_DB_POOL_SIZE   GUESTLINK_DB_POOL_SIZE for the server (default: the
+#                       server's)
 #   LOAD_WORKERS        GUESTLINK_WORKERS for the server (default: the server's,
 #                       one per CPU it may run on)
 #   LOAD_PIN=0          do not pin the server to CPU 0 and the client to CPU 1

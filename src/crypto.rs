@@ -266,6 +266,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hex_goes_both_ways_and_refuses_what_is_not_hex() {
+        let bytes = [0u8, 1, 0x7f, 0x80, 0xab, 0xff];
+        assert_eq!(hex(&bytes), "00017f80abff");
+        assert_eq!(hex_decode("00017f80abff").unwrap(), bytes);
+        assert_eq!(hex_decode("00017F80ABFF").unwrap(), bytes);
+        assert_eq!(hex_decode("abc"), None);
+        assert_eq!(hex_decode("zz"), None);
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn a_sealed_token_is_url_safe_and_opens_only_in_its_context() {
+        let sealer = Sealer::new(&SecretKey::generate().0);
+        let token = sealer.seal_token("one", b"value");
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_eq!(sealer.open_token("one", &token).unwrap(), b"value");
+        assert!(sealer.open_token("two", &token).is_err());
+    }
+
+    #[test]
     fn secret_tokens_carry_128_bits_and_differ() {
         let a = secret_token();
         let b = secret_token();

@@ -100,7 +100,8 @@ for backend in $backends; do
       else
         echo "note: database $pg_db already exists: its data is kept and not dropped"
       fi
-      server_env+=(DATABASE_URL="$LOAD_DATABASE_URL" GUESTLINK_DB_POOL_SIZE="${LOAD_DB_POOL_SIZE:-8}")
+      server_env+=(DATABASE_URL="$LOAD_DATABASE_URL")
+      if [ -n "${LOAD_DB_POOL_SIZE:-}" ]; then server_env+=(GUESTLINK_DB_POOL_SIZE="$LOAD_DB_POOL_SIZE"); fi
       ;;
     *) echo "unknown backend '$backend' (sqlite or postgres)" >&2; exit 2 ;;
   esac

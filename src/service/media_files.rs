@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
 use super::media::{MediaError, media_dir};
-use crate::crypto::{hash_secret, hex, hex_decode};
+use crate::crypto::{Sealer, hash_secret, hex, hex_decode};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
@@ -112,6 +112,7 @@ type FileResult<T> = Result<T, FileError>;
 const GRANT_CONTEXT: &str = "guestlink file grant v1";
 
 /// A grant as its token carries it, before its first use.
+#[derive(Debug, PartialEq)]
 struct Minted {
     media_id: MediaId,
     holder: Holder,
@@ -121,7 +122,7 @@ struct Minted {
 /// Issue time, holder kind and holder hash come first; the item id fills the rest.
 const MINTED_HEAD: usize = 8 + 1 + 32;
 
-fn mint(tool: &Tool, media: &MediaId, holder: &Holder, now: Timestamp) -> String {
+fn mint(sealer: &Sealer, media: &MediaId, holder: &Holder, now: Timestamp) -> String {
     let (kind, hash) = match holder {
         Holder::Member(hash) => (b'm', hash),
         Holder::Guest(hash) => (b'g', hash),
@@ -131,11 +132,11 @@ fn mint(tool: &Tool, media: &MediaId, holder: &Holder, now: Timestamp) -> String
     plain.push(kind);
     plain.extend(hex_decode(hash).expect("session hashes are hex SHA-256"));
     plain.extend_from_slice(media.as_str().as_bytes());
-    tool.sealer.seal_token(GRANT_CONTEXT, &plain)
+    sealer.seal_token(GRANT_CONTEXT, &plain)
 }
 
-fn open_minted(tool: &Tool, raw: &str) -> Option<Minted> {
-    let plain = tool.sealer.open_token(GRANT_CONTEXT, raw).ok()?;
+fn open_minted(sealer: &Sealer, raw: &str) -> Option<Minted> {
+    let plain = sealer.open_token(GRANT_CONTEXT, raw).ok()?;
     if plain.len() <= MINTED_HEAD {
         return None;
     }
@@ -166,7 +167,7 @@ fn is_grant_shaped(raw: &str) -> bool {
 fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileUrl {
     let now = tool.clock.now();
     let times = GrantTimes::new(now, tool.settings.media.url_start_window);
-    let grant = mint(tool, media, &holder, now);
+    let grant = mint(&tool.sealer, media, &holder, now);
     FileUrl {
         url: tool
             .settings
@@ -241,7 +242,7 @@ async fn first_use(
     hash: &str,
     now: Timestamp,
 ) -> FileResult<Option<Grant>> {
-    let minted = open_minted(tool, raw).ok_or(FileError::UrlInvalid)?;
+    let minted = open_minted(&tool.sealer, raw).ok_or(FileError::UrlInvalid)?;
     let times = GrantTimes::new(minted.issued_at, tool.settings.media.url_start_window);
     if now >= times.ends_at {
         return Err(FileError::UrlExpired);
@@ -450,6 +451,69 @@ async fn deliverable(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::{SecretKey, secret_token};
+
+    fn sealer() -> Sealer {
+        Sealer::new(&SecretKey::generate().0)
+    }
+
+    fn member() -> Holder {
+        Holder::Member(hash_secret(&secret_token()))
+    }
+
+    #[test]
+    fn a_minted_grant_opens_to_its_item_holder_and_time() {
+        let sealer = sealer();
+        let (media, holder) = (MediaId::generate(), member());
+        let at = Timestamp::from_unix(1_800_000_000);
+        let token = mint(&sealer, &media, &holder, at);
+        assert!(is_grant_shaped(&token), "{token}");
+        assert_eq!(
+            open_minted(&sealer, &token),
+            Some(Minted {
+                media_id: media.clone(),
+                holder: holder.clone(),
+                issued_at: at,
+            })
+        );
+        let guest = Holder::Guest(hash_secret("guest session"));
+        let token = mint(&sealer, &media, &guest, at);
+        assert_eq!(open_minted(&sealer, &token).unwrap().holder, guest);
+    }
+
+    #[test]
+    fn two_grants_for_the_same_page_differ() {
+        let sealer = sealer();
+        let (media, holder, at) = (MediaId::generate(), member(), Timestamp::from_unix(0));
+        assert_ne!(
+            mint(&sealer, &media, &holder, at),
+            mint(&sealer, &media, &holder, at)
+        );
+    }
+
+    #[test]
+    fn a_grant_altered_made_up_or_sealed_under_another_key_does_not_open() {
+        let sealer = sealer();
+        let token = mint(
+            &sealer,
+            &MediaId::generate(),
+            &member(),
+            Timestamp::from_unix(0),
+        );
+        let mut altered = token.clone().into_bytes();
+        let last = altered.len() - 5;
+        altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert_eq!(open_minted(&sealer, &altered), None);
+        assert_eq!(open_minted(&sealer, &secret_token()), None);
+        assert_eq!(open_minted(&self::sealer(), &token), None);
+        // Another sealed value of the tool's is not a grant.
+        let other = sealer.seal_token(
+            "guest link token",
+            b"0123456789abcdef0123456789abcdef0123456789abc",
+        );
+        assert_eq!(open_minted(&sealer, &other), None);
+    }
 
     #[test]
     fn a_wrapped_media_refusal_keeps_its_field_and_words() {
