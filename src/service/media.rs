@@ -130,9 +130,9 @@ pub async fn with_session(
     id: &str,
 ) -> Result<Option<(LaunchSession, MediaResult<Media>)>, Fault> {
     let id = MediaId::parse(id);
-    let found = super::sessions::find_with(tool, token, move |conn, _| match id {
-        Some(id) => store::find(conn, &id),
-        None => Ok(None),
+    let found = super::sessions::find_with(tool, token, move |conn, hash, now| match id {
+        Some(id) => crate::store::sessions::find_with_media(conn, hash, now, &id),
+        None => Ok(crate::store::sessions::find(conn, hash, now)?.map(|s| (s, None))),
     })
     .await?;
     Ok(found.map(|(session, media)| {

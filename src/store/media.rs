@@ -14,7 +14,7 @@ use crate::{with_conn, write_tx};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = media_items)]
-struct MediaRow {
+pub(super) struct MediaRow {
     id: String,
     platform_id: i64,
     course_id: i64,
@@ -33,7 +33,7 @@ struct MediaRow {
 }
 
 impl MediaRow {
-    fn into_media(self) -> StoreResult<Media> {
+    pub(super) fn into_media(self) -> StoreResult<Media> {
         let corrupt =
             |what: String| StoreError::Other(anyhow::anyhow!("media {}: {what}", self.id));
         let kind: MediaKind = self

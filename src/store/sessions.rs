@@ -3,9 +3,11 @@
 
 use diesel::prelude::*;
 
-use super::schema::{courses, platforms, sessions, users};
+use super::media::MediaRow;
+use super::schema::{courses, media_items, platforms, sessions, users};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
+use crate::domain::media::{Media, MediaId};
 use crate::domain::permissions::CourseRights;
 use crate::domain::session::{Course, LaunchSession};
 use crate::domain::time::Timestamp;
@@ -27,19 +29,10 @@ type Row = (
     Option<(i64, String, Option<String>, Option<String>)>,
 );
 
-/// The live session with this token hash, if any.
-pub fn find(
-    conn: &mut Conn,
-    token_hash: &str,
-    now: Timestamp,
-) -> StoreResult<Option<LaunchSession>> {
-    let row: Option<Row> = with_conn!(conn, c => sessions::table
-        .left_join(users::table)
-        .inner_join(platforms::table)
-        .left_join(courses::table)
-        .filter(sessions::token_hash.eq(token_hash))
-        .filter(sessions::expires_at.gt(now))
-        .select((
+/// What [`Row`] reads of a session and what it joins.
+macro_rules! session_columns {
+    () => {
+        (
             (
                 sessions::platform_id,
                 sessions::user_id,
@@ -52,11 +45,90 @@ pub fn find(
             ),
             (platforms::name, platforms::lms),
             (users::name, users::email).nullable(),
-            (courses::id, courses::context_id, courses::label, courses::title).nullable(),
+            (
+                courses::id,
+                courses::context_id,
+                courses::label,
+                courses::title,
+            )
+                .nullable(),
+        )
+    };
+}
+
+/// The live session with this token hash, if any.
+pub fn find(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<LaunchSession>> {
+    let row: Option<Row> = with_conn!(conn, c => sessions::table
+        .left_join(users::table)
+        .inner_join(platforms::table)
+        .left_join(courses::table)
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select(session_columns!())
+        .first(c)
+        .optional()?);
+    row.map(into_session).transpose()
+}
+
+/// The live session with this token hash and the live item `media` (of any
+/// course: the caller checks it is the session's), in one statement: a
+/// media page's reads.
+pub fn find_with_media(
+    conn: &mut Conn,
+    token_hash: &str,
+    now: Timestamp,
+    media: &MediaId,
+) -> StoreResult<Option<(LaunchSession, Option<Media>)>> {
+    let row: Option<(Row, Option<MediaRow>)> = with_conn!(conn, c => sessions::table
+        .left_join(users::table)
+        .inner_join(platforms::table)
+        .left_join(courses::table)
+        .left_join(
+            media_items::table.on(media_items::id
+                .eq(media.as_str())
+                .and(media_items::deleted_at.is_null())),
+        )
+        .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::expires_at.gt(now))
+        .select((
+            session_columns!(),
+            (
+                media_items::id,
+                media_items::platform_id,
+                media_items::course_id,
+                media_items::owner_id,
+                media_items::kind,
+                media_items::title,
+                media_items::description,
+                media_items::source_url,
+                media_items::file_name,
+                media_items::content_type,
+                media_items::file_size,
+                media_items::original_name,
+                media_items::created_at,
+                media_items::updated_at,
+                media_items::guest_access_enabled,
+            )
+                // In the order of MediaRow's fields.
+                .nullable(),
         ))
         .first(c)
         .optional()?);
-    let Some((
+    let Some((session, media)) = row else {
+        return Ok(None);
+    };
+    Ok(Some((
+        into_session(session)?,
+        media.map(MediaRow::into_media).transpose()?,
+    )))
+}
+
+fn into_session(row: Row) -> StoreResult<LaunchSession> {
+    let (
         (
             platform_id,
             user_id,
@@ -70,11 +142,8 @@ pub fn find(
         (platform_name, lms),
         user,
         course,
-    )) = row
-    else {
-        return Ok(None);
-    };
-    Ok(Some(LaunchSession {
+    ) = row;
+    Ok(LaunchSession {
         platform_id: PlatformId(platform_id),
         platform_name,
         lms: lms
@@ -103,7 +172,7 @@ pub fn find(
         started_at,
         last_seen_at,
         expires_at,
-    }))
+    })
 }
 
 /// Extends an idle expiry. Callers touch at most once a minute per session,
