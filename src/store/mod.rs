@@ -230,12 +230,11 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // foreign_keys is off by default in SQLite; busy_timeout makes a reader
         // wait for the writer instead of failing; NORMAL is durable under WAL.
-        // The writer copies the log back into the database (a checkpoint, with
-        // two fsyncs) every 8,000 pages (32 MB) rather than every 1,000: busy
-        // rows are copied once per checkpoint however often they changed.
+        // Checkpoints are the writer's checkpointing thread's: a commit never
+        // waits for one (see sqlite_writer).
         conn.batch_execute(
             "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-             PRAGMA wal_autocheckpoint = 8000;",
+             PRAGMA wal_autocheckpoint = 0;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -315,7 +314,8 @@ impl Db {
                     .batch_execute("PRAGMA journal_mode = WAL;")
                     .map_err(StoreError::from)?;
                 let read = build(settings.database.pool_size.max(2))?;
-                let writer = std::sync::Arc::new(sqlite_writer::Writer::start(write.clone())?);
+                let writer =
+                    std::sync::Arc::new(sqlite_writer::Writer::start(write.clone(), read.clone())?);
                 Db::Sqlite {
                     read,
                     write,
