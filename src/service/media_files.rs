@@ -1,15 +1,18 @@
 //! Who may fetch an item's file, and the URLs pages give their players.
 //!
 //! A `<video>` element cannot send a Bearer token and, inside an LMS iframe,
-//! often has no cookie, so a page gets a URL carrying a grant: a random token
-//! for one item, made for that page load and bound to its viewer's session (a
+//! often has no cookie, so a page gets a URL carrying a grant: a token for one
+//! item, made for that page load and bound to its viewer's session (a
 //! member's launch session, or a guest's session, whose cookie the guest's
-//! URLs under `/g/{token}/` also need). When the session ends, so do its
+//! URLs under `/g/{token}/` also need). The token is sealed around the item,
+//! the session and its time, so a page load writes nothing; the grant is
+//! stored when its URL is first used. When the session ends, so do its
 //! URLs. How long a grant serves is `domain::file_access`'s rule: a short
 //! start window, then only while the stream's requests (and the page's
 //! renewals, which vouch for the stream it plays) keep coming.
 //!
-//! Only a hash of each grant is stored, so the database cannot mint URLs.
+//! Only a hash of each grant is stored, and the key that seals them is not
+//! in the database, so the database cannot mint URLs.
 
 use std::path::PathBuf;
 
