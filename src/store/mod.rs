@@ -230,11 +230,11 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // foreign_keys is off by default in SQLite; busy_timeout makes a reader
         // wait for the writer instead of failing; NORMAL is durable under WAL.
-        // Checkpoints are the writer's checkpointing thread's: a commit never
-        // waits for one (see sqlite_writer).
+        // The writer checkpoints the log every 1,000 pages (SQLite's default):
+        // a checkpoint by another thread let the log grow without bound under
+        // load, since the writer never found it fully copied to restart it.
         conn.batch_execute(
-            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-             PRAGMA wal_autocheckpoint = 0;",
+            "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -314,8 +314,7 @@ impl Db {
                     .batch_execute("PRAGMA journal_mode = WAL;")
                     .map_err(StoreError::from)?;
                 let read = build(settings.database.pool_size.max(2))?;
-                let writer =
-                    std::sync::Arc::new(sqlite_writer::Writer::start(write.clone(), read.clone())?);
+                let writer = std::sync::Arc::new(sqlite_writer::Writer::start(write.clone())?);
                 Db::Sqlite {
                     read,
                     write,

@@ -10,18 +10,13 @@
 //! to the log instead of one per write, and no request waits on a pool for
 //! the only connection.
 //!
-//! The log is copied back into the database file by a thread of its own
-//! every 200 ms (a passive checkpoint, which never blocks the writer).
-//!
 //! Durability is as before: `synchronous = NORMAL` under WAL, where a
 //! commit survives a crash of the process and is lost only with the
 //! operating system's last moments (SQLite's documented trade-off).
 
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::sync::mpsc;
 
 use diesel::SqliteConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -64,45 +59,23 @@ pub fn in_group() -> bool {
     IN_GROUP.with(Cell::get)
 }
 
-/// How often the log is copied back into the database. The writer itself
-/// never does it (`wal_autocheckpoint` is off): a checkpoint of thousands of
-/// pages, with its two fsyncs, would hold up every write meanwhile.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
-    /// Tells the checkpointing thread to stop.
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 impl Writer {
     /// Starts the writer thread on `pool` (the pool of the one write
-    /// connection, which one-off work outside the writer also checks out),
-    /// and a thread that checkpoints the log through a connection of
-    /// `readers` (a passive checkpoint waits for no one). Both end when the
-    /// last handle to the writer is dropped.
-    pub fn start(pool: SqlitePool, readers: SqlitePool) -> StoreResult<Writer> {
+    /// connection, which one-off work outside the writer also checks out).
+    /// The thread ends when the last handle to the writer is dropped.
+    pub fn start(pool: SqlitePool) -> StoreResult<Writer> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        let cannot_start = |e: std::io::Error| {
-            StoreError::Other(anyhow::anyhow!("cannot start the SQLite writer: {e}"))
-        };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(&pool, &queue))
-            .map_err(cannot_start)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .spawn(move || checkpoint_until(&readers, &stopped))
-            .map_err(cannot_start)?;
-        Ok(Writer { jobs, stop })
+            .map_err(|e| {
+                StoreError::Other(anyhow::anyhow!("cannot start the SQLite writer: {e}"))
+            })?;
+        Ok(Writer { jobs })
     }
 
     /// Runs `work` in the next group; its result once that group committed.
@@ -142,21 +115,6 @@ impl Writer {
             Err(_) => Err(StoreError::Unavailable(
                 "the database could not start a write".into(),
             )),
-        }
-    }
-}
-
-/// Checkpoints every [`CHECKPOINT_EVERY`] until `stop`.
-fn checkpoint_until(readers: &SqlitePool, stop: &AtomicBool) {
-    use diesel::connection::SimpleConnection;
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(CHECKPOINT_EVERY);
-        let done = readers.get().map_err(|e| e.to_string()).and_then(|mut c| {
-            c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
-                .map_err(|e| e.to_string())
-        });
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "a SQLite checkpoint failed; the next one tries again");
         }
     }
 }
