@@ -60,22 +60,41 @@ pub fn in_group() -> bool {
 }
 
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    /// None once dropping has begun.
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Dropping the writer stops its thread and waits for it, so that the
+/// database's connections are closed when the last handle to it is gone (a
+/// test copying the file, or a command ending, finds no connection open).
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl Writer {
     /// Starts the writer thread on `pool` (the pool of the one write
     /// connection, which one-off work outside the writer also checks out).
-    /// The thread ends when the last handle to the writer is dropped.
+    /// The thread ends when the writer is dropped.
     pub fn start(pool: SqlitePool) -> StoreResult<Writer> {
         let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || run(&pool, &queue))
             .map_err(|e| {
                 StoreError::Other(anyhow::anyhow!("cannot start the SQLite writer: {e}"))
             })?;
-        Ok(Writer { jobs })
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
     }
 
     /// Runs `work` in the next group; its result once that group committed.
@@ -104,9 +123,12 @@ impl Writer {
             });
             Ran { ended, reply }
         });
+        let stopped = || StoreError::Unavailable("the SQLite writer has stopped".into());
         self.jobs
+            .as_ref()
+            .ok_or_else(stopped)?
             .send(job)
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+            .map_err(|_| stopped())?;
         match answer.await {
             Ok(Ok(result)) => result,
             // Re-raise a panic from the store rather than hiding it as an error.

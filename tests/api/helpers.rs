@@ -190,7 +190,14 @@ mod templates {
                 // Back out of WAL, so the one file holds everything.
                 let mut conn = diesel::SqliteConnection::establish(&building.display().to_string())
                     .expect("the template opens");
-                conn.batch_execute("PRAGMA journal_mode = DELETE;").unwrap();
+                // The migrating pool's connections close as it is dropped;
+                // one r2d2 was still opening may close a moment later.
+                let mut tries = 0;
+                while let Err(e) = conn.batch_execute("PRAGMA journal_mode = DELETE;") {
+                    tries += 1;
+                    assert!(tries < 100, "the template stays in use: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 drop(conn);
                 std::fs::rename(&building, &path).expect("the template is put in place");
             }

@@ -100,3 +100,53 @@ async fn a_write_that_panics_is_rolled_back_and_writing_goes_on(backend: Backend
         "2 only: the panicked 1 rolled back"
     );
 }
+
+/// Dropping the last handle to a SQLite database opened for a command closes
+/// its connections, the writer's included: the file can then be taken out of
+/// WAL mode (which needs it to itself), as the tests' template does. The
+/// writer's thread, which used to outlive the drop, is joined; r2d2 may
+/// finish opening a connection it had started just before the drop a moment
+/// later, so the check allows two seconds.
+#[tokio::test]
+async fn dropping_a_sqlite_database_closes_its_connections() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("closing.sqlite3");
+    let env = [
+        (
+            "DATABASE_URL".to_string(),
+            format!("sqlite://{}", file.display()),
+        ),
+        (
+            "GUESTLINK_DATA_DIR".to_string(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    let sources = guestlink::config::Sources::new(env.into_iter().collect()).unwrap();
+    let settings =
+        guestlink::config::Settings::load(&sources, guestlink::config::Mode::Serve).unwrap();
+    for _ in 0..5 {
+        let db = Db::connect_for(&settings, guestlink::store::PoolUse::Command).unwrap();
+        db.write(|conn| execute(conn, "CREATE TABLE IF NOT EXISTS writer_probe (n BIGINT)"))
+            .await
+            .unwrap();
+        drop(db);
+        let mut alone = diesel::SqliteConnection::establish(&file.display().to_string()).unwrap();
+        let mut left_open = None;
+        for _ in 0..40 {
+            match alone.batch_execute("PRAGMA journal_mode = DELETE; PRAGMA journal_mode = WAL;") {
+                Ok(()) => {
+                    left_open = None;
+                    break;
+                }
+                Err(e) => left_open = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            left_open.is_none(),
+            "a connection of the dropped database stayed open: {left_open:?}"
+        );
+    }
+}
