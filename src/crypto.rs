@@ -22,7 +22,12 @@ pub fn random_token(bytes: usize) -> String {
 /// to 64 characters. Anything else is not looked up, and never goes back out
 /// in a header.
 pub fn is_token_shaped(value: &str) -> bool {
-    (16..=64).contains(&value.len())
+    is_base64url_of_length(value, 16..=64)
+}
+
+/// Whether `value` is base64url (no padding) of a length in `lengths`.
+pub fn is_base64url_of_length(value: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&value.len())
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -162,6 +167,17 @@ impl Sealer {
     }
 
     pub fn seal(&self, context: &str, plain: &[u8]) -> String {
+        format!("{SEALED_PREFIX}{}", self.seal_token(context, plain))
+    }
+
+    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, Unsealable> {
+        let token = sealed.strip_prefix(SEALED_PREFIX).ok_or(Unsealable)?;
+        self.open_token(context, token)
+    }
+
+    /// Like [`Sealer::seal`], as a URL-safe token without the prefix that
+    /// marks stored values: for values handed out rather than stored.
+    pub fn seal_token(&self, context: &str, plain: &[u8]) -> String {
         use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::SysRng
@@ -177,14 +193,12 @@ impl Sealer {
             .expect("AES-GCM sealing of a small value");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
-        format!("{SEALED_PREFIX}{}", b64url(&out))
+        b64url(&out)
     }
 
-    pub fn open(&self, context: &str, sealed: &str) -> Result<Vec<u8>, Unsealable> {
+    pub fn open_token(&self, context: &str, token: &str) -> Result<Vec<u8>, Unsealable> {
         use aws_lc_rs::aead::{Aad, NONCE_LEN, Nonce};
-        let raw = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(b64url_decode)
+        let raw = b64url_decode(token)
             .filter(|raw| raw.len() > NONCE_LEN)
             .ok_or(Unsealable)?;
         let (nonce, data) = raw.split_at(NONCE_LEN);
@@ -195,17 +209,6 @@ impl Sealer {
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut data)
             .map_err(|_| Unsealable)?;
         Ok(plain.to_vec())
-    }
-
-    /// Like [`Sealer::seal`], as a URL-safe token (no prefix): for values
-    /// handed out rather than stored.
-    pub fn seal_token(&self, context: &str, plain: &[u8]) -> String {
-        let sealed = self.seal(context, plain);
-        sealed[SEALED_PREFIX.len()..].to_string()
-    }
-
-    pub fn open_token(&self, context: &str, token: &str) -> Result<Vec<u8>, Unsealable> {
-        self.open(context, &format!("{SEALED_PREFIX}{token}"))
     }
 
     pub fn seal_text(&self, context: &str, plain: &str) -> String {

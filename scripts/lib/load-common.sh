@@ -88,9 +88,7 @@ for backend in $backends; do
     "${load_server_env[@]}"
   )
   case "$backend" in
-    sqlite)
-      if [ -n "${LOAD_DB_POOL_SIZE:-}" ]; then server_env+=(GUESTLINK_DB_POOL_SIZE="$LOAD_DB_POOL_SIZE"); fi
-      ;;
+    sqlite) ;;
     postgres)
       if [ -z "${LOAD_DATABASE_URL:-}" ]; then echo "postgres needs LOAD_DATABASE_URL" >&2; exit 2; fi
       if [ "$(psql "$pg_admin_url" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$pg_db'")" != 1 ]; then
@@ -101,10 +99,10 @@ for backend in $backends; do
         echo "note: database $pg_db already exists: its data is kept and not dropped"
       fi
       server_env+=(DATABASE_URL="$LOAD_DATABASE_URL")
-      if [ -n "${LOAD_DB_POOL_SIZE:-}" ]; then server_env+=(GUESTLINK_DB_POOL_SIZE="$LOAD_DB_POOL_SIZE"); fi
       ;;
     *) echo "unknown backend '$backend' (sqlite or postgres)" >&2; exit 2 ;;
   esac
+  if [ -n "${LOAD_DB_POOL_SIZE:-}" ]; then server_env+=(GUESTLINK_DB_POOL_SIZE="$LOAD_DB_POOL_SIZE"); fi
   if [ -n "${LOAD_WORKERS:-}" ]; then server_env+=(GUESTLINK_WORKERS="$LOAD_WORKERS"); fi
   # shellcheck disable=SC2206 # LOAD_SERVER_ENV is a list of words on purpose
   server_env+=(${LOAD_SERVER_ENV:-})

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
 use super::media::{MediaError, media_dir};
-use crate::crypto::{Sealer, hash_secret, hex, hex_decode};
+use crate::crypto::{Sealer, hash_secret, hex, hex_decode, is_base64url_of_length};
 use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
@@ -160,10 +160,7 @@ fn open_minted(sealer: &Sealer, raw: &str) -> Option<Minted> {
 
 /// Sealed tokens are longer than random ones: a nonce, the grant and a tag.
 fn is_grant_shaped(raw: &str) -> bool {
-    (16..=200).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    is_base64url_of_length(raw, 16..=200)
 }
 
 /// Makes a grant for `media` held by `holder`, served under `path`.
@@ -181,34 +178,27 @@ fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileUrl 
     }
 }
 
-/// The file URL for a member's page, or None if the item has no file.
-pub async fn url_for_member(
-    tool: &Tool,
-    media: &Media,
-    session_token: &str,
-) -> FileResult<Option<FileUrl>> {
-    if media.file().is_none() {
-        return Ok(None);
-    }
+/// The file URL for a member's page, or None if the item has no file. It is
+/// minted, not stored: a page load writes nothing.
+pub fn url_for_member(tool: &Tool, media: &Media, session_token: &str) -> Option<FileUrl> {
+    media.file()?;
     let holder = Holder::Member(hash_secret(session_token));
     let path = format!("/media/{}/file", media.id);
-    Ok(Some(issue(tool, &media.id, holder, path)))
+    Some(issue(tool, &media.id, holder, path))
 }
 
 /// The file URL for a guest's page (under their link, where their cookie
 /// goes), or None if the item has no file.
-pub async fn url_for_guest(
+pub fn url_for_guest(
     tool: &Tool,
     media: &Media,
     link_token: &str,
     guest_session_hash: &str,
-) -> FileResult<Option<FileUrl>> {
-    if media.file().is_none() {
-        return Ok(None);
-    }
+) -> Option<FileUrl> {
+    media.file()?;
     let holder = Holder::Guest(guest_session_hash.to_string());
     let path = format!("/g/{link_token}/file");
-    Ok(Some(issue(tool, &media.id, holder, path)))
+    Some(issue(tool, &media.id, holder, path))
 }
 
 /// The grant behind `raw` (with its hash), if its session lives and `held`

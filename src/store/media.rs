@@ -32,6 +32,42 @@ pub(super) struct MediaRow {
     guest_access_enabled: bool,
 }
 
+/// [`MediaRow`]'s columns in the order of its fields: what a query that
+/// joins an item beside other tables selects (nullable, for a left join).
+pub(super) const MEDIA_ROW_COLUMNS: (
+    media_items::id,
+    media_items::platform_id,
+    media_items::course_id,
+    media_items::owner_id,
+    media_items::kind,
+    media_items::title,
+    media_items::description,
+    media_items::source_url,
+    media_items::file_name,
+    media_items::content_type,
+    media_items::file_size,
+    media_items::original_name,
+    media_items::created_at,
+    media_items::updated_at,
+    media_items::guest_access_enabled,
+) = (
+    media_items::id,
+    media_items::platform_id,
+    media_items::course_id,
+    media_items::owner_id,
+    media_items::kind,
+    media_items::title,
+    media_items::description,
+    media_items::source_url,
+    media_items::file_name,
+    media_items::content_type,
+    media_items::file_size,
+    media_items::original_name,
+    media_items::created_at,
+    media_items::updated_at,
+    media_items::guest_access_enabled,
+);
+
 impl MediaRow {
     pub(super) fn into_media(self) -> StoreResult<Media> {
         let corrupt =

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::media::MediaRow;
+use super::media::{MEDIA_ROW_COLUMNS, MediaRow};
 use super::schema::{courses, media_items, platforms, sessions, users};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
@@ -56,16 +56,23 @@ macro_rules! session_columns {
     };
 }
 
+/// Sessions with their user, platform and course.
+macro_rules! sessions_joined {
+    () => {
+        sessions::table
+            .left_join(users::table)
+            .inner_join(platforms::table)
+            .left_join(courses::table)
+    };
+}
+
 /// The live session with this token hash, if any.
 pub fn find(
     conn: &mut Conn,
     token_hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<LaunchSession>> {
-    let row: Option<Row> = with_conn!(conn, c => sessions::table
-        .left_join(users::table)
-        .inner_join(platforms::table)
-        .left_join(courses::table)
+    let row: Option<Row> = with_conn!(conn, c => sessions_joined!()
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .select(session_columns!())
@@ -83,10 +90,7 @@ pub fn find_with_media(
     now: Timestamp,
     media: &MediaId,
 ) -> StoreResult<Option<(LaunchSession, Option<Media>)>> {
-    let row: Option<(Row, Option<MediaRow>)> = with_conn!(conn, c => sessions::table
-        .left_join(users::table)
-        .inner_join(platforms::table)
-        .left_join(courses::table)
+    let row: Option<(Row, Option<MediaRow>)> = with_conn!(conn, c => sessions_joined!()
         .left_join(
             media_items::table.on(media_items::id
                 .eq(media.as_str())
@@ -94,28 +98,7 @@ pub fn find_with_media(
         )
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
-        .select((
-            session_columns!(),
-            (
-                media_items::id,
-                media_items::platform_id,
-                media_items::course_id,
-                media_items::owner_id,
-                media_items::kind,
-                media_items::title,
-                media_items::description,
-                media_items::source_url,
-                media_items::file_name,
-                media_items::content_type,
-                media_items::file_size,
-                media_items::original_name,
-                media_items::created_at,
-                media_items::updated_at,
-                media_items::guest_access_enabled,
-            )
-                // In the order of MediaRow's fields.
-                .nullable(),
-        ))
+        .select((session_columns!(), MEDIA_ROW_COLUMNS.nullable()))
         .first(c)
         .optional()?);
     let Some((session, media)) = row else {

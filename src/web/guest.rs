@@ -277,9 +277,8 @@ pub async fn view(
             media,
             session_hash,
         } => {
-            let src = media_files::url_for_guest(&tool, &media, &token, &session_hash)
-                .await?
-                .map(|u| u.url);
+            let src =
+                media_files::url_for_guest(&tool, &media, &token, &session_hash).map(|u| u.url);
             Ok(html(
                 StatusCode::OK,
                 &ViewPage {

@@ -267,10 +267,7 @@ async fn render_item(
 ) -> Result<HttpResponse, PageError> {
     let base = tool.settings.server.public_url.as_str();
     let item = item.map_err(|e| PageError::of(&e, base))?;
-    let file_src = media_files::url_for_member(tool, &item, token)
-        .await
-        .map_err(|e| PageError::of(&e, base))?
-        .map(|u| u.url);
+    let file_src = media_files::url_for_member(tool, &item, token).map(|u| u.url);
     let offered = media::guest_access_offered(tool, session)
         .await
         .map_err(|e| PageError::of(&e, base))?;

@@ -11,8 +11,8 @@ use serde_json::json;
 use crate::guest_helpers::{
     Browser, CACHE_WAIT, CSRF_COOKIE, GUEST_COOKIE, GUEST_EMAIL, GUEST_NAME, ITEM_TITLE, Link,
     Shared, admitted, admitted_as, assert_redirect, assert_unavailable, cookie_attributes,
-    csrf_field, csv_rows, enter_as, entry_path, eventually, guest_session_rows, link_body,
-    listed_links, new_link, open_form, purge, rfc3339, second_instance, set_cookie_line,
+    csrf_field, csv_rows, enter_as, enter_in, entry_path, eventually, guest_session_rows,
+    link_body, listed_links, new_link, open_form, purge, rfc3339, second_instance, set_cookie_line,
     set_module, start_of_a_minute, submit, switch, unavailable_reason, visit_rows,
 };
 use crate::helpers::{Backend, Page, count_rows, free_port};
@@ -501,16 +501,7 @@ async fn a_forged_forwarded_for_does_not_escape_the_rate_limit(backend: Backend)
     admitted(shared.app(), &link.token).await;
     let mut browser = Browser::new();
     browser.forwarded_for = Some("203.0.113.7".into());
-    let csrf = open_form(shared.app(), &mut browser, &link.token).await;
-    let page = submit(
-        shared.app(),
-        &mut browser,
-        &link.token,
-        &csrf,
-        GUEST_NAME,
-        GUEST_EMAIL,
-    )
-    .await;
+    let page = enter_in(shared.app(), &mut browser, &link.token).await;
     assert_eq!(
         page.status, 429,
         "X-Forwarded-For from an untrusted peer is ignored"
@@ -546,17 +537,7 @@ async fn each_forwarded_address_behind_a_trusted_proxy_has_its_own_allowance(bac
         async move {
             let mut browser = Browser::new();
             browser.forwarded_for = Some(address.into());
-            let csrf = open_form(shared.app(), &mut browser, &token).await;
-            submit(
-                shared.app(),
-                &mut browser,
-                &token,
-                &csrf,
-                GUEST_NAME,
-                GUEST_EMAIL,
-            )
-            .await
-            .status
+            enter_in(shared.app(), &mut browser, &token).await.status
         }
     };
     assert_eq!(post_from("198.51.100.1").await, 303, "first address");
@@ -584,17 +565,7 @@ async fn the_limit_holds_behind_a_proxy_whatever_the_client_writes(backend: Back
             let mut lines = lines.into_iter().map(str::to_string);
             browser.forwarded_for = lines.next();
             browser.more_forwarded_for = lines.collect();
-            let csrf = open_form(shared.app(), &mut browser, &token).await;
-            submit(
-                shared.app(),
-                &mut browser,
-                &token,
-                &csrf,
-                GUEST_NAME,
-                GUEST_EMAIL,
-            )
-            .await
-            .status
+            enter_in(shared.app(), &mut browser, &token).await.status
         }
     };
     assert_eq!(post_with(vec!["6.6.6.1", "198.51.100.1"]).await, 303);

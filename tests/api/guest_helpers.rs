@@ -528,6 +528,13 @@ pub async fn submit(
         .await
 }
 
+/// `browser` opens the link and submits the form as the test's guest; the
+/// POST's answer.
+pub async fn enter_in(app: &TestApp, browser: &mut Browser, token: &str) -> Page {
+    let csrf = open_form(app, browser, token).await;
+    submit(app, browser, token, &csrf, GUEST_NAME, GUEST_EMAIL).await
+}
+
 /// A fresh browser opens the link and submits the form; the POST's answer.
 pub async fn enter_as(app: &TestApp, token: &str, name: &str, email: &str) -> (Browser, Page) {
     let mut browser = Browser::new();
