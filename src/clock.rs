@@ -25,6 +25,13 @@ impl Clock {
             + Duration::seconds(self.offset_seconds.load(Ordering::Relaxed))
     }
 
+    /// Now in milliseconds since the epoch: for what must be finer than a
+    /// second (a presenter's playback). It moves with [`Clock::advance`].
+    pub fn now_millis(&self) -> i64 {
+        let system = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        system + self.offset_seconds.load(Ordering::Relaxed) * 1_000
+    }
+
     /// Moves this clock (and every clone of it) forward.
     pub fn advance(&self, by: Duration) {
         self.offset_seconds

@@ -116,6 +116,10 @@ pub struct Guests {
     pub session: Duration,
     /// Visits, guest sessions and deleted links are kept this long.
     pub retention: Duration,
+    /// The longest a guest waits in a room's lobby.
+    pub lobby_wait: Duration,
+    /// Chat messages per minute per person in a room (0: no limit).
+    pub chat_rate_limit: u32,
 }
 
 /// Uploads and the URLs files are served under.
@@ -203,6 +207,8 @@ impl Settings {
                 rate_limit: read.number(GUESTLINK_GUEST_RATE_LIMIT, 120, 0, 1_000_000)? as u32,
                 session: read.hours(GUESTLINK_GUEST_SESSION_HOURS, 12, 1, 24 * 30)?,
                 retention: read.days(GUESTLINK_GUEST_RETENTION_DAYS, 180, 1, 10 * 365)?,
+                lobby_wait: read.minutes(GUESTLINK_LOBBY_WAIT_MINUTES, 30, 1, 24 * 60)?,
+                chat_rate_limit: read.number(GUESTLINK_CHAT_RATE_LIMIT, 30, 0, 10_000)? as u32,
             },
             media: MediaLimits {
                 upload_max_bytes: read.megabytes(GUESTLINK_UPLOAD_MAX_MB, 1024, 1, 1024 * 1024)?,

@@ -150,6 +150,8 @@ fn guest_settings_take_their_range_and_nothing_outside() {
     takes_exactly(GUESTLINK_GUEST_RATE_LIMIT, 0, 1_000_000);
     takes_exactly(GUESTLINK_GUEST_SESSION_HOURS, 1, 24 * 30);
     takes_exactly(GUESTLINK_GUEST_RETENTION_DAYS, 1, 10 * 365);
+    takes_exactly(GUESTLINK_LOBBY_WAIT_MINUTES, 1, 24 * 60);
+    takes_exactly(GUESTLINK_CHAT_RATE_LIMIT, 0, 10_000);
 }
 
 #[test]

@@ -39,6 +39,13 @@ pub enum Field {
     Module,
     /// A whole document (an import file).
     Document,
+    // Live rooms.
+    Policy,
+    MediaId,
+    Text,
+    GuestsMayChat,
+    Playing,
+    Position,
 }
 
 impl Field {
@@ -70,6 +77,12 @@ impl Field {
             Field::DeploymentPolicy => "deployment_policy",
             Field::Module => "module",
             Field::Document => "document",
+            Field::Policy => "policy",
+            Field::MediaId => "media_id",
+            Field::Text => "text",
+            Field::GuestsMayChat => "guests_may_chat",
+            Field::Playing => "playing",
+            Field::Position => "position",
         }
     }
 }
@@ -110,7 +123,7 @@ mod tests {
         assert_eq!(Field::PlatformName.as_str(), "name");
     }
 
-    const EVERY_FIELD: [Field; 25] = [
+    const EVERY_FIELD: [Field; 31] = [
         Field::Title,
         Field::Kind,
         Field::Description,
@@ -136,6 +149,12 @@ mod tests {
         Field::DeploymentPolicy,
         Field::Module,
         Field::Document,
+        Field::Policy,
+        Field::MediaId,
+        Field::Text,
+        Field::GuestsMayChat,
+        Field::Playing,
+        Field::Position,
     ];
 
     #[test]

@@ -204,6 +204,8 @@ pub enum Unavailable {
     Disabled,
     Expired,
     Exhausted,
+    /// A room's moderator turned this guest away from the lobby.
+    Denied,
 }
 
 impl std::fmt::Display for Unavailable {
@@ -223,6 +225,7 @@ impl Unavailable {
             Unavailable::Disabled => "disabled",
             Unavailable::Expired => "expired",
             Unavailable::Exhausted => "exhausted",
+            Unavailable::Denied => "denied",
         }
     }
 
@@ -234,6 +237,7 @@ impl Unavailable {
             Unavailable::Disabled => "Guest access is turned off",
             Unavailable::Expired => "This link has expired",
             Unavailable::Exhausted => "This link has been used up",
+            Unavailable::Denied => "You were not admitted",
         }
     }
 
@@ -256,6 +260,9 @@ impl Unavailable {
             }
             Unavailable::Exhausted => {
                 "This guest link could be used a limited number of times, and it has been. Ask the person who shared it for a new link."
+            }
+            Unavailable::Denied => {
+                "A moderator of this session did not let you in. If you think this was a mistake, open the guest link again to ask once more, or contact the person who shared it."
             }
         }
     }

@@ -421,6 +421,7 @@ fn each_reason_a_guest_is_turned_away_has_its_own_code_title_and_message() {
         Unavailable::Disabled,
         Unavailable::Expired,
         Unavailable::Exhausted,
+        Unavailable::Denied,
     ];
     for (i, a) in all.iter().enumerate() {
         assert!(!a.message().is_empty());

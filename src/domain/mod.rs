@@ -9,5 +9,6 @@ pub mod ids;
 pub mod media;
 pub mod permissions;
 pub mod platform;
+pub mod room;
 pub mod session;
 pub mod time;

@@ -18,6 +18,7 @@ use crate::domain::time::Timestamp;
 use crate::store::StoreError;
 use crate::store::guest_links::{self as store, Added, Admission, FoundLink, StoredToken};
 use crate::store::media as media_store;
+use crate::store::rooms as room_store;
 use crate::store::sealed::link_context;
 
 /// Why managing an item's guest access was refused.
@@ -124,6 +125,7 @@ impl Failure for Unavailable {
     fn kind(&self) -> Kind {
         match self {
             Unavailable::NotFound | Unavailable::Deleted => Kind::NotFound,
+            Unavailable::Denied => Kind::Forbidden,
             _ => Kind::Gone,
         }
     }
@@ -239,10 +241,22 @@ pub async fn set_enabled(
         return Err(GuestAccessError::Unsupported);
     }
     let media_id = item.media.id.clone();
-    tool.db
-        .write(move |conn| store::set_enabled(conn, &media_id, enabled))
+    let now = tool.clock.now();
+    let withdrawn = tool
+        .db
+        .write(move |conn| {
+            store::set_enabled(conn, &media_id, enabled)?;
+            if enabled {
+                return Ok(0);
+            }
+            // Guests still waiting in a room's lobby are told; those inside stay.
+            room_store::withdraw_waiting(conn, &media_id, None, Unavailable::Disabled.code(), now)
+        })
         .await?;
-    tracing::info!(media = %item.media.id, enabled, "guest access switched");
+    if withdrawn > 0 {
+        super::live::changed_here(tool, &item.media.id);
+    }
+    tracing::info!(media = %item.media.id, enabled, withdrawn, "guest access switched");
     access_with(tool, item, enabled).await
 }
 
@@ -307,12 +321,23 @@ pub async fn delete_link(tool: &Tool, item: &ManagedItem, link_id: &str) -> Gues
     let now = tool.clock.now();
     let media_id = item.media.id.clone();
     let link = link_id.to_string();
-    let deleted = tool
+    let (deleted, withdrawn) = tool
         .db
-        .write(move |conn| store::mark_deleted(conn, &media_id, &link, now))
+        .write(move |conn| {
+            if !store::mark_deleted(conn, &media_id, &link, now)? {
+                return Ok((false, 0));
+            }
+            let reason = Unavailable::Deleted.code();
+            let withdrawn =
+                room_store::withdraw_waiting(conn, &media_id, Some(&link), reason, now)?;
+            Ok((true, withdrawn))
+        })
         .await?;
     if !deleted {
         return Err(GuestAccessError::LinkNotFound);
+    }
+    if withdrawn > 0 {
+        super::live::changed_here(tool, &item.media.id);
     }
     tracing::info!(media = %item.media.id, link = link_id, "guest link deleted");
     Ok(())
@@ -483,6 +508,10 @@ pub enum GuestPage {
     View {
         media: Media,
         session_hash: String,
+        /// The link that admitted the guest, and their visit (their name
+        /// and email, for a room's lobby).
+        link_id: String,
+        visit_id: i64,
     },
     /// No session for this link in this browser: to the entry page, which
     /// shows the item's title.
@@ -533,9 +562,21 @@ pub async fn view(
         Some(session) => GuestPage::View {
             media: open.media,
             session_hash: session.token_hash,
+            link_id: session.link_id,
+            visit_id: session.visit_id,
         },
         None => GuestPage::Entry { media: open.media },
     })
+}
+
+/// Ends a guest session here (a room's moderator denied it, or it waited
+/// too long): its cookie is cleared by the page that says so.
+pub async fn end_guest_session(tool: &Tool, session_hash: &str) -> Result<(), Fault> {
+    let hash = session_hash.to_string();
+    tool.db
+        .write(move |conn| store::end_session(conn, &hash))
+        .await?;
+    Ok(())
 }
 
 async fn guest_session(

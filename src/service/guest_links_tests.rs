@@ -21,6 +21,12 @@ fn a_guest_at_a_link_that_no_longer_admits_is_told_it_is_gone() {
 }
 
 #[test]
+fn a_guest_a_moderator_denied_is_forbidden_not_gone() {
+    assert_eq!(Failure::kind(&Unavailable::Denied), Kind::Forbidden);
+    assert_eq!(Unavailable::Denied.code(), "denied");
+}
+
+#[test]
 fn a_guests_refusal_speaks_with_the_domains_code_title_and_message() {
     let reason = Unavailable::Expired;
     assert_eq!(Failure::code(&reason), "expired");

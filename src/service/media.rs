@@ -231,6 +231,7 @@ pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResu
         .write(move |conn| store::mark_deleted(conn, &id, course, now))
         .await?
         .ok_or(MediaError::NotFound)?;
+    super::live::changed_here(tool, &deleted.id);
     if let Some(file) = deleted.file() {
         remove_stored_file(&media_dir(tool), &file.name).await;
     }

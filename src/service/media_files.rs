@@ -181,8 +181,14 @@ fn issue(tool: &Tool, media: &MediaId, holder: Holder, path: String) -> FileUrl 
 /// The file URL for a member's page, or None if the item has no file. It is
 /// minted, not stored: a page load writes nothing.
 pub fn url_for_member(tool: &Tool, media: &Media, session_token: &str) -> Option<FileUrl> {
+    url_for_member_session(tool, media, &hash_secret(session_token))
+}
+
+/// The same for the session whose hash is `session_hash` (a room's stream
+/// knows its session by the hash alone).
+pub fn url_for_member_session(tool: &Tool, media: &Media, session_hash: &str) -> Option<FileUrl> {
     media.file()?;
-    let holder = Holder::Member(hash_secret(session_token));
+    let holder = Holder::Member(session_hash.to_string());
     let path = format!("/media/{}/file", media.id);
     Some(issue(tool, &media.id, holder, path))
 }
@@ -408,14 +414,24 @@ pub async fn by_guest_grant(
         guest_session_token.ok_or(FileError::UrlInvalid)?,
     ));
     let link = tool.sealer.lookup_hash(link_token);
-    by_grant(
-        tool,
-        grant,
-        |h, l| *h == holder && l == Some(&link),
-        None,
-        continues_stream,
-    )
-    .await
+    let held = |h: &Holder, l: Option<&String>| *h == holder && l == Some(&link);
+    let deliverable = by_grant(tool, grant, held, None, continues_stream).await?;
+    // A grant for another item than the link's is a room's stage: it
+    // serves only while that item is presented to this admitted guest.
+    let Holder::Guest(session_hash) = &holder else {
+        return Err(FileError::UrlInvalid);
+    };
+    let found = tool
+        .db
+        .read(move |conn| crate::store::guest_links::find_by_token(conn, &link))
+        .await?;
+    let room = found.map(|f| f.media_id).ok_or(FileError::UrlInvalid)?;
+    if room != deliverable.media.id
+        && !super::rooms::guest_may_fetch(tool, &room, session_hash, &deliverable.media.id).await?
+    {
+        return Err(FileError::UrlInvalid);
+    }
+    Ok(deliverable)
 }
 
 /// The file of one of the session's course's items.

@@ -10,6 +10,7 @@ pub mod guest_links;
 pub mod housekeeping;
 pub mod keys;
 pub mod launch;
+pub mod live;
 pub mod login;
 pub mod media;
 pub mod media_files;
@@ -17,6 +18,7 @@ pub mod platforms;
 pub mod rate_limit;
 pub mod registration;
 pub mod registrations;
+pub mod rooms;
 pub mod secrets;
 pub mod sessions;
 

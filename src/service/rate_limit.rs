@@ -119,6 +119,32 @@ impl RateLimiter {
     }
 }
 
+/// Attempts per minute by a person (a key such as a user or guest session),
+/// not by address: the chat's limit. Cleared when the minute turns; bounded,
+/// since keys come from sessions the tool made.
+#[derive(Default)]
+pub struct KeyedLimiter {
+    current: Mutex<(i64, HashMap<String, u32>)>,
+}
+
+impl KeyedLimiter {
+    /// Counts one attempt by `key` at `now`; false when over `per_minute`
+    /// (0: no limit).
+    pub fn allow(&self, key: &str, now: Timestamp, per_minute: u32) -> bool {
+        if per_minute == 0 {
+            return true;
+        }
+        let minute = now.unix().div_euclid(60);
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if minute > current.0 {
+            *current = (minute, HashMap::new());
+        }
+        let count = current.1.entry(key.to_string()).or_insert(0);
+        *count = count.saturating_add(1);
+        *count <= per_minute
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,5 +245,17 @@ mod tests {
             network_key("2001:db8:aa:bb::".parse().unwrap()),
             "2001:db8:aa::".parse::<IpAddr>().unwrap()
         );
+    }
+
+    #[test]
+    fn a_persons_attempts_are_counted_apart_from_others_and_per_minute() {
+        let limiter = KeyedLimiter::default();
+        let t = Timestamp::from_unix(600);
+        assert!(limiter.allow("ann", t, 2));
+        assert!(limiter.allow("ann", t, 2));
+        assert!(!limiter.allow("ann", t, 2));
+        assert!(limiter.allow("bob", t, 2));
+        assert!(limiter.allow("ann", Timestamp::from_unix(660), 2));
+        assert!(limiter.allow("ann", t, 0));
     }
 }

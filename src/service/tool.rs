@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::failure::Fault;
 use super::secrets::{self, SecretsError};
-use super::{admission_gates, rate_limit, registrations};
+use super::{admission_gates, live, rate_limit, registrations};
 use crate::clock::Clock;
 use crate::config::{ConfigError, Settings};
 use crate::crypto::{MacKey, Sealer, SecretKey};
@@ -43,6 +43,10 @@ pub struct Tool {
     pub diagnostics_limiter: Arc<rate_limit::RateLimiter>,
     /// Admissions to one link at once (per instance).
     pub admission_gates: Arc<admission_gates::AdmissionGates>,
+    /// The rooms this instance's pages follow live.
+    pub rooms: Arc<live::RoomHub>,
+    /// Chat messages per person (per instance).
+    pub chat_limiter: Arc<rate_limit::KeyedLimiter>,
 }
 
 /// Why the tool's state could not be opened.
@@ -146,6 +150,8 @@ impl Tool {
             registration_limiter: Arc::default(),
             diagnostics_limiter: Arc::default(),
             admission_gates,
+            rooms: Arc::default(),
+            chat_limiter: Arc::default(),
         }
     }
 

@@ -417,6 +417,15 @@ pub fn visits_page(
         .collect())
 }
 
+/// Who a visit was: the name and email the guest gave.
+pub fn visitor(conn: &mut Conn, visit_id: i64) -> StoreResult<Option<(String, String)>> {
+    Ok(with_conn!(conn, c => guest_visits::table
+        .find(visit_id)
+        .select((guest_visits::name, guest_visits::email))
+        .first(c)
+        .optional()?))
+}
+
 /// What the retention purge removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Purged {

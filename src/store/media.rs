@@ -278,6 +278,10 @@ pub fn mark_deleted(
         .optional()
         .map_err(StoreError::from)
     })?;
+    if row.is_some() {
+        // A room's sessions, lobby and chat go with it.
+        super::rooms::forget(conn, id)?;
+    }
     row.map(MediaRow::into_media).transpose()
 }
 

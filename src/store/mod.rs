@@ -19,6 +19,7 @@ pub mod media;
 pub mod platforms;
 pub mod prepared;
 pub mod registration_tokens;
+pub mod rooms;
 pub mod schema;
 pub mod sealed;
 pub mod secrets;

@@ -209,6 +209,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    room_settings (media_id) {
+        media_id -> Text,
+        lobby_policy -> Text,
+        guests_may_chat -> Bool,
+    }
+}
+
+diesel::table! {
+    room_sessions (id) {
+        id -> Text,
+        media_id -> Text,
+        started_at -> BigInt,
+        started_by -> Nullable<BigInt>,
+        started_by_name -> Text,
+        ended_at -> Nullable<BigInt>,
+        ended_by -> Nullable<BigInt>,
+        presenting -> Nullable<Text>,
+        playback_playing -> Bool,
+        playback_position_ms -> BigInt,
+        playback_at_ms -> BigInt,
+        chat_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    room_participants (session_id, user_id) {
+        session_id -> Text,
+        user_id -> BigInt,
+        name -> Text,
+        role -> Text,
+        joined_at -> BigInt,
+        last_seen_at -> BigInt,
+        left_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    lobby_entries (id) {
+        id -> Text,
+        session_id -> Text,
+        guest_session_hash -> Text,
+        link_id -> Text,
+        name -> Text,
+        email -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        waiting_since -> BigInt,
+        queued_ms -> BigInt,
+        decided_at -> Nullable<BigInt>,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    chat_messages (session_id, seq) {
+        session_id -> Text,
+        seq -> BigInt,
+        author_name -> Text,
+        author_kind -> Text,
+        created_at -> BigInt,
+        body -> Text,
+    }
+}
+
 diesel::joinable!(deployments -> platforms (platform_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(sessions -> courses (course_id));
@@ -219,6 +284,10 @@ diesel::joinable!(guest_links -> media_items (media_id));
 diesel::joinable!(guest_visits -> guest_links (link_id));
 diesel::joinable!(guest_sessions -> guest_links (link_id));
 diesel::joinable!(file_grants -> media_items (media_id));
+diesel::joinable!(room_sessions -> media_items (media_id));
+diesel::joinable!(room_participants -> room_sessions (session_id));
+diesel::joinable!(lobby_entries -> room_sessions (session_id));
+diesel::joinable!(chat_messages -> room_sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(
     platforms,
     deployments,
@@ -236,5 +305,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_login_links,
     admin_sessions,
     launch_attempts,
-    file_grants
+    file_grants,
+    room_settings,
+    room_sessions,
+    room_participants,
+    lobby_entries,
+    chat_messages
 );

@@ -20,11 +20,13 @@ use crate::crypto::{is_token_shaped, random_token};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
 use crate::domain::media::Media;
+use crate::domain::room::GuestLobby;
 use crate::service::Tool;
 use crate::service::failure::Failure;
 use crate::service::failure::Kind;
 use crate::service::guest_links::{self, GuestPage};
 use crate::service::media_files::{self, GrantQuery};
+use crate::service::rooms::{self, GuestInRoom};
 
 #[derive(Template)]
 #[template(path = "pages/unavailable.html")]
@@ -59,6 +61,18 @@ struct ViewPage<'a> {
     renew_url: String,
 }
 
+#[derive(Template)]
+#[template(path = "pages/guest_room.html")]
+struct RoomPage<'a> {
+    version: &'a str,
+    media: &'a Media,
+    token: &'a str,
+    status: &'static str,
+    message: &'static str,
+    place: usize,
+    csrf: &'a str,
+}
+
 #[derive(Deserialize)]
 pub struct EntryForm {
     #[serde(default)]
@@ -87,6 +101,11 @@ fn unavailable(reason: Unavailable) -> HttpResponse {
 /// cookie goes too.
 fn ended(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
     let mut response = unavailable(reason);
+    clear_guest_cookie(tool, token, &mut response);
+    response
+}
+
+fn clear_guest_cookie(tool: &Tool, token: &str, response: &mut HttpResponse) {
     let https = tool.settings.server.public_url.is_https();
     if is_token_shaped(token)
         && let Ok(value) =
@@ -94,7 +113,6 @@ fn ended(tool: &Tool, token: &str, reason: Unavailable) -> HttpResponse {
     {
         response.headers_mut().append(SET_COOKIE, value);
     }
-    response
 }
 
 fn see_other(location: String) -> HttpResponse {
@@ -276,6 +294,18 @@ pub async fn view(
         GuestPage::View {
             media,
             session_hash,
+            link_id,
+            visit_id,
+        } if rooms::kind_has_sessions(media.kind) => {
+            let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id)
+                .await
+                .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?;
+            room_view(&tool, &token, guest).await
+        }
+        GuestPage::View {
+            media,
+            session_hash,
+            ..
         } => {
             let src =
                 media_files::url_for_guest(&tool, &media, &token, &session_hash).map(|u| u.url);
@@ -297,6 +327,107 @@ pub async fn view(
         GuestPage::Unavailable(reason) => Ok(unavailable(reason)),
         GuestPage::Ended(reason) => Ok(ended(&tool, &token, reason)),
     }
+}
+
+/// The CSRF token of a guest's room actions: a MAC of the link and their
+/// guest session, so only a page this tool gave that session can act.
+fn room_csrf(tool: &Tool, token: &str, session_hash: &str) -> String {
+    tool.url_key
+        .sign(&format!("guest-room|{token}|{session_hash}"))
+}
+
+/// A room's guest view: the lobby until a moderator admits them, then the
+/// stage and the chat; the page follows the room itself. A denied guest,
+/// or one who waited too long, ends their guest session here.
+async fn room_view(
+    tool: &Tool,
+    token: &str,
+    guest: GuestInRoom,
+) -> Result<HttpResponse, PageError> {
+    let base = tool.settings.server.public_url.as_str();
+    let (lobby, _) = rooms::guest_knock(tool, &guest)
+        .await
+        .map_err(|e| PageError::of(&e, base))?;
+    match lobby {
+        GuestLobby::Denied => {
+            guest_links::end_guest_session(tool, &guest.session_hash).await?;
+            return Ok(ended(tool, token, Unavailable::Denied));
+        }
+        GuestLobby::TimedOut => {
+            guest_links::end_guest_session(tool, &guest.session_hash).await?;
+        }
+        _ => {}
+    }
+    let place = match lobby {
+        GuestLobby::Waiting { place, .. } => place,
+        _ => 0,
+    };
+    let mut response = html(
+        StatusCode::OK,
+        &RoomPage {
+            version: ASSET_VERSION,
+            media: &guest.media,
+            token,
+            status: lobby.as_str(),
+            message: lobby.message(),
+            place,
+            csrf: &room_csrf(tool, token, &guest.session_hash),
+        },
+    );
+    if lobby == GuestLobby::TimedOut {
+        clear_guest_cookie(tool, token, &mut response);
+    }
+    Ok(response)
+}
+
+/// POST /g/{token}/chat `{"text"}` with the page's CSRF token in
+/// `X-CSRF-Token`: an admitted guest's chat message.
+pub async fn chat(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let session = cookie(&req, GUEST_COOKIE);
+    let GuestPage::View {
+        media,
+        session_hash,
+        link_id,
+        visit_id,
+    } = guest_links::view(&tool, &token, session.as_deref())
+        .await
+        .map_err(|e| ApiError::of(&e))?
+    else {
+        return Err(ApiError::new(
+            Kind::Forbidden,
+            "guest_session_required",
+            "Open the guest link again to take part.",
+        ));
+    };
+    let sent = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !tool
+        .url_key
+        .verify(&format!("guest-room|{token}|{session_hash}"), sent)
+    {
+        return Err(ApiError::new(
+            Kind::Forbidden,
+            "csrf_failed",
+            "This page has expired. Reload it and try again.",
+        ));
+    }
+    let text = match super::json_body::parse(&body)?.required_text(Field::Text) {
+        Ok(text) => text.to_string(),
+        Err(e) => return Err(e.into()),
+    };
+    let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id).await?;
+    let row = rooms::guest_chat(&tool, &guest, &text).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(super::room_api::ChatJson::of(&row)))
 }
 
 /// GET /g/{token}/file?grant=: the file of the guest's page, for the guest

@@ -104,6 +104,19 @@ impl JsonObject {
             .ok_or_else(|| FieldError::new(field, problem))
     }
 
+    /// Whether the field is in the object at all (null counts as given).
+    pub fn has(&self, field: Field) -> bool {
+        self.0.contains_key(field.as_str())
+    }
+
+    /// A number of seconds: finite and not negative.
+    pub fn seconds(&self, field: Field) -> Option<f64> {
+        self.0
+            .get(field.as_str())
+            .and_then(Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+    }
+
     /// A number field as the rules read it: null or missing is absent, a
     /// whole number is one, anything else ("abc", 1.5) is not.
     pub fn number(&self, field: Field) -> NumberField {

@@ -8,12 +8,15 @@ use askama::Template;
 
 use super::error::PageError;
 use super::render::{ASSET_VERSION, html, long_date};
+use super::room_events;
 use super::session::{PageSession, PageToken};
+use crate::crypto::hash_secret;
 use crate::domain::guest_access::kind_supports_guest_access;
 use crate::domain::media::{FileType, Media, MediaKind};
+use crate::domain::room::RoomRole;
 use crate::domain::session::LaunchSession;
 use crate::service::media_files;
-use crate::service::{Tool, media};
+use crate::service::{Tool, media, rooms};
 
 /// One entry of an item's three-dot menu: the action's name (for scripts
 /// and tests), its label, and the `<dialog>` it opens.
@@ -189,6 +192,20 @@ struct MediaPage<'a> {
     menu: Vec<MenuItem>,
     /// The Share button below the player opens the guest access modal.
     share: bool,
+    /// A room's live panel, in the player's place.
+    room: Option<RoomPanel>,
+}
+
+/// What a room's media page needs beside the item.
+pub struct RoomPanel {
+    /// The event stream, with a ticket for this page's session.
+    events_url: String,
+    role: &'static str,
+    moderator: bool,
+    /// The items a moderator may present.
+    library: Vec<LibraryItem>,
+    /// Invite guests opens Manage guest access.
+    guest_access: bool,
 }
 
 /// Why the library is shown instead of what was asked for.
@@ -273,6 +290,10 @@ async fn render_item(
         .map_err(|e| PageError::of(&e, base))?;
     let menu = media_menu(session, &item, offered);
     let share = session.can_manage() && offered && kind_supports_guest_access(item.kind);
+    let room = match rooms::member_room_of(session, item.clone()) {
+        Ok(member) => Some(room_panel(tool, session, token, &member, share).await?),
+        Err(_) => None,
+    };
     let course_title = session
         .course
         .as_ref()
@@ -295,9 +316,39 @@ async fn render_item(
             renew_url: format!("/api/media/{}/file-url", item.id),
             menu,
             share,
+            room,
             media: &item,
         },
     ))
+}
+
+/// A room's panel for this member: moderators get the library to present.
+async fn room_panel(
+    tool: &Tool,
+    session: &LaunchSession,
+    token: &str,
+    member: &rooms::MemberRoom,
+    guest_access: bool,
+) -> Result<RoomPanel, PageError> {
+    let moderator = member.role == RoomRole::Moderator;
+    let library = if moderator {
+        media::list(tool, session)
+            .await
+            .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?
+            .into_iter()
+            .filter(|m| !m.kind.is_session())
+            .map(LibraryItem::of)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RoomPanel {
+        events_url: room_events::member_events_url(tool, &member.media, &hash_secret(token)),
+        role: member.role.as_str(),
+        moderator,
+        library,
+        guest_access,
+    })
 }
 
 pub async fn library(tool: web::Data<Tool>, page: PageSession) -> Result<HttpResponse, PageError> {

@@ -19,6 +19,8 @@ pub mod media_pages;
 pub mod middleware;
 pub mod registration;
 pub mod render;
+pub mod room_api;
+pub mod room_events;
 pub mod session;
 pub mod static_files;
 
@@ -58,6 +60,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/media/{id}", web::get().to(media_pages::media_page))
         .route("/media/{id}", web::post().to(media_pages::media_page))
         .route("/media/{id}/file", web::get().to(file_delivery::file))
+        .route(
+            "/media/{id}/events",
+            web::get().to(room_events::member_events),
+        )
         .service(
             web::scope("/api")
                 .route("/media", web::get().to(media_api::list))
@@ -86,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/media/{id}/guest-links/{link_id}/visits",
                     web::get().to(guest_access_api::visits),
                 )
+                .configure(room_routes)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(error::ApiError::new(
                         crate::service::failure::Kind::NotFound,
@@ -103,7 +110,49 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/g/{token}/view", web::get().to(guest::view))
         .route("/g/{token}/file", web::get().to(guest::file))
         .route("/g/{token}/file-url", web::get().to(guest::file_url))
+        .route(
+            "/g/{token}/events",
+            web::get().to(room_events::guest_events),
+        )
+        .route("/g/{token}/chat", web::post().to(guest::chat))
         .route("/static/{file:.*}", web::get().to(static_files::serve));
+}
+
+/// A room's routes under `/api` ("Live rooms" in README.md).
+fn room_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/media/{id}/room", web::get().to(room_api::get))
+        .route("/media/{id}/room/start", web::post().to(room_api::start))
+        .route("/media/{id}/room/end", web::post().to(room_api::end))
+        .route("/media/{id}/room/join", web::post().to(room_api::join))
+        .route(
+            "/media/{id}/room/lobby",
+            web::put().to(room_api::lobby_policy),
+        )
+        .route(
+            "/media/{id}/room/lobby/admit-all",
+            web::post().to(room_api::admit_all),
+        )
+        .route(
+            "/media/{id}/room/lobby/{entry_id}/admit",
+            web::post().to(room_api::admit),
+        )
+        .route(
+            "/media/{id}/room/lobby/{entry_id}/deny",
+            web::post().to(room_api::deny),
+        )
+        .route(
+            "/media/{id}/room/present",
+            web::post().to(room_api::present),
+        )
+        .route(
+            "/media/{id}/room/playback",
+            web::post().to(room_api::playback),
+        )
+        .route("/media/{id}/room/chat", web::post().to(room_api::chat))
+        .route(
+            "/media/{id}/room/chat",
+            web::put().to(room_api::guest_chat_switch),
+        );
 }
 
 /// The guest entry form is two short fields and a token.

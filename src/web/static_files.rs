@@ -62,6 +62,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/admin.js"),
     ),
     (
+        "js/room.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/room.js"),
+    ),
+    (
         "js/autosubmit.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/autosubmit.js"),

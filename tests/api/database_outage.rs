@@ -16,8 +16,8 @@ use crate::helpers::{Backend, spawn_app_with};
 
 /// Forwards TCP to PostgreSQL until cut; while cut, refuses new connections
 /// and has closed every open one.
-struct ChaosProxy {
-    port: u16,
+pub struct ChaosProxy {
+    pub port: u16,
     up: Arc<AtomicBool>,
     generation: watch::Sender<u64>,
 }
@@ -25,7 +25,7 @@ struct ChaosProxy {
 impl ChaosProxy {
     /// Runs on a thread of its own: the test thread blocks in places (the
     /// pool connecting at start) where a proxy on its runtime would stall.
-    fn start(upstream: String) -> ChaosProxy {
+    pub fn start(upstream: String) -> ChaosProxy {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let port = std_listener.local_addr().unwrap().port();
@@ -68,17 +68,17 @@ impl ChaosProxy {
         }
     }
 
-    fn cut(&self) {
+    pub fn cut(&self) {
         self.up.store(false, Ordering::SeqCst);
         self.generation.send_modify(|g| *g += 1);
     }
 
-    fn restore(&self) {
+    pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
 }
 
-fn host_port(url: &str) -> String {
+pub fn host_port(url: &str) -> String {
     let after_scheme = &url[url.find("://").unwrap() + 3..];
     let authority = after_scheme.split('/').next().unwrap();
     let host = authority.rsplit('@').next().unwrap();

@@ -944,7 +944,7 @@ async fn an_open_player_keeps_playing_after_the_link_is_deleted(backend: Backend
 }
 
 #[both_backends]
-async fn a_room_guest_sees_the_session_panel(backend: Backend) {
+async fn a_room_guest_before_its_session_sees_that_it_has_not_started(backend: Backend) {
     let shared =
         Shared::start_item(backend, json!({"title": "Office hours", "kind": "room"})).await;
     let link = shared.open_link().await;
@@ -952,11 +952,13 @@ async fn a_room_guest_sees_the_session_panel(backend: Backend) {
     let page = guest.get(shared.app(), &link.view()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(
-        count_of(&page, "#player[data-session-panel]"),
-        1,
+        page.attr("main[data-lobby-status]", "data-lobby-status")
+            .as_deref(),
+        Some("not_started"),
         "{}",
         page.body
     );
+    assert_eq!(count_of(&page, "[data-lobby-message]"), 1);
 }
 
 #[both_backends]

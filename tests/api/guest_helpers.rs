@@ -207,9 +207,18 @@ impl Shared {
 
     /// An item created from `item` (JSON), guest access on.
     pub async fn start_item(backend: Backend, item: Value) -> Shared {
+        Shared::start_item_with(backend, item, |_| {}).await
+    }
+
+    pub async fn start_item_with(
+        backend: Backend,
+        item: Value,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Shared {
         let course = Course::start_with(backend, |s| {
             s.sessions.idle = guestlink::domain::time::Duration::minutes(LAUNCH_SESSION_MINUTES);
             s.sessions.max = guestlink::domain::time::Duration::hours(LAUNCH_SESSION_MINUTES / 60);
+            adjust(s);
         })
         .await;
         let owner = course.token(Role::Instructor).await;

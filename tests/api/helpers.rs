@@ -508,6 +508,21 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }
 }
 
+/// Another instance of `app`'s tool on the same database, as a second
+/// server behind a load balancer would be (same settings and clock, its
+/// own port); its address.
+pub async fn second_instance(app: &TestApp) -> String {
+    let mut settings = app.settings.clone();
+    settings.server.bind = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let db = Db::connect(&settings).expect("the second instance connects");
+    let second = Application::build_with_db(db, settings, app.clock.clone())
+        .await
+        .expect("the second instance starts");
+    let port = second.port();
+    actix_web::rt::spawn(second.run_until_stopped());
+    format!("http://127.0.0.1:{port}")
+}
+
 /// The sealer of every test's tool.
 pub fn test_sealer() -> Sealer {
     Sealer::new(&SecretKey::parse(TEST_SECRET_KEY).unwrap())

@@ -6,6 +6,7 @@ mod helpers;
 mod log_check;
 mod media_helpers;
 mod registration_helpers;
+mod room_helpers;
 #[allow(dead_code)]
 #[path = "../support/mod.rs"]
 mod support;
@@ -25,6 +26,8 @@ mod lti_login;
 mod media;
 mod media_files;
 mod registration;
+mod rooms;
+mod rooms_live;
 mod schema;
 mod secrets;
 mod sessions;

@@ -1,0 +1,651 @@
+//! Live rooms ("Live rooms" in README.md): a `room` item's sessions, the
+//! guests' lobby, who is in, the stage and the chat, for course members
+//! (through their launch session) and for guests (through their guest
+//! session). Who may do what is `domain::room`'s rule; what concurrency
+//! could break is held by the store; live pages follow through
+//! [`super::live`].
+
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use super::live::{self, RoomSnapshot};
+use super::media::{self, MediaError};
+use crate::crypto::random_token;
+use crate::domain::field::{Field, FieldError};
+use crate::domain::media::{Media, MediaId, MediaKind};
+use crate::domain::room::{
+    ChatText, EntryStatus, GuestLobby, LobbyLimits, LobbyPolicy, MAX_POSITION_MS, Playback,
+    RoomAction, RoomRole, guest_lobby, may,
+};
+use crate::domain::session::LaunchSession;
+use crate::store::guest_links as guest_store;
+use crate::store::media as media_store;
+use crate::store::rooms::{self as store, Author, EntryRow, Knocking, RoomSettings, Starter};
+
+/// Why a room action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("This launch did not come from a course, so there is no course media.")]
+    NoCourse,
+    #[error("There is no such item in this course.")]
+    NotFound,
+    #[error("This item is not a room.")]
+    NotARoom,
+    #[error("Your role in this room does not allow this.")]
+    Forbidden,
+    #[error(
+        "Your launch did not say who you are, so you cannot join a session. Launch the tool again from your course."
+    )]
+    Anonymous,
+    #[error("A session of this room is already running.")]
+    SessionRunning,
+    #[error("No session of this room is running.")]
+    NoSession,
+    #[error("There is no such guest in this session's lobby.")]
+    EntryNotFound,
+    #[error("This guest is no longer waiting: someone decided already, or they left.")]
+    EntryNotWaiting,
+    #[error("A moderator has turned chat off for guests.")]
+    GuestChatOff,
+    #[error("You are sending messages too fast. Please wait a moment.")]
+    TooFast,
+    #[error("Nothing is being presented.")]
+    NothingPresented,
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(RoomError);
+
+impl From<MediaError> for RoomError {
+    fn from(err: MediaError) -> Self {
+        match err {
+            MediaError::NoCourse => RoomError::NoCourse,
+            MediaError::NotFound => RoomError::NotFound,
+            MediaError::Forbidden => RoomError::Forbidden,
+            MediaError::Invalid(e) => RoomError::Invalid(e),
+            MediaError::Fault(f) => RoomError::Fault(f),
+            other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
+                RoomError::Fault(Fault::Internal(anyhow::anyhow!("{other}")))
+            }
+        }
+    }
+}
+
+impl Failure for RoomError {
+    fn code(&self) -> &'static str {
+        match self {
+            RoomError::NoCourse => "no_course",
+            RoomError::NotFound | RoomError::EntryNotFound => "not_found",
+            RoomError::NotARoom => "not_a_room",
+            RoomError::Forbidden | RoomError::Anonymous => "forbidden",
+            RoomError::SessionRunning => "session_running",
+            RoomError::NoSession => "no_session",
+            RoomError::EntryNotWaiting => "entry_not_waiting",
+            RoomError::GuestChatOff => "guest_chat_off",
+            RoomError::TooFast => "rate_limited",
+            RoomError::NothingPresented => "nothing_presented",
+            RoomError::Invalid(e) => e.code(),
+            RoomError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            RoomError::NoCourse | RoomError::NotFound | RoomError::EntryNotFound => Kind::NotFound,
+            RoomError::Forbidden | RoomError::Anonymous | RoomError::GuestChatOff => {
+                Kind::Forbidden
+            }
+            RoomError::NotARoom
+            | RoomError::SessionRunning
+            | RoomError::NoSession
+            | RoomError::EntryNotWaiting
+            | RoomError::NothingPresented => Kind::Conflict,
+            RoomError::TooFast => Kind::TooMany,
+            RoomError::Invalid(e) => e.kind(),
+            RoomError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn field(&self) -> Option<Field> {
+        match self {
+            RoomError::Invalid(e) => e.field(),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            RoomError::Invalid(e) => e.message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type RoomResult<T> = Result<T, RoomError>;
+
+/// Whether a kind has live sessions here. Channel and media gallery rooms
+/// have none yet; live events are broadcast elsewhere.
+pub fn kind_has_sessions(kind: MediaKind) -> bool {
+    kind == MediaKind::Room
+}
+
+/// A room as a course member acts on it: only [`member_room`] makes one,
+/// after checking the item is a room of the member's course.
+#[derive(Clone, Debug)]
+pub struct MemberRoom {
+    pub media: Media,
+    pub role: RoomRole,
+    user_id: Option<i64>,
+    name: String,
+}
+
+impl MemberRoom {
+    pub fn user_id(&self) -> Option<i64> {
+        self.user_id
+    }
+
+    /// Refuses what the member's role does not allow (handlers ask before
+    /// reading a body, so a learner's malformed body is a 403, not a 422).
+    pub fn require(&self, action: RoomAction) -> RoomResult<()> {
+        if may(self.role, action) {
+            Ok(())
+        } else {
+            Err(RoomError::Forbidden)
+        }
+    }
+
+    fn member(&self) -> RoomResult<i64> {
+        self.user_id.ok_or(RoomError::Anonymous)
+    }
+
+    /// The key this member's chat messages are counted under.
+    fn chat_key(&self) -> String {
+        format!("member:{}", self.user_id.unwrap_or_default())
+    }
+}
+
+/// The room `id` of the session's course, with the member's role in it.
+pub async fn member_room(tool: &Tool, session: &LaunchSession, id: &str) -> RoomResult<MemberRoom> {
+    let media = media::get(tool, session, id).await?;
+    Ok(member_room_of(session, media)?)
+}
+
+/// The same for an item already read with the session.
+pub fn member_room_of(session: &LaunchSession, media: Media) -> RoomResult<MemberRoom> {
+    if !kind_has_sessions(media.kind) {
+        return Err(RoomError::NotARoom);
+    }
+    Ok(MemberRoom {
+        role: RoomRole::of_member(session.can_manage()),
+        user_id: session.user_id.map(|u| u.0),
+        name: session
+            .user_name
+            .clone()
+            .unwrap_or_else(|| "Course member".to_string()),
+        media,
+    })
+}
+
+fn limits(tool: &Tool) -> LobbyLimits {
+    LobbyLimits {
+        wait: tool.settings.guests.lobby_wait,
+    }
+}
+
+/// The room as it is now (read afresh, not from a feed).
+pub async fn snapshot(tool: &Tool, media: &MediaId) -> RoomResult<RoomSnapshot> {
+    Ok(live::load(tool, media).await.map_err(Fault::from)?)
+}
+
+/// Runs `work` as one store write, then tells this instance's pages.
+async fn write<T: Send + 'static>(
+    tool: &Tool,
+    media: &MediaId,
+    work: impl FnOnce(&mut crate::store::Conn) -> crate::store::StoreResult<T> + Send + 'static,
+) -> RoomResult<T> {
+    let result = tool.db.write(work).await.map_err(Fault::from)?;
+    live::changed_here(tool, media);
+    Ok(result)
+}
+
+async fn running_session(tool: &Tool, media: &MediaId) -> RoomResult<store::SessionRow> {
+    let id = media.clone();
+    tool.db
+        .read(move |conn| store::running(conn, &id))
+        .await
+        .map_err(Fault::from)?
+        .ok_or(RoomError::NoSession)
+}
+
+/// Start session: one running session per room; the starter joins it as
+/// its moderator.
+pub async fn start(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
+    room.require(RoomAction::Start)?;
+    let user_id = room.member()?;
+    let (media, name, now) = (room.media.id.clone(), room.name.clone(), tool.clock.now());
+    let id = random_token(16);
+    let started = write(tool, &room.media.id, move |conn| {
+        store::start(
+            conn,
+            &id,
+            &media,
+            Starter {
+                user_id,
+                name: &name,
+            },
+            now,
+        )
+    })
+    .await?;
+    let Some(session) = started else {
+        return Err(RoomError::SessionRunning);
+    };
+    tracing::info!(media = %room.media.id, session = %session.id, "room session started");
+    snapshot(tool, &room.media.id).await
+}
+
+/// End session: everyone in it, and every guest waiting, sees that it ended.
+pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
+    room.require(RoomAction::End)?;
+    let user_id = room.member()?;
+    let (media, now) = (room.media.id.clone(), tool.clock.now());
+    let ended = write(tool, &room.media.id, move |conn| {
+        store::end(conn, &media, user_id, now)
+    })
+    .await?;
+    let Some(session) = ended else {
+        return Err(RoomError::NoSession);
+    };
+    tracing::info!(media = %room.media.id, session = %session, "room session ended");
+    snapshot(tool, &room.media.id).await
+}
+
+/// Join: the member is now a participant of the running session.
+pub async fn join(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
+    let user_id = room.member()?;
+    let session = running_session(tool, &room.media.id).await?;
+    let (media, name, role, now) = (
+        room.media.id.clone(),
+        room.name.clone(),
+        room.role,
+        tool.clock.now(),
+    );
+    write(tool, &room.media.id, move |conn| {
+        store::join(conn, &media, &session.id, user_id, &name, role, now)
+    })
+    .await?;
+    snapshot(tool, &room.media.id).await
+}
+
+/// A member's open page is still there (its stream's heartbeat, and its
+/// first event: a reload keeps a member in). True when they are in the
+/// session.
+pub async fn member_present(tool: &Tool, room: &MemberRoom, session: &str) -> RoomResult<bool> {
+    let Some(user_id) = room.user_id else {
+        return Ok(false);
+    };
+    let (media, session, now) = (room.media.id.clone(), session.to_string(), tool.clock.now());
+    write(tool, &room.media.id, move |conn| {
+        store::touch_participant(conn, &media, &session, user_id, now)
+    })
+    .await
+}
+
+/// A member's page closed: they leave the session's participants.
+pub async fn member_left(tool: &Tool, room: &MemberRoom, session: &str) -> RoomResult<()> {
+    let Some(user_id) = room.user_id else {
+        return Ok(());
+    };
+    let (media, session, now) = (room.media.id.clone(), session.to_string(), tool.clock.now());
+    write(tool, &room.media.id, move |conn| {
+        store::leave_participant(conn, &media, &session, user_id, now)
+    })
+    .await
+}
+
+async fn change_settings(
+    tool: &Tool,
+    room: &MemberRoom,
+    change: impl FnOnce(&mut RoomSettings) + Send + 'static,
+) -> RoomResult<RoomSnapshot> {
+    let media = room.media.id.clone();
+    write(tool, &room.media.id, move |conn| {
+        let mut settings = store::settings(conn, &media)?;
+        change(&mut settings);
+        store::save_settings(conn, &media, settings)
+    })
+    .await?;
+    snapshot(tool, &room.media.id).await
+}
+
+/// The lobby's policy: ask a moderator, or admit guests automatically.
+pub async fn set_policy(
+    tool: &Tool,
+    room: &MemberRoom,
+    policy: LobbyPolicy,
+) -> RoomResult<RoomSnapshot> {
+    room.require(RoomAction::DecideLobby)?;
+    change_settings(tool, room, move |s| s.lobby_policy = policy).await
+}
+
+/// Whether admitted guests may chat.
+pub async fn set_guest_chat(tool: &Tool, room: &MemberRoom, on: bool) -> RoomResult<RoomSnapshot> {
+    room.require(RoomAction::SetGuestChat)?;
+    change_settings(tool, room, move |s| s.guests_may_chat = on).await
+}
+
+/// Admit or deny one waiting guest: exactly one decision counts.
+pub async fn decide(
+    tool: &Tool,
+    room: &MemberRoom,
+    entry_id: &str,
+    admit: bool,
+) -> RoomResult<EntryRow> {
+    room.require(RoomAction::DecideLobby)?;
+    let session = running_session(tool, &room.media.id).await?;
+    let to = if admit {
+        EntryStatus::Admitted
+    } else {
+        EntryStatus::Denied
+    };
+    let (media, entry, limits, now) = (
+        room.media.id.clone(),
+        entry_id.to_string(),
+        limits(tool),
+        tool.clock.now(),
+    );
+    let decided = write(tool, &room.media.id, move |conn| {
+        match store::decide(conn, &media, &session.id, &entry, to, limits, now)? {
+            Some(row) => Ok(Ok(row)),
+            None => Ok(Err(store::entry(conn, &session.id, &entry)?.is_some())),
+        }
+    })
+    .await?;
+    match decided {
+        Ok(row) => {
+            tracing::info!(media = %room.media.id, entry = %row.id, status = to.as_str(), "lobby decision");
+            Ok(row)
+        }
+        Err(true) => Err(RoomError::EntryNotWaiting),
+        Err(false) => Err(RoomError::EntryNotFound),
+    }
+}
+
+/// Admit all: everyone waiting now; how many.
+pub async fn admit_all(tool: &Tool, room: &MemberRoom) -> RoomResult<usize> {
+    room.require(RoomAction::DecideLobby)?;
+    let session = running_session(tool, &room.media.id).await?;
+    let (media, limits, now) = (room.media.id.clone(), limits(tool), tool.clock.now());
+    write(tool, &room.media.id, move |conn| {
+        store::admit_all(conn, &media, &session.id, limits, now)
+    })
+    .await
+}
+
+/// Present: an item of the course's library on the stage (None clears it).
+pub async fn present(
+    tool: &Tool,
+    session: &LaunchSession,
+    room: &MemberRoom,
+    item: Option<&str>,
+) -> RoomResult<RoomSnapshot> {
+    room.require(RoomAction::Present)?;
+    if let Some(item) = item {
+        let not_presentable = || {
+            FieldError::new(
+                Field::MediaId,
+                "Choose an item of this course's library (not a room or live event).",
+            )
+        };
+        let media = match media::get(tool, session, item).await {
+            Ok(media) => media,
+            Err(MediaError::NotFound) => return Err(not_presentable().into()),
+            Err(e) => return Err(e.into()),
+        };
+        if media.kind.is_session() {
+            return Err(not_presentable().into());
+        }
+    }
+    let (media, item, now_ms) = (
+        room.media.id.clone(),
+        item.map(str::to_string),
+        tool.clock.now_millis(),
+    );
+    let presented = write(tool, &room.media.id, move |conn| {
+        store::present(conn, &media, item.as_deref(), now_ms)
+    })
+    .await?;
+    if !presented {
+        return Err(RoomError::NoSession);
+    }
+    snapshot(tool, &room.media.id).await
+}
+
+/// The presenter's play, pause or seek, followed by everyone's player.
+pub async fn playback(
+    tool: &Tool,
+    room: &MemberRoom,
+    playing: bool,
+    position_ms: i64,
+) -> RoomResult<()> {
+    room.require(RoomAction::Present)?;
+    if !(0..=MAX_POSITION_MS).contains(&position_ms) {
+        return Err(FieldError::new(Field::Position, "Send a position in seconds, from 0.").into());
+    }
+    let media = room.media.id.clone();
+    let playback = Playback {
+        playing,
+        position_ms,
+        at_ms: tool.clock.now_millis(),
+    };
+    let set = write(tool, &room.media.id, move |conn| {
+        store::set_playback(conn, &media, playback)
+    })
+    .await?;
+    if set {
+        Ok(())
+    } else {
+        Err(RoomError::NothingPresented)
+    }
+}
+
+async fn post(
+    tool: &Tool,
+    media: &MediaId,
+    session: String,
+    name: String,
+    guest: bool,
+    text: ChatText,
+) -> RoomResult<store::ChatRow> {
+    let (id, now) = (media.clone(), tool.clock.now());
+    write(tool, media, move |conn| {
+        let author = Author { name: &name, guest };
+        store::post_chat(conn, &id, &session, author, text.as_str(), now)
+    })
+    .await?
+    .ok_or(RoomError::NoSession)
+}
+
+/// A member's chat message in the running session.
+pub async fn member_chat(tool: &Tool, room: &MemberRoom, raw: &str) -> RoomResult<store::ChatRow> {
+    room.require(RoomAction::Chat)?;
+    room.member()?;
+    let text = ChatText::parse(raw)?;
+    let session = running_session(tool, &room.media.id).await?;
+    let now = tool.clock.now();
+    if !tool
+        .chat_limiter
+        .allow(&room.chat_key(), now, tool.settings.guests.chat_rate_limit)
+    {
+        return Err(RoomError::TooFast);
+    }
+    post(
+        tool,
+        &room.media.id,
+        session.id,
+        room.name.clone(),
+        false,
+        text,
+    )
+    .await
+}
+
+/// A guest of a room as their guest session shows them.
+#[derive(Clone, Debug)]
+pub struct GuestInRoom {
+    pub media: Media,
+    pub session_hash: String,
+    pub link_id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// The guest behind a guest session admitted through `link_id` (their
+/// visit says who they are).
+pub async fn guest_in_room(
+    tool: &Tool,
+    media: Media,
+    session_hash: String,
+    link_id: String,
+    visit_id: i64,
+) -> RoomResult<GuestInRoom> {
+    let (name, email) = tool
+        .db
+        .read(move |conn| guest_store::visitor(conn, visit_id))
+        .await
+        .map_err(Fault::from)?
+        .unwrap_or_default();
+    Ok(GuestInRoom {
+        media,
+        session_hash,
+        link_id,
+        name,
+        email,
+    })
+}
+
+/// The guest's knock on arriving or reloading: what the guest sees now,
+/// with the room as it is after the knock.
+pub async fn guest_knock(
+    tool: &Tool,
+    guest: &GuestInRoom,
+) -> RoomResult<(GuestLobby, RoomSnapshot)> {
+    let room = snapshot(tool, &guest.media.id).await?;
+    let Some(session) = room.running() else {
+        return Ok((guest_sees(&room, &guest.session_hash), room));
+    };
+    let policy = room.record.settings.lobby_policy;
+    knock_on(tool, guest, &session.id, policy, true).await?;
+    let room = snapshot(tool, &guest.media.id).await?;
+    Ok((guest_sees(&room, &guest.session_hash), room))
+}
+
+/// The knock itself, into the running session `session` under `policy`:
+/// also what a guest's open page sends as its heartbeat. `link_checked`:
+/// the guest's link was just found to admit (see `domain::room::knock`).
+pub async fn knock_on(
+    tool: &Tool,
+    guest: &GuestInRoom,
+    session: &str,
+    policy: LobbyPolicy,
+    link_checked: bool,
+) -> RoomResult<EntryRow> {
+    let (guest, session, new_id) = (guest.clone(), session.to_string(), random_token(12));
+    let (limits, now, now_ms) = (limits(tool), tool.clock.now(), tool.clock.now_millis());
+    write(tool, &guest.media.id.clone(), move |conn| {
+        let k = Knocking {
+            now_ms,
+            media: &guest.media.id,
+            session: &session,
+            new_id: &new_id,
+            guest_session_hash: &guest.session_hash,
+            link_id: &guest.link_id,
+            name: &guest.name,
+            email: &guest.email,
+        };
+        store::knock_on(conn, &k, policy, limits, now, link_checked)
+    })
+    .await
+}
+
+/// The guest's entry in the snapshot's session, if they knocked on it.
+pub fn entry_of<'a>(room: &'a RoomSnapshot, guest_session_hash: &str) -> Option<&'a EntryRow> {
+    room.record
+        .entries
+        .iter()
+        .find(|e| e.guest_session_hash == guest_session_hash)
+}
+
+/// What the guest with `guest_session_hash` sees in `room`.
+pub fn guest_sees(room: &RoomSnapshot, guest_session_hash: &str) -> GuestLobby {
+    let entry = entry_of(room, guest_session_hash);
+    let running = room.running().is_some();
+    let status = entry.map(|e| (e.status_at(room.limits, room.at), true));
+    let place = entry.map_or(0, |e| room.place_of(&e.id));
+    guest_lobby(running, status, place, room.moderator_present())
+}
+
+/// A guest's page closed: out of the line, or no longer counted as in.
+pub async fn guest_away(tool: &Tool, media: &MediaId, entry_id: &str) -> RoomResult<()> {
+    let (id, entry, now) = (media.clone(), entry_id.to_string(), tool.clock.now());
+    write(tool, media, move |conn| {
+        store::guest_away(conn, &id, &entry, now)
+    })
+    .await
+}
+
+/// An admitted guest's chat message.
+pub async fn guest_chat(tool: &Tool, guest: &GuestInRoom, raw: &str) -> RoomResult<store::ChatRow> {
+    let text = ChatText::parse(raw)?;
+    let room = snapshot(tool, &guest.media.id).await?;
+    let session = room.running().ok_or(RoomError::NoSession)?.id.clone();
+    if guest_sees(&room, &guest.session_hash) != GuestLobby::Admitted {
+        return Err(RoomError::Forbidden);
+    }
+    if !room.record.settings.guests_may_chat {
+        return Err(RoomError::GuestChatOff);
+    }
+    let key = format!("guest:{}", guest.session_hash);
+    if !tool
+        .chat_limiter
+        .allow(&key, tool.clock.now(), tool.settings.guests.chat_rate_limit)
+    {
+        return Err(RoomError::TooFast);
+    }
+    post(
+        tool,
+        &guest.media.id,
+        session,
+        guest.name.clone(),
+        true,
+        text,
+    )
+    .await
+}
+
+/// Whether the guest session `guest_session_hash`, admitted to `room`'s
+/// running session, may fetch `item`: only while it is on the stage.
+pub async fn guest_may_fetch(
+    tool: &Tool,
+    room: &MediaId,
+    guest_session_hash: &str,
+    item: &MediaId,
+) -> Result<bool, Fault> {
+    let snapshot = live::load(tool, room).await?;
+    let on_stage = snapshot
+        .running()
+        .and_then(|s| s.presenting.as_deref())
+        .is_some_and(|p| p == item.as_str());
+    Ok(on_stage && guest_sees(&snapshot, guest_session_hash) == GuestLobby::Admitted)
+}
+
+/// The item a room's stage shows, for a page that has the room's id.
+pub async fn find_item(tool: &Tool, id: &MediaId) -> Result<Option<Media>, Fault> {
+    let id = id.clone();
+    Ok(tool
+        .db
+        .read(move |conn| media_store::find(conn, &id))
+        .await?)
+}

@@ -1,0 +1,454 @@
+//! The live-room part of the JSON API (`/api/media/{id}/room...`, README.md
+//! "Live rooms"), and the room's JSON shapes, which the live pages' event
+//! streams send too.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::CACHE_CONTROL;
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::json_body;
+use super::render::rfc3339;
+use super::session::ApiSession;
+use crate::crypto::hash_secret;
+use crate::domain::field::{Field, FieldError};
+use crate::domain::media::Media;
+use crate::domain::room::{LobbyPolicy, RoomAction, RoomRole};
+use crate::service::Tool;
+use crate::service::live::{RoomSnapshot, SharedPart};
+use crate::service::media_files;
+use crate::service::rooms::{self, MemberRoom};
+use crate::store::rooms::{ChatRow, EntryRow};
+
+#[derive(Serialize)]
+struct SessionJson<'a> {
+    id: &'a str,
+    started_at: String,
+    started_by: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct EntryJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    link_id: &'a str,
+    link_name: &'a str,
+    status: &'static str,
+    waiting_since: String,
+}
+
+impl<'a> EntryJson<'a> {
+    pub fn of(entry: &'a EntryRow, status: &'static str, link_name: &'a str) -> Self {
+        EntryJson {
+            id: &entry.id,
+            name: &entry.name,
+            email: Some(&entry.email),
+            link_id: &entry.link_id,
+            link_name,
+            status,
+            waiting_since: rfc3339(entry.waiting_since),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ParticipantJson<'a> {
+    name: &'a str,
+    role: &'static str,
+    invited: bool,
+}
+
+#[derive(Serialize)]
+struct PlaybackJson {
+    playing: bool,
+    /// Seconds into the item at `at_ms`.
+    position: f64,
+    at_ms: i64,
+}
+
+/// The item on the stage, without its URL (each viewer gets their own).
+#[derive(Serialize)]
+pub struct StageJson<'a> {
+    media_id: &'a str,
+    title: &'a str,
+    kind: &'static str,
+    kind_label: &'static str,
+    content_type: &'static str,
+    /// Where a linked item (not a file) opens.
+    source_url: Option<&'a str>,
+    playback: PlaybackJson,
+}
+
+pub fn stage_json_of(room: &RoomSnapshot) -> Option<StageJson<'_>> {
+    let item = room.presented.as_ref()?;
+    let playback = room.running()?.playback();
+    Some(StageJson {
+        media_id: item.id.as_str(),
+        title: &item.title,
+        kind: item.kind.as_str(),
+        kind_label: item.kind.label(),
+        content_type: item.file().map_or("", |f| f.file_type.content_type()),
+        source_url: item.source_url(),
+        playback: PlaybackJson {
+            playing: playback.playing,
+            position: playback.position_ms as f64 / 1000.0,
+            at_ms: playback.at_ms,
+        },
+    })
+}
+
+/// The CONTRACT's `room`, without the viewer's own part.
+#[derive(Serialize)]
+struct RoomJson<'a> {
+    session: Option<SessionJson<'a>>,
+    lobby_policy: &'static str,
+    guests_may_chat: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lobby: Option<Vec<EntryJson<'a>>>,
+    participants: Vec<ParticipantJson<'a>>,
+    guests_in: usize,
+    presenting: Option<&'a str>,
+    moderator_present: bool,
+    stage: Option<StageJson<'a>>,
+    server_now_ms: i64,
+}
+
+fn link_name<'a>(room: &'a RoomSnapshot, link_id: &str) -> &'a str {
+    room.record
+        .links
+        .iter()
+        .find(|(id, _)| id == link_id)
+        .map_or("", |(_, name)| name.as_str())
+}
+
+fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
+    let running = room.running();
+    RoomJson {
+        session: running.map(|s| SessionJson {
+            id: &s.id,
+            started_at: rfc3339(s.started_at),
+            started_by: &s.started_by_name,
+        }),
+        lobby_policy: room.record.settings.lobby_policy.as_str(),
+        guests_may_chat: room.record.settings.guests_may_chat,
+        lobby: moderator.then(|| {
+            room.waiting()
+                .map(|e| EntryJson::of(e, "waiting", link_name(room, &e.link_id)))
+                .collect()
+        }),
+        participants: room
+            .present()
+            .map(|p| ParticipantJson {
+                name: &p.name,
+                role: p.role().as_str(),
+                invited: false,
+            })
+            .collect(),
+        guests_in: room.guests_in(),
+        presenting: running.and_then(|s| s.presenting.as_deref()),
+        moderator_present: room.moderator_present(),
+        stage: stage_json_of(room),
+        server_now_ms: room.at_ms,
+    }
+}
+
+/// The room's JSON as a member with `role` sees it, serialized once per
+/// snapshot for all members of that kind.
+pub fn shared_room_json(room: &RoomSnapshot, role: RoomRole) -> &str {
+    let moderator = role == RoomRole::Moderator;
+    let part = if moderator {
+        SharedPart::Moderator
+    } else {
+        SharedPart::Member
+    };
+    room.shared(part, || {
+        serde_json::to_string(&room_json(room, moderator)).unwrap_or_default()
+    })
+}
+
+/// The viewer's own part: their role, whether they are in the session,
+/// and their URL for the item on the stage.
+#[derive(Serialize)]
+pub struct MeJson {
+    pub role: &'static str,
+    pub joined: bool,
+    pub stage_url: Option<String>,
+}
+
+pub fn member_me(
+    tool: &Tool,
+    room: &RoomSnapshot,
+    member: &MemberRoom,
+    session_hash: &str,
+) -> MeJson {
+    let joined = member
+        .user_id()
+        .is_some_and(|u| room.present().any(|p| p.user_id == u));
+    MeJson {
+        role: member.role.as_str(),
+        joined,
+        stage_url: room
+            .presented
+            .as_ref()
+            .and_then(|item| stage_url_for_member(tool, item, session_hash)),
+    }
+}
+
+fn stage_url_for_member(tool: &Tool, item: &Media, session_hash: &str) -> Option<String> {
+    media_files::url_for_member_session(tool, item, session_hash).map(|u| u.url)
+}
+
+#[derive(Serialize)]
+pub struct ChatJson<'a> {
+    seq: i64,
+    name: &'a str,
+    guest: bool,
+    at: String,
+    text: &'a str,
+}
+
+impl<'a> ChatJson<'a> {
+    pub fn of(row: &'a ChatRow) -> Self {
+        ChatJson {
+            seq: row.seq,
+            name: &row.author_name,
+            guest: row.author_kind == "guest",
+            at: rfc3339(row.created_at),
+            text: &row.body,
+        }
+    }
+}
+
+/// A member's view: the shared room JSON with their own part beside it.
+pub fn member_view_json(
+    tool: &Tool,
+    room: &RoomSnapshot,
+    member: &MemberRoom,
+    session_hash: &str,
+    chat: &[ChatRow],
+) -> String {
+    let me = member_me(tool, room, member, session_hash);
+    let chat: Vec<ChatJson<'_>> = chat.iter().map(ChatJson::of).collect();
+    format!(
+        r#"{{"room":{},"me":{},"chat":{}}}"#,
+        shared_room_json(room, member.role),
+        serde_json::to_string(&me).unwrap_or_default(),
+        serde_json::to_string(&chat).unwrap_or_default(),
+    )
+}
+
+fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
+    builder.insert_header((CACHE_CONTROL, "no-store"));
+    builder
+}
+
+/// The `room` JSON for the API: the CONTRACT's fields, plus the caller's
+/// own part under `me` and their event stream's address.
+fn room_reply(
+    tool: &Tool,
+    api: &ApiSession,
+    room: &RoomSnapshot,
+    member: &MemberRoom,
+) -> HttpResponse {
+    let hash = hash_secret(&api.token);
+    let mut value: Value =
+        serde_json::from_str(shared_room_json(room, member.role)).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "me".into(),
+            serde_json::to_value(member_me(tool, room, member, &hash)).unwrap_or(Value::Null),
+        );
+        map.insert(
+            "events_url".into(),
+            Value::String(super::room_events::member_events_url(
+                tool,
+                &member.media,
+                &hash,
+            )),
+        );
+    }
+    no_store(HttpResponse::Ok()).json(value)
+}
+
+async fn member(tool: &Tool, api: &ApiSession, id: &str) -> Result<MemberRoom, ApiError> {
+    Ok(rooms::member_room(tool, &api.session, id).await?)
+}
+
+pub async fn get(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let snapshot = rooms::snapshot(&tool, &room.media.id).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+pub async fn start(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let snapshot = rooms::start(&tool, &room).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+pub async fn end(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let snapshot = rooms::end(&tool, &room).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+pub async fn join(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let snapshot = rooms::join(&tool, &room).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+/// PUT `{"policy": "ask_moderator" | "admit_all"}`.
+pub async fn lobby_policy(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    room.require(RoomAction::DecideLobby)?;
+    let body = json_body::object(payload).await?;
+    let policy = body
+        .optional_text(Field::Policy)?
+        .and_then(LobbyPolicy::parse)
+        .ok_or_else(|| {
+            FieldError::new(
+                Field::Policy,
+                "Send {\"policy\": \"ask_moderator\"} or {\"policy\": \"admit_all\"}.",
+            )
+        })?;
+    let snapshot = rooms::set_policy(&tool, &room, policy).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+async fn decide(
+    tool: &Tool,
+    api: &ApiSession,
+    path: &(String, String),
+    admit: bool,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(tool, api, &path.0).await?;
+    let entry = rooms::decide(tool, &room, &path.1, admit).await?;
+    let status = if admit { "admitted" } else { "denied" };
+    let link = rooms::snapshot(tool, &room.media.id).await?;
+    let json = EntryJson::of(&entry, status, link_name(&link, &entry.link_id));
+    Ok(no_store(HttpResponse::Ok()).json(json))
+}
+
+pub async fn admit(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    decide(&tool, &api, &path, true).await
+}
+
+pub async fn deny(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    decide(&tool, &api, &path, false).await
+}
+
+pub async fn admit_all(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let admitted = rooms::admit_all(&tool, &room).await?;
+    Ok(no_store(HttpResponse::Ok()).json(serde_json::json!({ "admitted": admitted })))
+}
+
+/// POST `{"media_id": id or null}`.
+pub async fn present(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    room.require(RoomAction::Present)?;
+    let body = json_body::object(payload).await?;
+    if !body.has(Field::MediaId) {
+        return Err(FieldError::new(
+            Field::MediaId,
+            "Send {\"media_id\": \"...\"} to present an item, or {\"media_id\": null} to stop.",
+        )
+        .into());
+    }
+    let item = body.optional_text(Field::MediaId)?.map(str::to_string);
+    let snapshot = rooms::present(&tool, &api.session, &room, item.as_deref()).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}
+
+/// POST `{"playing": bool, "position": seconds}`: the presenter's player.
+pub async fn playback(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    room.require(RoomAction::Present)?;
+    let body = json_body::object(payload).await?;
+    let playing = body.required_bool(Field::Playing, "Send {\"playing\": true} or false.")?;
+    let position = body
+        .seconds(Field::Position)
+        .ok_or_else(|| FieldError::new(Field::Position, "Send a position in seconds, from 0."))?;
+    rooms::playback(&tool, &room, playing, (position * 1000.0).round() as i64).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST `{"text": str}`: 201 with the message.
+pub async fn chat(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    let body = json_body::object(payload).await?;
+    let text = body.required_text(Field::Text)?.to_string();
+    let row = rooms::member_chat(&tool, &room, &text).await?;
+    Ok(no_store(HttpResponse::build(StatusCode::CREATED)).json(ChatJson::of(&row)))
+}
+
+/// PUT `{"guests_may_chat": bool}`.
+pub async fn guest_chat_switch(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let room = member(&tool, &api, &id).await?;
+    room.require(RoomAction::SetGuestChat)?;
+    let body = json_body::object(payload).await?;
+    let on = body.required_bool(
+        Field::GuestsMayChat,
+        "Send {\"guests_may_chat\": true} or false.",
+    )?;
+    let snapshot = rooms::set_guest_chat(&tool, &room, on).await?;
+    Ok(room_reply(&tool, &api, &snapshot, &room))
+}

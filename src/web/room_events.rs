@@ -1,0 +1,550 @@
+//! The live pages' event streams (server-sent events): a member's at
+//! `/media/{id}/events?ticket=`, a guest's at `/g/{token}/events`.
+//!
+//! A member's page lives in an LMS frame where cookies are often blocked and
+//! `EventSource` cannot send a header, so its stream is opened with a
+//! ticket: the session's hash and the room, sealed by the tool. The ticket
+//! is not the session token (it opens this one stream and nothing else),
+//! stays good for reconnects while the session lives, and is refused once
+//! it ends. A guest's stream is under their link's path, where their cookie
+//! goes.
+//!
+//! Each event is the viewer's whole view of the room, with the chat
+//! messages they have not had yet. Its id is `{session}.{last message}`, so
+//! a reconnect (`Last-Event-ID`, or `last_event_id` in the query for a
+//! page that reopens its stream itself) gets the messages it missed, once.
+
+use std::time::Duration as StdDuration;
+
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::stream;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::cookies::GUEST_COOKIE;
+use super::error::ApiError;
+use super::room_api::{ChatJson, StageJson, member_view_json, stage_json_of};
+use crate::crypto::{hex, hex_decode, is_token_shaped};
+use crate::domain::media::{Media, MediaId};
+use crate::domain::room::{EntryStatus, GuestLobby, HEARTBEAT};
+use crate::service::Tool;
+use crate::service::failure::Kind;
+use crate::service::guest_links::{self, GuestPage};
+use crate::service::live::{FeedState, RoomSnapshot};
+use crate::service::media_files;
+use crate::service::rooms::{self, GuestInRoom, MemberRoom};
+use crate::store::rooms::{self as room_store, ChatRow};
+
+/// What a ticket is sealed for.
+const TICKET_CONTEXT: &str = "guestlink room stream ticket v1";
+
+/// The address of a member's event stream for `media`, with a ticket for
+/// the session whose hash is `session_hash`.
+pub fn member_events_url(tool: &Tool, media: &Media, session_hash: &str) -> String {
+    let mut plain = hex_decode(session_hash).unwrap_or_default();
+    plain.extend_from_slice(media.id.as_str().as_bytes());
+    let ticket = tool.sealer.seal_token(TICKET_CONTEXT, &plain);
+    format!("/media/{}/events?ticket={ticket}", media.id)
+}
+
+/// The session hash a ticket for `media` carries, if it is one the tool made.
+fn open_ticket(tool: &Tool, ticket: &str, media: &str) -> Option<String> {
+    if ticket.len() > 300 {
+        return None;
+    }
+    let plain = tool.sealer.open_token(TICKET_CONTEXT, ticket).ok()?;
+    if plain.len() <= 32 || &plain[32..] != media.as_bytes() {
+        return None;
+    }
+    Some(hex(&plain[..32]))
+}
+
+#[derive(Deserialize)]
+pub struct StreamQuery {
+    ticket: Option<String>,
+    last_event_id: Option<String>,
+}
+
+/// Where a stream's chat stands: the session and the last message sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Cursor {
+    session: String,
+    seq: i64,
+}
+
+impl Cursor {
+    /// `{session}.{seq}`, or `-.0` before any session. None when malformed.
+    fn parse(raw: &str) -> Option<Cursor> {
+        let (session, seq) = raw.split_once('.')?;
+        let seq: i64 = seq.parse().ok().filter(|s| *s >= 0)?;
+        if session == "-" {
+            return Some(Cursor::default());
+        }
+        is_token_shaped(session).then(|| Cursor {
+            session: session.to_string(),
+            seq,
+        })
+    }
+
+    fn id(&self) -> String {
+        if self.session.is_empty() {
+            "-.0".into()
+        } else {
+            format!("{}.{}", self.session, self.seq)
+        }
+    }
+}
+
+fn bad_event_id() -> ApiError {
+    ApiError::new(
+        Kind::Malformed,
+        "bad_event_id",
+        "The event id to resume from is not one this tool sent.",
+    )
+}
+
+/// The cursor a (re)connecting stream resumes from.
+fn resume_cursor(req: &HttpRequest, query: &StreamQuery) -> Result<Cursor, ApiError> {
+    let header = req
+        .headers()
+        .get("last-event-id")
+        .map(|v| v.to_str().map_err(|_| bad_event_id()))
+        .transpose()?;
+    match header.or(query.last_event_id.as_deref()) {
+        None | Some("") => Ok(Cursor::default()),
+        Some(raw) => Cursor::parse(raw).ok_or_else(bad_event_id),
+    }
+}
+
+/// Who a stream is for.
+enum Viewer {
+    Member {
+        room: MemberRoom,
+        session_hash: String,
+    },
+    Guest {
+        guest: GuestInRoom,
+        link_token: String,
+    },
+}
+
+/// What a guest's page is sent.
+#[derive(Serialize)]
+struct GuestJson<'a> {
+    lobby: LobbyJson,
+    session_running: bool,
+    guests_may_chat: bool,
+    stage: Option<GuestStageJson<'a>>,
+    chat: Vec<ChatJson<'a>>,
+    server_now_ms: i64,
+}
+
+#[derive(Serialize)]
+struct LobbyJson {
+    status: &'static str,
+    place: usize,
+    moderator_present: bool,
+    message: &'static str,
+}
+
+impl LobbyJson {
+    fn of(lobby: GuestLobby, moderator_present: bool) -> LobbyJson {
+        LobbyJson {
+            status: lobby.as_str(),
+            place: match lobby {
+                GuestLobby::Waiting { place, .. } => place,
+                _ => 0,
+            },
+            moderator_present,
+            message: lobby.message(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct GuestStageJson<'a> {
+    #[serde(flatten)]
+    stage: StageJson<'a>,
+    url: Option<String>,
+}
+
+/// A guest's view of `room`: their place in line, and once admitted the
+/// stage (with their own URL for its item) and the chat.
+fn guest_view_json(
+    tool: &Tool,
+    room: &RoomSnapshot,
+    guest: &GuestInRoom,
+    link_token: &str,
+    chat: &[ChatRow],
+) -> String {
+    let lobby = rooms::guest_sees(room, &guest.session_hash);
+    let admitted = lobby == GuestLobby::Admitted;
+    let stage = admitted
+        .then(|| stage_json_of(room))
+        .flatten()
+        .map(|stage| GuestStageJson {
+            stage,
+            url: room.presented.as_ref().and_then(|item| {
+                media_files::url_for_guest(tool, item, link_token, &guest.session_hash)
+                    .map(|u| u.url)
+            }),
+        });
+    let json = GuestJson {
+        lobby: LobbyJson::of(lobby, room.moderator_present()),
+        session_running: room.running().is_some(),
+        guests_may_chat: room.record.settings.guests_may_chat,
+        stage,
+        chat: if admitted {
+            chat.iter().map(ChatJson::of).collect()
+        } else {
+            Vec::new()
+        },
+        server_now_ms: room.at_ms,
+    };
+    serde_json::to_string(&json).unwrap_or_default()
+}
+
+/// Who leaves when a stream ends: found out while it runs.
+#[derive(Default)]
+struct Departure {
+    member_session: Option<String>,
+    guest_entry: Option<String>,
+}
+
+/// A stream's state between events.
+struct Streaming {
+    tool: Tool,
+    viewer: Viewer,
+    feed: watch::Receiver<FeedState>,
+    cursor: Cursor,
+    /// No event sent yet.
+    first: bool,
+    /// The feed has a state this stream has not shown.
+    pending: bool,
+    heartbeat: tokio::time::Interval,
+    latest: Option<std::sync::Arc<RoomSnapshot>>,
+    departure: Departure,
+}
+
+impl Drop for Streaming {
+    /// The page closed (or its stream was cut): its person leaves, now
+    /// rather than when their presence runs out.
+    fn drop(&mut self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let tool = self.tool.clone();
+        match (&self.viewer, &self.departure) {
+            (
+                Viewer::Member { room, .. },
+                Departure {
+                    member_session: Some(session),
+                    ..
+                },
+            ) => {
+                let (member, session) = (room.clone(), session.clone());
+                runtime.spawn(async move {
+                    let _ = rooms::member_left(&tool, &member, &session).await;
+                });
+            }
+            (
+                Viewer::Guest { guest, .. },
+                Departure {
+                    guest_entry: Some(entry),
+                    ..
+                },
+            ) => {
+                let (media, entry) = (guest.media.id.clone(), entry.clone());
+                runtime.spawn(async move {
+                    let _ = rooms::guest_away(&tool, &media, &entry).await;
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One SSE event.
+fn event(id: &str, data: &str) -> Bytes {
+    Bytes::from(format!("id: {id}\nevent: room\ndata: {data}\n\n"))
+}
+
+impl Streaming {
+    /// The chat messages of `room` this stream has not sent, reading past
+    /// the snapshot's tail when a reconnect missed more than it holds.
+    async fn unsent_chat(&mut self, room: &RoomSnapshot) -> Vec<ChatRow> {
+        let Some(session) = room.record.session.as_ref() else {
+            self.cursor = Cursor::default();
+            return Vec::new();
+        };
+        if self.cursor.session != session.id {
+            self.cursor = Cursor {
+                session: session.id.clone(),
+                seq: 0,
+            };
+        }
+        let after = self.cursor.seq;
+        let tail_starts = room.record.chat.first().map_or(i64::MAX, |m| m.seq);
+        let unsent: Vec<ChatRow> = if after > 0 && tail_starts > after + 1 {
+            let (session, tool) = (session.id.clone(), self.tool.clone());
+            tool.db
+                .read(move |conn| room_store::chat_after(conn, &session, after, 1_000))
+                .await
+                .unwrap_or_default()
+        } else {
+            room.record
+                .chat
+                .iter()
+                .filter(|m| m.seq > after)
+                .cloned()
+                .collect()
+        };
+        if let Some(last) = unsent.last() {
+            self.cursor.seq = last.seq;
+        }
+        unsent
+    }
+
+    /// The event for the snapshot `room`.
+    async fn render(&mut self, room: std::sync::Arc<RoomSnapshot>) -> Bytes {
+        let chat = self.unsent_chat(&room).await;
+        let data = match &self.viewer {
+            Viewer::Member {
+                room: member,
+                session_hash,
+            } => member_view_json(&self.tool, &room, member, session_hash, &chat),
+            Viewer::Guest { guest, link_token } => {
+                guest_view_json(&self.tool, &room, guest, link_token, &chat)
+            }
+        };
+        self.latest = Some(room);
+        event(&self.cursor.id(), &data)
+    }
+
+    /// The page is still open: its person stays present (a waiting guest
+    /// keeps their place, a member stays among the participants).
+    async fn beat(&mut self) {
+        let Some(room) = self.latest.clone() else {
+            return;
+        };
+        let Some(session) = room.running() else {
+            return;
+        };
+        match &self.viewer {
+            Viewer::Member { room: member, .. } => {
+                if let Ok(true) = rooms::member_present(&self.tool, member, &session.id).await {
+                    self.departure.member_session = Some(session.id.clone());
+                }
+            }
+            Viewer::Guest { guest, .. } => {
+                let policy = room.record.settings.lobby_policy;
+                if let Ok(entry) =
+                    rooms::knock_on(&self.tool, guest, &session.id, policy, false).await
+                {
+                    self.departure.guest_entry = Some(entry.id);
+                }
+            }
+        }
+    }
+
+    /// Whether this page should say it is here before showing `room`: a
+    /// guest not (or no longer) in the running session's line knocks as
+    /// soon as it runs; a member's reloaded page takes them back in.
+    fn needs_knock(&self, room: &RoomSnapshot, first: bool) -> bool {
+        if room.running().is_none() {
+            return false;
+        }
+        match &self.viewer {
+            Viewer::Member { .. } => first,
+            Viewer::Guest { guest, .. } => rooms::entry_of(room, &guest.session_hash)
+                .is_none_or(|e| e.status_at(room.limits, room.at) == EntryStatus::Left),
+        }
+    }
+
+    /// Notes who would leave if the stream ended now.
+    fn note_presence(&mut self, room: &RoomSnapshot) {
+        match &self.viewer {
+            Viewer::Member { room: member, .. } => {
+                let joined = member
+                    .user_id()
+                    .is_some_and(|u| room.present().any(|p| p.user_id == u));
+                self.departure.member_session = joined
+                    .then(|| room.running().map(|s| s.id.clone()))
+                    .flatten();
+            }
+            Viewer::Guest { guest, .. } => {
+                self.departure.guest_entry = room
+                    .running()
+                    .and(rooms::entry_of(room, &guest.session_hash))
+                    .map(|e| e.id.clone());
+            }
+        }
+    }
+
+    /// The next bytes of the stream, or None to end it.
+    async fn next(&mut self) -> Option<Bytes> {
+        loop {
+            if std::mem::take(&mut self.pending) {
+                let state = self.feed.borrow_and_update().clone();
+                match state {
+                    FeedState::Ready(room) => {
+                        let was_first = std::mem::replace(&mut self.first, false);
+                        self.latest = Some(room.clone());
+                        if self.needs_knock(&room, was_first) {
+                            // The knock changes the room: its own event follows.
+                            self.beat().await;
+                        }
+                        self.note_presence(&room);
+                        let mut bytes = self.render(room).await;
+                        if was_first {
+                            bytes = [Bytes::from_static(b"retry: 2000\n\n"), bytes]
+                                .concat()
+                                .into();
+                        }
+                        return Some(bytes);
+                    }
+                    // The database is away: the page says it is
+                    // reconnecting and opens the stream again.
+                    FeedState::Unavailable => return None,
+                    FeedState::Loading => {}
+                }
+            }
+            tokio::select! {
+                changed = self.feed.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                    // `changed` marked the new state seen: take it.
+                    self.pending = true;
+                }
+                _ = self.heartbeat.tick() => {
+                    self.beat().await;
+                    return Some(Bytes::from_static(b": still here\n\n"));
+                }
+            }
+        }
+    }
+}
+
+fn sse(tool: &Tool, viewer: Viewer, media: &MediaId, cursor: Cursor) -> HttpResponse {
+    let feed = tool.rooms.follow(tool, media);
+    let period = StdDuration::from_secs(HEARTBEAT.whole_seconds() as u64);
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let state = Streaming {
+        tool: tool.clone(),
+        viewer,
+        feed,
+        cursor,
+        first: true,
+        pending: true,
+        heartbeat,
+        latest: None,
+        departure: Departure::default(),
+    };
+    let body = stream::unfold(state, |mut state| async move {
+        let bytes = state.next().await?;
+        Some((Ok::<_, actix_web::Error>(bytes), state))
+    });
+    HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/event-stream"))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        // Proxies (nginx) would otherwise hold events back in their buffers.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(body)
+}
+
+fn ticket_refused() -> ApiError {
+    ApiError::new(
+        Kind::Forbidden,
+        "ticket_invalid",
+        "This event stream's ticket is not valid for this room; reload the page.",
+    )
+}
+
+/// GET /media/{id}/events?ticket=: a member's stream of the room.
+pub async fn member_events(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    query: web::Query<StreamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cursor = resume_cursor(&req, &query)?;
+    let ticket = query.ticket.as_deref().unwrap_or_default();
+    let session_hash = open_ticket(&tool, ticket, &id).ok_or_else(ticket_refused)?;
+    let now = tool.clock.now();
+    let hash = session_hash.clone();
+    let session = tool
+        .db
+        .read(move |conn| crate::store::sessions::find(conn, &hash, now))
+        .await
+        .map_err(|e| ApiError::of(&crate::service::failure::Fault::from(e)))?
+        .ok_or_else(|| {
+            ApiError::new(
+                Kind::Unauthenticated,
+                "session_ended",
+                "Your session has ended. Open the tool again from your course.",
+            )
+        })?;
+    let room = rooms::member_room(&tool, &session, &id).await?;
+    let media = room.media.id.clone();
+    let viewer = Viewer::Member { room, session_hash };
+    Ok(sse(&tool, viewer, &media, cursor))
+}
+
+/// GET /g/{token}/events: a guest's stream of the room their link opens.
+pub async fn guest_events(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    query: web::Query<StreamQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let cursor = resume_cursor(&req, &query)?;
+    let session = req.cookie(GUEST_COOKIE).map(|c| c.value().to_string());
+    let page = guest_links::view(&tool, &token, session.as_deref())
+        .await
+        .map_err(|e| ApiError::of(&e))?;
+    let GuestPage::View {
+        media,
+        session_hash,
+        link_id,
+        visit_id,
+    } = page
+    else {
+        return Err(ApiError::new(
+            Kind::Forbidden,
+            "guest_session_required",
+            "Open the guest link again to follow this room.",
+        ));
+    };
+    if !rooms::kind_has_sessions(media.kind) {
+        return Err(rooms::RoomError::NotARoom.into());
+    }
+    let id = media.id.clone();
+    let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id).await?;
+    let viewer = Viewer::Guest {
+        guest,
+        link_token: token.into_inner(),
+    };
+    Ok(sse(&tool, viewer, &id, cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_read_back_and_malformed_ones_are_refused() {
+        let cursor = Cursor {
+            session: "abcdefghijklmnopqrstuv".into(),
+            seq: 42,
+        };
+        assert_eq!(Cursor::parse(&cursor.id()), Some(cursor));
+        assert_eq!(Cursor::parse("-.0"), Some(Cursor::default()));
+        for bad in ["", "42", "x.y", "abc.-1", "a b.1", "-.", ".5"] {
+            assert_eq!(Cursor::parse(bad), None, "{bad}");
+        }
+    }
+}
