@@ -19,6 +19,8 @@
 //! guestlink from a small simulated Moodle (LTI Dynamic Registration in a
 //! frame, closed by the tool's message) and launches from it.
 
+#[path = "browser/rooms.rs"]
+mod rooms;
 #[allow(dead_code)]
 mod support;
 

@@ -235,7 +235,7 @@ impl RoomHub {
         true
     }
 
-    /// On PostgreSQL, starts this instance's listener once.
+    /// On PostgreSQL, starts this instance's listener unless it runs.
     fn listen(self: &Arc<Self>, tool: &Tool) {
         let Db::Pg(_) = &tool.db else { return };
         if self.listening.swap(true, Ordering::SeqCst) {
@@ -252,6 +252,19 @@ impl RoomHub {
             tracing::error!(error = %e, "the room listener could not start");
             self.listening.store(false, Ordering::SeqCst);
         }
+    }
+
+    /// The listener stops when no page has followed a room for a while
+    /// (it holds a database connection); false if a page came meanwhile,
+    /// and it must go on.
+    fn stop_listening(&self) -> bool {
+        self.listening.store(false, Ordering::SeqCst);
+        if self.followed() == 0 {
+            return true;
+        }
+        // A page came between the check and the stop: keep listening,
+        // unless another listener was started for it.
+        self.listening.swap(true, Ordering::SeqCst)
     }
 }
 
@@ -347,10 +360,19 @@ mod listener {
     /// How often an idle connection is checked (a silently dead one would
     /// otherwise deliver nothing, forever).
     const CHECK: Duration = Duration::from_secs(5);
+    /// How long the listener stays without any room followed here.
+    const IDLE: Duration = Duration::from_secs(30);
 
     pub fn run(url: &str, hub: &Weak<RoomHub>) {
         let mut backoff = Duration::from_millis(100);
-        while hub.strong_count() > 0 {
+        let mut idle_since = Instant::now();
+        while let Some(strong) = hub.upgrade() {
+            if strong.followed() > 0 {
+                idle_since = Instant::now();
+            } else if idle_since.elapsed() >= IDLE && strong.stop_listening() {
+                return;
+            }
+            drop(strong);
             match connect(url) {
                 Ok(mut conn) => {
                     backoff = Duration::from_millis(100);
@@ -359,7 +381,9 @@ mod listener {
                     if let Some(hub) = hub.upgrade() {
                         hub.resync_all();
                     }
-                    listen(&mut conn, hub);
+                    if listen(&mut conn, hub) == Ended::Idle {
+                        continue;
+                    }
                     tracing::warn!("the room listener lost its connection; reconnecting");
                 }
                 Err(e) => {
@@ -380,21 +404,38 @@ mod listener {
         Ok(conn)
     }
 
-    /// Passes notifications on until the connection fails or the hub goes.
-    fn listen(conn: &mut PgConnection, hub: &Weak<RoomHub>) {
+    #[derive(PartialEq, Eq)]
+    enum Ended {
+        /// The connection failed.
+        Lost,
+        /// No room has been followed here for [`IDLE`] (or the hub is gone).
+        Idle,
+    }
+
+    /// Passes notifications on until the connection fails, or no page has
+    /// followed a room here for a while.
+    fn listen(conn: &mut PgConnection, hub: &Weak<RoomHub>) -> Ended {
         let mut checked = Instant::now();
+        let mut idle_since = Instant::now();
         loop {
-            let Some(hub) = hub.upgrade() else { return };
+            let Some(hub) = hub.upgrade() else {
+                return Ended::Idle;
+            };
             for notification in conn.notifications_iter() {
                 match notification {
                     Ok(n) => hub.changed(&n.payload),
-                    Err(_) => return,
+                    Err(_) => return Ended::Lost,
                 }
+            }
+            if hub.followed() > 0 {
+                idle_since = Instant::now();
+            } else if idle_since.elapsed() >= IDLE {
+                return Ended::Idle;
             }
             drop(hub);
             if checked.elapsed() >= CHECK {
                 if conn.batch_execute("SELECT 1").is_err() {
-                    return;
+                    return Ended::Lost;
                 }
                 checked = Instant::now();
             }

@@ -35,6 +35,8 @@ struct UnavailablePage<'a> {
     code: &'a str,
     title: &'a str,
     message: &'a str,
+    /// Where the guest may ask again (a room's denied guest: a new entry).
+    again: Option<String>,
 }
 
 #[derive(Template)]
@@ -93,6 +95,7 @@ fn unavailable(reason: Unavailable) -> HttpResponse {
             code: reason.code(),
             title: reason.title(),
             message: reason.message(),
+            again: None,
         },
     )
 }
@@ -351,7 +354,19 @@ async fn room_view(
     match lobby {
         GuestLobby::Denied => {
             guest_links::end_guest_session(tool, &guest.session_hash).await?;
-            return Ok(ended(tool, token, Unavailable::Denied));
+            let reason = Unavailable::Denied;
+            let mut response = html(
+                super::error::status_of(Failure::kind(&reason)),
+                &UnavailablePage {
+                    version: ASSET_VERSION,
+                    code: reason.code(),
+                    title: reason.title(),
+                    message: reason.message(),
+                    again: Some(format!("/g/{token}")),
+                },
+            );
+            clear_guest_cookie(tool, token, &mut response);
+            return Ok(response);
         }
         GuestLobby::TimedOut => {
             guest_links::end_guest_session(tool, &guest.session_hash).await?;

@@ -363,22 +363,26 @@ impl Streaming {
         }
     }
 
-    /// Notes who would leave if the stream ended now.
+    /// Notes who would leave if the stream ended now (a knock or a join
+    /// this stream made itself may not be in `room` yet: it is kept).
     fn note_presence(&mut self, room: &RoomSnapshot) {
+        let Some(session) = room.running() else {
+            self.departure = Departure::default();
+            return;
+        };
         match &self.viewer {
             Viewer::Member { room: member, .. } => {
                 let joined = member
                     .user_id()
                     .is_some_and(|u| room.present().any(|p| p.user_id == u));
-                self.departure.member_session = joined
-                    .then(|| room.running().map(|s| s.id.clone()))
-                    .flatten();
+                if joined {
+                    self.departure.member_session = Some(session.id.clone());
+                }
             }
             Viewer::Guest { guest, .. } => {
-                self.departure.guest_entry = room
-                    .running()
-                    .and(rooms::entry_of(room, &guest.session_hash))
-                    .map(|e| e.id.clone());
+                if let Some(entry) = rooms::entry_of(room, &guest.session_hash) {
+                    self.departure.guest_entry = Some(entry.id.clone());
+                }
             }
         }
     }
@@ -393,8 +397,11 @@ impl Streaming {
                         let was_first = std::mem::replace(&mut self.first, false);
                         self.latest = Some(room.clone());
                         if self.needs_knock(&room, was_first) {
-                            // The knock changes the room: its own event follows.
                             self.beat().await;
+                            // This snapshot is from before the knock (and on
+                            // PostgreSQL a knock that found its entry already
+                            // made announces nothing): read the room again.
+                            self.tool.rooms.changed(room.media.as_str());
                         }
                         self.note_presence(&room);
                         let mut bytes = self.render(room).await;

@@ -7,18 +7,21 @@
   "use strict";
 
   var guestMain = document.querySelector('main[data-page="guest-room"]');
+  // The element with the room's data attributes, and the page part the
+  // room's elements are in (a member's room panel is split around the
+  // item's title and three-dot menu).
   var panel = guestMain || document.querySelector("[data-room]");
   if (!panel) return;
   var isGuest = !!guestMain;
+  var scope = isGuest ? guestMain : document.querySelector("main[data-media-id]");
   var gl = window.guestlink || {};
-  var mediaId = isGuest ? panel.getAttribute("data-media-id")
-    : document.querySelector("main[data-media-id]").getAttribute("data-media-id");
+  var mediaId = scope.getAttribute("data-media-id");
   var roomPath = "/api/media/" + encodeURIComponent(mediaId) + "/room";
   var role = isGuest ? "guest" : panel.getAttribute("data-role");
   var presenter = role === "moderator" || role === "speaker";
 
-  function $(selector) { return panel.querySelector(selector); }
-  function all(selector) { return Array.prototype.slice.call(panel.querySelectorAll(selector)); }
+  function $(selector) { return scope.querySelector(selector); }
+  function all(selector) { return Array.prototype.slice.call(scope.querySelectorAll(selector)); }
   function show(el, visible) { if (el) el.hidden = !visible; }
   function text(el, value) { if (el) el.textContent = value; }
 
@@ -120,7 +123,9 @@
         el.src = url || stage.source_url || "";
         el.setAttribute("data-stage-player", "");
         player = el;
-        if (presenter) watchPresenter(el); else el.controls = false;
+        // Everyone keeps volume and full screen; a follower who pauses or
+        // seeks is put back in step by the room's next event.
+        if (presenter) watchPresenter(el);
       } else if (stage.kind === "image" && url) {
         el = document.createElement("img");
         el.src = url;
@@ -283,8 +288,17 @@
     return minutes < 1 ? "less than a minute" : minutes === 1 ? "1 minute" : minutes + " minutes";
   }
 
+  var announce = $("[data-lobby-announce]");
+  var knownEntries = {};
+
   function renderLobby(entries) {
     if (!lobbyList) return;
+    // Screen readers hear who came (the list itself is not a live region).
+    var arrived = entries.filter(function (e) { return !knownEntries[e.id]; });
+    knownEntries = {};
+    entries.forEach(function (e) { knownEntries[e.id] = true; });
+    if (arrived.length === 1) text(announce, arrived[0].name + " is waiting to join.");
+    else if (arrived.length > 1) text(announce, arrived.length + " guests are waiting to join.");
     text(waitingCount, String(entries.length));
     show($("[data-lobby-empty]"), entries.length === 0);
     var admitAll = $('[data-lobby-action="admit-all"]');

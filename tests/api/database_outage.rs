@@ -78,6 +78,18 @@ impl ChaosProxy {
     }
 }
 
+/// Points a test's settings at the proxy on `port` (and makes waiting for a
+/// connection short, so a cut answers promptly).
+pub fn through_proxy(settings: &mut guestlink::config::Settings, port: u16) {
+    let DatabaseUrl::Postgres(url) = &settings.database.url else {
+        unreachable!("the proxy stands before PostgreSQL")
+    };
+    let direct = host_port(url);
+    settings.database.url =
+        DatabaseUrl::Postgres(url.replace(&direct, &format!("127.0.0.1:{port}")));
+    settings.database.timeout = guestlink::domain::time::Duration::seconds(1);
+}
+
 pub fn host_port(url: &str) -> String {
     let after_scheme = &url[url.find("://").unwrap() + 3..];
     let authority = after_scheme.split('/').next().unwrap();
@@ -102,13 +114,7 @@ async fn the_database_going_away_gives_503_and_service_resumes_after() {
     let proxy = ChaosProxy::start(host_port(admin_url));
     let proxy_port = proxy.port;
     let app = spawn_app_with(backend.clone(), move |settings| {
-        let DatabaseUrl::Postgres(url) = &settings.database.url else {
-            unreachable!()
-        };
-        let direct = host_port(url);
-        settings.database.url =
-            DatabaseUrl::Postgres(url.replace(&direct, &format!("127.0.0.1:{proxy_port}")));
-        settings.database.timeout = guestlink::domain::time::Duration::seconds(1);
+        through_proxy(settings, proxy_port)
     })
     .await;
     let reg = app.register(Lms::Moodle);

@@ -93,6 +93,12 @@ impl Room {
         self.call(Method::POST, suffix, token, None).await
     }
 
+    /// A member's chat message, whatever it answers.
+    pub async fn chat(&self, token: &str, text: impl Into<Value>) -> Reply {
+        let body = json!({ "text": text.into() });
+        self.call(Method::POST, "/chat", token, Some(body)).await
+    }
+
     pub async fn get(&self, token: &str) -> Value {
         let reply = self.call(Method::GET, "", token, None).await;
         reply.expect(200, None, "GET room");
@@ -347,6 +353,11 @@ pub fn lobby_of(data: &Value) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// Whether an event carries chat messages.
+pub fn has_chat(data: &Value) -> bool {
+    data["chat"].as_array().is_some_and(|c| !c.is_empty())
 }
 
 /// The guest's lobby status in their event.

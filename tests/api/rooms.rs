@@ -172,14 +172,9 @@ async fn learners_may_join_and_chat_but_not_run_the_room(backend: Backend) {
         roles.contains(&"participant") && roles.contains(&"moderator"),
         "{roles:?}"
     );
-    room.call(
-        Method::POST,
-        "/chat",
-        &student,
-        Some(json!({"text": "Hello"})),
-    )
-    .await
-    .expect(201, None, "a learner chats");
+    room.chat(&student, "Hello")
+        .await
+        .expect(201, None, "a learner chats");
 }
 
 #[both_backends]
@@ -518,6 +513,32 @@ async fn waiting_is_bounded_by_the_lobby_limit(backend: Backend) {
 }
 
 #[both_backends]
+async fn a_waiting_guest_is_told_when_no_moderator_is_present(backend: Backend) {
+    let room = Room::start(backend).await;
+    room.started().await;
+    // The moderator who started the session has no page open: after the
+    // presence window they no longer count as present.
+    room.app().clock.advance(seconds(31));
+    let mut guest = room.guest("Early Guest").await;
+    let page = room.view(&mut guest).await;
+    assert_eq!(lobby_status(&page).as_deref(), Some("waiting"));
+    assert!(
+        page.body.contains("No moderator is present yet"),
+        "{}",
+        page.body
+    );
+    // A moderator joins: the line's words change.
+    room.post("/join", room.owner())
+        .await
+        .expect(200, None, "join");
+    let page = room.view(&mut guest).await;
+    assert!(
+        page.body
+            .contains("Please wait, a moderator will let you in soon")
+    );
+}
+
+#[both_backends]
 async fn guests_waiting_when_the_session_ends_are_told(backend: Backend) {
     let room = Room::start(backend).await;
     room.started().await;
@@ -673,14 +694,9 @@ async fn an_admitted_guest_fetches_only_the_item_on_stage(backend: Backend) {
 async fn chat_messages_are_checked_kept_and_limited(backend: Backend) {
     let room = Room::start_with(backend, |s| s.guests.chat_rate_limit = 3).await;
     let student = room.people.student.clone();
-    room.call(
-        Method::POST,
-        "/chat",
-        &student,
-        Some(json!({"text": "early"})),
-    )
-    .await
-    .expect(409, Some("no_session"), "chat before a start");
+    room.chat(&student, "early")
+        .await
+        .expect(409, Some("no_session"), "chat before a start");
     room.started().await;
     for (bad, case) in [
         (json!({"text": ""}), "empty"),
@@ -693,52 +709,25 @@ async fn chat_messages_are_checked_kept_and_limited(backend: Backend) {
             .await
             .expect_invalid("text", case);
     }
-    let sent = room
-        .call(
-            Method::POST,
-            "/chat",
-            &student,
-            Some(json!({"text": "<b>hi</b> & bye"})),
-        )
-        .await;
+    let sent = room.chat(&student, "<b>hi</b> & bye").await;
     sent.expect(201, None, "chat");
     assert_eq!(sent.json["text"], "<b>hi</b> & bye");
     assert_eq!(sent.json["guest"], false);
     assert_eq!(sent.json["seq"], 1);
     let longest = "é".repeat(1_000);
-    room.call(
-        Method::POST,
-        "/chat",
-        &student,
-        Some(json!({"text": longest})),
-    )
-    .await
-    .expect(201, None, "1,000 characters");
-    room.call(
-        Method::POST,
-        "/chat",
-        &student,
-        Some(json!({"text": "three"})),
-    )
-    .await
-    .expect(201, None, "the third in a minute");
-    room.call(
-        Method::POST,
-        "/chat",
-        &student,
-        Some(json!({"text": "four"})),
-    )
-    .await
-    .expect(429, Some("rate_limited"), "the fourth in a minute");
+    room.chat(&student, longest)
+        .await
+        .expect(201, None, "1,000 characters");
+    room.chat(&student, "three")
+        .await
+        .expect(201, None, "the third in a minute");
+    room.chat(&student, "four")
+        .await
+        .expect(429, Some("rate_limited"), "the fourth in a minute");
     // Another person is counted apart.
-    room.call(
-        Method::POST,
-        "/chat",
-        room.owner(),
-        Some(json!({"text": "mine"})),
-    )
-    .await
-    .expect(201, None, "another person");
+    room.chat(room.owner(), "mine")
+        .await
+        .expect(201, None, "another person");
     assert_eq!(count_rows(&room.app().db, "chat_messages"), 4);
 }
 
@@ -790,14 +779,9 @@ async fn admitted_guests_chat_through_their_own_path_with_a_csrf_token(backend: 
     .await
     .expect_invalid("guests_may_chat", "not a boolean");
     // Members still chat.
-    room.call(
-        Method::POST,
-        "/chat",
-        room.owner(),
-        Some(json!({"text": "members only"})),
-    )
-    .await
-    .expect(201, None, "a member");
+    room.chat(room.owner(), "members only")
+        .await
+        .expect(201, None, "a member");
 }
 
 #[both_backends]
@@ -805,14 +789,9 @@ async fn deleting_a_room_deletes_its_sessions_lobby_and_chat(backend: Backend) {
     let room = Room::start(backend).await;
     room.started().await;
     let (_guest, _) = room.waiting("Gone Guest").await;
-    room.call(
-        Method::POST,
-        "/chat",
-        room.owner(),
-        Some(json!({"text": "bye"})),
-    )
-    .await
-    .expect(201, None, "chat");
+    room.chat(room.owner(), "bye")
+        .await
+        .expect(201, None, "chat");
     room.shared.delete_media().await;
     for table in [
         "room_sessions",

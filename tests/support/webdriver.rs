@@ -465,6 +465,14 @@ impl WebDriver {
         Ok(value.as_str().unwrap_or_default().to_string())
     }
 
+    /// Resizes the browser window (W3C "Set Window Rect"); the viewport, and
+    /// so the screenshots, follow.
+    pub async fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.post("/window/rect", json!({ "width": width, "height": height }))
+            .await
+            .map(|_| ())
+    }
+
     /// Saves a PNG of the viewport, creating the parent directories.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         let value = self.get("/screenshot").await?;
