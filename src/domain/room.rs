@@ -315,39 +315,30 @@ impl GuestLobby {
     }
 }
 
-/// What a guest sees: `running` says whether a session runs now; `entry`
-/// is the guest's entry in the latest session (running or ended), with its
-/// effective status and whether it belongs to the running one; `place`
-/// their place among the running session's waiting entries.
+/// What a guest sees. `running`: whether the room's latest session runs
+/// now; `entry`: the effective status of the guest's entry in that session,
+/// if they knocked on it; `place`: their place among its waiting entries.
 pub fn guest_lobby(
     running: bool,
-    entry: Option<(EntryStatus, bool)>,
+    entry: Option<EntryStatus>,
     place: usize,
     moderator_present: bool,
 ) -> GuestLobby {
+    let waiting = GuestLobby::Waiting {
+        place,
+        moderator_present,
+    };
     match entry {
-        Some((status, in_running)) if in_running && running => match status {
-            EntryStatus::Waiting => GuestLobby::Waiting {
-                place,
-                moderator_present,
-            },
-            EntryStatus::Admitted => GuestLobby::Admitted,
-            EntryStatus::Denied => GuestLobby::Denied,
-            EntryStatus::TimedOut => GuestLobby::TimedOut,
-            EntryStatus::Withdrawn => GuestLobby::Withdrawn,
-            // Left: the knock that comes with the page puts them back.
-            EntryStatus::Left => GuestLobby::Waiting {
-                place,
-                moderator_present,
-            },
-        },
-        Some((EntryStatus::Denied, _)) => GuestLobby::Denied,
+        Some(EntryStatus::Denied) => GuestLobby::Denied,
         Some(_) if !running => GuestLobby::Ended,
-        _ if running => GuestLobby::Waiting {
-            place,
-            moderator_present,
-        },
-        _ => GuestLobby::NotStarted,
+        Some(EntryStatus::Admitted) => GuestLobby::Admitted,
+        Some(EntryStatus::TimedOut) => GuestLobby::TimedOut,
+        Some(EntryStatus::Withdrawn) => GuestLobby::Withdrawn,
+        // Left: the knock that comes with the page puts them back.
+        Some(EntryStatus::Waiting | EntryStatus::Left) => waiting,
+        // Not in this session's line yet: their page knocks as it runs.
+        None if running => waiting,
+        None => GuestLobby::NotStarted,
     }
 }
 

@@ -181,43 +181,59 @@ fn denied_and_timed_out_guests_cannot_knock_their_way_back() {
 fn a_guest_sees_not_started_waiting_admitted_or_ended() {
     assert_eq!(guest_lobby(false, None, 0, false), GuestLobby::NotStarted);
     assert_eq!(
-        guest_lobby(true, Some((EntryStatus::Waiting, true)), 2, true),
+        guest_lobby(true, Some(EntryStatus::Waiting), 2, true),
         GuestLobby::Waiting {
             place: 2,
             moderator_present: true
         }
     );
     assert_eq!(
-        guest_lobby(true, Some((EntryStatus::Admitted, true)), 0, true),
+        guest_lobby(true, Some(EntryStatus::Admitted), 0, true),
         GuestLobby::Admitted
     );
-    // Their session ended; a new one has not started.
+    // Their session ended, in line or inside.
     assert_eq!(
-        guest_lobby(false, Some((EntryStatus::Admitted, false)), 0, false),
+        guest_lobby(false, Some(EntryStatus::Admitted), 0, false),
         GuestLobby::Ended
     );
     assert_eq!(
-        guest_lobby(false, Some((EntryStatus::Waiting, false)), 0, false),
+        guest_lobby(false, Some(EntryStatus::Waiting), 0, false),
         GuestLobby::Ended
     );
-    // A new session runs that they have not knocked on yet: they will.
+    // A session runs that they have not knocked on yet: they will.
     assert_eq!(
-        guest_lobby(true, Some((EntryStatus::Admitted, false)), 1, false),
+        guest_lobby(true, None, 0, false),
         GuestLobby::Waiting {
-            place: 1,
+            place: 0,
             moderator_present: false
         }
+    );
+    // Back after leaving the line: in it again with the page's knock.
+    assert_eq!(
+        guest_lobby(true, Some(EntryStatus::Left), 3, true),
+        GuestLobby::Waiting {
+            place: 3,
+            moderator_present: true
+        }
+    );
+    assert_eq!(
+        guest_lobby(true, Some(EntryStatus::TimedOut), 0, true),
+        GuestLobby::TimedOut
+    );
+    assert_eq!(
+        guest_lobby(true, Some(EntryStatus::Withdrawn), 0, true),
+        GuestLobby::Withdrawn
     );
 }
 
 #[test]
 fn a_denied_guest_stays_denied_and_each_status_has_words() {
     assert_eq!(
-        guest_lobby(true, Some((EntryStatus::Denied, true)), 0, true),
+        guest_lobby(true, Some(EntryStatus::Denied), 0, true),
         GuestLobby::Denied
     );
     assert_eq!(
-        guest_lobby(false, Some((EntryStatus::Denied, false)), 0, true),
+        guest_lobby(false, Some(EntryStatus::Denied), 0, true),
         GuestLobby::Denied
     );
     let waiting_with = GuestLobby::Waiting {

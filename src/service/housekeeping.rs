@@ -2,7 +2,7 @@
 //! sessions every minute (anyone can create a login state, so they must not
 //! pile up), the rest every five minutes.
 
-use super::{Tool, guest_links, media, registration};
+use super::{Tool, guest_links, media, registration, rooms};
 use crate::domain::time::Duration;
 use crate::store::{
     StoreResult, admin, file_grants, launch_attempts, login_states, platforms, registration_tokens,
@@ -46,6 +46,11 @@ pub async fn purge_long_lived(tool: &Tool) {
         Ok(0) => {}
         Ok(records) => tracing::info!(records, "purged guest records past their retention"),
         Err(err) => tracing::warn!(error = %err, "purge of guest records failed"),
+    }
+    match rooms::purge(tool).await {
+        Ok(0) => {}
+        Ok(sessions) => tracing::info!(sessions, "purged room sessions past their retention"),
+        Err(err) => tracing::warn!(error = %err, "purge of room sessions failed"),
     }
     let kept_since = now - tool.settings.admin.diagnostics_kept;
     let pending_since = now - registration::PENDING_LIFETIME;

@@ -180,12 +180,54 @@ pub struct RoomFeed {
 pub struct RoomHub {
     feeds: Mutex<HashMap<MediaId, Arc<RoomFeed>>>,
     listening: AtomicBool,
+    /// Open event streams per person (a launch or guest session).
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open event stream of a person; its place is given back when it
+/// is dropped.
+pub struct StreamSlot {
+    person: String,
+    streams: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = streams.get_mut(&self.person) {
+            *open -= 1;
+            if *open == 0 {
+                streams.remove(&self.person);
+            }
+        }
+    }
 }
 
 impl RoomHub {
+    /// A place for one more stream of `person`, unless they have `most` open.
+    pub fn open_stream(&self, person: &str, most: usize) -> Option<StreamSlot> {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let open = streams.entry(person.to_string()).or_insert(0);
+        if *open >= most {
+            return None;
+        }
+        *open += 1;
+        Some(StreamSlot {
+            person: person.to_string(),
+            streams: self.streams.clone(),
+        })
+    }
+
     /// Follows `media`: the feed's current state, and changes as they come.
     pub fn follow(self: &Arc<Self>, tool: &Tool, media: &MediaId) -> watch::Receiver<FeedState> {
+        let receiver = self.subscribe(tool, media);
+        // After the feed is in the map, so that a listener stopping for
+        // want of feeds sees it (and goes on, or a new one starts here).
         self.listen(tool);
+        receiver
+    }
+
+    fn subscribe(self: &Arc<Self>, tool: &Tool, media: &MediaId) -> watch::Receiver<FeedState> {
         let mut feeds = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(feed) = feeds.get(media) {
             return feed.state.subscribe();
@@ -396,7 +438,13 @@ mod listener {
     }
 
     fn connect(url: &str) -> Result<PgConnection, String> {
-        let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+        // A dead peer must not hang the listener: connecting and every
+        // read or write give up within seconds.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let url = format!(
+            "{url}{sep}connect_timeout=5&keepalives=1&keepalives_idle=10&keepalives_interval=5&keepalives_count=2&tcp_user_timeout=15000"
+        );
+        let mut conn = PgConnection::establish(&url).map_err(|e| e.to_string())?;
         conn.batch_execute(&format!(
             "SET application_name = 'guestlink-listener'; LISTEN {CHANNEL}"
         ))

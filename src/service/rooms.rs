@@ -17,9 +17,9 @@ use crate::domain::room::{
     RoomAction, RoomRole, guest_lobby, may,
 };
 use crate::domain::session::LaunchSession;
+use crate::domain::time::Timestamp;
 use crate::store::guest_links as guest_store;
-use crate::store::media as media_store;
-use crate::store::rooms::{self as store, Author, EntryRow, Knocking, RoomSettings, Starter};
+use crate::store::rooms::{self as store, Author, EntryRow, Knocking, Starter};
 
 /// Why a room action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +50,8 @@ pub enum RoomError {
     TooFast,
     #[error("Nothing is being presented.")]
     NothingPresented,
+    #[error("Only the person presenting the item controls its playback.")]
+    NotPresenter,
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error(transparent)]
@@ -86,6 +88,7 @@ impl Failure for RoomError {
             RoomError::GuestChatOff => "guest_chat_off",
             RoomError::TooFast => "rate_limited",
             RoomError::NothingPresented => "nothing_presented",
+            RoomError::NotPresenter => "not_presenter",
             RoomError::Invalid(e) => e.code(),
             RoomError::Fault(f) => f.code(),
         }
@@ -94,9 +97,10 @@ impl Failure for RoomError {
     fn kind(&self) -> Kind {
         match self {
             RoomError::NoCourse | RoomError::NotFound | RoomError::EntryNotFound => Kind::NotFound,
-            RoomError::Forbidden | RoomError::Anonymous | RoomError::GuestChatOff => {
-                Kind::Forbidden
-            }
+            RoomError::Forbidden
+            | RoomError::Anonymous
+            | RoomError::GuestChatOff
+            | RoomError::NotPresenter => Kind::Forbidden,
             RoomError::NotARoom
             | RoomError::SessionRunning
             | RoomError::NoSession
@@ -293,47 +297,55 @@ pub async fn member_present(tool: &Tool, room: &MemberRoom, session: &str) -> Ro
     .await
 }
 
-/// A member's page closed: they leave the session's participants.
-pub async fn member_left(tool: &Tool, room: &MemberRoom, session: &str) -> RoomResult<()> {
+/// A member's page closed: they leave the session's participants, unless
+/// another page of theirs spoke after `last_heard` (this page's last word).
+pub async fn member_left(
+    tool: &Tool,
+    room: &MemberRoom,
+    session: &str,
+    last_heard: Timestamp,
+) -> RoomResult<()> {
     let Some(user_id) = room.user_id else {
         return Ok(());
     };
     let (media, session, now) = (room.media.id.clone(), session.to_string(), tool.clock.now());
     write(tool, &room.media.id, move |conn| {
-        store::leave_participant(conn, &media, &session, user_id, now)
+        store::leave_participant(conn, &media, &session, user_id, last_heard, now)
     })
     .await
 }
 
-async fn change_settings(
-    tool: &Tool,
-    room: &MemberRoom,
-    change: impl FnOnce(&mut RoomSettings) + Send + 'static,
-) -> RoomResult<RoomSnapshot> {
-    let media = room.media.id.clone();
-    write(tool, &room.media.id, move |conn| {
-        let mut settings = store::settings(conn, &media)?;
-        change(&mut settings);
-        store::save_settings(conn, &media, settings)
-    })
-    .await?;
-    snapshot(tool, &room.media.id).await
-}
-
-/// The lobby's policy: ask a moderator, or admit guests automatically.
+/// The lobby's policy: ask a moderator, or admit guests automatically
+/// (which also lets in everyone waiting now).
 pub async fn set_policy(
     tool: &Tool,
     room: &MemberRoom,
     policy: LobbyPolicy,
 ) -> RoomResult<RoomSnapshot> {
     room.require(RoomAction::DecideLobby)?;
-    change_settings(tool, room, move |s| s.lobby_policy = policy).await
+    let (media, limits, now) = (room.media.id.clone(), limits(tool), tool.clock.now());
+    write(tool, &room.media.id, move |conn| {
+        store::set_lobby_policy(conn, &media, policy)?;
+        if policy == LobbyPolicy::AdmitAll
+            && let Some(session) = store::running(conn, &media)?
+        {
+            store::admit_all(conn, &media, &session.id, limits, now)?;
+        }
+        Ok(())
+    })
+    .await?;
+    snapshot(tool, &room.media.id).await
 }
 
 /// Whether admitted guests may chat.
 pub async fn set_guest_chat(tool: &Tool, room: &MemberRoom, on: bool) -> RoomResult<RoomSnapshot> {
     room.require(RoomAction::SetGuestChat)?;
-    change_settings(tool, room, move |s| s.guests_may_chat = on).await
+    let media = room.media.id.clone();
+    write(tool, &room.media.id, move |conn| {
+        store::set_guests_may_chat(conn, &media, on)
+    })
+    .await?;
+    snapshot(tool, &room.media.id).await
 }
 
 /// Admit or deny one waiting guest: exactly one decision counts.
@@ -392,6 +404,7 @@ pub async fn present(
     item: Option<&str>,
 ) -> RoomResult<RoomSnapshot> {
     room.require(RoomAction::Present)?;
+    let by = room.member()?;
     if let Some(item) = item {
         let not_presentable = || {
             FieldError::new(
@@ -414,7 +427,7 @@ pub async fn present(
         tool.clock.now_millis(),
     );
     let presented = write(tool, &room.media.id, move |conn| {
-        store::present(conn, &media, item.as_deref(), now_ms)
+        store::present(conn, &media, item.as_deref(), by, now_ms)
     })
     .await?;
     if !presented {
@@ -424,6 +437,7 @@ pub async fn present(
 }
 
 /// The presenter's play, pause or seek, followed by everyone's player.
+/// Only the one who presented the item controls it.
 pub async fn playback(
     tool: &Tool,
     room: &MemberRoom,
@@ -431,8 +445,13 @@ pub async fn playback(
     position_ms: i64,
 ) -> RoomResult<()> {
     room.require(RoomAction::Present)?;
+    let by = room.member()?;
     if !(0..=MAX_POSITION_MS).contains(&position_ms) {
-        return Err(FieldError::new(Field::Position, "Send a position in seconds, from 0.").into());
+        return Err(FieldError::new(
+            Field::Position,
+            "Send a position in seconds, from 0 to 86,400.",
+        )
+        .into());
     }
     let media = room.media.id.clone();
     let playback = Playback {
@@ -441,13 +460,15 @@ pub async fn playback(
         at_ms: tool.clock.now_millis(),
     };
     let set = write(tool, &room.media.id, move |conn| {
-        store::set_playback(conn, &media, playback)
+        store::set_playback(conn, &media, by, playback)
     })
     .await?;
     if set {
-        Ok(())
-    } else {
-        Err(RoomError::NothingPresented)
+        return Ok(());
+    }
+    match running_session(tool, &room.media.id).await?.presenting {
+        Some(_) => Err(RoomError::NotPresenter),
+        None => Err(RoomError::NothingPresented),
     }
 }
 
@@ -537,8 +558,12 @@ pub async fn guest_knock(
         return Ok((guest_sees(&room, &guest.session_hash), room));
     };
     let policy = room.record.settings.lobby_policy;
-    knock_on(tool, guest, &session.id, policy, true).await?;
+    let entry = knock_on(tool, guest, &session.id, policy, true).await?;
     let room = snapshot(tool, &guest.media.id).await?;
+    if entry.status == EntryStatus::Denied.as_str() {
+        // Denied in this session or an earlier one.
+        return Ok((GuestLobby::Denied, room));
+    }
     Ok((guest_sees(&room, &guest.session_hash), room))
 }
 
@@ -554,20 +579,30 @@ pub async fn knock_on(
 ) -> RoomResult<EntryRow> {
     let (guest, session, new_id) = (guest.clone(), session.to_string(), random_token(12));
     let (limits, now, now_ms) = (limits(tool), tool.clock.now(), tool.clock.now_millis());
-    write(tool, &guest.media.id.clone(), move |conn| {
-        let k = Knocking {
-            now_ms,
-            media: &guest.media.id,
-            session: &session,
-            new_id: &new_id,
-            guest_session_hash: &guest.session_hash,
-            link_id: &guest.link_id,
-            name: &guest.name,
-            email: &guest.email,
-        };
-        store::knock_on(conn, &k, policy, limits, now, link_checked)
-    })
-    .await
+    let media = guest.media.id.clone();
+    let (entry, changed) = tool
+        .db
+        .write(move |conn| {
+            let k = Knocking {
+                now_ms,
+                media: &guest.media.id,
+                session: &session,
+                new_id: &new_id,
+                guest_session_hash: &guest.session_hash,
+                link_id: &guest.link_id,
+                name: &guest.name,
+                email: &guest.email,
+            };
+            store::knock_on(conn, &k, policy, limits, now, link_checked)
+        })
+        .await
+        .map_err(Fault::from)?;
+    // A heartbeat that only says the page is still there changes nothing
+    // the pages show.
+    if changed {
+        live::changed_here(tool, &media);
+    }
+    Ok(entry)
 }
 
 /// The guest's entry in the snapshot's session, if they knocked on it.
@@ -582,16 +617,22 @@ pub fn entry_of<'a>(room: &'a RoomSnapshot, guest_session_hash: &str) -> Option<
 pub fn guest_sees(room: &RoomSnapshot, guest_session_hash: &str) -> GuestLobby {
     let entry = entry_of(room, guest_session_hash);
     let running = room.running().is_some();
-    let status = entry.map(|e| (e.status_at(room.limits, room.at), true));
+    let status = entry.map(|e| e.status_at(room.limits, room.at));
     let place = entry.map_or(0, |e| room.place_of(&e.id));
     guest_lobby(running, status, place, room.moderator_present())
 }
 
-/// A guest's page closed: out of the line, or no longer counted as in.
-pub async fn guest_away(tool: &Tool, media: &MediaId, entry_id: &str) -> RoomResult<()> {
+/// A guest's page closed: out of the line, or no longer counted as in,
+/// unless another page of theirs spoke after `last_heard`.
+pub async fn guest_away(
+    tool: &Tool,
+    media: &MediaId,
+    entry_id: &str,
+    last_heard: Timestamp,
+) -> RoomResult<()> {
     let (id, entry, now) = (media.clone(), entry_id.to_string(), tool.clock.now());
     write(tool, media, move |conn| {
-        store::guest_away(conn, &id, &entry, now)
+        store::guest_away(conn, &id, &entry, last_heard, now)
     })
     .await
 }
@@ -633,19 +674,19 @@ pub async fn guest_may_fetch(
     guest_session_hash: &str,
     item: &MediaId,
 ) -> Result<bool, Fault> {
-    let snapshot = live::load(tool, room).await?;
-    let on_stage = snapshot
-        .running()
-        .and_then(|s| s.presenting.as_deref())
-        .is_some_and(|p| p == item.as_str());
-    Ok(on_stage && guest_sees(&snapshot, guest_session_hash) == GuestLobby::Admitted)
-}
-
-/// The item a room's stage shows, for a page that has the room's id.
-pub async fn find_item(tool: &Tool, id: &MediaId) -> Result<Option<Media>, Fault> {
-    let id = id.clone();
+    let (room, item, hash) = (room.clone(), item.clone(), guest_session_hash.to_string());
     Ok(tool
         .db
-        .read(move |conn| media_store::find(conn, &id))
+        .read(move |conn| store::stage_admits(conn, &room, &item, &hash))
+        .await?)
+}
+
+/// Forgets sessions that ended longer ago than guest records are kept, with
+/// their lobby (guests' names and emails), participants and chat.
+pub async fn purge(tool: &Tool) -> Result<usize, Fault> {
+    let cutoff = tool.clock.now() - tool.settings.guests.retention;
+    Ok(tool
+        .db
+        .write(move |conn| store::purge(conn, cutoff))
         .await?)
 }

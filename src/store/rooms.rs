@@ -8,9 +8,10 @@
 //! stream that resumes after number n misses none).
 //!
 //! Every change ends with [`announce`], which on PostgreSQL is a `NOTIFY`
-//! sent when the transaction commits; every instance's listener passes it to
-//! the pages that follow the room. SQLite has one instance, and the service
-//! tells its pages itself.
+//! (sent when the surrounding transaction commits, or at once after a write
+//! of one statement); every instance's listener passes it to the pages that
+//! follow the room. SQLite has one instance, and the service tells its pages
+//! itself.
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -72,19 +73,31 @@ pub fn settings(conn: &mut Conn, media: &MediaId) -> StoreResult<RoomSettings> {
         .unwrap_or_default())
 }
 
-pub fn save_settings(conn: &mut Conn, media: &MediaId, s: RoomSettings) -> StoreResult<()> {
+/// Sets the lobby's policy, leaving the room's other settings as they are
+/// (two moderators changing two settings at once both count).
+pub fn set_lobby_policy(conn: &mut Conn, media: &MediaId, policy: LobbyPolicy) -> StoreResult<()> {
     with_conn!(conn, c => diesel::insert_into(room_settings::table)
         .values((
             room_settings::media_id.eq(media.as_str()),
-            room_settings::lobby_policy.eq(s.lobby_policy.as_str()),
-            room_settings::guests_may_chat.eq(s.guests_may_chat),
+            room_settings::lobby_policy.eq(policy.as_str()),
         ))
         .on_conflict(room_settings::media_id)
         .do_update()
-        .set((
-            room_settings::lobby_policy.eq(s.lobby_policy.as_str()),
-            room_settings::guests_may_chat.eq(s.guests_may_chat),
+        .set(room_settings::lobby_policy.eq(policy.as_str()))
+        .execute(c)?);
+    announce(conn, media.as_str())
+}
+
+/// Turns guests' chat on or off, leaving the other settings as they are.
+pub fn set_guests_may_chat(conn: &mut Conn, media: &MediaId, on: bool) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::insert_into(room_settings::table)
+        .values((
+            room_settings::media_id.eq(media.as_str()),
+            room_settings::guests_may_chat.eq(on),
         ))
+        .on_conflict(room_settings::media_id)
+        .do_update()
+        .set(room_settings::guests_may_chat.eq(on))
         .execute(c)?);
     announce(conn, media.as_str())
 }
@@ -99,6 +112,7 @@ pub struct SessionRow {
     pub started_by_name: String,
     pub ended_at: Option<Timestamp>,
     pub presenting: Option<String>,
+    pub presented_by: Option<i64>,
     pub playback_playing: bool,
     pub playback_position_ms: i64,
     pub playback_at_ms: i64,
@@ -183,6 +197,7 @@ pub fn end(
         room_sessions::ended_at.eq(now),
         room_sessions::ended_by.eq(by),
         room_sessions::presenting.eq(None::<String>),
+        room_sessions::presented_by.eq(None::<i64>),
     ))
     .returning(room_sessions::id)
     .get_result(c)
@@ -297,18 +312,21 @@ pub fn touch_participant(
     Ok(stayed + back > 0)
 }
 
-/// A member's page closed: they leave the participants.
+/// A member's page closed: they leave the participants, unless another
+/// page of theirs spoke after `last_heard` (this page's last word).
 pub fn leave_participant(
     conn: &mut Conn,
     media: &MediaId,
     session: &str,
     user_id: i64,
+    last_heard: Timestamp,
     now: Timestamp,
 ) -> StoreResult<()> {
     let n = with_conn!(conn, c => diesel::update(
         room_participants::table
             .find((session, user_id))
-            .filter(room_participants::left_at.is_null()),
+            .filter(room_participants::left_at.is_null())
+            .filter(room_participants::last_seen_at.le(last_heard)),
     )
     .set(room_participants::left_at.eq(now))
     .execute(c)?);
@@ -406,7 +424,10 @@ pub struct Knocking<'a> {
 
 /// A guest session knocks (first arrival, page reload, or its open page
 /// saying it is still there): the domain's [`knock`] decides, in one write
-/// transaction. Returns the entry as it now is.
+/// transaction. Returns the entry as it now is, and whether the room changed
+/// (a heartbeat that only refreshes presence does not change it). A guest
+/// session a moderator denied in any session of the room is refused in
+/// every later one too: its denied entry comes back.
 pub fn knock_on(
     conn: &mut Conn,
     k: &Knocking<'_>,
@@ -414,9 +435,14 @@ pub fn knock_on(
     limits: LobbyLimits,
     now: Timestamp,
     link_checked: bool,
-) -> StoreResult<EntryRow> {
-    let (row, changed) = super::write_transaction(conn, |conn| {
+) -> StoreResult<(EntryRow, bool)> {
+    super::write_transaction(conn, |conn| {
         let existing = entry_of_guest(conn, k.session, k.guest_session_hash)?;
+        if existing.is_none()
+            && let Some(denied) = denied_before(conn, k.media, k.guest_session_hash)?
+        {
+            return Ok((denied, false));
+        }
         let decision = knock(
             existing
                 .as_ref()
@@ -427,7 +453,9 @@ pub fn knock_on(
         );
         let changed = match (&existing, decision) {
             (_, Knock::Enter(status)) => {
-                with_conn!(conn, c => diesel::insert_into(lobby_entries::table)
+                // Another page of the same guest session may knock at the
+                // same moment: the first entry stands.
+                let inserted = with_conn!(conn, c => diesel::insert_into(lobby_entries::table)
                     .values((
                         lobby_entries::id.eq(k.new_id),
                         lobby_entries::session_id.eq(k.session),
@@ -441,8 +469,9 @@ pub fn knock_on(
                         lobby_entries::decided_at.eq((status == EntryStatus::Admitted).then_some(now)),
                         lobby_entries::last_seen_at.eq(now),
                     ))
+                    .on_conflict_do_nothing()
                     .execute(c)?);
-                true
+                inserted > 0
             }
             (Some(e), Knock::Rejoin { keep_place }) => {
                 let (since, queued) = if keep_place {
@@ -477,18 +506,35 @@ pub fn knock_on(
             announce(conn, k.media.as_str())?;
         }
         Ok((row, changed))
-    })?;
-    let _ = changed;
-    Ok(row)
+    })
+}
+
+/// A denied entry of this guest session in any session of the room.
+fn denied_before(
+    conn: &mut Conn,
+    media: &MediaId,
+    guest_session_hash: &str,
+) -> StoreResult<Option<EntryRow>> {
+    Ok(with_conn!(conn, c => lobby_entries::table
+        .inner_join(room_sessions::table)
+        .filter(room_sessions::media_id.eq(media.as_str()))
+        .filter(lobby_entries::guest_session_hash.eq(guest_session_hash))
+        .filter(lobby_entries::status.eq(EntryStatus::Denied.as_str()))
+        .select(EntryRow::as_select())
+        .first(c)
+        .optional()?))
 }
 
 /// A guest's page closed: a waiting guest leaves the line; an admitted one
 /// stops counting as in the session (their page's last word is moved back
 /// past the presence window) but stays admitted, so a reload goes back in.
+/// Only if nothing was heard from them after `last_heard` (this page's last
+/// word): a reload's new page may have knocked since.
 pub fn guest_away(
     conn: &mut Conn,
     media: &MediaId,
     entry_id: &str,
+    last_heard: Timestamp,
     now: Timestamp,
 ) -> StoreResult<()> {
     let away = now - PRESENCE_WINDOW - crate::domain::time::Duration::seconds(1);
@@ -496,14 +542,16 @@ pub fn guest_away(
         let left = diesel::update(
             lobby_entries::table
                 .find(entry_id)
-                .filter(lobby_entries::status.eq(EntryStatus::Waiting.as_str())),
+                .filter(lobby_entries::status.eq(EntryStatus::Waiting.as_str()))
+                .filter(lobby_entries::last_seen_at.le(last_heard)),
         )
         .set(lobby_entries::status.eq(EntryStatus::Left.as_str()))
         .execute(c)?;
         let gone = diesel::update(
             lobby_entries::table
                 .find(entry_id)
-                .filter(lobby_entries::status.eq(EntryStatus::Admitted.as_str())),
+                .filter(lobby_entries::status.eq(EntryStatus::Admitted.as_str()))
+                .filter(lobby_entries::last_seen_at.le(last_heard)),
         )
         .set(lobby_entries::last_seen_at.eq(away))
         .execute(c)?;
@@ -623,6 +671,7 @@ pub fn present(
     conn: &mut Conn,
     media: &MediaId,
     presenting: Option<&str>,
+    by: i64,
     now_ms: i64,
 ) -> StoreResult<bool> {
     let n = with_conn!(conn, c => diesel::update(
@@ -632,6 +681,7 @@ pub fn present(
     )
     .set((
         room_sessions::presenting.eq(presenting),
+        room_sessions::presented_by.eq(presenting.map(|_| by)),
         room_sessions::playback_playing.eq(false),
         room_sessions::playback_position_ms.eq(0),
         room_sessions::playback_at_ms.eq(now_ms),
@@ -643,14 +693,20 @@ pub fn present(
     Ok(n > 0)
 }
 
-/// The presenter's play, pause or seek. False when nothing is presented in
-/// a running session.
-pub fn set_playback(conn: &mut Conn, media: &MediaId, playback: Playback) -> StoreResult<bool> {
+/// The presenter's play, pause or seek. False unless `by` presents the
+/// item on the stage of a running session.
+pub fn set_playback(
+    conn: &mut Conn,
+    media: &MediaId,
+    by: i64,
+    playback: Playback,
+) -> StoreResult<bool> {
     let n = with_conn!(conn, c => diesel::update(
         room_sessions::table
             .filter(room_sessions::media_id.eq(media.as_str()))
             .filter(room_sessions::ended_at.is_null())
-            .filter(room_sessions::presenting.is_not_null()),
+            .filter(room_sessions::presenting.is_not_null())
+            .filter(room_sessions::presented_by.eq(by)),
     )
     .set((
         room_sessions::playback_playing.eq(playback.playing),
@@ -791,6 +847,38 @@ pub fn load(conn: &mut Conn, media: &MediaId) -> StoreResult<RoomRecord> {
         chat: chat_tail(conn, &session.id, CHAT_TAIL)?,
         session: Some(session),
     })
+}
+
+/// Whether `item` is on the stage of `media`'s running session and the
+/// guest session `guest_session_hash` is admitted to it: what a guest's
+/// request for the item's file needs, in one read.
+pub fn stage_admits(
+    conn: &mut Conn,
+    media: &MediaId,
+    item: &MediaId,
+    guest_session_hash: &str,
+) -> StoreResult<bool> {
+    let found: Option<String> = with_conn!(conn, c => lobby_entries::table
+        .inner_join(room_sessions::table)
+        .filter(room_sessions::media_id.eq(media.as_str()))
+        .filter(room_sessions::ended_at.is_null())
+        .filter(room_sessions::presenting.eq(item.as_str()))
+        .filter(lobby_entries::guest_session_hash.eq(guest_session_hash))
+        .filter(lobby_entries::status.eq(EntryStatus::Admitted.as_str()))
+        .select(lobby_entries::id)
+        .first(c)
+        .optional()?);
+    Ok(found.is_some())
+}
+
+/// Deletes sessions that ended before `cutoff`, with their participants,
+/// lobby (guests' names and emails) and chat: kept as long as guest visits
+/// are. How many sessions went.
+pub fn purge(conn: &mut Conn, cutoff: Timestamp) -> StoreResult<usize> {
+    Ok(with_conn!(conn, c => diesel::delete(
+        room_sessions::table.filter(room_sessions::ended_at.lt(cutoff)),
+    )
+    .execute(c)?))
 }
 
 /// Deletes a room's sessions, with their participants, lobby and chat, and

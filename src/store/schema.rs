@@ -227,6 +227,7 @@ diesel::table! {
         ended_at -> Nullable<BigInt>,
         ended_by -> Nullable<BigInt>,
         presenting -> Nullable<Text>,
+        presented_by -> Nullable<BigInt>,
         playback_playing -> Bool,
         playback_position_ms -> BigInt,
         playback_at_ms -> BigInt,

@@ -176,6 +176,8 @@ pub fn shared_room_json(room: &RoomSnapshot, role: RoomRole) -> &str {
 pub struct MeJson {
     pub role: &'static str,
     pub joined: bool,
+    /// They put the item on the stage: their player leads everyone's.
+    pub presenter: bool,
     pub stage_url: Option<String>,
 }
 
@@ -188,9 +190,12 @@ pub fn member_me(
     let joined = member
         .user_id()
         .is_some_and(|u| room.present().any(|p| p.user_id == u));
+    let presenter = member.user_id().is_some()
+        && room.running().and_then(|s| s.presented_by) == member.user_id();
     MeJson {
         role: member.role.as_str(),
         joined,
+        presenter,
         stage_url: room
             .presented
             .as_ref()

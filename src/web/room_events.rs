@@ -29,10 +29,11 @@ use super::room_api::{ChatJson, StageJson, member_view_json, stage_json_of};
 use crate::crypto::{hex, hex_decode, is_token_shaped};
 use crate::domain::media::{Media, MediaId};
 use crate::domain::room::{EntryStatus, GuestLobby, HEARTBEAT};
+use crate::domain::time::Timestamp;
 use crate::service::Tool;
 use crate::service::failure::Kind;
 use crate::service::guest_links::{self, GuestPage};
-use crate::service::live::{FeedState, RoomSnapshot};
+use crate::service::live::{FeedState, RoomSnapshot, StreamSlot};
 use crate::service::media_files;
 use crate::service::rooms::{self, GuestInRoom, MemberRoom};
 use crate::store::rooms::{self as room_store, ChatRow};
@@ -127,6 +128,9 @@ enum Viewer {
     Guest {
         guest: GuestInRoom,
         link_token: String,
+        /// The guest session's token (their cookie), to check at every
+        /// heartbeat that the link still admits a guest still in line.
+        session_token: String,
     },
 }
 
@@ -175,11 +179,10 @@ struct GuestStageJson<'a> {
 fn guest_view_json(
     tool: &Tool,
     room: &RoomSnapshot,
-    guest: &GuestInRoom,
-    link_token: &str,
+    (guest, link_token): (&GuestInRoom, &str),
+    lobby: GuestLobby,
     chat: &[ChatRow],
 ) -> String {
-    let lobby = rooms::guest_sees(room, &guest.session_hash);
     let admitted = lobby == GuestLobby::Admitted;
     let stage = admitted
         .then(|| stage_json_of(room))
@@ -226,6 +229,14 @@ struct Streaming {
     heartbeat: tokio::time::Interval,
     latest: Option<std::sync::Arc<RoomSnapshot>>,
     departure: Departure,
+    /// When this page last said its person is here: their leaving is
+    /// recorded only if no other page of theirs spoke since.
+    last_heard: Timestamp,
+    /// A knock found this guest session denied (in this session or an
+    /// earlier one of the room).
+    denied: bool,
+    /// This stream's place among its person's streams.
+    _slot: StreamSlot,
 }
 
 impl Drop for Streaming {
@@ -244,9 +255,9 @@ impl Drop for Streaming {
                     ..
                 },
             ) => {
-                let (member, session) = (room.clone(), session.clone());
+                let (member, session, heard) = (room.clone(), session.clone(), self.last_heard);
                 runtime.spawn(async move {
-                    let _ = rooms::member_left(&tool, &member, &session).await;
+                    let _ = rooms::member_left(&tool, &member, &session, heard).await;
                 });
             }
             (
@@ -256,9 +267,10 @@ impl Drop for Streaming {
                     ..
                 },
             ) => {
-                let (media, entry) = (guest.media.id.clone(), entry.clone());
+                let (media, entry, heard) =
+                    (guest.media.id.clone(), entry.clone(), self.last_heard);
                 runtime.spawn(async move {
-                    let _ = rooms::guest_away(&tool, &media, &entry).await;
+                    let _ = rooms::guest_away(&tool, &media, &entry, heard).await;
                 });
             }
             _ => {}
@@ -287,7 +299,7 @@ impl Streaming {
         }
         let after = self.cursor.seq;
         let tail_starts = room.record.chat.first().map_or(i64::MAX, |m| m.seq);
-        let unsent: Vec<ChatRow> = if after > 0 && tail_starts > after + 1 {
+        let unsent: Vec<ChatRow> = if after > 0 && tail_starts > after.saturating_add(1) {
             let (session, tool) = (session.id.clone(), self.tool.clone());
             tool.db
                 .read(move |conn| room_store::chat_after(conn, &session, after, 1_000))
@@ -315,8 +327,15 @@ impl Streaming {
                 room: member,
                 session_hash,
             } => member_view_json(&self.tool, &room, member, session_hash, &chat),
-            Viewer::Guest { guest, link_token } => {
-                guest_view_json(&self.tool, &room, guest, link_token, &chat)
+            Viewer::Guest {
+                guest, link_token, ..
+            } => {
+                let lobby = if self.denied {
+                    GuestLobby::Denied
+                } else {
+                    rooms::guest_sees(&room, &guest.session_hash)
+                };
+                guest_view_json(&self.tool, &room, (guest, link_token), lobby, &chat)
             }
         };
         self.latest = Some(room);
@@ -336,6 +355,7 @@ impl Streaming {
             Viewer::Member { room: member, .. } => {
                 if let Ok(true) = rooms::member_present(&self.tool, member, &session.id).await {
                     self.departure.member_session = Some(session.id.clone());
+                    self.last_heard = self.tool.clock.now();
                 }
             }
             Viewer::Guest { guest, .. } => {
@@ -343,8 +363,44 @@ impl Streaming {
                 if let Ok(entry) =
                     rooms::knock_on(&self.tool, guest, &session.id, policy, false).await
                 {
+                    self.denied = entry.status == EntryStatus::Denied.as_str();
                     self.departure.guest_entry = Some(entry.id);
+                    self.last_heard = self.tool.clock.now();
                 }
+            }
+        }
+    }
+
+    /// Whether the stream's credential still holds: a member's launch
+    /// session lives; a guest still in line (or not yet in it) has a guest
+    /// session on a link that admits. An admitted guest stays until they
+    /// reload or leave, whatever the link (as the guest-link rules say).
+    async fn still_allowed(&self) -> bool {
+        match &self.viewer {
+            Viewer::Member { session_hash, .. } => {
+                let (hash, now) = (session_hash.clone(), self.tool.clock.now());
+                // A database that is away ends the stream too: the page reconnects.
+                matches!(
+                    self.tool
+                        .db
+                        .read(move |conn| crate::store::sessions::find(conn, &hash, now))
+                        .await,
+                    Ok(Some(_))
+                )
+            }
+            Viewer::Guest {
+                guest,
+                link_token,
+                session_token,
+            } => {
+                let admitted = self.latest.as_ref().is_some_and(|room| {
+                    rooms::guest_sees(room, &guest.session_hash) == GuestLobby::Admitted
+                });
+                admitted
+                    || matches!(
+                        guest_links::view(&self.tool, link_token, Some(session_token)).await,
+                        Ok(GuestPage::View { .. })
+                    )
             }
         }
     }
@@ -360,6 +416,13 @@ impl Streaming {
             Viewer::Member { .. } => first,
             Viewer::Guest { guest, .. } => rooms::entry_of(room, &guest.session_hash)
                 .is_none_or(|e| e.status_at(room.limits, room.at) == EntryStatus::Left),
+        }
+    }
+
+    fn feed_media(&self) -> &str {
+        match &self.viewer {
+            Viewer::Member { room, .. } => room.media.id.as_str(),
+            Viewer::Guest { guest, .. } => guest.media.id.as_str(),
         }
     }
 
@@ -413,8 +476,12 @@ impl Streaming {
                         return Some(bytes);
                     }
                     // The database is away: the page says it is
-                    // reconnecting and opens the stream again.
-                    FeedState::Unavailable => return None,
+                    // reconnecting and opens the stream again; the feed
+                    // tries again for it.
+                    FeedState::Unavailable => {
+                        self.tool.rooms.changed(self.feed_media());
+                        return None;
+                    }
                     FeedState::Loading => {}
                 }
             }
@@ -427,6 +494,9 @@ impl Streaming {
                     self.pending = true;
                 }
                 _ = self.heartbeat.tick() => {
+                    if !self.still_allowed().await {
+                        return None;
+                    }
                     self.beat().await;
                     return Some(Bytes::from_static(b": still here\n\n"));
                 }
@@ -435,7 +505,30 @@ impl Streaming {
     }
 }
 
-fn sse(tool: &Tool, viewer: Viewer, media: &MediaId, cursor: Cursor) -> HttpResponse {
+/// The most event streams one person (a launch session, a guest session)
+/// may have open on an instance: a few tabs, not a flood.
+const MOST_STREAMS_PER_PERSON: usize = 8;
+
+fn sse(
+    tool: &Tool,
+    viewer: Viewer,
+    media: &MediaId,
+    cursor: Cursor,
+) -> Result<HttpResponse, ApiError> {
+    let person = match &viewer {
+        Viewer::Member { session_hash, .. } => format!("member:{session_hash}"),
+        Viewer::Guest { guest, .. } => format!("guest:{}", guest.session_hash),
+    };
+    let slot = tool
+        .rooms
+        .open_stream(&person, MOST_STREAMS_PER_PERSON)
+        .ok_or_else(|| {
+            ApiError::new(
+                Kind::TooMany,
+                "too_many_streams",
+                "This room is open in too many tabs. Close some and reload.",
+            )
+        })?;
     let feed = tool.rooms.follow(tool, media);
     let period = StdDuration::from_secs(HEARTBEAT.whole_seconds() as u64);
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -450,17 +543,20 @@ fn sse(tool: &Tool, viewer: Viewer, media: &MediaId, cursor: Cursor) -> HttpResp
         heartbeat,
         latest: None,
         departure: Departure::default(),
+        last_heard: tool.clock.now(),
+        denied: false,
+        _slot: slot,
     };
     let body = stream::unfold(state, |mut state| async move {
         let bytes = state.next().await?;
         Some((Ok::<_, actix_web::Error>(bytes), state))
     });
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/event-stream"))
         .insert_header((CACHE_CONTROL, "no-store"))
         // Proxies (nginx) would otherwise hold events back in their buffers.
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(body)
+        .streaming(body))
 }
 
 fn ticket_refused() -> ApiError {
@@ -498,7 +594,7 @@ pub async fn member_events(
     let room = rooms::member_room(&tool, &session, &id).await?;
     let media = room.media.id.clone();
     let viewer = Viewer::Member { room, session_hash };
-    Ok(sse(&tool, viewer, &media, cursor))
+    sse(&tool, viewer, &media, cursor)
 }
 
 /// GET /g/{token}/events: a guest's stream of the room their link opens.
@@ -534,8 +630,9 @@ pub async fn guest_events(
     let viewer = Viewer::Guest {
         guest,
         link_token: token.into_inner(),
+        session_token: session.unwrap_or_default(),
     };
-    Ok(sse(&tool, viewer, &id, cursor))
+    sse(&tool, viewer, &id, cursor)
 }
 
 #[cfg(test)]

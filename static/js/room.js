@@ -17,8 +17,9 @@
   var gl = window.guestlink || {};
   var mediaId = scope.getAttribute("data-media-id");
   var roomPath = "/api/media/" + encodeURIComponent(mediaId) + "/room";
-  var role = isGuest ? "guest" : panel.getAttribute("data-role");
-  var presenter = role === "moderator" || role === "speaker";
+  // Whether this page's player leads everyone's: the member who put the
+  // item on the stage (the room's events say so).
+  var presenter = false;
 
   function $(selector) { return scope.querySelector(selector); }
   function all(selector) { return Array.prototype.slice.call(scope.querySelectorAll(selector)); }
@@ -63,6 +64,7 @@
   var lastId = "";
   var source = null;
   var retryMs = 1000;
+  var failures = 0;
   var clockOffset = 0;
 
   function connect() {
@@ -72,6 +74,7 @@
     source.addEventListener("room", function (event) {
       lastId = event.lastEventId || lastId;
       retryMs = 1000;
+      failures = 0;
       show(connection, false);
       var data;
       try { data = JSON.parse(event.data); } catch (e) { return; }
@@ -84,6 +87,14 @@
       // browser: open it again, from the last event, after a pause.
       if (source.readyState === EventSource.CLOSED) {
         source.close();
+        failures += 1;
+        // Refused again and again (a session that ended, a link that no
+        // longer admits): the page itself says why.
+        if (failures >= 6) {
+          if (isGuest) { window.location.reload(); return; }
+          text(connection, "Live updates stopped. Reload the page to continue.");
+          return;
+        }
         setTimeout(connect, retryMs);
         retryMs = Math.min(retryMs * 2, 10000);
       }
@@ -125,7 +136,7 @@
         player = el;
         // Everyone keeps volume and full screen; a follower who pauses or
         // seeks is put back in step by the room's next event.
-        if (presenter) watchPresenter(el);
+        if (!isGuest) watchPresenter(el);
       } else if (stage.kind === "image" && url) {
         el = document.createElement("img");
         el.src = url;
@@ -159,6 +170,7 @@
   // The presenter's play, pause and seek go to everyone.
   function watchPresenter(el) {
     function send() {
+      if (!presenter || el !== player) return;
       call("POST", roomPath + "/playback", { playing: !el.paused, position: el.currentTime || 0 });
     }
     el.addEventListener("play", send);
@@ -346,6 +358,7 @@
   function renderMember(data) {
     var room = data.room;
     var me = data.me;
+    presenter = !!me.presenter;
     clockOffset = room.server_now_ms - Date.now();
     var running = !!room.session;
     panel.setAttribute("data-session", running ? "running" : "none");
@@ -476,5 +489,6 @@
     }
   }
 
-  connect();
+  // A guest who waited too long has no guest session left to follow with.
+  if (!(isGuest && panel.getAttribute("data-lobby-status") === "timed_out")) connect();
 })();

@@ -342,6 +342,58 @@ async fn a_denied_guest_sees_why_and_may_knock_again_with_a_new_click(backend: B
 }
 
 #[both_backends]
+async fn a_denied_guest_session_cannot_knock_on_the_next_session(backend: Backend) {
+    let room = Room::start(backend).await;
+    room.started().await;
+    let (guest, entry) = room.waiting("Persistent Guest").await;
+    room.decide(room.owner(), &entry, "deny")
+        .await
+        .expect(200, None, "deny");
+    // Their page stays open (no reload); the session ends and a new one starts.
+    room.post("/end", room.owner())
+        .await
+        .expect(200, None, "end");
+    room.started().await;
+    let mut stream = room.guest_stream(&guest).await;
+    assert_eq!(stream.status, 200, "{}", stream.body);
+    stream
+        .until("denied", |d| d["lobby"]["status"] == "denied")
+        .await;
+    assert_eq!(room.lobby().await.len(), 0, "not in the new session's line");
+}
+
+#[both_backends]
+async fn ended_sessions_are_forgotten_after_the_retention_period(backend: Backend) {
+    let room = Room::start(backend).await;
+    room.started().await;
+    let (_guest, _) = room.waiting("Old Guest").await;
+    room.chat(room.owner(), "long ago")
+        .await
+        .expect(201, None, "chat");
+    room.post("/end", room.owner())
+        .await
+        .expect(200, None, "end");
+    guestlink::service::housekeeping::purge_long_lived(&room.app().tool).await;
+    assert_eq!(
+        count_rows(&room.app().db, "lobby_entries"),
+        1,
+        "kept for now"
+    );
+    room.app()
+        .clock
+        .advance(room.app().settings.guests.retention + seconds(60));
+    guestlink::service::housekeeping::purge_long_lived(&room.app().tool).await;
+    for table in [
+        "room_sessions",
+        "lobby_entries",
+        "chat_messages",
+        "room_participants",
+    ] {
+        assert_eq!(count_rows(&room.app().db, table), 0, "{table}");
+    }
+}
+
+#[both_backends]
 async fn admit_all_lets_everyone_waiting_in(backend: Backend) {
     let room = Room::start(backend).await;
     room.started().await;
@@ -365,6 +417,7 @@ async fn admit_all_lets_everyone_waiting_in(backend: Backend) {
 async fn admitting_guests_automatically_skips_the_line(backend: Backend) {
     let room = Room::start(backend).await;
     room.started().await;
+    let (mut already_waiting, _) = room.waiting("Already Waiting").await;
     for bad in [
         json!({"policy": "admit_some"}),
         json!({}),
@@ -384,6 +437,9 @@ async fn admitting_guests_automatically_skips_the_line(backend: Backend) {
         .await;
     set.expect(200, None, "admit all policy");
     assert_eq!(set.json["lobby_policy"], "admit_all");
+    // Whoever was waiting is let in with the switch.
+    let page = room.view(&mut already_waiting).await;
+    assert_eq!(lobby_status(&page).as_deref(), Some("admitted"));
     let mut guest = room.guest("Auto Guest").await;
     let page = room.view(&mut guest).await;
     assert_eq!(lobby_status(&page).as_deref(), Some("admitted"));
@@ -622,6 +678,18 @@ async fn a_moderator_presents_an_item_of_the_library(backend: Backend) {
     )
     .await
     .expect(403, Some("forbidden"), "a learner's playback");
+    // Another moderator's player does not lead: only the presenter's does.
+    let ta = second_moderator(&room).await;
+    room.call(
+        Method::POST,
+        "/playback",
+        &ta,
+        Some(json!({"playing": false, "position": 1})),
+    )
+    .await
+    .expect(403, Some("not_presenter"), "another moderator's playback");
+    assert_eq!(room.get(room.owner()).await["me"]["presenter"], true);
+    assert_eq!(room.get(&ta).await["me"]["presenter"], false);
 
     let cleared = room
         .call(

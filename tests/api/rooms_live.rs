@@ -267,6 +267,66 @@ async fn streams_refuse_bad_tickets_event_ids_and_ended_sessions(backend: Backen
     );
 }
 
+#[both_backends]
+async fn one_person_may_open_only_a_few_streams(backend: Backend) {
+    let room = Room::start(backend).await;
+    let guest = room.guest("Many Tabs").await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let stream = room.guest_stream(&guest).await;
+        assert_eq!(stream.status, 200, "{}", stream.body);
+        open.push(stream);
+    }
+    let ninth = room.guest_stream(&guest).await;
+    assert_eq!(
+        (ninth.status, ninth.code().as_deref()),
+        (429, Some("too_many_streams"))
+    );
+    // Another guest is counted apart; a closed tab gives its place back.
+    let other = room.guest("Other Guest").await;
+    assert_eq!(room.guest_stream(&other).await.status, 200);
+    // The server learns that a tab closed at its next write to it (the
+    // heartbeat, within 10 s, or the one after).
+    open.pop();
+    let deadline = tokio::time::Instant::now() + PRESENCE_WAIT;
+    loop {
+        let again = room.guest_stream(&guest).await;
+        if again.status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the place comes back"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[both_backends]
+async fn a_stream_ends_when_its_credential_no_longer_holds(backend: Backend) {
+    let room = Room::start(backend).await;
+    let mut member = room.member_stream(room.owner()).await;
+    member.until("the first event", |_| true).await;
+    // A guest not in line yet, whose link stops admitting.
+    let mut guest = room.guest("Not Yet In").await;
+    room.view(&mut guest).await;
+    let mut guest_stream = room.guest_stream(&guest).await;
+    guest_stream
+        .until("not started", |d| guest_status(d) == "not_started")
+        .await;
+    room.shared.switch(false).await.expect(200, None, "off");
+    execute(&room.app().db, "DELETE FROM sessions");
+    // Within a heartbeat (10 s), both streams end.
+    assert!(
+        member.ends_within(Duration::from_secs(15)).await,
+        "the member's stream ends"
+    );
+    assert!(
+        guest_stream.ends_within(Duration::from_secs(15)).await,
+        "the guest's stream ends"
+    );
+}
+
 /// A guest enters through `base` (another instance's address): the entry
 /// form, then the view (which knocks).
 async fn enter_at(app_http: &reqwest::Client, base: &str, token: &str, name: &str) -> Browser {

@@ -19,6 +19,8 @@ CREATE TABLE room_sessions (
     -- The item on the stage, and the presenter's playback of it: playing or
     -- not, at which position (ms) at which instant (ms since the epoch).
     presenting TEXT REFERENCES media_items (id) ON DELETE SET NULL,
+    -- Who put it there: only their player's play, pause and seek count.
+    presented_by BIGINT REFERENCES users (id) ON DELETE SET NULL,
     playback_playing BOOLEAN NOT NULL DEFAULT 0,
     playback_position_ms BIGINT NOT NULL DEFAULT 0,
     playback_at_ms BIGINT NOT NULL DEFAULT 0,
@@ -28,6 +30,7 @@ CREATE TABLE room_sessions (
 );
 CREATE UNIQUE INDEX room_sessions_running ON room_sessions (media_id) WHERE ended_at IS NULL;
 CREATE INDEX room_sessions_media ON room_sessions (media_id, started_at);
+CREATE INDEX room_sessions_ended ON room_sessions (ended_at) WHERE ended_at IS NOT NULL;
 
 CREATE TABLE room_participants (
     session_id TEXT NOT NULL REFERENCES room_sessions (id) ON DELETE CASCADE,
@@ -62,6 +65,7 @@ CREATE TABLE lobby_entries (
 );
 CREATE INDEX lobby_entries_link ON lobby_entries (link_id, status);
 CREATE INDEX lobby_entries_line ON lobby_entries (session_id, queued_ms);
+CREATE INDEX lobby_entries_guest ON lobby_entries (guest_session_hash);
 
 CREATE TABLE chat_messages (
     session_id TEXT NOT NULL REFERENCES room_sessions (id) ON DELETE CASCADE,
