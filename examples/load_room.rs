@@ -7,8 +7,10 @@
 //!    automatically, and starts a session.
 //! 1. `--streams` event streams are opened (default 500): half are guests
 //!    (each enters through the link in a browser of its own, is admitted
-//!    and opens `/g/{token}/events` with their cookie), half are the
-//!    instructor's member stream (`/media/{id}/events?ticket=`). The
+//!    and opens `/g/{token}/events` with their cookie), half are students,
+//!    each launched from the demo platform as a person of their own, who
+//!    join the session and open their member stream
+//!    (`/media/{id}/events?ticket=`). The
 //!    server's resident memory is read before and after (with
 //!    `--server-pid`): the difference over the streams is the memory per
 //!    stream.
@@ -32,6 +34,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use guestlink::demo::claims::Role;
 use guestlink::domain::platform::Lms;
 use reqwest::header::{CONTENT_TYPE, COOKIE};
 use serde_json::{Value, json};
@@ -217,6 +220,37 @@ async fn follow(
     }
 }
 
+/// `n` students, each launched as a person of their own, who join the
+/// running session: their event streams' addresses.
+async fn students_in(
+    client: &reqwest::Client,
+    platform: &support::Platform,
+    room_api: &str,
+    n: usize,
+) -> Result<Vec<String>, String> {
+    let mut logins = Vec::with_capacity(n);
+    for i in 0..n {
+        let sub = Some(format!("load-room-student-{i}"));
+        logins.push(support::login(client, platform, Role::Student, sub).await?);
+    }
+    let (tokens, _) = support::sign_all(platform, &logins);
+    let mut urls = Vec::with_capacity(n);
+    for (login, token) in logins.iter().zip(tokens) {
+        let session = support::launch(client, platform, login, &token?).await?;
+        let joined = api(
+            client,
+            &session,
+            reqwest::Method::POST,
+            format!("{room_api}/join"),
+            None,
+        )
+        .await?;
+        let url = joined["events_url"].as_str().ok_or("no events_url")?;
+        urls.push(url.to_string());
+    }
+    Ok(urls)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -280,22 +314,9 @@ async fn run(args: Args) -> Result<bool, String> {
         None,
     )
     .await?;
-    let member_url = format!(
-        "{base}{}",
-        api(
-            &client,
-            &session,
-            reqwest::Method::GET,
-            room_api.clone(),
-            None
-        )
-        .await?["events_url"]
-            .as_str()
-            .ok_or("no events_url")?
-    );
-
     let guests = args.streams / 2;
     let members = args.streams - guests;
+    let member_urls = students_in(&client, &platform, &room_api, members).await?;
     let mut cookies = Vec::with_capacity(guests);
     for n in 0..guests {
         cookies.push(admitted_guest(&client, &entry_url, n).await?);
@@ -312,7 +333,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 .get(format!("{entry_url}/events"))
                 .header(COOKIE, &cookies[stream])
         } else {
-            client.get(&member_url)
+            client.get(format!("{base}{}", member_urls[stream - guests]))
         };
         let response = request
             .timeout(Duration::from_secs(24 * 3600))
@@ -338,7 +359,7 @@ async fn run(args: Args) -> Result<bool, String> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = args.server_pid.and_then(rss_kib);
     println!(
-        "load_room: {} streams open ({guests} guests, {members} member streams) in {:.2} s",
+        "load_room: {} streams open ({guests} admitted guests, {members} students in the session) in {:.2} s",
         args.streams,
         started.elapsed().as_secs_f64()
     );

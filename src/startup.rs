@@ -89,6 +89,9 @@ impl From<Fault> for StartError {
     }
 }
 
+/// When a response's write buffer is flushed (actix's default is 32 KiB).
+pub const WRITE_BUFFER_FLUSH: usize = 4 * 1024;
+
 impl Application {
     /// Connects to the database (applying migrations), opens the tool on it
     /// and binds the listener.
@@ -143,6 +146,10 @@ impl Application {
             }))
         })
         .workers(workers)
+        // Flush a response's buffer once it holds this much: a room's event
+        // stream hands over pieces smaller than the buffer's first 8 KiB, so
+        // each open stream keeps only that (see web::room_events).
+        .h1_write_buffer_size(WRITE_BUFFER_FLUSH)
         // Blocking (database) work per worker is capped near the pool size: more
         // threads only queue on the pool, and r2d2 serves waiters unfairly.
         .worker_max_blocking_threads(blocking_threads)

@@ -48,14 +48,19 @@ pub struct RoomSnapshot {
     pub limits: LobbyLimits,
     /// Serialized parts shared by every page of a kind, made by the first
     /// page that needs them.
-    pub shared: [OnceLock<String>; 2],
+    pub shared: [OnceLock<String>; 3],
+    participants_key: OnceLock<u64>,
 }
 
 /// Which of [`RoomSnapshot::shared`] a page uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SharedPart {
+    /// The room as members see it, without its participants.
     Member = 0,
+    /// The same with the lobby, for moderators.
     Moderator = 1,
+    /// The participants list, sent to a page only when it changed.
+    Participants = 2,
 }
 
 /// What a snapshot says, compared to the previous one: only the derived
@@ -122,6 +127,19 @@ impl RoomSnapshot {
 
     pub fn shared(&self, part: SharedPart, make: impl FnOnce() -> String) -> &str {
         self.shared[part as usize].get_or_init(make)
+    }
+
+    /// Tells one participants list from another: a page that has this one
+    /// is not sent it again.
+    pub fn participants_key(&self) -> u64 {
+        *self.participants_key.get_or_init(|| {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            for p in self.present() {
+                (p.user_id, &p.name, p.role().as_str()).hash(&mut hasher);
+            }
+            hasher.finish()
+        })
     }
 
     fn digest(&self) -> Digest {
@@ -380,7 +398,8 @@ pub async fn load(tool: &Tool, media: &MediaId) -> Result<RoomSnapshot, crate::s
         limits: LobbyLimits {
             wait: tool.settings.guests.lobby_wait,
         },
-        shared: [OnceLock::new(), OnceLock::new()],
+        shared: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+        participants_key: OnceLock::new(),
     })
 }
 

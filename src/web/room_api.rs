@@ -109,7 +109,6 @@ struct RoomJson<'a> {
     guests_may_chat: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     lobby: Option<Vec<EntryJson<'a>>>,
-    participants: Vec<ParticipantJson<'a>>,
     guests_in: usize,
     presenting: Option<&'a str>,
     moderator_present: bool,
@@ -140,14 +139,6 @@ fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
                 .map(|e| EntryJson::of(e, "waiting", link_name(room, &e.link_id)))
                 .collect()
         }),
-        participants: room
-            .present()
-            .map(|p| ParticipantJson {
-                name: &p.name,
-                role: p.role().as_str(),
-                invited: false,
-            })
-            .collect(),
         guests_in: room.guests_in(),
         presenting: running.and_then(|s| s.presenting.as_deref()),
         moderator_present: room.moderator_present(),
@@ -156,9 +147,9 @@ fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
     }
 }
 
-/// The room's JSON as a member with `role` sees it, serialized once per
-/// snapshot for all members of that kind.
-pub fn shared_room_json(room: &RoomSnapshot, role: RoomRole) -> &str {
+/// The room's JSON as a member with `role` sees it, without its
+/// participants, serialized once per snapshot for all members of that kind.
+fn shared_core_json(room: &RoomSnapshot, role: RoomRole) -> &str {
     let moderator = role == RoomRole::Moderator;
     let part = if moderator {
         SharedPart::Moderator
@@ -168,6 +159,37 @@ pub fn shared_room_json(room: &RoomSnapshot, role: RoomRole) -> &str {
     room.shared(part, || {
         serde_json::to_string(&room_json(room, moderator)).unwrap_or_default()
     })
+}
+
+/// The participants list, serialized once per snapshot.
+fn shared_participants_json(room: &RoomSnapshot) -> &str {
+    room.shared(SharedPart::Participants, || {
+        let list: Vec<ParticipantJson<'_>> = room
+            .present()
+            .map(|p| ParticipantJson {
+                name: &p.name,
+                role: p.role().as_str(),
+                invited: false,
+            })
+            .collect();
+        serde_json::to_string(&list).unwrap_or_default()
+    })
+}
+
+/// The CONTRACT's `room` as a member with `role` sees it; without
+/// `participants` unless `with_participants` (an event stream sends the
+/// list only when it changed).
+pub fn room_json_for(room: &RoomSnapshot, role: RoomRole, with_participants: bool) -> String {
+    let core = shared_core_json(room, role);
+    if !with_participants {
+        return core.to_string();
+    }
+    // The core is an object: the list goes in before its closing brace.
+    let open = core.strip_suffix('}').unwrap_or(core);
+    format!(
+        r#"{open},"participants":{}}}"#,
+        shared_participants_json(room)
+    )
 }
 
 /// The viewer's own part: their role, whether they are in the session,
@@ -232,15 +254,15 @@ impl<'a> ChatJson<'a> {
 pub fn member_view_json(
     tool: &Tool,
     room: &RoomSnapshot,
-    member: &MemberRoom,
-    session_hash: &str,
+    (member, session_hash): (&MemberRoom, &str),
+    with_participants: bool,
     chat: &[ChatRow],
 ) -> String {
     let me = member_me(tool, room, member, session_hash);
     let chat: Vec<ChatJson<'_>> = chat.iter().map(ChatJson::of).collect();
     format!(
         r#"{{"room":{},"me":{},"chat":{}}}"#,
-        shared_room_json(room, member.role),
+        room_json_for(room, member.role, with_participants),
         serde_json::to_string(&me).unwrap_or_default(),
         serde_json::to_string(&chat).unwrap_or_default(),
     )
@@ -261,7 +283,7 @@ fn room_reply(
 ) -> HttpResponse {
     let hash = hash_secret(&api.token);
     let mut value: Value =
-        serde_json::from_str(shared_room_json(room, member.role)).unwrap_or(Value::Null);
+        serde_json::from_str(&room_json_for(room, member.role, true)).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert(
             "me".into(),

@@ -14,6 +14,7 @@
 //! a reconnect (`Last-Event-ID`, or `last_event_id` in the query for a
 //! page that reopens its stream itself) gets the messages it missed, once.
 
+use std::collections::VecDeque;
 use std::time::Duration as StdDuration;
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -235,6 +236,8 @@ struct Streaming {
     /// A knock found this guest session denied (in this session or an
     /// earlier one of the room).
     denied: bool,
+    /// Which participants list this page has (see `RoomSnapshot::participants_key`).
+    participants_sent: Option<u64>,
     /// This stream's place among its person's streams.
     _slot: StreamSlot,
 }
@@ -276,6 +279,23 @@ impl Drop for Streaming {
             _ => {}
         }
     }
+}
+
+/// The most bytes a stream hands the server at once. The server flushes
+/// its write buffer once it holds [`crate::startup::WRITE_BUFFER_FLUSH`];
+/// a piece no larger than its first allocation (8 KiB) never makes it grow,
+/// so an open stream keeps only that buffer however large a room's event
+/// (a long participants list) is.
+const PIECE: usize = 6 * 1024;
+
+/// `bytes` in pieces of at most [`PIECE`] (views of one buffer, not copies).
+fn in_pieces(mut bytes: Bytes) -> VecDeque<Bytes> {
+    let mut pieces = VecDeque::with_capacity(bytes.len() / PIECE + 1);
+    while bytes.len() > PIECE {
+        pieces.push_back(bytes.split_to(PIECE));
+    }
+    pieces.push_back(bytes);
+    pieces
 }
 
 /// One SSE event.
@@ -326,7 +346,20 @@ impl Streaming {
             Viewer::Member {
                 room: member,
                 session_hash,
-            } => member_view_json(&self.tool, &room, member, session_hash, &chat),
+            } => {
+                // The participants list goes only to a page that does not
+                // have this one: in a large room it is most of an event.
+                let key = room.participants_key();
+                let with_participants = self.participants_sent != Some(key);
+                self.participants_sent = Some(key);
+                member_view_json(
+                    &self.tool,
+                    &room,
+                    (member, session_hash),
+                    with_participants,
+                    &chat,
+                )
+            }
             Viewer::Guest {
                 guest, link_token, ..
             } => {
@@ -460,6 +493,11 @@ impl Streaming {
                         let was_first = std::mem::replace(&mut self.first, false);
                         self.latest = Some(room.clone());
                         if self.needs_knock(&room, was_first) {
+                            // A knock puts a guest in line: only while their
+                            // link admits them.
+                            if !self.still_allowed().await {
+                                return None;
+                            }
                             self.beat().await;
                             // This snapshot is from before the knock (and on
                             // PostgreSQL a knock that found its entry already
@@ -545,12 +583,19 @@ fn sse(
         departure: Departure::default(),
         last_heard: tool.clock.now(),
         denied: false,
+        participants_sent: None,
         _slot: slot,
     };
-    let body = stream::unfold(state, |mut state| async move {
-        let bytes = state.next().await?;
-        Some((Ok::<_, actix_web::Error>(bytes), state))
-    });
+    let body = stream::unfold(
+        (state, VecDeque::new()),
+        |(mut state, mut pieces)| async move {
+            if pieces.is_empty() {
+                pieces = in_pieces(state.next().await?);
+            }
+            let piece = pieces.pop_front()?;
+            Some((Ok::<_, actix_web::Error>(piece), (state, pieces)))
+        },
+    );
     Ok(HttpResponse::Ok()
         .insert_header((CONTENT_TYPE, "text/event-stream"))
         .insert_header((CACHE_CONTROL, "no-store"))
@@ -638,6 +683,16 @@ pub async fn guest_events(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_event_goes_out_in_pieces_that_join_back() {
+        let event = Bytes::from(vec![b'x'; PIECE * 2 + 10]);
+        let pieces = in_pieces(event.clone());
+        assert_eq!(pieces.len(), 3);
+        assert!(pieces.iter().all(|p| p.len() <= PIECE));
+        assert_eq!(pieces.concat(), event.to_vec());
+        assert_eq!(in_pieces(Bytes::from_static(b"small")).len(), 1);
+    }
 
     #[test]
     fn event_ids_read_back_and_malformed_ones_are_refused() {

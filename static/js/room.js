@@ -384,8 +384,9 @@
     if (guestChat) guestChat.checked = room.guests_may_chat;
     text($('[data-detail="guest-chat"]'), room.guests_may_chat ? "On" : "Off");
     if (room.lobby) renderLobby(running ? room.lobby : []);
-    var list = $("[data-participants]");
-    text($("[data-participant-count]"), String(room.participants.length));
+    // The list comes only when it changed.
+    var list = room.participants ? $("[data-participants]") : null;
+    if (room.participants) text($("[data-participant-count]"), String(room.participants.length));
     if (list) {
       list.textContent = "";
       room.participants.forEach(function (p) {
