@@ -690,7 +690,8 @@ mod tests {
         let pieces = in_pieces(event.clone());
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.len() <= PIECE));
-        assert_eq!(pieces.concat(), event.to_vec());
+        let joined: Vec<u8> = pieces.iter().flat_map(|p| p.iter().copied()).collect();
+        assert_eq!(joined, event.to_vec());
         assert_eq!(in_pieces(Bytes::from_static(b"small")).len(), 1);
     }
 

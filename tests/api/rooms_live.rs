@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
 use serde_json::json;
 
 use crate::database_outage::{ChaosProxy, host_port, through_proxy};
