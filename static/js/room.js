@@ -292,6 +292,7 @@
 
   // ---- A member's view ----------------------------------------------------
   var waitingCount = $("[data-waiting-count]");
+  var sawSession = false;
   var lobbyList = $("[data-lobby-list]");
 
   function minutesSince(iso) {
@@ -361,11 +362,14 @@
     presenter = !!me.presenter;
     clockOffset = room.server_now_ms - Date.now();
     var running = !!room.session;
-    panel.setAttribute("data-session", running ? "running" : "none");
     panel.setAttribute("data-joined", me.joined ? "true" : "false");
+    // A session this page saw running has ended: say so until another starts.
+    if (running) sawSession = true;
+    var ended = !running && sawSession;
     text($("[data-session-status]"), running
       ? "Live session started by " + room.session.started_by + "." + (me.joined ? " You are in the session." : "")
-      : "No session is running.");
+      : ended ? "The session has ended." : "No session is running.");
+    panel.setAttribute("data-session", running ? "running" : "none");
     show($('[data-room-action="start"]'), !running);
     show($('[data-room-action="end"]'), running);
     show($('[data-room-action="join"]'), running && !me.joined);
