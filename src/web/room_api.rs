@@ -101,7 +101,7 @@ pub fn stage_json_of(room: &RoomSnapshot) -> Option<StageJson<'_>> {
     })
 }
 
-/// The CONTRACT's `room`, without the viewer's own part.
+/// A room's JSON (README.md, "Live rooms"), without the viewer's own part.
 #[derive(Serialize)]
 struct RoomJson<'a> {
     session: Option<SessionJson<'a>>,
@@ -176,7 +176,7 @@ fn shared_participants_json(room: &RoomSnapshot) -> &str {
     })
 }
 
-/// The CONTRACT's `room` as a member with `role` sees it; without
+/// The room's JSON as a member with `role` sees it; without
 /// `participants` unless `with_participants` (an event stream sends the
 /// list only when it changed).
 pub fn room_json_for(room: &RoomSnapshot, role: RoomRole, with_participants: bool) -> String {
@@ -273,7 +273,7 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
-/// The `room` JSON for the API: the CONTRACT's fields, plus the caller's
+/// The `room` JSON for the API: the room's fields, plus the caller's
 /// own part under `me` and their event stream's address.
 fn room_reply(
     tool: &Tool,
