@@ -501,17 +501,24 @@ pub async fn admit(
     }
 }
 
+/// An admitted guest as their session shows them: the session's hash
+/// (which binds the page's file URLs to it), the link that admitted them,
+/// and who they said they were (a room's lobby shows it).
+#[derive(Clone, Debug)]
+pub struct Guest {
+    pub session_hash: String,
+    pub link_id: String,
+    pub name: String,
+    pub email: String,
+}
+
 /// What a guest's page load finds.
 pub enum GuestPage {
     /// The guest's session is for this link and the link still admits: show
-    /// the item. The session's hash binds the page's file URLs to it.
+    /// the item.
     View {
         media: Media,
-        session_hash: String,
-        /// The link that admitted the guest, and their visit (their name
-        /// and email, for a room's lobby).
-        link_id: String,
-        visit_id: i64,
+        guest: Guest,
     },
     /// No session for this link in this browser: to the entry page, which
     /// shows the item's title.
@@ -561,9 +568,12 @@ pub async fn view(
     Ok(match session {
         Some(session) => GuestPage::View {
             media: open.media,
-            session_hash: session.token_hash,
-            link_id: session.link_id,
-            visit_id: session.visit_id,
+            guest: Guest {
+                session_hash: session.token_hash,
+                link_id: session.link_id,
+                name: session.name,
+                email: session.email,
+            },
         },
         None => GuestPage::Entry { media: open.media },
     })

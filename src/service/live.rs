@@ -69,7 +69,7 @@ pub enum SharedPart {
 #[derive(Debug, PartialEq, Eq)]
 struct Digest {
     settings: store::RoomSettings,
-    session: Option<(String, bool, Option<String>, bool, i64, i64, i64)>,
+    session: Option<store::SessionRow>,
     participants: Vec<(i64, String, RoomRole, bool)>,
     entries: Vec<(String, EntryStatus, Timestamp, bool)>,
 }
@@ -145,17 +145,7 @@ impl RoomSnapshot {
     fn digest(&self) -> Digest {
         Digest {
             settings: self.record.settings,
-            session: self.record.session.as_ref().map(|s| {
-                (
-                    s.id.clone(),
-                    s.running(),
-                    s.presenting.clone(),
-                    s.playback_playing,
-                    s.playback_position_ms,
-                    s.playback_at_ms,
-                    s.chat_seq,
-                )
-            }),
+            session: self.record.session.clone(),
             participants: self
                 .record
                 .participants

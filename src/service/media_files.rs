@@ -24,7 +24,7 @@ use crate::domain::file_access::GrantTimes;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::session::LaunchSession;
 use crate::domain::time::Timestamp;
-use crate::store::file_grants::{self, Grant, Holder};
+use crate::store::file_grants::{self, Grant, GuestLinkOf, Holder};
 use crate::store::media as store;
 
 /// A file URL and until when it may start a download or stream.
@@ -212,7 +212,7 @@ pub fn url_for_guest(
 async fn held_grant(
     tool: &Tool,
     raw: &str,
-    held: impl FnOnce(&Holder, Option<&String>) -> bool,
+    held: impl FnOnce(&Holder, Option<&GuestLinkOf>) -> bool,
 ) -> FileResult<(String, Grant)> {
     if !is_grant_shaped(raw) {
         return Err(FileError::UrlInvalid);
@@ -228,7 +228,7 @@ async fn held_grant(
         found = first_use(tool, raw, &hash, now).await?;
     }
     let grant = found
-        .filter(|g| g.session_alive && held(&g.holder, g.link_token_hash.as_ref()))
+        .filter(|g| g.session_alive && held(&g.holder, g.link.as_ref()))
         .ok_or(FileError::UrlInvalid)?;
     Ok((hash, grant))
 }
@@ -348,7 +348,10 @@ pub async fn renew_for_guest(
 ) -> FileResult<FileUrl> {
     let (holder, link) = guest_holder(tool, link_token, guest_session_token)?;
     let old = old.ok_or(FileError::UrlInvalid)?;
-    let (hash, grant) = held_grant(tool, old, |h, l| *h == holder && l == Some(&link)).await?;
+    let (hash, grant) = held_grant(tool, old, |h, l| {
+        *h == holder && l.is_some_and(|l| l.token_hash == link)
+    })
+    .await?;
     let path = format!("/g/{link_token}/file");
     if let Some(url) = renew(tool, old, hash, &grant, &path).await? {
         return Ok(url);
@@ -370,7 +373,7 @@ pub struct Deliverable {
 async fn by_grant(
     tool: &Tool,
     raw: &str,
-    held: impl FnOnce(&Holder, Option<&String>) -> bool,
+    held: impl FnOnce(&Holder, Option<&GuestLinkOf>) -> bool,
     media_id: Option<&MediaId>,
     continues_stream: impl FnOnce(u64) -> bool,
 ) -> FileResult<Deliverable> {
@@ -396,7 +399,7 @@ pub async fn by_member_grant(
     continues_stream: impl FnOnce(u64) -> bool,
 ) -> FileResult<Deliverable> {
     let id = MediaId::parse(id).ok_or(FileError::NotFound)?;
-    let held = |h: &Holder, _: Option<&String>| matches!(h, Holder::Member(_));
+    let held = |h: &Holder, _: Option<&GuestLinkOf>| matches!(h, Holder::Member(_));
     by_grant(tool, grant, held, Some(&id), continues_stream).await
 }
 
@@ -414,18 +417,18 @@ pub async fn by_guest_grant(
         guest_session_token.ok_or(FileError::UrlInvalid)?,
     ));
     let link = tool.sealer.lookup_hash(link_token);
-    let held = |h: &Holder, l: Option<&String>| *h == holder && l == Some(&link);
+    // The grant's read names the link's item too: kept for the stage check.
+    let mut link_item = None;
+    let held = |h: &Holder, l: Option<&GuestLinkOf>| {
+        link_item = l.map(|l| l.media_id.clone());
+        *h == holder && l.is_some_and(|l| l.token_hash == link)
+    };
     let deliverable = by_grant(tool, grant, held, None, continues_stream).await?;
     // A grant for another item than the link's is a room's stage: it
     // serves only while that item is presented to this admitted guest.
-    let Holder::Guest(session_hash) = &holder else {
+    let (Holder::Guest(session_hash), Some(room)) = (&holder, link_item) else {
         return Err(FileError::UrlInvalid);
     };
-    let found = tool
-        .db
-        .read(move |conn| crate::store::guest_links::find_by_token(conn, &link))
-        .await?;
-    let room = found.map(|f| f.media_id).ok_or(FileError::UrlInvalid)?;
     if room != deliverable.media.id
         && !super::rooms::guest_may_fetch(tool, &room, session_hash, &deliverable.media.id).await?
     {

@@ -7,6 +7,7 @@
 
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
+use super::guest_links::Guest;
 use super::live::{self, RoomSnapshot};
 use super::media::{self, MediaError};
 use crate::crypto::random_token;
@@ -18,8 +19,7 @@ use crate::domain::room::{
 };
 use crate::domain::session::LaunchSession;
 use crate::domain::time::Timestamp;
-use crate::store::guest_links as guest_store;
-use crate::store::rooms::{self as store, Author, EntryRow, Knocking, Starter};
+use crate::store::rooms::{self as store, Author, ChatRow, EntryRow, Knocking, Starter};
 
 /// Why a room action was refused.
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +173,41 @@ impl MemberRoom {
 /// The room `id` of the session's course, with the member's role in it.
 pub async fn member_room(tool: &Tool, session: &LaunchSession, id: &str) -> RoomResult<MemberRoom> {
     let media = media::get(tool, session, id).await?;
-    Ok(member_room_of(session, media)?)
+    member_room_of(session, media)
+}
+
+/// The room `id` for the session whose token hash is `session_hash` (an
+/// event stream's ticket carries the hash, not the token), read with the
+/// session in one trip; None when the session has ended.
+pub async fn member_room_by_hash(
+    tool: &Tool,
+    session_hash: &str,
+    id: &str,
+) -> RoomResult<Option<MemberRoom>> {
+    let id = MediaId::parse(id).ok_or(RoomError::NotFound)?;
+    let (hash, now) = (session_hash.to_string(), tool.clock.now());
+    let found = tool
+        .db
+        .read(move |conn| crate::store::sessions::find_with_media(conn, &hash, now, &id))
+        .await
+        .map_err(Fault::from)?;
+    let Some((session, media)) = found else {
+        return Ok(None);
+    };
+    let course = session.course.as_ref().map(|c| c.id);
+    let media = media
+        .filter(|m| Some(m.course_id) == course)
+        .ok_or(RoomError::NotFound)?;
+    Ok(Some(member_room_of(&session, media)?))
+}
+
+/// Whether the session whose token hash is `session_hash` still lives.
+pub async fn member_session_lives(tool: &Tool, session_hash: &str) -> Result<bool, Fault> {
+    let (hash, now) = (session_hash.to_string(), tool.clock.now());
+    Ok(tool
+        .db
+        .read(move |conn| crate::store::sessions::is_live(conn, &hash, now))
+        .await?)
 }
 
 /// The same for an item already read with the session.
@@ -348,13 +382,19 @@ pub async fn set_guest_chat(tool: &Tool, room: &MemberRoom, on: bool) -> RoomRes
     snapshot(tool, &room.media.id).await
 }
 
+/// A lobby entry as decided, with the name of the link its guest came through.
+pub struct Decided {
+    pub entry: EntryRow,
+    pub link_name: String,
+}
+
 /// Admit or deny one waiting guest: exactly one decision counts.
 pub async fn decide(
     tool: &Tool,
     room: &MemberRoom,
     entry_id: &str,
     admit: bool,
-) -> RoomResult<EntryRow> {
+) -> RoomResult<Decided> {
     room.require(RoomAction::DecideLobby)?;
     let session = running_session(tool, &room.media.id).await?;
     let to = if admit {
@@ -369,16 +409,20 @@ pub async fn decide(
         tool.clock.now(),
     );
     let decided = write(tool, &room.media.id, move |conn| {
-        match store::decide(conn, &media, &session.id, &entry, to, limits, now)? {
-            Some(row) => Ok(Ok(row)),
-            None => Ok(Err(store::entry(conn, &session.id, &entry)?.is_some())),
-        }
+        let Some(row) = store::decide(conn, &media, &session.id, &entry, to, limits, now)? else {
+            return Ok(Err(store::entry(conn, &session.id, &entry)?.is_some()));
+        };
+        let link = crate::store::guest_links::find_of_media(conn, &media, &row.link_id)?;
+        Ok(Ok(Decided {
+            link_name: link.map(|l| l.name).unwrap_or_default(),
+            entry: row,
+        }))
     })
     .await?;
     match decided {
-        Ok(row) => {
-            tracing::info!(media = %room.media.id, entry = %row.id, status = to.as_str(), "lobby decision");
-            Ok(row)
+        Ok(decided) => {
+            tracing::info!(media = %room.media.id, entry = %decided.entry.id, status = to.as_str(), "lobby decision");
+            Ok(decided)
         }
         Err(true) => Err(RoomError::EntryNotWaiting),
         Err(false) => Err(RoomError::EntryNotFound),
@@ -479,7 +523,7 @@ async fn post(
     name: String,
     guest: bool,
     text: ChatText,
-) -> RoomResult<store::ChatRow> {
+) -> RoomResult<ChatRow> {
     let (id, now) = (media.clone(), tool.clock.now());
     write(tool, media, move |conn| {
         let author = Author { name: &name, guest };
@@ -490,7 +534,7 @@ async fn post(
 }
 
 /// A member's chat message in the running session.
-pub async fn member_chat(tool: &Tool, room: &MemberRoom, raw: &str) -> RoomResult<store::ChatRow> {
+pub async fn member_chat(tool: &Tool, room: &MemberRoom, raw: &str) -> RoomResult<ChatRow> {
     room.require(RoomAction::Chat)?;
     room.member()?;
     let text = ChatText::parse(raw)?;
@@ -513,6 +557,16 @@ pub async fn member_chat(tool: &Tool, room: &MemberRoom, raw: &str) -> RoomResul
     .await
 }
 
+/// The messages of `session` after number `after` (a stream that resumes
+/// past what its snapshot holds), at most a thousand.
+pub async fn chat_after(tool: &Tool, session: &str, after: i64) -> Result<Vec<ChatRow>, Fault> {
+    let session = session.to_string();
+    Ok(tool
+        .db
+        .read(move |conn| store::chat_after(conn, &session, after, 1_000))
+        .await?)
+}
+
 /// A guest of a room as their guest session shows them.
 #[derive(Clone, Debug)]
 pub struct GuestInRoom {
@@ -523,28 +577,20 @@ pub struct GuestInRoom {
     pub email: String,
 }
 
-/// The guest behind a guest session admitted through `link_id` (their
-/// visit says who they are).
-pub async fn guest_in_room(
-    tool: &Tool,
-    media: Media,
-    session_hash: String,
-    link_id: String,
-    visit_id: i64,
-) -> RoomResult<GuestInRoom> {
-    let (name, email) = tool
-        .db
-        .read(move |conn| guest_store::visitor(conn, visit_id))
-        .await
-        .map_err(Fault::from)?
-        .unwrap_or_default();
-    Ok(GuestInRoom {
-        media,
-        session_hash,
-        link_id,
-        name,
-        email,
-    })
+impl GuestInRoom {
+    /// The guest of `media`, a room (see [`kind_has_sessions`]).
+    pub fn new(media: Media, guest: Guest) -> RoomResult<GuestInRoom> {
+        if !kind_has_sessions(media.kind) {
+            return Err(RoomError::NotARoom);
+        }
+        Ok(GuestInRoom {
+            media,
+            session_hash: guest.session_hash,
+            link_id: guest.link_id,
+            name: guest.name,
+            email: guest.email,
+        })
+    }
 }
 
 /// The guest's knock on arriving or reloading: what the guest sees now,
@@ -553,12 +599,25 @@ pub async fn guest_knock(
     tool: &Tool,
     guest: &GuestInRoom,
 ) -> RoomResult<(GuestLobby, RoomSnapshot)> {
-    let room = snapshot(tool, &guest.media.id).await?;
-    let Some(session) = room.running() else {
+    let media = guest.media.id.clone();
+    let running = tool
+        .db
+        .read(move |conn| {
+            let Some(session) = store::running(conn, &media)? else {
+                return Ok(None);
+            };
+            Ok(Some((
+                session.id,
+                store::settings(conn, &media)?.lobby_policy,
+            )))
+        })
+        .await
+        .map_err(Fault::from)?;
+    let Some((session, policy)) = running else {
+        let room = snapshot(tool, &guest.media.id).await?;
         return Ok((guest_sees(&room, &guest.session_hash), room));
     };
-    let policy = room.record.settings.lobby_policy;
-    let entry = knock_on(tool, guest, &session.id, policy, true).await?;
+    let entry = knock_on(tool, guest, &session, policy, true).await?;
     let room = snapshot(tool, &guest.media.id).await?;
     if entry.status == EntryStatus::Denied.as_str() {
         // Denied in this session or an earlier one.
@@ -638,7 +697,7 @@ pub async fn guest_away(
 }
 
 /// An admitted guest's chat message.
-pub async fn guest_chat(tool: &Tool, guest: &GuestInRoom, raw: &str) -> RoomResult<store::ChatRow> {
+pub async fn guest_chat(tool: &Tool, guest: &GuestInRoom, raw: &str) -> RoomResult<ChatRow> {
     let text = ChatText::parse(raw)?;
     let room = snapshot(tool, &guest.media.id).await?;
     let session = room.running().ok_or(RoomError::NoSession)?.id.clone();

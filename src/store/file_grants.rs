@@ -19,8 +19,14 @@ pub enum Holder {
     Guest(String),
 }
 
-/// For a guest's grant: the lookup hash of the link that admitted its session.
-pub type LinkTokenHash = Option<String>;
+/// For a guest's grant: the link that admitted its session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestLinkOf {
+    /// The lookup hash of the link's token.
+    pub token_hash: String,
+    /// The link's item (a room, when the grant is for its stage).
+    pub media_id: MediaId,
+}
 
 /// A grant as found, with whether its session still lives.
 #[derive(Clone, Debug)]
@@ -29,8 +35,8 @@ pub struct Grant {
     pub holder: Holder,
     pub times: GrantTimes,
     pub session_alive: bool,
-    /// A guest's grant: the token hash of the link the guest came through.
-    pub link_token_hash: LinkTokenHash,
+    /// A guest's grant: the link the guest came through.
+    pub link: Option<GuestLinkOf>,
 }
 
 /// Grants one holder keeps for one item: enough for every tab it has open;
@@ -101,7 +107,7 @@ type Row = (
     (Timestamp, Timestamp, Timestamp),
     Option<Timestamp>,
     Option<Timestamp>,
-    Option<String>,
+    Option<(String, String)>,
 );
 
 /// The grant with this hash, and whether its session lives at `now`.
@@ -118,7 +124,7 @@ pub fn find(conn: &mut Conn, grant_hash: &str, now: Timestamp) -> StoreResult<Op
             (file_grants::starts_until, file_grants::last_used_at, file_grants::ends_at),
             sessions::expires_at.nullable(),
             guest_sessions::expires_at.nullable(),
-            guest_links::token_hash.nullable(),
+            (guest_links::token_hash, guest_links::media_id).nullable(),
         ))
         .first(c)
         .optional()?);
@@ -130,7 +136,7 @@ pub fn find(conn: &mut Conn, grant_hash: &str, now: Timestamp) -> StoreResult<Op
             (starts_until, last_used_at, ends_at),
             member_until,
             guest_until,
-            link_token_hash,
+            link,
         )| {
             let (holder, session_until) = match (member, guest) {
                 (Some(hash), _) => (Holder::Member(hash), member_until),
@@ -146,7 +152,10 @@ pub fn find(conn: &mut Conn, grant_hash: &str, now: Timestamp) -> StoreResult<Op
                     ends_at,
                 },
                 session_alive: session_until.is_some_and(|until| until > now),
-                link_token_hash,
+                link: link.map(|(token_hash, media_id)| GuestLinkOf {
+                    token_hash,
+                    media_id: MediaId(media_id),
+                }),
             })
         },
     ))

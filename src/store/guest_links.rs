@@ -355,12 +355,15 @@ pub fn admit(conn: &mut Conn, a: &Admission<'_>) -> StoreResult<Option<i64>> {
     }
 }
 
-/// A live guest session: which link admitted it, and its visit.
+/// A live guest session: which link admitted it, and its visit (who the
+/// guest said they were).
 #[derive(Clone, Debug)]
 pub struct GuestSession {
     pub token_hash: String,
     pub link_id: String,
     pub visit_id: i64,
+    pub name: String,
+    pub email: String,
     pub expires_at: Timestamp,
 }
 
@@ -369,18 +372,29 @@ pub fn find_session(
     token_hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<GuestSession>> {
-    let row: Option<(String, i64, Timestamp)> = with_conn!(conn, c => guest_sessions::table
-        .find(token_hash)
+    let row: Option<(String, i64, String, String, Timestamp)> = with_conn!(conn, c => guest_sessions::table
+        .inner_join(guest_visits::table.on(guest_visits::id.eq(guest_sessions::visit_id)))
+        .filter(guest_sessions::token_hash.eq(token_hash))
         .filter(guest_sessions::expires_at.gt(now))
-        .select((guest_sessions::link_id, guest_sessions::visit_id, guest_sessions::expires_at))
+        .select((
+            guest_sessions::link_id,
+            guest_sessions::visit_id,
+            guest_visits::name,
+            guest_visits::email,
+            guest_sessions::expires_at,
+        ))
         .first(c)
         .optional()?);
-    Ok(row.map(|(link_id, visit_id, expires_at)| GuestSession {
-        token_hash: token_hash.to_string(),
-        link_id,
-        visit_id,
-        expires_at,
-    }))
+    Ok(row.map(
+        |(link_id, visit_id, name, email, expires_at)| GuestSession {
+            token_hash: token_hash.to_string(),
+            link_id,
+            visit_id,
+            name,
+            email,
+            expires_at,
+        },
+    ))
 }
 
 /// Ends a guest session (its file URLs go with it).
@@ -415,15 +429,6 @@ pub fn visits_page(
             at,
         })
         .collect())
-}
-
-/// Who a visit was: the name and email the guest gave.
-pub fn visitor(conn: &mut Conn, visit_id: i64) -> StoreResult<Option<(String, String)>> {
-    Ok(with_conn!(conn, c => guest_visits::table
-        .find(visit_id)
-        .select((guest_visits::name, guest_visits::email))
-        .first(c)
-        .optional()?))
 }
 
 /// What the retention purge removed.

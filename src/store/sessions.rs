@@ -81,6 +81,17 @@ pub fn find(
     row.map(into_session).transpose()
 }
 
+/// Whether the session with this token hash lives at `now` (an open event
+/// stream's check at each heartbeat: one index lookup).
+pub fn is_live(conn: &mut Conn, token_hash: &str, now: Timestamp) -> StoreResult<bool> {
+    Ok(with_conn!(conn, c => diesel::select(diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::expires_at.gt(now)),
+    ))
+    .get_result::<bool>(c)?))
+}
+
 /// The live session with this token hash and the live item `media` (of any
 /// course: the caller checks it is the session's), in one statement: a
 /// media page's reads.

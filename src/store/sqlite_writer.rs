@@ -219,7 +219,7 @@ fn with_sqlite<T>(
     step: impl FnOnce(&mut SqliteConnection) -> diesel::QueryResult<T>,
 ) -> diesel::QueryResult<T> {
     match conn {
-        Conn::Sqlite(pooled) => step(&mut **pooled),
+        Conn::Sqlite(pooled) => step(pooled),
         Conn::Pg(_) => unreachable!("the SQLite writer holds a SQLite connection"),
     }
 }

@@ -87,6 +87,11 @@ pub struct EntryForm {
 
 /// The page that says why the link does not let the guest in.
 fn unavailable(reason: Unavailable) -> HttpResponse {
+    unavailable_with(reason, None)
+}
+
+/// That page, with where the guest may ask again if they may.
+fn unavailable_with(reason: Unavailable, again: Option<String>) -> HttpResponse {
     let status = super::error::status_of(Failure::kind(&reason));
     html(
         status,
@@ -95,7 +100,7 @@ fn unavailable(reason: Unavailable) -> HttpResponse {
             code: reason.code(),
             title: reason.title(),
             message: reason.message(),
-            again: None,
+            again,
         },
     )
 }
@@ -294,24 +299,14 @@ pub async fn view(
 ) -> Result<HttpResponse, PageError> {
     let session = cookie(&req, GUEST_COOKIE);
     match guest_links::view(&tool, &token, session.as_deref()).await? {
-        GuestPage::View {
-            media,
-            session_hash,
-            link_id,
-            visit_id,
-        } if rooms::kind_has_sessions(media.kind) => {
-            let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id)
-                .await
+        GuestPage::View { media, guest } if rooms::kind_has_sessions(media.kind) => {
+            let guest = GuestInRoom::new(media, guest)
                 .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?;
             room_view(&tool, &token, guest).await
         }
-        GuestPage::View {
-            media,
-            session_hash,
-            ..
-        } => {
-            let src =
-                media_files::url_for_guest(&tool, &media, &token, &session_hash).map(|u| u.url);
+        GuestPage::View { media, guest } => {
+            let src = media_files::url_for_guest(&tool, &media, &token, &guest.session_hash)
+                .map(|u| u.url);
             Ok(html(
                 StatusCode::OK,
                 &ViewPage {
@@ -335,8 +330,16 @@ pub async fn view(
 /// The CSRF token of a guest's room actions: a MAC of the link and their
 /// guest session, so only a page this tool gave that session can act.
 fn room_csrf(tool: &Tool, token: &str, session_hash: &str) -> String {
+    tool.url_key.sign(&room_csrf_message(token, session_hash))
+}
+
+fn room_csrf_ok(tool: &Tool, token: &str, session_hash: &str, sent: &str) -> bool {
     tool.url_key
-        .sign(&format!("guest-room|{token}|{session_hash}"))
+        .verify(&room_csrf_message(token, session_hash), sent)
+}
+
+fn room_csrf_message(token: &str, session_hash: &str) -> String {
+    format!("guest-room|{token}|{session_hash}")
 }
 
 /// A room's guest view: the lobby until a moderator admits them, then the
@@ -354,17 +357,8 @@ async fn room_view(
     match lobby {
         GuestLobby::Denied => {
             guest_links::end_guest_session(tool, &guest.session_hash).await?;
-            let reason = Unavailable::Denied;
-            let mut response = html(
-                super::error::status_of(Failure::kind(&reason)),
-                &UnavailablePage {
-                    version: ASSET_VERSION,
-                    code: reason.code(),
-                    title: reason.title(),
-                    message: reason.message(),
-                    again: Some(format!("/g/{token}")),
-                },
-            );
+            // A deny is not a ban: a new guest session may knock again.
+            let mut response = unavailable_with(Unavailable::Denied, Some(format!("/g/{token}")));
             clear_guest_cookie(tool, token, &mut response);
             return Ok(response);
         }
@@ -404,12 +398,7 @@ pub async fn chat(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let session = cookie(&req, GUEST_COOKIE);
-    let GuestPage::View {
-        media,
-        session_hash,
-        link_id,
-        visit_id,
-    } = guest_links::view(&tool, &token, session.as_deref())
+    let GuestPage::View { media, guest } = guest_links::view(&tool, &token, session.as_deref())
         .await
         .map_err(|e| ApiError::of(&e))?
     else {
@@ -424,10 +413,7 @@ pub async fn chat(
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !tool
-        .url_key
-        .verify(&format!("guest-room|{token}|{session_hash}"), sent)
-    {
+    if !room_csrf_ok(&tool, &token, &guest.session_hash, sent) {
         return Err(ApiError::new(
             Kind::Forbidden,
             "csrf_failed",
@@ -438,7 +424,7 @@ pub async fn chat(
         Ok(text) => text.to_string(),
         Err(e) => return Err(e.into()),
     };
-    let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id).await?;
+    let guest = GuestInRoom::new(media, guest)?;
     let row = rooms::guest_chat(&tool, &guest, &text).await?;
     Ok(HttpResponse::Created()
         .insert_header((CACHE_CONTROL, "no-store"))

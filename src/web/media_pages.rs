@@ -290,9 +290,11 @@ async fn render_item(
         .map_err(|e| PageError::of(&e, base))?;
     let menu = media_menu(session, &item, offered);
     let share = session.can_manage() && offered && kind_supports_guest_access(item.kind);
-    let room = match rooms::member_room_of(session, item.clone()) {
-        Ok(member) => Some(room_panel(tool, session, token, &member, share).await?),
-        Err(_) => None,
+    // Only a room's page has the live panel (and its library read).
+    let room = if rooms::kind_has_sessions(item.kind) {
+        Some(room_panel(tool, session, token, &item, share).await?)
+    } else {
+        None
     };
     let course_title = session
         .course
@@ -327,10 +329,11 @@ async fn room_panel(
     tool: &Tool,
     session: &LaunchSession,
     token: &str,
-    member: &rooms::MemberRoom,
+    room: &Media,
     guest_access: bool,
 ) -> Result<RoomPanel, PageError> {
-    let moderator = member.role == RoomRole::Moderator;
+    let role = RoomRole::of_member(session.can_manage());
+    let moderator = role == RoomRole::Moderator;
     let library = if moderator {
         media::list(tool, session)
             .await
@@ -343,8 +346,8 @@ async fn room_panel(
         Vec::new()
     };
     Ok(RoomPanel {
-        events_url: room_events::member_events_url(tool, &member.media, &hash_secret(token)),
-        role: member.role.as_str(),
+        events_url: room_events::member_events_url(tool, room, &hash_secret(token)),
+        role: role.as_str(),
         moderator,
         library,
         guest_access,

@@ -33,8 +33,8 @@ struct SessionJson<'a> {
 pub struct EntryJson<'a> {
     id: &'a str,
     name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    email: Option<&'a str>,
+    /// Entries go to moderators only, who see the email.
+    email: &'a str,
     link_id: &'a str,
     link_name: &'a str,
     status: &'static str,
@@ -46,7 +46,7 @@ impl<'a> EntryJson<'a> {
         EntryJson {
             id: &entry.id,
             name: &entry.name,
-            email: Some(&entry.email),
+            email: &entry.email,
             link_id: &entry.link_id,
             link_name,
             status,
@@ -375,10 +375,9 @@ async fn decide(
     admit: bool,
 ) -> Result<HttpResponse, ApiError> {
     let room = member(tool, api, &path.0).await?;
-    let entry = rooms::decide(tool, &room, &path.1, admit).await?;
+    let decided = rooms::decide(tool, &room, &path.1, admit).await?;
     let status = if admit { "admitted" } else { "denied" };
-    let link = rooms::snapshot(tool, &room.media.id).await?;
-    let json = EntryJson::of(&entry, status, link_name(&link, &entry.link_id));
+    let json = EntryJson::of(&decided.entry, status, &decided.link_name);
     Ok(no_store(HttpResponse::Ok()).json(json))
 }
 

@@ -37,7 +37,7 @@ use crate::service::guest_links::{self, GuestPage};
 use crate::service::live::{FeedState, RoomSnapshot, StreamSlot};
 use crate::service::media_files;
 use crate::service::rooms::{self, GuestInRoom, MemberRoom};
-use crate::store::rooms::{self as room_store, ChatRow};
+use crate::store::rooms::ChatRow;
 
 /// What a ticket is sealed for.
 const TICKET_CONTEXT: &str = "guestlink room stream ticket v1";
@@ -210,13 +210,6 @@ fn guest_view_json(
     serde_json::to_string(&json).unwrap_or_default()
 }
 
-/// Who leaves when a stream ends: found out while it runs.
-#[derive(Default)]
-struct Departure {
-    member_session: Option<String>,
-    guest_entry: Option<String>,
-}
-
 /// A stream's state between events.
 struct Streaming {
     tool: Tool,
@@ -229,7 +222,9 @@ struct Streaming {
     pending: bool,
     heartbeat: tokio::time::Interval,
     latest: Option<std::sync::Arc<RoomSnapshot>>,
-    departure: Departure,
+    /// Who leaves when the stream ends, found out while it runs: the room
+    /// session a member is in, or a guest's lobby entry.
+    departure: Option<String>,
     /// When this page last said its person is here: their leaving is
     /// recorded only if no other page of theirs spoke since.
     last_heard: Timestamp,
@@ -249,34 +244,24 @@ impl Drop for Streaming {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let tool = self.tool.clone();
-        match (&self.viewer, &self.departure) {
-            (
-                Viewer::Member { room, .. },
-                Departure {
-                    member_session: Some(session),
-                    ..
-                },
-            ) => {
-                let (member, session, heard) = (room.clone(), session.clone(), self.last_heard);
+        let (Some(left), tool, heard) =
+            (self.departure.clone(), self.tool.clone(), self.last_heard)
+        else {
+            return;
+        };
+        match &self.viewer {
+            Viewer::Member { room, .. } => {
+                let member = room.clone();
                 runtime.spawn(async move {
-                    let _ = rooms::member_left(&tool, &member, &session, heard).await;
+                    let _ = rooms::member_left(&tool, &member, &left, heard).await;
                 });
             }
-            (
-                Viewer::Guest { guest, .. },
-                Departure {
-                    guest_entry: Some(entry),
-                    ..
-                },
-            ) => {
-                let (media, entry, heard) =
-                    (guest.media.id.clone(), entry.clone(), self.last_heard);
+            Viewer::Guest { guest, .. } => {
+                let media = guest.media.id.clone();
                 runtime.spawn(async move {
-                    let _ = rooms::guest_away(&tool, &media, &entry, heard).await;
+                    let _ = rooms::guest_away(&tool, &media, &left, heard).await;
                 });
             }
-            _ => {}
         }
     }
 }
@@ -320,9 +305,7 @@ impl Streaming {
         let after = self.cursor.seq;
         let tail_starts = room.record.chat.first().map_or(i64::MAX, |m| m.seq);
         let unsent: Vec<ChatRow> = if after > 0 && tail_starts > after.saturating_add(1) {
-            let (session, tool) = (session.id.clone(), self.tool.clone());
-            tool.db
-                .read(move |conn| room_store::chat_after(conn, &session, after, 1_000))
+            rooms::chat_after(&self.tool, &session.id, after)
                 .await
                 .unwrap_or_default()
         } else {
@@ -387,7 +370,7 @@ impl Streaming {
         match &self.viewer {
             Viewer::Member { room: member, .. } => {
                 if let Ok(true) = rooms::member_present(&self.tool, member, &session.id).await {
-                    self.departure.member_session = Some(session.id.clone());
+                    self.departure = Some(session.id.clone());
                     self.last_heard = self.tool.clock.now();
                 }
             }
@@ -397,7 +380,7 @@ impl Streaming {
                     rooms::knock_on(&self.tool, guest, &session.id, policy, false).await
                 {
                     self.denied = entry.status == EntryStatus::Denied.as_str();
-                    self.departure.guest_entry = Some(entry.id);
+                    self.departure = Some(entry.id);
                     self.last_heard = self.tool.clock.now();
                 }
             }
@@ -410,15 +393,11 @@ impl Streaming {
     /// reload or leave, whatever the link (as the guest-link rules say).
     async fn still_allowed(&self) -> bool {
         match &self.viewer {
+            // A database that is away ends the stream too: the page reconnects.
             Viewer::Member { session_hash, .. } => {
-                let (hash, now) = (session_hash.clone(), self.tool.clock.now());
-                // A database that is away ends the stream too: the page reconnects.
                 matches!(
-                    self.tool
-                        .db
-                        .read(move |conn| crate::store::sessions::find(conn, &hash, now))
-                        .await,
-                    Ok(Some(_))
+                    rooms::member_session_lives(&self.tool, session_hash).await,
+                    Ok(true)
                 )
             }
             Viewer::Guest {
@@ -463,7 +442,7 @@ impl Streaming {
     /// this stream made itself may not be in `room` yet: it is kept).
     fn note_presence(&mut self, room: &RoomSnapshot) {
         let Some(session) = room.running() else {
-            self.departure = Departure::default();
+            self.departure = None;
             return;
         };
         match &self.viewer {
@@ -472,12 +451,12 @@ impl Streaming {
                     .user_id()
                     .is_some_and(|u| room.present().any(|p| p.user_id == u));
                 if joined {
-                    self.departure.member_session = Some(session.id.clone());
+                    self.departure = Some(session.id.clone());
                 }
             }
             Viewer::Guest { guest, .. } => {
                 if let Some(entry) = rooms::entry_of(room, &guest.session_hash) {
-                    self.departure.guest_entry = Some(entry.id.clone());
+                    self.departure = Some(entry.id.clone());
                 }
             }
         }
@@ -580,7 +559,7 @@ fn sse(
         pending: true,
         heartbeat,
         latest: None,
-        departure: Departure::default(),
+        departure: None,
         last_heard: tool.clock.now(),
         denied: false,
         participants_sent: None,
@@ -622,13 +601,8 @@ pub async fn member_events(
     let cursor = resume_cursor(&req, &query)?;
     let ticket = query.ticket.as_deref().unwrap_or_default();
     let session_hash = open_ticket(&tool, ticket, &id).ok_or_else(ticket_refused)?;
-    let now = tool.clock.now();
-    let hash = session_hash.clone();
-    let session = tool
-        .db
-        .read(move |conn| crate::store::sessions::find(conn, &hash, now))
-        .await
-        .map_err(|e| ApiError::of(&crate::service::failure::Fault::from(e)))?
+    let room = rooms::member_room_by_hash(&tool, &session_hash, &id)
+        .await?
         .ok_or_else(|| {
             ApiError::new(
                 Kind::Unauthenticated,
@@ -636,7 +610,6 @@ pub async fn member_events(
                 "Your session has ended. Open the tool again from your course.",
             )
         })?;
-    let room = rooms::member_room(&tool, &session, &id).await?;
     let media = room.media.id.clone();
     let viewer = Viewer::Member { room, session_hash };
     sse(&tool, viewer, &media, cursor)
@@ -654,24 +627,15 @@ pub async fn guest_events(
     let page = guest_links::view(&tool, &token, session.as_deref())
         .await
         .map_err(|e| ApiError::of(&e))?;
-    let GuestPage::View {
-        media,
-        session_hash,
-        link_id,
-        visit_id,
-    } = page
-    else {
+    let GuestPage::View { media, guest } = page else {
         return Err(ApiError::new(
             Kind::Forbidden,
             "guest_session_required",
             "Open the guest link again to follow this room.",
         ));
     };
-    if !rooms::kind_has_sessions(media.kind) {
-        return Err(rooms::RoomError::NotARoom.into());
-    }
     let id = media.id.clone();
-    let guest = rooms::guest_in_room(&tool, media, session_hash, link_id, visit_id).await?;
+    let guest = GuestInRoom::new(media, guest)?;
     let viewer = Viewer::Guest {
         guest,
         link_token: token.into_inner(),

@@ -75,6 +75,17 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The answer of a JSON request.
+    pub async fn of(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        Reply {
+            status,
+            json: serde_json::from_str(&body).unwrap_or(Value::Null),
+            body,
+        }
+    }
+
     pub fn code(&self) -> Option<&str> {
         self.json["error"]["code"].as_str()
     }
@@ -207,14 +218,7 @@ impl Course {
         if let Some((content_type, bytes)) = body {
             request = request.header("Content-Type", content_type).body(bytes);
         }
-        let response = request.send().await.expect("the API answers");
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap();
-        Reply {
-            status,
-            json: serde_json::from_str(&body).unwrap_or(Value::Null),
-            body,
-        }
+        Reply::of(request.send().await.expect("the API answers")).await
     }
 
     pub async fn get_json(&self, path: &str, token: Option<&str>) -> Reply {

@@ -191,14 +191,7 @@ impl Room {
         if let Some(cookie) = guest.cookie_header() {
             request = request.header("Cookie", cookie);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let body = response.text().await.unwrap();
-        Reply {
-            status,
-            json: serde_json::from_str(&body).unwrap_or(Value::Null),
-            body,
-        }
+        Reply::of(request.send().await.unwrap()).await
     }
 }
 

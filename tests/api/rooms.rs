@@ -23,6 +23,18 @@ fn running_sessions(room: &Room) -> i64 {
     )
 }
 
+/// Nothing of any room's sessions is left: sessions, lobby, chat, participants.
+fn assert_no_room_rows(room: &Room) {
+    for table in [
+        "room_sessions",
+        "lobby_entries",
+        "chat_messages",
+        "room_participants",
+    ] {
+        assert_eq!(count_rows(&room.app().db, table), 0, "{table}");
+    }
+}
+
 fn seconds(n: i64) -> time::Duration {
     time::Duration::seconds(n)
 }
@@ -383,14 +395,7 @@ async fn ended_sessions_are_forgotten_after_the_retention_period(backend: Backen
         .clock
         .advance(room.app().settings.guests.retention + seconds(60));
     guestlink::service::housekeeping::purge_long_lived(&room.app().tool).await;
-    for table in [
-        "room_sessions",
-        "lobby_entries",
-        "chat_messages",
-        "room_participants",
-    ] {
-        assert_eq!(count_rows(&room.app().db, table), 0, "{table}");
-    }
+    assert_no_room_rows(&room);
 }
 
 #[both_backends]
@@ -861,14 +866,7 @@ async fn deleting_a_room_deletes_its_sessions_lobby_and_chat(backend: Backend) {
         .await
         .expect(201, None, "chat");
     room.shared.delete_media().await;
-    for table in [
-        "room_sessions",
-        "lobby_entries",
-        "chat_messages",
-        "room_participants",
-    ] {
-        assert_eq!(count_rows(&room.app().db, table), 0, "{table}");
-    }
+    assert_no_room_rows(&room);
 }
 
 #[both_backends]
