@@ -19,6 +19,8 @@
 //! guestlink from a small simulated Moodle (LTI Dynamic Registration in a
 //! frame, closed by the tool's message) and launches from it.
 
+#[path = "browser/invites.rs"]
+mod invites;
 #[path = "browser/rooms.rs"]
 mod rooms;
 #[allow(dead_code)]
@@ -442,16 +444,13 @@ async fn check_media_page(
         return Err("the media page has no three-dot menu button".into());
     }
     let steps = [
-        (
-            keys::ENTER,
-            "Manage guest access",
-            "Enter on the menu button",
-        ),
-        (keys::ARROW_DOWN, "Edit details", "ArrowDown"),
-        (keys::ARROW_DOWN, "Delete", "ArrowDown again"),
+        (keys::ENTER, "Invite users", "Enter on the menu button"),
+        (keys::ARROW_DOWN, "Manage guest access", "ArrowDown"),
+        (keys::ARROW_DOWN, "Edit details", "ArrowDown again"),
+        (keys::ARROW_DOWN, "Delete", "ArrowDown a third time"),
         (
             keys::ARROW_DOWN,
-            "Manage guest access",
+            "Invite users",
             "ArrowDown from the last item",
         ),
         (keys::ARROW_UP, "Delete", "ArrowUp from the first item"),

@@ -14,7 +14,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use sources::{Sources, names};
-pub use values::{AdminToken, DatabaseUrl, IpNet, PublicUrl, host_and_port, redact_url_password};
+pub use values::{
+    AdminToken, DatabaseUrl, IpNet, PublicUrl, SmtpUrl, host_and_port, redact_url_password,
+};
 
 use crate::crypto::SecretKey;
 use crate::domain::time::Duration;
@@ -53,7 +55,22 @@ pub struct Settings {
     pub guests: Guests,
     pub media: MediaLimits,
     pub admin: Admin,
+    pub invites: Invites,
     pub log_level: String,
+}
+
+/// Invite links and the email that carries them.
+#[derive(Clone, Debug)]
+pub struct Invites {
+    /// How long an invitation lasts unless its owner picks another length.
+    pub days: i64,
+    /// Where invitation email goes; None: links are copied, not mailed
+    /// (the demo catches its mail in an outbox page instead).
+    pub smtp: Option<SmtpUrl>,
+    /// The `From` of invitation email.
+    pub mail_from: String,
+    /// The longest one send may take before it counts as failed.
+    pub smtp_timeout: Duration,
 }
 
 /// Where the tool listens and how it is reached.
@@ -226,6 +243,7 @@ impl Settings {
                 token: admin_token(sources)?,
                 diagnostics_kept: read.days(GUESTLINK_DIAGNOSTICS_DAYS, 30, 1, 365)?,
             },
+            invites: invites(sources, &read, &server)?,
             log_level: log_level(sources)?,
             server,
         })
@@ -285,6 +303,37 @@ fn admin_token(sources: &Sources) -> Result<Option<AdminToken>, ConfigError> {
         )),
         Some(raw) => Ok(Some(AdminToken::new(raw.trim()))),
     }
+}
+
+fn invites(sources: &Sources, read: &Read<'_>, server: &Server) -> Result<Invites, ConfigError> {
+    let smtp = match sources.get(GUESTLINK_SMTP_URL) {
+        None => None,
+        Some(raw) if raw.trim().is_empty() => None,
+        Some(raw) => Some(SmtpUrl::parse(raw.trim()).map_err(|p| bad(GUESTLINK_SMTP_URL, p))?),
+    };
+    let mail_from = match sources.get(GUESTLINK_MAIL_FROM) {
+        Some(raw) if !raw.trim().is_empty() => raw.trim().to_string(),
+        _ => {
+            // The tool's own host, unless it is an address (the demo's).
+            let host = url::Url::parse(server.public_url.as_str())
+                .ok()
+                .and_then(|u| u.domain().map(str::to_string))
+                .unwrap_or_else(|| "localhost".into());
+            format!("guestlink <noreply@{host}>")
+        }
+    };
+    if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(bad(
+            GUESTLINK_MAIL_FROM,
+            format!("expected an address such as 'Media <media@example.edu>', got '{mail_from}'"),
+        ));
+    }
+    Ok(Invites {
+        days: read.number(GUESTLINK_INVITE_DAYS, 7, 1, crate::domain::invite::MAX_DAYS)?,
+        smtp,
+        mail_from,
+        smtp_timeout: read.seconds(GUESTLINK_SMTP_TIMEOUT_SECONDS, 20, 1, 300)?,
+    })
 }
 
 fn log_level(sources: &Sources) -> Result<String, ConfigError> {

@@ -199,6 +199,42 @@ pub fn host_and_port(url: &url::Url) -> String {
     }
 }
 
+/// Where invitation email is sent: `smtps://user:pass@host[:port]`
+/// (TLS from the start), `smtp://host:port?tls=required` (STARTTLS), or
+/// `smtp://host:port` (no TLS: for a relay on loopback). It may carry a
+/// password, so it is never printed.
+#[derive(Clone)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    pub fn parse(raw: &str) -> Result<SmtpUrl, String> {
+        let url = url::Url::parse(raw).map_err(|_| {
+            "expected a URL such as smtps://user:pass@mail.example.edu or smtp://127.0.0.1:2525"
+                .to_string()
+        })?;
+        if !matches!(url.scheme(), "smtp" | "smtps") {
+            return Err(format!(
+                "expected smtp:// or smtps://, got {}://",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err("the URL names no host".into());
+        }
+        Ok(SmtpUrl(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SmtpUrl({})", redact_url_password(&self.0))
+    }
+}
+
 /// The admin console's standing sign-in secret; never printed.
 #[derive(Clone)]
 pub struct AdminToken(String);

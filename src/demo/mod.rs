@@ -140,6 +140,7 @@ fn load_or_create_key(dir: &Path, lms: Lms) -> Result<ToolKey, Fault> {
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/demo", web::get().to(demo_index))
+        .route("/demo/outbox", web::get().to(outbox))
         .route("/demo/{lms}/auth", web::get().to(authorize_get))
         .route("/demo/{lms}/auth", web::post().to(authorize_post))
         .route("/demo/{lms}/jwks", web::get().to(jwks))
@@ -147,6 +148,39 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/demo/{lms}/deep-link-return",
             web::post().to(deep_link::returned),
         );
+}
+
+#[derive(Template)]
+#[template(path = "demo/outbox.html")]
+struct OutboxPage<'a> {
+    version: &'a str,
+    messages: Vec<(crate::service::mail::Caught, String)>,
+}
+
+/// The demo's outbox: the invitation email the tool would have sent, so
+/// the invite flow can be tried with no mail server.
+async fn outbox(tool: web::Data<Tool>) -> HttpResponse {
+    let messages = tool
+        .mailer
+        .caught()
+        .into_iter()
+        .map(|m| {
+            let at = crate::service::invites::long_time(m.at);
+            (m, at)
+        })
+        .collect();
+    let mut response = html(
+        StatusCode::OK,
+        &OutboxPage {
+            version: ASSET_VERSION,
+            messages,
+        },
+    );
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 struct DemoCard {

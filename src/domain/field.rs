@@ -46,6 +46,10 @@ pub enum Field {
     GuestsMayChat,
     Playing,
     Position,
+    // Invitations.
+    Role,
+    ExpiresDays,
+    SendEmail,
 }
 
 impl Field {
@@ -83,6 +87,9 @@ impl Field {
             Field::GuestsMayChat => "guests_may_chat",
             Field::Playing => "playing",
             Field::Position => "position",
+            Field::Role => "role",
+            Field::ExpiresDays => "expires_days",
+            Field::SendEmail => "send_email",
         }
     }
 }
@@ -123,7 +130,7 @@ mod tests {
         assert_eq!(Field::PlatformName.as_str(), "name");
     }
 
-    const EVERY_FIELD: [Field; 31] = [
+    const EVERY_FIELD: [Field; 34] = [
         Field::Title,
         Field::Kind,
         Field::Description,
@@ -155,6 +162,9 @@ mod tests {
         Field::GuestsMayChat,
         Field::Playing,
         Field::Position,
+        Field::Role,
+        Field::ExpiresDays,
+        Field::SendEmail,
     ];
 
     #[test]

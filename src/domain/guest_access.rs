@@ -206,6 +206,17 @@ pub enum Unavailable {
     Exhausted,
     /// A room's moderator turned this guest away from the lobby.
     Denied,
+    /// Invite links: no invitation has this link (never, or no longer: a
+    /// Resend replaced it).
+    InviteNotFound,
+    /// Invite links: the owner revoked the invitation (or a newer one for
+    /// the address replaced it).
+    InviteRevoked,
+    InviteExpired,
+    /// The invitation is bound to the browser that first confirmed it.
+    InviteUsedElsewhere,
+    /// The platform's invite-to-media module is off.
+    InvitesDisabled,
 }
 
 impl std::fmt::Display for Unavailable {
@@ -226,6 +237,11 @@ impl Unavailable {
             Unavailable::Expired => "expired",
             Unavailable::Exhausted => "exhausted",
             Unavailable::Denied => "denied",
+            Unavailable::InviteNotFound => "not_found",
+            Unavailable::InviteRevoked => "invite_revoked",
+            Unavailable::InviteExpired => "invite_expired",
+            Unavailable::InviteUsedElsewhere => "invite_used_elsewhere",
+            Unavailable::InvitesDisabled => "invites_disabled",
         }
     }
 
@@ -238,6 +254,11 @@ impl Unavailable {
             Unavailable::Expired => "This link has expired",
             Unavailable::Exhausted => "This link has been used up",
             Unavailable::Denied => "You were not admitted",
+            Unavailable::InviteNotFound => "Invitation not found",
+            Unavailable::InviteRevoked => "This invitation was withdrawn",
+            Unavailable::InviteExpired => "This invitation has expired",
+            Unavailable::InviteUsedElsewhere => "This invitation is open in another browser",
+            Unavailable::InvitesDisabled => "Invitations are turned off",
         }
     }
 
@@ -263,6 +284,21 @@ impl Unavailable {
             }
             Unavailable::Denied => {
                 "A moderator of this session did not let you in. If you think this was a mistake, open the guest link again to ask once more, or contact the person who shared it."
+            }
+            Unavailable::InviteNotFound => {
+                "There is no invitation at this address. Check that you copied the whole link. If the person who invited you sent it again, only the newest link works."
+            }
+            Unavailable::InviteRevoked => {
+                "The person who invited you has withdrawn this invitation, or sent you a newer one. Use the newest invitation you received, or ask them to send it again."
+            }
+            Unavailable::InviteExpired => {
+                "This invitation was valid for a limited time, which has ended. Ask the person who invited you to send it again."
+            }
+            Unavailable::InviteUsedElsewhere => {
+                "This invitation was already opened in another browser, and it works only there. Open it in that browser, or ask the person who invited you to send it again: a new link works in the browser you open it in first."
+            }
+            Unavailable::InvitesDisabled => {
+                "The course's platform no longer allows invitations to its media. Contact the person who invited you."
             }
         }
     }
@@ -341,7 +377,7 @@ impl GuestIdentity {
 /// An address of the form local@domain.tld: no spaces or controls, one `@`,
 /// a dot inside the domain. Email is collected for identification only, so
 /// nothing more (no delivery) is attempted.
-fn is_plausible_email(email: &str) -> bool {
+pub fn is_plausible_email(email: &str) -> bool {
     if email.len() > EMAIL_MAX || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }

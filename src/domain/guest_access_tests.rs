@@ -422,6 +422,10 @@ fn each_reason_a_guest_is_turned_away_has_its_own_code_title_and_message() {
         Unavailable::Expired,
         Unavailable::Exhausted,
         Unavailable::Denied,
+        Unavailable::InviteRevoked,
+        Unavailable::InviteExpired,
+        Unavailable::InviteUsedElsewhere,
+        Unavailable::InvitesDisabled,
     ];
     for (i, a) in all.iter().enumerate() {
         assert!(!a.message().is_empty());
@@ -432,4 +436,10 @@ fn each_reason_a_guest_is_turned_away_has_its_own_code_title_and_message() {
             assert_ne!(a.message(), b.message());
         }
     }
+    // An invitation not found shares the code of a link not found, in its
+    // own words.
+    let missing = Unavailable::InviteNotFound;
+    assert_eq!(missing.code(), Unavailable::NotFound.code());
+    assert_ne!(missing.title(), Unavailable::NotFound.title());
+    assert_ne!(missing.message(), Unavailable::NotFound.message());
 }

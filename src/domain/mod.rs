@@ -6,6 +6,7 @@ pub mod file_access;
 pub mod file_type;
 pub mod guest_access;
 pub mod ids;
+pub mod invite;
 pub mod media;
 pub mod permissions;
 pub mod platform;

@@ -1,6 +1,8 @@
 //! A launched user's session, as every page and API call sees it.
 
 use super::ids::{CourseId, PlatformId, UserId};
+use super::invite::InviteRole;
+use super::media::MediaId;
 use super::permissions::CourseRights;
 use super::platform::Lms;
 use super::time::{Duration, Timestamp};
@@ -43,11 +45,26 @@ pub struct LaunchSession {
     pub started_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+    /// Set for an invitee's session: it opens one item, with the
+    /// invitation's role, and no launch route accepts it.
+    pub invitee: Option<InviteeScope>,
+}
+
+/// What an invitee's session may open: the invitation's item, with its
+/// role as stored now (an owner's change applies at the next request).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteeScope {
+    pub invite_id: String,
+    pub media_id: MediaId,
+    pub role: InviteRole,
 }
 
 impl LaunchSession {
     pub fn can_manage(&self) -> bool {
-        self.course.is_some() && self.rights.can_manage() && self.user_id.is_some()
+        self.course.is_some()
+            && self.rights.can_manage()
+            && self.user_id.is_some()
+            && self.invitee.is_none()
     }
 
     /// The roles would let this session manage, but the LMS did not say who
@@ -92,6 +109,7 @@ pub(crate) fn session(user: Option<i64>, course: bool, rights: CourseRights) -> 
         started_at: at,
         last_seen_at: at,
         expires_at: at + Duration::hours(2),
+        invitee: None,
     }
 }
 

@@ -124,8 +124,10 @@ impl Failure for Unavailable {
 
     fn kind(&self) -> Kind {
         match self {
-            Unavailable::NotFound | Unavailable::Deleted => Kind::NotFound,
-            Unavailable::Denied => Kind::Forbidden,
+            Unavailable::NotFound | Unavailable::Deleted | Unavailable::InviteNotFound => {
+                Kind::NotFound
+            }
+            Unavailable::Denied | Unavailable::InviteUsedElsewhere => Kind::Forbidden,
             _ => Kind::Gone,
         }
     }

@@ -52,6 +52,11 @@ pub async fn purge_long_lived(tool: &Tool) {
         Ok(sessions) => tracing::info!(sessions, "purged room sessions past their retention"),
         Err(err) => tracing::warn!(error = %err, "purge of room sessions failed"),
     }
+    match super::invites::purge(tool).await {
+        Ok(0) => {}
+        Ok(invites) => tracing::info!(invites, "purged invitations past their retention"),
+        Err(err) => tracing::warn!(error = %err, "purge of invitations failed"),
+    }
     let kept_since = now - tool.settings.admin.diagnostics_kept;
     let pending_since = now - registration::PENDING_LIFETIME;
     let result = tool

@@ -247,6 +247,7 @@ async fn open_session(
         started_at: now,
         last_seen_at: now,
         expires_at,
+        invitee: None,
     })
 }
 

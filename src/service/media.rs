@@ -131,7 +131,13 @@ pub async fn with_session(
 ) -> Result<Option<(LaunchSession, MediaResult<Media>)>, Fault> {
     let id = MediaId::parse(id);
     let found = super::sessions::find_with(tool, token, move |conn, hash, now| match id {
-        Some(id) => crate::store::sessions::find_with_media(conn, hash, now, &id),
+        Some(id) => crate::store::sessions::find_with_media(
+            conn,
+            hash,
+            now,
+            &id,
+            crate::store::sessions::Holders::Launched,
+        ),
         None => Ok(crate::store::sessions::find(conn, hash, now)?.map(|s| (s, None))),
     })
     .await?;

@@ -143,6 +143,8 @@ pub struct MemberRoom {
     pub role: RoomRole,
     user_id: Option<i64>,
     name: String,
+    /// An invitee (their role is the invitation's), not a course member.
+    invited: bool,
 }
 
 impl MemberRoom {
@@ -188,7 +190,15 @@ pub async fn member_room_by_hash(
     let (hash, now) = (session_hash.to_string(), tool.clock.now());
     let found = tool
         .db
-        .read(move |conn| crate::store::sessions::find_with_media(conn, &hash, now, &id))
+        .read(move |conn| {
+            crate::store::sessions::find_with_media(
+                conn,
+                &hash,
+                now,
+                &id,
+                crate::store::sessions::Holders::AndInvitees,
+            )
+        })
         .await
         .map_err(Fault::from)?;
     let Some((session, media)) = found else {
@@ -212,11 +222,18 @@ pub async fn member_session_lives(tool: &Tool, session_hash: &str) -> Result<boo
 
 /// The same for an item already read with the session.
 pub fn member_room_of(session: &LaunchSession, media: Media) -> RoomResult<MemberRoom> {
+    // An invitee's session opens its one item, with the invitation's role.
+    let role = match &session.invitee {
+        Some(scope) if scope.media_id != media.id => return Err(RoomError::NotFound),
+        Some(scope) => scope.role.in_room(),
+        None => RoomRole::of_member(session.can_manage()),
+    };
     if !kind_has_sessions(media.kind) {
         return Err(RoomError::NotARoom);
     }
     Ok(MemberRoom {
-        role: RoomRole::of_member(session.can_manage()),
+        role,
+        invited: session.invitee.is_some(),
         user_id: session.user_id.map(|u| u.0),
         name: session
             .user_name
@@ -304,14 +321,21 @@ pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
 pub async fn join(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
     let user_id = room.member()?;
     let session = running_session(tool, &room.media.id).await?;
-    let (media, name, role, now) = (
+    let (media, name, role, invited, now) = (
         room.media.id.clone(),
         room.name.clone(),
         room.role,
+        room.invited,
         tool.clock.now(),
     );
     write(tool, &room.media.id, move |conn| {
-        store::join(conn, &media, &session.id, user_id, &name, role, now)
+        let who = store::Joiner {
+            user_id,
+            name: &name,
+            role,
+            invited,
+        };
+        store::join(conn, &media, &session.id, who, now)
     })
     .await?;
     snapshot(tool, &room.media.id).await

@@ -47,6 +47,8 @@ pub struct Tool {
     pub rooms: Arc<live::RoomHub>,
     /// Chat messages per person (per instance).
     pub chat_limiter: Arc<rate_limit::KeyedLimiter>,
+    /// Invitation email.
+    pub mailer: Arc<super::mail::Mailer>,
 }
 
 /// Why the tool's state could not be opened.
@@ -137,7 +139,6 @@ impl Tool {
         let admission_gates = Arc::new(admission_gates::AdmissionGates::for_database(&db));
         Tool {
             db,
-            settings: Arc::new(settings),
             clock,
             jwks: Arc::new(jwks),
             outbound,
@@ -152,6 +153,8 @@ impl Tool {
             admission_gates,
             rooms: Arc::default(),
             chat_limiter: Arc::default(),
+            mailer: Arc::new(super::mail::Mailer::from_settings(&settings)),
+            settings: Arc::new(settings),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod error;
 pub mod file_grants;
 pub mod guest_links;
+pub mod invites;
 pub mod keys;
 pub mod launch_attempts;
 pub mod launches;
@@ -438,5 +439,33 @@ where
         Err(join) => Err(StoreError::Other(anyhow::anyhow!(
             "blocking task cancelled: {join}"
         ))),
+    }
+}
+
+/// Runs `work`, several store calls, as one transaction (a savepoint when
+/// already inside one, as in SQLite's writer groups): all of it or none.
+pub fn in_transaction<T>(
+    conn: &mut Conn,
+    work: impl FnOnce(&mut Conn) -> StoreResult<T>,
+) -> StoreResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        Conn::Pg(pooled) => AnsiTransactionManager::begin_transaction(&mut pooled.conn)?,
+        Conn::Sqlite(pooled) => AnsiTransactionManager::begin_transaction(&mut **pooled)?,
+    }
+    let result = work(conn);
+    let ended = match (&result, conn) {
+        (Ok(_), Conn::Pg(pooled)) => AnsiTransactionManager::commit_transaction(&mut pooled.conn),
+        (Ok(_), Conn::Sqlite(pooled)) => AnsiTransactionManager::commit_transaction(&mut **pooled),
+        (Err(_), Conn::Pg(pooled)) => {
+            AnsiTransactionManager::rollback_transaction(&mut pooled.conn)
+        }
+        (Err(_), Conn::Sqlite(pooled)) => {
+            AnsiTransactionManager::rollback_transaction(&mut **pooled)
+        }
+    };
+    match result {
+        Ok(value) => ended.map(|()| value).map_err(Into::into),
+        Err(err) => Err(err),
     }
 }

@@ -232,6 +232,8 @@ pub struct ParticipantRow {
     pub role: String,
     pub last_seen_at: Timestamp,
     pub left_at: Option<Timestamp>,
+    /// An invitee (listed with an "Invited" mark), not a course member.
+    pub invited: bool,
 }
 
 impl ParticipantRow {
@@ -245,16 +247,28 @@ impl ParticipantRow {
     }
 }
 
+/// Who joins a session: a course member or an invitee, with their role.
+pub struct Joiner<'a> {
+    pub user_id: i64,
+    pub name: &'a str,
+    pub role: RoomRole,
+    pub invited: bool,
+}
+
 /// A member joins (or comes back to) the running session `session` of `media`.
 pub fn join(
     conn: &mut Conn,
     media: &MediaId,
     session: &str,
-    user_id: i64,
-    name: &str,
-    role: RoomRole,
+    who: Joiner<'_>,
     now: Timestamp,
 ) -> StoreResult<()> {
+    let Joiner {
+        user_id,
+        name,
+        role,
+        invited,
+    } = who;
     with_conn!(conn, c => diesel::insert_into(room_participants::table)
         .values((
             room_participants::session_id.eq(session),
@@ -263,6 +277,7 @@ pub fn join(
             room_participants::role.eq(role.as_str()),
             room_participants::joined_at.eq(now),
             room_participants::last_seen_at.eq(now),
+            room_participants::invited.eq(invited),
         ))
         .on_conflict((room_participants::session_id, room_participants::user_id))
         .do_update()
@@ -273,6 +288,27 @@ pub fn join(
             room_participants::left_at.eq(None::<Timestamp>),
         ))
         .execute(c)?);
+    announce(conn, media.as_str())
+}
+
+/// An invitee's role changed: in the room's running session too, so their
+/// open page (and everyone's participants list) follows.
+pub fn set_participant_role(
+    conn: &mut Conn,
+    media: &MediaId,
+    user_id: i64,
+    role: RoomRole,
+) -> StoreResult<()> {
+    let Some(session) = running(conn, media)? else {
+        return Ok(());
+    };
+    with_conn!(conn, c => diesel::update(
+        room_participants::table
+            .filter(room_participants::session_id.eq(&session.id))
+            .filter(room_participants::user_id.eq(user_id)),
+    )
+    .set(room_participants::role.eq(role.as_str()))
+    .execute(c)?);
     announce(conn, media.as_str())
 }
 

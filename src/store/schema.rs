@@ -88,6 +88,7 @@ diesel::table! {
         last_seen_at -> BigInt,
         expires_at -> BigInt,
         deep_linking -> Nullable<Text>,
+        invite_id -> Nullable<Text>,
     }
 }
 
@@ -244,6 +245,39 @@ diesel::table! {
         joined_at -> BigInt,
         last_seen_at -> BigInt,
         left_at -> Nullable<BigInt>,
+        invited -> Bool,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> Text,
+        media_id -> Text,
+        email -> Text,
+        email_key -> Text,
+        name -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<BigInt>,
+        invited_by_name -> Text,
+        deployment_id -> Text,
+        valid_days -> Integer,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        live -> Bool,
+        email_status -> Text,
+    }
+}
+
+diesel::table! {
+    invite_access (invite_id) {
+        invite_id -> Text,
+        bound_session_hash -> Nullable<Text>,
+        accepted_at -> Nullable<BigInt>,
+        user_id -> Nullable<BigInt>,
+        wrong_tries -> Integer,
+        wrong_since -> Nullable<BigInt>,
     }
 }
 
@@ -289,6 +323,9 @@ diesel::joinable!(room_sessions -> media_items (media_id));
 diesel::joinable!(room_participants -> room_sessions (session_id));
 diesel::joinable!(lobby_entries -> room_sessions (session_id));
 diesel::joinable!(chat_messages -> room_sessions (session_id));
+diesel::joinable!(invites -> media_items (media_id));
+diesel::joinable!(sessions -> invites (invite_id));
+diesel::joinable!(invite_access -> invites (invite_id));
 diesel::allow_tables_to_appear_in_same_query!(
     platforms,
     deployments,
@@ -311,5 +348,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     room_sessions,
     room_participants,
     lobby_entries,
-    chat_messages
+    chat_messages,
+    invites,
+    invite_access
 );

@@ -4,12 +4,13 @@
 use diesel::prelude::*;
 
 use super::media::{MEDIA_ROW_COLUMNS, MediaRow};
-use super::schema::{courses, media_items, platforms, sessions, users};
+use super::schema::{courses, invites, media_items, platforms, sessions, users};
 use super::{Conn, StoreError, StoreResult};
 use crate::domain::ids::{CourseId, PlatformId, UserId};
+use crate::domain::invite::InviteRole;
 use crate::domain::media::{Media, MediaId};
 use crate::domain::permissions::CourseRights;
-use crate::domain::session::{Course, LaunchSession};
+use crate::domain::session::{Course, InviteeScope, LaunchSession};
 use crate::domain::time::Timestamp;
 use crate::with_conn;
 
@@ -27,6 +28,7 @@ type Row = (
     (String, String),
     Option<(Option<String>, Option<String>)>,
     Option<(i64, String, Option<String>, Option<String>)>,
+    Option<(String, String, String)>,
 );
 
 /// What [`Row`] reads of a session and what it joins.
@@ -52,6 +54,7 @@ macro_rules! session_columns {
                 courses::title,
             )
                 .nullable(),
+            (invites::id, invites::media_id, invites::role).nullable(),
         )
     };
 }
@@ -63,10 +66,12 @@ macro_rules! sessions_joined {
             .left_join(users::table)
             .inner_join(platforms::table)
             .left_join(courses::table)
+            .left_join(invites::table)
     };
 }
 
-/// The live session with this token hash, if any.
+/// The live launch session with this token hash, if any (never an
+/// invitee's: those open only their item, under their invitation's path).
 pub fn find(
     conn: &mut Conn,
     token_hash: &str,
@@ -74,6 +79,7 @@ pub fn find(
 ) -> StoreResult<Option<LaunchSession>> {
     let row: Option<Row> = with_conn!(conn, c => sessions_joined!()
         .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::invite_id.is_null())
         .filter(sessions::expires_at.gt(now))
         .select(session_columns!())
         .first(c)
@@ -92,6 +98,16 @@ pub fn is_live(conn: &mut Conn, token_hash: &str, now: Timestamp) -> StoreResult
     .get_result::<bool>(c)?))
 }
 
+/// Which sessions a lookup accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holders {
+    /// Launch sessions only (pages and the API).
+    Launched,
+    /// Invitees' sessions too (a room's event stream, whose ticket this
+    /// tool sealed for its holder's item).
+    AndInvitees,
+}
+
 /// The live session with this token hash and the live item `media` (of any
 /// course: the caller checks it is the session's), in one statement: a
 /// media page's reads.
@@ -100,7 +116,9 @@ pub fn find_with_media(
     token_hash: &str,
     now: Timestamp,
     media: &MediaId,
+    holders: Holders,
 ) -> StoreResult<Option<(LaunchSession, Option<Media>)>> {
+    let invitees = holders == Holders::AndInvitees;
     let row: Option<(Row, Option<MediaRow>)> = with_conn!(conn, c => sessions_joined!()
         .left_join(
             media_items::table.on(media_items::id
@@ -108,6 +126,7 @@ pub fn find_with_media(
                 .and(media_items::deleted_at.is_null())),
         )
         .filter(sessions::token_hash.eq(token_hash))
+        .filter(sessions::invite_id.is_null().or(invitees.into_sql::<diesel::sql_types::Bool>()))
         .filter(sessions::expires_at.gt(now))
         .select((session_columns!(), MEDIA_ROW_COLUMNS.nullable()))
         .first(c)
@@ -136,6 +155,7 @@ fn into_session(row: Row) -> StoreResult<LaunchSession> {
         (platform_name, lms),
         user,
         course,
+        invite,
     ) = row;
     Ok(LaunchSession {
         platform_id: PlatformId(platform_id),
@@ -166,6 +186,13 @@ fn into_session(row: Row) -> StoreResult<LaunchSession> {
         started_at,
         last_seen_at,
         expires_at,
+        invitee: invite.and_then(|(invite_id, media_id, role)| {
+            Some(InviteeScope {
+                invite_id,
+                media_id: MediaId::parse(&media_id)?,
+                role: InviteRole::parse(&role)?,
+            })
+        }),
     })
 }
 

@@ -66,6 +66,27 @@ pub fn guest_csrf_cookie(value: &str, https: bool) -> String {
     )
 }
 
+/// An invitee's session, on their invitation's own path only (first-party,
+/// like a guest's).
+pub const INVITEE_COOKIE: &str = "guestlink_invitee";
+/// The browser half of the invitation form's CSRF token.
+pub const INVITE_CSRF_COOKIE: &str = "guestlink_invite_csrf";
+
+pub fn invitee_cookie(invite_token: &str, session: &str, max_age: Duration, https: bool) -> String {
+    let max_age_seconds = max_age.whole_seconds().max(0);
+    format!(
+        "{INVITEE_COOKIE}={session}; Path=/i/{invite_token}/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{}",
+        secure(https)
+    )
+}
+
+pub fn invite_csrf_cookie(value: &str, https: bool) -> String {
+    format!(
+        "{INVITE_CSRF_COOKIE}={value}; Path=/i/; HttpOnly; SameSite=Lax{}",
+        secure(https)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ pub struct EntryForm {
 }
 
 /// The page that says why the link does not let the guest in.
-fn unavailable(reason: Unavailable) -> HttpResponse {
+pub(super) fn unavailable(reason: Unavailable) -> HttpResponse {
     unavailable_with(reason, None)
 }
 
@@ -123,7 +123,7 @@ fn clear_guest_cookie(tool: &Tool, token: &str, response: &mut HttpResponse) {
     }
 }
 
-fn see_other(location: String) -> HttpResponse {
+pub(super) fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, location))
         .insert_header((CACHE_CONTROL, "no-store"))

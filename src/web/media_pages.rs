@@ -12,6 +12,7 @@ use super::room_events;
 use super::session::{PageSession, PageToken};
 use crate::crypto::hash_secret;
 use crate::domain::guest_access::kind_supports_guest_access;
+use crate::domain::invite::roles_for;
 use crate::domain::media::{FileType, Media, MediaKind};
 use crate::domain::room::RoomRole;
 use crate::domain::session::LaunchSession;
@@ -37,6 +38,13 @@ pub fn media_menu(
     guest_access_offered: bool,
 ) -> Vec<MenuItem> {
     let mut items = Vec::new();
+    if session.can_manage() && guest_access_offered && !roles_for(media.kind).is_empty() {
+        items.push(MenuItem {
+            action: "invite-users",
+            label: "Invite users",
+            opens: "invite-users-dialog",
+        });
+    }
     if session.can_manage() && guest_access_offered {
         items.push(MenuItem {
             action: "guest-access",
@@ -199,13 +207,19 @@ struct MediaPage<'a> {
 /// What a room's media page needs beside the item.
 pub struct RoomPanel {
     /// The event stream, with a ticket for this page's session.
-    events_url: String,
-    role: &'static str,
-    moderator: bool,
-    /// The items a moderator may present.
-    library: Vec<LibraryItem>,
+    pub(super) events_url: String,
+    pub(super) role: &'static str,
+    pub(super) moderator: bool,
+    /// Moderators and speakers put items on the stage.
+    pub(super) presents: bool,
+    /// The items they may present.
+    pub(super) library: Vec<LibraryItem>,
+    /// Course members who manage the room invite people (invitees never do).
+    pub(super) can_invite: bool,
+    /// Invite users opens the Invite users dialog.
+    pub(super) invites: bool,
     /// Invite guests opens Manage guest access.
-    guest_access: bool,
+    pub(super) guest_access: bool,
 }
 
 /// Why the library is shown instead of what was asked for.
@@ -333,8 +347,25 @@ async fn room_panel(
     guest_access: bool,
 ) -> Result<RoomPanel, PageError> {
     let role = RoomRole::of_member(session.can_manage());
-    let moderator = role == RoomRole::Moderator;
-    let library = if moderator {
+    let mut panel = room_panel_for(tool, session, &hash_secret(token), room, role).await?;
+    panel.can_invite = session.can_manage();
+    // A room takes invitations wherever it takes guest links.
+    panel.invites = guest_access;
+    panel.guest_access = guest_access;
+    Ok(panel)
+}
+
+/// A room's panel for a viewer with `role` whose session's token hash is
+/// `session_hash` (a member, or an invitee, who never invites).
+pub async fn room_panel_for(
+    tool: &Tool,
+    session: &LaunchSession,
+    session_hash: &str,
+    room: &Media,
+    role: RoomRole,
+) -> Result<RoomPanel, PageError> {
+    let presents = crate::domain::room::may(role, crate::domain::room::RoomAction::Present);
+    let library = if presents {
         media::list(tool, session)
             .await
             .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?
@@ -346,11 +377,14 @@ async fn room_panel(
         Vec::new()
     };
     Ok(RoomPanel {
-        events_url: room_events::member_events_url(tool, room, &hash_secret(token)),
+        events_url: room_events::member_events_url(tool, room, session_hash),
         role: role.as_str(),
-        moderator,
+        moderator: role == RoomRole::Moderator,
+        presents,
         library,
-        guest_access,
+        can_invite: false,
+        invites: false,
+        guest_access: false,
     })
 }
 

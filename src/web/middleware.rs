@@ -82,16 +82,19 @@ pub fn has_session_parameter(query: &str) -> bool {
     !query.is_empty() && url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "session")
 }
 
-/// The request path as it may be logged: guest-link tokens are cut out, and
-/// the query string (which can carry a session token) is never included.
+/// The request path as it may be logged: guest-link and invitation tokens
+/// are cut out, and the query string (which can carry a session token) is
+/// never included.
 pub fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/g/") {
-        Some(rest) => match rest.split_once('/') {
-            Some((_, tail)) => format!("/g/<token>/{tail}"),
-            None => "/g/<token>".to_string(),
-        },
-        None => path.to_string(),
+    for prefix in ["/g/", "/i/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return match rest.split_once('/') {
+                Some((_, tail)) => format!("{prefix}<token>/{tail}"),
+                None => format!("{prefix}<token>"),
+            };
+        }
     }
+    path.to_string()
 }
 
 const FRAMED_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; media-src 'self' blob: https:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' https: http:";
@@ -267,6 +270,8 @@ mod tests {
     fn guest_tokens_never_reach_the_log() {
         assert_eq!(loggable_path("/g/SECRET"), "/g/<token>");
         assert_eq!(loggable_path("/g/SECRET/view"), "/g/<token>/view");
+        assert_eq!(loggable_path("/i/SECRET"), "/i/<token>");
+        assert_eq!(loggable_path("/i/SECRET/room/chat"), "/i/<token>/room/chat");
         assert_eq!(loggable_path("/lti/launch"), "/lti/launch");
     }
 

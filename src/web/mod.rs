@@ -10,6 +10,8 @@ pub mod file_delivery;
 pub mod guest;
 pub mod guest_access_api;
 pub mod health;
+pub mod invitee;
+pub mod invites_api;
 pub mod json_body;
 pub mod lti;
 pub mod lti_config;
@@ -92,7 +94,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     "/media/{id}/guest-links/{link_id}/visits",
                     web::get().to(guest_access_api::visits),
                 )
-                .configure(room_routes)
+                .route("/media/{id}/invites", web::get().to(invites_api::list))
+                .route("/media/{id}/invites", web::post().to(invites_api::create))
+                .route(
+                    "/media/{id}/invites/{invite_id}",
+                    web::patch().to(invites_api::patch),
+                )
+                .route(
+                    "/media/{id}/invites/{invite_id}",
+                    web::delete().to(invites_api::revoke),
+                )
+                .route(
+                    "/media/{id}/invites/{invite_id}/resend",
+                    web::post().to(invites_api::resend),
+                )
+                .configure(|cfg| room_routes(cfg, "/media/{id}/room"))
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(error::ApiError::new(
                         crate::service::failure::Kind::NotFound,
@@ -115,44 +131,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(room_events::guest_events),
         )
         .route("/g/{token}/chat", web::post().to(guest::chat))
+        .service(
+            web::resource("/i/{token}")
+                .app_data(guest_form_config())
+                .route(web::get().to(invitee::invitation))
+                .route(web::post().to(invitee::confirm)),
+        )
+        .route("/i/{token}/view", web::get().to(invitee::view))
+        .route("/i/{token}/file-url", web::get().to(invitee::file_url))
+        // An invitee's room actions: the API's, under the invitation's path.
+        .configure(|cfg| room_routes(cfg, "/i/{token}/room"))
         .route("/static/{file:.*}", web::get().to(static_files::serve));
 }
 
-/// A room's routes under `/api` ("Live rooms" in README.md).
-fn room_routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/media/{id}/room", web::get().to(room_api::get))
-        .route("/media/{id}/room/start", web::post().to(room_api::start))
-        .route("/media/{id}/room/end", web::post().to(room_api::end))
-        .route("/media/{id}/room/join", web::post().to(room_api::join))
+/// A room's routes under `base`: `/api/media/{id}/room` for members
+/// ("Live rooms" in README.md), `/i/{token}/room` for invitees.
+fn room_routes(cfg: &mut web::ServiceConfig, base: &str) {
+    let at = |path: &str| format!("{base}{path}");
+    cfg.route(&at(""), web::get().to(room_api::get))
+        .route(&at("/start"), web::post().to(room_api::start))
+        .route(&at("/end"), web::post().to(room_api::end))
+        .route(&at("/join"), web::post().to(room_api::join))
+        .route(&at("/lobby"), web::put().to(room_api::lobby_policy))
+        .route(&at("/lobby/admit-all"), web::post().to(room_api::admit_all))
         .route(
-            "/media/{id}/room/lobby",
-            web::put().to(room_api::lobby_policy),
-        )
-        .route(
-            "/media/{id}/room/lobby/admit-all",
-            web::post().to(room_api::admit_all),
-        )
-        .route(
-            "/media/{id}/room/lobby/{entry_id}/admit",
+            &at("/lobby/{entry_id}/admit"),
             web::post().to(room_api::admit),
         )
         .route(
-            "/media/{id}/room/lobby/{entry_id}/deny",
+            &at("/lobby/{entry_id}/deny"),
             web::post().to(room_api::deny),
         )
-        .route(
-            "/media/{id}/room/present",
-            web::post().to(room_api::present),
-        )
-        .route(
-            "/media/{id}/room/playback",
-            web::post().to(room_api::playback),
-        )
-        .route("/media/{id}/room/chat", web::post().to(room_api::chat))
-        .route(
-            "/media/{id}/room/chat",
-            web::put().to(room_api::guest_chat_switch),
-        );
+        .route(&at("/present"), web::post().to(room_api::present))
+        .route(&at("/playback"), web::post().to(room_api::playback))
+        .route(&at("/chat"), web::post().to(room_api::chat))
+        .route(&at("/chat"), web::put().to(room_api::guest_chat_switch));
 }
 
 /// The guest entry form is two short fields and a token.

@@ -2,9 +2,13 @@
 //! "Live rooms"), and the room's JSON shapes, which the live pages' event
 //! streams send too.
 
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{HttpResponse, HttpResponseBuilder, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,6 +20,7 @@ use crate::crypto::hash_secret;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::media::Media;
 use crate::domain::room::{LobbyPolicy, RoomAction, RoomRole};
+use crate::domain::session::LaunchSession;
 use crate::service::Tool;
 use crate::service::live::{RoomSnapshot, SharedPart};
 use crate::service::media_files;
@@ -169,7 +174,7 @@ fn shared_participants_json(room: &RoomSnapshot) -> &str {
             .map(|p| ParticipantJson {
                 name: &p.name,
                 role: p.role().as_str(),
-                invited: false,
+                invited: p.invited,
             })
             .collect();
         serde_json::to_string(&list).unwrap_or_default()
@@ -203,6 +208,15 @@ pub struct MeJson {
     pub stage_url: Option<String>,
 }
 
+/// The member's role as the room holds it now: an invitee's role changed
+/// by the owner reaches their open page through their participant row.
+fn role_now(room: &RoomSnapshot, member: &MemberRoom) -> RoomRole {
+    member
+        .user_id()
+        .and_then(|u| room.present().find(|p| p.user_id == u))
+        .map_or(member.role, |p| p.role())
+}
+
 pub fn member_me(
     tool: &Tool,
     room: &RoomSnapshot,
@@ -215,7 +229,7 @@ pub fn member_me(
     let presenter = member.user_id().is_some()
         && room.running().and_then(|s| s.presented_by) == member.user_id();
     MeJson {
-        role: member.role.as_str(),
+        role: role_now(room, member).as_str(),
         joined,
         presenter,
         stage_url: room
@@ -262,7 +276,7 @@ pub fn member_view_json(
     let chat: Vec<ChatJson<'_>> = chat.iter().map(ChatJson::of).collect();
     format!(
         r#"{{"room":{},"me":{},"chat":{}}}"#,
-        room_json_for(room, member.role, with_participants),
+        room_json_for(room, role_now(room, member), with_participants),
         serde_json::to_string(&me).unwrap_or_default(),
         serde_json::to_string(&chat).unwrap_or_default(),
     )
@@ -273,87 +287,107 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
     builder
 }
 
+/// Who acts on a room: a course member through the API (Bearer), or an
+/// invitee through their invitation's path (`/i/{token}/room/...`, their
+/// cookie and the page's `X-CSRF-Token`). Either way the room comes with
+/// the caller's role as stored now.
+pub struct RoomCaller {
+    pub session: LaunchSession,
+    pub session_hash: String,
+    pub room: MemberRoom,
+}
+
+impl FromRequest for RoomCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let tool = req.app_data::<web::Data<Tool>>().cloned();
+        let req = req.clone();
+        let api = match req.match_info().get("token") {
+            Some(_) => None,
+            None => Some(ApiSession::from_request(&req, payload)),
+        };
+        Box::pin(async move {
+            let tool = tool.ok_or_else(ApiError::unauthorized)?;
+            match api {
+                Some(api) => {
+                    let api = api.await?;
+                    let id = req.match_info().get("id").unwrap_or_default();
+                    let room = rooms::member_room(&tool, &api.session, id).await?;
+                    Ok(RoomCaller {
+                        session_hash: hash_secret(&api.token),
+                        session: api.session,
+                        room,
+                    })
+                }
+                None => {
+                    let token = req.match_info().get("token").unwrap_or_default();
+                    let (session, media, session_hash) =
+                        super::invitee::acting_invitee(&tool, &req, token).await?;
+                    let room = rooms::member_room_of(&session, media)?;
+                    Ok(RoomCaller {
+                        session,
+                        session_hash,
+                        room,
+                    })
+                }
+            }
+        })
+    }
+}
+
 /// The `room` JSON for the API: the room's fields, plus the caller's
 /// own part under `me` and their event stream's address.
-fn room_reply(
-    tool: &Tool,
-    api: &ApiSession,
-    room: &RoomSnapshot,
-    member: &MemberRoom,
-) -> HttpResponse {
-    let hash = hash_secret(&api.token);
-    let mut value: Value =
-        serde_json::from_str(&room_json_for(room, member.role, true)).unwrap_or(Value::Null);
+fn room_reply(tool: &Tool, caller: &RoomCaller, room: &RoomSnapshot) -> HttpResponse {
+    let member = &caller.room;
+    let hash = &caller.session_hash;
+    let mut value: Value = serde_json::from_str(&room_json_for(room, role_now(room, member), true))
+        .unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {
         map.insert(
             "me".into(),
-            serde_json::to_value(member_me(tool, room, member, &hash)).unwrap_or(Value::Null),
+            serde_json::to_value(member_me(tool, room, member, hash)).unwrap_or(Value::Null),
         );
         map.insert(
             "events_url".into(),
             Value::String(super::room_events::member_events_url(
                 tool,
                 &member.media,
-                &hash,
+                hash,
             )),
         );
     }
     no_store(HttpResponse::Ok()).json(value)
 }
 
-async fn member(tool: &Tool, api: &ApiSession, id: &str) -> Result<MemberRoom, ApiError> {
-    Ok(rooms::member_room(tool, &api.session, id).await?)
+pub async fn get(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
+    let snapshot = rooms::snapshot(&tool, &caller.room.media.id).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
-pub async fn get(
-    tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    let snapshot = rooms::snapshot(&tool, &room.media.id).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+pub async fn start(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
+    let snapshot = rooms::start(&tool, &caller.room).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
-pub async fn start(
-    tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    let snapshot = rooms::start(&tool, &room).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+pub async fn end(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
+    let snapshot = rooms::end(&tool, &caller.room).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
-pub async fn end(
-    tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    let snapshot = rooms::end(&tool, &room).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
-}
-
-pub async fn join(
-    tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    let snapshot = rooms::join(&tool, &room).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+pub async fn join(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
+    let snapshot = rooms::join(&tool, &caller.room).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
 /// PUT `{"policy": "ask_moderator" | "admit_all"}`.
 pub async fn lobby_policy(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    room.require(RoomAction::DecideLobby)?;
+    caller.room.require(RoomAction::DecideLobby)?;
     let body = json_body::object(payload).await?;
     let policy = body
         .optional_text(Field::Policy)?
@@ -364,18 +398,18 @@ pub async fn lobby_policy(
                 "Send {\"policy\": \"ask_moderator\"} or {\"policy\": \"admit_all\"}.",
             )
         })?;
-    let snapshot = rooms::set_policy(&tool, &room, policy).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+    let snapshot = rooms::set_policy(&tool, &caller.room, policy).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
 async fn decide(
     tool: &Tool,
-    api: &ApiSession,
-    path: &(String, String),
+    caller: &RoomCaller,
+    req: &HttpRequest,
     admit: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(tool, api, &path.0).await?;
-    let decided = rooms::decide(tool, &room, &path.1, admit).await?;
+    let entry = req.match_info().get("entry_id").unwrap_or_default();
+    let decided = rooms::decide(tool, &caller.room, entry, admit).await?;
     let status = if admit { "admitted" } else { "denied" };
     let json = EntryJson::of(&decided.entry, status, &decided.link_name);
     Ok(no_store(HttpResponse::Ok()).json(json))
@@ -383,39 +417,35 @@ async fn decide(
 
 pub async fn admit(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    path: web::Path<(String, String)>,
+    caller: RoomCaller,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&tool, &api, &path, true).await
+    decide(&tool, &caller, &req, true).await
 }
 
 pub async fn deny(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    path: web::Path<(String, String)>,
+    caller: RoomCaller,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&tool, &api, &path, false).await
+    decide(&tool, &caller, &req, false).await
 }
 
 pub async fn admit_all(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    let admitted = rooms::admit_all(&tool, &room).await?;
+    let admitted = rooms::admit_all(&tool, &caller.room).await?;
     Ok(no_store(HttpResponse::Ok()).json(serde_json::json!({ "admitted": admitted })))
 }
 
 /// POST `{"media_id": id or null}`.
 pub async fn present(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    room.require(RoomAction::Present)?;
+    caller.room.require(RoomAction::Present)?;
     let body = json_body::object(payload).await?;
     if !body.has(Field::MediaId) {
         return Err(FieldError::new(
@@ -425,56 +455,56 @@ pub async fn present(
         .into());
     }
     let item = body.optional_text(Field::MediaId)?.map(str::to_string);
-    let snapshot = rooms::present(&tool, &api.session, &room, item.as_deref()).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+    let snapshot = rooms::present(&tool, &caller.session, &caller.room, item.as_deref()).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }
 
 /// POST `{"playing": bool, "position": seconds}`: the presenter's player.
 pub async fn playback(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    room.require(RoomAction::Present)?;
+    caller.room.require(RoomAction::Present)?;
     let body = json_body::object(payload).await?;
     let playing = body.required_bool(Field::Playing, "Send {\"playing\": true} or false.")?;
     let position = body
         .seconds(Field::Position)
         .ok_or_else(|| FieldError::new(Field::Position, "Send a position in seconds, from 0."))?;
-    rooms::playback(&tool, &room, playing, (position * 1000.0).round() as i64).await?;
+    rooms::playback(
+        &tool,
+        &caller.room,
+        playing,
+        (position * 1000.0).round() as i64,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// POST `{"text": str}`: 201 with the message.
 pub async fn chat(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
     let body = json_body::object(payload).await?;
     let text = body.required_text(Field::Text)?.to_string();
-    let row = rooms::member_chat(&tool, &room, &text).await?;
+    let row = rooms::member_chat(&tool, &caller.room, &text).await?;
     Ok(no_store(HttpResponse::build(StatusCode::CREATED)).json(ChatJson::of(&row)))
 }
 
 /// PUT `{"guests_may_chat": bool}`.
 pub async fn guest_chat_switch(
     tool: web::Data<Tool>,
-    api: ApiSession,
-    id: web::Path<String>,
+    caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let room = member(&tool, &api, &id).await?;
-    room.require(RoomAction::SetGuestChat)?;
+    caller.room.require(RoomAction::SetGuestChat)?;
     let body = json_body::object(payload).await?;
     let on = body.required_bool(
         Field::GuestsMayChat,
         "Send {\"guests_may_chat\": true} or false.",
     )?;
-    let snapshot = rooms::set_guest_chat(&tool, &room, on).await?;
-    Ok(room_reply(&tool, &api, &snapshot, &room))
+    let snapshot = rooms::set_guest_chat(&tool, &caller.room, on).await?;
+    Ok(room_reply(&tool, &caller, &snapshot))
 }

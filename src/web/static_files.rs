@@ -67,6 +67,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/room.js"),
     ),
     (
+        "js/invites.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/invites.js"),
+    ),
+    (
         "js/autosubmit.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/autosubmit.js"),

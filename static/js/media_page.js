@@ -9,35 +9,31 @@
   var gl = window.guestlink;
   var api = gl.api;
 
-  // ---- The menu -----------------------------------------------------------
-  var button = document.getElementById("media-menu-button");
-  var menu = document.getElementById("media-menu");
-
-  function items() {
-    return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]:not([disabled])'));
-  }
-
-  function openMenu(focusLast) {
-    menu.hidden = false;
-    button.setAttribute("aria-expanded", "true");
-    var list = items();
-    if (list.length) list[focusLast ? list.length - 1 : 0].focus();
-  }
-
-  function closeMenu(returnFocus) {
-    if (menu.hidden) return;
-    menu.hidden = true;
-    button.setAttribute("aria-expanded", "false");
-    if (returnFocus) button.focus();
-  }
-
-  function moveFocus(step) {
-    var list = items();
-    var at = list.indexOf(document.activeElement);
-    list[(at + step + list.length) % list.length].focus();
-  }
-
-  if (button && menu) {
+  // ---- The menus -----------------------------------------------------------
+  // The three dots below the player, and Share (a small chooser): WAI-ARIA
+  // menu buttons whose entries open the <dialog> their data-opens names;
+  // closing it returns focus to the menu's button.
+  function wireMenu(button, menu) {
+    function items() {
+      return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]:not([disabled])'));
+    }
+    function openMenu(focusLast) {
+      menu.hidden = false;
+      button.setAttribute("aria-expanded", "true");
+      var list = items();
+      if (list.length) list[focusLast ? list.length - 1 : 0].focus();
+    }
+    function closeMenu(returnFocus) {
+      if (menu.hidden) return;
+      menu.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      if (returnFocus) button.focus();
+    }
+    function moveFocus(step) {
+      var list = items();
+      var at = list.indexOf(document.activeElement);
+      list[(at + step + list.length) % list.length].focus();
+    }
     button.addEventListener("click", function () {
       if (menu.hidden) openMenu(false); else closeMenu(true);
     });
@@ -65,7 +61,7 @@
       var item = event.target.closest('[role="menuitem"]');
       if (!item) return;
       closeMenu(false);
-      openDialog(item.getAttribute("data-opens"));
+      gl.openDialog(item.getAttribute("data-opens"), button);
     });
     document.addEventListener("click", function (event) {
       if (!menu.hidden && !menu.contains(event.target) && !button.contains(event.target)) {
@@ -74,18 +70,11 @@
     });
   }
 
-  // ---- Dialogs ------------------------------------------------------------
-  // Every menu entry, and the Share button, opens the <dialog> its
-  // data-opens names; closing it returns focus to the menu button (the
-  // menu itself is gone by then) or to the button that opened it.
-  function openDialog(id) {
-    gl.openDialog(id, button);
-  }
-
-  var share = document.getElementById("share-button");
-  if (share) {
-    share.addEventListener("click", function () { openDialog(share.getAttribute("data-opens")); });
-  }
+  [["media-menu-button", "media-menu"], ["share-button", "share-menu"]].forEach(function (ids) {
+    var button = document.getElementById(ids[0]);
+    var menu = document.getElementById(ids[1]);
+    if (button && menu) wireMenu(button, menu);
+  });
 
   var clearErrors = gl.clearErrors;
 

@@ -1,5 +1,6 @@
-// A live room, for a course member (the room panel of its media page) or a
-// guest (their room view under /g/{token}/). The page follows the room over
+// A live room, for a course member (the room panel of its media page), an
+// invitee (the same panel under /i/{token}/, acting with their invitation's
+// role) or a guest (their room view under /g/{token}/). The page follows the room over
 // server-sent events: each event is the viewer's whole view of the room and
 // the chat messages they have not had, so a page that reconnects is put
 // right by the next event. Everything shown is set as text, never as HTML.
@@ -16,7 +17,11 @@
   var scope = isGuest ? guestMain : document.querySelector("main[data-media-id]");
   var gl = window.guestlink || {};
   var mediaId = scope.getAttribute("data-media-id");
-  var roomPath = "/api/media/" + encodeURIComponent(mediaId) + "/room";
+  // An invitee acts under their invitation's path, with the page's CSRF
+  // token and their cookie, like a guest; a member through the API.
+  var invitee = scope.getAttribute("data-page") === "invitee-room";
+  var roomPath = scope.getAttribute("data-room-path") ||
+    "/api/media/" + encodeURIComponent(mediaId) + "/room";
   // Whether this page's player leads everyone's: the member who put the
   // item on the stage (the room's events say so).
   var presenter = false;
@@ -28,13 +33,14 @@
 
   // ---- Talking to the server ----------------------------------------------
   function call(method, path, body) {
-    if (!isGuest) return gl.api(method, path, body);
+    if (!isGuest && !invitee) return gl.api(method, path, body);
     return fetch(path, {
       method: method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": panel.getAttribute("data-csrf") },
-      body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": scope.getAttribute("data-csrf") },
+      body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin"
     }).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, body: null };
       return response.json().then(
         function (json) { return { ok: response.ok, status: response.status, body: json }; },
         function () { return { ok: response.ok, status: response.status, body: null }; });
@@ -91,7 +97,7 @@
         // Refused again and again (a session that ended, a link that no
         // longer admits): the page itself says why.
         if (failures >= 6) {
-          if (isGuest) { window.location.reload(); return; }
+          if (isGuest || invitee) { window.location.reload(); return; }
           text(connection, "Live updates stopped. Reload the page to continue.");
           return;
         }
@@ -356,13 +362,26 @@
     });
   }
 
+  var joinAsked = false;
+
   function renderMember(data) {
     var room = data.room;
     var me = data.me;
+    // An invitee whose role the owner changed gets the page of the new
+    // role (its controls are the server's to decide).
+    if (invitee && me.role !== panel.getAttribute("data-role")) {
+      window.location.reload();
+      return;
+    }
     presenter = !!me.presenter;
     clockOffset = room.server_now_ms - Date.now();
     var running = !!room.session;
     panel.setAttribute("data-joined", me.joined ? "true" : "false");
+    // Invitees skip the lobby: they are in as soon as a session runs.
+    if (invitee && room.session && !me.joined && !joinAsked) {
+      joinAsked = true;
+      act("POST", roomPath + "/join").then(function () { joinAsked = false; });
+    }
     // A session this page saw running has ended: say so until another starts.
     if (running) sawSession = true;
     var ended = !running && sawSession;
@@ -402,6 +421,12 @@
         badge.textContent = p.role.charAt(0).toUpperCase() + p.role.slice(1);
         li.appendChild(name);
         li.appendChild(badge);
+        if (p.invited) {
+          var mark = document.createElement("span");
+          mark.className = "invited-mark small";
+          mark.textContent = "Invited";
+          li.appendChild(mark);
+        }
         list.appendChild(li);
       });
     }

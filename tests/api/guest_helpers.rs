@@ -629,6 +629,8 @@ pub fn status_of(reason: &str) -> u16 {
     match reason {
         "not_found" | "deleted" => 404,
         "expired" | "exhausted" | "disabled" | "media_unavailable" => 410,
+        "invite_revoked" | "invite_expired" | "invites_disabled" => 410,
+        "invite_used_elsewhere" => 403,
         other => panic!("not a reason: {other}"),
     }
 }

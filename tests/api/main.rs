@@ -3,6 +3,7 @@
 
 mod guest_helpers;
 mod helpers;
+mod invite_helpers;
 mod log_check;
 mod media_helpers;
 mod registration_helpers;
@@ -19,6 +20,8 @@ mod deep_linking;
 mod deployment_files;
 mod guest_access;
 mod guest_entry;
+mod invite_mail;
+mod invites;
 mod jwks;
 mod lti_config;
 mod lti_launch;

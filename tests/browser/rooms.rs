@@ -12,7 +12,7 @@
 use super::*;
 
 /// The phone-sized window of the small-screen shots.
-const PHONE: (u32, u32) = (390, 844);
+pub(super) const PHONE: (u32, u32) = (390, 844);
 /// The window every browser starts with (`--window-size`).
 const DESKTOP: (u32, u32) = (1280, 900);
 /// How long a guest's player may take to follow the presenter's.
@@ -25,11 +25,11 @@ const DENIED_EMAIL: &str = "dana@example.org";
 const VIDEO_TITLE: &str = "Welcome to Biology 101";
 const CHAT_TEXT: &str = "Hello from the guest: <b>not bold</b> & fine";
 
-fn js(value: &str) -> String {
+pub(super) fn js(value: &str) -> String {
     serde_json::json!(value).to_string()
 }
 
-async fn run(browser: &WebDriver, script: &str) -> Result<serde_json::Value, String> {
+pub(super) async fn run(browser: &WebDriver, script: &str) -> Result<serde_json::Value, String> {
     browser
         .execute(script, vec![])
         .await
@@ -38,7 +38,7 @@ async fn run(browser: &WebDriver, script: &str) -> Result<serde_json::Value, Str
 
 /// Waits until `css` matches an element that is rendered (not hidden by
 /// itself or an ancestor).
-async fn wait_visible(browser: &WebDriver, what: &str, css: &str) -> Result<(), String> {
+pub(super) async fn wait_visible(browser: &WebDriver, what: &str, css: &str) -> Result<(), String> {
     wait_until(
         browser,
         what,
@@ -53,7 +53,11 @@ async fn wait_visible(browser: &WebDriver, what: &str, css: &str) -> Result<(), 
 
 /// A shot at phone size, the window put back afterwards; the page must
 /// fit the phone's width (no sideways scrolling).
-async fn phone_shot(browser: &WebDriver, shots: &Path, name: &str) -> Result<(), String> {
+pub(super) async fn phone_shot(
+    browser: &WebDriver,
+    shots: &Path,
+    name: &str,
+) -> Result<(), String> {
     browser
         .set_window_size(PHONE.0, PHONE.1)
         .await
@@ -88,7 +92,7 @@ async fn phone_shot(browser: &WebDriver, shots: &Path, name: &str) -> Result<(),
 
 /// One axe-core violation, as the check reports it.
 #[derive(Debug, serde::Deserialize)]
-struct Violation {
+pub(super) struct Violation {
     id: String,
     impact: Option<String>,
     nodes: usize,
@@ -98,7 +102,11 @@ struct Violation {
 
 /// Runs axe-core (`axe_js`, the file's text) on the page `browser` shows and
 /// returns its violations.
-async fn axe(browser: &WebDriver, axe_js: &str, page: &str) -> Result<Vec<Violation>, String> {
+pub(super) async fn axe(
+    browser: &WebDriver,
+    axe_js: &str,
+    page: &str,
+) -> Result<Vec<Violation>, String> {
     let loaded = run(
         browser,
         "return typeof window.axe === 'object' && typeof window.axe.run === 'function';",
@@ -144,7 +152,7 @@ async fn axe(browser: &WebDriver, axe_js: &str, page: &str) -> Result<Vec<Violat
 
 /// Prints `page`'s violations and adds the serious and critical ones to
 /// `failures`.
-fn judge(page: &str, violations: &[Violation], failures: &mut Vec<String>) {
+pub(super) fn judge(page: &str, violations: &[Violation], failures: &mut Vec<String>) {
     if violations.is_empty() {
         println!("axe on {page}: no violations");
     }
@@ -185,7 +193,12 @@ async fn stage_player(browser: &WebDriver) -> Result<(bool, f64), String> {
 }
 
 /// A guest opens the link, gives name and email, and lands in the lobby.
-async fn guest_enters(guest: &WebDriver, url: &str, name: &str, email: &str) -> Result<(), String> {
+pub(super) async fn guest_enters(
+    guest: &WebDriver,
+    url: &str,
+    name: &str,
+    email: &str,
+) -> Result<(), String> {
     guest.goto(url).await.map_err(|e| e.to_string())?;
     let name_field = guest
         .wait_for(
@@ -222,7 +235,11 @@ async fn guest_enters(guest: &WebDriver, url: &str, name: &str, email: &str) -> 
 }
 
 /// The moderator's lobby list shows `name` waiting; the entry's text.
-async fn lobby_shows(moderator: &WebDriver, name: &str, count: usize) -> Result<String, String> {
+pub(super) async fn lobby_shows(
+    moderator: &WebDriver,
+    name: &str,
+    count: usize,
+) -> Result<String, String> {
     let found = wait_until(
         moderator,
         &format!("the moderator's lobby showing {name} ({count} waiting)"),
