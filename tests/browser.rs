@@ -483,10 +483,11 @@ async fn check_media_page(
 
     // Edit details saves.
     press(browser, keys::ENTER).await?;
-    let second = press(browser, keys::ARROW_DOWN).await?;
-    if second != "Edit details" {
+    press(browser, keys::ARROW_DOWN).await?;
+    let third = press(browser, keys::ARROW_DOWN).await?;
+    if third != "Edit details" {
         return Err(format!(
-            "the second menu item is {second:?}, not Edit details"
+            "the third menu item is {third:?}, not Edit details"
         ));
     }
     press(browser, keys::ENTER).await?;
@@ -687,7 +688,11 @@ async fn walk_the_guest_link_steps(
     // 2-3. The three dots below the player, then Manage guest access.
     click(owner, "#media-menu-button").await?;
     shot(owner, shots, "guest-link-2-menu").await?;
-    click(owner, r#"[role="menuitem"][data-action="guest-access"]"#).await?;
+    click(
+        owner,
+        r#"#media-menu [role="menuitem"][data-action="guest-access"]"#,
+    )
+    .await?;
     let count = text_of(owner, "#guest-access-dialog[open] #ga-count").await?;
     if count != "No links added" {
         return Err(format!(
@@ -1516,7 +1521,11 @@ async fn walk_the_tool_in_a_frame_without_cookies(
 
     // The guest-access modal, through the three-dot menu.
     click(browser, "#media-menu-button").await?;
-    click(browser, r#"[role="menuitem"][data-action="guest-access"]"#).await?;
+    click(
+        browser,
+        r#"#media-menu [role="menuitem"][data-action="guest-access"]"#,
+    )
+    .await?;
     let count = text_of(browser, "#guest-access-dialog[open] #ga-count").await?;
     if count != "No links added" {
         return Err(format!("the modal says {count:?}"));

@@ -419,14 +419,14 @@
         var badge = document.createElement("span");
         badge.className = "role-badge";
         badge.textContent = p.role.charAt(0).toUpperCase() + p.role.slice(1);
-        li.appendChild(name);
-        li.appendChild(badge);
         if (p.invited) {
           var mark = document.createElement("span");
-          mark.className = "invited-mark small";
+          mark.className = "invited-mark";
           mark.textContent = "Invited";
-          li.appendChild(mark);
+          name.appendChild(mark);
         }
+        li.appendChild(name);
+        li.appendChild(badge);
         list.appendChild(li);
       });
     }

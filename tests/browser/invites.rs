@@ -51,6 +51,37 @@ async fn close_invite_dialog(owner: &WebDriver) -> Result<(), String> {
     .map(|_| ())
 }
 
+/// At phone size the open dialog does not scroll sideways; the elements
+/// that stick out are named if it does.
+async fn dialog_fits_a_phone(owner: &WebDriver) -> Result<(), String> {
+    owner
+        .set_window_size(super::rooms::PHONE.0, super::rooms::PHONE.1)
+        .await
+        .map_err(|e| e.to_string())?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let wide = run(
+        owner,
+        "const d = document.getElementById('invite-users-dialog'); \
+         const pad = parseFloat(getComputedStyle(d).paddingRight); \
+         const edge = d.getBoundingClientRect().left + d.clientWidth - pad; \
+         const out = Array.from(d.querySelectorAll('*')).filter(function (el) { return el.getClientRects().length && el.getBoundingClientRect().right > edge + 1 && !el.closest('.table-wrap'); }) \
+           .map(function (el) { return el.tagName + (el.id ? '#' + el.id : '') + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right); }); \
+         return [d.scrollWidth, d.clientWidth, out];",
+    )
+    .await;
+    owner
+        .set_window_size(1280, 900)
+        .await
+        .map_err(|e| e.to_string())?;
+    let wide = wide?;
+    if wide[0].as_f64() > wide[1].as_f64() {
+        return Err(format!(
+            "the Invite users dialog scrolls sideways on a phone: [scrollWidth, clientWidth, sticking out] = {wide}"
+        ));
+    }
+    Ok(())
+}
+
 async fn type_into(browser: &WebDriver, css: &str, text: &str) -> Result<(), String> {
     run(
         browser,
@@ -214,6 +245,7 @@ async fn walk_the_invite_steps(
         &axe(owner, axe_js, "the Invite users dialog").await?,
         &mut axe_failures,
     );
+    dialog_fits_a_phone(owner).await?;
     phone_shot(owner, shots, "invite-3-speaker-invited-phone").await?;
     close_invite_dialog(owner).await?;
 
@@ -302,7 +334,7 @@ async fn walk_the_invite_steps(
     let listed = wait_until(
         owner,
         "the participants: the owner and the invitee, and one guest in",
-        "const items = Array.from(document.querySelectorAll('[data-participants] li')).map(function (li) { return li.innerText.replace(/\\s+/g, ' ').trim(); }); \
+        "const items = Array.from(document.querySelectorAll('[data-participants] li')).map(function (li) { return li.textContent.replace(/\\s+/g, ' ').trim(); }); \
          const guests = document.querySelector('[data-guests-in]').textContent; \
          return items.length === 2 && guests === '1' ? items : false;",
     )
