@@ -54,7 +54,7 @@ impl InviteRole {
             (InviteRole::Viewer, MediaKind::Room) => "Watch the live session and chat.",
             (InviteRole::Viewer, _) => "View this media.",
             (InviteRole::Speaker, _) => {
-                "Watch, chat and present items of the course on the session's stage."
+                "Watch, chat and present on the session's stage the course's items shared with guests."
             }
             (InviteRole::Moderator, _) => {
                 "Everything a speaker does, and start and end the session and let guests in from the lobby."

@@ -487,7 +487,9 @@ pub struct Invitation {
 pub enum InviteePage {
     /// The link does not (or no longer) let anyone in, and why.
     Unavailable(Unavailable),
-    /// No browser has confirmed it: the page asks for the address.
+    /// No browser has confirmed it, or this browser did but lost its
+    /// session (a cleared cookie, a lost answer): the page asks for the
+    /// address.
     Confirm(Invitation),
     /// This browser's invitee session: the item, with the role.
     In(Invitee),
@@ -539,23 +541,46 @@ pub async fn open(tool: &Tool, token: &str) -> Result<Result<Invitation, Unavail
     Ok(Ok(Invitation { row, media }))
 }
 
-/// The invitation page's view for a browser holding `cookie` (its invitee
-/// session's token, if any).
-pub async fn invitee(tool: &Tool, token: &str, cookie: Option<&str>) -> Result<InviteePage, Fault> {
+/// What a browser brings to an invitation's pages: its invitee session's
+/// token, and its form cookie (which tells the browser that confirmed).
+#[derive(Clone, Copy, Default)]
+pub struct BrowserCookies<'a> {
+    pub session: Option<&'a str>,
+    pub browser: Option<&'a str>,
+}
+
+/// Whether `value` (a cookie) hashes to `stored`.
+fn matches(value: Option<&str>, stored: Option<&str>) -> bool {
+    match (value.filter(|v| is_token_shaped(v)), stored) {
+        (Some(value), Some(stored)) => crate::crypto::secrets_equal(&hash_secret(value), stored),
+        _ => false,
+    }
+}
+
+/// The invitation page's view for a browser with `cookies`.
+pub async fn invitee(
+    tool: &Tool,
+    token: &str,
+    cookies: BrowserCookies<'_>,
+) -> Result<InviteePage, Fault> {
     let invitation = match open(tool, token).await? {
         Ok(invitation) => invitation,
         Err(reason) => return Ok(InviteePage::Unavailable(reason)),
     };
-    let Some(bound) = invitation.row.access.bound_session_hash.clone() else {
+    let access = &invitation.row.access;
+    if access.bound_session_hash.is_none() {
         return Ok(InviteePage::Confirm(invitation));
-    };
-    let Some(hash) = cookie
-        .filter(|c| is_token_shaped(c))
-        .map(hash_secret)
-        .filter(|h| crate::crypto::secrets_equal(h, &bound))
-    else {
-        return Ok(InviteePage::Unavailable(Unavailable::InviteUsedElsewhere));
-    };
+    }
+    if !matches(cookies.session, access.bound_session_hash.as_deref()) {
+        return Ok(
+            if matches(cookies.browser, access.bound_browser_hash.as_deref()) {
+                InviteePage::Confirm(invitation)
+            } else {
+                InviteePage::Unavailable(Unavailable::InviteUsedElsewhere)
+            },
+        );
+    }
+    let hash = hash_secret(cookies.session.unwrap_or_default());
     let (key, media_id, now) = (hash.clone(), invitation.media.id.clone(), tool.clock.now());
     let found = tool
         .db
@@ -602,38 +627,37 @@ pub struct Confirmed {
     pub expires_at: Timestamp,
 }
 
-/// The invitee confirms their address: the first browser to do so gets the
-/// invitation's session; a wrong address counts towards the hour's five.
+/// The invitee confirms their address in the browser whose form cookie is
+/// `browser`: the first browser to do so gets the invitation's session (the
+/// same one may confirm again for a new session); every try counts towards
+/// the hour's five.
 pub async fn confirm(
     tool: &Tool,
     token: &str,
     email: &str,
+    browser: &str,
 ) -> Result<Result<Confirmed, NotConfirmed>, Fault> {
     let invitation = match open(tool, token).await? {
         Ok(invitation) => invitation,
         Err(reason) => return Ok(Err(NotConfirmed::Unavailable(reason))),
     };
     let now = tool.clock.now();
-    let tries = invitation.row.wrong_tries();
-    if tries.locked(now) {
+    let token_hash = tool.sealer.lookup_hash(token);
+    let (id, hash) = (invitation.row.id.clone(), token_hash.clone());
+    let allowed = tool
+        .db
+        .write(move |conn| store::take_try(conn, &id, &hash, now))
+        .await?;
+    if !allowed {
         return Ok(Err(NotConfirmed::TooManyTries));
     }
     if email_key(email) != email_key(&invitation.row.email) {
-        let (id, next) = (invitation.row.id.clone(), tries.after_wrong(now));
-        tool.db
-            .write(move |conn| store::record_wrong_try(conn, &id, next))
-            .await?;
         tracing::info!(invite = %invitation.row.id, "invitation confirmed with another address");
         return Ok(Err(NotConfirmed::WrongEmail(invitation)));
     }
-    if invitation.row.access.bound_session_hash.is_some() {
-        return Ok(Err(NotConfirmed::Unavailable(
-            Unavailable::InviteUsedElsewhere,
-        )));
-    }
     let session_token = random_token(32);
     let session_hash = hash_secret(&session_token);
-    let token_hash = tool.sealer.lookup_hash(token);
+    let browser_hash = hash_secret(browser);
     let expires_at = invitation.row.expires_at;
     let bound = tool
         .db
@@ -645,15 +669,19 @@ pub async fn confirm(
                     token_hash: &token_hash,
                     media: &invitation.media,
                     session_hash: &session_hash,
+                    browser_hash: &browser_hash,
                     now,
                 },
             )
         })
         .await?;
     if !bound {
-        return Ok(Err(NotConfirmed::Unavailable(
-            Unavailable::InviteUsedElsewhere,
-        )));
+        // Revoked or resent meanwhile says so; otherwise another browser has it.
+        let reason = match open(tool, token).await? {
+            Err(reason) => reason,
+            Ok(_) => Unavailable::InviteUsedElsewhere,
+        };
+        return Ok(Err(NotConfirmed::Unavailable(reason)));
     }
     Ok(Ok(Confirmed {
         session_token,

@@ -329,13 +329,24 @@ pub async fn join(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
         tool.clock.now(),
     );
     write(tool, &room.media.id, move |conn| {
-        let who = store::Joiner {
-            user_id,
-            name: &name,
-            role,
-            invited,
-        };
-        store::join(conn, &media, &session.id, who, now)
+        crate::store::in_transaction(conn, |conn| {
+            // An invitee joins with their invitation's role as it is now,
+            // read under its lock: a role change made meanwhile is not
+            // overwritten by the role this request started with.
+            let role = if invited {
+                crate::store::invites::invitee_role_locked(conn, user_id)?
+                    .map_or(role, |r| r.in_room())
+            } else {
+                role
+            };
+            let who = store::Joiner {
+                user_id,
+                name: &name,
+                role,
+                invited,
+            };
+            store::join(conn, &media, &session.id, who, now)
+        })
     })
     .await?;
     snapshot(tool, &room.media.id).await
@@ -464,6 +475,13 @@ pub async fn admit_all(tool: &Tool, room: &MemberRoom) -> RoomResult<usize> {
     .await
 }
 
+/// Whether an invited speaker or moderator may put `media` on the stage:
+/// an item whose owner turned guest access on, so it is shared outside the
+/// course already (invitees never see the rest of the library).
+pub fn presentable_by_invitees(media: &Media) -> bool {
+    media.guest_access_enabled && !media.kind.is_session()
+}
+
 /// Present: an item of the course's library on the stage (None clears it).
 pub async fn present(
     tool: &Tool,
@@ -487,6 +505,15 @@ pub async fn present(
         };
         if media.kind.is_session() {
             return Err(not_presentable().into());
+        }
+        // An invitee is not a member of the course: they present only what
+        // its owners already share with people outside it.
+        if session.invitee.is_some() && !presentable_by_invitees(&media) {
+            return Err(FieldError::new(
+                Field::MediaId,
+                "As an invited speaker you can present the course's items that are shared with guests (guest access on).",
+            )
+            .into());
         }
     }
     let (media, item, now_ms) = (

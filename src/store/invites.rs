@@ -40,6 +40,7 @@ pub struct InviteRow {
 #[diesel(table_name = invite_access)]
 pub struct AccessRow {
     pub bound_session_hash: Option<String>,
+    pub bound_browser_hash: Option<String>,
     pub accepted_at: Option<Timestamp>,
     pub user_id: Option<i64>,
     pub wrong_tries: i32,
@@ -231,9 +232,11 @@ pub fn set_role(
 /// Revoking twice is the same as once.
 pub fn revoke(conn: &mut Conn, media: &MediaId, id: &str, now: Timestamp) -> StoreResult<Changed> {
     crate::store::in_transaction(conn, |conn| {
+        let Some(_) = find_of_media(conn, media, id)? else {
+            return Ok(Changed::NotFound);
+        };
         with_conn!(conn, c => diesel::update(
             invites::table
-                .filter(invites::media_id.eq(media.as_str()))
                 .filter(invites::id.eq(id))
                 .filter(invites::revoked_at.is_null()),
         )
@@ -303,15 +306,60 @@ pub fn set_email_status(
     Ok(())
 }
 
-/// Counts one more wrong address typed on the invitation page.
-pub fn record_wrong_try(conn: &mut Conn, id: &str, tries: WrongTries) -> StoreResult<()> {
-    with_conn!(conn, c => diesel::update(invite_access::table.find(id))
-        .set((
-            invite_access::wrong_tries.eq(tries.count),
-            invite_access::wrong_since.eq(tries.since),
-        ))
-        .execute(c)?);
-    Ok(())
+/// The invitation's row, locked until the transaction ends on PostgreSQL
+/// (SQLite's one writer serializes anyway), if its link `token_hash` is
+/// still live at `now`.
+fn lock_open(
+    conn: &mut Conn,
+    id: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<InviteRow>> {
+    macro_rules! open_row {
+        () => {
+            invites_joined!()
+                .filter(invites::id.eq(id))
+                .filter(invites::token_hash.eq(token_hash))
+                .filter(invites::live.eq(true))
+                .filter(invites::revoked_at.is_null())
+                .filter(invites::expires_at.gt(now))
+                .select(InviteRow::as_select())
+        };
+    }
+    Ok(match conn {
+        Conn::Pg(pooled) => open_row!()
+            .for_update()
+            .first(&mut pooled.conn)
+            .optional()?,
+        Conn::Sqlite(pooled) => open_row!().first(&mut **pooled).optional()?,
+    })
+}
+
+/// Takes one of the hour's tries at the invitation page's address check,
+/// under the invitation's lock, so tries made at once are all counted:
+/// false when the hour's tries are used up (the check must not run).
+/// A try is counted before its address is compared (so that tries made at
+/// once cannot all slip under the limit); the right address binds the
+/// invitation, and [`bind`] clears the count again.
+pub fn take_try(conn: &mut Conn, id: &str, token_hash: &str, now: Timestamp) -> StoreResult<bool> {
+    crate::store::in_transaction(conn, |conn| {
+        let Some(row) = lock_open(conn, id, token_hash, now)? else {
+            // The page itself says why; the try is not the problem.
+            return Ok(true);
+        };
+        let tries = row.wrong_tries();
+        if tries.locked(now) {
+            return Ok(false);
+        }
+        let next = tries.after_wrong(now);
+        with_conn!(conn, c => diesel::update(invite_access::table.find(id))
+            .set((
+                invite_access::wrong_tries.eq(next.count),
+                invite_access::wrong_since.eq(next.since),
+            ))
+            .execute(c)?);
+        Ok(true)
+    })
 }
 
 /// The session a confirming browser gets.
@@ -321,11 +369,14 @@ pub struct Binding<'a> {
     pub token_hash: &'a str,
     pub media: &'a Media,
     pub session_hash: &'a str,
+    /// The confirming browser (the hash of its form cookie).
+    pub browser_hash: &'a str,
     pub now: Timestamp,
 }
 
-/// Binds the invitation to the browser whose new session is
-/// `session_hash`, if no browser has it yet and it is live and unexpired:
+/// Binds the invitation to the browser `browser_hash`, whose new session is
+/// `session_hash`, if the link is live and no other browser has it (the
+/// same browser confirming again gets a new session, its old one ends):
 /// the invitee gets a person of their own (for the room's participants and
 /// its chat) and a session that opens only this item, until the invitation
 /// expires. False when another browser was first.
@@ -335,78 +386,135 @@ pub fn bind(conn: &mut Conn, binding: Binding<'_>) -> StoreResult<bool> {
         token_hash,
         media,
         session_hash,
+        browser_hash,
         now,
     } = binding;
-    write_tx!(conn, c => {
-        let still_open = invites::table
-            .filter(invites::id.eq(&invite.id))
-            .filter(invites::token_hash.eq(&token_hash))
-            .filter(invites::live.eq(true))
-            .filter(invites::expires_at.gt(now));
-        let bound = diesel::update(
+    crate::store::in_transaction(conn, |conn| {
+        // Under the invitation's lock a Revoke or Resend is either done
+        // (the link is no longer open) or waits until this session exists.
+        let Some(row) = lock_open(conn, &invite.id, token_hash, now)? else {
+            return Ok(false);
+        };
+        let bound = with_conn!(conn, c => diesel::update(
             invite_access::table
-                .filter(invite_access::invite_id.eq(&invite.id))
-                .filter(invite_access::bound_session_hash.is_null())
-                .filter(diesel::dsl::exists(still_open)),
+                .filter(invite_access::invite_id.eq(&row.id))
+                .filter(
+                    invite_access::bound_session_hash
+                        .is_null()
+                        .or(invite_access::bound_browser_hash.eq(browser_hash)),
+                ),
         )
         .set((
             invite_access::bound_session_hash.eq(session_hash),
-            invite_access::accepted_at.eq(invite.access.accepted_at.unwrap_or(now)),
+            invite_access::bound_browser_hash.eq(browser_hash),
+            invite_access::accepted_at.eq(row.access.accepted_at.unwrap_or(now)),
+            invite_access::wrong_tries.eq(0),
+            invite_access::wrong_since.eq(None::<Timestamp>),
         ))
-        .execute(c)?;
+        .execute(c)?);
         if bound == 0 {
-            return Ok::<_, super::StoreError>(false);
+            return Ok(false);
         }
-        // Invitees are people of the item's platform under a subject of
-        // their own: "invite:" and the invitation's random id.
-        let user_id: i64 = diesel::insert_into(users::table)
-            .values((
-                users::platform_id.eq(media.platform_id.0),
-                users::sub.eq(format!("invite:{}", invite.id)),
-                users::name.eq(&invite.name),
-                users::email.eq(&invite.email),
-                users::updated_at.eq(now),
-            ))
-            .on_conflict((users::platform_id, users::sub))
-            .do_update()
-            .set((users::name.eq(&invite.name), users::updated_at.eq(now)))
-            .returning(users::id)
-            .get_result(c)?;
-        diesel::update(invite_access::table.find(&invite.id))
-            .set(invite_access::user_id.eq(user_id))
-            .execute(c)?;
-        let deployment: String = invites::table
-            .find(&invite.id)
-            .select(invites::deployment_id)
-            .first(c)?;
-        diesel::insert_into(sessions::table)
-            .values((
-                sessions::token_hash.eq(session_hash),
-                sessions::platform_id.eq(media.platform_id.0),
-                sessions::user_id.eq(user_id),
-                sessions::course_id.eq(media.course_id.0),
-                sessions::deployment_id.eq(deployment),
-                sessions::can_manage.eq(false),
-                sessions::roles.eq(""),
-                sessions::created_at.eq(now),
-                sessions::last_seen_at.eq(now),
-                sessions::expires_at.eq(invite.expires_at),
-                sessions::invite_id.eq(&invite.id),
-            ))
-            .execute(c)?;
+        // This browser's earlier session, if it confirmed before, ends.
+        end_sessions(conn, &row.id)?;
+        with_conn!(conn, c => {
+            // Invitees are people of the item's platform under a subject of
+            // their own: "invite:" and the invitation's random id.
+            let user_id: i64 = diesel::insert_into(users::table)
+                .values((
+                    users::platform_id.eq(media.platform_id.0),
+                    users::sub.eq(invitee_subject(&row.id)),
+                    users::name.eq(&row.name),
+                    users::email.eq(&row.email),
+                    users::updated_at.eq(now),
+                ))
+                .on_conflict((users::platform_id, users::sub))
+                .do_update()
+                .set((users::name.eq(&row.name), users::updated_at.eq(now)))
+                .returning(users::id)
+                .get_result(c)?;
+            diesel::update(invite_access::table.find(&row.id))
+                .set(invite_access::user_id.eq(user_id))
+                .execute(c)?;
+            let deployment: String = invites::table
+                .find(&row.id)
+                .select(invites::deployment_id)
+                .first(c)?;
+            diesel::insert_into(sessions::table)
+                .values((
+                    sessions::token_hash.eq(session_hash),
+                    sessions::platform_id.eq(media.platform_id.0),
+                    sessions::user_id.eq(user_id),
+                    sessions::course_id.eq(media.course_id.0),
+                    sessions::deployment_id.eq(deployment),
+                    sessions::can_manage.eq(false),
+                    sessions::roles.eq(""),
+                    sessions::created_at.eq(now),
+                    sessions::last_seen_at.eq(now),
+                    sessions::expires_at.eq(row.expires_at),
+                    sessions::invite_id.eq(&row.id),
+                ))
+                .execute(c)?;
+        });
         Ok(true)
     })
 }
 
-/// Deletes invitations revoked or expired before `cutoff` (their access
-/// rows and sessions go with them); how many.
+/// The subject an invitee's person has (with the item's platform).
+fn invitee_subject(invite_id: &str) -> String {
+    format!("invite:{invite_id}")
+}
+
+/// Deletes invitations revoked or expired before `cutoff`, with their
+/// access rows and sessions, and the persons made for their invitees
+/// (names and addresses); how many invitations.
 pub fn purge(conn: &mut Conn, cutoff: Timestamp) -> StoreResult<usize> {
-    Ok(with_conn!(conn, c => diesel::delete(
-        invites::table.filter(
-            invites::expires_at
-                .lt(cutoff)
-                .or(invites::revoked_at.lt(cutoff)),
-        ),
-    )
-    .execute(c)?))
+    crate::store::in_transaction(conn, |conn| {
+        let gone: Vec<String> = with_conn!(conn, c => invites::table
+            .filter(invites::expires_at.lt(cutoff).or(invites::revoked_at.lt(cutoff)))
+            .select(invites::id)
+            .load(c)?);
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        let subjects: Vec<String> = gone.iter().map(|id| invitee_subject(id)).collect();
+        with_conn!(conn, c => {
+            let persons: Vec<i64> = invite_access::table
+                .filter(invite_access::invite_id.eq_any(&gone))
+                .filter(invite_access::user_id.is_not_null())
+                .select(invite_access::user_id.assume_not_null())
+                .load(c)?;
+            diesel::delete(invites::table.filter(invites::id.eq_any(&gone))).execute(c)?;
+            diesel::delete(
+                users::table
+                    .filter(users::id.eq_any(&persons))
+                    .filter(users::sub.eq_any(&subjects)),
+            )
+            .execute(c)?;
+        });
+        Ok(gone.len())
+    })
+}
+
+/// The role of the live invitation behind the invitee `user_id`, read
+/// under the invitation's row lock on PostgreSQL (SQLite's one writer
+/// serializes anyway): a role change either comes before this read or
+/// waits for the caller's transaction, and then finds the row it wrote.
+pub fn invitee_role_locked(conn: &mut Conn, user_id: i64) -> StoreResult<Option<InviteRole>> {
+    let found: Option<String> = match conn {
+        Conn::Pg(pooled) => invites_joined!()
+            .filter(invite_access::user_id.eq(user_id))
+            .filter(invites::live.eq(true))
+            .select(invites::role)
+            .for_update()
+            .first(&mut pooled.conn)
+            .optional()?,
+        Conn::Sqlite(pooled) => invites_joined!()
+            .filter(invite_access::user_id.eq(user_id))
+            .filter(invites::live.eq(true))
+            .select(invites::role)
+            .first(&mut **pooled)
+            .optional()?,
+    };
+    Ok(found.as_deref().and_then(InviteRole::parse))
 }

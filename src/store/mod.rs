@@ -451,6 +451,11 @@ pub fn in_transaction<T>(
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     match conn {
         Conn::Pg(pooled) => AnsiTransactionManager::begin_transaction(&mut pooled.conn)?,
+        // Outside the writer's group, take SQLite's write lock at BEGIN, as
+        // [`write_tx!`] does; inside it, this is a savepoint.
+        Conn::Sqlite(pooled) if !sqlite_writer::in_group() => {
+            AnsiTransactionManager::begin_transaction_sql(&mut **pooled, "BEGIN IMMEDIATE")?
+        }
         Conn::Sqlite(pooled) => AnsiTransactionManager::begin_transaction(&mut **pooled)?,
     }
     let result = work(conn);

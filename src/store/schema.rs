@@ -274,6 +274,7 @@ diesel::table! {
     invite_access (invite_id) {
         invite_id -> Text,
         bound_session_hash -> Nullable<Text>,
+        bound_browser_hash -> Nullable<Text>,
         accepted_at -> Nullable<BigInt>,
         user_id -> Nullable<BigInt>,
         wrong_tries -> Integer,

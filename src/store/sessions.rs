@@ -186,13 +186,18 @@ fn into_session(row: Row) -> StoreResult<LaunchSession> {
         started_at,
         last_seen_at,
         expires_at,
-        invitee: invite.and_then(|(invite_id, media_id, role)| {
-            Some(InviteeScope {
-                invite_id,
-                media_id: MediaId::parse(&media_id)?,
-                role: InviteRole::parse(&role)?,
+        invitee: invite
+            .map(|(invite_id, media_id, role)| {
+                // An invitee's session that cannot be read is refused, never
+                // taken for a course member's.
+                let corrupt = || StoreError::Other(anyhow::anyhow!("invitation {invite_id}"));
+                Ok::<_, StoreError>(InviteeScope {
+                    media_id: MediaId::parse(&media_id).ok_or_else(corrupt)?,
+                    role: InviteRole::parse(&role).ok_or_else(corrupt)?,
+                    invite_id: invite_id.clone(),
+                })
             })
-        }),
+            .transpose()?,
     })
 }
 

@@ -24,7 +24,9 @@ use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
 use crate::service::Tool;
 use crate::service::failure::Kind;
-use crate::service::invites::{self, Invitation, Invitee, InviteePage, NotConfirmed, long_time};
+use crate::service::invites::{
+    self, BrowserCookies, Invitation, Invitee, InviteePage, NotConfirmed, long_time,
+};
 use crate::service::media_files::{self, GrantQuery};
 use crate::service::rooms;
 
@@ -80,6 +82,28 @@ fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
     req.cookie(name)
         .map(|c| c.value().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// The cookies an invitation's pages read, owned.
+struct OwnedCookies {
+    session: Option<String>,
+    browser: Option<String>,
+}
+
+impl OwnedCookies {
+    fn as_ref(&self) -> BrowserCookies<'_> {
+        BrowserCookies {
+            session: self.session.as_deref(),
+            browser: self.browser.as_deref(),
+        }
+    }
+}
+
+fn browser_cookies(req: &HttpRequest) -> OwnedCookies {
+    OwnedCookies {
+        session: cookie(req, INVITEE_COOKIE),
+        browser: cookie(req, INVITE_CSRF_COOKIE),
+    }
 }
 
 fn view_path(token: &str) -> String {
@@ -192,15 +216,15 @@ pub async fn confirm(
         ));
     }
     let browser = cookie(&req, INVITE_CSRF_COOKIE);
-    if !form_csrf_ok(&tool, &token, browser.as_deref(), &form.csrf) {
+    let Some(browser) = browser.filter(|b| form_csrf_ok(&tool, &token, Some(b), &form.csrf)) else {
         return Err(PageError::new(
             Kind::Forbidden,
             "csrf_failed",
             "This form has expired",
             "The form could not be accepted from this browser. Open your invitation link again and confirm once more.",
         ));
-    }
-    let confirmed = invites::confirm(&tool, &token, &form.email)
+    };
+    let confirmed = invites::confirm(&tool, &token, &form.email, &browser)
         .await
         .map_err(|e| page_error(&tool, e))?;
     match confirmed {
@@ -241,12 +265,22 @@ pub async fn view(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let session = cookie(&req, INVITEE_COOKIE);
-    let page = invites::invitee(&tool, &token, session.as_deref())
+    let page = invites::invitee(&tool, &token, browser_cookies(&req).as_ref())
         .await
         .map_err(|e| page_error(&tool, e))?;
     match page {
         InviteePage::Unavailable(reason) => Ok(unavailable(reason)),
+        // The browser that confirmed, without its session: confirm again here.
+        InviteePage::Confirm(invitation) if invitation.row.access.bound_session_hash.is_some() => {
+            Ok(invitation_page(
+                &tool,
+                &req,
+                StatusCode::OK,
+                &token,
+                &invitation,
+                None,
+            ))
+        }
         InviteePage::Confirm(_) => Ok(see_other(format!("/i/{token}"))),
         InviteePage::In(invitee) if rooms::kind_has_sessions(invitee.media.kind) => {
             room_view(&tool, &token, invitee).await
@@ -308,8 +342,7 @@ pub async fn acting_invitee(
     req: &HttpRequest,
     token: &str,
 ) -> Result<(LaunchSession, Media, String), ApiError> {
-    let session = cookie(req, INVITEE_COOKIE);
-    let page = invites::invitee(tool, token, session.as_deref())
+    let page = invites::invitee(tool, token, browser_cookies(req).as_ref())
         .await
         .map_err(|e| ApiError::of(&e))?;
     let invitee = match page {
@@ -348,8 +381,8 @@ pub async fn file_url(
     token: web::Path<String>,
     query: web::Query<GrantQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let session = cookie(&req, INVITEE_COOKIE);
-    let page = invites::invitee(&tool, &token, session.as_deref())
+    let cookies = browser_cookies(&req);
+    let page = invites::invitee(&tool, &token, cookies.as_ref())
         .await
         .map_err(|e| ApiError::of(&e))?;
     let InviteePage::In(invitee) = page else {
@@ -362,7 +395,7 @@ pub async fn file_url(
     let url = media_files::renew_for_member(
         &tool,
         &invitee.session,
-        session.as_deref().unwrap_or_default(),
+        cookies.session.as_deref().unwrap_or_default(),
         invitee.media.id.as_str(),
         query.grant.as_deref(),
     )

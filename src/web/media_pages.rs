@@ -218,6 +218,8 @@ pub struct RoomPanel {
     pub(super) can_invite: bool,
     /// Invite users opens the Invite users dialog.
     pub(super) invites: bool,
+    /// The viewer is an invitee (their library is the items shared with guests).
+    pub(super) invitee: bool,
     /// Invite guests opens Manage guest access.
     pub(super) guest_access: bool,
 }
@@ -365,12 +367,15 @@ pub async fn room_panel_for(
     role: RoomRole,
 ) -> Result<RoomPanel, PageError> {
     let presents = crate::domain::room::may(role, crate::domain::room::RoomAction::Present);
+    // An invitee sees only the items the course shares with guests.
+    let invitee = session.invitee.is_some();
     let library = if presents {
         media::list(tool, session)
             .await
             .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?
             .into_iter()
             .filter(|m| !m.kind.is_session())
+            .filter(|m| !invitee || rooms::presentable_by_invitees(m))
             .map(LibraryItem::of)
             .collect()
     } else {
@@ -384,6 +389,7 @@ pub async fn room_panel_for(
         library,
         can_invite: false,
         invites: false,
+        invitee,
         guest_access: false,
     })
 }

@@ -33,7 +33,7 @@
   var ROLE_LABEL = { viewer: "Viewer", speaker: "Speaker", moderator: "Moderator" };
   var ROLE_HELP = {
     viewer: isRoom ? "Watches the live session and chats." : "Views this media.",
-    speaker: "Also presents items of the course on the session's stage.",
+    speaker: "Also presents, on the session's stage, the course's items shared with guests.",
     moderator: "Also starts and ends the session and lets guests in from the lobby."
   };
   var STATUS_LABEL = { pending: "Pending", accepted: "Accepted", expired: "Expired", revoked: "Revoked" };

@@ -370,8 +370,16 @@
     // An invitee whose role the owner changed gets the page of the new
     // role (its controls are the server's to decide).
     if (invitee && me.role !== panel.getAttribute("data-role")) {
-      window.location.reload();
-      return;
+      // Once per role: a page that comes back with the same difference
+      // (which the server should never give) stays rather than loops.
+      var key = "guestlink-invitee-role:" + window.location.pathname;
+      var tried = null;
+      try { tried = window.sessionStorage.getItem(key); } catch (e) { /* storage refused */ }
+      if (tried !== me.role) {
+        try { window.sessionStorage.setItem(key, me.role); } catch (e) { /* storage refused */ }
+        window.location.reload();
+        return;
+      }
     }
     presenter = !!me.presenter;
     clockOffset = room.server_now_ms - Date.now();

@@ -482,7 +482,97 @@ async fn revoking_kills_the_link_and_the_session_and_frees_the_address(backend: 
         .delete(&invite_path(video, "nosuchinvite"), Some(owner))
         .await
         .expect(404, Some("not_found"), "an unknown invitation");
-    invite(course, owner, video, INVITEE_EMAIL, None).await;
+    // Another item's path does not reach this item's invitation.
+    let again = invite(course, owner, video, INVITEE_EMAIL, None).await;
+    let mut again_browser = accepted(app, &again.token, INVITEE_EMAIL).await;
+    let other = course
+        .create(owner, json!({"title": "Other", "kind": "video", "source_url": "https://videos.example.edu/o.mp4"}))
+        .await;
+    course
+        .delete(&invite_path(&other, &again.id), Some(owner))
+        .await
+        .expect(404, Some("not_found"), "another item's invitation id");
+    assert_eq!(
+        again_browser
+            .get(app, &view_path(&again.token))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(bound_sessions(&shared), 1);
+}
+
+#[both_backends]
+async fn the_bound_browser_may_confirm_again_for_a_new_session(backend: Backend) {
+    let shared = shared_video(backend).await;
+    let made = invite(
+        &shared.course,
+        &shared.owner,
+        &shared.media,
+        INVITEE_EMAIL,
+        None,
+    )
+    .await;
+    let app = shared.app();
+    let mut browser = accepted(app, &made.token, INVITEE_EMAIL).await;
+    let first = browser.cookie(INVITEE_COOKIE).unwrap().to_string();
+    // Its answer was lost (a double click), or the cookie was cleared: the
+    // link leads to the view, which asks that browser to confirm again.
+    browser.drop_cookie(INVITEE_COOKIE);
+    assert_eq!(browser.get(app, &page_path(&made.token)).await.status, 303);
+    let form = browser.get(app, &view_path(&made.token)).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = crate::invite_helpers::form_csrf(&form);
+    let page = browser
+        .post(
+            app,
+            &page_path(&made.token),
+            &[("email", INVITEE_EMAIL), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let second = browser.cookie(INVITEE_COOKIE).unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(browser.get(app, &view_path(&made.token)).await.status, 200);
+    assert_eq!(bound_sessions(&shared), 1, "the first session ended");
+    let mut stale = Browser::new();
+    stale.set_cookie(INVITEE_COOKIE, &first);
+    assert_unavailable(
+        &stale.get(app, &view_path(&made.token)).await,
+        "invite_used_elsewhere",
+        "the first session's cookie",
+    );
+}
+
+#[both_backends]
+async fn tries_made_at_once_are_all_counted(backend: Backend) {
+    let shared = shared_video(backend).await;
+    let made = invite(
+        &shared.course,
+        &shared.owner,
+        &shared.media,
+        INVITEE_EMAIL,
+        None,
+    )
+    .await;
+    let app = shared.app();
+    let mut browser = Browser::new();
+    let page = browser.get(app, &page_path(&made.token)).await;
+    let csrf = crate::invite_helpers::form_csrf(&page);
+    let tries = (0..9).map(|i| {
+        let mut browser = browser.clone();
+        let (csrf, path) = (csrf.clone(), page_path(&made.token));
+        async move {
+            let email = format!("guess{i}@example.org");
+            browser
+                .post(app, &path, &[("email", email.as_str()), ("csrf", &csrf)])
+                .await
+                .status
+        }
+    });
+    let mut statuses = futures_util::future::join_all(tries).await;
+    statuses.sort_unstable();
+    assert_eq!(statuses, [422, 422, 422, 422, 422, 429, 429, 429, 429]);
 }
 
 #[both_backends]
@@ -721,16 +811,29 @@ async fn invitees_skip_the_lobby_are_listed_and_act_with_their_role(backend: Bac
         .course
         .create(room.owner(), json!({"title": "Slides", "kind": "video", "source_url": "https://videos.example.edu/s.mp4"}))
         .await;
+    // An invitee presents only what the course shares with guests.
+    let present = json!({ "media_id": item });
     act(
         &room,
         &speaker_browser,
         tok,
         "/present",
         Some(&speaker_csrf),
-        Some(json!({"media_id": item})),
+        Some(present.clone()),
     )
     .await
-    .expect(200, None, "a speaker presents");
+    .expect_invalid("media_id", "an item not shared with guests");
+    crate::guest_helpers::switch(&room.shared.course, room.owner(), &item, true).await;
+    act(
+        &room,
+        &speaker_browser,
+        tok,
+        "/present",
+        Some(&speaker_csrf),
+        Some(present),
+    )
+    .await
+    .expect(200, None, "a speaker presents an item shared with guests");
     act(
         &room,
         &speaker_browser,

@@ -32,8 +32,11 @@ CREATE INDEX invites_media ON invites (media_id, created_at);
 -- for the invitee, and the wrong addresses typed on its page.
 CREATE TABLE invite_access (
     invite_id TEXT PRIMARY KEY REFERENCES invites (id) ON DELETE CASCADE,
-    -- The bound browser's invitee session (its token hash).
+    -- The bound browser's invitee session (its token hash), and the browser
+    -- itself (the hash of its form cookie): the same browser may confirm
+    -- again (a lost answer, a cleared cookie) and gets a new session.
     bound_session_hash TEXT,
+    bound_browser_hash TEXT,
     accepted_at BIGINT,
     -- The invitee as a person of the room (made when they first confirm).
     user_id BIGINT REFERENCES users (id) ON DELETE SET NULL,
