@@ -18,6 +18,15 @@ pub fn random_token(bytes: usize) -> String {
     URL_SAFE_NO_PAD.encode(buf)
 }
 
+/// A random number from the operating system's generator.
+pub fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    rand::rngs::SysRng
+        .try_fill_bytes(&mut buf)
+        .expect("the operating system's random number generator failed");
+    u64::from_le_bytes(buf)
+}
+
 /// Whether `value` is shaped like a token this tool hands out: base64url, 16
 /// to 64 characters. Anything else is not looked up, and never goes back out
 /// in a header.

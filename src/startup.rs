@@ -171,6 +171,10 @@ impl Application {
     /// and sessions in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = actix_web::rt::spawn(purge_periodically(self.tool.clone()));
+        // A media server that does not answer is a warning, not a reason
+        // to stay down.
+        let tool = self.tool.clone();
+        actix_web::rt::spawn(async move { crate::service::av::check_servers(&tool).await });
         let result = self.server.await;
         purge.abort();
         result

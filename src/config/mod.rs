@@ -56,7 +56,45 @@ pub struct Settings {
     pub media: MediaLimits,
     pub admin: Admin,
     pub invites: Invites,
+    pub janus: Janus,
     pub log_level: String,
+}
+
+/// The rooms' media servers (Janus Gateway's VideoRoom plugin). None
+/// listed: rooms have their stage and chat, and say that audio and video
+/// are not set up.
+#[derive(Clone, Debug, Default)]
+pub struct Janus {
+    pub servers: Vec<JanusServer>,
+    /// The VideoRoom plugin's `admin_key`, which creating rooms needs when
+    /// the plugin is configured with one. Never printed.
+    pub admin_secret: Option<JanusSecret>,
+    /// The longest one call to a media server may take.
+    pub timeout: Duration,
+}
+
+/// One media server: its HTTP API as the tool reaches it, and as browsers do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JanusServer {
+    pub api: String,
+    /// An absolute URL, or a path on the tool's own host (a proxy).
+    pub public: String,
+}
+
+/// A secret shared with the media servers; its `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JanusSecret(String);
+
+impl JanusSecret {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for JanusSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JanusSecret(<redacted>)")
+    }
 }
 
 /// Invite links and the email that carries them.
@@ -244,6 +282,7 @@ impl Settings {
                 diagnostics_kept: read.days(GUESTLINK_DIAGNOSTICS_DAYS, 30, 1, 365)?,
             },
             invites: invites(sources, &read, &server)?,
+            janus: janus(sources, &read)?,
             log_level: log_level(sources)?,
             server,
         })
@@ -333,6 +372,69 @@ fn invites(sources: &Sources, read: &Read<'_>, server: &Server) -> Result<Invite
         smtp,
         mail_from,
         smtp_timeout: read.seconds(GUESTLINK_SMTP_TIMEOUT_SECONDS, 20, 1, 300)?,
+    })
+}
+
+fn janus(sources: &Sources, read: &Read<'_>) -> Result<Janus, ConfigError> {
+    let apis = list(sources.get(GUESTLINK_JANUS_URL));
+    let publics = list(sources.get(GUESTLINK_JANUS_PUBLIC_URL));
+    let http_url = |name: &str, raw: &str| -> Result<String, ConfigError> {
+        let url = url::Url::parse(raw).map_err(|_| {
+            bad(
+                name,
+                format!("expected an http(s) URL such as http://127.0.0.1:8088/janus, got '{raw}'"),
+            )
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(bad(
+                name,
+                format!("expected an http(s) URL with a host, got '{raw}'"),
+            ));
+        }
+        Ok(raw.trim_end_matches('/').to_string())
+    };
+    let apis = apis
+        .iter()
+        .map(|raw| http_url(GUESTLINK_JANUS_URL, raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    if apis.is_empty() && !publics.is_empty() {
+        return Err(bad(
+            GUESTLINK_JANUS_PUBLIC_URL,
+            format!("set {GUESTLINK_JANUS_URL} too (the media servers as the tool reaches them)"),
+        ));
+    }
+    if publics.len() != apis.len() {
+        return Err(bad(
+            GUESTLINK_JANUS_PUBLIC_URL,
+            format!(
+                "give one address per media server in {GUESTLINK_JANUS_URL} ({} listed, {} here): how browsers reach each, e.g. /janus behind the tool's proxy",
+                apis.len(),
+                publics.len()
+            ),
+        ));
+    }
+    let publics = publics
+        .iter()
+        .map(|raw| {
+            if raw.starts_with('/') && !raw.starts_with("//") {
+                Ok(raw.trim_end_matches('/').to_string())
+            } else {
+                http_url(GUESTLINK_JANUS_PUBLIC_URL, raw)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Janus {
+        servers: apis
+            .into_iter()
+            .zip(publics)
+            .map(|(api, public)| JanusServer { api, public })
+            .collect(),
+        admin_secret: sources
+            .get(GUESTLINK_JANUS_ADMIN_SECRET)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .map(JanusSecret),
+        timeout: read.seconds(GUESTLINK_JANUS_TIMEOUT_SECONDS, 5, 1, 60)?,
     })
 }
 

@@ -327,3 +327,99 @@ fn lists_are_split_at_commas_and_whitespace() {
         "canvas.example.edu:8443"
     );
 }
+
+#[test]
+fn invitation_email_is_configured_by_an_smtp_url_whose_password_is_never_printed() {
+    let none = settings(&[]).unwrap();
+    assert!(none.invites.smtp.is_none());
+    assert_eq!(none.invites.days, 7);
+    assert_eq!(none.invites.mail_from, "guestlink <noreply@localhost>");
+    let s = settings(&[
+        (GUESTLINK_SMTP_URL, "smtps://media:hunter2@mail.example.edu"),
+        (GUESTLINK_MAIL_FROM, "Course media <media@example.edu>"),
+        (GUESTLINK_INVITE_DAYS, "14"),
+    ])
+    .unwrap();
+    assert_eq!(s.invites.days, 14);
+    let printed = format!("{:?}", s.invites);
+    assert!(!printed.contains("hunter2"), "{printed}");
+    for (name, value) in [
+        (GUESTLINK_SMTP_URL, "mail.example.edu"),
+        (GUESTLINK_SMTP_URL, "https://mail.example.edu"),
+        (GUESTLINK_SMTP_URL, "smtp://"),
+        (GUESTLINK_MAIL_FROM, "not an address"),
+        (GUESTLINK_INVITE_DAYS, "0"),
+        (GUESTLINK_INVITE_DAYS, "366"),
+    ] {
+        let err = settings(&[(name, value)]).unwrap_err();
+        assert_eq!(err.setting, name, "{value}");
+    }
+}
+
+#[test]
+fn media_servers_come_with_their_public_addresses_and_a_hidden_secret() {
+    assert!(settings(&[]).unwrap().janus.servers.is_empty());
+    let s = settings(&[
+        (
+            GUESTLINK_JANUS_URL,
+            "http://10.0.0.5:8088/janus/, http://10.0.0.6:8088/janus",
+        ),
+        (
+            GUESTLINK_JANUS_PUBLIC_URL,
+            "/janus-a https://media.example.edu/janus-b",
+        ),
+        (GUESTLINK_JANUS_ADMIN_SECRET, "s3cret-key"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.janus.servers,
+        [
+            JanusServer {
+                api: "http://10.0.0.5:8088/janus".into(),
+                public: "/janus-a".into()
+            },
+            JanusServer {
+                api: "http://10.0.0.6:8088/janus".into(),
+                public: "https://media.example.edu/janus-b".into()
+            },
+        ]
+    );
+    assert_eq!(
+        s.janus.admin_secret.as_ref().unwrap().as_str(),
+        "s3cret-key"
+    );
+    assert!(!format!("{:?}", s.janus).contains("s3cret-key"));
+    assert_eq!(s.janus.timeout, Duration::seconds(5));
+    for (pairs, setting) in [
+        (
+            vec![(GUESTLINK_JANUS_URL, "ftp://x/janus")],
+            GUESTLINK_JANUS_URL,
+        ),
+        (
+            vec![(GUESTLINK_JANUS_URL, "http://x/janus")],
+            GUESTLINK_JANUS_PUBLIC_URL,
+        ),
+        (
+            vec![(GUESTLINK_JANUS_PUBLIC_URL, "/janus")],
+            GUESTLINK_JANUS_PUBLIC_URL,
+        ),
+        (
+            vec![
+                (GUESTLINK_JANUS_URL, "http://x/janus"),
+                (GUESTLINK_JANUS_PUBLIC_URL, "//evil.example/janus"),
+            ],
+            GUESTLINK_JANUS_PUBLIC_URL,
+        ),
+        (
+            vec![
+                (GUESTLINK_JANUS_URL, "http://x/janus"),
+                (GUESTLINK_JANUS_PUBLIC_URL, "/janus"),
+                (GUESTLINK_JANUS_TIMEOUT_SECONDS, "0"),
+            ],
+            GUESTLINK_JANUS_TIMEOUT_SECONDS,
+        ),
+    ] {
+        let err = settings(&pairs).unwrap_err();
+        assert_eq!(err.setting, setting, "{pairs:?}");
+    }
+}

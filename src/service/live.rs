@@ -46,6 +46,8 @@ pub struct RoomSnapshot {
     pub at: Timestamp,
     pub at_ms: i64,
     pub limits: LobbyLimits,
+    /// Audio and video for the running session.
+    pub av: super::av::AvState,
     /// Serialized parts shared by every page of a kind, made by the first
     /// page that needs them.
     pub shared: [OnceLock<String>; 3],
@@ -379,6 +381,7 @@ pub async fn load(tool: &Tool, media: &MediaId) -> Result<RoomSnapshot, crate::s
             Ok((record, presented))
         })
         .await?;
+    let av = super::av::state_of(tool, record.session.as_ref().filter(|s| s.running()));
     Ok(RoomSnapshot {
         media: media.clone(),
         record,
@@ -388,6 +391,7 @@ pub async fn load(tool: &Tool, media: &MediaId) -> Result<RoomSnapshot, crate::s
         limits: LobbyLimits {
             wait: tool.settings.guests.lobby_wait,
         },
+        av,
         shared: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
         participants_key: OnceLock::new(),
     })

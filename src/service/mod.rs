@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admission_gates;
+pub mod av;
 pub mod deep_linking;
 pub mod diagnostics;
 pub mod failure;

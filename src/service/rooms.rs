@@ -298,6 +298,9 @@ pub async fn start(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
         return Err(RoomError::SessionRunning);
     };
     tracing::info!(media = %room.media.id, session = %session.id, "room session started");
+    // Audio and video, if set up: a server that does not answer leaves the
+    // session running with its stage and chat.
+    super::av::open_room(tool, &room.media.id, &session.id).await;
     snapshot(tool, &room.media.id).await
 }
 
@@ -305,6 +308,8 @@ pub async fn start(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
 pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
     room.require(RoomAction::End)?;
     let user_id = room.member()?;
+    // Its media room goes with it.
+    let running = running_session(tool, &room.media.id).await?;
     let (media, now) = (room.media.id.clone(), tool.clock.now());
     let ended = write(tool, &room.media.id, move |conn| {
         store::end(conn, &media, user_id, now)
@@ -314,6 +319,9 @@ pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
         return Err(RoomError::NoSession);
     };
     tracing::info!(media = %room.media.id, session = %session, "room session ended");
+    if running.id == session {
+        super::av::close_room(tool, &running).await;
+    }
     snapshot(tool, &room.media.id).await
 }
 

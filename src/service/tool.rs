@@ -49,6 +49,8 @@ pub struct Tool {
     pub chat_limiter: Arc<rate_limit::KeyedLimiter>,
     /// Invitation email.
     pub mailer: Arc<super::mail::Mailer>,
+    /// The rooms' media servers.
+    pub janus: crate::janus::Client,
 }
 
 /// Why the tool's state could not be opened.
@@ -154,6 +156,14 @@ impl Tool {
             rooms: Arc::default(),
             chat_limiter: Arc::default(),
             mailer: Arc::new(super::mail::Mailer::from_settings(&settings)),
+            janus: crate::janus::Client::new(
+                std::time::Duration::from_secs(settings.janus.timeout.whole_seconds().max(1) as u64),
+                settings
+                    .janus
+                    .admin_secret
+                    .as_ref()
+                    .map(|s| s.as_str().to_string()),
+            ),
             settings: Arc::new(settings),
         }
     }

@@ -117,6 +117,9 @@ pub struct SessionRow {
     pub playback_position_ms: i64,
     pub playback_at_ms: i64,
     pub chat_seq: i64,
+    /// The session's media room: its server's API address and number.
+    pub janus_api: Option<String>,
+    pub janus_room: Option<i64>,
 }
 
 impl SessionRow {
@@ -131,6 +134,24 @@ impl SessionRow {
             at_ms: self.playback_at_ms,
         }
     }
+}
+
+/// Records the session's media room (its server's API and the room's
+/// number), or that it has none.
+pub fn set_media_room(
+    conn: &mut Conn,
+    media: &MediaId,
+    session: &str,
+    room: Option<(&str, i64)>,
+) -> StoreResult<()> {
+    let (api, number) = room.unzip();
+    with_conn!(conn, c => diesel::update(room_sessions::table.find(session))
+        .set((
+            room_sessions::janus_api.eq(api),
+            room_sessions::janus_room.eq(number),
+        ))
+        .execute(c)?);
+    announce(conn, media.as_str())
 }
 
 /// Who starts a session, and as what they join it.

@@ -233,6 +233,8 @@ diesel::table! {
         playback_position_ms -> BigInt,
         playback_at_ms -> BigInt,
         chat_seq -> BigInt,
+        janus_api -> Nullable<Text>,
+        janus_room -> Nullable<BigInt>,
     }
 }
 

@@ -22,6 +22,7 @@ use crate::domain::media::Media;
 use crate::domain::room::{LobbyPolicy, RoomAction, RoomRole};
 use crate::domain::session::LaunchSession;
 use crate::service::Tool;
+use crate::service::av::AvState;
 use crate::service::live::{RoomSnapshot, SharedPart};
 use crate::service::media_files;
 use crate::service::rooms::{self, MemberRoom};
@@ -118,7 +119,34 @@ struct RoomJson<'a> {
     presenting: Option<&'a str>,
     moderator_present: bool,
     stage: Option<StageJson<'a>>,
+    /// Audio and video: `not_set_up`, `unavailable` or `ready` (with the
+    /// media server's address for browsers and the room's number).
+    av: AvJson<'a>,
     server_now_ms: i64,
+}
+
+#[derive(Serialize)]
+struct AvJson<'a> {
+    state: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    room: Option<i64>,
+}
+
+fn av_json(av: &AvState) -> AvJson<'_> {
+    let (server, room) = match av {
+        AvState::Ready { public, room } => (Some(public.as_str()), Some(*room)),
+        _ => (None, None),
+    };
+    AvJson {
+        state: av.as_str(),
+        message: av.message(),
+        server,
+        room,
+    }
 }
 
 fn link_name<'a>(room: &'a RoomSnapshot, link_id: &str) -> &'a str {
@@ -148,6 +176,7 @@ fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
         presenting: running.and_then(|s| s.presenting.as_deref()),
         moderator_present: room.moderator_present(),
         stage: stage_json_of(room),
+        av: av_json(&room.av),
         server_now_ms: room.at_ms,
     }
 }

@@ -4,6 +4,7 @@
 mod guest_helpers;
 mod helpers;
 mod invite_helpers;
+mod janus_helpers;
 mod log_check;
 mod media_helpers;
 mod registration_helpers;
@@ -13,6 +14,7 @@ mod room_helpers;
 mod support;
 
 mod admin;
+mod av;
 mod cli;
 mod cli_media;
 mod database_outage;

@@ -7,6 +7,10 @@
 //! when `TEST_DATABASE_URL` was not set for the build (`build.rs` turns it
 //! into the `guestlink_pg_tests` cfg).
 //!
+//! `#[both_backends(janus)]` does the same for a scenario that needs a real
+//! media server: both tests are reported as ignored unless
+//! `GUESTLINK_JANUS_TESTS=1` was set for the build (`guestlink_janus_tests`).
+//!
 //! `#[one_backend]` is for scenarios whose behaviour does not depend on the
 //! store (headers, escaping, static files): they run once, on SQLite, as
 //! `name::sqlite`.
@@ -24,19 +28,30 @@ pub fn one_backend(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn scenario(attr: TokenStream, item: TokenStream, postgres: bool) -> TokenStream {
-    if !attr.is_empty() {
-        return error("the attribute takes no arguments");
-    }
+    let janus = match attr.to_string().as_str() {
+        "" => false,
+        "janus" => true,
+        _ => return error("the attribute takes nothing, or `janus`"),
+    };
     let Some(name) = async_fn_name(&item) else {
         return error("put this on an `async fn name(backend: Backend)`");
     };
+    let sqlite_ignore = if janus {
+        "#[cfg_attr(not(guestlink_janus_tests), ignore = \"the media server: GUESTLINK_JANUS_TESTS=1 was not set when the tests were built (needs Debian's janus)\")] "
+    } else {
+        ""
+    };
     let mut tests = format!(
-        "#[actix_web::test] async fn sqlite() {{ super::{name}(crate::helpers::Backend::Sqlite).await }}"
+        "#[actix_web::test] {sqlite_ignore}async fn sqlite() {{ super::{name}(crate::helpers::Backend::Sqlite).await }}"
     );
     if postgres {
+        let postgres_ignore = if janus {
+            "#[cfg_attr(not(all(guestlink_pg_tests, guestlink_janus_tests)), ignore = \"PostgreSQL and the media server: TEST_DATABASE_URL and GUESTLINK_JANUS_TESTS=1 were not both set when the tests were built\")]"
+        } else {
+            "#[cfg_attr(not(guestlink_pg_tests), ignore = \"PostgreSQL: TEST_DATABASE_URL was not set when the tests were built\")]"
+        };
         tests.push_str(&format!(
-            "#[actix_web::test] \
-             #[cfg_attr(not(guestlink_pg_tests), ignore = \"PostgreSQL: TEST_DATABASE_URL was not set when the tests were built\")] \
+            "#[actix_web::test] {postgres_ignore} \
              async fn postgres() {{ \
                  super::{name}(crate::helpers::Backend::postgres().expect(\"TEST_DATABASE_URL is set\")).await \
              }}"

@@ -1,0 +1,2 @@
+ALTER TABLE room_sessions DROP COLUMN janus_room;
+ALTER TABLE room_sessions DROP COLUMN janus_api;
