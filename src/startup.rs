@@ -175,9 +175,25 @@ impl Application {
         // to stay down.
         let tool = self.tool.clone();
         actix_web::rt::spawn(async move { crate::service::av::check_servers(&tool).await });
+        let enforce = actix_web::rt::spawn(hold_media_rooms_to_the_rules(self.tool.clone()));
         let result = self.server.await;
         purge.abort();
+        enforce.abort();
         result
+    }
+}
+
+/// Every few seconds, withdraws the media passes of people who left and
+/// puts out anyone in a media room without a valid pass (see
+/// `service::av::enforce_all`).
+async fn hold_media_rooms_to_the_rules(tool: Tool) {
+    if !crate::service::av::configured(&tool) {
+        return;
+    }
+    let mut tick = tokio::time::interval(crate::service::av::ENFORCE_EVERY);
+    loop {
+        tick.tick().await;
+        crate::service::av::enforce_all(&tool).await;
     }
 }
 

@@ -8,15 +8,21 @@
 //! every instance (they share the URL key) can act on the room, and a copy
 //! of the database does not hold it.
 
+use super::Tool;
+use super::failure::{Failure, Fault, Kind};
+use super::live::RoomSnapshot;
+use super::rooms::{GuestInRoom, MemberRoom};
 use crate::crypto::random_u64;
 use crate::domain::media::MediaId;
+use crate::domain::room::{EntryStatus, RoomRole};
 use crate::janus::{JanusError, RoomSpec};
 use crate::store::rooms as store;
 
-use super::Tool;
-
 /// The most people publishing at once in one session's room.
 pub const MOST_PUBLISHERS: u32 = 16;
+
+/// How often every instance holds the media rooms to the rules.
+pub const ENFORCE_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Where audio and video stand for a session, as its pages show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,4 +160,363 @@ pub async fn check_servers(tool: &Tool) {
             tracing::warn!(server = i, problem = %e, "media server {i} ({}) does not answer: rooms show audio and video as unavailable until it does", server.api);
         }
     }
+}
+
+// ---- Passes: who may join the media room, and who may publish ----------
+
+/// Why a pass into the media room was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AvError {
+    #[error("Audio and video are not set up for this tool.")]
+    NotSetUp,
+    #[error("Audio and video are unavailable: the media server did not answer.")]
+    Unavailable,
+    #[error("Join the session first.")]
+    NotInSession,
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}
+
+crate::faults_from_store!(AvError);
+
+impl Failure for AvError {
+    fn code(&self) -> &'static str {
+        match self {
+            AvError::NotSetUp => "av_not_set_up",
+            AvError::Unavailable => "av_unavailable",
+            AvError::NotInSession => "not_in_session",
+            AvError::Fault(f) => f.code(),
+        }
+    }
+
+    fn kind(&self) -> Kind {
+        match self {
+            AvError::NotSetUp | AvError::NotInSession => Kind::Conflict,
+            AvError::Unavailable => Kind::Unavailable,
+            AvError::Fault(f) => f.kind(),
+        }
+    }
+
+    fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// What a page joins the media room with: the server (as browsers reach
+/// it), the room, its own participant id and token, and whether it may
+/// publish its camera and microphone.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Pass {
+    pub server: String,
+    pub room: i64,
+    pub participant_id: i64,
+    pub token: String,
+    pub publish: bool,
+}
+
+/// A person's token for the media room: the tool's MAC of the session, the
+/// person and their pass's participant id (never stored).
+fn token_for(tool: &Tool, session: &str, person: &str, participant_id: i64) -> String {
+    tool.url_key
+        .sign(&format!("janus-token|{session}|{person}|{participant_id}"))
+}
+
+/// The running session's media room from a snapshot.
+fn media_room(
+    tool: &Tool,
+    room: &RoomSnapshot,
+) -> Result<(store::SessionRow, String, i64, String), AvError> {
+    let session = room.running().cloned().ok_or(AvError::NotInSession)?;
+    match (&room.av, session.janus_api.clone()) {
+        (AvState::NotSetUp, _) => Err(AvError::NotSetUp),
+        (
+            AvState::Ready {
+                public,
+                room: number,
+            },
+            Some(api),
+        ) => {
+            let _ = tool;
+            Ok((session, api, *number, public.clone()))
+        }
+        _ => Err(AvError::Unavailable),
+    }
+}
+
+/// A member in the session (they joined, and their page is there): a pass;
+/// moderators and speakers may publish.
+pub async fn member_pass(tool: &Tool, member: &MemberRoom) -> Result<Pass, AvError> {
+    let room = super::live::load(tool, &member.media.id)
+        .await
+        .map_err(Fault::from)?;
+    let (session, api, number, public) = media_room(tool, &room)?;
+    let user = member.user_id().ok_or(AvError::NotInSession)?;
+    let participant = room
+        .present()
+        .find(|p| p.user_id == user)
+        .ok_or(AvError::NotInSession)?;
+    let may_publish = may_publish(participant.role());
+    issue(
+        tool,
+        &session.id,
+        (&api, number, public),
+        format!("m{user}"),
+        may_publish,
+    )
+    .await
+}
+
+/// An admitted guest: a pass to watch and listen.
+pub async fn guest_pass(tool: &Tool, guest: &GuestInRoom) -> Result<Pass, AvError> {
+    let room = super::live::load(tool, &guest.media.id)
+        .await
+        .map_err(Fault::from)?;
+    let (session, api, number, public) = media_room(tool, &room)?;
+    let entry = room
+        .entries()
+        .find(|(e, status)| {
+            e.guest_session_hash == guest.session_hash && *status == EntryStatus::Admitted
+        })
+        .map(|(e, _)| e.id.clone())
+        .ok_or(AvError::NotInSession)?;
+    issue(
+        tool,
+        &session.id,
+        (&api, number, public),
+        format!("g{entry}"),
+        false,
+    )
+    .await
+}
+
+fn may_publish(role: RoomRole) -> bool {
+    matches!(role, RoomRole::Moderator | RoomRole::Speaker)
+}
+
+/// Issues `person` a new pass: their token joins the room's allowed list,
+/// and the pass it replaces is withdrawn (its token removed, its
+/// participant put out).
+async fn issue(
+    tool: &Tool,
+    session: &str,
+    (api, number, public): (&str, i64, String),
+    person: String,
+    may_publish: bool,
+) -> Result<Pass, AvError> {
+    let pass = store::PassRow {
+        person,
+        participant_id: room_number() as i64,
+        may_publish,
+    };
+    let token = token_for(tool, session, &pass.person, pass.participant_id);
+    let secret = room_secret(tool, session);
+    tool.janus
+        .allow(
+            api,
+            number as u64,
+            &secret,
+            true,
+            std::slice::from_ref(&token),
+        )
+        .await
+        .map_err(|e| {
+            log_problem(&e, "allowing a token");
+            AvError::Unavailable
+        })?;
+    let (session_id, row, now) = (session.to_string(), pass.clone(), tool.clock.now());
+    let old = tool
+        .db
+        .write(move |conn| store::issue_pass(conn, &session_id, &row, now))
+        .await
+        .map_err(Fault::from)?;
+    if let Some(old) = old.filter(|old| *old != pass.participant_id) {
+        let stale = store::PassRow {
+            participant_id: old,
+            ..pass.clone()
+        };
+        withdraw_in_janus(tool, session, api, number, &stale).await;
+    }
+    Ok(Pass {
+        server: public,
+        room: number,
+        participant_id: pass.participant_id,
+        token,
+        publish: pass.may_publish,
+    })
+}
+
+/// Takes a pass's token off the room's list and puts its participant out.
+async fn withdraw_in_janus(
+    tool: &Tool,
+    session: &str,
+    api: &str,
+    number: i64,
+    pass: &store::PassRow,
+) {
+    let secret = room_secret(tool, session);
+    let token = token_for(tool, session, &pass.person, pass.participant_id);
+    if let Err(e) = tool
+        .janus
+        .allow(
+            api,
+            number as u64,
+            &secret,
+            false,
+            std::slice::from_ref(&token),
+        )
+        .await
+    {
+        log_problem(&e, "withdrawing a token");
+    }
+    match tool
+        .janus
+        .kick(api, number as u64, &secret, pass.participant_id as u64)
+        .await
+    {
+        // Not in the room (never joined, or gone): nothing to put out.
+        Ok(()) | Err(JanusError::Refused { code: 428, .. }) => {}
+        Err(e) => log_problem(&e, "kicking a participant"),
+    }
+}
+
+/// Holds every running media room to the tool's rules (every instance does
+/// this every few seconds; the calls are idempotent): a session without a
+/// media room gets one once a server answers, a room its server lost is
+/// made again, passes of people no longer in the session (or no longer
+/// allowed to publish) are withdrawn, and anyone in the room without a
+/// valid pass, or publishing without the right to, is put out.
+pub async fn enforce_all(tool: &Tool) {
+    if !configured(tool) {
+        return;
+    }
+    // Sessions that started while no media server answered get their room
+    // as soon as one does.
+    match tool.db.read(store::running_without_media_room).await {
+        Ok(waiting) => {
+            for (media, session) in waiting {
+                if let Some(media) = MediaId::parse(&media) {
+                    open_room(tool, &media, &session).await;
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "sessions without a media room could not be read"),
+    }
+    let rooms = match tool.db.read(store::running_media_rooms).await {
+        Ok(rooms) => rooms,
+        Err(e) => {
+            tracing::warn!(error = %e, "media rooms could not be read");
+            return;
+        }
+    };
+    for (media, session, api, number) in rooms {
+        let Some(media) = MediaId::parse(&media) else {
+            continue;
+        };
+        if let Err(e) = enforce(tool, &media, &session, &api, number).await {
+            tracing::warn!(error = %e, session = %session, "a media room could not be checked");
+        }
+    }
+}
+
+async fn enforce(
+    tool: &Tool,
+    media: &MediaId,
+    session: &str,
+    api: &str,
+    number: i64,
+) -> Result<(), AvError> {
+    let room = super::live::load(tool, media).await.map_err(Fault::from)?;
+    if room.running().is_none_or(|s| s.id != session) {
+        return Ok(());
+    }
+    // Who may hold a pass now, and whether they may publish.
+    let mut rightful: std::collections::HashMap<String, bool> = room
+        .present()
+        .map(|p| (format!("m{}", p.user_id), may_publish(p.role())))
+        .collect();
+    for (entry, status) in room.entries() {
+        if status == EntryStatus::Admitted
+            && entry.last_seen_at >= room.at - crate::domain::room::PRESENCE_WINDOW
+        {
+            rightful.insert(format!("g{}", entry.id), false);
+        }
+    }
+    let id = session.to_string();
+    let passes = tool
+        .db
+        .read(move |conn| store::passes(conn, &id))
+        .await
+        .map_err(Fault::from)?;
+    let mut valid: std::collections::HashMap<u64, bool> = std::collections::HashMap::new();
+    let mut kept = Vec::new();
+    for pass in passes {
+        match rightful.get(&pass.person) {
+            Some(&publish) if publish || !pass.may_publish => {
+                valid.insert(pass.participant_id as u64, pass.may_publish);
+                kept.push(pass);
+            }
+            // Gone from the session, or no longer allowed to publish: the
+            // pass is withdrawn (a page still there asks for a new one).
+            _ => {
+                withdraw_in_janus(tool, session, api, number, &pass).await;
+                let (id, row) = (session.to_string(), pass.clone());
+                tool.db
+                    .write(move |conn| store::drop_pass(conn, &id, &row))
+                    .await
+                    .map_err(Fault::from)?;
+                tracing::info!(session = %session, "a media pass was withdrawn");
+            }
+        }
+    }
+    let secret = room_secret(tool, session);
+    // A media server that restarted lost its rooms: the room is made again
+    // with its number and secret, and the valid passes' tokens put back
+    // (pages reconnect with the passes they hold).
+    if let Ok(false) = tool.janus.room_exists(api, number as u64).await {
+        let spec = RoomSpec {
+            room: number as u64,
+            secret: secret.clone(),
+            publishers: MOST_PUBLISHERS,
+        };
+        let tokens: Vec<String> = kept
+            .iter()
+            .map(|p| token_for(tool, session, &p.person, p.participant_id))
+            .collect();
+        let remade = async {
+            tool.janus.create_room(api, &spec).await?;
+            tool.janus
+                .allow(api, spec.room, &secret, true, &tokens)
+                .await
+        }
+        .await;
+        match remade {
+            Ok(()) => {
+                tracing::warn!(session = %session, "a media room lost by its server was made again")
+            }
+            Err(e) => log_problem(&e, "making a lost media room again"),
+        }
+        return Ok(());
+    }
+    let participants = match tool.janus.participants(api, number as u64).await {
+        Ok(participants) => participants,
+        Err(e) => {
+            log_problem(&e, "listing a media room's participants");
+            return Ok(());
+        }
+    };
+    for p in participants {
+        let allowed = match valid.get(&p.id) {
+            Some(&may_publish) => may_publish || !p.publisher,
+            None => false,
+        };
+        if !allowed {
+            match tool.janus.kick(api, number as u64, &secret, p.id).await {
+                Ok(()) => {
+                    tracing::warn!(session = %session, publisher = p.publisher, "a participant without a valid pass was put out of a media room")
+                }
+                Err(e) => log_problem(&e, "kicking a participant"),
+            }
+        }
+    }
+    Ok(())
 }

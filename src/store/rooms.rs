@@ -17,7 +17,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use super::schema::{
-    chat_messages, guest_links, lobby_entries, room_participants, room_sessions, room_settings,
+    av_passes, chat_messages, guest_links, lobby_entries, room_participants, room_sessions,
+    room_settings,
 };
 use super::{Conn, StoreResult};
 use crate::domain::media::MediaId;
@@ -947,4 +948,91 @@ pub fn forget(conn: &mut Conn, media: &MediaId) -> StoreResult<()> {
         diesel::delete(room_settings::table.find(media.as_str())).execute(c)?;
     });
     announce(conn, media.as_str())
+}
+
+/// A person's pass into a session's media room.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = av_passes)]
+pub struct PassRow {
+    pub person: String,
+    pub participant_id: i64,
+    pub may_publish: bool,
+}
+
+/// Gives `person` a new pass (a new participant id) into the session's
+/// media room; the id of the pass it replaces, if any.
+pub fn issue_pass(
+    conn: &mut Conn,
+    session: &str,
+    pass: &PassRow,
+    now: Timestamp,
+) -> StoreResult<Option<i64>> {
+    crate::store::in_transaction(conn, |conn| {
+        with_conn!(conn, c => {
+            let old: Option<i64> = av_passes::table
+                .find((session, &pass.person))
+                .select(av_passes::participant_id)
+                .first(c)
+                .optional()?;
+            diesel::insert_into(av_passes::table)
+                .values((
+                    av_passes::session_id.eq(session),
+                    av_passes::person.eq(&pass.person),
+                    av_passes::participant_id.eq(pass.participant_id),
+                    av_passes::may_publish.eq(pass.may_publish),
+                    av_passes::issued_at.eq(now),
+                ))
+                .on_conflict((av_passes::session_id, av_passes::person))
+                .do_update()
+                .set((
+                    av_passes::participant_id.eq(pass.participant_id),
+                    av_passes::may_publish.eq(pass.may_publish),
+                    av_passes::issued_at.eq(now),
+                ))
+                .execute(c)?;
+            Ok(old)
+        })
+    })
+}
+
+pub fn passes(conn: &mut Conn, session: &str) -> StoreResult<Vec<PassRow>> {
+    Ok(with_conn!(conn, c => av_passes::table
+        .filter(av_passes::session_id.eq(session))
+        .select(PassRow::as_select())
+        .load(c)?))
+}
+
+/// Withdraws a pass (only the one with this participant id: a newer one
+/// issued meanwhile stays).
+pub fn drop_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::delete(
+        av_passes::table
+            .filter(av_passes::session_id.eq(session))
+            .filter(av_passes::person.eq(&pass.person))
+            .filter(av_passes::participant_id.eq(pass.participant_id)),
+    )
+    .execute(c)?);
+    Ok(())
+}
+
+/// Running sessions that have a media room: (room's media, session, api, room).
+pub fn running_media_rooms(conn: &mut Conn) -> StoreResult<Vec<(String, String, String, i64)>> {
+    let rows: Vec<(String, String, Option<String>, Option<i64>)> = with_conn!(conn, c => room_sessions::table
+        .filter(room_sessions::ended_at.is_null())
+        .filter(room_sessions::janus_room.is_not_null())
+        .select((room_sessions::media_id, room_sessions::id, room_sessions::janus_api, room_sessions::janus_room))
+        .load(c)?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(media, session, api, room)| Some((media, session, api?, room?)))
+        .collect())
+}
+
+/// Running sessions without a media room: (room's media, session).
+pub fn running_without_media_room(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
+    Ok(with_conn!(conn, c => room_sessions::table
+        .filter(room_sessions::ended_at.is_null())
+        .filter(room_sessions::janus_room.is_null())
+        .select((room_sessions::media_id, room_sessions::id))
+        .load(c)?))
 }

@@ -326,6 +326,17 @@ diesel::joinable!(room_sessions -> media_items (media_id));
 diesel::joinable!(room_participants -> room_sessions (session_id));
 diesel::joinable!(lobby_entries -> room_sessions (session_id));
 diesel::joinable!(chat_messages -> room_sessions (session_id));
+diesel::table! {
+    av_passes (session_id, person) {
+        session_id -> Text,
+        person -> Text,
+        participant_id -> BigInt,
+        may_publish -> Bool,
+        issued_at -> BigInt,
+    }
+}
+
+diesel::joinable!(av_passes -> room_sessions (session_id));
 diesel::joinable!(invites -> media_items (media_id));
 diesel::joinable!(sessions -> invites (invite_id));
 diesel::joinable!(invite_access -> invites (invite_id));
@@ -353,5 +364,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     lobby_entries,
     chat_messages,
     invites,
-    invite_access
+    invite_access,
+    av_passes
 );

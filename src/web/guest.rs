@@ -397,8 +397,40 @@ pub async fn chat(
     token: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let session = cookie(&req, GUEST_COOKIE);
-    let GuestPage::View { media, guest } = guest_links::view(&tool, &token, session.as_deref())
+    let guest = acting_guest(&tool, &req, &token).await?;
+    let text = match super::json_body::parse(&body)?.required_text(Field::Text) {
+        Ok(text) => text.to_string(),
+        Err(e) => return Err(e.into()),
+    };
+    let row = rooms::guest_chat(&tool, &guest, &text).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(super::room_api::ChatJson::of(&row)))
+}
+
+/// POST /g/{token}/av with the page's CSRF token: an admitted guest's pass
+/// into the session's media room, to watch and listen.
+pub async fn av_pass(
+    tool: web::Data<Tool>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let guest = acting_guest(&tool, &req, &token).await?;
+    let pass = crate::service::av::guest_pass(&tool, &guest).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(pass))
+}
+
+/// The guest behind a room action: their guest session (cookie) for the
+/// link, and the page's CSRF token made for it.
+async fn acting_guest(
+    tool: &Tool,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<GuestInRoom, ApiError> {
+    let session = cookie(req, GUEST_COOKIE);
+    let GuestPage::View { media, guest } = guest_links::view(tool, token, session.as_deref())
         .await
         .map_err(|e| ApiError::of(&e))?
     else {
@@ -413,22 +445,14 @@ pub async fn chat(
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !room_csrf_ok(&tool, &token, &guest.session_hash, sent) {
+    if !room_csrf_ok(tool, token, &guest.session_hash, sent) {
         return Err(ApiError::new(
             Kind::Forbidden,
             "csrf_failed",
             "This page has expired. Reload it and try again.",
         ));
     }
-    let text = match super::json_body::parse(&body)?.required_text(Field::Text) {
-        Ok(text) => text.to_string(),
-        Err(e) => return Err(e.into()),
-    };
-    let guest = GuestInRoom::new(media, guest)?;
-    let row = rooms::guest_chat(&tool, &guest, &text).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .json(super::room_api::ChatJson::of(&row)))
+    Ok(GuestInRoom::new(media, guest)?)
 }
 
 /// GET /g/{token}/file?grant=: the file of the guest's page, for the guest

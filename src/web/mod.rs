@@ -131,6 +131,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(room_events::guest_events),
         )
         .route("/g/{token}/chat", web::post().to(guest::chat))
+        .route("/g/{token}/av", web::post().to(guest::av_pass))
         .service(
             web::resource("/i/{token}")
                 .app_data(guest_form_config())
@@ -165,6 +166,7 @@ fn room_routes(cfg: &mut web::ServiceConfig, base: &str) {
         .route(&at("/present"), web::post().to(room_api::present))
         .route(&at("/playback"), web::post().to(room_api::playback))
         .route(&at("/chat"), web::post().to(room_api::chat))
+        .route(&at("/av"), web::post().to(room_api::av_pass))
         .route(&at("/chat"), web::put().to(room_api::guest_chat_switch));
 }
 

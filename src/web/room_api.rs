@@ -522,6 +522,13 @@ pub async fn chat(
     Ok(no_store(HttpResponse::build(StatusCode::CREATED)).json(ChatJson::of(&row)))
 }
 
+/// POST: the caller's pass into the session's media room (a new one each
+/// time; the previous one stops working).
+pub async fn av_pass(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
+    let pass = crate::service::av::member_pass(&tool, &caller.room).await?;
+    Ok(no_store(HttpResponse::Ok()).json(pass))
+}
+
 /// PUT `{"guests_may_chat": bool}`.
 pub async fn guest_chat_switch(
     tool: web::Data<Tool>,

@@ -105,3 +105,260 @@ async fn a_media_server_that_refuses_the_room_leaves_stage_and_chat(backend: Bac
         .await
         .expect(201, None, "chat");
 }
+
+/// An admitted guest's pass (their view page's CSRF token, their cookie).
+async fn guest_pass(
+    room: &Room,
+    guest: &mut crate::guest_helpers::Browser,
+) -> crate::media_helpers::Reply {
+    let page = room.view(guest).await;
+    let csrf = page
+        .attr("main[data-csrf]", "data-csrf")
+        .unwrap_or_default();
+    let app = room.app();
+    let mut request = app
+        .http
+        .post(app.url(&format!("/g/{}/av", room.link.token)))
+        .header("X-CSRF-Token", csrf);
+    if let Some(cookie) = guest.cookie_header() {
+        request = request.header("Cookie", cookie);
+    }
+    crate::media_helpers::Reply::of(request.send().await.unwrap()).await
+}
+
+fn pass_of(reply: &crate::media_helpers::Reply) -> (u64, String, bool) {
+    let id = reply.json["participant_id"]
+        .as_u64()
+        .expect("a participant id");
+    let token = reply.json["token"].as_str().expect("a token").to_string();
+    crate::log_check::record_secret(&token);
+    (id, token, reply.json["publish"].as_bool().unwrap())
+}
+
+#[both_backends(janus)]
+async fn passes_let_people_into_the_media_room_and_are_withdrawn_when_they_go(backend: Backend) {
+    use crate::janus_helpers::{Peer, participants_until};
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let client = janus.client();
+    // No session: no pass.
+    room.post("/av", room.owner()).await.expect(
+        409,
+        Some("not_in_session"),
+        "a pass before the session",
+    );
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+
+    // The moderator may publish; their pass lets them in, nothing else does.
+    let reply = room.post("/av", room.owner()).await;
+    reply.expect(200, None, "the moderator's pass");
+    assert_eq!(reply.json["server"], "/janus");
+    assert_eq!(reply.json["room"], json!(number));
+    let (owner_id, owner_token, publish) = pass_of(&reply);
+    assert!(publish);
+    let owner_peer = Peer::join(&janus.api, number, owner_id, &owner_token)
+        .await
+        .expect("the moderator joins with their pass");
+    assert_eq!(
+        Peer::join(&janus.api, number, 77, "made-up-token")
+            .await
+            .err(),
+        Some(433),
+        "a made-up token is refused"
+    );
+
+    // A student must join the session first; then they watch and listen.
+    room.post("/av", &room.people.student).await.expect(
+        409,
+        Some("not_in_session"),
+        "a student not in the session",
+    );
+    room.post("/join", &room.people.student)
+        .await
+        .expect(200, None, "the student joins");
+    let reply = room.post("/av", &room.people.student).await;
+    reply.expect(200, None, "the student's pass");
+    let (student_id, student_token, publish) = pass_of(&reply);
+    assert!(!publish);
+    let student_peer = Peer::join(&janus.api, number, student_id, &student_token)
+        .await
+        .expect("the student joins");
+
+    // An admitted guest gets a pass too; a waiting one does not.
+    let (mut guest, entry) = room.waiting("Grace Guest").await;
+    guest_pass(&room, &mut guest)
+        .await
+        .expect(409, Some("not_in_session"), "a waiting guest");
+    room.decide(room.owner(), &entry, "admit")
+        .await
+        .expect(200, None, "admit");
+    let reply = guest_pass(&room, &mut guest).await;
+    reply.expect(200, None, "the admitted guest's pass");
+    let (guest_id, guest_token, publish) = pass_of(&reply);
+    assert!(!publish);
+    let _guest_peer = Peer::join(&janus.api, number, guest_id, &guest_token)
+        .await
+        .expect("the guest joins");
+
+    // Someone joining with a real token under an id of their own is put out.
+    let _stranger = Peer::join(&janus.api, number, 4242, &guest_token)
+        .await
+        .expect("Janus lets a valid token in with any id");
+    participants_until(&client, &janus.api, number, "the stranger put out", |ps| {
+        !ps.iter().any(|p| p.id == 4242) && ps.iter().any(|p| p.id == guest_id)
+    })
+    .await;
+
+    // A new pass withdraws the old one: its participant is out, its token dead.
+    let reply = room.post("/av", &room.people.student).await;
+    let (new_id, _, _) = pass_of(&reply);
+    assert_ne!(new_id, student_id);
+    participants_until(
+        &client,
+        &janus.api,
+        number,
+        "the old pass's participant put out",
+        |ps| !ps.iter().any(|p| p.id == student_id),
+    )
+    .await;
+    assert_eq!(
+        Peer::join(&janus.api, number, student_id, &student_token)
+            .await
+            .err(),
+        Some(433),
+        "the old token no longer admits"
+    );
+    student_peer.close().await;
+
+    // People who leave the session (their page gone for 30 s) lose their
+    // pass: the moderator's stays while they are there.
+    room.post("/join", room.owner())
+        .await
+        .expect(200, None, "the moderator is there");
+    room.app().clock.advance(time::Duration::seconds(31));
+    room.post("/join", room.owner())
+        .await
+        .expect(200, None, "the moderator is still there");
+    participants_until(
+        &client,
+        &janus.api,
+        number,
+        "the guest's participant put out",
+        |ps| !ps.iter().any(|p| p.id == guest_id) && ps.iter().any(|p| p.id == owner_id),
+    )
+    .await;
+    assert_eq!(
+        Peer::join(&janus.api, number, guest_id, &guest_token)
+            .await
+            .err(),
+        Some(433),
+        "the guest's token was withdrawn"
+    );
+    owner_peer.close().await;
+
+    // Ending the session destroys the room.
+    room.post("/end", room.owner())
+        .await
+        .expect(200, None, "end");
+    assert!(!client.room_exists(&janus.api, number).await.unwrap());
+}
+
+#[both_backends]
+async fn a_pass_while_the_media_server_is_down_says_so(backend: Backend) {
+    let api = format!("http://127.0.0.1:{}/janus", free_port());
+    let room = Room::start_with(backend, |s| s.janus = janus_at(&api, ADMIN_KEY)).await;
+    room.started().await;
+    room.post("/av", room.owner()).await.expect(
+        503,
+        Some("av_unavailable"),
+        "a pass with the server down",
+    );
+    let none = Room::start(Backend::Sqlite).await;
+    none.started().await;
+    none.post("/av", none.owner()).await.expect(
+        409,
+        Some("av_not_set_up"),
+        "a pass without media servers",
+    );
+}
+
+/// Waits until the owner's view of the room satisfies `check`.
+async fn av_until(room: &Room, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = room.get(room.owner()).await;
+        if check(av(&now)) {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} within 30 s: {now}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[both_backends(janus)]
+async fn a_session_started_while_the_server_was_down_gets_its_room_when_it_answers(
+    backend: Backend,
+) {
+    let port = free_port();
+    let api = format!("http://127.0.0.1:{port}/janus");
+    let room = Room::start_with(backend, |s| s.janus = janus_at(&api, ADMIN_KEY)).await;
+    let started = room.started().await;
+    assert_eq!(av(&started)["state"], "unavailable");
+    let janus = crate::janus_helpers::JanusProcess::start_on(port).await;
+    let now = av_until(&room, "the media room once the server answers", |av| {
+        av["state"] == "ready"
+    })
+    .await;
+    let number = av(&now)["room"].as_u64().unwrap();
+    assert!(
+        janus
+            .client()
+            .room_exists(&janus.api, number)
+            .await
+            .unwrap()
+    );
+}
+
+#[both_backends(janus)]
+async fn a_media_room_lost_in_a_server_restart_is_made_again_with_its_passes(backend: Backend) {
+    use crate::janus_helpers::Peer;
+    let mut janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+    let reply = room.post("/av", room.owner()).await;
+    let (id, token, _) = pass_of(&reply);
+    janus.restart().await;
+    let client = janus.client();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !client.room_exists(&janus.api, number).await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the room made again within 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The pass the page holds still lets it in: its token is back on the list.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match Peer::join(&janus.api, number, id, &token).await {
+            Ok(peer) => {
+                peer.close().await;
+                break;
+            }
+            Err(code) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the pass works again (last {code})"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+}

@@ -16,14 +16,18 @@ pub const ADMIN_KEY: &str = "test-videoroom-admin-key";
 pub struct JanusProcess {
     child: Child,
     pub api: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl JanusProcess {
-    /// Starts Janus and waits until its HTTP API answers.
+    /// Starts Janus on a free port and waits until its HTTP API answers.
     pub async fn start() -> JanusProcess {
+        JanusProcess::start_on(free_port()).await
+    }
+
+    /// The same on `port`.
+    pub async fn start_on(port: u16) -> JanusProcess {
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
         let conf = dir.path();
         std::fs::write(
             conf.join("janus.jcfg"),
@@ -81,31 +85,16 @@ admin: {{
             format!("general: {{\n  admin_key = \"{ADMIN_KEY}\"\n}}\n"),
         )
         .unwrap();
-        let child = Command::new("janus")
-            .arg("-F")
-            .arg(conf)
-            .arg("-C")
-            .arg(conf.join("janus.jcfg"))
-            .arg("-o")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("janus (Debian's package) runs; .ci/run installs it");
         let api = format!("http://127.0.0.1:{port}/janus");
-        let client = guestlink::janus::Client::new(Duration::from_secs(2), None);
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-        while client.ping(&api).await.is_err() {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "janus answered on {api} within 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        JanusProcess {
-            child,
-            api,
-            _dir: dir,
-        }
+        let child = spawn(conf, &api).await;
+        JanusProcess { child, api, dir }
+    }
+
+    /// Stops Janus and starts it again on the same port: its rooms are gone.
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.dir.path(), &self.api).await;
     }
 
     /// The tool's settings for this one server (browsers would reach it
@@ -118,6 +107,30 @@ admin: {{
     pub fn client(&self) -> guestlink::janus::Client {
         guestlink::janus::Client::new(Duration::from_secs(5), Some(ADMIN_KEY.into()))
     }
+}
+
+/// Runs Janus with the configuration in `conf` and waits until `api` answers.
+async fn spawn(conf: &std::path::Path, api: &str) -> Child {
+    let child = Command::new("janus")
+        .arg("-F")
+        .arg(conf)
+        .arg("-C")
+        .arg(conf.join("janus.jcfg"))
+        .arg("-o")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("janus (Debian's package) runs; .ci/run installs it");
+    let client = guestlink::janus::Client::new(Duration::from_secs(2), None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while client.ping(api).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "janus answered on {api} within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child
 }
 
 impl Drop for JanusProcess {
@@ -163,4 +176,120 @@ fn test_secret(value: &str) -> JanusSecret {
         .janus
         .admin_secret
         .unwrap()
+}
+
+/// A browser's side of a media room, over Janus's HTTP API (no media): a
+/// Janus session with the VideoRoom plugin attached, joined to a room.
+pub struct Peer {
+    http: reqwest::Client,
+    at: String,
+}
+
+impl Peer {
+    /// Joins `room` as participant `id` with `token`: the private id Janus
+    /// gives, or Janus's error code.
+    pub async fn join(api: &str, room: u64, id: u64, token: &str) -> Result<Peer, i64> {
+        let http = reqwest::Client::new();
+        let post = |url: String, body: serde_json::Value| {
+            let http = http.clone();
+            async move {
+                let mut body = body;
+                body["transaction"] = serde_json::json!(format!("t{}", rand_id()));
+                http.post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let session =
+            post(api.to_string(), serde_json::json!({"janus": "create"})).await["data"]["id"]
+                .as_u64()
+                .unwrap();
+        let at = format!("{api}/{session}");
+        let handle = post(
+            at.clone(),
+            serde_json::json!({"janus": "attach", "plugin": "janus.plugin.videoroom"}),
+        )
+        .await["data"]["id"]
+            .as_u64()
+            .unwrap();
+        let body = serde_json::json!({
+            "request": "join", "ptype": "publisher", "room": room, "id": id,
+            "display": "test peer", "token": token,
+        });
+        let sent = post(
+            format!("{at}/{handle}"),
+            serde_json::json!({"janus": "message", "body": body}),
+        )
+        .await;
+        assert_eq!(sent["janus"], "ack", "{sent}");
+        // The join's answer comes as an event.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the join's answer within 10 s"
+            );
+            let event: serde_json::Value = http
+                .get(format!("{at}?maxev=1&rid={}", rand_id()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let event = if event.is_array() {
+                event[0].clone()
+            } else {
+                event
+            };
+            let data = &event["plugindata"]["data"];
+            if let Some(code) = data["error_code"].as_i64() {
+                return Err(code);
+            }
+            if data["videoroom"] == "joined" {
+                return Ok(Peer { http, at });
+            }
+        }
+    }
+
+    /// Leaves the Janus session.
+    pub async fn close(self) {
+        let _ = self
+            .http
+            .post(&self.at)
+            .json(&serde_json::json!({"janus": "destroy", "transaction": "bye"}))
+            .send()
+            .await;
+    }
+}
+
+fn rand_id() -> u64 {
+    guestlink::crypto::random_u64()
+}
+
+/// Waits until the room's participants satisfy `check`.
+pub async fn participants_until(
+    client: &guestlink::janus::Client,
+    api: &str,
+    room: u64,
+    what: &str,
+    check: impl Fn(&[guestlink::janus::Participant]) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = client.participants(api, room).await.unwrap();
+        if check(&now) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} within 20 s; participants {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
