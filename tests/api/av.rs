@@ -362,3 +362,68 @@ async fn a_media_room_lost_in_a_server_restart_is_made_again_with_its_passes(bac
         }
     }
 }
+
+#[actix_web::test]
+#[cfg_attr(
+    not(all(guestlink_pg_tests, guestlink_janus_tests)),
+    ignore = "PostgreSQL and the media server: TEST_DATABASE_URL and GUESTLINK_JANUS_TESTS=1 were not both set when the tests were built"
+)]
+async fn two_instances_share_a_sessions_media_room() {
+    use crate::janus_helpers::Peer;
+    let backend = Backend::postgres().expect("TEST_DATABASE_URL is set");
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+    let b = crate::helpers::second_instance(room.app()).await;
+    // The room as instance B sees it, and a pass issued by B.
+    let seen = room
+        .app()
+        .http
+        .get(format!("{b}{}", room.path("")))
+        .bearer_auth(room.owner())
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(av(&seen)["room"], json!(number));
+    let issued = crate::media_helpers::Reply::of(
+        room.app()
+            .http
+            .post(format!("{b}{}", room.path("/av")))
+            .bearer_auth(room.owner())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    issued.expect(200, None, "a pass from instance B");
+    let (id, token, _) = pass_of(&issued);
+    // Both instances hold the room to the rules; the pass is valid on both,
+    // so neither puts its holder out.
+    let peer = Peer::join(&janus.api, number, id, &token)
+        .await
+        .expect("B's pass admits");
+    tokio::time::sleep(crate::room_helpers::ENFORCE_WAIT).await;
+    let still = janus
+        .client()
+        .participants(&janus.api, number)
+        .await
+        .unwrap();
+    assert!(still.iter().any(|p| p.id == id), "{still:?}");
+    peer.close().await;
+    // Ending on A destroys the room B used.
+    room.post("/end", room.owner())
+        .await
+        .expect(200, None, "end on A");
+    assert!(
+        !janus
+            .client()
+            .room_exists(&janus.api, number)
+            .await
+            .unwrap()
+    );
+}

@@ -17,6 +17,10 @@ use guestlink::config::Settings;
 /// (latency is the benchmark's).
 pub const EVENT_WAIT: Duration = Duration::from_secs(10);
 
+/// Long enough for every instance to have held the media rooms to the
+/// rules at least twice.
+pub const ENFORCE_WAIT: Duration = Duration::from_secs(7);
+
 /// How long a closed page may still count as present: the rooms' rule
 /// (30 s), and a little more.
 pub const PRESENCE_WAIT: Duration = Duration::from_secs(35);
