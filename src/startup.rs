@@ -191,6 +191,9 @@ async fn hold_media_rooms_to_the_rules(tool: Tool) {
         return;
     }
     let mut tick = tokio::time::interval(crate::service::av::ENFORCE_EVERY);
+    // A slow round is followed by the next after the usual pause, not by
+    // the missed ones at once.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         crate::service::av::enforce_all(&tool).await;

@@ -88,21 +88,30 @@ pub fn room_secret(tool: &Tool, session: &str) -> String {
     tool.url_key.sign(&format!("janus-room|{session}"))
 }
 
-/// A room number browsers keep exact (below 2^53), never 0.
-fn room_number() -> u64 {
-    (random_u64() % ((1 << 53) - 1)) + 1
+/// A session's room number: derived from the session by the tool's key, so
+/// every instance that makes the session's room makes the same one (Janus
+/// answers "exists" to the second); below 2^53, so browsers keep it exact,
+/// and never 0.
+pub fn room_number(tool: &Tool, session: &str) -> u64 {
+    let tag = tool.url_key.sign(&format!("janus-room-number|{session}"));
+    let n = tag.bytes().fold(0u64, |n, b| {
+        n.wrapping_mul(1_099_511_628_211).wrapping_add(u64::from(b))
+    });
+    (n % ((1 << 53) - 1)) + 1
 }
 
-/// Gives a session that just started its media room, on one of the media
-/// servers (tried in turn from a random one): recorded with the session,
-/// or, if none answers, the session runs without one (a warning is logged).
+/// Gives a running session its media room, on one of the media servers
+/// (tried in turn from one the session picks): recorded with the session,
+/// or, if none answers, the session runs without one (a warning is logged,
+/// and the rooms' check tries again). A room made for a session that ended
+/// meanwhile is destroyed again.
 pub async fn open_room(tool: &Tool, media: &MediaId, session: &str) {
     let servers = &tool.settings.janus.servers;
     if servers.is_empty() {
         return;
     }
     let spec = RoomSpec {
-        room: room_number(),
+        room: room_number(tool, session),
         secret: room_secret(tool, session),
         publishers: MOST_PUBLISHERS,
     };
@@ -117,13 +126,26 @@ pub async fn open_room(tool: &Tool, media: &MediaId, session: &str) {
                 let recorded = tool
                     .db
                     .write(move |conn| {
-                        store::set_media_room(conn, &media_id, &session_id, Some((&api, number)))
+                        store::set_media_room(conn, &media_id, &session_id, (&api, number))
                     })
                     .await;
                 super::live::changed_here(tool, media);
                 match recorded {
-                    Ok(()) => {
+                    Ok(true) => {
                         tracing::info!(media = %media, session = %session, server = i, "media room created")
+                    }
+                    // Another instance recorded this room first, or the
+                    // session ended: a room not recorded must not live on.
+                    Ok(false) => {
+                        let id = session.to_string();
+                        let now = tool
+                            .db
+                            .read(move |conn| store::media_room_of(conn, &id))
+                            .await;
+                        let ours = matches!(&now, Ok(Some((api, room, true))) if *api == server.api && *room == number);
+                        if !ours {
+                            destroy(tool, &server.api, spec.room, session).await;
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "a media room could not be recorded"),
                 }
@@ -132,19 +154,53 @@ pub async fn open_room(tool: &Tool, media: &MediaId, session: &str) {
             Err(e) => log_problem(&e, "creating a media room"),
         }
     }
-    tracing::warn!(media = %media, session = %session, "no media server answered: the session runs without audio and video");
+    tracing::warn!(media = %media, session = %session, "no media server answered: the session runs without audio and video for now");
 }
 
-/// Destroys an ended session's media room (best effort: a server that
-/// lost it, by a restart, has nothing to destroy).
-pub async fn close_room(tool: &Tool, session: &store::SessionRow) {
-    let (Some(api), Some(room)) = (session.janus_api.as_deref(), session.janus_room) else {
-        return;
-    };
-    let secret = room_secret(tool, &session.id);
-    match tool.janus.destroy_room(api, room as u64, &secret).await {
-        Ok(()) => tracing::info!(session = %session.id, "media room destroyed"),
+async fn destroy(tool: &Tool, api: &str, room: u64, session: &str) {
+    match tool
+        .janus
+        .destroy_room(api, room, &room_secret(tool, session))
+        .await
+    {
+        Ok(()) => tracing::info!(session = %session, "media room destroyed"),
         Err(e) => log_problem(&e, "destroying a media room"),
+    }
+}
+
+/// Destroys an ended session's media room, as recorded now (best effort:
+/// a server that lost it, by a restart, has nothing to destroy).
+pub async fn close_room(tool: &Tool, session: &str) {
+    let id = session.to_string();
+    match tool
+        .db
+        .read(move |conn| store::media_room_of(conn, &id))
+        .await
+    {
+        Ok(Some((api, room, _))) => destroy(tool, &api, room as u64, session).await,
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "a media room could not be read"),
+    }
+}
+
+/// Destroys the media rooms of a room's running sessions (the room is
+/// about to be deleted, and its sessions with it).
+pub async fn close_rooms_of(tool: &Tool, media: &MediaId) {
+    if !configured(tool) {
+        return;
+    }
+    let id = media.clone();
+    match tool
+        .db
+        .read(move |conn| store::running_media_rooms_of(conn, &id))
+        .await
+    {
+        Ok(rooms) => {
+            for (session, api, room) in rooms {
+                destroy(tool, &api, room as u64, &session).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "media rooms could not be read"),
     }
 }
 
@@ -173,6 +229,10 @@ pub enum AvError {
     Unavailable,
     #[error("Join the session first.")]
     NotInSession,
+    #[error(
+        "You were put out of this session's audio and video for publishing without the right to."
+    )]
+    Barred,
     #[error(transparent)]
     Fault(#[from] Fault),
 }
@@ -185,6 +245,7 @@ impl Failure for AvError {
             AvError::NotSetUp => "av_not_set_up",
             AvError::Unavailable => "av_unavailable",
             AvError::NotInSession => "not_in_session",
+            AvError::Barred => "av_barred",
             AvError::Fault(f) => f.code(),
         }
     }
@@ -192,6 +253,7 @@ impl Failure for AvError {
     fn kind(&self) -> Kind {
         match self {
             AvError::NotSetUp | AvError::NotInSession => Kind::Conflict,
+            AvError::Barred => Kind::Forbidden,
             AvError::Unavailable => Kind::Unavailable,
             AvError::Fault(f) => f.kind(),
         }
@@ -305,12 +367,26 @@ async fn issue(
 ) -> Result<Pass, AvError> {
     let pass = store::PassRow {
         person,
-        participant_id: room_number() as i64,
+        participant_id: ((random_u64() % ((1 << 53) - 1)) + 1) as i64,
         may_publish,
+        issued_at: tool.clock.now(),
+    };
+    // Recorded first, so the rooms' check never takes the new holder for a
+    // stranger; then its token goes on the room's list.
+    let (session_id, row) = (session.to_string(), pass.clone());
+    let issued = tool
+        .db
+        .write(move |conn| store::issue_pass(conn, &session_id, &row))
+        .await
+        .map_err(Fault::from)?;
+    let replaced = match issued {
+        store::Issued::Barred => return Err(AvError::Barred),
+        store::Issued::Replacing(old) => old,
     };
     let token = token_for(tool, session, &pass.person, pass.participant_id);
     let secret = room_secret(tool, session);
-    tool.janus
+    if let Err(e) = tool
+        .janus
         .allow(
             api,
             number as u64,
@@ -319,17 +395,16 @@ async fn issue(
             std::slice::from_ref(&token),
         )
         .await
-        .map_err(|e| {
-            log_problem(&e, "allowing a token");
-            AvError::Unavailable
-        })?;
-    let (session_id, row, now) = (session.to_string(), pass.clone(), tool.clock.now());
-    let old = tool
-        .db
-        .write(move |conn| store::issue_pass(conn, &session_id, &row, now))
-        .await
-        .map_err(Fault::from)?;
-    if let Some(old) = old.filter(|old| *old != pass.participant_id) {
+    {
+        log_problem(&e, "allowing a token");
+        let (session_id, row) = (session.to_string(), pass.clone());
+        let _ = tool
+            .db
+            .write(move |conn| store::drop_pass(conn, &session_id, &row))
+            .await;
+        return Err(AvError::Unavailable);
+    }
+    if let Some(old) = replaced.filter(|old| *old != pass.participant_id) {
         let stale = store::PassRow {
             participant_id: old,
             ..pass.clone()
@@ -412,10 +487,36 @@ pub async fn enforce_all(tool: &Tool) {
         let Some(media) = MediaId::parse(&media) else {
             continue;
         };
-        if let Err(e) = enforce(tool, &media, &session, &api, number).await {
-            tracing::warn!(error = %e, session = %session, "a media room could not be checked");
+        // One slow server holds up its own room's check only so long.
+        match tokio::time::timeout(
+            ROOM_CHECK_LIMIT,
+            enforce(tool, &media, &session, &api, number),
+        )
+        .await
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, session = %session, "a media room could not be checked")
+            }
+            Err(_) => tracing::warn!(session = %session, "checking a media room took too long"),
         }
     }
+}
+
+/// The longest one room's check may take.
+const ROOM_CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Passes issued this recently are left alone: their holder may have come
+/// after the room was read.
+const NEW_PASS: crate::domain::time::Duration = crate::domain::time::Duration::seconds(5);
+
+/// Whether `session` still runs with the media room `number` on `api`.
+async fn still_ours(tool: &Tool, session: &str, api: &str, number: i64) -> bool {
+    let id = session.to_string();
+    matches!(
+        tool.db.read(move |conn| store::media_room_of(conn, &id)).await,
+        Ok(Some((at, room, true))) if at == api && room == number
+    )
 }
 
 async fn enforce(
@@ -425,6 +526,55 @@ async fn enforce(
     api: &str,
     number: i64,
 ) -> Result<(), AvError> {
+    let secret = room_secret(tool, session);
+    // A media server that restarted lost its rooms: the room is made again
+    // with its number and secret, and the valid passes' tokens put back
+    // (pages reconnect with the passes they hold). Never for a session
+    // that ended meanwhile: checked before and after.
+    if let Ok(false) = tool.janus.room_exists(api, number as u64).await {
+        if !still_ours(tool, session, api, number).await {
+            return Ok(());
+        }
+        let id = session.to_string();
+        let kept = tool
+            .db
+            .read(move |conn| store::passes(conn, &id))
+            .await
+            .map_err(Fault::from)?;
+        let spec = RoomSpec {
+            room: number as u64,
+            secret: secret.clone(),
+            publishers: MOST_PUBLISHERS,
+        };
+        let tokens: Vec<String> = kept
+            .iter()
+            .map(|p| token_for(tool, session, &p.person, p.participant_id))
+            .collect();
+        let remade = async {
+            tool.janus.create_room(api, &spec).await?;
+            tool.janus
+                .allow(api, spec.room, &secret, true, &tokens)
+                .await
+        }
+        .await;
+        match remade {
+            Ok(()) if still_ours(tool, session, api, number).await => {
+                tracing::warn!(session = %session, "a media room lost by its server was made again")
+            }
+            Ok(()) => destroy(tool, api, spec.room, session).await,
+            Err(e) => log_problem(&e, "making a lost media room again"),
+        }
+        return Ok(());
+    }
+    // Who is in the media room: listed before the passes are read, so a
+    // pass issued meanwhile is seen.
+    let participants = match tool.janus.participants(api, number as u64).await {
+        Ok(participants) => participants,
+        Err(e) => {
+            log_problem(&e, "listing a media room's participants");
+            return Ok(());
+        }
+    };
     let room = super::live::load(tool, media).await.map_err(Fault::from)?;
     if room.running().is_none_or(|s| s.id != session) {
         return Ok(());
@@ -447,76 +597,60 @@ async fn enforce(
         .read(move |conn| store::passes(conn, &id))
         .await
         .map_err(Fault::from)?;
-    let mut valid: std::collections::HashMap<u64, bool> = std::collections::HashMap::new();
-    let mut kept = Vec::new();
+    let mut valid: std::collections::HashMap<u64, store::PassRow> =
+        std::collections::HashMap::new();
     for pass in passes {
-        match rightful.get(&pass.person) {
-            Some(&publish) if publish || !pass.may_publish => {
-                valid.insert(pass.participant_id as u64, pass.may_publish);
-                kept.push(pass);
-            }
-            // Gone from the session, or no longer allowed to publish: the
-            // pass is withdrawn (a page still there asks for a new one).
-            _ => {
-                withdraw_in_janus(tool, session, api, number, &pass).await;
-                let (id, row) = (session.to_string(), pass.clone());
-                tool.db
-                    .write(move |conn| store::drop_pass(conn, &id, &row))
-                    .await
-                    .map_err(Fault::from)?;
-                tracing::info!(session = %session, "a media pass was withdrawn");
-            }
-        }
-    }
-    let secret = room_secret(tool, session);
-    // A media server that restarted lost its rooms: the room is made again
-    // with its number and secret, and the valid passes' tokens put back
-    // (pages reconnect with the passes they hold).
-    if let Ok(false) = tool.janus.room_exists(api, number as u64).await {
-        let spec = RoomSpec {
-            room: number as u64,
-            secret: secret.clone(),
-            publishers: MOST_PUBLISHERS,
-        };
-        let tokens: Vec<String> = kept
-            .iter()
-            .map(|p| token_for(tool, session, &p.person, p.participant_id))
-            .collect();
-        let remade = async {
-            tool.janus.create_room(api, &spec).await?;
-            tool.janus
-                .allow(api, spec.room, &secret, true, &tokens)
-                .await
-        }
-        .await;
-        match remade {
-            Ok(()) => {
-                tracing::warn!(session = %session, "a media room lost by its server was made again")
-            }
-            Err(e) => log_problem(&e, "making a lost media room again"),
-        }
-        return Ok(());
-    }
-    let participants = match tool.janus.participants(api, number as u64).await {
-        Ok(participants) => participants,
-        Err(e) => {
-            log_problem(&e, "listing a media room's participants");
-            return Ok(());
-        }
-    };
-    for p in participants {
-        let allowed = match valid.get(&p.id) {
-            Some(&may_publish) => may_publish || !p.publisher,
+        let rightful_now = match rightful.get(&pass.person) {
+            Some(&publish) => publish || !pass.may_publish,
             None => false,
         };
-        if !allowed {
-            match tool.janus.kick(api, number as u64, &secret, p.id).await {
+        if rightful_now || pass.issued_at >= room.at - NEW_PASS {
+            valid.insert(pass.participant_id as u64, pass);
+            continue;
+        }
+        // Gone from the session, or no longer allowed to publish: the pass
+        // is withdrawn (a page still there asks for a new one).
+        withdraw(tool, session, api, number, &pass).await?;
+        tracing::info!(session = %session, "a media pass was withdrawn");
+    }
+    for p in participants {
+        match valid.get(&p.id) {
+            Some(pass) if pass.may_publish || !p.publisher => {}
+            // Publishing without the right, with a pass of their own: the
+            // pass is spent and its holder barred for the session.
+            Some(pass) => {
+                let (id, person) = (session.to_string(), pass.person.clone());
+                tool.db
+                    .write(move |conn| store::bar(conn, &id, &person))
+                    .await
+                    .map_err(Fault::from)?;
+                withdraw_in_janus(tool, session, api, number, pass).await;
+                tracing::warn!(session = %session, "a participant published without the right and was barred from the media room");
+            }
+            None => match tool.janus.kick(api, number as u64, &secret, p.id).await {
                 Ok(()) => {
                     tracing::warn!(session = %session, publisher = p.publisher, "a participant without a valid pass was put out of a media room")
                 }
                 Err(e) => log_problem(&e, "kicking a participant"),
-            }
+            },
         }
     }
+    Ok(())
+}
+
+/// Withdraws a pass: off the room's list, its participant out, its row gone.
+async fn withdraw(
+    tool: &Tool,
+    session: &str,
+    api: &str,
+    number: i64,
+    pass: &store::PassRow,
+) -> Result<(), AvError> {
+    withdraw_in_janus(tool, session, api, number, pass).await;
+    let (id, row) = (session.to_string(), pass.clone());
+    tool.db
+        .write(move |conn| store::drop_pass(conn, &id, &row))
+        .await
+        .map_err(Fault::from)?;
     Ok(())
 }

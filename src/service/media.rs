@@ -232,6 +232,10 @@ pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResu
     let course = require_manage(session)?.id;
     let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let now = tool.clock.now();
+    // A room's running sessions go with it, and their media rooms.
+    if media_in_course(tool, &id, course).await? {
+        super::av::close_rooms_of(tool, &id).await;
+    }
     let deleted = tool
         .db
         .write(move |conn| store::mark_deleted(conn, &id, course, now))
@@ -242,6 +246,17 @@ pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResu
         remove_stored_file(&media_dir(tool), &file.name).await;
     }
     Ok(())
+}
+
+/// Whether `id` is a live item of `course`.
+async fn media_in_course(
+    tool: &Tool,
+    id: &MediaId,
+    course: crate::domain::ids::CourseId,
+) -> MediaResult<bool> {
+    let id = id.clone();
+    let media = tool.db.read(move |conn| store::find(conn, &id)).await?;
+    Ok(media.is_some_and(|m| m.course_id == course))
 }
 
 /// Removes a stored file; one already gone is fine.

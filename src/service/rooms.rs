@@ -308,8 +308,6 @@ pub async fn start(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
 pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
     room.require(RoomAction::End)?;
     let user_id = room.member()?;
-    // Its media room goes with it.
-    let running = running_session(tool, &room.media.id).await?;
     let (media, now) = (room.media.id.clone(), tool.clock.now());
     let ended = write(tool, &room.media.id, move |conn| {
         store::end(conn, &media, user_id, now)
@@ -319,9 +317,8 @@ pub async fn end(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
         return Err(RoomError::NoSession);
     };
     tracing::info!(media = %room.media.id, session = %session, "room session ended");
-    if running.id == session {
-        super::av::close_room(tool, &running).await;
-    }
+    // Its media room goes with it (as recorded now that it has ended).
+    super::av::close_room(tool, &session).await;
     snapshot(tool, &room.media.id).await
 }
 

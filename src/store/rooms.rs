@@ -137,22 +137,56 @@ impl SessionRow {
     }
 }
 
-/// Records the session's media room (its server's API and the room's
-/// number), or that it has none.
+/// Records the running session's media room (its server's API and the
+/// room's number), unless it has one already or has ended: true when
+/// recorded (the caller destroys a room that was not).
 pub fn set_media_room(
     conn: &mut Conn,
     media: &MediaId,
     session: &str,
-    room: Option<(&str, i64)>,
-) -> StoreResult<()> {
-    let (api, number) = room.unzip();
-    with_conn!(conn, c => diesel::update(room_sessions::table.find(session))
-        .set((
-            room_sessions::janus_api.eq(api),
-            room_sessions::janus_room.eq(number),
-        ))
-        .execute(c)?);
-    announce(conn, media.as_str())
+    (api, number): (&str, i64),
+) -> StoreResult<bool> {
+    let recorded = with_conn!(conn, c => diesel::update(
+        room_sessions::table
+            .find(session)
+            .filter(room_sessions::janus_room.is_null())
+            .filter(room_sessions::ended_at.is_null()),
+    )
+    .set((
+        room_sessions::janus_api.eq(api),
+        room_sessions::janus_room.eq(number),
+    ))
+    .execute(c)?);
+    if recorded > 0 {
+        announce(conn, media.as_str())?;
+    }
+    Ok(recorded > 0)
+}
+
+/// A session's media room (api, number) and whether the session still runs.
+pub fn media_room_of(conn: &mut Conn, session: &str) -> StoreResult<Option<(String, i64, bool)>> {
+    let found: Option<(Option<String>, Option<i64>, Option<Timestamp>)> = with_conn!(conn, c => room_sessions::table
+        .find(session)
+        .select((room_sessions::janus_api, room_sessions::janus_room, room_sessions::ended_at))
+        .first(c)
+        .optional()?);
+    Ok(found.and_then(|(api, room, ended)| Some((api?, room?, ended.is_none()))))
+}
+
+/// The media rooms of a room's running sessions (before the room is deleted).
+pub fn running_media_rooms_of(
+    conn: &mut Conn,
+    media: &MediaId,
+) -> StoreResult<Vec<(String, String, i64)>> {
+    let rows: Vec<(String, Option<String>, Option<i64>)> = with_conn!(conn, c => room_sessions::table
+        .filter(room_sessions::media_id.eq(media.as_str()))
+        .filter(room_sessions::ended_at.is_null())
+        .select((room_sessions::id, room_sessions::janus_api, room_sessions::janus_room))
+        .load(c)?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(session, api, room)| Some((session, api?, room?)))
+        .collect())
 }
 
 /// Who starts a session, and as what they join it.
@@ -957,47 +991,72 @@ pub struct PassRow {
     pub person: String,
     pub participant_id: i64,
     pub may_publish: bool,
+    pub issued_at: Timestamp,
+}
+
+/// What issuing a pass found.
+pub enum Issued {
+    /// Issued; with the participant id of the pass it replaced, if any.
+    Replacing(Option<i64>),
+    /// The person was caught publishing without the right this session.
+    Barred,
 }
 
 /// Gives `person` a new pass (a new participant id) into the session's
-/// media room; the id of the pass it replaces, if any.
-pub fn issue_pass(
-    conn: &mut Conn,
-    session: &str,
-    pass: &PassRow,
-    now: Timestamp,
-) -> StoreResult<Option<i64>> {
+/// media room, under the old pass's row lock on PostgreSQL (SQLite's one
+/// writer serializes anyway), so two issues at once each see the other.
+pub fn issue_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<Issued> {
     crate::store::in_transaction(conn, |conn| {
-        with_conn!(conn, c => {
-            let old: Option<i64> = av_passes::table
-                .find((session, &pass.person))
-                .select(av_passes::participant_id)
-                .first(c)
-                .optional()?;
-            diesel::insert_into(av_passes::table)
-                .values((
-                    av_passes::session_id.eq(session),
-                    av_passes::person.eq(&pass.person),
-                    av_passes::participant_id.eq(pass.participant_id),
-                    av_passes::may_publish.eq(pass.may_publish),
-                    av_passes::issued_at.eq(now),
-                ))
-                .on_conflict((av_passes::session_id, av_passes::person))
-                .do_update()
-                .set((
-                    av_passes::participant_id.eq(pass.participant_id),
-                    av_passes::may_publish.eq(pass.may_publish),
-                    av_passes::issued_at.eq(now),
-                ))
-                .execute(c)?;
-            Ok(old)
-        })
+        macro_rules! old_pass {
+            () => {
+                av_passes::table
+                    .find((session, &pass.person))
+                    .select((av_passes::participant_id, av_passes::barred))
+            };
+        }
+        let old: Option<(i64, bool)> = match conn {
+            Conn::Pg(pooled) => old_pass!()
+                .for_update()
+                .first(&mut pooled.conn)
+                .optional()?,
+            Conn::Sqlite(pooled) => old_pass!().first(&mut **pooled).optional()?,
+        };
+        if old.is_some_and(|(_, barred)| barred) {
+            return Ok(Issued::Barred);
+        }
+        with_conn!(conn, c => diesel::insert_into(av_passes::table)
+            .values((
+                av_passes::session_id.eq(session),
+                av_passes::person.eq(&pass.person),
+                av_passes::participant_id.eq(pass.participant_id),
+                av_passes::may_publish.eq(pass.may_publish),
+                av_passes::issued_at.eq(pass.issued_at),
+            ))
+            .on_conflict((av_passes::session_id, av_passes::person))
+            .do_update()
+            .set((
+                av_passes::participant_id.eq(pass.participant_id),
+                av_passes::may_publish.eq(pass.may_publish),
+                av_passes::issued_at.eq(pass.issued_at),
+            ))
+            .execute(c)?);
+        Ok(Issued::Replacing(old.map(|(id, _)| id)))
     })
 }
 
+/// Bars a person from the session's media room (their pass is spent).
+pub fn bar(conn: &mut Conn, session: &str, person: &str) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::update(av_passes::table.find((session, person)))
+        .set(av_passes::barred.eq(true))
+        .execute(c)?);
+    Ok(())
+}
+
+/// The session's passes (not the barred).
 pub fn passes(conn: &mut Conn, session: &str) -> StoreResult<Vec<PassRow>> {
     Ok(with_conn!(conn, c => av_passes::table
         .filter(av_passes::session_id.eq(session))
+        .filter(av_passes::barred.eq(false))
         .select(PassRow::as_select())
         .load(c)?))
 }

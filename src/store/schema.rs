@@ -333,6 +333,7 @@ diesel::table! {
         participant_id -> BigInt,
         may_publish -> Bool,
         issued_at -> BigInt,
+        barred -> Bool,
     }
 }
 

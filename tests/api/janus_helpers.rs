@@ -121,16 +121,31 @@ async fn spawn(conf: &std::path::Path, api: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("janus (Debian's package) runs; .ci/run installs it");
+    let mut child = child;
     let client = guestlink::janus::Client::new(Duration::from_secs(2), None);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while client.ping(api).await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "janus answered on {api} within 20 s"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            // Not left running behind a failed test.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("janus did not answer on {api} within 20 s");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     child
+}
+
+/// Waits until the room is gone from the server.
+pub async fn room_gone(client: &guestlink::janus::Client, api: &str, room: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while client.room_exists(api, room).await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the media room {room} gone within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 impl Drop for JanusProcess {
@@ -189,7 +204,11 @@ impl Peer {
     /// Joins `room` as participant `id` with `token`: the private id Janus
     /// gives, or Janus's error code.
     pub async fn join(api: &str, room: u64, id: u64, token: &str) -> Result<Peer, i64> {
-        let http = reqwest::Client::new();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(40))
+            .no_proxy()
+            .build()
+            .unwrap();
         let post = |url: String, body: serde_json::Value| {
             let http = http.clone();
             async move {

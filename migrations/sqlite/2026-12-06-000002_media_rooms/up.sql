@@ -17,5 +17,7 @@ CREATE TABLE av_passes (
     participant_id BIGINT NOT NULL,
     may_publish BOOLEAN NOT NULL,
     issued_at BIGINT NOT NULL,
+    -- Caught publishing without the right: no further pass this session.
+    barred BOOLEAN NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, person)
 );
