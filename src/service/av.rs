@@ -384,18 +384,7 @@ async fn issue(
         store::Issued::Replacing(old) => old,
     };
     let token = token_for(tool, session, &pass.person, pass.participant_id);
-    let secret = room_secret(tool, session);
-    if let Err(e) = tool
-        .janus
-        .allow(
-            api,
-            number as u64,
-            &secret,
-            true,
-            std::slice::from_ref(&token),
-        )
-        .await
-    {
+    if let Err(e) = allow_token(tool, session, (api, number), &token, true).await {
         log_problem(&e, "allowing a token");
         let (session_id, row) = (session.to_string(), pass.clone());
         let _ = tool
@@ -420,6 +409,20 @@ async fn issue(
     })
 }
 
+/// Puts one token on the session's media room's list, or takes it off.
+async fn allow_token(
+    tool: &Tool,
+    session: &str,
+    (api, number): (&str, i64),
+    token: &str,
+    add: bool,
+) -> Result<(), JanusError> {
+    let secret = room_secret(tool, session);
+    tool.janus
+        .allow(api, number as u64, &secret, add, &[token.to_string()])
+        .await
+}
+
 /// Takes a pass's token off the room's list and puts its participant out.
 async fn withdraw_in_janus(
     tool: &Tool,
@@ -430,17 +433,7 @@ async fn withdraw_in_janus(
 ) {
     let secret = room_secret(tool, session);
     let token = token_for(tool, session, &pass.person, pass.participant_id);
-    if let Err(e) = tool
-        .janus
-        .allow(
-            api,
-            number as u64,
-            &secret,
-            false,
-            std::slice::from_ref(&token),
-        )
-        .await
-    {
+    if let Err(e) = allow_token(tool, session, (api, number), &token, false).await {
         log_problem(&e, "withdrawing a token");
     }
     match tool

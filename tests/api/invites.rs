@@ -18,6 +18,18 @@ use crate::media_helpers::{EVERYONE, Who};
 use crate::room_helpers::Room;
 use guestlink_test_macros::both_backends;
 
+/// The test's invitee invited to the shared item as its kind's first role.
+async fn invited(shared: &Shared) -> Invite {
+    invite(
+        &shared.course,
+        &shared.owner,
+        &shared.media,
+        INVITEE_EMAIL,
+        None,
+    )
+    .await
+}
+
 fn bound_sessions(shared: &Shared) -> i64 {
     count_rows(&shared.app().db, "sessions WHERE invite_id IS NOT NULL")
 }
@@ -231,14 +243,7 @@ async fn only_people_who_manage_the_item_invite(backend: Backend) {
 #[both_backends]
 async fn opening_the_invitation_spends_nothing(backend: Backend) {
     let shared = shared_video(backend).await;
-    let made = invite(
-        &shared.course,
-        &shared.owner,
-        &shared.media,
-        INVITEE_EMAIL,
-        None,
-    )
-    .await;
+    let made = invited(&shared).await;
     let app = shared.app();
     for _ in 0..3 {
         let mut scanner = Browser::new();
@@ -269,14 +274,7 @@ async fn opening_the_invitation_spends_nothing(backend: Backend) {
 #[both_backends]
 async fn the_invitee_confirms_their_address_and_this_browser_alone_gets_in(backend: Backend) {
     let shared = shared_video(backend).await;
-    let made = invite(
-        &shared.course,
-        &shared.owner,
-        &shared.media,
-        INVITEE_EMAIL,
-        None,
-    )
-    .await;
+    let made = invited(&shared).await;
     let app = shared.app();
     // Case and spaces do not matter.
     let typed = format!("  {}  ", INVITEE_EMAIL.to_uppercase());
@@ -353,14 +351,7 @@ async fn the_invitee_confirms_their_address_and_this_browser_alone_gets_in(backe
 #[both_backends]
 async fn a_wrong_address_shows_the_form_again_and_five_in_an_hour_lock_it(backend: Backend) {
     let shared = shared_video(backend).await;
-    let made = invite(
-        &shared.course,
-        &shared.owner,
-        &shared.media,
-        INVITEE_EMAIL,
-        None,
-    )
-    .await;
+    let made = invited(&shared).await;
     let app = shared.app();
     let mut browser = Browser::new();
     for i in 0..5 {
@@ -505,14 +496,7 @@ async fn revoking_kills_the_link_and_the_session_and_frees_the_address(backend: 
 #[both_backends]
 async fn the_bound_browser_may_confirm_again_for_a_new_session(backend: Backend) {
     let shared = shared_video(backend).await;
-    let made = invite(
-        &shared.course,
-        &shared.owner,
-        &shared.media,
-        INVITEE_EMAIL,
-        None,
-    )
-    .await;
+    let made = invited(&shared).await;
     let app = shared.app();
     let mut browser = accepted(app, &made.token, INVITEE_EMAIL).await;
     let first = browser.cookie(INVITEE_COOKIE).unwrap().to_string();
@@ -547,14 +531,7 @@ async fn the_bound_browser_may_confirm_again_for_a_new_session(backend: Backend)
 #[both_backends]
 async fn tries_made_at_once_are_all_counted(backend: Backend) {
     let shared = shared_video(backend).await;
-    let made = invite(
-        &shared.course,
-        &shared.owner,
-        &shared.media,
-        INVITEE_EMAIL,
-        None,
-    )
-    .await;
+    let made = invited(&shared).await;
     let app = shared.app();
     let mut browser = Browser::new();
     let page = browser.get(app, &page_path(&made.token)).await;
