@@ -73,16 +73,7 @@ impl Client {
 
     /// Whether the server at `api` answers (its `/info`).
     pub async fn ping(&self, api: &str) -> Result<(), JanusError> {
-        let answer = self
-            .http
-            .get(format!("{api}/info"))
-            .send()
-            .await
-            .map_err(|e| JanusError::Unreachable(without_url(&e)))?;
-        let value: Value = answer
-            .json()
-            .await
-            .map_err(|e| JanusError::Protocol(without_url(&e)))?;
+        let value = json_of(self.http.get(format!("{api}/info"))).await?;
         match value["janus"].as_str() {
             Some("server_info") => Ok(()),
             _ => Err(JanusError::Protocol(format!("/info answered {value}"))),
@@ -215,17 +206,7 @@ impl Client {
     /// errors are refusals.
     async fn post(&self, url: &str, mut message: Value) -> Result<Value, JanusError> {
         message["transaction"] = json!(crate::crypto::random_token(12));
-        let answer = self
-            .http
-            .post(url)
-            .json(&message)
-            .send()
-            .await
-            .map_err(|e| JanusError::Unreachable(without_url(&e)))?;
-        let value: Value = answer
-            .json()
-            .await
-            .map_err(|e| JanusError::Protocol(without_url(&e)))?;
+        let value = json_of(self.http.post(url).json(&message)).await?;
         if value["janus"] == "error" {
             return Err(JanusError::Refused {
                 code: value
@@ -241,6 +222,18 @@ impl Client {
         }
         Ok(value)
     }
+}
+
+/// Sends `request` and reads its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> Result<Value, JanusError> {
+    let answer = request
+        .send()
+        .await
+        .map_err(|e| JanusError::Unreachable(without_url(&e)))?;
+    answer
+        .json()
+        .await
+        .map_err(|e| JanusError::Protocol(without_url(&e)))
 }
 
 /// The plugin's answer in a Janus reply, or the plugin's refusal.

@@ -2,7 +2,7 @@
 
 use super::ids::{CourseId, PlatformId, UserId};
 use super::invite::InviteRole;
-use super::media::MediaId;
+use super::media::{Media, MediaId};
 use super::permissions::CourseRights;
 use super::platform::Lms;
 use super::time::{Duration, Timestamp};
@@ -59,7 +59,22 @@ pub struct InviteeScope {
     pub role: InviteRole,
 }
 
+impl InviteeScope {
+    /// What of the course an invitee sees: their invitation's item, and the
+    /// items its owners already share outside the course (guest access on),
+    /// which an invited speaker may present. Never the rest of the library.
+    pub fn sees(&self, media: &Media) -> bool {
+        media.id == self.media_id || (media.guest_access_enabled && !media.kind.is_session())
+    }
+}
+
 impl LaunchSession {
+    /// Whether the session may see `media` of its course (an invitee's,
+    /// only what [`InviteeScope::sees`]).
+    pub fn sees(&self, media: &Media) -> bool {
+        self.invitee.as_ref().is_none_or(|scope| scope.sees(media))
+    }
+
     pub fn can_manage(&self) -> bool {
         self.course.is_some()
             && self.rights.can_manage()
@@ -128,6 +143,39 @@ mod tests {
         // Used every hour, it still ends 12 hours after the launch.
         assert_eq!(session_expiry(start, hour(11), idle, max), hour(12));
         assert_eq!(session_expiry(start, hour(20), idle, max), hour(12));
+    }
+
+    #[test]
+    fn an_invitee_sees_their_item_and_what_is_shared_with_guests_only() {
+        use crate::domain::invite::InviteRole;
+        use crate::domain::media::{MediaKind, Source};
+        let at = Timestamp::from_unix(0);
+        let item = |id: &str, kind, shared| Media {
+            id: MediaId::parse(id).unwrap(),
+            platform_id: PlatformId(1),
+            course_id: CourseId(7),
+            owner_id: None,
+            kind,
+            title: "t".into(),
+            description: String::new(),
+            source: Source::None,
+            created_at: at,
+            updated_at: at,
+            guest_access_enabled: shared,
+        };
+        let mut invitee = session(Some(3), true, CourseRights::View);
+        invitee.invitee = Some(InviteeScope {
+            invite_id: "i".into(),
+            media_id: MediaId::parse("room00000000001").unwrap(),
+            role: InviteRole::Speaker,
+        });
+        assert!(invitee.sees(&item("room00000000001", MediaKind::Room, false)));
+        assert!(invitee.sees(&item("shared000000001", MediaKind::Video, true)));
+        assert!(!invitee.sees(&item("private00000001", MediaKind::Video, false)));
+        assert!(!invitee.sees(&item("otherroom000001", MediaKind::Room, true)));
+        // A course member sees the whole library.
+        let member = session(Some(3), true, CourseRights::View);
+        assert!(member.sees(&item("private00000001", MediaKind::Video, false)));
     }
 
     #[test]

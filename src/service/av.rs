@@ -183,24 +183,26 @@ pub async fn close_room(tool: &Tool, session: &str) {
     }
 }
 
-/// Destroys the media rooms of a room's running sessions (the room is
-/// about to be deleted, and its sessions with it).
-pub async fn close_rooms_of(tool: &Tool, media: &MediaId) {
+/// The media rooms of a room's running sessions: (session, api, number).
+/// Nothing is read without media servers.
+pub async fn media_rooms_of(tool: &Tool, media: &MediaId) -> Vec<(String, String, i64)> {
     if !configured(tool) {
-        return;
+        return Vec::new();
     }
     let id = media.clone();
-    match tool
-        .db
+    tool.db
         .read(move |conn| store::running_media_rooms_of(conn, &id))
         .await
-    {
-        Ok(rooms) => {
-            for (session, api, room) in rooms {
-                destroy(tool, &api, room as u64, &session).await;
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "media rooms could not be read"),
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "media rooms could not be read");
+            Vec::new()
+        })
+}
+
+/// Destroys media rooms read by [`media_rooms_of`] (their room was deleted).
+pub async fn close_media_rooms(tool: &Tool, rooms: Vec<(String, String, i64)>) {
+    for (session, api, room) in rooms {
+        destroy(tool, &api, room as u64, &session).await;
     }
 }
 
@@ -283,57 +285,62 @@ fn token_for(tool: &Tool, session: &str, person: &str, participant_id: i64) -> S
         .sign(&format!("janus-token|{session}|{person}|{participant_id}"))
 }
 
-/// The running session's media room from a snapshot.
-fn media_room(
+/// A running session's media room as a pass names it.
+struct SessionMediaRoom {
+    session: String,
+    api: String,
+    number: i64,
+    /// The server as browsers reach it.
+    public: String,
+}
+
+/// The room as it is now, and its running session's media room.
+async fn with_media_room(
     tool: &Tool,
-    room: &RoomSnapshot,
-) -> Result<(store::SessionRow, String, i64, String), AvError> {
-    let session = room.running().cloned().ok_or(AvError::NotInSession)?;
-    match (&room.av, session.janus_api.clone()) {
-        (AvState::NotSetUp, _) => Err(AvError::NotSetUp),
+    media: &MediaId,
+) -> Result<(RoomSnapshot, SessionMediaRoom), AvError> {
+    let room = super::live::load(tool, media).await.map_err(Fault::from)?;
+    let session = room.running().ok_or(AvError::NotInSession)?;
+    let found = match (&room.av, &session.janus_api) {
+        (AvState::NotSetUp, _) => return Err(AvError::NotSetUp),
         (
             AvState::Ready {
                 public,
                 room: number,
             },
             Some(api),
-        ) => {
-            let _ = tool;
-            Ok((session, api, *number, public.clone()))
-        }
-        _ => Err(AvError::Unavailable),
-    }
+        ) => SessionMediaRoom {
+            session: session.id.clone(),
+            api: api.clone(),
+            number: *number,
+            public: public.clone(),
+        },
+        _ => return Err(AvError::Unavailable),
+    };
+    Ok((room, found))
 }
 
 /// A member in the session (they joined, and their page is there): a pass;
 /// moderators and speakers may publish.
 pub async fn member_pass(tool: &Tool, member: &MemberRoom) -> Result<Pass, AvError> {
-    let room = super::live::load(tool, &member.media.id)
-        .await
-        .map_err(Fault::from)?;
-    let (session, api, number, public) = media_room(tool, &room)?;
+    let (room, at) = with_media_room(tool, &member.media.id).await?;
     let user = member.user_id().ok_or(AvError::NotInSession)?;
     let participant = room
         .present()
         .find(|p| p.user_id == user)
         .ok_or(AvError::NotInSession)?;
-    let may_publish = may_publish(participant.role());
     issue(
         tool,
-        &session.id,
-        (&api, number, public),
+        at,
         format!("m{user}"),
-        may_publish,
+        may_publish(participant.role()),
     )
     .await
 }
 
 /// An admitted guest: a pass to watch and listen.
 pub async fn guest_pass(tool: &Tool, guest: &GuestInRoom) -> Result<Pass, AvError> {
-    let room = super::live::load(tool, &guest.media.id)
-        .await
-        .map_err(Fault::from)?;
-    let (session, api, number, public) = media_room(tool, &room)?;
+    let (room, at) = with_media_room(tool, &guest.media.id).await?;
     let entry = room
         .entries()
         .find(|(e, status)| {
@@ -341,14 +348,7 @@ pub async fn guest_pass(tool: &Tool, guest: &GuestInRoom) -> Result<Pass, AvErro
         })
         .map(|(e, _)| e.id.clone())
         .ok_or(AvError::NotInSession)?;
-    issue(
-        tool,
-        &session.id,
-        (&api, number, public),
-        format!("g{entry}"),
-        false,
-    )
-    .await
+    issue(tool, at, format!("g{entry}"), false).await
 }
 
 fn may_publish(role: RoomRole) -> bool {
@@ -360,11 +360,17 @@ fn may_publish(role: RoomRole) -> bool {
 /// participant put out).
 async fn issue(
     tool: &Tool,
-    session: &str,
-    (api, number, public): (&str, i64, String),
+    at: SessionMediaRoom,
     person: String,
     may_publish: bool,
 ) -> Result<Pass, AvError> {
+    let SessionMediaRoom {
+        session,
+        api,
+        number,
+        public,
+    } = at;
+    let (session, api) = (session.as_str(), api.as_str());
     let pass = store::PassRow {
         person,
         participant_id: ((random_u64() % ((1 << 53) - 1)) + 1) as i64,

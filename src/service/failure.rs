@@ -149,6 +149,31 @@ impl Failure for crate::lti::LaunchError {
     }
 }
 
+/// Gives a use case that reads course items (through `service::media`)
+/// `From<MediaError>`: its enum has the variants `NoCourse`, `NotFound`,
+/// `Forbidden`, `Invalid(FieldError)` and `Fault(Fault)`. Such a use case
+/// never uploads, so an upload's refusals would be a bug (a fault).
+#[macro_export]
+macro_rules! media_refusals_into {
+    ($($error:ident),* $(,)?) => { $(
+        impl From<$crate::service::media::MediaError> for $error {
+            fn from(err: $crate::service::media::MediaError) -> Self {
+                use $crate::service::media::MediaError;
+                match err {
+                    MediaError::NoCourse => $error::NoCourse,
+                    MediaError::NotFound => $error::NotFound,
+                    MediaError::Forbidden => $error::Forbidden,
+                    MediaError::Invalid(e) => $error::Invalid(e),
+                    MediaError::Fault(f) => $error::Fault(f),
+                    other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
+                        $error::Fault($crate::service::failure::Fault::Internal(anyhow::anyhow!("{other}")))
+                    }
+                }
+            }
+        }
+    )* };
+}
+
 /// Gives a use case's error enum `From<StoreError>` (through [`Fault`]), so
 /// store calls can use `?`.
 #[macro_export]

@@ -5,7 +5,7 @@
 
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
-use super::media::{self, MediaError};
+use super::media;
 use crate::crypto::{hash_secret, is_token_shaped, random_token, secret_token};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::{
@@ -52,21 +52,7 @@ pub enum GuestAccessError {
 
 crate::faults_from_store!(GuestAccessError);
 
-impl From<MediaError> for GuestAccessError {
-    fn from(err: MediaError) -> Self {
-        match err {
-            MediaError::NoCourse => GuestAccessError::NoCourse,
-            MediaError::NotFound => GuestAccessError::NotFound,
-            MediaError::Forbidden => GuestAccessError::Forbidden,
-            MediaError::Invalid(e) => GuestAccessError::Invalid(e),
-            MediaError::Fault(f) => GuestAccessError::Fault(f),
-            // Guest access reads and checks items; it never uploads.
-            other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
-                GuestAccessError::Fault(Fault::Internal(anyhow::anyhow!("{other}")))
-            }
-        }
-    }
-}
+crate::media_refusals_into!(GuestAccessError);
 
 impl Failure for GuestAccessError {
     fn code(&self) -> &'static str {

@@ -1,6 +1,7 @@
 //! Unit tests of `crate::service::guest_links`, kept beside it.
 
 use super::*;
+use crate::service::media::MediaError;
 
 #[test]
 fn a_guest_at_a_missing_or_deleted_link_is_told_not_found() {

@@ -11,7 +11,7 @@ use askama::Template;
 use super::Tool;
 use super::failure::{Failure, Fault, Kind};
 use super::mail::Mail;
-use super::media::{self, MediaError};
+use super::media;
 use crate::crypto::{hash_secret, is_token_shaped, random_token};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::Unavailable;
@@ -52,20 +52,7 @@ pub enum InviteError {
 
 crate::faults_from_store!(InviteError);
 
-impl From<MediaError> for InviteError {
-    fn from(err: MediaError) -> Self {
-        match err {
-            MediaError::NoCourse => InviteError::NoCourse,
-            MediaError::NotFound => InviteError::NotFound,
-            MediaError::Forbidden => InviteError::Forbidden,
-            MediaError::Invalid(e) => InviteError::Invalid(e),
-            MediaError::Fault(f) => InviteError::Fault(f),
-            other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
-                InviteError::Fault(Fault::Internal(anyhow::anyhow!("{other}")))
-            }
-        }
-    }
-}
+crate::media_refusals_into!(InviteError);
 
 impl Failure for InviteError {
     fn code(&self) -> &'static str {

@@ -104,10 +104,11 @@ pub fn require_manage(session: &LaunchSession) -> MediaResult<&Course> {
 
 pub async fn list(tool: &Tool, session: &LaunchSession) -> MediaResult<Vec<Media>> {
     let course = course_of(session)?.id;
-    Ok(tool
+    let items = tool
         .db
         .read(move |conn| store::list_for_course(conn, course))
-        .await?)
+        .await?;
+    Ok(items.into_iter().filter(|m| session.sees(m)).collect())
 }
 
 /// A live item of the session's course; `NotFound` for anything else, so
@@ -117,7 +118,7 @@ pub async fn get(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResult<
     let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let media = tool.db.read(move |conn| store::find(conn, &id)).await?;
     media
-        .filter(|m| m.course_id == course)
+        .filter(|m| m.course_id == course && session.sees(m))
         .ok_or(MediaError::NotFound)
 }
 
@@ -232,31 +233,20 @@ pub async fn delete(tool: &Tool, session: &LaunchSession, id: &str) -> MediaResu
     let course = require_manage(session)?.id;
     let id = MediaId::parse(id).ok_or(MediaError::NotFound)?;
     let now = tool.clock.now();
-    // A room's running sessions go with it, and their media rooms.
-    if media_in_course(tool, &id, course).await? {
-        super::av::close_rooms_of(tool, &id).await;
-    }
+    // A room's running sessions go with it: their media rooms, read before
+    // they are forgotten, are destroyed once the delete was allowed.
+    let media_rooms = super::av::media_rooms_of(tool, &id).await;
     let deleted = tool
         .db
         .write(move |conn| store::mark_deleted(conn, &id, course, now))
         .await?
         .ok_or(MediaError::NotFound)?;
+    super::av::close_media_rooms(tool, media_rooms).await;
     super::live::changed_here(tool, &deleted.id);
     if let Some(file) = deleted.file() {
         remove_stored_file(&media_dir(tool), &file.name).await;
     }
     Ok(())
-}
-
-/// Whether `id` is a live item of `course`.
-async fn media_in_course(
-    tool: &Tool,
-    id: &MediaId,
-    course: crate::domain::ids::CourseId,
-) -> MediaResult<bool> {
-    let id = id.clone();
-    let media = tool.db.read(move |conn| store::find(conn, &id)).await?;
-    Ok(media.is_some_and(|m| m.course_id == course))
 }
 
 /// Removes a stored file; one already gone is fine.

@@ -60,20 +60,7 @@ pub enum RoomError {
 
 crate::faults_from_store!(RoomError);
 
-impl From<MediaError> for RoomError {
-    fn from(err: MediaError) -> Self {
-        match err {
-            MediaError::NoCourse => RoomError::NoCourse,
-            MediaError::NotFound => RoomError::NotFound,
-            MediaError::Forbidden => RoomError::Forbidden,
-            MediaError::Invalid(e) => RoomError::Invalid(e),
-            MediaError::Fault(f) => RoomError::Fault(f),
-            other @ (MediaError::TooLarge(_) | MediaError::QuotaExceeded(_)) => {
-                RoomError::Fault(Fault::Internal(anyhow::anyhow!("{other}")))
-            }
-        }
-    }
-}
+crate::media_refusals_into!(RoomError);
 
 impl Failure for RoomError {
     fn code(&self) -> &'static str {
@@ -480,13 +467,6 @@ pub async fn admit_all(tool: &Tool, room: &MemberRoom) -> RoomResult<usize> {
     .await
 }
 
-/// Whether an invited speaker or moderator may put `media` on the stage:
-/// an item whose owner turned guest access on, so it is shared outside the
-/// course already (invitees never see the rest of the library).
-pub fn presentable_by_invitees(media: &Media) -> bool {
-    media.guest_access_enabled && !media.kind.is_session()
-}
-
 /// Present: an item of the course's library on the stage (None clears it).
 pub async fn present(
     tool: &Tool,
@@ -497,10 +477,15 @@ pub async fn present(
     room.require(RoomAction::Present)?;
     let by = room.member()?;
     if let Some(item) = item {
+        // An invitee sees (and presents) only the items shared with guests.
         let not_presentable = || {
             FieldError::new(
                 Field::MediaId,
-                "Choose an item of this course's library (not a room or live event).",
+                if session.invitee.is_some() {
+                    "As an invited speaker you can present the course's items that are shared with guests (guest access on)."
+                } else {
+                    "Choose an item of this course's library (not a room or live event)."
+                },
             )
         };
         let media = match media::get(tool, session, item).await {
@@ -510,15 +495,6 @@ pub async fn present(
         };
         if media.kind.is_session() {
             return Err(not_presentable().into());
-        }
-        // An invitee is not a member of the course: they present only what
-        // its owners already share with people outside it.
-        if session.invitee.is_some() && !presentable_by_invitees(&media) {
-            return Err(FieldError::new(
-                Field::MediaId,
-                "As an invited speaker you can present the course's items that are shared with guests (guest access on).",
-            )
-            .into());
         }
     }
     let (media, item, now_ms) = (

@@ -315,24 +315,16 @@ fn lock_open(
     token_hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<InviteRow>> {
-    macro_rules! open_row {
-        () => {
-            invites_joined!()
-                .filter(invites::id.eq(id))
-                .filter(invites::token_hash.eq(token_hash))
-                .filter(invites::live.eq(true))
-                .filter(invites::revoked_at.is_null())
-                .filter(invites::expires_at.gt(now))
-                .select(InviteRow::as_select())
-        };
-    }
-    Ok(match conn {
-        Conn::Pg(pooled) => open_row!()
-            .for_update()
-            .first(&mut pooled.conn)
-            .optional()?,
-        Conn::Sqlite(pooled) => open_row!().first(&mut **pooled).optional()?,
-    })
+    Ok(crate::first_locked!(
+        conn,
+        invites_joined!()
+            .filter(invites::id.eq(id))
+            .filter(invites::token_hash.eq(token_hash))
+            .filter(invites::live.eq(true))
+            .filter(invites::revoked_at.is_null())
+            .filter(invites::expires_at.gt(now))
+            .select(InviteRow::as_select())
+    )?)
 }
 
 /// Takes one of the hour's tries at the invitation page's address check,
@@ -501,20 +493,12 @@ pub fn purge(conn: &mut Conn, cutoff: Timestamp) -> StoreResult<usize> {
 /// serializes anyway): a role change either comes before this read or
 /// waits for the caller's transaction, and then finds the row it wrote.
 pub fn invitee_role_locked(conn: &mut Conn, user_id: i64) -> StoreResult<Option<InviteRole>> {
-    let found: Option<String> = match conn {
-        Conn::Pg(pooled) => invites_joined!()
+    let found: Option<String> = crate::first_locked!(
+        conn,
+        invites_joined!()
             .filter(invite_access::user_id.eq(user_id))
             .filter(invites::live.eq(true))
             .select(invites::role)
-            .for_update()
-            .first(&mut pooled.conn)
-            .optional()?,
-        Conn::Sqlite(pooled) => invites_joined!()
-            .filter(invite_access::user_id.eq(user_id))
-            .filter(invites::live.eq(true))
-            .select(invites::role)
-            .first(&mut **pooled)
-            .optional()?,
-    };
+    )?;
     Ok(found.as_deref().and_then(InviteRole::parse))
 }

@@ -115,6 +115,24 @@ macro_rules! with_conn {
     };
 }
 
+/// The first row `$query` finds (or None), locked until the surrounding
+/// transaction ends on PostgreSQL (`FOR UPDATE`); SQLite has no such clause
+/// and needs none, its one writer serializing every write.
+#[macro_export]
+macro_rules! first_locked {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::store::Conn::Pg(pooled) => diesel::OptionalExtension::optional(
+                diesel::RunQueryDsl::first(diesel::QueryDsl::for_update($query), &mut pooled.conn),
+            ),
+            $crate::store::Conn::Sqlite(pooled) => {
+                let c: &mut diesel::SqliteConnection = &mut *pooled;
+                diesel::OptionalExtension::optional(diesel::RunQueryDsl::first($query, c))
+            }
+        }
+    };
+}
+
 /// Like [`with_conn!`], inside a write transaction. SQLite takes its write
 /// lock at BEGIN (IMMEDIATE), which avoids the lock-upgrade `SQLITE_BUSY`
 /// a deferred transaction hits when two writers race.

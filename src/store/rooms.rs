@@ -1007,20 +1007,12 @@ pub enum Issued {
 /// writer serializes anyway), so two issues at once each see the other.
 pub fn issue_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<Issued> {
     crate::store::in_transaction(conn, |conn| {
-        macro_rules! old_pass {
-            () => {
-                av_passes::table
-                    .find((session, &pass.person))
-                    .select((av_passes::participant_id, av_passes::barred))
-            };
-        }
-        let old: Option<(i64, bool)> = match conn {
-            Conn::Pg(pooled) => old_pass!()
-                .for_update()
-                .first(&mut pooled.conn)
-                .optional()?,
-            Conn::Sqlite(pooled) => old_pass!().first(&mut **pooled).optional()?,
-        };
+        let old: Option<(i64, bool)> = crate::first_locked!(
+            conn,
+            av_passes::table
+                .find((session, &pass.person))
+                .select((av_passes::participant_id, av_passes::barred))
+        )?;
         if old.is_some_and(|(_, barred)| barred) {
             return Ok(Issued::Barred);
         }

@@ -300,6 +300,9 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<&'static str>,
+    /// A member the answer carries beside `error` (`invite_exists` carries
+    /// the existing `invite`).
+    pub beside: Option<(&'static str, serde_json::Value)>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -316,6 +319,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            beside: None,
         }
     }
 
@@ -327,7 +331,14 @@ impl ApiError {
             code: err.code(),
             message: message_of(err),
             field: err.field().map(|f| f.as_str()),
+            beside: None,
         }
+    }
+
+    /// The same answer with `name` beside `error`.
+    pub fn with(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.beside = Some((name, value));
+        self
     }
 
     pub fn status(&self) -> StatusCode {
@@ -363,13 +374,24 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status()).json(ErrorEnvelope {
+        let envelope = ErrorEnvelope {
             error: ErrorBody {
                 code: self.code,
                 message: &self.message,
                 field: self.field,
             },
-        })
+        };
+        let mut answer = HttpResponse::build(self.status());
+        match &self.beside {
+            None => answer.json(envelope),
+            Some((name, value)) => {
+                let mut body = serde_json::to_value(envelope).unwrap_or_default();
+                if let serde_json::Value::Object(map) = &mut body {
+                    map.insert((*name).to_string(), value.clone());
+                }
+                answer.json(body)
+            }
+        }
     }
 }
 

@@ -130,6 +130,25 @@ pub(super) fn see_other(location: String) -> HttpResponse {
         .finish()
 }
 
+/// The same, setting `cookie` (a new guest's or invitee's session).
+pub(super) fn see_other_setting(location: String, cookie: String) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, location))
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((SET_COOKIE, cookie))
+        .finish()
+}
+
+/// Whether another entry (a guest's, or an invitee's address check) from
+/// this client address is allowed this minute.
+pub(super) fn entry_allowed(tool: &Tool, req: &HttpRequest) -> bool {
+    tool.guest_limiter.allow_client(
+        client_ip(req),
+        tool.clock.now(),
+        tool.settings.guests.rate_limit,
+    )
+}
+
 fn view_path(token: &str) -> String {
     format!("/g/{token}/view")
 }
@@ -244,11 +263,7 @@ pub async fn enter(
     token: web::Path<String>,
     form: web::Form<EntryForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !tool.guest_limiter.allow_client(
-        client_ip(&req),
-        tool.clock.now(),
-        tool.settings.guests.rate_limit,
-    ) {
+    if !entry_allowed(&tool, &req) {
         tracing::info!("guest entry rate-limited");
         return Err(rate_limited());
     }
@@ -278,14 +293,10 @@ pub async fn enter(
         Ok(admitted) => {
             let max_age = admitted.expires_at - tool.clock.now();
             let https = tool.settings.server.public_url.is_https();
-            Ok(HttpResponse::SeeOther()
-                .insert_header((LOCATION, view_path(&token)))
-                .insert_header((CACHE_CONTROL, "no-store"))
-                .insert_header((
-                    SET_COOKIE,
-                    guest_cookie(&token, &admitted.session_token, max_age, https),
-                ))
-                .finish())
+            Ok(see_other_setting(
+                view_path(&token),
+                guest_cookie(&token, &admitted.session_token, max_age, https),
+            ))
         }
         Err(reason) => Ok(unavailable(reason)),
     }

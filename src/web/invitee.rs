@@ -8,16 +8,15 @@
 //! holding the token of a session that opens this one item only.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use actix_web::http::header::{CACHE_CONTROL, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::cookies::{INVITE_CSRF_COOKIE, INVITEE_COOKIE, invite_csrf_cookie, invitee_cookie};
 use super::error::{ApiError, PageError};
-use super::guest::{see_other, unavailable};
+use super::guest::{entry_allowed, see_other, see_other_setting, unavailable};
 use super::media_pages::{Player, RoomPanel, player_for, room_panel_for};
-use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html, rfc3339};
 use crate::crypto::{is_token_shaped, random_token};
 use crate::domain::media::Media;
@@ -206,11 +205,7 @@ pub async fn confirm(
     token: web::Path<String>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !tool.guest_limiter.allow_client(
-        client_ip(&req),
-        tool.clock.now(),
-        tool.settings.guests.rate_limit,
-    ) {
+    if !entry_allowed(&tool, &req) {
         return Err(PageError::rate_limited(
             "Too many tries came from your network in the last minute. Please wait a minute and try again.",
         ));
@@ -231,14 +226,10 @@ pub async fn confirm(
         Ok(confirmed) => {
             let https = tool.settings.server.public_url.is_https();
             let max_age = confirmed.expires_at - tool.clock.now();
-            Ok(HttpResponse::SeeOther()
-                .insert_header((LOCATION, view_path(&token)))
-                .insert_header((CACHE_CONTROL, "no-store"))
-                .insert_header((
-                    SET_COOKIE,
-                    invitee_cookie(&token, &confirmed.session_token, max_age, https),
-                ))
-                .finish())
+            Ok(see_other_setting(
+                view_path(&token),
+                invitee_cookie(&token, &confirmed.session_token, max_age, https),
+            ))
         }
         Err(NotConfirmed::WrongEmail(invitation)) => Ok(invitation_page(
             &tool,

@@ -3,9 +3,8 @@
 //! Revoke. The Invite users dialog calls these routes, and so may scripts.
 
 use actix_web::http::header::CACHE_CONTROL;
-use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError, web};
+use actix_web::{HttpResponse, HttpResponseBuilder, web};
 use serde::Serialize;
-use serde_json::Value;
 
 use super::error::ApiError;
 use super::json_body;
@@ -68,66 +67,40 @@ fn no_store(mut builder: HttpResponseBuilder) -> HttpResponseBuilder {
 }
 
 /// The refusal as JSON; `invite_exists` carries the existing invitation.
-fn refusal(err: InviteError) -> HttpResponse {
+fn refusal(err: InviteError) -> ApiError {
     let api = ApiError::of(&err);
-    let mut response = api.error_response();
-    if let InviteError::Exists(existing) = &err {
-        let mut body = serde_json::json!({
-            "error": { "code": api.code, "message": api.message },
-        });
-        if let Value::Object(map) = &mut body {
-            map.insert(
-                "invite".into(),
-                serde_json::to_value(InviteJson::of(existing)).unwrap_or(Value::Null),
-            );
-        }
-        response = no_store(HttpResponse::build(api.status())).json(body);
+    match &err {
+        InviteError::Exists(existing) => api.with(
+            "invite",
+            serde_json::to_value(InviteJson::of(existing)).unwrap_or_default(),
+        ),
+        _ => api,
     }
-    response
 }
 
 /// The item, if the session may manage its invitations; called before a
 /// body is read, so a learner's malformed body is a 403, not a 400.
-async fn managed(tool: &Tool, api: &ApiSession, id: &str) -> Result<ManagedInvites, HttpResponse> {
-    invites::manage(tool, &api.session, id)
-        .await
-        .map_err(refusal)
+async fn managed(tool: &Tool, api: &ApiSession, id: &str) -> Result<ManagedInvites, ApiError> {
+    Ok(invites::manage(tool, &api.session, id).await?)
 }
 
-/// Runs a handler's work; its refusals become their JSON answers.
-macro_rules! answer {
-    ($work:expr) => {
-        match $work {
-            Ok(response) => response,
-            Err(response) => response,
-        }
-    };
-}
-
-pub async fn list(tool: web::Data<Tool>, api: ApiSession, id: web::Path<String>) -> HttpResponse {
-    answer!(
-        async {
-            let item = managed(&tool, &api, &id).await?;
-            let views = invites::list(&tool, &item).await.map_err(refusal)?;
-            Ok::<_, HttpResponse>(
-                no_store(HttpResponse::Ok()).json(InvitesJson {
-                    invites: views.iter().map(InviteJson::of).collect(),
-                    offered: item.offered,
-                    roles: roles_for(item.media.kind)
-                        .iter()
-                        .map(|r| r.as_str())
-                        .collect(),
-                    mail: invites::mail_configured(&tool),
-                    default_days: tool.settings.invites.days,
-                }),
-            )
-        }
-        .await
-    )
-}
-
-fn invalid(err: impl Into<InviteError>) -> HttpResponse {
-    refusal(err.into())
+pub async fn list(
+    tool: web::Data<Tool>,
+    api: ApiSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let item = managed(&tool, &api, &id).await?;
+    let views = invites::list(&tool, &item).await?;
+    Ok(no_store(HttpResponse::Ok()).json(InvitesJson {
+        invites: views.iter().map(InviteJson::of).collect(),
+        offered: item.offered,
+        roles: roles_for(item.media.kind)
+            .iter()
+            .map(|r| r.as_str())
+            .collect(),
+        mail: invites::mail_configured(&tool),
+        default_days: tool.settings.invites.days,
+    }))
 }
 
 /// POST `{"email", "name", "role", "send_email", "expires_days"?}`.
@@ -136,42 +109,29 @@ pub async fn create(
     api: ApiSession,
     id: web::Path<String>,
     payload: web::Payload,
-) -> HttpResponse {
-    answer!(
-        async {
-            let item = managed(&tool, &api, &id).await?;
-            let body = json_body::object(payload)
-                .await
-                .map_err(|e| e.error_response())?;
-            let text = |field: Field| {
-                body.optional_text(field)
-                    .map(|t| t.map(str::to_string))
-                    .map_err(invalid)
-            };
-            let send_email = match body.has(Field::SendEmail) {
-                false => false,
-                true => body
-                    .required_bool(Field::SendEmail, "send_email must be true or false.")
-                    .map_err(invalid)?,
-            };
-            let request = CreateRequest {
-                email: text(Field::Email)?,
-                name: text(Field::Name)?,
-                role: text(Field::Role)?,
-                days: match body.number(Field::ExpiresDays) {
-                    NumberField::Absent => None,
-                    NumberField::Whole(days) => Some(Ok(days)),
-                    NumberField::NotWhole => Some(Err(())),
-                },
-                send_email,
-            };
-            let view = invites::create(&tool, &item, request)
-                .await
-                .map_err(refusal)?;
-            Ok::<_, HttpResponse>(no_store(HttpResponse::Created()).json(InviteJson::of(&view)))
-        }
+) -> Result<HttpResponse, ApiError> {
+    let item = managed(&tool, &api, &id).await?;
+    let body = json_body::object(payload).await?;
+    let text = |field: Field| -> Result<Option<String>, FieldError> {
+        Ok(body.optional_text(field)?.map(str::to_string))
+    };
+    let send_email = body.has(Field::SendEmail)
+        && body.required_bool(Field::SendEmail, "send_email must be true or false.")?;
+    let request = CreateRequest {
+        email: text(Field::Email)?,
+        name: text(Field::Name)?,
+        role: text(Field::Role)?,
+        days: match body.number(Field::ExpiresDays) {
+            NumberField::Absent => None,
+            NumberField::Whole(days) => Some(Ok(days)),
+            NumberField::NotWhole => Some(Err(())),
+        },
+        send_email,
+    };
+    let view = invites::create(&tool, &item, request)
         .await
-    )
+        .map_err(refusal)?;
+    Ok(no_store(HttpResponse::Created()).json(InviteJson::of(&view)))
 }
 
 /// PATCH `{"role"}`.
@@ -180,28 +140,20 @@ pub async fn patch(
     api: ApiSession,
     path: web::Path<(String, String)>,
     payload: web::Payload,
-) -> HttpResponse {
-    answer!(
-        async {
-            let (id, invite_id) = path.into_inner();
-            let item = managed(&tool, &api, &id).await?;
-            let body = json_body::object(payload)
-                .await
-                .map_err(|e| e.error_response())?;
-            let role = body.required_text(Field::Role).map_err(invalid)?;
-            if role.is_empty() {
-                return Err(invalid(FieldError::new(
-                    Field::Role,
-                    "Send {\"role\": \"viewer\"}, or another role the item offers.",
-                )));
-            }
-            let view = invites::set_role(&tool, &item, &invite_id, role)
-                .await
-                .map_err(refusal)?;
-            Ok::<_, HttpResponse>(no_store(HttpResponse::Ok()).json(InviteJson::of(&view)))
-        }
-        .await
-    )
+) -> Result<HttpResponse, ApiError> {
+    let (id, invite_id) = path.into_inner();
+    let item = managed(&tool, &api, &id).await?;
+    let body = json_body::object(payload).await?;
+    let role = body.required_text(Field::Role)?;
+    if role.is_empty() {
+        return Err(FieldError::new(
+            Field::Role,
+            "Send {\"role\": \"viewer\"}, or another role the item offers.",
+        )
+        .into());
+    }
+    let view = invites::set_role(&tool, &item, &invite_id, role).await?;
+    Ok(no_store(HttpResponse::Ok()).json(InviteJson::of(&view)))
 }
 
 /// POST: a new link for the invitation (the old one dies).
@@ -209,18 +161,11 @@ pub async fn resend(
     tool: web::Data<Tool>,
     api: ApiSession,
     path: web::Path<(String, String)>,
-) -> HttpResponse {
-    answer!(
-        async {
-            let (id, invite_id) = path.into_inner();
-            let item = managed(&tool, &api, &id).await?;
-            let view = invites::resend(&tool, &item, &invite_id)
-                .await
-                .map_err(refusal)?;
-            Ok::<_, HttpResponse>(no_store(HttpResponse::Ok()).json(InviteJson::of(&view)))
-        }
-        .await
-    )
+) -> Result<HttpResponse, ApiError> {
+    let (id, invite_id) = path.into_inner();
+    let item = managed(&tool, &api, &id).await?;
+    let view = invites::resend(&tool, &item, &invite_id).await?;
+    Ok(no_store(HttpResponse::Ok()).json(InviteJson::of(&view)))
 }
 
 /// DELETE: revokes the invitation (204).
@@ -228,16 +173,9 @@ pub async fn revoke(
     tool: web::Data<Tool>,
     api: ApiSession,
     path: web::Path<(String, String)>,
-) -> HttpResponse {
-    answer!(
-        async {
-            let (id, invite_id) = path.into_inner();
-            let item = managed(&tool, &api, &id).await?;
-            invites::revoke(&tool, &item, &invite_id)
-                .await
-                .map_err(refusal)?;
-            Ok::<_, HttpResponse>(HttpResponse::NoContent().finish())
-        }
-        .await
-    )
+) -> Result<HttpResponse, ApiError> {
+    let (id, invite_id) = path.into_inner();
+    let item = managed(&tool, &api, &id).await?;
+    invites::revoke(&tool, &item, &invite_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

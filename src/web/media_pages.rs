@@ -367,7 +367,8 @@ pub async fn room_panel_for(
     role: RoomRole,
 ) -> Result<RoomPanel, PageError> {
     let presents = crate::domain::room::may(role, crate::domain::room::RoomAction::Present);
-    // An invitee sees only the items the course shares with guests.
+    // An invitee's library is the items the course shares with guests
+    // (`media::list` shows them no more).
     let invitee = session.invitee.is_some();
     let library = if presents {
         media::list(tool, session)
@@ -375,7 +376,6 @@ pub async fn room_panel_for(
             .map_err(|e| PageError::of(&e, tool.settings.server.public_url.as_str()))?
             .into_iter()
             .filter(|m| !m.kind.is_session())
-            .filter(|m| !invitee || rooms::presentable_by_invitees(m))
             .map(LibraryItem::of)
             .collect()
     } else {

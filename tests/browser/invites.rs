@@ -9,7 +9,10 @@
 //! axe-core checks the dialog, the invitation page and both room pages.
 //! Screenshots `invite-*.png` land in `target/screenshots/`.
 
-use super::rooms::{axe, guest_enters, js, judge, lobby_shows, phone_shot, run, wait_visible};
+use super::rooms::{
+    axe, axe_verdict, guest_enters, js, judge, lobby_shows, open_demo_item, open_library_item,
+    phone_shot, run, wait_visible,
+};
 use super::*;
 
 const INVITEE: &str = "Sam Speaker";
@@ -109,19 +112,7 @@ async fn walk_the_invite_steps(
     let mut axe_failures = Vec::new();
 
     // 1. A video's page: Invite users from the three dots below the player.
-    owner
-        .goto(&format!("{}/demo", server.base))
-        .await
-        .map_err(|e| e.to_string())?;
-    click(owner, r#"button[data-demo-launch="moodle-instructor"]"#).await?;
-    click(owner, r#"li[data-kind="video"] a"#).await?;
-    owner
-        .wait_for(
-            r#"main[data-page="media"][data-kind="video"]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the video's media page did not open: {e}"))?;
+    open_demo_item(owner, server, "video").await?;
     open_invite_dialog(
         owner,
         "#media-menu-button",
@@ -162,14 +153,7 @@ async fn walk_the_invite_steps(
     // 3. The room: start a session, make a guest link (through the page's
     // own API, as its dialog would).
     click(owner, "a[data-library-link]").await?;
-    click(owner, r#"li[data-kind="room"] a"#).await?;
-    owner
-        .wait_for(
-            r#"main[data-page="media"][data-kind="room"] [data-room]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the room's media page did not open: {e}"))?;
+    open_library_item(owner, "room").await?;
     wait_visible(owner, "Start session", "[data-room-action=start]").await?;
     click(owner, "[data-room-action=start]").await?;
     owner
@@ -367,14 +351,7 @@ async fn walk_the_invite_steps(
         &mut axe_failures,
     );
 
-    if !axe_failures.is_empty() {
-        return Err(format!(
-            "axe-core found {} serious or critical violation(s):\n{}",
-            axe_failures.len(),
-            axe_failures.join("\n")
-        ));
-    }
-    Ok(())
+    axe_verdict(&axe_failures)
 }
 
 #[tokio::test]

@@ -257,6 +257,47 @@ pub(super) async fn lobby_shows(
     Ok(found.as_str().unwrap_or_default().to_string())
 }
 
+/// Launches from the demo's Moodle as its instructor and opens the course's
+/// first item of `kind` (a room waits for its live panel).
+pub(super) async fn open_demo_item(
+    browser: &WebDriver,
+    server: &DemoServer,
+    kind: &str,
+) -> Result<(), String> {
+    browser
+        .goto(&format!("{}/demo", server.base))
+        .await
+        .map_err(|e| e.to_string())?;
+    click(browser, r#"button[data-demo-launch="moodle-instructor"]"#).await?;
+    open_library_item(browser, kind).await
+}
+
+/// From a course page, the first item of `kind` in the library.
+pub(super) async fn open_library_item(browser: &WebDriver, kind: &str) -> Result<(), String> {
+    click(browser, &format!(r#"li[data-kind="{kind}"] a"#)).await?;
+    let page = match kind {
+        "room" => r#"main[data-page="media"][data-kind="room"] [data-room]"#.to_string(),
+        other => format!(r#"main[data-page="media"][data-kind="{other}"]"#),
+    };
+    browser
+        .wait_for(&page, COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("the {kind}'s media page did not open: {e}"))?;
+    Ok(())
+}
+
+/// The walk's verdict on what axe-core found.
+pub(super) fn axe_verdict(failures: &[String]) -> Result<(), String> {
+    if failures.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "axe-core found {} serious or critical violation(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    ))
+}
+
 /// The live-room walk; `axe_js` is axe-core's script.
 async fn walk_a_live_room_with_guests(
     moderator: &WebDriver,
@@ -269,19 +310,7 @@ async fn walk_a_live_room_with_guests(
     let mut axe_failures = Vec::new();
 
     // 1. The moderator opens the room's page and makes a guest link.
-    moderator
-        .goto(&format!("{}/demo", server.base))
-        .await
-        .map_err(|e| e.to_string())?;
-    click(moderator, r#"button[data-demo-launch="moodle-instructor"]"#).await?;
-    click(moderator, r#"li[data-kind="room"] a"#).await?;
-    moderator
-        .wait_for(
-            r#"main[data-page="media"][data-kind="room"] [data-room]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the room's media page did not open: {e}"))?;
+    open_demo_item(moderator, server, "room").await?;
     let title = text_of(moderator, "h1[data-field=title]").await?;
     if title != "Office hours" {
         return Err(format!("the room's page is titled {title:?}"));
@@ -673,14 +702,7 @@ async fn walk_a_live_room_with_guests(
         ));
     }
 
-    if !axe_failures.is_empty() {
-        return Err(format!(
-            "axe-core found {} serious or critical violation(s):\n{}",
-            axe_failures.len(),
-            axe_failures.join("\n")
-        ));
-    }
-    Ok(())
+    axe_verdict(&axe_failures)
 }
 
 #[tokio::test]
