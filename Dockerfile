@@ -30,6 +30,7 @@ FROM debian:bookworm-slim
 
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 libsqlite3-0 ca-certificates curl \
+       libjs-janus-gateway libjs-webrtc-adapter \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed uid/gid so that a bind-mounted data directory can be chowned to it.

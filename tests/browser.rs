@@ -19,8 +19,17 @@
 //! guestlink from a small simulated Moodle (LTI Dynamic Registration in a
 //! frame, closed by the tool's message) and launches from it.
 
+#[path = "browser/av.rs"]
+mod av;
 #[path = "browser/invites.rs"]
 mod invites;
+#[path = "api/janus_helpers.rs"]
+#[allow(dead_code)]
+mod janus_helpers;
+/// What `janus_helpers` takes from the API tests' helpers.
+mod helpers {
+    pub use super::support::webdriver::free_port;
+}
 #[path = "browser/rooms.rs"]
 mod rooms;
 #[allow(dead_code)]
@@ -62,7 +71,11 @@ impl DemoServer {
     /// Like `start_with`, its public URL on `host` (say `localhost`, a
     /// different site from pages on 127.0.0.1).
     async fn start_on(host: &str, settings: &[(&str, &str)]) -> DemoServer {
-        let port = free_port();
+        DemoServer::start_at(host, free_port(), settings).await
+    }
+
+    /// Like `start_on`, on `port` (chosen before, to tell another process).
+    async fn start_at(host: &str, port: u16, settings: &[(&str, &str)]) -> DemoServer {
         let data_dir = tempfile::tempdir().expect("create a temporary data directory");
         let log_path = data_dir.path().join("guestlink.log");
         let log = std::fs::File::create(&log_path).expect("create the server log file");

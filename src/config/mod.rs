@@ -71,6 +71,70 @@ pub struct Janus {
     pub admin_secret: Option<JanusSecret>,
     /// The longest one call to a media server may take.
     pub timeout: Duration,
+    /// The browser library the room pages talk to the media servers with
+    /// (read once at start; only when media servers are listed).
+    pub scripts: Option<std::sync::Arc<BrowserScripts>>,
+}
+
+impl Janus {
+    /// The origins of the media servers browsers reach directly (not those
+    /// behind the tool's own proxy path), space-separated, for the pages'
+    /// `connect-src`.
+    pub fn browser_origins(&self) -> String {
+        let mut origins: Vec<String> = self
+            .servers
+            .iter()
+            .filter_map(|s| url::Url::parse(&s.public).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins.join(" ")
+    }
+}
+
+/// Janus's browser library and the WebRTC adapter it needs, as Debian's
+/// `libjs-janus-gateway` and `libjs-webrtc-adapter` install them; the tool
+/// serves them itself (no CDN).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BrowserScripts {
+    pub janus_js: String,
+    pub adapter_js: String,
+}
+
+impl std::fmt::Debug for BrowserScripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "BrowserScripts(janus.js {} bytes, adapter.js {} bytes)",
+            self.janus_js.len(),
+            self.adapter_js.len()
+        )
+    }
+}
+
+/// Where Debian installs the browser libraries.
+pub const DEBIAN_SCRIPTS: &str = "/usr/share/javascript";
+
+/// Reads `janus-gateway/janus.min.js` and `webrtc-adapter/adapter.min.js` under
+/// `dir` (GUESTLINK_JANUS_SCRIPTS).
+fn browser_scripts(dir: &str) -> Result<BrowserScripts, ConfigError> {
+    let read = |file: &str| {
+        let path = std::path::Path::new(dir).join(file);
+        std::fs::read_to_string(&path).map_err(|e| {
+            bad(
+                GUESTLINK_JANUS_SCRIPTS,
+                format!(
+                    "{} could not be read ({e}): install Debian's libjs-janus-gateway and libjs-webrtc-adapter, or point this at a folder holding janus-gateway/janus.min.js and webrtc-adapter/adapter.min.js",
+                    path.display()
+                ),
+            )
+        })
+    };
+    Ok(BrowserScripts {
+        janus_js: read("janus-gateway/janus.min.js")?,
+        adapter_js: read("webrtc-adapter/adapter.min.js")?,
+    })
 }
 
 /// One media server: its HTTP API as the tool reaches it, and as browsers do.
@@ -423,6 +487,15 @@ fn janus(sources: &Sources, read: &Read<'_>) -> Result<Janus, ConfigError> {
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let timeout = read.seconds(GUESTLINK_JANUS_TIMEOUT_SECONDS, 5, 1, 60)?;
+    let scripts = if apis.is_empty() {
+        None
+    } else {
+        let dir = sources
+            .get(GUESTLINK_JANUS_SCRIPTS)
+            .unwrap_or_else(|| DEBIAN_SCRIPTS.to_string());
+        Some(std::sync::Arc::new(browser_scripts(dir.trim())?))
+    };
     Ok(Janus {
         servers: apis
             .into_iter()
@@ -434,7 +507,8 @@ fn janus(sources: &Sources, read: &Read<'_>) -> Result<Janus, ConfigError> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .map(JanusSecret),
-        timeout: read.seconds(GUESTLINK_JANUS_TIMEOUT_SECONDS, 5, 1, 60)?,
+        timeout,
+        scripts,
     })
 }
 

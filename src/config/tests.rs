@@ -356,10 +356,60 @@ fn invitation_email_is_configured_by_an_smtp_url_whose_password_is_never_printed
     }
 }
 
+/// A folder laid out like Debian's /usr/share/javascript, with the two
+/// browser libraries audio and video need.
+fn browser_libraries() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, file, text) in [
+        ("janus-gateway", "janus.min.js", "/* janus */"),
+        ("webrtc-adapter", "adapter.min.js", "/* adapter */"),
+    ] {
+        std::fs::create_dir_all(dir.path().join(folder)).unwrap();
+        std::fs::write(dir.path().join(folder).join(file), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_browser_library_is_read_at_start_from_the_named_folder() {
+    let libraries = browser_libraries();
+    let folder = libraries.path().to_str().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let empty = empty.path().to_str().unwrap();
+    let with_servers = |scripts: &str| {
+        settings(&[
+            (GUESTLINK_JANUS_URL, "http://10.0.0.5:8088/janus"),
+            (
+                GUESTLINK_JANUS_PUBLIC_URL,
+                "https://media.example.edu/janus",
+            ),
+            (GUESTLINK_JANUS_SCRIPTS, scripts),
+        ])
+    };
+    let s = with_servers(folder).unwrap();
+    let scripts = s.janus.scripts.as_ref().expect("read at start");
+    assert_eq!(scripts.janus_js, "/* janus */");
+    assert_eq!(scripts.adapter_js, "/* adapter */");
+    assert!(!format!("{:?}", s.janus).contains("/* janus */"));
+    // Pages may call that media server (it is not behind the tool's proxy).
+    assert_eq!(s.janus.browser_origins(), "https://media.example.edu");
+    // A folder without them stops the start, naming the setting.
+    let err = with_servers(empty).unwrap_err();
+    assert_eq!(err.setting, GUESTLINK_JANUS_SCRIPTS);
+    assert!(err.to_string().contains("libjs-janus-gateway"), "{err}");
+    // Without media servers nothing is read.
+    let none = settings(&[(GUESTLINK_JANUS_SCRIPTS, empty)]).unwrap();
+    assert!(none.janus.scripts.is_none());
+    assert_eq!(none.janus.browser_origins(), "");
+}
+
 #[test]
 fn media_servers_come_with_their_public_addresses_and_a_hidden_secret() {
     assert!(settings(&[]).unwrap().janus.servers.is_empty());
+    let libraries = browser_libraries();
+    let folder = libraries.path().to_str().unwrap().to_string();
     let s = settings(&[
+        (GUESTLINK_JANUS_SCRIPTS, folder.as_str()),
         (
             GUESTLINK_JANUS_URL,
             "http://10.0.0.5:8088/janus/, http://10.0.0.6:8088/janus",

@@ -46,6 +46,7 @@ pub enum Field {
     GuestsMayChat,
     Playing,
     Position,
+    ParticipantId,
     // Invitations.
     Role,
     ExpiresDays,
@@ -87,6 +88,7 @@ impl Field {
             Field::GuestsMayChat => "guests_may_chat",
             Field::Playing => "playing",
             Field::Position => "position",
+            Field::ParticipantId => "participant_id",
             Field::Role => "role",
             Field::ExpiresDays => "expires_days",
             Field::SendEmail => "send_email",
@@ -130,7 +132,7 @@ mod tests {
         assert_eq!(Field::PlatformName.as_str(), "name");
     }
 
-    const EVERY_FIELD: [Field; 34] = [
+    const EVERY_FIELD: [Field; 35] = [
         Field::Title,
         Field::Kind,
         Field::Description,
@@ -162,6 +164,7 @@ mod tests {
         Field::GuestsMayChat,
         Field::Playing,
         Field::Position,
+        Field::ParticipantId,
         Field::Role,
         Field::ExpiresDays,
         Field::SendEmail,

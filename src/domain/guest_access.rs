@@ -253,7 +253,7 @@ impl Unavailable {
             Unavailable::Disabled => "Guest access is turned off",
             Unavailable::Expired => "This link has expired",
             Unavailable::Exhausted => "This link has been used up",
-            Unavailable::Denied => "You were not admitted",
+            Unavailable::Denied => "You are not in this session",
             Unavailable::InviteNotFound => "Invitation not found",
             Unavailable::InviteRevoked => "This invitation was withdrawn",
             Unavailable::InviteExpired => "This invitation has expired",
@@ -283,7 +283,7 @@ impl Unavailable {
                 "This guest link could be used a limited number of times, and it has been. Ask the person who shared it for a new link."
             }
             Unavailable::Denied => {
-                "A moderator of this session did not let you in. If you think this was a mistake, open the guest link again to ask once more, or contact the person who shared it."
+                "A moderator of this session did not let you in, or removed you from it. If you think this was a mistake, open the guest link again to ask once more, or contact the person who shared it."
             }
             Unavailable::InviteNotFound => {
                 "There is no invitation at this address. Check that you copied the whole link. If the person who invited you sent it again, only the newest link works."

@@ -240,6 +240,8 @@ pub enum RoomAction {
     /// Turning guests' chat on or off.
     SetGuestChat,
     Chat,
+    /// Mute all, and putting someone out of the audio and video.
+    ModerateMedia,
 }
 
 /// Who may do what: moderators everything, speakers present and chat,
@@ -249,7 +251,8 @@ pub fn may(role: RoomRole, action: RoomAction) -> bool {
         RoomAction::Start
         | RoomAction::End
         | RoomAction::DecideLobby
-        | RoomAction::SetGuestChat => role == RoomRole::Moderator,
+        | RoomAction::SetGuestChat
+        | RoomAction::ModerateMedia => role == RoomRole::Moderator,
         RoomAction::Present => matches!(role, RoomRole::Moderator | RoomRole::Speaker),
         RoomAction::Chat => true,
     }
@@ -309,7 +312,9 @@ impl GuestLobby {
             GuestLobby::TimedOut => {
                 "No moderator let you in in time. Open the guest link again to ask once more."
             }
-            GuestLobby::Denied => "A moderator did not let you in.",
+            GuestLobby::Denied => {
+                "A moderator did not let you in, or removed you from the session."
+            }
             GuestLobby::Withdrawn => "The guest link no longer lets guests in.",
         }
     }

@@ -14,7 +14,7 @@ use super::live::RoomSnapshot;
 use super::rooms::{GuestInRoom, MemberRoom};
 use crate::crypto::random_u64;
 use crate::domain::media::MediaId;
-use crate::domain::room::{EntryStatus, RoomRole};
+use crate::domain::room::{EntryStatus, RoomAction, RoomRole};
 use crate::janus::{JanusError, RoomSpec};
 use crate::store::rooms as store;
 
@@ -231,10 +231,12 @@ pub enum AvError {
     Unavailable,
     #[error("Join the session first.")]
     NotInSession,
-    #[error(
-        "You were put out of this session's audio and video for publishing without the right to."
-    )]
+    #[error("You were removed from this session's audio and video.")]
     Barred,
+    #[error("Only a moderator may do this.")]
+    Forbidden,
+    #[error("There is no such person in this session's audio and video.")]
+    NoSuchParticipant,
     #[error(transparent)]
     Fault(#[from] Fault),
 }
@@ -248,6 +250,8 @@ impl Failure for AvError {
             AvError::Unavailable => "av_unavailable",
             AvError::NotInSession => "not_in_session",
             AvError::Barred => "av_barred",
+            AvError::Forbidden => "forbidden",
+            AvError::NoSuchParticipant => "not_found",
             AvError::Fault(f) => f.code(),
         }
     }
@@ -255,7 +259,8 @@ impl Failure for AvError {
     fn kind(&self) -> Kind {
         match self {
             AvError::NotSetUp | AvError::NotInSession => Kind::Conflict,
-            AvError::Barred => Kind::Forbidden,
+            AvError::Barred | AvError::Forbidden => Kind::Forbidden,
+            AvError::NoSuchParticipant => Kind::NotFound,
             AvError::Unavailable => Kind::Unavailable,
             AvError::Fault(f) => f.kind(),
         }
@@ -276,6 +281,8 @@ pub struct Pass {
     pub participant_id: i64,
     pub token: String,
     pub publish: bool,
+    /// The name the page shows the room (the tool's record of the person).
+    pub display: String,
 }
 
 /// A person's token for the media room: the tool's MAC of the session, the
@@ -329,13 +336,12 @@ pub async fn member_pass(tool: &Tool, member: &MemberRoom) -> Result<Pass, AvErr
         .present()
         .find(|p| p.user_id == user)
         .ok_or(AvError::NotInSession)?;
-    issue(
-        tool,
-        at,
-        format!("m{user}"),
-        may_publish(participant.role()),
-    )
-    .await
+    let who = Holder {
+        person: format!("m{user}"),
+        display: participant.name.clone(),
+        may_publish: may_publish(participant.role()),
+    };
+    issue(tool, at, who).await
 }
 
 /// An admitted guest: a pass to watch and listen.
@@ -346,9 +352,86 @@ pub async fn guest_pass(tool: &Tool, guest: &GuestInRoom) -> Result<Pass, AvErro
         .find(|(e, status)| {
             e.guest_session_hash == guest.session_hash && *status == EntryStatus::Admitted
         })
-        .map(|(e, _)| e.id.clone())
+        .map(|(e, _)| e)
         .ok_or(AvError::NotInSession)?;
-    issue(tool, at, format!("g{entry}"), false).await
+    let who = Holder {
+        person: format!("g{}", entry.id),
+        display: entry.name.clone(),
+        may_publish: false,
+    };
+    issue(tool, at, who).await
+}
+
+/// Who a pass is for.
+struct Holder {
+    /// `m` and a member's user id, or `g` and a guest's lobby entry id.
+    person: String,
+    display: String,
+    may_publish: bool,
+}
+
+// ---- A moderator's controls ------------------------------------------------
+
+/// Mute all: every publishing page but the moderator's own mutes its
+/// microphone (each may unmute again, as in any meeting).
+pub async fn mute_all(tool: &Tool, member: &MemberRoom) -> Result<(), AvError> {
+    if !crate::domain::room::may(member.role, RoomAction::ModerateMedia) {
+        return Err(AvError::Forbidden);
+    }
+    let (room, _) = with_media_room(tool, &member.media.id).await?;
+    let session = room.running().ok_or(AvError::NotInSession)?.id.clone();
+    let media = member.media.id.clone();
+    tool.db
+        .write(move |conn| store::mute_all(conn, &media, &session))
+        .await
+        .map_err(Fault::from)?;
+    super::live::changed_here(tool, &member.media.id);
+    Ok(())
+}
+
+/// Puts the holder of `participant_id` out of the session's audio and
+/// video for the rest of the session (they keep the stage and the chat).
+pub async fn remove_participant(
+    tool: &Tool,
+    member: &MemberRoom,
+    participant_id: i64,
+) -> Result<(), AvError> {
+    if !crate::domain::room::may(member.role, RoomAction::ModerateMedia) {
+        return Err(AvError::Forbidden);
+    }
+    let (_, at) = with_media_room(tool, &member.media.id).await?;
+    let session = at.session.clone();
+    let pass = tool
+        .db
+        .read(move |conn| store::pass_of_participant(conn, &session, participant_id))
+        .await
+        .map_err(Fault::from)?
+        .ok_or(AvError::NoSuchParticipant)?;
+    let (session, person) = (at.session.clone(), pass.person.clone());
+    tool.db
+        .write(move |conn| store::bar(conn, &session, &person))
+        .await
+        .map_err(Fault::from)?;
+    withdraw_in_janus(tool, &at.session, &at.api, at.number, &pass).await;
+    tracing::info!(session = %at.session, "a moderator removed someone from a media room");
+    Ok(())
+}
+
+/// Withdraws `person`'s pass at once (they left, or were removed): the
+/// rooms' check would within seconds, this is so nobody waits for it.
+pub async fn withdraw_person(tool: &Tool, session: &store::SessionRow, person: &str) {
+    let (Some(api), Some(number)) = (session.janus_api.as_deref(), session.janus_room) else {
+        return;
+    };
+    let id = session.id.clone();
+    let Ok(passes) = tool.db.read(move |conn| store::passes(conn, &id)).await else {
+        return;
+    };
+    for pass in passes.iter().filter(|p| p.person == person) {
+        if let Err(e) = withdraw(tool, &session.id, api, number, pass).await {
+            tracing::warn!(error = %e, "a media pass could not be withdrawn");
+        }
+    }
 }
 
 fn may_publish(role: RoomRole) -> bool {
@@ -358,12 +441,7 @@ fn may_publish(role: RoomRole) -> bool {
 /// Issues `person` a new pass: their token joins the room's allowed list,
 /// and the pass it replaces is withdrawn (its token removed, its
 /// participant put out).
-async fn issue(
-    tool: &Tool,
-    at: SessionMediaRoom,
-    person: String,
-    may_publish: bool,
-) -> Result<Pass, AvError> {
+async fn issue(tool: &Tool, at: SessionMediaRoom, who: Holder) -> Result<Pass, AvError> {
     let SessionMediaRoom {
         session,
         api,
@@ -372,10 +450,11 @@ async fn issue(
     } = at;
     let (session, api) = (session.as_str(), api.as_str());
     let pass = store::PassRow {
-        person,
+        person: who.person,
         participant_id: ((random_u64() % ((1 << 53) - 1)) + 1) as i64,
-        may_publish,
+        may_publish: who.may_publish,
         issued_at: tool.clock.now(),
+        seen: false,
     };
     // Recorded first, so the rooms' check never takes the new holder for a
     // stranger; then its token goes on the room's list.
@@ -412,6 +491,7 @@ async fn issue(
         participant_id: pass.participant_id,
         token,
         publish: pass.may_publish,
+        display: who.display,
     })
 }
 
@@ -611,6 +691,26 @@ async fn enforce(
         // is withdrawn (a page still there asks for a new one).
         withdraw(tool, session, api, number, &pass).await?;
         tracing::info!(session = %session, "a media pass was withdrawn");
+    }
+    let in_room: std::collections::HashSet<u64> = participants.iter().map(|p| p.id).collect();
+    // A publishing pass's holder who was in the room and has gone: the
+    // pass is withdrawn, so nobody else can take its id (which the room
+    // showed everyone); their page asks for a new one when it reconnects.
+    for pass in valid.values() {
+        let id = pass.participant_id as u64;
+        if !pass.may_publish {
+            continue;
+        }
+        if in_room.contains(&id) && !pass.seen {
+            let (session_id, row) = (session.to_string(), pass.clone());
+            tool.db
+                .write(move |conn| store::mark_seen(conn, &session_id, &row))
+                .await
+                .map_err(Fault::from)?;
+        } else if !in_room.contains(&id) && pass.seen {
+            withdraw(tool, session, api, number, pass).await?;
+            tracing::info!(session = %session, "a publisher left the media room; their pass was withdrawn");
+        }
     }
     for p in participants {
         match valid.get(&p.id) {

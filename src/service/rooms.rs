@@ -44,6 +44,8 @@ pub enum RoomError {
     EntryNotFound,
     #[error("This guest is no longer waiting: someone decided already, or they left.")]
     EntryNotWaiting,
+    #[error("This guest is not in the session: they left, or someone removed them already.")]
+    EntryNotAdmitted,
     #[error("A moderator has turned chat off for guests.")]
     GuestChatOff,
     #[error("You are sending messages too fast. Please wait a moment.")]
@@ -72,6 +74,7 @@ impl Failure for RoomError {
             RoomError::SessionRunning => "session_running",
             RoomError::NoSession => "no_session",
             RoomError::EntryNotWaiting => "entry_not_waiting",
+            RoomError::EntryNotAdmitted => "entry_not_admitted",
             RoomError::GuestChatOff => "guest_chat_off",
             RoomError::TooFast => "rate_limited",
             RoomError::NothingPresented => "nothing_presented",
@@ -92,6 +95,7 @@ impl Failure for RoomError {
             | RoomError::SessionRunning
             | RoomError::NoSession
             | RoomError::EntryNotWaiting
+            | RoomError::EntryNotAdmitted
             | RoomError::NothingPresented => Kind::Conflict,
             RoomError::TooFast => Kind::TooMany,
             RoomError::Invalid(e) => e.kind(),
@@ -452,6 +456,37 @@ pub async fn decide(
             Ok(decided)
         }
         Err(true) => Err(RoomError::EntryNotWaiting),
+        Err(false) => Err(RoomError::EntryNotFound),
+    }
+}
+
+/// Removes an admitted guest from the running session: their page says a
+/// moderator removed them, and their audio and video stop at once.
+pub async fn remove_guest(tool: &Tool, room: &MemberRoom, entry_id: &str) -> RoomResult<EntryRow> {
+    room.require(RoomAction::DecideLobby)?;
+    let session = running_session(tool, &room.media.id).await?;
+    let (media, session_id, entry, now) = (
+        room.media.id.clone(),
+        session.id.clone(),
+        entry_id.to_string(),
+        tool.clock.now(),
+    );
+    let removed = write(
+        tool,
+        &room.media.id,
+        move |conn| match store::remove_admitted(conn, &media, &session_id, &entry, now)? {
+            Some(row) => Ok(Ok(row)),
+            None => Ok(Err(store::entry(conn, &session_id, &entry)?.is_some())),
+        },
+    )
+    .await?;
+    match removed {
+        Ok(row) => {
+            tracing::info!(media = %room.media.id, entry = %row.id, "a guest was removed from a session");
+            super::av::withdraw_person(tool, &session, &format!("g{}", row.id)).await;
+            Ok(row)
+        }
+        Err(true) => Err(RoomError::EntryNotAdmitted),
         Err(false) => Err(RoomError::EntryNotFound),
     }
 }

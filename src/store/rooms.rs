@@ -121,6 +121,8 @@ pub struct SessionRow {
     /// The session's media room: its server's API address and number.
     pub janus_api: Option<String>,
     pub janus_room: Option<i64>,
+    /// How many times a moderator used Mute all in this session.
+    pub av_mute_all: i64,
 }
 
 impl SessionRow {
@@ -992,6 +994,8 @@ pub struct PassRow {
     pub participant_id: i64,
     pub may_publish: bool,
     pub issued_at: Timestamp,
+    /// Its holder was seen in the media room (publishing passes only).
+    pub seen: bool,
 }
 
 /// What issuing a pass found.
@@ -1030,6 +1034,7 @@ pub fn issue_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult
                 av_passes::participant_id.eq(pass.participant_id),
                 av_passes::may_publish.eq(pass.may_publish),
                 av_passes::issued_at.eq(pass.issued_at),
+                av_passes::seen.eq(false),
             ))
             .execute(c)?);
         Ok(Issued::Replacing(old.map(|(id, _)| id)))
@@ -1086,4 +1091,78 @@ pub fn running_without_media_room(conn: &mut Conn) -> StoreResult<Vec<(String, S
         .filter(room_sessions::janus_room.is_null())
         .select((room_sessions::media_id, room_sessions::id))
         .load(c)?))
+}
+
+/// A moderator's Mute all: the running session's count moves on (every
+/// publishing page mutes its microphone when it does). False when no
+/// session runs.
+pub fn mute_all(conn: &mut Conn, media: &MediaId, session: &str) -> StoreResult<bool> {
+    let n = with_conn!(conn, c => diesel::update(
+        room_sessions::table
+            .find(session)
+            .filter(room_sessions::ended_at.is_null()),
+    )
+    .set(room_sessions::av_mute_all.eq(room_sessions::av_mute_all + 1))
+    .execute(c)?);
+    if n > 0 {
+        announce(conn, media.as_str())?;
+    }
+    Ok(n > 0)
+}
+
+/// Puts an admitted guest out of the session: their entry becomes denied
+/// (their page says so, and the guest session ends). None when the entry
+/// is not admitted in this session.
+pub fn remove_admitted(
+    conn: &mut Conn,
+    media: &MediaId,
+    session: &str,
+    entry_id: &str,
+    now: Timestamp,
+) -> StoreResult<Option<EntryRow>> {
+    let row: Option<EntryRow> = with_conn!(conn, c => diesel::update(
+        lobby_entries::table
+            .find(entry_id)
+            .filter(lobby_entries::session_id.eq(session))
+            .filter(lobby_entries::status.eq(EntryStatus::Admitted.as_str())),
+    )
+    .set((
+        lobby_entries::status.eq(EntryStatus::Denied.as_str()),
+        lobby_entries::decided_at.eq(now),
+    ))
+    .returning(EntryRow::as_returning())
+    .get_result(c)
+    .optional()?);
+    if row.is_some() {
+        announce(conn, media.as_str())?;
+    }
+    Ok(row)
+}
+
+/// The pass (not barred) that holds `participant_id` in the session.
+pub fn pass_of_participant(
+    conn: &mut Conn,
+    session: &str,
+    participant_id: i64,
+) -> StoreResult<Option<PassRow>> {
+    Ok(with_conn!(conn, c => av_passes::table
+        .filter(av_passes::session_id.eq(session))
+        .filter(av_passes::participant_id.eq(participant_id))
+        .filter(av_passes::barred.eq(false))
+        .select(PassRow::as_select())
+        .first(c)
+        .optional()?))
+}
+
+/// Notes that a publishing pass's holder was seen in the media room.
+pub fn mark_seen(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::update(
+        av_passes::table
+            .filter(av_passes::session_id.eq(session))
+            .filter(av_passes::person.eq(&pass.person))
+            .filter(av_passes::participant_id.eq(pass.participant_id)),
+    )
+    .set(av_passes::seen.eq(true))
+    .execute(c)?);
+    Ok(())
 }

@@ -235,6 +235,7 @@ diesel::table! {
         chat_seq -> BigInt,
         janus_api -> Nullable<Text>,
         janus_room -> Nullable<BigInt>,
+        av_mute_all -> BigInt,
     }
 }
 
@@ -334,6 +335,7 @@ diesel::table! {
         may_publish -> Bool,
         issued_at -> BigInt,
         barred -> Bool,
+        seen -> Bool,
     }
 }
 

@@ -80,7 +80,9 @@ pub fn told_and_logged(err: &dyn Failure) -> String {
 fn log(err: &dyn Failure) {
     match err.kind() {
         Kind::Internal => tracing::error!(error = %chain(err), "internal error"),
-        Kind::Unavailable => tracing::warn!(reason = %chain(err), "database unavailable"),
+        Kind::Unavailable => {
+            tracing::warn!(reason = %chain(err), "a service the tool needs is unavailable")
+        }
         _ => {}
     }
 }

@@ -73,6 +73,8 @@ struct RoomPage<'a> {
     message: &'static str,
     place: usize,
     csrf: &'a str,
+    /// Media servers are set up: the page carries audio and video.
+    av: bool,
 }
 
 #[derive(Deserialize)]
@@ -392,6 +394,7 @@ async fn room_view(
             message: lobby.message(),
             place,
             csrf: &room_csrf(tool, token, &guest.session_hash),
+            av: crate::service::av::configured(tool),
         },
     );
     if lobby == GuestLobby::TimedOut {

@@ -222,6 +222,8 @@ pub struct RoomPanel {
     pub(super) invitee: bool,
     /// Invite guests opens Manage guest access.
     pub(super) guest_access: bool,
+    /// Media servers are set up: the page carries audio and video.
+    pub(super) av: bool,
 }
 
 /// Why the library is shown instead of what was asked for.
@@ -391,6 +393,7 @@ pub async fn room_panel_for(
         invites: false,
         invitee,
         guest_access: false,
+        av: crate::service::av::configured(tool),
     })
 }
 

@@ -128,8 +128,9 @@ pub async fn request_context(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let trusted = req
-        .app_data::<web::Data<Tool>>()
+    let tool = req.app_data::<web::Data<Tool>>().cloned();
+    let trusted = tool
+        .as_ref()
         .map(|tool| tool.settings.server.trusted_proxies.clone())
         .unwrap_or_default();
     let client = client_addr(
@@ -187,10 +188,17 @@ pub async fn request_context(
                 SAME_ORIGIN_FRAMED_POLICY
             }
         };
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(policy),
-        );
+        // Rooms' pages call the media servers browsers reach directly.
+        let media = tool
+            .map(|t| t.settings.janus.browser_origins())
+            .unwrap_or_default();
+        let value = if media.is_empty() {
+            HeaderValue::from_static(policy)
+        } else {
+            HeaderValue::from_str(&format!("{policy}; connect-src 'self' {media}"))
+                .unwrap_or_else(|_| HeaderValue::from_static(policy))
+        };
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

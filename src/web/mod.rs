@@ -142,6 +142,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/i/{token}/file-url", web::get().to(invitee::file_url))
         // An invitee's room actions: the API's, under the invitation's path.
         .configure(|cfg| room_routes(cfg, "/i/{token}/room"))
+        .route("/static/vendor/{file}", web::get().to(static_files::vendor))
         .route("/static/{file:.*}", web::get().to(static_files::serve));
 }
 
@@ -166,7 +167,13 @@ fn room_routes(cfg: &mut web::ServiceConfig, base: &str) {
         .route(&at("/present"), web::post().to(room_api::present))
         .route(&at("/playback"), web::post().to(room_api::playback))
         .route(&at("/chat"), web::post().to(room_api::chat))
+        .route(
+            &at("/lobby/{entry_id}/remove"),
+            web::post().to(room_api::remove_guest),
+        )
         .route(&at("/av"), web::post().to(room_api::av_pass))
+        .route(&at("/av/mute-all"), web::post().to(room_api::av_mute_all))
+        .route(&at("/av/remove"), web::post().to(room_api::av_remove))
         .route(&at("/chat"), web::put().to(room_api::guest_chat_switch));
 }
 

@@ -19,7 +19,7 @@ use super::session::ApiSession;
 use crate::crypto::hash_secret;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::media::Media;
-use crate::domain::room::{LobbyPolicy, RoomAction, RoomRole};
+use crate::domain::room::{EntryStatus, LobbyPolicy, RoomAction, RoomRole};
 use crate::domain::session::LaunchSession;
 use crate::service::Tool;
 use crate::service::av::AvState;
@@ -115,6 +115,9 @@ struct RoomJson<'a> {
     guests_may_chat: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     lobby: Option<Vec<EntryJson<'a>>>,
+    /// The guests in the session (moderators only, who may remove them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    guests: Option<Vec<GuestInJson<'a>>>,
     guests_in: usize,
     presenting: Option<&'a str>,
     moderator_present: bool,
@@ -125,8 +128,15 @@ struct RoomJson<'a> {
     server_now_ms: i64,
 }
 
+/// An admitted guest, as moderators see them.
 #[derive(Serialize)]
-struct AvJson<'a> {
+struct GuestInJson<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct AvJson<'a> {
     state: &'static str,
     #[serde(skip_serializing_if = "str::is_empty")]
     message: &'static str,
@@ -134,10 +144,13 @@ struct AvJson<'a> {
     server: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     room: Option<i64>,
+    /// Moves on at each Mute all of the running session.
+    mute_all: i64,
 }
 
-fn av_json(av: &AvState) -> AvJson<'_> {
-    let (server, room) = match av {
+pub fn av_json(room: &RoomSnapshot) -> AvJson<'_> {
+    let av = &room.av;
+    let (server, number) = match av {
         AvState::Ready { public, room } => (Some(public.as_str()), Some(*room)),
         _ => (None, None),
     };
@@ -145,7 +158,8 @@ fn av_json(av: &AvState) -> AvJson<'_> {
         state: av.as_str(),
         message: av.message(),
         server,
-        room,
+        room: number,
+        mute_all: room.running().map_or(0, |s| s.av_mute_all),
     }
 }
 
@@ -172,11 +186,20 @@ fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
                 .map(|e| EntryJson::of(e, "waiting", link_name(room, &e.link_id)))
                 .collect()
         }),
+        guests: moderator.then(|| {
+            room.entries()
+                .filter(|(_, status)| *status == EntryStatus::Admitted)
+                .map(|(e, _)| GuestInJson {
+                    id: &e.id,
+                    name: &e.name,
+                })
+                .collect()
+        }),
         guests_in: room.guests_in(),
         presenting: running.and_then(|s| s.presenting.as_deref()),
         moderator_present: room.moderator_present(),
         stage: stage_json_of(room),
-        av: av_json(&room.av),
+        av: av_json(room),
         server_now_ms: room.at_ms,
     }
 }
@@ -527,6 +550,49 @@ pub async fn chat(
 pub async fn av_pass(tool: web::Data<Tool>, caller: RoomCaller) -> Result<HttpResponse, ApiError> {
     let pass = crate::service::av::member_pass(&tool, &caller.room).await?;
     Ok(no_store(HttpResponse::Ok()).json(pass))
+}
+
+/// POST: a moderator's Mute all (204).
+pub async fn av_mute_all(
+    tool: web::Data<Tool>,
+    caller: RoomCaller,
+) -> Result<HttpResponse, ApiError> {
+    crate::service::av::mute_all(&tool, &caller.room).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST `{"participant_id": n}`: a moderator puts that person out of the
+/// session's audio and video (204).
+pub async fn av_remove(
+    tool: web::Data<Tool>,
+    caller: RoomCaller,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = json_body::object(payload).await?;
+    let id = match body.number(Field::ParticipantId) {
+        crate::domain::guest_access::NumberField::Whole(n) if n > 0 => Some(n),
+        _ => None,
+    };
+    let id = id.ok_or_else(|| {
+        FieldError::new(
+            Field::ParticipantId,
+            "Send {\"participant_id\": n}, a participant of the session's audio and video.",
+        )
+    })?;
+    crate::service::av::remove_participant(&tool, &caller.room, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST: a moderator removes an admitted guest from the session.
+pub async fn remove_guest(
+    tool: web::Data<Tool>,
+    caller: RoomCaller,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let entry = req.match_info().get("entry_id").unwrap_or_default();
+    let removed = rooms::remove_guest(&tool, &caller.room, entry).await?;
+    let json = EntryJson::of(&removed, "removed", "");
+    Ok(no_store(HttpResponse::Ok()).json(json))
 }
 
 /// PUT `{"guests_may_chat": bool}`.

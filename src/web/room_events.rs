@@ -142,6 +142,9 @@ struct GuestJson<'a> {
     session_running: bool,
     guests_may_chat: bool,
     stage: Option<GuestStageJson<'a>>,
+    /// Audio and video, once admitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    av: Option<super::room_api::AvJson<'a>>,
     chat: Vec<ChatJson<'a>>,
     server_now_ms: i64,
 }
@@ -200,6 +203,7 @@ fn guest_view_json(
         session_running: room.running().is_some(),
         guests_may_chat: room.record.settings.guests_may_chat,
         stage,
+        av: admitted.then(|| super::room_api::av_json(room)),
         chat: if admitted {
             chat.iter().map(ChatJson::of).collect()
         } else {

@@ -67,6 +67,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../static/js/room.js"),
     ),
     (
+        "js/av.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/js/av.js"),
+    ),
+    (
         "js/invites.js",
         "text/javascript; charset=utf-8",
         include_str!("../../static/js/invites.js"),
@@ -89,4 +94,28 @@ pub async fn serve(path: web::Path<String>) -> Result<HttpResponse, PageError> {
         // URLs carry the release version, so a file never changes under its URL.
         .insert_header((CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(*body))
+}
+
+/// GET /static/vendor/{janus.js,adapter.js}: Janus's browser library and
+/// the WebRTC adapter, as installed on the tool's host (read at start), for
+/// the room pages' audio and video. Not found while no media server is set.
+pub async fn vendor(
+    tool: web::Data<crate::service::Tool>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    let scripts = tool
+        .settings
+        .janus
+        .scripts
+        .as_ref()
+        .ok_or_else(PageError::not_found)?;
+    let body = match path.as_str() {
+        "janus.js" => scripts.janus_js.clone(),
+        "adapter.js" => scripts.adapter_js.clone(),
+        _ => return Err(PageError::not_found()),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, "public, max-age=86400"))
+        .body(body))
 }

@@ -15,7 +15,7 @@
   if (!panel) return;
   var isGuest = !!guestMain;
   var scope = isGuest ? guestMain : document.querySelector("main[data-media-id]");
-  var gl = window.guestlink || {};
+  var gl = window.guestlink = window.guestlink || {};
   var mediaId = scope.getAttribute("data-media-id");
   // An invitee acts under their invitation's path, with the page's CSRF
   // token and their cookie, like a guest; a member through the API.
@@ -47,10 +47,27 @@
     });
   }
 
+  // Audio and video (static/js/av.js, present when media servers are set
+  // up) follow the room through this page's events and act through call.
+  gl.room = { call: call, messageOf: messageOf, passUrl: isGuest ? guestMain.getAttribute("data-av-url") : roomPath + "/av", roomPath: roomPath };
+  function tellMedia(av, inside, moderator) {
+    // Kept too: av.js may load after the first event (its scripts come
+    // after this one) and starts from the latest.
+    var detail = { av: av, inside: inside, moderator: moderator };
+    gl.room.latest = detail;
+    document.dispatchEvent(new CustomEvent("guestlink:room", { detail: detail }));
+  }
+
+  // The API's error message ({"error": {"code", "message"}}), if any.
+  function messageOf(result) {
+    var body = result && result.body;
+    return (body && body.error && body.error.message) || "";
+  }
+
   var roomError = $("[data-room-error]");
   function report(result) {
     if (!roomError) return;
-    var message = result && result.body && result.body.message;
+    var message = messageOf(result);
     text(roomError, message || "That did not work. Please try again.");
     show(roomError, true);
   }
@@ -262,7 +279,7 @@
       var path = isGuest ? panel.getAttribute("data-chat-url") : roomPath + "/chat";
       call("POST", path, { text: box.value }).then(function (result) {
         if (result.ok) { box.value = ""; show(errorSlot, false); return; }
-        text(errorSlot, (result.body && result.body.message) || "The message was not sent.");
+        text(errorSlot, messageOf(result) || "The message was not sent.");
         show(errorSlot, true);
       }, function () {
         text(errorSlot, "The message was not sent: no connection.");
@@ -289,6 +306,7 @@
     show($("[data-lobby]"), !inside);
     show($("[data-room-inside]"), inside);
     show(chat, inside);
+    tellMedia(data.av || null, inside, false);
     if (!inside) return;
     renderStage(data.stage, data.stage && data.stage.url);
     show(chatForm, data.guests_may_chat);
@@ -359,6 +377,40 @@
       });
       li.appendChild(buttons);
       lobbyList.appendChild(li);
+    });
+  }
+
+  // Moderators see the guests in the session, each with Remove.
+  var guestList = $("[data-guest-list]");
+  var guestsShown = "";
+  function renderGuestsIn(guests) {
+    if (!guestList) return;
+    var key = JSON.stringify(guests);
+    if (key === guestsShown) return;
+    guestsShown = key;
+    show($("[data-guests-empty]"), guests.length === 0);
+    guestList.textContent = "";
+    guests.forEach(function (g) {
+      var li = document.createElement("li");
+      var name = document.createElement("span");
+      name.textContent = g.name;
+      var mark = document.createElement("span");
+      mark.className = "guest-mark small";
+      mark.textContent = "Guest";
+      name.appendChild(mark);
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "button secondary small-button";
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", "Remove " + g.name + " from the session");
+      remove.setAttribute("data-remove-guest", g.id);
+      remove.addEventListener("click", function () {
+        remove.disabled = true;
+        act("POST", roomPath + "/lobby/" + encodeURIComponent(g.id) + "/remove").then(function () { remove.disabled = false; });
+      });
+      li.appendChild(name);
+      li.appendChild(remove);
+      guestList.appendChild(li);
     });
   }
 
@@ -438,6 +490,8 @@
         list.appendChild(li);
       });
     }
+    if (room.guests) renderGuestsIn(room.guests);
+    tellMedia(room.av, running && me.joined, me.role === "moderator");
     show($("[data-stop-presenting]"), !!room.presenting);
     renderStage(running ? room.stage : null, me.stage_url);
     renderChat(room.session ? room.session.id : null, data.chat);

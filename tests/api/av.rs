@@ -438,3 +438,261 @@ async fn deleting_a_room_with_a_running_session_destroys_its_media_room(backend:
     room.shared.delete_media().await;
     crate::janus_helpers::room_gone(&janus.client(), &janus.api, number).await;
 }
+
+/// POST `/av/remove` with `body`, as the holder of `token`.
+async fn remove_from_media(room: &Room, token: &str, body: Value) -> crate::media_helpers::Reply {
+    room.call(reqwest::Method::POST, "/av/remove", token, Some(body))
+        .await
+}
+
+#[both_backends(janus)]
+async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend: Backend) {
+    use crate::janus_helpers::{Peer, participants_until};
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let client = janus.client();
+    room.post("/av/mute-all", room.owner()).await.expect(
+        409,
+        Some("not_in_session"),
+        "Mute all before a session",
+    );
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+    assert_eq!(av(&started)["mute_all"], 0);
+
+    // Mute all: moderators only; every page sees the count move on.
+    room.post("/join", &room.people.student)
+        .await
+        .expect(200, None, "the student joins");
+    room.post("/av/mute-all", &room.people.student)
+        .await
+        .expect(403, Some("forbidden"), "a student's Mute all");
+    room.post("/av/mute-all", room.owner())
+        .await
+        .expect(204, None, "Mute all");
+    assert_eq!(av(&room.get(&room.people.student).await)["mute_all"], 1);
+
+    // Remove: the student's participant goes, their token dies, and they
+    // get no new pass this session (the stage and chat stay theirs).
+    let (student_id, student_token, _) = pass_of(&room.post("/av", &room.people.student).await);
+    let peer = Peer::join(&janus.api, number, student_id, &student_token)
+        .await
+        .expect("the student joins the media room");
+    for (body, case) in [
+        (json!({}), "no participant_id"),
+        (json!({"participant_id": "12"}), "a string"),
+        (json!({"participant_id": 1.5}), "a fraction"),
+        (json!({"participant_id": -3}), "a negative id"),
+    ] {
+        remove_from_media(&room, room.owner(), body)
+            .await
+            .expect_invalid("participant_id", case);
+    }
+    remove_from_media(&room, room.owner(), json!({"participant_id": 999}))
+        .await
+        .expect(404, Some("not_found"), "an id nobody holds");
+    remove_from_media(
+        &room,
+        &room.people.student,
+        json!({"participant_id": student_id}),
+    )
+    .await
+    .expect(403, Some("forbidden"), "a student removing someone");
+    remove_from_media(&room, room.owner(), json!({"participant_id": student_id}))
+        .await
+        .expect(204, None, "the moderator removes the student");
+    participants_until(&client, &janus.api, number, "the student put out", |ps| {
+        !ps.iter().any(|p| p.id == student_id)
+    })
+    .await;
+    assert_eq!(
+        Peer::join(&janus.api, number, student_id, &student_token)
+            .await
+            .err(),
+        Some(433),
+        "the removed student's token no longer admits"
+    );
+    room.post("/av", &room.people.student).await.expect(
+        403,
+        Some("av_barred"),
+        "a new pass after removal",
+    );
+    room.chat(&room.people.student, "Still in the chat")
+        .await
+        .expect(201, None, "the removed student chats");
+    peer.close().await;
+}
+
+#[both_backends(janus)]
+async fn a_moderator_removes_an_admitted_guest_and_their_media_stops(backend: Backend) {
+    use crate::janus_helpers::{Peer, participants_until};
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let client = janus.client();
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+    let (mut guest, entry) = room.waiting("Gus Guest").await;
+    room.decide(room.owner(), &entry, "remove").await.expect(
+        409,
+        Some("entry_not_admitted"),
+        "removing a waiting guest",
+    );
+    room.decide(room.owner(), &entry, "admit")
+        .await
+        .expect(200, None, "admit");
+    let listed = room.get(room.owner()).await;
+    assert_eq!(
+        listed["guests"],
+        json!([{ "id": entry, "name": "Gus Guest" }]),
+        "moderators see the guests in the session"
+    );
+    assert_eq!(
+        room.get(&room.people.student).await.get("guests"),
+        None,
+        "others do not"
+    );
+    let (guest_id, guest_token, _) = pass_of(&guest_pass(&room, &mut guest).await);
+    let peer = Peer::join(&janus.api, number, guest_id, &guest_token)
+        .await
+        .expect("the guest joins the media room");
+
+    room.decide(&room.people.student, &entry, "remove")
+        .await
+        .expect(403, Some("forbidden"), "a student removing a guest");
+    room.decide(room.owner(), "no-such-entry", "remove")
+        .await
+        .expect(404, Some("not_found"), "an unknown entry");
+    let removed = room.decide(room.owner(), &entry, "remove").await;
+    removed.expect(200, None, "the moderator removes the guest");
+    assert_eq!(removed.json["status"], "removed");
+    // At once, not at the rooms' next check.
+    let now = client.participants(&janus.api, number).await.unwrap();
+    assert!(!now.iter().any(|p| p.id == guest_id), "{now:?}");
+    participants_until(&client, &janus.api, number, "the guest stays out", |ps| {
+        !ps.iter().any(|p| p.id == guest_id)
+    })
+    .await;
+    assert_eq!(
+        Peer::join(&janus.api, number, guest_id, &guest_token)
+            .await
+            .err(),
+        Some(433),
+        "the removed guest's token no longer admits"
+    );
+    assert_eq!(room.get(room.owner()).await["guests"], json!([]));
+    room.decide(room.owner(), &entry, "remove").await.expect(
+        409,
+        Some("entry_not_admitted"),
+        "removing twice",
+    );
+    // Their view says so and their session ends; no pass.
+    let page = room.view(&mut guest).await;
+    assert_eq!(page.status, 403, "the removed guest's view");
+    assert!(page.body.contains("removed you"), "{}", page.body);
+    peer.close().await;
+}
+
+#[both_backends(janus)]
+async fn a_publisher_who_leaves_the_media_room_loses_their_pass(backend: Backend) {
+    use crate::janus_helpers::Peer;
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().unwrap();
+    let (id, token, publish) = pass_of(&room.post("/av", room.owner()).await);
+    assert!(publish);
+    // Not yet in the room: the pass waits for its holder.
+    tokio::time::sleep(crate::room_helpers::ENFORCE_WAIT).await;
+    let peer = Peer::join(&janus.api, number, id, &token)
+        .await
+        .expect("the moderator joins");
+    // Seen by the rooms' check, then gone: the id (which the room showed
+    // everyone) must not let anyone else in under it.
+    tokio::time::sleep(crate::room_helpers::ENFORCE_WAIT).await;
+    peer.close().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match Peer::join(&janus.api, number, id, &token).await {
+            Err(433) => break,
+            Err(code) => panic!("joining again answered {code}"),
+            Ok(again) => {
+                again.close().await;
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the departed publisher's pass withdrawn within 20 s"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+    }
+    // A new pass works.
+    let (new_id, new_token, _) = pass_of(&room.post("/av", room.owner()).await);
+    Peer::join(&janus.api, number, new_id, &new_token)
+        .await
+        .expect("the moderator's new pass")
+        .close()
+        .await;
+}
+
+#[both_backends]
+async fn the_tool_serves_the_media_servers_browser_library_and_lets_pages_call_them(
+    backend: Backend,
+) {
+    use guestlink::config::BrowserScripts;
+    let api = "http://127.0.0.1:1/janus".to_string();
+    let room = Room::start_with(backend, |s| {
+        s.janus = janus_at(&api, ADMIN_KEY);
+        s.janus.servers[0].public = "https://media.example.edu/janus".into();
+        s.janus.scripts = Some(std::sync::Arc::new(BrowserScripts {
+            janus_js: "/* Debian's janus.min.js */".into(),
+            adapter_js: "/* Debian's adapter.min.js */".into(),
+        }));
+    })
+    .await;
+    let app = room.app();
+    let get = |path: &str| app.http.get(app.url(path)).send();
+    let janus_js = get("/static/vendor/janus.js").await.unwrap();
+    assert_eq!(janus_js.status(), 200);
+    assert!(
+        janus_js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    let csp = janus_js.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.ends_with("; connect-src 'self' https://media.example.edu"),
+        "{csp}"
+    );
+    assert_eq!(
+        janus_js.text().await.unwrap(),
+        "/* Debian's janus.min.js */"
+    );
+    let adapter = get("/static/vendor/adapter.js").await.unwrap();
+    assert_eq!(
+        adapter.text().await.unwrap(),
+        "/* Debian's adapter.min.js */"
+    );
+    for other in ["/static/vendor/other.js", "/static/vendor/..%2Fjanus.js"] {
+        assert_eq!(get(other).await.unwrap().status(), 404, "{other}");
+    }
+
+    // Without media servers: no library, and pages call only the tool.
+    let none = Room::start(Backend::Sqlite).await;
+    let reply = none
+        .app()
+        .http
+        .get(none.app().url("/static/vendor/janus.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 404);
+    let csp = reply.headers()["content-security-policy"].to_str().unwrap();
+    assert!(!csp.contains("connect-src"), "{csp}");
+}

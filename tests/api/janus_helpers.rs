@@ -27,6 +27,17 @@ impl JanusProcess {
 
     /// The same on `port`.
     pub async fn start_on(port: u16) -> JanusProcess {
+        JanusProcess::start_for(port, None).await
+    }
+
+    /// Starts Janus on a free port for pages of `origin` to call (its
+    /// HTTP API answers their cross-origin requests).
+    #[allow(dead_code)] // the browser checks' (the API tests use no browser)
+    pub async fn start_for_pages_of(origin: &str) -> JanusProcess {
+        JanusProcess::start_for(free_port(), Some(origin)).await
+    }
+
+    async fn start_for(port: u16, origin: Option<&str>) -> JanusProcess {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path();
         std::fs::write(
@@ -76,7 +87,10 @@ events: {{
 admin: {{
   admin_http = false
 }}
-"#
+{cors}"#,
+                cors = origin
+                    .map(|o| format!("cors: {{\n  allow_origin = \"{o}\"\n}}\n"))
+                    .unwrap_or_default()
             ),
         )
         .unwrap();
@@ -88,6 +102,12 @@ admin: {{
         let api = format!("http://127.0.0.1:{port}/janus");
         let child = spawn(conf, &api).await;
         JanusProcess { child, api, dir }
+    }
+
+    /// Janus's process id.
+    #[allow(dead_code)] // the benchmark's
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Stops Janus and starts it again on the same port: its rooms are gone.
@@ -164,6 +184,7 @@ pub fn janus_at(api: &str, admin_key: &str) -> Janus {
         }],
         admin_secret: Some(test_secret(admin_key)),
         timeout: guestlink::domain::time::Duration::seconds(3),
+        scripts: None,
     }
 }
 

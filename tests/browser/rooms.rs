@@ -286,6 +286,60 @@ pub(super) async fn open_library_item(browser: &WebDriver, kind: &str) -> Result
     Ok(())
 }
 
+/// On an item's page: turns guest access on in Manage guest access, makes
+/// a link named `link_name`, closes the dialog; the link's URL.
+pub(super) async fn make_guest_link(
+    moderator: &WebDriver,
+    link_name: &str,
+) -> Result<String, String> {
+    click(moderator, "#media-menu-button").await?;
+    click(
+        moderator,
+        r#"#media-menu [role="menuitem"][data-action="guest-access"]"#,
+    )
+    .await?;
+    moderator
+        .wait_for("#guest-access-dialog[open]", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("Manage guest access did not open: {e}"))?;
+    click(moderator, "#ga-switch").await?;
+    wait_until(
+        moderator,
+        "the guest-access switch turning on",
+        "return document.getElementById('ga-switch').getAttribute('aria-checked') === 'true' && !document.getElementById('ga-create').disabled;",
+    )
+    .await?;
+    click(moderator, "#ga-create").await?;
+    let name = moderator
+        .wait_for("#create-link-dialog[open] #cl-name", COURSE_PAGE_TIMEOUT)
+        .await
+        .map_err(|e| format!("Create new link did not open its dialog: {e}"))?;
+    moderator
+        .send_keys(&name, link_name)
+        .await
+        .map_err(|e| e.to_string())?;
+    click(moderator, r#"#create-link-form button[type="submit"]"#).await?;
+    let url = wait_until(
+        moderator,
+        "the new link's row",
+        "const row = document.querySelector('#ga-links tbody tr'); return !document.getElementById('create-link-dialog').open && row ? row.getAttribute('data-link-url') : false;",
+    )
+    .await?;
+    let url = url
+        .as_str()
+        .filter(|u| u.contains("/g/"))
+        .ok_or_else(|| format!("the row's data-link-url is {url}"))?
+        .to_string();
+    click(moderator, "#guest-access-dialog [data-close]").await?;
+    wait_until(
+        moderator,
+        "Manage guest access closing",
+        "return !document.getElementById('guest-access-dialog').open;",
+    )
+    .await?;
+    Ok(url)
+}
+
 /// The walk's verdict on what axe-core found.
 pub(super) fn axe_verdict(failures: &[String]) -> Result<(), String> {
     if failures.is_empty() {
@@ -324,51 +378,7 @@ async fn walk_a_live_room_with_guests(
     let moderator_name = text_of(moderator, "[data-field=user-name]").await?;
     shot(moderator, shots, "room-1-moderator-before-start").await?;
 
-    click(moderator, "#media-menu-button").await?;
-    click(
-        moderator,
-        r#"#media-menu [role="menuitem"][data-action="guest-access"]"#,
-    )
-    .await?;
-    moderator
-        .wait_for("#guest-access-dialog[open]", COURSE_PAGE_TIMEOUT)
-        .await
-        .map_err(|e| format!("Manage guest access did not open: {e}"))?;
-    click(moderator, "#ga-switch").await?;
-    wait_until(
-        moderator,
-        "the guest-access switch turning on",
-        "return document.getElementById('ga-switch').getAttribute('aria-checked') === 'true' && !document.getElementById('ga-create').disabled;",
-    )
-    .await?;
-    click(moderator, "#ga-create").await?;
-    let name = moderator
-        .wait_for("#create-link-dialog[open] #cl-name", COURSE_PAGE_TIMEOUT)
-        .await
-        .map_err(|e| format!("Create new link did not open its dialog: {e}"))?;
-    moderator
-        .send_keys(&name, "Office hours guests")
-        .await
-        .map_err(|e| e.to_string())?;
-    click(moderator, r#"#create-link-form button[type="submit"]"#).await?;
-    let url = wait_until(
-        moderator,
-        "the new link's row",
-        "const row = document.querySelector('#ga-links tbody tr'); return !document.getElementById('create-link-dialog').open && row ? row.getAttribute('data-link-url') : false;",
-    )
-    .await?;
-    let url = url
-        .as_str()
-        .filter(|u| u.contains("/g/"))
-        .ok_or_else(|| format!("the row's data-link-url is {url}"))?
-        .to_string();
-    click(moderator, "#guest-access-dialog [data-close]").await?;
-    wait_until(
-        moderator,
-        "Manage guest access closing",
-        "return !document.getElementById('guest-access-dialog').open;",
-    )
-    .await?;
+    let url = make_guest_link(moderator, "Office hours guests").await?;
 
     // 2. Start session.
     click(moderator, "[data-room-action=start]").await?;

@@ -22,6 +22,11 @@ impl LoggedChild {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
+    /// The process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// How the process ended, if it already has.
     pub fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

@@ -257,6 +257,14 @@ impl WebDriver {
                 "--window-size=1280,900",
                 // The media page test plays a (muted) video without a click.
                 "--autoplay-policy=no-user-gesture-required",
+                // Rooms' audio and video: a test pattern and a tone for the
+                // camera and microphone, allowed without a prompt.
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                // Host candidates as addresses, not mDNS names: resolving
+                // those would send multicast out of a non-loopback
+                // interface.
+                "--disable-features=WebRtcHideLocalIpsWithMdns",
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });
