@@ -407,9 +407,9 @@ pub async fn remove_participant(
         .await
         .map_err(Fault::from)?
         .ok_or(AvError::NoSuchParticipant)?;
-    let (session, person) = (at.session.clone(), pass.person.clone());
+    let (session, row) = (at.session.clone(), pass.clone());
     tool.db
-        .write(move |conn| store::bar(conn, &session, &person))
+        .write(move |conn| store::bar(conn, &session, &row))
         .await
         .map_err(Fault::from)?;
     withdraw_in_janus(tool, &at.session, &at.api, at.number, &pass).await;
@@ -432,6 +432,95 @@ pub async fn withdraw_person(tool: &Tool, session: &store::SessionRow, person: &
             tracing::warn!(error = %e, "a media pass could not be withdrawn");
         }
     }
+}
+
+// ---- What the media server reports (its event handler) -------------------
+
+/// One thing a media server reported about a room's participant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reported {
+    /// Joined as participant `id` with `token` (Janus's VideoRoom `joined`
+    /// event).
+    Joined { room: u64, id: u64, token: String },
+    /// Participant `id` started publishing.
+    Published { room: u64, id: u64 },
+}
+
+/// Holds a reported join or publication to the rules at once (the rooms'
+/// check would only within seconds, and could not tell whose token was
+/// used): a participant must have joined with the token of the pass that
+/// holds its id, and publish only if that pass may. Anyone else is put
+/// out; a pass whose token was used under another id, or that published
+/// without the right, is barred for the session.
+pub async fn vet(tool: &Tool, reported: Reported) -> Result<(), AvError> {
+    let (number, id) = match &reported {
+        Reported::Joined { room, id, .. } | Reported::Published { room, id } => (*room, *id),
+    };
+    let Ok(number_db) = i64::try_from(number) else {
+        return Ok(());
+    };
+    let Some((media, session)) = tool
+        .db
+        .read(move |conn| store::session_of_media_room(conn, number_db))
+        .await
+        .map_err(Fault::from)?
+    else {
+        return Ok(());
+    };
+    let Some(media) = MediaId::parse(&media) else {
+        return Ok(());
+    };
+    let (_, at) = with_media_room(tool, &media).await?;
+    if at.session != session || at.number != number_db {
+        return Ok(());
+    }
+    let id_session = session.clone();
+    let passes = tool
+        .db
+        .read(move |conn| store::passes(conn, &id_session))
+        .await
+        .map_err(Fault::from)?;
+    let holder = passes.iter().find(|p| p.participant_id as u64 == id);
+    let rightful = match (&reported, holder) {
+        (Reported::Joined { token, .. }, Some(pass)) => crate::crypto::secrets_equal(
+            token,
+            &token_for(tool, &session, &pass.person, pass.participant_id),
+        ),
+        (Reported::Published { .. }, Some(pass)) => pass.may_publish,
+        (_, None) => false,
+    };
+    if rightful {
+        return Ok(());
+    }
+    // Whose pass was misused: the one holding the id (publishing without
+    // the right), or the one whose token joined under another id.
+    let misused = match &reported {
+        Reported::Published { .. } => holder,
+        Reported::Joined { token, .. } => passes.iter().find(|p| {
+            crate::crypto::secrets_equal(
+                token,
+                &token_for(tool, &session, &p.person, p.participant_id),
+            )
+        }),
+    };
+    if let Some(pass) = misused {
+        let (id_session, row) = (session.clone(), pass.clone());
+        tool.db
+            .write(move |conn| store::bar(conn, &id_session, &row))
+            .await
+            .map_err(Fault::from)?;
+        withdraw_in_janus(tool, &session, &at.api, at.number, pass).await;
+        tracing::warn!(session = %session, "a pass was misused in a media room; its holder is barred for the session");
+    }
+    match tool
+        .janus
+        .kick(&at.api, number, &room_secret(tool, &session), id)
+        .await
+    {
+        Ok(()) | Err(JanusError::Refused { code: 428, .. }) => {}
+        Err(e) => log_problem(&e, "kicking a participant"),
+    }
+    Ok(())
 }
 
 fn may_publish(role: RoomRole) -> bool {
@@ -663,12 +752,8 @@ async fn enforce(
         .present()
         .map(|p| (format!("m{}", p.user_id), may_publish(p.role())))
         .collect();
-    for (entry, status) in room.entries() {
-        if status == EntryStatus::Admitted
-            && entry.last_seen_at >= room.at - crate::domain::room::PRESENCE_WINDOW
-        {
-            rightful.insert(format!("g{}", entry.id), false);
-        }
+    for entry in room.guests_present() {
+        rightful.insert(format!("g{}", entry.id), false);
     }
     let id = session.to_string();
     let passes = tool
@@ -718,9 +803,9 @@ async fn enforce(
             // Publishing without the right, with a pass of their own: the
             // pass is spent and its holder barred for the session.
             Some(pass) => {
-                let (id, person) = (session.to_string(), pass.person.clone());
+                let (id, row) = (session.to_string(), pass.clone());
                 tool.db
-                    .write(move |conn| store::bar(conn, &id, &person))
+                    .write(move |conn| store::bar(conn, &id, &row))
                     .await
                     .map_err(Fault::from)?;
                 withdraw_in_janus(tool, session, api, number, pass).await;

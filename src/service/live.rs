@@ -110,14 +110,20 @@ impl RoomSnapshot {
 
     /// Admitted guests whose page is open.
     pub fn guests_in(&self) -> usize {
-        if self.running().is_none() {
-            return 0;
-        }
+        self.guests_present().count()
+    }
+
+    /// The admitted guests whose page is there now (none once the session
+    /// has ended).
+    pub fn guests_present(&self) -> impl Iterator<Item = &store::EntryRow> {
+        let running = self.running().is_some();
         self.entries()
-            .filter(|(e, s)| {
-                *s == EntryStatus::Admitted && e.last_seen_at >= self.at - PRESENCE_WINDOW
+            .filter(move |(e, s)| {
+                running
+                    && *s == EntryStatus::Admitted
+                    && e.last_seen_at >= self.at - PRESENCE_WINDOW
             })
-            .count()
+            .map(|(e, _)| e)
     }
 
     /// A waiting entry's place in line (1 is next); 0 if not waiting.

@@ -537,6 +537,16 @@ pub fn knock_on(
         {
             return Ok((denied, false));
         }
+        // Someone a moderator denied or removed in this session waits for
+        // a moderator next time, even where guests are let in by themselves.
+        let policy = if policy == LobbyPolicy::AdmitAll
+            && existing.is_none()
+            && denied_address_in(conn, k.session, k.email)?
+        {
+            LobbyPolicy::AskModerator
+        } else {
+            policy
+        };
         let decision = knock(
             existing
                 .as_ref()
@@ -1041,9 +1051,20 @@ pub fn issue_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult
     })
 }
 
-/// Bars a person from the session's media room (their pass is spent).
-pub fn bar(conn: &mut Conn, session: &str, person: &str) -> StoreResult<()> {
-    with_conn!(conn, c => diesel::update(av_passes::table.find((session, person)))
+/// Bars `pass`'s holder from the session's media room (their pass is
+/// spent), even if the pass was withdrawn meanwhile.
+pub fn bar(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<()> {
+    with_conn!(conn, c => diesel::insert_into(av_passes::table)
+        .values((
+            av_passes::session_id.eq(session),
+            av_passes::person.eq(&pass.person),
+            av_passes::participant_id.eq(pass.participant_id),
+            av_passes::may_publish.eq(false),
+            av_passes::issued_at.eq(pass.issued_at),
+            av_passes::barred.eq(true),
+        ))
+        .on_conflict((av_passes::session_id, av_passes::person))
+        .do_update()
         .set(av_passes::barred.eq(true))
         .execute(c)?);
     Ok(())
@@ -1091,6 +1112,18 @@ pub fn running_without_media_room(conn: &mut Conn) -> StoreResult<Vec<(String, S
         .filter(room_sessions::janus_room.is_null())
         .select((room_sessions::media_id, room_sessions::id))
         .load(c)?))
+}
+
+/// Whether a moderator denied (or removed) a guest with `email` in `session`.
+fn denied_address_in(conn: &mut Conn, session: &str, email: &str) -> StoreResult<bool> {
+    let denied: Vec<String> = with_conn!(conn, c => lobby_entries::table
+        .filter(lobby_entries::session_id.eq(session))
+        .filter(lobby_entries::status.eq(EntryStatus::Denied.as_str()))
+        .select(lobby_entries::email)
+        .load(c)?);
+    Ok(denied
+        .iter()
+        .any(|d| d.trim().eq_ignore_ascii_case(email.trim())))
 }
 
 /// A moderator's Mute all: the running session's count moves on (every
@@ -1165,4 +1198,17 @@ pub fn mark_seen(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<
     .set(av_passes::seen.eq(true))
     .execute(c)?);
     Ok(())
+}
+
+/// The running session whose media room is `number`: (its media, session id).
+pub fn session_of_media_room(
+    conn: &mut Conn,
+    number: i64,
+) -> StoreResult<Option<(String, String)>> {
+    Ok(with_conn!(conn, c => room_sessions::table
+        .filter(room_sessions::janus_room.eq(number))
+        .filter(room_sessions::ended_at.is_null())
+        .select((room_sessions::media_id, room_sessions::id))
+        .first(c)
+        .optional()?))
 }

@@ -18,6 +18,7 @@ pub mod lti_config;
 pub mod markdown;
 pub mod media_api;
 pub mod media_pages;
+pub mod media_server_events;
 pub mod middleware;
 pub mod registration;
 pub mod render;
@@ -37,6 +38,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/", web::get().to(course::index))
         .route("/healthz", web::get().to(health::healthz))
+        // What the media servers report (Janus's event handler).
+        .service(
+            web::resource("/media-server/events")
+                .app_data(web::PayloadConfig::new(media_server_events::MOST_BYTES))
+                .route(web::post().to(media_server_events::receive)),
+        )
         .route("/.well-known/jwks.json", web::get().to(lti::jwks))
         .route("/lti/login", web::get().to(lti::login_get))
         .route("/lti/login", web::post().to(lti::login_post))

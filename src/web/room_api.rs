@@ -19,7 +19,7 @@ use super::session::ApiSession;
 use crate::crypto::hash_secret;
 use crate::domain::field::{Field, FieldError};
 use crate::domain::media::Media;
-use crate::domain::room::{EntryStatus, LobbyPolicy, RoomAction, RoomRole};
+use crate::domain::room::{LobbyPolicy, RoomAction, RoomRole};
 use crate::domain::session::LaunchSession;
 use crate::service::Tool;
 use crate::service::av::AvState;
@@ -187,9 +187,8 @@ fn room_json(room: &RoomSnapshot, moderator: bool) -> RoomJson<'_> {
                 .collect()
         }),
         guests: moderator.then(|| {
-            room.entries()
-                .filter(|(_, status)| *status == EntryStatus::Admitted)
-                .map(|(e, _)| GuestInJson {
+            room.guests_present()
+                .map(|e| GuestInJson {
                     id: &e.id,
                     name: &e.name,
                 })
@@ -568,6 +567,7 @@ pub async fn av_remove(
     caller: RoomCaller,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    caller.room.require(RoomAction::ModerateMedia)?;
     let body = json_body::object(payload).await?;
     let id = match body.number(Field::ParticipantId) {
         crate::domain::guest_access::NumberField::Whole(n) if n > 0 => Some(n),

@@ -30,6 +30,8 @@
     refused: "Your browser did not allow the camera and microphone. Allow them for this site in the browser's settings, then select Start camera and microphone again.",
     noDevice: "No camera or microphone was found. Connect one, then select Start camera and microphone again.",
     busy: "Your camera or microphone is in use by another program. Close it, then try again.",
+    framed: "If this page is shown inside your course, open it in a tab of its own: the course site may not let it use the camera.",
+    cameraFailed: "Your camera and microphone could not be started. Reload the page and try again, or try another browser.",
     stopped: "Your audio and video stopped: a moderator removed you, or this room is open in another tab or window.",
     mutedAll: "A moderator muted everyone's microphone. Select Unmute microphone to speak.",
     noOne: "No one has a camera on yet."
@@ -59,14 +61,19 @@
   var iMutedAll = false;
   var localTile = null;
   var lastProblem = "";        // the last thing that went wrong, for support
+  // Moves on at every teardown: an answer or callback of an earlier
+  // connection (a pass asked for, a Janus session being made) finds it
+  // changed and does nothing.
+  var generation = 0;
 
   function show(el, on) { if (el) el.hidden = !on; }
 
+  // The status line stays in the page (a live region is announced only if
+  // it was there before its text changed); an empty one takes no room.
   function say(message, kind) {
     if (!statusLine) return;
-    statusLine.textContent = message || "";
     statusLine.className = "av-status notice " + (kind === "error" ? "notice-error" : "notice-info");
-    show(statusLine, !!message);
+    statusLine.textContent = message || "";
   }
 
   function absolute(server) {
@@ -112,9 +119,11 @@
 
   // ---- Joining -----------------------------------------------------------
   function connect() {
+    var mine = generation;
     connecting = true;
     say(MESSAGES.connecting, "info");
     gl.room.call("POST", gl.room.passUrl).then(function (result) {
+      if (mine !== generation) return;
       if (!wanted) { connecting = false; return; }
       if (!result.ok) {
         connecting = false;
@@ -130,8 +139,9 @@
         return;
       }
       pass = result.body;
-      openJanus();
+      openJanus(mine);
     }, function () {
+      if (mine !== generation) return;
       connecting = false;
       say(MESSAGES.lost, "error");
       retryLater();
@@ -147,16 +157,22 @@
     retryMs = Math.min(retryMs * 2, 15000);
   }
 
-  function openJanus() {
+  function openJanus(mine) {
     var start = function () {
-      janus = new Janus({
+      if (mine !== generation) return;
+      var made = new Janus({
         server: absolute(pass.server),
         // Media goes straight between the browser and the media server.
         iceServers: [],
-        success: attachParticipant,
-        error: function (e) { lost(MESSAGES.lost, "media server: " + e); },
+        success: function () {
+          // Made for a connection since torn down: let it go.
+          if (mine !== generation) { try { made.destroy({ cleanupHandles: true }); } catch (e) { /* gone */ } return; }
+          attachParticipant(mine);
+        },
+        error: function (e) { if (mine === generation) lost(MESSAGES.lost, "media server: " + e); },
         destroyed: function () {}
       });
+      janus = made;
     };
     if (janusReady) { start(); return; }
     Janus.init({
@@ -166,21 +182,22 @@
     });
   }
 
-  function attachParticipant() {
+  function attachParticipant(mine) {
     janus.attach({
       plugin: "janus.plugin.videoroom",
       success: function (h) {
+        if (mine !== generation) return;
         handle = h;
         h.send({ message: {
           request: "join", ptype: "publisher", room: pass.room,
           id: pass.participant_id, token: pass.token, display: pass.display
         } });
       },
-      error: function (e) { lost(MESSAGES.lost, "attach: " + e); },
-      onmessage: onParticipantMessage,
-      onlocaltrack: onLocalTrack,
+      error: function (e) { if (mine === generation) lost(MESSAGES.lost, "attach: " + e); },
+      onmessage: function (msg, jsep) { if (mine === generation) onParticipantMessage(msg, jsep); },
+      onlocaltrack: function (track, on) { if (mine === generation) onLocalTrack(track, on); },
       onremotetrack: function () {},
-      oncleanup: function () { removeLocalTile(); }
+      oncleanup: function () { if (mine === generation) removeLocalTile(); }
     });
   }
 
@@ -223,6 +240,7 @@
   // ---- Publishing (moderators and speakers) ------------------------------
   function startPublishing() {
     if (!handle || !pass || !pass.publish) return;
+    var mine = generation;
     startButton.disabled = true;
     handle.createOffer({
       tracks: [
@@ -230,6 +248,7 @@
         { type: "video", capture: true, recv: false }
       ],
       success: function (offer) {
+        if (mine !== generation) return;
         handle.send({ message: { request: "configure", audio: true, video: true }, jsep: offer });
         publishing = true;
         wantPublish = true;
@@ -245,14 +264,23 @@
       },
       error: function (error) {
         startButton.disabled = false;
+        if (mine !== generation) return;
         var name = error && (error.name || String(error));
         lastProblem = "camera and microphone: " + name;
-        say(/NotAllowed|Permission|denied/i.test(name) ? MESSAGES.refused
-          : /NotFound|Overconstrained/i.test(name) ? MESSAGES.noDevice
-          : /NotReadable|TrackStart/i.test(name) ? MESSAGES.busy
-          : MESSAGES.refused, "error");
+        say(cameraMessage(name), "error");
       }
     });
+  }
+
+  // What to tell someone whose camera and microphone did not start.
+  function cameraMessage(name) {
+    if (/NotAllowed|Permission|denied|Security/i.test(name)) {
+      // Inside an LMS's frame the LMS must allow the camera too.
+      return MESSAGES.refused + (window.top !== window.self ? " " + MESSAGES.framed : "");
+    }
+    if (/NotFound|Overconstrained/i.test(name)) return MESSAGES.noDevice;
+    if (/NotReadable|TrackStart|Abort/i.test(name)) return MESSAGES.busy;
+    return MESSAGES.cameraFailed;
   }
 
   function showMic() {
@@ -289,6 +317,8 @@
     var id = publisher.id;
     if (id === myId || feeds[id] || !janus) return;
     var feed = { id: id, handle: null, stream: new MediaStream(), tile: null };
+    var room = pass.room;
+    var privateId = myPrivateId;
     feeds[id] = feed;
     janus.attach({
       plugin: "janus.plugin.videoroom",
@@ -297,8 +327,8 @@
         // Gone while attaching (the publisher left, or this page left).
         if (feeds[id] !== feed) { try { h.detach(); } catch (e) { /* gone */ } return; }
         h.send({ message: {
-          request: "join", ptype: "subscriber", room: pass.room,
-          streams: [{ feed: id }], private_id: myPrivateId
+          request: "join", ptype: "subscriber", room: room,
+          streams: [{ feed: id }], private_id: privateId
         } });
       },
       error: function (e) { lastProblem = "attaching a subscription: " + e; unsubscribe(id); },
@@ -309,13 +339,13 @@
           unsubscribe(id);
           return;
         }
-        if (!jsep || !feed.handle) return;
+        if (!jsep || !feed.handle || feeds[id] !== feed) return;
         feed.handle.createAnswer({
           jsep: jsep,
           // Only receiving: audio and video are taken as offered.
           tracks: [{ type: "data" }],
           success: function (answer) {
-            feed.handle.send({ message: { request: "start", room: pass.room }, jsep: answer });
+            if (feeds[id] === feed) feed.handle.send({ message: { request: "start", room: room }, jsep: answer });
           },
           error: function (e) { lastProblem = "answering a subscription: " + e; unsubscribe(id); }
         });
@@ -345,7 +375,14 @@
     if (!feed) return;
     delete feeds[id];
     if (feed.handle) { try { feed.handle.detach(); } catch (e) { /* gone already */ } }
-    if (feed.tile && feed.tile.parentNode) feed.tile.parentNode.removeChild(feed.tile);
+    if (feed.tile && feed.tile.parentNode) {
+      // Focus on a camera that goes moves to the section's heading.
+      if (feed.tile.contains(document.activeElement)) {
+        var heading = section.querySelector("#av-heading");
+        if (heading) { heading.tabIndex = -1; heading.focus(); }
+      }
+      feed.tile.parentNode.removeChild(feed.tile);
+    }
     noteEmpty();
   }
 
@@ -370,10 +407,15 @@
       remove.textContent = "Remove";
       remove.setAttribute("aria-label", "Remove " + name + " from audio and video");
       remove.addEventListener("click", function () {
+        // Not to be undone in this session: asked once more.
+        if (!window.confirm("Remove " + name + " from this session's audio and video? They keep the stage and the chat.")) return;
         remove.disabled = true;
         gl.room.call("POST", gl.room.roomPath + "/av/remove", { participant_id: id }).then(function (r) {
           remove.disabled = false;
           if (!r.ok) say(gl.room.messageOf(r) || "That did not work. Please try again.", "error");
+        }, function () {
+          remove.disabled = false;
+          say("That did not work: no connection. Please try again.", "error");
         });
       });
       li.appendChild(remove);
@@ -408,6 +450,7 @@
   }
 
   function teardown() {
+    generation += 1;
     Object.keys(feeds).forEach(unsubscribe);
     if (handle) { try { handle.hangup(); handle.detach(); } catch (e) { /* gone already */ } }
     if (janus) { try { janus.destroy({ cleanupHandles: true }); } catch (e) { /* gone already */ } }
@@ -467,6 +510,9 @@
       gl.room.call("POST", gl.room.roomPath + "/av/mute-all").then(function (r) {
         if (!r.ok) { iMutedAll = false; say(gl.room.messageOf(r) || "That did not work. Please try again.", "error"); }
         else say("Everyone else's microphone is muted. Each of them can unmute.", "info");
+      }, function () {
+        iMutedAll = false;
+        say("That did not work: no connection. Please try again.", "error");
       });
     });
   }

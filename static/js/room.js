@@ -380,38 +380,55 @@
     });
   }
 
-  // Moderators see the guests in the session, each with Remove.
+  // Moderators see the guests in the session, each with Remove. Rows stay
+  // as they are while their guest does (a keyboard user keeps their place).
   var guestList = $("[data-guest-list]");
-  var guestsShown = "";
   function renderGuestsIn(guests) {
     if (!guestList) return;
-    var key = JSON.stringify(guests);
-    if (key === guestsShown) return;
-    guestsShown = key;
     show($("[data-guests-empty]"), guests.length === 0);
-    guestList.textContent = "";
-    guests.forEach(function (g) {
-      var li = document.createElement("li");
-      var name = document.createElement("span");
-      name.textContent = g.name;
-      var mark = document.createElement("span");
-      mark.className = "guest-mark small";
-      mark.textContent = "Guest";
-      name.appendChild(mark);
-      var remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "button secondary small-button";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + g.name + " from the session");
-      remove.setAttribute("data-remove-guest", g.id);
-      remove.addEventListener("click", function () {
-        remove.disabled = true;
-        act("POST", roomPath + "/lobby/" + encodeURIComponent(g.id) + "/remove").then(function () { remove.disabled = false; });
-      });
-      li.appendChild(name);
-      li.appendChild(remove);
-      guestList.appendChild(li);
+    var rows = {};
+    Array.prototype.slice.call(guestList.children).forEach(function (li) {
+      rows[li.getAttribute("data-guest-id")] = li;
     });
+    var wanted = {};
+    guests.forEach(function (g) {
+      wanted[g.id] = true;
+      if (!rows[g.id]) guestList.appendChild(guestRow(g));
+    });
+    Object.keys(rows).forEach(function (id) {
+      if (wanted[id]) return;
+      var row = rows[id];
+      // Focus on a row that goes moves to the list's heading.
+      if (row.contains(document.activeElement)) {
+        var heading = $("#guests-heading");
+        if (heading) { heading.tabIndex = -1; heading.focus(); }
+      }
+      guestList.removeChild(row);
+    });
+  }
+
+  function guestRow(g) {
+    var li = document.createElement("li");
+    li.setAttribute("data-guest-id", g.id);
+    var name = document.createElement("span");
+    name.textContent = g.name;
+    var mark = document.createElement("span");
+    mark.className = "guest-mark small";
+    mark.textContent = "Guest";
+    name.appendChild(mark);
+    var remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button secondary small-button";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove " + g.name + " from the session");
+    remove.setAttribute("data-remove-guest", g.id);
+    remove.addEventListener("click", function () {
+      remove.disabled = true;
+      act("POST", roomPath + "/lobby/" + encodeURIComponent(g.id) + "/remove").then(function () { remove.disabled = false; });
+    });
+    li.appendChild(name);
+    li.appendChild(remove);
+    return li;
   }
 
   var joinAsked = false;

@@ -11,6 +11,14 @@ use crate::janus_helpers::{ADMIN_KEY, janus_at};
 use crate::room_helpers::Room;
 use guestlink_test_macros::both_backends;
 
+/// A room of a tool whose media server is a Janus of the test's own.
+async fn room_on_janus(backend: Backend) -> (Room, crate::janus_helpers::JanusProcess) {
+    let janus = crate::janus_helpers::JanusProcess::start().await;
+    let settings = janus.settings(ADMIN_KEY);
+    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    (room, janus)
+}
+
 fn av(room: &Value) -> &Value {
     &room["av"]
 }
@@ -59,9 +67,7 @@ async fn a_media_server_that_does_not_answer_leaves_stage_and_chat(backend: Back
 
 #[both_backends(janus)]
 async fn a_session_gets_a_private_media_room_which_its_end_destroys(backend: Backend) {
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let started = room.started().await;
     let state = av(&started);
     assert_eq!(state["state"], "ready", "{started}");
@@ -138,9 +144,7 @@ fn pass_of(reply: &crate::media_helpers::Reply) -> (u64, String, bool) {
 #[both_backends(janus)]
 async fn passes_let_people_into_the_media_room_and_are_withdrawn_when_they_go(backend: Backend) {
     use crate::janus_helpers::{Peer, participants_until};
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let client = janus.client();
     // No session: no pass.
     room.post("/av", room.owner()).await.expect(
@@ -371,9 +375,7 @@ async fn a_media_room_lost_in_a_server_restart_is_made_again_with_its_passes(bac
 async fn two_instances_share_a_sessions_media_room() {
     use crate::janus_helpers::Peer;
     let backend = Backend::postgres().expect("TEST_DATABASE_URL is set");
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let started = room.started().await;
     let number = av(&started)["room"].as_u64().unwrap();
     let b = crate::helpers::second_instance(room.app()).await;
@@ -430,9 +432,7 @@ async fn two_instances_share_a_sessions_media_room() {
 
 #[both_backends(janus)]
 async fn deleting_a_room_with_a_running_session_destroys_its_media_room(backend: Backend) {
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let started = room.started().await;
     let number = av(&started)["room"].as_u64().unwrap();
     room.shared.delete_media().await;
@@ -448,9 +448,7 @@ async fn remove_from_media(room: &Room, token: &str, body: Value) -> crate::medi
 #[both_backends(janus)]
 async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend: Backend) {
     use crate::janus_helpers::{Peer, participants_until};
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let client = janus.client();
     room.post("/av/mute-all", room.owner()).await.expect(
         409,
@@ -499,6 +497,9 @@ async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend:
     )
     .await
     .expect(403, Some("forbidden"), "a student removing someone");
+    remove_from_media(&room, &room.people.student, json!({}))
+        .await
+        .expect(403, Some("forbidden"), "a student's malformed removal");
     remove_from_media(&room, room.owner(), json!({"participant_id": student_id}))
         .await
         .expect(204, None, "the moderator removes the student");
@@ -527,9 +528,7 @@ async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend:
 #[both_backends(janus)]
 async fn a_moderator_removes_an_admitted_guest_and_their_media_stops(backend: Backend) {
     use crate::janus_helpers::{Peer, participants_until};
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let client = janus.client();
     let started = room.started().await;
     let number = av(&started)["room"].as_u64().unwrap();
@@ -592,14 +591,39 @@ async fn a_moderator_removes_an_admitted_guest_and_their_media_stops(backend: Ba
     assert_eq!(page.status, 403, "the removed guest's view");
     assert!(page.body.contains("removed you"), "{}", page.body);
     peer.close().await;
+
+    // Coming back through the link, they wait for a moderator even when
+    // guests are let in by themselves; someone else walks in.
+    room.call(
+        reqwest::Method::PUT,
+        "/lobby",
+        room.owner(),
+        Some(json!({"policy": "admit_all"})),
+    )
+    .await
+    .expect(200, None, "admit guests automatically");
+    let status = |page: &crate::helpers::Page| {
+        page.attr("main[data-lobby-status]", "data-lobby-status")
+            .unwrap_or_default()
+    };
+    let mut back = room.guest("Gus Guest").await;
+    assert_eq!(
+        status(&room.view(&mut back).await),
+        "waiting",
+        "the removed guest"
+    );
+    let mut other = room.guest("Olga Other").await;
+    assert_eq!(
+        status(&room.view(&mut other).await),
+        "admitted",
+        "another guest"
+    );
 }
 
 #[both_backends(janus)]
 async fn a_publisher_who_leaves_the_media_room_loses_their_pass(backend: Backend) {
     use crate::janus_helpers::Peer;
-    let janus = crate::janus_helpers::JanusProcess::start().await;
-    let settings = janus.settings(ADMIN_KEY);
-    let room = Room::start_with(backend, move |s| s.janus = settings).await;
+    let (room, janus) = room_on_janus(backend).await;
     let started = room.started().await;
     let number = av(&started)["room"].as_u64().unwrap();
     let (id, token, publish) = pass_of(&room.post("/av", room.owner()).await);
@@ -695,4 +719,121 @@ async fn the_tool_serves_the_media_servers_browser_library_and_lets_pages_call_t
     assert_eq!(reply.status(), 404);
     let csp = reply.headers()["content-security-policy"].to_str().unwrap();
     assert!(!csp.contains("connect-src"), "{csp}");
+}
+
+/// A room whose media server reports joins and publications to the tool
+/// (Janus's sample event handler), and its session's media room number.
+async fn reporting_room(backend: Backend) -> (Room, crate::janus_helpers::JanusProcess, u64) {
+    let port = free_port();
+    let api = format!("http://127.0.0.1:{port}/janus");
+    let room = Room::start_with(backend, |s| s.janus = janus_at(&api, ADMIN_KEY)).await;
+    let janus = crate::janus_helpers::JanusProcess::start_reporting_to(
+        port,
+        &room.app().url("/media-server/events"),
+    )
+    .await;
+    let started = room.started().await;
+    let number = av(&started)["room"].as_u64().expect("a media room");
+    (room, janus, number)
+}
+
+#[both_backends(janus)]
+async fn a_token_used_under_another_id_is_put_out_and_its_holder_barred(backend: Backend) {
+    use crate::janus_helpers::{Peer, participants_until};
+    let (room, janus, number) = reporting_room(backend).await;
+    let client = janus.client();
+    let (owner_id, owner_token, _) = pass_of(&room.post("/av", room.owner()).await);
+    let owner = Peer::join(&janus.api, number, owner_id, &owner_token)
+        .await
+        .expect("the moderator joins");
+    let (mut guest, entry) = room.waiting("Ivy Impostor").await;
+    room.decide(room.owner(), &entry, "admit")
+        .await
+        .expect(200, None, "admit");
+    let (_, guest_token, _) = pass_of(&guest_pass(&room, &mut guest).await);
+
+    // The moderator's page goes; the guest's token joins under their id
+    // (which every page saw) before the rooms' check could notice.
+    owner.close().await;
+    participants_until(&client, &janus.api, number, "the moderator gone", |ps| {
+        !ps.iter().any(|p| p.id == owner_id)
+    })
+    .await;
+    let _impostor = Peer::join(&janus.api, number, owner_id, &guest_token)
+        .await
+        .expect("Janus itself lets any listed token join under any free id");
+    participants_until(&client, &janus.api, number, "the impostor put out", |ps| {
+        !ps.iter().any(|p| p.id == owner_id)
+    })
+    .await;
+    // The guest's pass is spent: no new one, and their token is off the list.
+    guest_pass(&room, &mut guest)
+        .await
+        .expect(403, Some("av_barred"), "the impostor's next pass");
+    assert_eq!(
+        Peer::join(&janus.api, number, 5150, &guest_token)
+            .await
+            .err(),
+        Some(433),
+        "the impostor's token no longer admits"
+    );
+    // The moderator, with a new pass, is unaffected.
+    let (new_id, new_token, _) = pass_of(&room.post("/av", room.owner()).await);
+    let back = Peer::join(&janus.api, number, new_id, &new_token)
+        .await
+        .expect("the moderator's new pass");
+    tokio::time::sleep(crate::room_helpers::ENFORCE_WAIT).await;
+    let now = client.participants(&janus.api, number).await.unwrap();
+    assert!(now.iter().any(|p| p.id == new_id), "{now:?}");
+    back.close().await;
+}
+
+#[both_backends]
+async fn media_server_reports_need_the_shared_secret(backend: Backend) {
+    let api = "http://127.0.0.1:1/janus".to_string();
+    let room = Room::start_with(backend, |s| s.janus = janus_at(&api, ADMIN_KEY)).await;
+    let app = room.app();
+    let post = |auth: Option<(&str, &str)>, body: &str| {
+        let mut request = app
+            .http
+            .post(app.url("/media-server/events"))
+            .header("Content-Type", "application/json")
+            .body(body.to_string());
+        if let Some((user, password)) = auth {
+            request = request.basic_auth(user, Some(password));
+        }
+        request.send()
+    };
+    let report = r#"[{"type":64,"event":{"plugin":"janus.plugin.videoroom","data":{"event":"joined","room":1,"id":2,"token":"x"}}}]"#;
+    assert_eq!(post(None, report).await.unwrap().status(), 401);
+    assert_eq!(
+        post(Some(("janus", "not-the-key")), report)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        post(Some(("janus", ADMIN_KEY)), report)
+            .await
+            .unwrap()
+            .status(),
+        204,
+        "a report about no room of the tool's is accepted and ignored"
+    );
+    let bad = post(Some(("janus", ADMIN_KEY)), "not json").await.unwrap();
+    assert_eq!(bad.status(), 400);
+
+    // Without a shared secret the address does not exist.
+    let none = Room::start(Backend::Sqlite).await;
+    let reply = none
+        .app()
+        .http
+        .post(none.app().url("/media-server/events"))
+        .basic_auth("janus", Some(ADMIN_KEY))
+        .body(report)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 404);
 }

@@ -27,17 +27,27 @@ impl JanusProcess {
 
     /// The same on `port`.
     pub async fn start_on(port: u16) -> JanusProcess {
-        JanusProcess::start_for(port, None).await
+        JanusProcess::start_for(port, None, None).await
+    }
+
+    /// Starts Janus on `port` with its sample event handler reporting to
+    /// `events` (the tool's /media-server/events), signed in with the
+    /// admin key.
+    #[allow(dead_code)] // the API tests'
+    pub async fn start_reporting_to(port: u16, events: &str) -> JanusProcess {
+        JanusProcess::start_for(port, None, Some(events)).await
     }
 
     /// Starts Janus on a free port for pages of `origin` to call (its
-    /// HTTP API answers their cross-origin requests).
+    /// HTTP API answers their cross-origin requests), reporting to the
+    /// tool at `origin` (its /media-server/events).
     #[allow(dead_code)] // the browser checks' (the API tests use no browser)
     pub async fn start_for_pages_of(origin: &str) -> JanusProcess {
-        JanusProcess::start_for(free_port(), Some(origin)).await
+        let events = format!("{origin}/media-server/events");
+        JanusProcess::start_for(free_port(), Some(origin), Some(&events)).await
     }
 
-    async fn start_for(port: u16, origin: Option<&str>) -> JanusProcess {
+    async fn start_for(port: u16, origin: Option<&str>, events: Option<&str>) -> JanusProcess {
         let dir = tempfile::tempdir().unwrap();
         let conf = dir.path();
         std::fs::write(
@@ -66,10 +76,12 @@ loggers: {{
   disable = "libjanus_jsonlog.so"
 }}
 events: {{
-  broadcast = false
+  broadcast = {broadcast}
+  disable = "libjanus_gelfevh.so,libjanus_mqttevh.so,libjanus_nanomsgevh.so,libjanus_rabbitmqevh.so,libjanus_wsevh.so"
 }}
 "#,
-                folder = conf.display()
+                folder = conf.display(),
+                broadcast = events.is_some()
             ),
         )
         .unwrap();
@@ -99,6 +111,24 @@ admin: {{
             format!("general: {{\n  admin_key = \"{ADMIN_KEY}\"\n}}\n"),
         )
         .unwrap();
+        if let Some(backend) = events {
+            std::fs::write(
+                conf.join("janus.eventhandler.sampleevh.jcfg"),
+                format!(
+                    r#"general: {{
+  enabled = true
+  events = "plugins"
+  grouping = true
+  json = "compact"
+  backend = "{backend}"
+  backend_user = "janus"
+  backend_pwd = "{ADMIN_KEY}"
+}}
+"#
+                ),
+            )
+            .unwrap();
+        }
         let api = format!("http://127.0.0.1:{port}/janus");
         let child = spawn(conf, &api).await;
         JanusProcess { child, api, dir }

@@ -49,20 +49,7 @@ async fn a_guest_sees_and_hears_the_moderator_until_removed_and_cannot_publish()
         );
         return;
     }
-    let port = free_port();
-    let origin = format!("http://127.0.0.1:{port}");
-    let mut janus = JanusProcess::start_for_pages_of(&origin).await;
-    let server = DemoServer::start_at(
-        "127.0.0.1",
-        port,
-        &[
-            ("GUESTLINK_JANUS_URL", janus.api.as_str()),
-            // Browsers call this Janus directly (no proxy in the test).
-            ("GUESTLINK_JANUS_PUBLIC_URL", janus.api.as_str()),
-            ("GUESTLINK_JANUS_ADMIN_SECRET", ADMIN_KEY),
-        ],
-    )
-    .await;
+    let (server, mut janus) = demo_with_a_media_server().await;
     let moderator = start_browser().await;
     let guest = start_browser().await;
 
@@ -93,6 +80,24 @@ async fn a_guest_sees_and_hears_the_moderator_until_removed_and_cannot_publish()
         Ok(0),
         "the namespace's veth pair carried packets: media left loopback"
     );
+}
+
+/// A Janus for the demo's pages (reporting to the tool) and `guestlink
+/// demo` using it; browsers call Janus directly (no proxy in the test).
+async fn demo_with_a_media_server() -> (DemoServer, JanusProcess) {
+    let port = free_port();
+    let janus = JanusProcess::start_for_pages_of(&format!("http://127.0.0.1:{port}")).await;
+    let server = DemoServer::start_at(
+        "127.0.0.1",
+        port,
+        &[
+            ("GUESTLINK_JANUS_URL", janus.api.as_str()),
+            ("GUESTLINK_JANUS_PUBLIC_URL", janus.api.as_str()),
+            ("GUESTLINK_JANUS_ADMIN_SECRET", ADMIN_KEY),
+        ],
+    )
+    .await;
+    (server, janus)
 }
 
 /// Runs `test` (this binary's check of that name) again inside a new
@@ -242,22 +247,7 @@ async fn janus_participants(janus: &JanusProcess, room: u64) -> Result<Vec<(u64,
 
 async fn admit(moderator: &WebDriver, guest: &WebDriver) -> Result<(), String> {
     lobby_shows(moderator, GUEST, 1).await?;
-    click(
-        moderator,
-        &format!(
-            "[data-lobby-list] li button[aria-label={}]",
-            js(&format!("Admit {GUEST}"))
-        ),
-    )
-    .await?;
-    guest
-        .wait_for(
-            r#"main[data-page="guest-room"][data-lobby-status="admitted"]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the guest was not admitted: {e}"))?;
-    Ok(())
+    super::rooms::admit(moderator, guest, GUEST).await
 }
 
 /// Starts a session and the moderator's camera and microphone.
@@ -368,6 +358,11 @@ async fn walk(
     )
     .await?;
     println!("the media server restarting: {said}");
+    run(
+        moderator,
+        "document.querySelector('[data-av]').scrollIntoView(); return true;",
+    )
+    .await?;
     shot(moderator, shots, "av-5-media-server-lost").await?;
     wait_until(
         moderator,
@@ -536,7 +531,7 @@ async fn walk(
     wait_until(
         guest,
         "the guest's page saying its audio and video stopped",
-        "const s = document.querySelector('[data-av-status]'); return !!s && !s.hidden && s.textContent.length > 0;",
+        "const s = document.querySelector('[data-av-status]'); return s.textContent.indexOf('Your audio and video stopped') === 0;",
     )
     .await?;
     shot(guest, shots, "av-3-guest-put-out").await?;
@@ -559,6 +554,19 @@ async fn walk(
     )
     .await?;
     println!("a refused camera: {said}");
+    // And one without a camera.
+    run(
+        moderator,
+        "navigator.mediaDevices.getUserMedia = function () { return Promise.reject(new DOMException('Requested device not found', 'NotFoundError')); }; return true;",
+    )
+    .await?;
+    click(moderator, "[data-av-start]").await?;
+    wait_until(
+        moderator,
+        "the message for a missing camera",
+        "return document.querySelector('[data-av-status]').textContent.indexOf('No camera or microphone was found') === 0;",
+    )
+    .await?;
     shot(moderator, shots, "av-4-camera-refused").await?;
     axe_verdict(&axe_failures)
 }
@@ -642,20 +650,7 @@ async fn benchmark_one_publisher_and_many_subscribers() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(8);
     let window = Duration::from_secs(15);
-    let port = free_port();
-    let janus = JanusProcess::start_for_pages_of(&format!("http://127.0.0.1:{port}")).await;
-    let server = DemoServer::start_at(
-        "127.0.0.1",
-        port,
-        &[
-            ("GUESTLINK_JANUS_URL", janus.api.as_str()),
-            ("GUESTLINK_JANUS_PUBLIC_URL", janus.api.as_str()),
-            ("GUESTLINK_JANUS_ADMIN_SECRET", ADMIN_KEY),
-            // Each guest of the benchmark is a fresh guest.
-            ("GUESTLINK_GUEST_RATE_LIMIT", "1000"),
-        ],
-    )
-    .await;
+    let (server, janus) = demo_with_a_media_server().await;
     let pids = (janus.pid(), server.process.pid());
     let moderator = start_browser().await;
     let setup = async {

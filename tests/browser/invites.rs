@@ -298,21 +298,7 @@ async fn walk_the_invite_steps(
     // 7. A guest comes in through the lobby.
     guest_enters(guest, &guest_url, GUEST, GUEST_EMAIL).await?;
     lobby_shows(owner, GUEST, 1).await?;
-    click(
-        owner,
-        &format!(
-            "[data-lobby-list] li button[aria-label={}]",
-            js(&format!("Admit {GUEST}"))
-        ),
-    )
-    .await?;
-    guest
-        .wait_for(
-            r#"main[data-page="guest-room"][data-lobby-status="admitted"]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the guest was not admitted: {e}"))?;
+    super::rooms::admit(owner, guest, GUEST).await?;
 
     // 8. Participants: the owner and the invitee (marked), not the guest.
     let listed = wait_until(

@@ -257,6 +257,31 @@ pub(super) async fn lobby_shows(
     Ok(found.as_str().unwrap_or_default().to_string())
 }
 
+/// The moderator presses Admit for `name`, whose page then shows them in
+/// without a reload.
+pub(super) async fn admit(
+    moderator: &WebDriver,
+    guest: &WebDriver,
+    name: &str,
+) -> Result<(), String> {
+    click(
+        moderator,
+        &format!(
+            "[data-lobby-list] li button[aria-label={}]",
+            js(&format!("Admit {name}"))
+        ),
+    )
+    .await?;
+    guest
+        .wait_for(
+            r#"main[data-page="guest-room"][data-lobby-status="admitted"]"#,
+            COURSE_PAGE_TIMEOUT,
+        )
+        .await
+        .map_err(|e| format!("{name} was not admitted: {e}"))?;
+    Ok(())
+}
+
 /// Launches from the demo's Moodle as its instructor and opens the course's
 /// first item of `kind` (a room waits for its live panel).
 pub(super) async fn open_demo_item(
@@ -448,23 +473,8 @@ async fn walk_a_live_room_with_guests(
         &axe(guest, axe_js, "the guest's lobby").await?,
         &mut axe_failures,
     );
-    click(
-        moderator,
-        &format!(
-            "[data-lobby-list] li button[aria-label={}]",
-            js(&format!("Admit {GUEST}"))
-        ),
-    )
-    .await?;
-
     // 5. The guest is let in, without a reload.
-    guest
-        .wait_for(
-            r#"main[data-page="guest-room"][data-lobby-status="admitted"]"#,
-            COURSE_PAGE_TIMEOUT,
-        )
-        .await
-        .map_err(|e| format!("the guest was not admitted: {e}"))?;
+    admit(moderator, guest, GUEST).await?;
     wait_visible(
         guest,
         "the guest's stage",
