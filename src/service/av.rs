@@ -407,12 +407,7 @@ pub async fn remove_participant(
         .await
         .map_err(Fault::from)?
         .ok_or(AvError::NoSuchParticipant)?;
-    let (session, row) = (at.session.clone(), pass.clone());
-    tool.db
-        .write(move |conn| store::bar(conn, &session, &row))
-        .await
-        .map_err(Fault::from)?;
-    withdraw_in_janus(tool, &at.session, &at.api, at.number, &pass).await;
+    bar(tool, &at.session, (&at.api, at.number), &pass).await?;
     tracing::info!(session = %at.session, "a moderator removed someone from a media room");
     Ok(())
 }
@@ -459,7 +454,9 @@ pub async fn vet(tool: &Tool, reported: Reported) -> Result<(), AvError> {
     let Ok(number_db) = i64::try_from(number) else {
         return Ok(());
     };
-    let Some((media, session)) = tool
+    // A running session's room (another tool's, or an ended one's, is not
+    // ours to police).
+    let Some((session, api)) = tool
         .db
         .read(move |conn| store::session_of_media_room(conn, number_db))
         .await
@@ -467,13 +464,7 @@ pub async fn vet(tool: &Tool, reported: Reported) -> Result<(), AvError> {
     else {
         return Ok(());
     };
-    let Some(media) = MediaId::parse(&media) else {
-        return Ok(());
-    };
-    let (_, at) = with_media_room(tool, &media).await?;
-    if at.session != session || at.number != number_db {
-        return Ok(());
-    }
+    let at = (api.as_str(), number_db);
     let id_session = session.clone();
     let passes = tool
         .db
@@ -504,22 +495,10 @@ pub async fn vet(tool: &Tool, reported: Reported) -> Result<(), AvError> {
         }),
     };
     if let Some(pass) = misused {
-        let (id_session, row) = (session.clone(), pass.clone());
-        tool.db
-            .write(move |conn| store::bar(conn, &id_session, &row))
-            .await
-            .map_err(Fault::from)?;
-        withdraw_in_janus(tool, &session, &at.api, at.number, pass).await;
+        bar(tool, &session, at, pass).await?;
         tracing::warn!(session = %session, "a pass was misused in a media room; its holder is barred for the session");
     }
-    match tool
-        .janus
-        .kick(&at.api, number, &room_secret(tool, &session), id)
-        .await
-    {
-        Ok(()) | Err(JanusError::Refused { code: 428, .. }) => {}
-        Err(e) => log_problem(&e, "kicking a participant"),
-    }
+    kick(tool, &session, at, id).await;
     Ok(())
 }
 
@@ -606,20 +585,42 @@ async fn withdraw_in_janus(
     number: i64,
     pass: &store::PassRow,
 ) {
-    let secret = room_secret(tool, session);
     let token = token_for(tool, session, &pass.person, pass.participant_id);
     if let Err(e) = allow_token(tool, session, (api, number), &token, false).await {
         log_problem(&e, "withdrawing a token");
     }
-    match tool
-        .janus
-        .kick(api, number as u64, &secret, pass.participant_id as u64)
-        .await
-    {
-        // Not in the room (never joined, or gone): nothing to put out.
-        Ok(()) | Err(JanusError::Refused { code: 428, .. }) => {}
-        Err(e) => log_problem(&e, "kicking a participant"),
+    kick(tool, session, (api, number), pass.participant_id as u64).await;
+}
+
+/// Puts participant `id` out of the session's media room; whether it was
+/// there (one not in the room, never joined or gone, needs nothing).
+async fn kick(tool: &Tool, session: &str, (api, number): (&str, i64), id: u64) -> bool {
+    let secret = room_secret(tool, session);
+    match tool.janus.kick(api, number as u64, &secret, id).await {
+        Ok(()) => true,
+        Err(JanusError::Refused { code: 428, .. }) => false,
+        Err(e) => {
+            log_problem(&e, "kicking a participant");
+            false
+        }
     }
+}
+
+/// Bars `pass`'s holder for the session (recorded first, so no new pass
+/// is issued), then withdraws the pass in the media room.
+async fn bar(
+    tool: &Tool,
+    session: &str,
+    (api, number): (&str, i64),
+    pass: &store::PassRow,
+) -> Result<(), AvError> {
+    let (id, row) = (session.to_string(), pass.clone());
+    tool.db
+        .write(move |conn| store::bar(conn, &id, &row))
+        .await
+        .map_err(Fault::from)?;
+    withdraw_in_janus(tool, session, api, number, pass).await;
+    Ok(())
 }
 
 /// Holds every running media room to the tool's rules (every instance does
@@ -803,20 +804,14 @@ async fn enforce(
             // Publishing without the right, with a pass of their own: the
             // pass is spent and its holder barred for the session.
             Some(pass) => {
-                let (id, row) = (session.to_string(), pass.clone());
-                tool.db
-                    .write(move |conn| store::bar(conn, &id, &row))
-                    .await
-                    .map_err(Fault::from)?;
-                withdraw_in_janus(tool, session, api, number, pass).await;
+                bar(tool, session, (api, number), pass).await?;
                 tracing::warn!(session = %session, "a participant published without the right and was barred from the media room");
             }
-            None => match tool.janus.kick(api, number as u64, &secret, p.id).await {
-                Ok(()) => {
+            None => {
+                if kick(tool, session, (api, number), p.id).await {
                     tracing::warn!(session = %session, publisher = p.publisher, "a participant without a valid pass was put out of a media room")
                 }
-                Err(e) => log_problem(&e, "kicking a participant"),
-            },
+            }
         }
     }
     Ok(())

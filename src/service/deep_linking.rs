@@ -70,9 +70,9 @@ impl Failure for DeepLinkingError {
         }
     }
 
-    fn field(&self) -> Option<Field> {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            DeepLinkingError::Invalid(e) => e.field(),
+            DeepLinkingError::Invalid(e) => Some(e),
             _ => None,
         }
     }

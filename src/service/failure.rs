@@ -47,14 +47,20 @@ pub trait Failure: std::error::Error {
     /// The stable code (`data-error-code`, the API's `code`).
     fn code(&self) -> &'static str;
     fn kind(&self) -> Kind;
+    /// The refused value behind this error, for errors that wrap one (an
+    /// `Invalid(FieldError)` variant): its field and words are the error's.
+    fn invalid(&self) -> Option<&FieldError> {
+        None
+    }
     /// The field a refused value came in, if one did.
     fn field(&self) -> Option<Field> {
-        None
+        self.invalid().map(|e| e.field)
     }
     /// The words for the person who made the request (faults' words are
     /// for the log, and the web replaces them).
     fn message(&self) -> String {
-        self.to_string()
+        self.invalid()
+            .map_or_else(|| self.to_string(), |e| e.problem.clone())
     }
     /// A page's title when the kind's default does not fit.
     fn title(&self) -> Option<&'static str> {

@@ -7,7 +7,7 @@ use super::Tool;
 use super::failure::{Failure, Fault, Kind};
 use super::media;
 use crate::crypto::{hash_secret, is_token_shaped, random_token, secret_token};
-use crate::domain::field::{Field, FieldError};
+use crate::domain::field::FieldError;
 use crate::domain::guest_access::{
     GuestIdentity, GuestLink, ItemFacts, LinkStatus, NewLink, Unavailable, Visit,
     kind_supports_guest_access, refusal,
@@ -84,17 +84,10 @@ impl Failure for GuestAccessError {
         }
     }
 
-    fn field(&self) -> Option<Field> {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            GuestAccessError::Invalid(e) => e.field(),
+            GuestAccessError::Invalid(e) => Some(e),
             _ => None,
-        }
-    }
-
-    fn message(&self) -> String {
-        match self {
-            GuestAccessError::Invalid(e) => e.message(),
-            other => other.to_string(),
         }
     }
 }

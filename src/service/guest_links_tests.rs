@@ -1,6 +1,7 @@
 //! Unit tests of `crate::service::guest_links`, kept beside it.
 
 use super::*;
+use crate::domain::field::Field;
 use crate::service::media::MediaError;
 
 #[test]

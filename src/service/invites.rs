@@ -80,17 +80,10 @@ impl Failure for InviteError {
         }
     }
 
-    fn field(&self) -> Option<Field> {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            InviteError::Invalid(e) => e.field(),
+            InviteError::Invalid(e) => Some(e),
             _ => None,
-        }
-    }
-
-    fn message(&self) -> String {
-        match self {
-            InviteError::Invalid(e) => e.message(),
-            other => other.to_string(),
         }
     }
 }

@@ -78,10 +78,10 @@ impl Failure for MediaError {
         }
     }
 
-    fn message(&self) -> String {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            MediaError::Invalid(e) => e.message(),
-            other => other.to_string(),
+            MediaError::Invalid(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -68,10 +68,10 @@ impl Failure for PlatformError {
         }
     }
 
-    fn message(&self) -> String {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            PlatformError::Invalid(e) => e.message(),
-            other => other.to_string(),
+            PlatformError::Invalid(e) => Some(e),
+            _ => None,
         }
     }
 }

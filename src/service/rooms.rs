@@ -103,17 +103,10 @@ impl Failure for RoomError {
         }
     }
 
-    fn field(&self) -> Option<Field> {
+    fn invalid(&self) -> Option<&FieldError> {
         match self {
-            RoomError::Invalid(e) => e.field(),
+            RoomError::Invalid(e) => Some(e),
             _ => None,
-        }
-    }
-
-    fn message(&self) -> String {
-        match self {
-            RoomError::Invalid(e) => e.message(),
-            other => other.to_string(),
         }
     }
 }
@@ -325,7 +318,7 @@ pub async fn join(tool: &Tool, room: &MemberRoom) -> RoomResult<RoomSnapshot> {
         tool.clock.now(),
     );
     write(tool, &room.media.id, move |conn| {
-        crate::store::in_transaction(conn, |conn| {
+        crate::store::write_transaction(conn, |conn| {
             // An invitee joins with their invitation's role as it is now,
             // read under its lock: a role change made meanwhile is not
             // overwritten by the role this request started with.
@@ -419,29 +412,58 @@ pub struct Decided {
     pub link_name: String,
 }
 
-/// Admit or deny one waiting guest: exactly one decision counts.
+/// What a moderator decides about a guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Let a waiting guest in.
+    Admit,
+    /// Turn a waiting guest away.
+    Deny,
+    /// Put an admitted guest out of the session (their entry is denied, and
+    /// their audio and video stop at once).
+    Remove,
+}
+
+/// Decides about one guest: exactly one decision counts.
 pub async fn decide(
     tool: &Tool,
     room: &MemberRoom,
     entry_id: &str,
-    admit: bool,
+    decision: Decision,
 ) -> RoomResult<Decided> {
     room.require(RoomAction::DecideLobby)?;
     let session = running_session(tool, &room.media.id).await?;
-    let to = if admit {
-        EntryStatus::Admitted
-    } else {
-        EntryStatus::Denied
-    };
-    let (media, entry, limits, now) = (
+    let (media, session_id, entry, limits, now) = (
         room.media.id.clone(),
+        session.id.clone(),
         entry_id.to_string(),
         limits(tool),
         tool.clock.now(),
     );
     let decided = write(tool, &room.media.id, move |conn| {
-        let Some(row) = store::decide(conn, &media, &session.id, &entry, to, limits, now)? else {
-            return Ok(Err(store::entry(conn, &session.id, &entry)?.is_some()));
+        let row = match decision {
+            Decision::Admit => store::decide(
+                conn,
+                &media,
+                &session_id,
+                &entry,
+                EntryStatus::Admitted,
+                limits,
+                now,
+            )?,
+            Decision::Deny => store::decide(
+                conn,
+                &media,
+                &session_id,
+                &entry,
+                EntryStatus::Denied,
+                limits,
+                now,
+            )?,
+            Decision::Remove => store::remove_admitted(conn, &media, &session_id, &entry, now)?,
+        };
+        let Some(row) = row else {
+            return Ok(Err(store::entry(conn, &session_id, &entry)?.is_some()));
         };
         let link = crate::store::guest_links::find_of_media(conn, &media, &row.link_id)?;
         Ok(Ok(Decided {
@@ -452,41 +474,14 @@ pub async fn decide(
     .await?;
     match decided {
         Ok(decided) => {
-            tracing::info!(media = %room.media.id, entry = %decided.entry.id, status = to.as_str(), "lobby decision");
+            tracing::info!(media = %room.media.id, entry = %decided.entry.id, decision = ?decision, "lobby decision");
+            if decision == Decision::Remove {
+                super::av::withdraw_person(tool, &session, &format!("g{}", decided.entry.id)).await;
+            }
             Ok(decided)
         }
+        Err(true) if decision == Decision::Remove => Err(RoomError::EntryNotAdmitted),
         Err(true) => Err(RoomError::EntryNotWaiting),
-        Err(false) => Err(RoomError::EntryNotFound),
-    }
-}
-
-/// Removes an admitted guest from the running session: their page says a
-/// moderator removed them, and their audio and video stop at once.
-pub async fn remove_guest(tool: &Tool, room: &MemberRoom, entry_id: &str) -> RoomResult<EntryRow> {
-    room.require(RoomAction::DecideLobby)?;
-    let session = running_session(tool, &room.media.id).await?;
-    let (media, session_id, entry, now) = (
-        room.media.id.clone(),
-        session.id.clone(),
-        entry_id.to_string(),
-        tool.clock.now(),
-    );
-    let removed = write(
-        tool,
-        &room.media.id,
-        move |conn| match store::remove_admitted(conn, &media, &session_id, &entry, now)? {
-            Some(row) => Ok(Ok(row)),
-            None => Ok(Err(store::entry(conn, &session_id, &entry)?.is_some())),
-        },
-    )
-    .await?;
-    match removed {
-        Ok(row) => {
-            tracing::info!(media = %room.media.id, entry = %row.id, "a guest was removed from a session");
-            super::av::withdraw_person(tool, &session, &format!("g{}", row.id)).await;
-            Ok(row)
-        }
-        Err(true) => Err(RoomError::EntryNotAdmitted),
         Err(false) => Err(RoomError::EntryNotFound),
     }
 }

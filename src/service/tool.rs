@@ -51,6 +51,9 @@ pub struct Tool {
     pub mailer: Arc<super::mail::Mailer>,
     /// The rooms' media servers.
     pub janus: crate::janus::Client,
+    /// The origins of the media servers browsers reach directly, for the
+    /// pages' `connect-src` (worked out once, not per response).
+    pub media_origins: Arc<str>,
 }
 
 /// Why the tool's state could not be opened.
@@ -164,6 +167,7 @@ impl Tool {
                     .as_ref()
                     .map(|s| s.as_str().to_string()),
             ),
+            media_origins: settings.janus.browser_origins().into(),
             settings: Arc::new(settings),
         }
     }

@@ -209,7 +209,7 @@ pub fn set_role(
     id: &str,
     role: InviteRole,
 ) -> StoreResult<Changed> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let updated = with_conn!(conn, c => diesel::update(
             invites::table
                 .filter(invites::media_id.eq(media.as_str()))
@@ -231,7 +231,7 @@ pub fn set_role(
 /// Revokes an invitation: its link dies and its browser's session ends.
 /// Revoking twice is the same as once.
 pub fn revoke(conn: &mut Conn, media: &MediaId, id: &str, now: Timestamp) -> StoreResult<Changed> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let Some(_) = find_of_media(conn, media, id)? else {
             return Ok(Changed::NotFound);
         };
@@ -257,7 +257,7 @@ pub fn renew(
     token_hash: &str,
     now: Timestamp,
 ) -> StoreResult<Changed> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let Some(row) = find_of_media(conn, media, id)? else {
             return Ok(Changed::NotFound);
         };
@@ -334,7 +334,7 @@ fn lock_open(
 /// once cannot all slip under the limit); the right address binds the
 /// invitation, and [`bind`] clears the count again.
 pub fn take_try(conn: &mut Conn, id: &str, token_hash: &str, now: Timestamp) -> StoreResult<bool> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let Some(row) = lock_open(conn, id, token_hash, now)? else {
             // The page itself says why; the try is not the problem.
             return Ok(true);
@@ -381,7 +381,7 @@ pub fn bind(conn: &mut Conn, binding: Binding<'_>) -> StoreResult<bool> {
         browser_hash,
         now,
     } = binding;
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         // Under the invitation's lock a Revoke or Resend is either done
         // (the link is no longer open) or waits until this session exists.
         let Some(row) = lock_open(conn, &invite.id, token_hash, now)? else {
@@ -461,7 +461,7 @@ fn invitee_subject(invite_id: &str) -> String {
 /// access rows and sessions, and the persons made for their invitees
 /// (names and addresses); how many invitations.
 pub fn purge(conn: &mut Conn, cutoff: Timestamp) -> StoreResult<usize> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let gone: Vec<String> = with_conn!(conn, c => invites::table
             .filter(invites::expires_at.lt(cutoff).or(invites::revoked_at.lt(cutoff)))
             .select(invites::id)

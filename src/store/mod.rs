@@ -172,9 +172,10 @@ where
 
 /// Runs `work` in one write transaction, committed when it returns Ok and
 /// rolled back otherwise, so that store functions written over `&mut Conn`
-/// can be joined into one atomic step. Inside it, call only functions that
-/// open no transaction of their own ([`with_conn!`] ones): SQLite's
-/// `BEGIN IMMEDIATE` cannot nest.
+/// can be joined into one atomic step: all of it or none. Outside SQLite's
+/// writer group it takes SQLite's write lock at `BEGIN IMMEDIATE`; inside
+/// one (a transaction already) it is a savepoint. Inside it, call only
+/// functions that open no transaction of their own ([`with_conn!`] ones).
 pub fn write_transaction<T>(
     conn: &mut Conn,
     work: impl FnOnce(&mut Conn) -> StoreResult<T>,
@@ -457,38 +458,5 @@ where
         Err(join) => Err(StoreError::Other(anyhow::anyhow!(
             "blocking task cancelled: {join}"
         ))),
-    }
-}
-
-/// Runs `work`, several store calls, as one transaction (a savepoint when
-/// already inside one, as in SQLite's writer groups): all of it or none.
-pub fn in_transaction<T>(
-    conn: &mut Conn,
-    work: impl FnOnce(&mut Conn) -> StoreResult<T>,
-) -> StoreResult<T> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    match conn {
-        Conn::Pg(pooled) => AnsiTransactionManager::begin_transaction(&mut pooled.conn)?,
-        // Outside the writer's group, take SQLite's write lock at BEGIN, as
-        // [`write_tx!`] does; inside it, this is a savepoint.
-        Conn::Sqlite(pooled) if !sqlite_writer::in_group() => {
-            AnsiTransactionManager::begin_transaction_sql(&mut **pooled, "BEGIN IMMEDIATE")?
-        }
-        Conn::Sqlite(pooled) => AnsiTransactionManager::begin_transaction(&mut **pooled)?,
-    }
-    let result = work(conn);
-    let ended = match (&result, conn) {
-        (Ok(_), Conn::Pg(pooled)) => AnsiTransactionManager::commit_transaction(&mut pooled.conn),
-        (Ok(_), Conn::Sqlite(pooled)) => AnsiTransactionManager::commit_transaction(&mut **pooled),
-        (Err(_), Conn::Pg(pooled)) => {
-            AnsiTransactionManager::rollback_transaction(&mut pooled.conn)
-        }
-        (Err(_), Conn::Sqlite(pooled)) => {
-            AnsiTransactionManager::rollback_transaction(&mut **pooled)
-        }
-    };
-    match result {
-        Ok(value) => ended.map(|()| value).map_err(Into::into),
-        Err(err) => Err(err),
     }
 }

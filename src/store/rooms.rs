@@ -1020,7 +1020,7 @@ pub enum Issued {
 /// media room, under the old pass's row lock on PostgreSQL (SQLite's one
 /// writer serializes anyway), so two issues at once each see the other.
 pub fn issue_pass(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<Issued> {
-    crate::store::in_transaction(conn, |conn| {
+    crate::store::write_transaction(conn, |conn| {
         let old: Option<(i64, bool)> = crate::first_locked!(
             conn,
             av_passes::table
@@ -1200,15 +1200,17 @@ pub fn mark_seen(conn: &mut Conn, session: &str, pass: &PassRow) -> StoreResult<
     Ok(())
 }
 
-/// The running session whose media room is `number`: (its media, session id).
+/// The running session whose media room is `number`: (session id, the
+/// room's server as the tool reaches it).
 pub fn session_of_media_room(
     conn: &mut Conn,
     number: i64,
 ) -> StoreResult<Option<(String, String)>> {
-    Ok(with_conn!(conn, c => room_sessions::table
+    let found: Option<(String, Option<String>)> = with_conn!(conn, c => room_sessions::table
         .filter(room_sessions::janus_room.eq(number))
         .filter(room_sessions::ended_at.is_null())
-        .select((room_sessions::media_id, room_sessions::id))
+        .select((room_sessions::id, room_sessions::janus_api))
         .first(c)
-        .optional()?))
+        .optional()?);
+    Ok(found.and_then(|(session, api)| Some((session, api?))))
 }

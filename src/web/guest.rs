@@ -16,6 +16,7 @@ use super::file_delivery::{continues_stream, range_header, send};
 use super::media_pages::{Player, player_for};
 use super::middleware::client_ip;
 use super::render::{ASSET_VERSION, html, rfc3339};
+use super::room_csrf::{self, Holder};
 use crate::crypto::{is_token_shaped, random_token};
 use crate::domain::field::{Field, FieldError};
 use crate::domain::guest_access::{GuestIdentity, Unavailable};
@@ -340,21 +341,6 @@ pub async fn view(
     }
 }
 
-/// The CSRF token of a guest's room actions: a MAC of the link and their
-/// guest session, so only a page this tool gave that session can act.
-fn room_csrf(tool: &Tool, token: &str, session_hash: &str) -> String {
-    tool.url_key.sign(&room_csrf_message(token, session_hash))
-}
-
-fn room_csrf_ok(tool: &Tool, token: &str, session_hash: &str, sent: &str) -> bool {
-    tool.url_key
-        .verify(&room_csrf_message(token, session_hash), sent)
-}
-
-fn room_csrf_message(token: &str, session_hash: &str) -> String {
-    format!("guest-room|{token}|{session_hash}")
-}
-
 /// A room's guest view: the lobby until a moderator admits them, then the
 /// stage and the chat; the page follows the room itself. A denied guest,
 /// or one who waited too long, ends their guest session here.
@@ -393,7 +379,7 @@ async fn room_view(
             status: lobby.as_str(),
             message: lobby.message(),
             place,
-            csrf: &room_csrf(tool, token, &guest.session_hash),
+            csrf: &room_csrf::token(tool, Holder::Guest, token, &guest.session_hash),
             av: crate::service::av::configured(tool),
         },
     );
@@ -454,18 +440,7 @@ async fn acting_guest(
             "Open the guest link again to take part.",
         ));
     };
-    let sent = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !room_csrf_ok(tool, token, &guest.session_hash, sent) {
-        return Err(ApiError::new(
-            Kind::Forbidden,
-            "csrf_failed",
-            "This page has expired. Reload it and try again.",
-        ));
-    }
+    room_csrf::check(tool, req, Holder::Guest, token, &guest.session_hash)?;
     Ok(GuestInRoom::new(media, guest)?)
 }
 

@@ -18,6 +18,7 @@ use super::error::{ApiError, PageError};
 use super::guest::{entry_allowed, see_other, see_other_setting, unavailable};
 use super::media_pages::{Player, RoomPanel, player_for, room_panel_for};
 use super::render::{ASSET_VERSION, html, rfc3339};
+use super::room_csrf::{self, Holder};
 use crate::crypto::{is_token_shaped, random_token};
 use crate::domain::media::Media;
 use crate::domain::session::LaunchSession;
@@ -123,12 +124,6 @@ fn form_csrf_ok(tool: &Tool, token: &str, browser: Option<&str>, sent: &str) -> 
             .verify(&format!("invite-confirm|{token}|{browser}"), sent),
         _ => false,
     }
-}
-
-/// The room actions' CSRF token: a MAC of the invitation and the
-/// invitee's session, so only a page this tool gave that session can act.
-fn room_csrf_message(token: &str, session_hash: &str) -> String {
-    format!("invitee-room|{token}|{session_hash}")
 }
 
 /// The invitation page (with the CSRF cookie its form needs).
@@ -309,9 +304,7 @@ async fn room_view(tool: &Tool, token: &str, invitee: Invitee) -> Result<HttpRes
         role.in_room(),
     )
     .await?;
-    let csrf = tool
-        .url_key
-        .sign(&room_csrf_message(token, &invitee.session_hash));
+    let csrf = room_csrf::token(tool, Holder::Invitee, token, &invitee.session_hash);
     Ok(html(
         StatusCode::OK,
         &RoomPage {
@@ -347,21 +340,7 @@ pub async fn acting_invitee(
             ));
         }
     };
-    let sent = req
-        .headers()
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !tool
-        .url_key
-        .verify(&room_csrf_message(token, &invitee.session_hash), sent)
-    {
-        return Err(ApiError::new(
-            Kind::Forbidden,
-            "csrf_failed",
-            "This page has expired. Reload it and try again.",
-        ));
-    }
+    room_csrf::check(tool, req, Holder::Invitee, token, &invitee.session_hash)?;
     Ok((invitee.session, invitee.media, invitee.session_hash))
 }
 

@@ -189,9 +189,7 @@ pub async fn request_context(
             }
         };
         // Rooms' pages call the media servers browsers reach directly.
-        let media = tool
-            .map(|t| t.settings.janus.browser_origins())
-            .unwrap_or_default();
+        let media = tool.as_ref().map_or("", |t| &t.media_origins);
         let value = if media.is_empty() {
             HeaderValue::from_static(policy)
         } else {

@@ -23,6 +23,7 @@ pub mod middleware;
 pub mod registration;
 pub mod render;
 pub mod room_api;
+pub mod room_csrf;
 pub mod room_events;
 pub mod session;
 pub mod static_files;

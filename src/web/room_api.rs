@@ -25,7 +25,7 @@ use crate::service::Tool;
 use crate::service::av::AvState;
 use crate::service::live::{RoomSnapshot, SharedPart};
 use crate::service::media_files;
-use crate::service::rooms::{self, MemberRoom};
+use crate::service::rooms::{self, Decision, MemberRoom};
 use crate::store::rooms::{ChatRow, EntryRow};
 
 #[derive(Serialize)]
@@ -457,11 +457,15 @@ async fn decide(
     tool: &Tool,
     caller: &RoomCaller,
     req: &HttpRequest,
-    admit: bool,
+    decision: Decision,
 ) -> Result<HttpResponse, ApiError> {
     let entry = req.match_info().get("entry_id").unwrap_or_default();
-    let decided = rooms::decide(tool, &caller.room, entry, admit).await?;
-    let status = if admit { "admitted" } else { "denied" };
+    let decided = rooms::decide(tool, &caller.room, entry, decision).await?;
+    // A removed guest's entry is denied, as CONTRACT's statuses have it.
+    let status = match decision {
+        Decision::Admit => "admitted",
+        Decision::Deny | Decision::Remove => "denied",
+    };
     let json = EntryJson::of(&decided.entry, status, &decided.link_name);
     Ok(no_store(HttpResponse::Ok()).json(json))
 }
@@ -471,7 +475,7 @@ pub async fn admit(
     caller: RoomCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&tool, &caller, &req, true).await
+    decide(&tool, &caller, &req, Decision::Admit).await
 }
 
 pub async fn deny(
@@ -479,7 +483,7 @@ pub async fn deny(
     caller: RoomCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    decide(&tool, &caller, &req, false).await
+    decide(&tool, &caller, &req, Decision::Deny).await
 }
 
 pub async fn admit_all(
@@ -589,10 +593,7 @@ pub async fn remove_guest(
     caller: RoomCaller,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = req.match_info().get("entry_id").unwrap_or_default();
-    let removed = rooms::remove_guest(&tool, &caller.room, entry).await?;
-    let json = EntryJson::of(&removed, "removed", "");
-    Ok(no_store(HttpResponse::Ok()).json(json))
+    decide(&tool, &caller, &req, Decision::Remove).await
 }
 
 /// PUT `{"guests_may_chat": bool}`.

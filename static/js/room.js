@@ -227,6 +227,14 @@
     });
   }
 
+  // The small "Guest" mark beside a guest's name.
+  function guestMark() {
+    var mark = document.createElement("span");
+    mark.className = "guest-mark small";
+    mark.textContent = "Guest";
+    return mark;
+  }
+
   // ---- The chat -----------------------------------------------------------
   var chat = $("[data-chat]");
   var chatLog = $("[data-chat-log]");
@@ -250,12 +258,7 @@
       who.className = "chat-author";
       who.textContent = m.name;
       li.appendChild(who);
-      if (m.guest) {
-        var mark = document.createElement("span");
-        mark.className = "guest-mark small";
-        mark.textContent = "Guest";
-        li.appendChild(mark);
-      }
+      if (m.guest) li.appendChild(guestMark());
       var body = document.createElement("p");
       body.className = "chat-text";
       body.textContent = m.text;
@@ -412,10 +415,7 @@
     li.setAttribute("data-guest-id", g.id);
     var name = document.createElement("span");
     name.textContent = g.name;
-    var mark = document.createElement("span");
-    mark.className = "guest-mark small";
-    mark.textContent = "Guest";
-    name.appendChild(mark);
+    name.appendChild(guestMark());
     var remove = document.createElement("button");
     remove.type = "button";
     remove.className = "button secondary small-button";

@@ -132,6 +132,31 @@ async fn guest_pass(
     crate::media_helpers::Reply::of(request.send().await.unwrap()).await
 }
 
+/// Waits until the participant `id` is out of the media room, then checks
+/// that its `token` admits no one any more (Janus answers 433).
+async fn out_for_good(
+    janus: &crate::janus_helpers::JanusProcess,
+    number: u64,
+    (id, token): (u64, &str),
+    who: &str,
+) {
+    crate::janus_helpers::participants_until(
+        &janus.client(),
+        &janus.api,
+        number,
+        &format!("{who} put out"),
+        |ps| !ps.iter().any(|p| p.id == id),
+    )
+    .await;
+    assert_eq!(
+        crate::janus_helpers::Peer::join(&janus.api, number, id, token)
+            .await
+            .err(),
+        Some(433),
+        "{who}'s token no longer admits"
+    );
+}
+
 fn pass_of(reply: &crate::media_helpers::Reply) -> (u64, String, bool) {
     let id = reply.json["participant_id"]
         .as_u64()
@@ -219,21 +244,13 @@ async fn passes_let_people_into_the_media_room_and_are_withdrawn_when_they_go(ba
     let reply = room.post("/av", &room.people.student).await;
     let (new_id, _, _) = pass_of(&reply);
     assert_ne!(new_id, student_id);
-    participants_until(
-        &client,
-        &janus.api,
+    out_for_good(
+        &janus,
         number,
-        "the old pass's participant put out",
-        |ps| !ps.iter().any(|p| p.id == student_id),
+        (student_id, &student_token),
+        "the old pass's holder",
     )
     .await;
-    assert_eq!(
-        Peer::join(&janus.api, number, student_id, &student_token)
-            .await
-            .err(),
-        Some(433),
-        "the old token no longer admits"
-    );
     student_peer.close().await;
 
     // People who leave the session (their page gone for 30 s) lose their
@@ -245,20 +262,17 @@ async fn passes_let_people_into_the_media_room_and_are_withdrawn_when_they_go(ba
     room.post("/join", room.owner())
         .await
         .expect(200, None, "the moderator is still there");
-    participants_until(
-        &client,
-        &janus.api,
+    out_for_good(
+        &janus,
         number,
-        "the guest's participant put out",
-        |ps| !ps.iter().any(|p| p.id == guest_id) && ps.iter().any(|p| p.id == owner_id),
+        (guest_id, &guest_token),
+        "the guest who left",
     )
     .await;
-    assert_eq!(
-        Peer::join(&janus.api, number, guest_id, &guest_token)
-            .await
-            .err(),
-        Some(433),
-        "the guest's token was withdrawn"
+    let still = client.participants(&janus.api, number).await.unwrap();
+    assert!(
+        still.iter().any(|p| p.id == owner_id),
+        "the moderator stays: {still:?}"
     );
     owner_peer.close().await;
 
@@ -447,9 +461,8 @@ async fn remove_from_media(room: &Room, token: &str, body: Value) -> crate::medi
 
 #[both_backends(janus)]
 async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend: Backend) {
-    use crate::janus_helpers::{Peer, participants_until};
+    use crate::janus_helpers::Peer;
     let (room, janus) = room_on_janus(backend).await;
-    let client = janus.client();
     room.post("/av/mute-all", room.owner()).await.expect(
         409,
         Some("not_in_session"),
@@ -503,17 +516,13 @@ async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend:
     remove_from_media(&room, room.owner(), json!({"participant_id": student_id}))
         .await
         .expect(204, None, "the moderator removes the student");
-    participants_until(&client, &janus.api, number, "the student put out", |ps| {
-        !ps.iter().any(|p| p.id == student_id)
-    })
+    out_for_good(
+        &janus,
+        number,
+        (student_id, &student_token),
+        "the removed student",
+    )
     .await;
-    assert_eq!(
-        Peer::join(&janus.api, number, student_id, &student_token)
-            .await
-            .err(),
-        Some(433),
-        "the removed student's token no longer admits"
-    );
     room.post("/av", &room.people.student).await.expect(
         403,
         Some("av_barred"),
@@ -527,7 +536,7 @@ async fn a_moderator_mutes_all_and_removes_someone_from_audio_and_video(backend:
 
 #[both_backends(janus)]
 async fn a_moderator_removes_an_admitted_guest_and_their_media_stops(backend: Backend) {
-    use crate::janus_helpers::{Peer, participants_until};
+    use crate::janus_helpers::Peer;
     let (room, janus) = room_on_janus(backend).await;
     let client = janus.client();
     let started = room.started().await;
@@ -565,21 +574,17 @@ async fn a_moderator_removes_an_admitted_guest_and_their_media_stops(backend: Ba
         .expect(404, Some("not_found"), "an unknown entry");
     let removed = room.decide(room.owner(), &entry, "remove").await;
     removed.expect(200, None, "the moderator removes the guest");
-    assert_eq!(removed.json["status"], "removed");
+    assert_eq!(removed.json["status"], "denied");
     // At once, not at the rooms' next check.
     let now = client.participants(&janus.api, number).await.unwrap();
     assert!(!now.iter().any(|p| p.id == guest_id), "{now:?}");
-    participants_until(&client, &janus.api, number, "the guest stays out", |ps| {
-        !ps.iter().any(|p| p.id == guest_id)
-    })
+    out_for_good(
+        &janus,
+        number,
+        (guest_id, &guest_token),
+        "the removed guest",
+    )
     .await;
-    assert_eq!(
-        Peer::join(&janus.api, number, guest_id, &guest_token)
-            .await
-            .err(),
-        Some(433),
-        "the removed guest's token no longer admits"
-    );
     assert_eq!(room.get(room.owner()).await["guests"], json!([]));
     room.decide(room.owner(), &entry, "remove").await.expect(
         409,

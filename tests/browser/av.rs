@@ -54,10 +54,7 @@ async fn a_guest_sees_and_hears_the_moderator_until_removed_and_cannot_publish()
     let guest = start_browser().await;
 
     let shots = screenshot_dir();
-    let axe_js = std::fs::read_to_string(
-        std::env::var("GUESTLINK_AXE_JS").expect("GUESTLINK_AXE_JS names axe-core's axe.min.js"),
-    )
-    .expect("axe-core's script is readable");
+    let axe_js = super::rooms::axe_script();
     let mut result = walk([&moderator, &guest], &server, &mut janus, &shots, &axe_js).await;
     if let Err(problem) = &mut result {
         for (who, page) in [("moderator", &moderator), ("guest", &guest)] {

@@ -346,10 +346,7 @@ async fn walk_the_invite_steps(
     ignore = "set GUESTLINK_BROWSER_TESTS=1 to run it (needs chromium and chromedriver)"
 )]
 async fn an_owner_invites_a_speaker_who_joins_the_room_from_another_browser() {
-    let axe_path = std::env::var_os("GUESTLINK_AXE_JS")
-        .filter(|p| !p.is_empty())
-        .expect("GUESTLINK_AXE_JS points at axe-core's axe.min.js (.ci/run fetches it)");
-    let axe_js = std::fs::read_to_string(&axe_path).expect("GUESTLINK_AXE_JS can be read");
+    let axe_js = super::rooms::axe_script();
     let server = DemoServer::start().await;
     let owner = start_browser().await;
     // The invitee's and the guest's browsers share nothing with the owner.

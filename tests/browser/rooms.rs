@@ -100,6 +100,24 @@ pub(super) struct Violation {
     targets: Vec<String>,
 }
 
+/// axe-core's script, from the file `GUESTLINK_AXE_JS` names.
+pub(super) fn axe_script() -> String {
+    let axe_path = std::env::var_os("GUESTLINK_AXE_JS")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "GUESTLINK_AXE_JS is not set: point it at axe-core's axe.min.js \
+                 (npm pack axe-core@4.14.1 && tar xzf axe-core-4.14.1.tgz gives package/axe.min.js; .ci/run does this)"
+            )
+        });
+    std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
+        panic!(
+            "GUESTLINK_AXE_JS={} cannot be read: {e}",
+            Path::new(&axe_path).display()
+        )
+    })
+}
+
 /// Runs axe-core (`axe_js`, the file's text) on the page `browser` shows and
 /// returns its violations.
 pub(super) async fn axe(
@@ -731,20 +749,7 @@ async fn walk_a_live_room_with_guests(
     ignore = "set GUESTLINK_BROWSER_TESTS=1 to run it (needs chromium and chromedriver)"
 )]
 async fn a_moderator_runs_a_live_room_and_admits_a_guest() {
-    let axe_path = std::env::var_os("GUESTLINK_AXE_JS")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| {
-            panic!(
-                "GUESTLINK_AXE_JS is not set: point it at axe-core's axe.min.js \
-                 (npm pack axe-core@4.14.1 && tar xzf axe-core-4.14.1.tgz gives package/axe.min.js; .ci/run does this)"
-            )
-        });
-    let axe_js = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
-        panic!(
-            "GUESTLINK_AXE_JS={} cannot be read: {e}",
-            Path::new(&axe_path).display()
-        )
-    });
+    let axe_js = axe_script();
     let server = DemoServer::start().await;
     let moderator = start_browser().await;
     // The guests' browsers have fresh profiles of their own: they share
